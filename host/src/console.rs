@@ -1,0 +1,228 @@
+//! The operator console on stdin: `load`, `unload`, `reload`, `list`, `info`, `call`, ...
+//!
+//! It is a thin front over [`Manager`]; its output is for a person at a terminal.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use tokio::io::AsyncBufReadExt as _;
+use zoryx_plugin_api::{ChannelId, Message, MessageId, Permission, Source, User, UserId};
+
+use crate::manager::{Manager, PluginInfo};
+use crate::registry::Enforcement;
+use crate::runtime::{CommandOutcome, CommandRequest, ReplySink};
+
+const HELP: &str = "\
+commands:
+  list                         loaded and known plugins
+  info NAME                    one plugin in detail
+  load NAME|PATH               load an extension from extensions/
+  unload NAME [--force]        unload (force also unloads dependents)
+  reload NAME                  reload atomically, then dependents
+  call NAME COMMAND [ARGS...]  run a plugin command and print its reply
+  enforce deps|conflicts on|off
+  help, quit";
+
+/// Prints a plugin's replies to stdout.
+pub struct ConsoleSink;
+
+/// Renders a message for a terminal: text, then each embed with title, fields and colour.
+pub fn render_message(message: &Message) -> String {
+    let mut out = String::new();
+    if let Some(content) = &message.content {
+        out.push_str(content);
+        out.push('\n');
+    }
+    for embed in &message.embeds {
+        let colour = embed.colour.map(|c| format!(" [#{c:06x}]")).unwrap_or_default();
+        out.push_str(&format!("┃ {}{colour}\n", embed.title.as_deref().unwrap_or("")));
+        if let Some(description) = &embed.description {
+            for line in description.lines() {
+                out.push_str(&format!("┃ {line}\n"));
+            }
+        }
+        for field in &embed.fields {
+            out.push_str(&format!("┃ {}: {}\n", field.name, field.value));
+        }
+        if let Some(footer) = &embed.footer {
+            out.push_str(&format!("┃ — {footer}\n"));
+        }
+    }
+    for component in &message.components {
+        match component {
+            zoryx_plugin_api::Component::Button(b) => out.push_str(&format!("[ {} ] ({})\n", b.label, b.custom_id)),
+            zoryx_plugin_api::Component::Select(s) => out.push_str(&format!("[ {} ▾ ] ({})\n", s.placeholder, s.custom_id)),
+        }
+    }
+    out
+}
+
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = stdout.write_all(b"\n");
+    }
+    let _ = stdout.flush();
+}
+
+impl ReplySink for ConsoleSink {
+    fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>> {
+        print(&render_message(&message));
+        Box::pin(async { Ok(MessageId(0)) })
+    }
+}
+
+fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> String {
+    if plugins.is_empty() {
+        return "no plugins".into();
+    }
+    let mut out = format!(
+        "{:<20} {:<10} {:<9} {:<5} {:>9}  {}\n",
+        "NAME", "VERSION", "STATE", "GEN", "LOAD ms", "STATUS"
+    );
+    for p in plugins {
+        out.push_str(&format!(
+            "{:<20} {:<10} {:<9} {:<5} {:>9}  {:?}{}\n",
+            p.name,
+            p.version,
+            if p.loaded { "loaded" } else { "unloaded" },
+            p.generation.map_or("-".into(), |g| g.to_string()),
+            p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
+            p.status,
+            if p.reason.is_empty() { String::new() } else { format!(": {}", p.reason) },
+        ));
+    }
+    out.push_str(&format!(
+        "pinned libraries: {pinned} ({:.1} MB still mapped after unload)",
+        pinned_bytes as f64 / 1_048_576.0
+    ));
+    out
+}
+
+fn format_info(p: &PluginInfo) -> String {
+    let list = |v: &[String]| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
+    format!(
+        "{} {} by {}\n  {}\n  file: {}\n  state: {} (generation {}, plugin-api {}, load {} ms)\n  status: {:?} {}\n  dependencies: {}\n  conflicts: {}\n  commands: {}\n  listeners: {}\n  hooks: {}\n  tasks: {}\n  pinned libraries: {} ({} bytes)",
+        p.name,
+        p.version,
+        if p.author.is_empty() { "unknown" } else { &p.author },
+        p.description,
+        p.file.as_deref().unwrap_or("-"),
+        if p.loaded { "loaded" } else { "unloaded" },
+        p.generation.map_or("-".into(), |g| g.to_string()),
+        p.api_version.as_deref().unwrap_or("-"),
+        p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
+        p.status,
+        p.reason,
+        list(&p.dependencies),
+        list(&p.conflicts),
+        list(&p.commands),
+        list(&p.listeners),
+        list(&p.hooks),
+        list(&p.tasks),
+        p.pinned,
+        p.pinned_bytes,
+    )
+}
+
+/// Runs one console line; returns the text to show, or `None` to quit.
+pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
+    let line = line.trim();
+    let (verb, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let text = match verb {
+        "" => String::new(),
+        "help" | "?" => HELP.into(),
+        "quit" | "exit" => return None,
+        "list" => {
+            let stats = manager.library_stats();
+            format_list(&manager.list().await, stats.pinned.len(), stats.pinned_bytes())
+        }
+        "info" if !rest.is_empty() => match manager.info(rest).await {
+            Some(info) => format_info(&info),
+            None => format!("no plugin `{rest}`"),
+        },
+        "load" if !rest.is_empty() => match manager.load(rest).await {
+            Ok(name) => format!("loaded {name}"),
+            Err(e) => format!("error: {e}"),
+        },
+        "unload" if !rest.is_empty() => {
+            let force = rest.split_whitespace().any(|w| w == "--force" || w == "-f");
+            let name = rest.split_whitespace().find(|w| !w.starts_with('-')).unwrap_or(rest);
+            match manager.unload(name, force).await {
+                Ok(names) => format!("unloaded {}", names.join(", ")),
+                Err(e) => format!("error: {e}"),
+            }
+        }
+        "reload" if !rest.is_empty() => match manager.reload(rest).await {
+            Ok(done) => done
+                .iter()
+                .map(|r| format!("reloaded {} (generation {} -> {}, {:.1} ms)", r.name, r.from, r.to, r.millis))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => format!("error: {e}"),
+        },
+        "call" if !rest.is_empty() => call(manager, rest).await,
+        "enforce" => {
+            let mut e: Enforcement = manager.enforcement().await;
+            let mut words = rest.split_whitespace();
+            let (what, on) = (words.next(), words.next().map(|w| matches!(w, "on" | "true" | "yes")));
+            match (what, on) {
+                (Some("deps" | "dependencies"), Some(on)) => e.dependencies = on,
+                (Some("conflicts"), Some(on)) => e.conflicts = on,
+                _ => return Some(format!("dependencies: {}, conflicts: {}\nusage: enforce deps|conflicts on|off", e.dependencies, e.conflicts)),
+            }
+            manager.set_enforcement(e).await;
+            format!("dependencies: {}, conflicts: {}", e.dependencies, e.conflicts)
+        }
+        _ => format!("unknown or incomplete command `{line}`; type `help`"),
+    };
+    Some(text)
+}
+
+async fn call(manager: &Arc<Manager>, rest: &str) -> String {
+    let mut parts = rest.splitn(3, char::is_whitespace);
+    let (Some(plugin), Some(command)) = (parts.next(), parts.next()) else {
+        return "usage: call NAME COMMAND [ARGS...]".into();
+    };
+    let request = CommandRequest {
+        plugin: Some(crate::manager::normalise(plugin)),
+        command: command.to_owned(),
+        args: parts.next().unwrap_or("").to_owned(),
+        author: User {
+            id: UserId(0),
+            name: "console".into(),
+            bot: false,
+        },
+        level: Permission::Owner,
+        is_owner: true,
+        guild_id: None,
+        channel_id: ChannelId(0),
+        message_id: None,
+        source: Source::Console,
+        prefix: String::new(),
+    };
+    match manager.dispatcher().invoke(request, Arc::new(ConsoleSink)).await {
+        CommandOutcome::Done { .. } => String::new(),
+        CommandOutcome::Unknown => format!("no command `{command}` in plugin `{plugin}`"),
+        CommandOutcome::Denied { required } => format!("denied: needs {required:?}"),
+        CommandOutcome::Cooldown(left) => format!("on cooldown, try again in {:.1}s", left.as_secs_f64()),
+        CommandOutcome::BadArguments { error, usage } => format!("error: {error}\nusage: {usage}"),
+        CommandOutcome::Failed { error, .. } => format!("error: {error}"),
+    }
+}
+
+/// Reads console lines from stdin until `quit` or end of input.
+pub async fn run(manager: Arc<Manager>) {
+    print("zoryx console — type `help`");
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        match execute(&manager, &line).await {
+            Some(text) if !text.is_empty() => print(&text),
+            Some(_) => {}
+            None => break,
+        }
+    }
+}

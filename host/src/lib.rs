@@ -1,0 +1,46 @@
+//! # zoryx-host
+//!
+//! The Zoryx bot host. It loads plugin libraries from `extensions/`, refuses bad ones with a
+//! clear reason, and reloads changed ones with no downtime.
+//!
+//! The layers, bottom up (see `docs/ARCHITECTURE.md`):
+//! - [`loader`]: file → checked, opened library (private copy, ELF check, trial load, layout);
+//! - [`runtime`]: generations, host services, the routing table, calls into plugins;
+//! - [`registry`]: manifests, dependencies, conflicts, cycles, persistence;
+//! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;
+//! - [`watcher`]: file changes in `extensions/` → operations;
+//! - [`console`], [`cli`]: the operator's front ends.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod console;
+pub mod loader;
+pub mod manager;
+#[path = "../../../stubs/registry_stub.rs"]
+pub mod registry;
+pub mod runtime;
+#[path = "../../../stubs/watcher_stub.rs"]
+pub mod watcher;
+
+use std::sync::Arc;
+
+use manager::Manager;
+use watcher::{ExtensionWatcher, WatchEvent, WatchOptions};
+
+/// Starts watching `extensions/` and feeding changes to `manager`. Dropping the returned watcher
+/// stops it.
+pub fn watch(manager: &Arc<Manager>) -> Result<ExtensionWatcher, watcher::WatchError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = ExtensionWatcher::start(&manager.paths().extensions, WatchOptions::default(), tx)?;
+    let manager = Arc::clone(manager);
+    tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            match event {
+                WatchEvent::Changed(path) => manager.file_changed(&path).await,
+                WatchEvent::Removed(path) => manager.file_removed(&path).await,
+            }
+        }
+    });
+    Ok(watcher)
+}

@@ -1,0 +1,150 @@
+//! Turning a file in `extensions/` into an opened, checked plugin library.
+//!
+//! The pipeline, in order: private copy ([`staging`]), ELF sanity check ([`elf`]), trial load in
+//! a child process ([`trial`]), then `dlopen` with declaration, version and layout checks
+//! ([`library`]). Each step refuses with a [`LoadError`] that says what to do.
+
+#[path = "../../../../stubs/elf_stub.rs"]
+pub mod elf;
+pub mod layout;
+pub mod library;
+pub mod maps;
+pub mod staging;
+pub mod trial;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use zoryx_plugin_api::ffi::types::Description;
+use zoryx_plugin_api::{ApiVersion, PluginError};
+
+pub use library::LoadedLibrary;
+pub use staging::{StagedCopy, Staging};
+
+/// Why a library was refused. Each message is one line meant for the operator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// Not a loadable shared library (wrong format, truncated, ...).
+    #[error("{0}")]
+    NotLibrary(String),
+    /// A shared library without a Zoryx plugin declaration.
+    #[error("not a Zoryx plugin: no ZORYX_PLUGIN_DECLARATION (build it with zoryx-plugin-api and `export_plugin!`)")]
+    NotAPlugin,
+    /// Built against a plugin-api this host cannot run.
+    #[error("{}", version_message(*plugin, *host))]
+    Version {
+        /// What the plugin was built against.
+        plugin: ApiVersion,
+        /// What this host has.
+        host: ApiVersion,
+    },
+    /// The plugin's types differ from the host's.
+    #[error("incompatible plugin-api layout (rebuild the plugin against this host's zoryx-plugin-api): {0}")]
+    Layout(String),
+    /// `dlopen` failed.
+    #[error("could not open library: {0}")]
+    Open(String),
+    /// `dlclose` failed.
+    #[error("could not close library: {0}")]
+    Close(String),
+    /// The plugin's `describe` failed or panicked.
+    #[error("reading the manifest failed: {0}")]
+    Describe(PluginError),
+    /// The trial load in a child process failed.
+    #[error("trial load failed: {0}")]
+    Trial(String),
+    /// The file kept changing while being copied.
+    #[error("the file kept changing while it was copied; try again once it is fully written")]
+    Unstable,
+    /// Reading or copying the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn version_message(plugin: ApiVersion, host: ApiVersion) -> String {
+    if plugin.major == host.major && plugin.minor > host.minor {
+        format!(
+            "needs plugin-api {plugin}, but this host has plugin-api {host}: update the host, or build the plugin against zoryx-plugin-api {host}"
+        )
+    } else {
+        format!(
+            "built against plugin-api {plugin}, which this host (plugin-api {host}) cannot run: rebuild it against zoryx-plugin-api {}.x",
+            host.major
+        )
+    }
+}
+
+impl LoadError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// An opened plugin library, its private copy, and what it declared.
+#[derive(Debug)]
+pub struct Opened {
+    /// The library (closed when dropped).
+    pub library: LoadedLibrary,
+    /// The private copy (deleted when dropped, after the library).
+    pub copy: StagedCopy,
+    /// Manifest and registrations.
+    pub description: Description,
+    /// Time spent copying, checking and opening.
+    pub elapsed: Duration,
+}
+
+/// Runs the load pipeline.
+#[derive(Debug)]
+pub struct Loader {
+    staging: Staging,
+    checker: Option<PathBuf>,
+}
+
+impl Loader {
+    /// A loader copying into `staging`, trial-loading with `checker` (the `zoryx` binary) when
+    /// given.
+    pub fn new(staging: Staging, checker: Option<PathBuf>) -> Self {
+        Self { staging, checker }
+    }
+
+    /// The folder private copies are made in.
+    pub fn staging_dir(&self) -> &Path {
+        self.staging.dir()
+    }
+
+    /// Copies, checks and opens `source`; `name` labels the private copy.
+    pub async fn open(&self, source: &Path, name: &str) -> Result<Opened, LoadError> {
+        let started = Instant::now();
+        let copy = self.staging.stage(source, name)?;
+        elf::check_library_file(copy.path()).map_err(|e| LoadError::NotLibrary(e.to_string()))?;
+        if let Some(checker) = &self.checker {
+            trial::trial_load(checker, copy.path()).await?;
+        }
+        let library = LoadedLibrary::open(copy.path())?;
+        let description = library.describe()?;
+        Ok(Opened {
+            library,
+            copy,
+            description,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+/// Checks a library without keeping it: ELF sanity, declaration, version, layout, manifest.
+/// Used by `zoryx plugins check` (also as the trial load's child).
+pub fn check_file(path: &Path) -> Result<(ApiVersion, Description), LoadError> {
+    elf::check_library_file(path).map_err(|e| LoadError::NotLibrary(e.to_string()))?;
+    let library = LoadedLibrary::open(path)?;
+    let description = library.describe()?;
+    Ok((library.api_version(), description))
+}

@@ -1,0 +1,50 @@
+//! Where a call's replies go, shared with the plugin as a counted handle.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use zoryx_plugin_api::ffi::CallData;
+use zoryx_plugin_api::{Message, MessageId};
+
+/// Receives a call's replies: the console prints them, tests collect them, the Discord layer
+/// sends them.
+pub trait ReplySink: Send + Sync {
+    /// Delivers one reply.
+    fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>>;
+}
+
+/// Host state behind a [`CallData`] handle.
+pub(crate) struct CallState {
+    pub(crate) sink: Arc<dyn ReplySink>,
+}
+
+/// Makes a handle owning one reference to `state`.
+pub(crate) fn into_call_data(state: Arc<CallState>) -> CallData {
+    CallData(Arc::into_raw(state).cast())
+}
+
+/// Borrows the state behind a handle.
+///
+/// # Safety
+/// `data` must come from [`into_call_data`] and still own its reference.
+pub(crate) unsafe fn call_state(data: &CallData) -> Arc<CallState> {
+    let ptr = data.0.cast::<CallState>();
+    // SAFETY: per the contract, `ptr` came from `Arc::into_raw` and its reference is live, so
+    // incrementing and then re-owning one more reference is sound.
+    unsafe {
+        Arc::increment_strong_count(ptr);
+        Arc::from_raw(ptr)
+    }
+}
+
+/// Releases the reference a handle owns.
+///
+/// # Safety
+/// `data` must come from [`into_call_data`] (or `call_clone`) and not be released twice.
+pub(crate) unsafe fn release_call_data(data: &mut CallData) {
+    let ptr = std::mem::replace(&mut data.0, std::ptr::null());
+    if !ptr.is_null() {
+        // SAFETY: per the contract, `ptr` owns one reference from `Arc::into_raw`.
+        drop(unsafe { Arc::from_raw(ptr.cast::<CallState>()) });
+    }
+}

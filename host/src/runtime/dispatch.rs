@@ -1,0 +1,348 @@
+//! Calling into plugins: commands, events, hooks, components and scheduled tasks.
+//!
+//! Every call takes the current [`Table`] snapshot, clones the `Arc` of the generation it routes
+//! to and keeps it until the call is over. A reload publishes a new table: calls already running
+//! finish on the generation they started on, new calls go to the new one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use serde_json::json;
+use zoryx_plugin_api::ffi::types::{EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi};
+use zoryx_plugin_api::ffi::CallFfi;
+use zoryx_plugin_api::{
+    Args, ChannelId, Event, GuildId, HookEvent, Interaction, Invocation, MessageId, Permission,
+    PluginError, Source, User,
+};
+
+use super::bridge::PluginCall;
+use super::call::{CallState, ReplySink, into_call_data};
+use super::generation::Generation;
+use super::services::Shared;
+use super::table::{Route, Table};
+use crate::commands::args::{ArgError, parse_args};
+use crate::commands::cooldown::Cooldowns;
+
+/// How long one hook may run.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A command to run, as typed by someone.
+#[derive(Clone, Debug)]
+pub struct CommandRequest {
+    /// Only run it if it belongs to this plugin (the console's `call NAME ...`).
+    pub plugin: Option<String>,
+    /// The command name or alias.
+    pub command: String,
+    /// The argument text after the name.
+    pub args: String,
+    /// Who.
+    pub author: User,
+    /// The highest permission the author holds where they typed it.
+    pub level: Permission,
+    /// Whether the author is a bot owner.
+    pub is_owner: bool,
+    /// Where.
+    pub guild_id: Option<GuildId>,
+    /// Where.
+    pub channel_id: ChannelId,
+    /// The triggering message.
+    pub message_id: Option<MessageId>,
+    /// How it arrived.
+    pub source: Source,
+    /// The prefix used, for usage lines.
+    pub prefix: String,
+}
+
+/// What became of a [`CommandRequest`].
+#[derive(Debug)]
+pub enum CommandOutcome {
+    /// The handler ran and returned `Ok`.
+    Done {
+        /// The plugin.
+        plugin: String,
+        /// The generation that answered.
+        generation: u64,
+    },
+    /// No such command (or not in the requested plugin).
+    Unknown,
+    /// The author lacks the command's permission.
+    Denied {
+        /// What the command needs.
+        required: Permission,
+    },
+    /// The command is on cooldown for this author.
+    Cooldown(Duration),
+    /// The arguments did not fit.
+    BadArguments {
+        /// What was wrong.
+        error: ArgError,
+        /// The expected form.
+        usage: String,
+    },
+    /// The handler returned an error or panicked.
+    Failed {
+        /// The plugin.
+        plugin: String,
+        /// The generation.
+        generation: u64,
+        /// The error.
+        error: PluginError,
+    },
+}
+
+/// Routes calls to the loaded plugins.
+pub struct Dispatcher {
+    table: ArcSwap<Table>,
+    cooldowns: Cooldowns,
+    shared: Arc<Shared>,
+    commands_run: AtomicU64,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher").finish_non_exhaustive()
+    }
+}
+
+/// Runs command `route` with already-parsed arguments. This is the host → plugin hot path.
+pub async fn call_command(
+    route: &Route,
+    invocation: &Invocation,
+    args: &Args,
+    sink: Arc<dyn ReplySink>,
+) -> Result<(), PluginError> {
+    let generation = Arc::clone(&route.generation);
+    let call = CallFfi {
+        invocation: InvocationFfi::from(invocation),
+        args: args_to_ffi(args),
+        call: into_call_data(Arc::new(CallState { sink })),
+    };
+    let future = (generation.module.call_command())(generation.instance(), route.index, call);
+    PluginCall::new(future, generation).await
+}
+
+impl Dispatcher {
+    /// A dispatcher with no plugins, using `shared` services.
+    pub fn new(shared: Arc<Shared>) -> Arc<Self> {
+        let dispatcher = Arc::new(Self {
+            table: ArcSwap::from_pointee(Table::default()),
+            cooldowns: Cooldowns::default(),
+            shared: Arc::clone(&shared),
+            commands_run: AtomicU64::new(0),
+        });
+        shared.attach(&dispatcher);
+        dispatcher
+    }
+
+    /// The current routing snapshot.
+    pub fn table(&self) -> Arc<Table> {
+        self.table.load_full()
+    }
+
+    /// The shared services.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Commands run since start.
+    pub fn commands_run(&self) -> u64 {
+        self.commands_run.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn publish(&self, table: Table) {
+        self.table.store(Arc::new(table));
+    }
+
+    /// Resolves, checks, parses and runs a command.
+    pub async fn invoke(&self, request: CommandRequest, sink: Arc<dyn ReplySink>) -> CommandOutcome {
+        let table = self.table.load();
+        let Some(route) = table.command(&request.command).cloned() else {
+            return CommandOutcome::Unknown;
+        };
+        drop(table);
+        let generation = &route.generation;
+        if request
+            .plugin
+            .as_deref()
+            .is_some_and(|p| p != generation.name)
+        {
+            return CommandOutcome::Unknown;
+        }
+        let Some(spec) = generation.description.commands.get(route.index as usize) else {
+            return CommandOutcome::Unknown;
+        };
+        let allowed = match spec.permission {
+            Permission::Owner => request.is_owner,
+            needed => request.is_owner || request.level >= needed,
+        };
+        if !allowed {
+            return CommandOutcome::Denied {
+                required: spec.permission,
+            };
+        }
+        let invocation = Invocation {
+            command: spec.name.clone(),
+            author: request.author.clone(),
+            guild_id: request.guild_id,
+            channel_id: request.channel_id,
+            message_id: request.message_id,
+            is_owner: request.is_owner,
+            source: request.source,
+        };
+        let args = match parse_args(&spec.args, &request.args) {
+            Ok(args) => args,
+            Err(error) => {
+                return CommandOutcome::BadArguments {
+                    error,
+                    usage: spec.usage(&request.prefix),
+                };
+            }
+        };
+        if let Some(cooldown) = &spec.cooldown
+            && let Err(left) = self
+                .cooldowns
+                .check(&spec.name, cooldown, &invocation, Instant::now())
+        {
+            return CommandOutcome::Cooldown(left);
+        }
+        self.commands_run.fetch_add(1, Ordering::Relaxed);
+        let result = call_command(&route, &invocation, &args, sink).await;
+        let plugin = generation.name.clone();
+        let generation_id = generation.id;
+        let (event, payload) = match &result {
+            Ok(()) => ("command_executed", json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})),
+            Err(error) => ("command_error", json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})),
+        };
+        self.emit_in_background(event, payload);
+        match result {
+            Ok(()) => CommandOutcome::Done {
+                plugin,
+                generation: generation_id,
+            },
+            Err(error) => CommandOutcome::Failed {
+                plugin,
+                generation: generation_id,
+                error,
+            },
+        }
+    }
+
+    /// Emits a framework event to hooks without waiting, if anyone listens.
+    pub fn emit_in_background(self: &Self, event: &str, payload: serde_json::Value) {
+        if self.table.load().hooks(event).is_empty() {
+            return;
+        }
+        let Some(dispatcher) = self.shared_dispatcher() else {
+            return;
+        };
+        let event = event.to_owned();
+        tokio::spawn(async move {
+            dispatcher.emit(&event, payload).await;
+        });
+    }
+
+    fn shared_dispatcher(&self) -> Option<Arc<Dispatcher>> {
+        self.shared.dispatcher()
+    }
+
+    /// Delivers an event to every listener of its kind, concurrently; returns each result.
+    pub async fn dispatch_event(&self, event: &Event) -> Vec<(String, Result<(), PluginError>)> {
+        let routes: Vec<Route> = self.table.load().listeners(event.kind()).to_vec();
+        let calls = routes.into_iter().map(|route| async move {
+            let generation = route.generation;
+            let future = (generation.module.on_event())(
+                generation.instance(),
+                route.index,
+                EventFfi::from(event),
+            );
+            let name = generation.name.clone();
+            (name, PluginCall::new(future, generation).await)
+        });
+        let results = futures::future::join_all(calls).await;
+        for (plugin, result) in &results {
+            if let Err(error) = result {
+                tracing::warn!(plugin, event = ?event.kind(), %error, "listener failed");
+            }
+        }
+        results
+    }
+
+    /// Runs every hook on `name`, highest priority first, each with a 10 s limit; returns how
+    /// many ran successfully.
+    pub async fn emit(&self, name: &str, payload: serde_json::Value) -> u32 {
+        let hooks = self.table.load().hooks(name).to_vec();
+        let event = HookEvent {
+            name: name.to_owned(),
+            payload,
+        };
+        let mut ran = 0;
+        for hook in hooks {
+            let generation = hook.route.generation;
+            let future = (generation.module.on_hook())(
+                generation.instance(),
+                hook.route.index,
+                HookEventFfi::from(&event),
+            );
+            let plugin = generation.name.clone();
+            match tokio::time::timeout(HOOK_TIMEOUT, PluginCall::new(future, generation)).await {
+                Ok(Ok(())) => ran += 1,
+                Ok(Err(error)) => tracing::warn!(plugin, hook = name, %error, "hook failed"),
+                Err(_) => tracing::warn!(plugin, hook = name, "hook timed out after 10s"),
+            }
+        }
+        ran
+    }
+
+    /// Routes a component click or choice to the plugin that registered its `custom_id` prefix.
+    /// `None` when no loaded plugin handles it.
+    pub async fn component(
+        &self,
+        interaction: &Interaction,
+        invocation: &Invocation,
+        sink: Arc<dyn ReplySink>,
+    ) -> Option<Result<(), PluginError>> {
+        let route = self.table.load().component(&interaction.name).cloned()?;
+        let generation = route.generation;
+        let call = CallFfi {
+            invocation: InvocationFfi::from(invocation),
+            args: Default::default(),
+            call: into_call_data(Arc::new(CallState { sink })),
+        };
+        let future = (generation.module.on_component())(
+            generation.instance(),
+            route.index,
+            call,
+            InteractionFfi::from(interaction),
+        );
+        Some(PluginCall::new(future, generation).await)
+    }
+
+    /// Starts the scheduled tasks of a generation; they stop when it is retired.
+    pub(crate) fn start_tasks(&self, generation: &Arc<Generation>) {
+        for (index, (task, period)) in generation.description.tasks.iter().enumerate() {
+            let weak = Arc::downgrade(generation);
+            let cancel = generation.cancel.clone();
+            let period = (*period).max(Duration::from_millis(10));
+            let task = task.clone();
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        _ = ticker.tick() => {}
+                    }
+                    let Some(generation) = weak.upgrade() else { break };
+                    let future = (generation.module.run_task())(generation.instance(), index);
+                    let plugin = generation.name.clone();
+                    if let Err(error) = PluginCall::new(future, generation).await {
+                        tracing::warn!(plugin, task, %error, "scheduled task failed");
+                    }
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! An immutable snapshot of what every loaded generation registered, swapped as a whole when a
+//! plugin is loaded, unloaded or reloaded. Calls look routes up here without locks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use zoryx_plugin_api::EventKind;
+
+use super::generation::Generation;
+
+/// A registered handler: which generation, which index.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The generation that registered it.
+    pub generation: Arc<Generation>,
+    /// Its index in the generation's description.
+    pub index: u32,
+}
+
+/// A hook route with its priority.
+#[derive(Clone, Debug)]
+pub struct HookRoute {
+    /// Where it goes.
+    pub route: Route,
+    /// Higher runs first.
+    pub priority: i32,
+}
+
+/// The routing snapshot.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Live generations by plugin name.
+    pub plugins: BTreeMap<String, Arc<Generation>>,
+    commands: HashMap<String, Route>,
+    listeners: HashMap<EventKind, Vec<Route>>,
+    hooks: HashMap<String, Vec<HookRoute>>,
+    components: Vec<(String, Route)>,
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl Table {
+    /// Builds the routes of `plugins`.
+    pub fn build(plugins: BTreeMap<String, Arc<Generation>>) -> Self {
+        let mut table = Self::default();
+        for generation in plugins.values() {
+            let d = &generation.description;
+            let route = |i: usize| Route {
+                generation: Arc::clone(generation),
+                index: index(i),
+            };
+            for (i, spec) in d.commands.iter().enumerate() {
+                for name in std::iter::once(&spec.name).chain(&spec.aliases) {
+                    table
+                        .commands
+                        .entry(name.to_lowercase())
+                        .or_insert_with(|| route(i));
+                }
+            }
+            for (i, kind) in d.listeners.iter().enumerate() {
+                table.listeners.entry(*kind).or_default().push(route(i));
+            }
+            for (i, (event, priority)) in d.hooks.iter().enumerate() {
+                table.hooks.entry(event.clone()).or_default().push(HookRoute {
+                    route: route(i),
+                    priority: *priority,
+                });
+            }
+            for (i, prefix) in d.components.iter().enumerate() {
+                table.components.push((prefix.clone(), route(i)));
+            }
+        }
+        for hooks in table.hooks.values_mut() {
+            hooks.sort_by(|a, b| {
+                b.priority
+                    .cmp(&a.priority)
+                    .then_with(|| a.route.generation.name.cmp(&b.route.generation.name))
+            });
+        }
+        table
+            .components
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        table.plugins = plugins;
+        table
+    }
+
+    /// The command registered under `name` or an alias (case-insensitive).
+    pub fn command(&self, name: &str) -> Option<&Route> {
+        match self.commands.get(name) {
+            Some(route) => Some(route),
+            None => self.commands.get(&name.to_lowercase()),
+        }
+    }
+
+    /// Listeners of one event kind.
+    pub fn listeners(&self, kind: EventKind) -> &[Route] {
+        self.listeners.get(&kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Hooks of one named event, highest priority first.
+    pub fn hooks(&self, event: &str) -> &[HookRoute] {
+        self.hooks.get(event).map_or(&[], Vec::as_slice)
+    }
+
+    /// The component handler for a `custom_id` (longest matching prefix).
+    pub fn component(&self, custom_id: &str) -> Option<&Route> {
+        self.components
+            .iter()
+            .find(|(prefix, _)| custom_id.starts_with(prefix.as_str()))
+            .map(|(_, route)| route)
+    }
+
+    /// Every command name and alias, lowercase, with the plugin that owns it.
+    pub fn command_owners(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.commands
+            .iter()
+            .map(|(name, route)| (name.as_str(), route.generation.name.as_str()))
+    }
+}

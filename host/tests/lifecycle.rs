@@ -1,0 +1,129 @@
+//! Load, unload and reload real plugin libraries; reload while 1,000 calls are in flight.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use support::{TestHost, call_as};
+use zoryx_host::manager::OpError;
+use zoryx_host::runtime::CommandOutcome;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_call_unload_reload() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    let report = host.manager.load_all().await;
+    assert_eq!(report.loaded, vec!["basic".to_string()], "{:?}", report.refused);
+
+    let (outcome, replies) = host.call("version", "").await;
+    assert!(matches!(outcome, CommandOutcome::Done { .. }), "{outcome:?}");
+    assert_eq!(replies, vec!["v1"]);
+
+    // Loading again is refused the discord.py way.
+    assert!(matches!(host.manager.load("basic").await, Err(OpError::AlreadyLoaded(_))));
+
+    // Reload to a new build.
+    host.install("basic-v2.so", "basic.so");
+    let reloaded = host.manager.reload("basic").await.expect("reload");
+    assert_eq!(reloaded.len(), 1);
+    assert!(reloaded[0].to > reloaded[0].from);
+    assert_eq!(host.call("version", "").await.1, vec!["v2"]);
+    let info = host.manager.info("basic").await.expect("info");
+    assert_eq!(info.version, "2.0.0");
+    assert_eq!(info.generation, Some(reloaded[0].to));
+    assert!(info.load_time_ms.is_some_and(|ms| ms > 0.0));
+
+    // Unload: the command is gone, the library is closed and unmapped.
+    let before = host.manager.library_stats().closed;
+    assert_eq!(host.manager.unload("basic", false).await.expect("unload"), vec!["basic"]);
+    assert!(matches!(host.call("version", "").await.0, CommandOutcome::Unknown));
+    assert!(host.manager.tracker().wait_closed(before + 1, std::time::Duration::from_secs(5)).await);
+    let stats = host.manager.library_stats();
+    assert_eq!(stats.live, 0);
+    assert!(stats.pinned.is_empty(), "{:?}", stats.pinned);
+    assert!(matches!(host.manager.unload("basic", false).await, Err(OpError::NotLoaded(_))));
+
+    // And back.
+    assert_eq!(host.manager.load("basic").await.expect("load"), "basic");
+    assert_eq!(host.call("version", "").await.1, vec!["v2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_reload_keeps_the_old_generation_serving() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    host.manager.load_all().await;
+    let generation = host.manager.info("basic").await.and_then(|i| i.generation);
+    // Replace the file with something that is not a library at all.
+    std::fs::write(host.extensions().join("basic.so"), b"definitely not ELF").expect("write");
+    let error = host.manager.reload("basic").await.expect_err("must fail");
+    assert!(error.to_string().contains("basic.so"), "{error}");
+    assert_eq!(host.call("version", "").await.1, vec!["v1"]);
+    assert_eq!(host.manager.info("basic").await.and_then(|i| i.generation), generation);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_with_1000_calls_in_flight() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    host.manager.load_all().await;
+    host.install("basic-v2.so", "basic.so");
+    let manager = Arc::clone(&host.manager);
+
+    let mut calls = Vec::new();
+    for i in 0..1000u32 {
+        let caller = Arc::clone(&manager);
+        calls.push(tokio::spawn(async move {
+            // Spread the calls over the reload: half start before it, half during and after.
+            if i >= 500 {
+                tokio::time::sleep(std::time::Duration::from_millis(u64::from(i % 50))).await;
+            }
+            call_as(&caller, "slow", "30", true).await
+        }));
+        if i == 499 {
+            let manager = Arc::clone(&manager);
+            calls.push(tokio::spawn(async move {
+                manager.reload("basic").await.expect("reload");
+                (CommandOutcome::Unknown, vec!["<reload>".to_string()])
+            }));
+        }
+    }
+    let mut answered: HashMap<String, usize> = HashMap::new();
+    let mut failures = Vec::new();
+    for call in calls {
+        let (outcome, replies) = call.await.expect("task");
+        if replies == ["<reload>"] {
+            continue;
+        }
+        match outcome {
+            CommandOutcome::Done { .. } if replies.len() == 1 => {
+                *answered.entry(replies[0].clone()).or_default() += 1;
+            }
+            other => failures.push(format!("{other:?} {replies:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{} failed: {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    let total: usize = answered.values().sum();
+    assert_eq!(total, 1000, "{answered:?}");
+    assert!(answered.get("v1").copied().unwrap_or(0) >= 500, "calls started before the reload finish on v1: {answered:?}");
+    assert!(answered.keys().all(|v| v == "v1" || v == "v2"), "{answered:?}");
+    assert_eq!(host.call("version", "").await.1, vec!["v2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_arguments_permissions_and_usage() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    host.manager.load_all().await;
+    let (_, replies) = host.call("echo", r#"42 "two words" yes and the rest"#).await;
+    assert_eq!(replies, vec!["42|two words|true|and the rest"]);
+    match host.call("echo", "nope word yes").await.0 {
+        CommandOutcome::BadArguments { error, usage } => {
+            assert!(error.to_string().contains("`nope` is not a valid integer"), "{error}");
+            assert_eq!(usage, "!echo <n: integer> <word: text> <flag: yes/no> [rest: text...]");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        call_as(&host.manager, "owner_only", "", false).await.0,
+        CommandOutcome::Denied { .. }
+    ));
+    assert_eq!(call_as(&host.manager, "owner_only", "", true).await.1, vec!["ok"]);
+}
