@@ -17,10 +17,8 @@ pub mod config;
 pub mod console;
 pub mod loader;
 pub mod manager;
-#[path = "../../../stubs/registry_stub.rs"]
 pub mod registry;
 pub mod runtime;
-#[path = "../../../stubs/watcher_stub.rs"]
 pub mod watcher;
 
 use std::sync::Arc;

@@ -4,7 +4,6 @@
 //! a child process ([`trial`]), then `dlopen` with declaration, version and layout checks
 //! ([`library`]). Each step refuses with a [`LoadError`] that says what to do.
 
-#[path = "../../../../stubs/elf_stub.rs"]
 pub mod elf;
 pub mod layout;
 pub mod library;

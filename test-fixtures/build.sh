@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds every test fixture into target/fixtures/ under stable names. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="$root/target/fixtures"
+mkdir -p "$out"
+ext=so
+[ "$(uname)" = Darwin ] && ext=dylib
+lib() { echo "$root/target/release/lib${1//-/_}.$ext"; }
+put() { cp "$1" "$out/$2.tmp" && mv -f "$out/$2.tmp" "$out/$2"; echo "fixture $2"; }
+
+cargo build --release -q -p fixture-basic
+put "$(lib fixture-basic)" "basic-v1.$ext"
+cargo build --release -q -p fixture-basic --features v2
+put "$(lib fixture-basic)" "basic-v2.$ext"
+
+for crate in fixture-init-panic fixture-init-error fixture-pinning; do
+  cargo build --release -q -p "$crate"
+  put "$(lib "$crate")" "${crate#fixture-}.$ext"
+done
+
+# name|version|deps|conflicts|file
+while IFS='|' read -r name version deps conflicts file; do
+  FIXTURE_NAME="$name" FIXTURE_VERSION="$version" FIXTURE_DEPS="$deps" FIXTURE_CONFLICTS="$conflicts" \
+    cargo build --release -q -p fixture-manifest
+  put "$(lib fixture-manifest)" "$file.$ext"
+done <<'LIST'
+a|1.0.0|b:^1.0||manifest-a
+b|1.0.0|c:^1.0||manifest-b
+c|1.0.0|||manifest-c
+cyc_a|1.0.0|cyc_b:*||manifest-cyc-a
+cyc_b|1.0.0|cyc_c:*||manifest-cyc-b
+cyc_c|1.0.0|cyc_a:*||manifest-cyc-c
+needy|1.0.0|absent:^1||manifest-needs-missing
+picky|1.0.0|c:^2||manifest-needs-v2
+rival|1.0.0||c|manifest-conflicts
+LIST
+
+cc -shared -fPIC -o "$out/not-a-plugin.$ext.tmp" test-fixtures/c/not_a_plugin.c
+mv -f "$out/not-a-plugin.$ext.tmp" "$out/not-a-plugin.$ext"
+echo "fixture not-a-plugin.$ext"
+
+bash test-fixtures/compat/build.sh
+for name in old-api newer-api broken-api; do
+  put "$root/target/compat/release/lib${name//-/_}_plugin.$ext" "$name.$ext"
+done

@@ -1,0 +1,25 @@
+//! Compatibility fixture built against the api-1.2 copy of plugin-api.
+
+use zoryx_plugin_api::prelude::*;
+
+/// The fixture.
+pub struct Fixture;
+
+impl Plugin for Fixture {
+    fn manifest() -> Manifest {
+        Manifest::new("newer_api", "1.0.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin.command(CommandSpec::new("hello"), |ctx: CommandContext<Fixture>| async move {
+            ctx.reply("hello from newer api").await?;
+            Ok(())
+        });
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(Self)
+    }
+}
+
+zoryx_plugin_api::export_plugin!(Fixture);

@@ -1,0 +1,118 @@
+//! Test fixture: a plugin with one of everything, built as v1 or v2 (`--features v2`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use zoryx_plugin_api::prelude::*;
+
+const VERSION: &str = if cfg!(feature = "v2") { "v2" } else { "v1" };
+
+/// The fixture's state.
+#[derive(Default)]
+pub struct Basic {
+    ticks: AtomicU64,
+    hooks: Mutex<Vec<String>>,
+}
+
+impl Plugin for Basic {
+    fn manifest() -> Manifest {
+        Manifest::new("basic", if cfg!(feature = "v2") { "2.0.0" } else { "1.0.0" })
+            .author("Zoryx tests")
+            .description("A fixture with one of everything")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin
+            .command(CommandSpec::new("version"), |ctx: CommandContext<Basic>| async move {
+                ctx.reply(VERSION).await?;
+                Ok(())
+            })
+            .command(CommandSpec::new("slow").arg(Arg::integer("ms")), slow)
+            .command(CommandSpec::new("panic"), |_ctx: CommandContext<Basic>| {
+                panic!("sync boom");
+                #[allow(unreachable_code)]
+                async { Ok(()) }
+            })
+            .command(CommandSpec::new("apanic"), |ctx: CommandContext<Basic>| async move {
+                ctx.sleep(Duration::from_millis(1)).await;
+                panic!("async boom");
+            })
+            .command(CommandSpec::new("fail"), |_ctx: CommandContext<Basic>| async {
+                Err(PluginError::user("failed on purpose"))
+            })
+            .command(
+                CommandSpec::new("echo")
+                    .arg(Arg::integer("n"))
+                    .arg(Arg::text("word"))
+                    .arg(Arg::boolean("flag"))
+                    .arg(Arg::rest("rest").optional()),
+                echo,
+            )
+            .command(
+                CommandSpec::new("owner_only").permission(Permission::Owner),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.reply("ok").await?;
+                    Ok(())
+                },
+            )
+            .command(CommandSpec::new("storage"), |ctx: CommandContext<Basic>| async move {
+                let text = match ctx.storage().get::<u64>(Scope::Global, "k").await {
+                    Ok(_) => "ok".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                ctx.reply(text).await?;
+                Ok(())
+            })
+            .command(CommandSpec::new("hooks"), |ctx: CommandContext<Basic>| async move {
+                let seen = ctx.data().hooks.lock().map(|h| h.join(",")).unwrap_or_default();
+                ctx.reply(seen).await?;
+                Ok(())
+            })
+            .command(CommandSpec::new("ticks"), |ctx: CommandContext<Basic>| async move {
+                ctx.reply(ctx.data().ticks.load(Ordering::SeqCst).to_string()).await?;
+                Ok(())
+            })
+            .listen(EventKind::MessageCreate, |ctx: PluginContext<Basic>, event| async move {
+                if let Event::MessageCreate(message) = event
+                    && message.content == "ping-listener"
+                {
+                    ctx.send(message.channel_id, "pong-listener").await?;
+                }
+                Ok(())
+            })
+            .hook("fixture_event", 5, |ctx: PluginContext<Basic>, event: HookEvent| async move {
+                if let Ok(mut hooks) = ctx.data().hooks.lock() {
+                    hooks.push(event.payload.to_string());
+                }
+                Ok(())
+            })
+            .every("tick", Duration::from_millis(50), |ctx: PluginContext<Basic>| async move {
+                ctx.data().ticks.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(Self::default())
+    }
+}
+
+async fn slow(ctx: CommandContext<Basic>) -> PluginResult {
+    let ms: u64 = ctx.arg("ms")?;
+    ctx.sleep(Duration::from_millis(ms)).await;
+    ctx.reply(VERSION).await?;
+    Ok(())
+}
+
+async fn echo(ctx: CommandContext<Basic>) -> PluginResult {
+    let n: i64 = ctx.arg("n")?;
+    let word: String = ctx.arg("word")?;
+    let flag: bool = ctx.arg("flag")?;
+    let rest: Option<String> = ctx.arg("rest")?;
+    ctx.reply(format!("{n}|{word}|{flag}|{}", rest.unwrap_or_default()))
+        .await?;
+    Ok(())
+}
+
+zoryx_plugin_api::export_plugin!(Basic);
