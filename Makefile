@@ -41,7 +41,8 @@ test: fixtures
 	$(CARGO) build --release -p zoryx-host
 	$(CARGO) test --workspace --release
 
-bench: fixtures plugins
+bench: plugins
+	bash test-fixtures/build.sh bench
 	$(CARGO) bench -p zoryx-host --bench host
 
 lint:

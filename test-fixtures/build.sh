@@ -45,3 +45,21 @@ bash test-fixtures/compat/build.sh
 for name in old-api newer-api broken-api; do
   put "$root/target/compat/release/lib${name//-/_}_plugin.$ext" "$name.$ext"
 done
+
+# The first-party plugins too, for the tests that exercise them.
+cargo build --release -q -p hello -p activity -p polls
+for p in hello activity polls; do put "$(lib "$p")" "plugin-$p.$ext"; done
+
+# `build.sh bench`: 50 plugins from the template's shape, t00..t49, each depending on the one
+# before (a 50-deep chain for the resolver).
+if [ "${1:-}" = bench ]; then
+  mkdir -p "$out/bench"
+  for i in $(seq -w 0 49); do
+    deps=""
+    [ "$i" != 00 ] && deps="t$(printf %02d $((10#$i - 1))):^1.0"
+    FIXTURE_NAME="t$i" FIXTURE_VERSION="1.0.$((10#$i))" FIXTURE_DEPS="$deps" FIXTURE_CONFLICTS="" \
+      cargo build --release -q -p fixture-manifest
+    cp "$(lib fixture-manifest)" "$out/bench/t$i.$ext"
+  done
+  echo "bench plugins: 50 in $out/bench"
+fi
