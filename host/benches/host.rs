@@ -22,7 +22,11 @@ fn root() -> PathBuf {
 
 fn fixture(name: &str) -> PathBuf {
     let path = root().join("target/fixtures").join(name);
-    assert!(path.exists(), "missing {} — run `make bench`", path.display());
+    assert!(
+        path.exists(),
+        "missing {} — run `make bench`",
+        path.display()
+    );
     path
 }
 
@@ -56,11 +60,21 @@ impl ReplySink for Null {
 }
 
 trait InProcess: Send + Sync {
-    fn call(&self, invocation: &Invocation, args: &Args, sink: Arc<dyn ReplySink>) -> BoxFuture<'static, Result<(), String>>;
+    fn call(
+        &self,
+        invocation: &Invocation,
+        args: &Args,
+        sink: Arc<dyn ReplySink>,
+    ) -> BoxFuture<'static, Result<(), String>>;
 }
 struct Direct;
 impl InProcess for Direct {
-    fn call(&self, _invocation: &Invocation, _args: &Args, sink: Arc<dyn ReplySink>) -> BoxFuture<'static, Result<(), String>> {
+    fn call(
+        &self,
+        _invocation: &Invocation,
+        _args: &Args,
+        sink: Arc<dyn ReplySink>,
+    ) -> BoxFuture<'static, Result<(), String>> {
         Box::pin(async move { sink.reply(Message::text("v1")).await.map(|_| ()) })
     }
 }
@@ -73,7 +87,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(str::to_owned)
+        })
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
 }
@@ -85,7 +103,11 @@ async fn call_round_trip() -> (f64, f64) {
     let route = manager.table().command("version").cloned().expect("route");
     let invocation = Invocation {
         command: "version".into(),
-        author: User { id: UserId(1), name: "bench".into(), bot: false },
+        author: User {
+            id: UserId(1),
+            name: "bench".into(),
+            bot: false,
+        },
         guild_id: None,
         channel_id: ChannelId(1),
         message_id: None,
@@ -101,12 +123,17 @@ async fn call_round_trip() -> (f64, f64) {
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..n {
-            call_command(&route, &invocation, &args, Arc::clone(&sink)).await.expect("call");
+            call_command(&route, &invocation, &args, Arc::clone(&sink))
+                .await
+                .expect("call");
         }
         plugin_ns.push(start.elapsed().as_nanos() as f64 / n as f64);
         let start = Instant::now();
         for _ in 0..n {
-            direct.call(&invocation, &args, Arc::clone(&sink)).await.expect("call");
+            direct
+                .call(&invocation, &args, Arc::clone(&sink))
+                .await
+                .expect("call");
         }
         direct_ns.push(start.elapsed().as_nanos() as f64 / n as f64);
     }
@@ -125,7 +152,11 @@ async fn reload_latency() -> (f64, f64) {
     let mut events = manager.subscribe();
     let mut samples = Vec::new();
     for i in 0..50 {
-        let (version, file) = if i % 2 == 0 { ("v2", "basic-v2.so") } else { ("v1", "basic-v1.so") };
+        let (version, file) = if i % 2 == 0 {
+            ("v2", "basic-v2.so")
+        } else {
+            ("v1", "basic-v1.so")
+        };
         let temp = dir.path().join("extensions/.basic.so.tmp");
         std::fs::copy(fixture(file), &temp).expect("copy");
         let start = Instant::now();
@@ -140,7 +171,10 @@ async fn reload_latency() -> (f64, f64) {
         let sink = Arc::new(Null);
         let route = manager.table().command("version").cloned().expect("route");
         let _ = sink;
-        assert_eq!(route.generation.description.manifest.version, if version == "v2" { "2.0.0" } else { "1.0.0" });
+        assert_eq!(
+            route.generation.description.manifest.version,
+            if version == "v2" { "2.0.0" } else { "1.0.0" }
+        );
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     samples.sort_by(f64::total_cmp);
@@ -156,12 +190,18 @@ async fn rss_growth() -> (u64, u64, u64) {
         manager.reload("hello").await.expect("reload");
     }
     let closed = manager.library_stats().closed;
-    manager.tracker().wait_closed(closed, Duration::from_secs(5)).await;
+    manager
+        .tracker()
+        .wait_closed(closed, Duration::from_secs(5))
+        .await;
     let before = rss_kb();
     for _ in 0..200 {
         let closed = manager.library_stats().closed;
         manager.reload("hello").await.expect("reload");
-        manager.tracker().wait_closed(closed + 1, Duration::from_secs(5)).await;
+        manager
+            .tracker()
+            .wait_closed(closed + 1, Duration::from_secs(5))
+            .await;
     }
     let after = rss_kb();
     (before, after, manager.library_stats().pinned.len() as u64)
@@ -170,7 +210,12 @@ async fn rss_growth() -> (u64, u64, u64) {
 async fn start_50() -> (f64, usize) {
     let dir = tempfile::tempdir().expect("tmp");
     let files: Vec<(PathBuf, String)> = (0..50)
-        .map(|i| (root().join(format!("target/fixtures/bench/t{i:02}.so")), format!("t{i:02}.so")))
+        .map(|i| {
+            (
+                root().join(format!("target/fixtures/bench/t{i:02}.so")),
+                format!("t{i:02}.so"),
+            )
+        })
         .collect();
     let refs: Vec<(PathBuf, &str)> = files.iter().map(|(p, n)| (p.clone(), n.as_str())).collect();
     let start = Instant::now();
@@ -180,7 +225,11 @@ async fn start_50() -> (f64, usize) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let (plugin_ns, direct_ns) = call_round_trip().await;
         let (p50, p99) = reload_latency().await;

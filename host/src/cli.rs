@@ -12,13 +12,23 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// The extensions folder.
-    #[arg(long, global = true, default_value = "extensions", env = "ZORYX_EXTENSIONS")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "extensions",
+        env = "ZORYX_EXTENSIONS"
+    )]
     pub extensions: PathBuf,
     /// The runtime data folder.
     #[arg(long, global = true, default_value = "data", env = "ZORYX_DATA")]
     pub data: PathBuf,
     /// The config file.
-    #[arg(long, global = true, default_value = "config.json", env = "ZORYX_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "config.json",
+        env = "ZORYX_CONFIG"
+    )]
     pub config: PathBuf,
 }
 
@@ -63,19 +73,55 @@ pub async fn check_report(file: &Path, trial_exe: Option<&Path>) -> Result<Strin
     }
     let (api, d) = crate::loader::check_file(file).map_err(|e| e.to_string())?;
     let m = &d.manifest;
-    let deps: Vec<String> = m.dependencies.iter().map(|(n, r)| format!("{n} {r}")).collect();
+    let deps: Vec<String> = m
+        .dependencies
+        .iter()
+        .map(|(n, r)| format!("{n} {r}"))
+        .collect();
     let host = zoryx_plugin_api::API_VERSION;
     Ok(format!(
         "{name} {version} by {author}\n  {description}\n  plugin-api: built against {api}, host has {host}: compatible (layout checked)\n  dependencies: {deps}\n  conflicts: {conflicts}\n  commands: {commands}\n  listeners: {listeners}\n  hooks: {hooks}\n  tasks: {tasks}",
         name = m.name,
         version = m.version,
-        author = if m.author.is_empty() { "unknown" } else { &m.author },
+        author = if m.author.is_empty() {
+            "unknown"
+        } else {
+            &m.author
+        },
         description = m.description,
-        deps = if deps.is_empty() { "-".into() } else { deps.join(", ") },
-        conflicts = if m.conflicts.is_empty() { "-".into() } else { m.conflicts.join(", ") },
-        commands = d.commands.iter().map(|c| c.usage("!")).collect::<Vec<_>>().join(", "),
-        listeners = d.listeners.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "),
-        hooks = d.hooks.iter().map(|(e, p)| format!("{e} ({p})")).collect::<Vec<_>>().join(", "),
-        tasks = d.tasks.iter().map(|(n, p)| format!("{n} every {}s", p.as_secs_f64())).collect::<Vec<_>>().join(", "),
+        deps = if deps.is_empty() {
+            "-".into()
+        } else {
+            deps.join(", ")
+        },
+        conflicts = if m.conflicts.is_empty() {
+            "-".into()
+        } else {
+            m.conflicts.join(", ")
+        },
+        commands = d
+            .commands
+            .iter()
+            .map(|c| c.usage("!"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        listeners = d
+            .listeners
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        hooks = d
+            .hooks
+            .iter()
+            .map(|(e, p)| format!("{e} ({p})"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        tasks = d
+            .tasks
+            .iter()
+            .map(|(n, p)| format!("{n} every {}s", p.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(", "),
     ))
 }

@@ -117,9 +117,12 @@ mod tests {
         let path = Path::new("config.json");
         let config = Config::parse(path, "{}").expect("empty");
         assert!(config.core.auto_reload);
-        let error = Config::parse(path, r#"{"extensions": {"blacklist": "x"}}"#)
-            .expect_err("wrong type");
-        assert!(error.to_string().contains("extensions.blacklist"), "{error}");
+        let error =
+            Config::parse(path, r#"{"extensions": {"blacklist": "x"}}"#).expect_err("wrong type");
+        assert!(
+            error.to_string().contains("extensions.blacklist"),
+            "{error}"
+        );
         let config = Config::parse(path, r#"{"auto_reload": false, "prefix": "?"}"#).expect("ok");
         assert!(!config.core.auto_reload);
         assert_eq!(config.raw["prefix"], "?");

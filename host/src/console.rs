@@ -35,8 +35,14 @@ pub fn render_message(message: &Message) -> String {
         out.push('\n');
     }
     for embed in &message.embeds {
-        let colour = embed.colour.map(|c| format!(" [#{c:06x}]")).unwrap_or_default();
-        out.push_str(&format!("┃ {}{colour}\n", embed.title.as_deref().unwrap_or("")));
+        let colour = embed
+            .colour
+            .map(|c| format!(" [#{c:06x}]"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "┃ {}{colour}\n",
+            embed.title.as_deref().unwrap_or("")
+        ));
         if let Some(description) = &embed.description {
             for line in description.lines() {
                 out.push_str(&format!("┃ {line}\n"));
@@ -51,8 +57,12 @@ pub fn render_message(message: &Message) -> String {
     }
     for component in &message.components {
         match component {
-            zoryx_plugin_api::Component::Button(b) => out.push_str(&format!("[ {} ] ({})\n", b.label, b.custom_id)),
-            zoryx_plugin_api::Component::Select(s) => out.push_str(&format!("[ {} ▾ ] ({})\n", s.placeholder, s.custom_id)),
+            zoryx_plugin_api::Component::Button(b) => {
+                out.push_str(&format!("[ {} ] ({})\n", b.label, b.custom_id))
+            }
+            zoryx_plugin_api::Component::Select(s) => {
+                out.push_str(&format!("[ {} ▾ ] ({})\n", s.placeholder, s.custom_id))
+            }
         }
     }
     out
@@ -91,7 +101,11 @@ fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> Stri
             p.generation.map_or("-".into(), |g| g.to_string()),
             p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
             p.status,
-            if p.reason.is_empty() { String::new() } else { format!(": {}", p.reason) },
+            if p.reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", p.reason)
+            },
         ));
     }
     out.push_str(&format!(
@@ -102,12 +116,22 @@ fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> Stri
 }
 
 fn format_info(p: &PluginInfo) -> String {
-    let list = |v: &[String]| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
     format!(
         "{} {} by {}\n  {}\n  file: {}\n  state: {} (generation {}, plugin-api {}, load {} ms)\n  status: {:?} {}\n  dependencies: {}\n  conflicts: {}\n  commands: {}\n  listeners: {}\n  hooks: {}\n  tasks: {}\n  pinned libraries: {} ({} bytes)",
         p.name,
         p.version,
-        if p.author.is_empty() { "unknown" } else { &p.author },
+        if p.author.is_empty() {
+            "unknown"
+        } else {
+            &p.author
+        },
         p.description,
         p.file.as_deref().unwrap_or("-"),
         if p.loaded { "loaded" } else { "unloaded" },
@@ -138,7 +162,11 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
         "quit" | "exit" => return None,
         "list" => {
             let stats = manager.library_stats();
-            format_list(&manager.list().await, stats.pinned.len(), stats.pinned_bytes())
+            format_list(
+                &manager.list().await,
+                stats.pinned.len(),
+                stats.pinned_bytes(),
+            )
         }
         "info" if !rest.is_empty() => match manager.info(rest).await {
             Some(info) => format_info(&info),
@@ -150,7 +178,10 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
         },
         "unload" if !rest.is_empty() => {
             let force = rest.split_whitespace().any(|w| w == "--force" || w == "-f");
-            let name = rest.split_whitespace().find(|w| !w.starts_with('-')).unwrap_or(rest);
+            let name = rest
+                .split_whitespace()
+                .find(|w| !w.starts_with('-'))
+                .unwrap_or(rest);
             match manager.unload(name, force).await {
                 Ok(names) => format!("unloaded {}", names.join(", ")),
                 Err(e) => format!("error: {e}"),
@@ -159,7 +190,12 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
         "reload" if !rest.is_empty() => match manager.reload(rest).await {
             Ok(done) => done
                 .iter()
-                .map(|r| format!("reloaded {} (generation {} -> {}, {:.1} ms)", r.name, r.from, r.to, r.millis))
+                .map(|r| {
+                    format!(
+                        "reloaded {} (generation {} -> {}, {:.1} ms)",
+                        r.name, r.from, r.to, r.millis
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             Err(e) => format!("error: {e}"),
@@ -168,14 +204,25 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
         "enforce" => {
             let mut e: Enforcement = manager.enforcement().await;
             let mut words = rest.split_whitespace();
-            let (what, on) = (words.next(), words.next().map(|w| matches!(w, "on" | "true" | "yes")));
+            let (what, on) = (
+                words.next(),
+                words.next().map(|w| matches!(w, "on" | "true" | "yes")),
+            );
             match (what, on) {
                 (Some("deps" | "dependencies"), Some(on)) => e.dependencies = on,
                 (Some("conflicts"), Some(on)) => e.conflicts = on,
-                _ => return Some(format!("dependencies: {}, conflicts: {}\nusage: enforce deps|conflicts on|off", e.dependencies, e.conflicts)),
+                _ => {
+                    return Some(format!(
+                        "dependencies: {}, conflicts: {}\nusage: enforce deps|conflicts on|off",
+                        e.dependencies, e.conflicts
+                    ));
+                }
             }
             manager.set_enforcement(e).await;
-            format!("dependencies: {}, conflicts: {}", e.dependencies, e.conflicts)
+            format!(
+                "dependencies: {}, conflicts: {}",
+                e.dependencies, e.conflicts
+            )
         }
         _ => format!("unknown or incomplete command `{line}`; type `help`"),
     };
@@ -204,11 +251,17 @@ async fn call(manager: &Arc<Manager>, rest: &str) -> String {
         source: Source::Console,
         prefix: String::new(),
     };
-    match manager.dispatcher().invoke(request, Arc::new(ConsoleSink)).await {
+    match manager
+        .dispatcher()
+        .invoke(request, Arc::new(ConsoleSink))
+        .await
+    {
         CommandOutcome::Done { .. } => String::new(),
         CommandOutcome::Unknown => format!("no command `{command}` in plugin `{plugin}`"),
         CommandOutcome::Denied { required } => format!("denied: needs {required:?}"),
-        CommandOutcome::Cooldown(left) => format!("on cooldown, try again in {:.1}s", left.as_secs_f64()),
+        CommandOutcome::Cooldown(left) => {
+            format!("on cooldown, try again in {:.1}s", left.as_secs_f64())
+        }
         CommandOutcome::BadArguments { error, usage } => format!("error: {error}\nusage: {usage}"),
         CommandOutcome::Failed { error, .. } => format!("error: {error}"),
     }

@@ -30,7 +30,8 @@ use watcher::{ExtensionWatcher, WatchEvent, WatchOptions};
 /// stops it.
 pub fn watch(manager: &Arc<Manager>) -> Result<ExtensionWatcher, watcher::WatchError> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let watcher = ExtensionWatcher::start(&manager.paths().extensions, WatchOptions::default(), tx)?;
+    let watcher =
+        ExtensionWatcher::start(&manager.paths().extensions, WatchOptions::default(), tx)?;
     let manager = Arc::clone(manager);
     tokio::spawn(async move {
         while let Some(event) = rx.recv().await {

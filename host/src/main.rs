@@ -77,7 +77,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read {}", cli.extensions.display()))?
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == zoryx_host::manager::library_extension()))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e == zoryx_host::manager::library_extension())
+                })
                 .collect();
             entries.sort();
             if entries.is_empty() {
@@ -103,14 +106,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config,
             )?;
             let report = manager.load_all().await;
-            tracing::info!(loaded = report.loaded.len(), refused = report.refused.len(), "extensions loaded");
+            tracing::info!(
+                loaded = report.loaded.len(),
+                refused = report.refused.len(),
+                "extensions loaded"
+            );
             let _watcher = if auto_reload {
                 Some(zoryx_host::watch(&manager).context("cannot watch the extensions folder")?)
             } else {
                 None
             };
             if no_console {
-                tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+                tokio::signal::ctrl_c()
+                    .await
+                    .context("waiting for Ctrl-C")?;
             } else {
                 tokio::select! {
                     () = zoryx_host::console::run(Arc::clone(&manager)) => {}

@@ -30,7 +30,12 @@ async fn random_bytes_c_library_and_truncated_plugins_are_refused() {
         std::fs::write(ext.join(format!("cut{percent}.so")), &plugin[..len]).expect("cut");
     }
     let report = host.manager.load_all().await;
-    assert_eq!(report.loaded, vec!["basic".to_string()], "{:?}", report.refused);
+    assert_eq!(
+        report.loaded,
+        vec!["basic".to_string()],
+        "{:?}",
+        report.refused
+    );
     let lines: Vec<String> = report
         .refused
         .iter()
@@ -43,11 +48,22 @@ async fn random_bytes_c_library_and_truncated_plugins_are_refused() {
             .cloned()
             .unwrap_or_else(|| panic!("{file} not refused: {lines:?}"))
     };
-    assert!(line("noise.so").contains("not a shared library"), "{}", line("noise.so"));
-    assert!(line("clib.so").contains("not a Zoryx plugin"), "{}", line("clib.so"));
+    assert!(
+        line("noise.so").contains("not a shared library"),
+        "{}",
+        line("noise.so")
+    );
+    assert!(
+        line("clib.so").contains("not a Zoryx plugin"),
+        "{}",
+        line("clib.so")
+    );
     for percent in [10, 50, 90, 99] {
         let l = line(&format!("cut{percent}.so"));
-        assert!(l.contains("truncated") || l.contains("trial load failed"), "{l}");
+        assert!(
+            l.contains("truncated") || l.contains("trial load failed"),
+            "{l}"
+        );
     }
     for l in &lines {
         assert!(!l.contains('\n'), "one line per refusal: {l}");
@@ -58,11 +74,17 @@ async fn random_bytes_c_library_and_truncated_plugins_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_plugin_names_are_refused() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so"), ("basic-v2.so", "basic_copy.so")]);
+    let host = TestHost::new(&[
+        ("basic-v1.so", "basic.so"),
+        ("basic-v2.so", "basic_copy.so"),
+    ]);
     let report = host.manager.load_all().await;
     assert_eq!(report.loaded.len(), 1);
     let (file, error) = &report.refused[0];
-    assert!(error.to_string().contains("duplicate plugin name `basic`"), "{file}: {error}");
+    assert!(
+        error.to_string().contains("duplicate plugin name `basic`"),
+        "{file}: {error}"
+    );
 }
 
 #[test]

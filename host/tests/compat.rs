@@ -13,7 +13,12 @@ async fn older_minor_loads_newer_and_broken_are_refused() {
         ("broken-api.so", "broken_api.so"),
     ]);
     let report = host.manager.load_all().await;
-    assert_eq!(report.loaded, vec!["old_api".to_string()], "{:?}", report.refused);
+    assert_eq!(
+        report.loaded,
+        vec!["old_api".to_string()],
+        "{:?}",
+        report.refused
+    );
 
     // The 1.0 plugin works on this 1.1 host, and what 1.1 added is simply absent for it.
     assert_eq!(host.call("hello", "").await.1, vec!["hello from old api"]);
@@ -30,10 +35,19 @@ async fn older_minor_loads_newer_and_broken_are_refused() {
     };
     let newer = reason("newer_api.so");
     assert!(newer.contains("needs plugin-api 1.2.0"), "{newer}");
-    assert!(newer.contains(&format!("this host has plugin-api {API_VERSION}")), "{newer}");
+    assert!(
+        newer.contains(&format!("this host has plugin-api {API_VERSION}")),
+        "{newer}"
+    );
 
     let broken = reason("broken_api.so");
-    assert!(broken.contains("incompatible plugin-api layout"), "{broken}");
+    assert!(
+        broken.contains("incompatible plugin-api layout"),
+        "{broken}"
+    );
     assert!(broken.contains("at "), "summarised difference: {broken}");
-    assert!(broken.len() < 600, "summarised, not abi_stable's full report: {broken}");
+    assert!(
+        broken.len() < 600,
+        "summarised, not abi_stable's full report: {broken}"
+    );
 }

@@ -13,14 +13,25 @@ use zoryx_host::runtime::CommandOutcome;
 async fn load_call_unload_reload() {
     let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
     let report = host.manager.load_all().await;
-    assert_eq!(report.loaded, vec!["basic".to_string()], "{:?}", report.refused);
+    assert_eq!(
+        report.loaded,
+        vec!["basic".to_string()],
+        "{:?}",
+        report.refused
+    );
 
     let (outcome, replies) = host.call("version", "").await;
-    assert!(matches!(outcome, CommandOutcome::Done { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, CommandOutcome::Done { .. }),
+        "{outcome:?}"
+    );
     assert_eq!(replies, vec!["v1"]);
 
     // Loading again is refused the discord.py way.
-    assert!(matches!(host.manager.load("basic").await, Err(OpError::AlreadyLoaded(_))));
+    assert!(matches!(
+        host.manager.load("basic").await,
+        Err(OpError::AlreadyLoaded(_))
+    ));
 
     // Reload to a new build.
     host.install("basic-v2.so", "basic.so");
@@ -35,13 +46,27 @@ async fn load_call_unload_reload() {
 
     // Unload: the command is gone, the library is closed and unmapped.
     let before = host.manager.library_stats().closed;
-    assert_eq!(host.manager.unload("basic", false).await.expect("unload"), vec!["basic"]);
-    assert!(matches!(host.call("version", "").await.0, CommandOutcome::Unknown));
-    assert!(host.manager.tracker().wait_closed(before + 1, std::time::Duration::from_secs(5)).await);
+    assert_eq!(
+        host.manager.unload("basic", false).await.expect("unload"),
+        vec!["basic"]
+    );
+    assert!(matches!(
+        host.call("version", "").await.0,
+        CommandOutcome::Unknown
+    ));
+    assert!(
+        host.manager
+            .tracker()
+            .wait_closed(before + 1, std::time::Duration::from_secs(5))
+            .await
+    );
     let stats = host.manager.library_stats();
     assert_eq!(stats.live, 0);
     assert!(stats.pinned.is_empty(), "{:?}", stats.pinned);
-    assert!(matches!(host.manager.unload("basic", false).await, Err(OpError::NotLoaded(_))));
+    assert!(matches!(
+        host.manager.unload("basic", false).await,
+        Err(OpError::NotLoaded(_))
+    ));
 
     // And back.
     assert_eq!(host.manager.load("basic").await.expect("load"), "basic");
@@ -58,7 +83,10 @@ async fn failed_reload_keeps_the_old_generation_serving() {
     let error = host.manager.reload("basic").await.expect_err("must fail");
     assert!(error.to_string().contains("basic.so"), "{error}");
     assert_eq!(host.call("version", "").await.1, vec!["v1"]);
-    assert_eq!(host.manager.info("basic").await.and_then(|i| i.generation), generation);
+    assert_eq!(
+        host.manager.info("basic").await.and_then(|i| i.generation),
+        generation
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,11 +128,22 @@ async fn reload_with_1000_calls_in_flight() {
             other => failures.push(format!("{other:?} {replies:?}")),
         }
     }
-    assert!(failures.is_empty(), "{} failed: {:?}", failures.len(), &failures[..failures.len().min(5)]);
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
     let total: usize = answered.values().sum();
     assert_eq!(total, 1000, "{answered:?}");
-    assert!(answered.get("v1").copied().unwrap_or(0) >= 500, "calls started before the reload finish on v1: {answered:?}");
-    assert!(answered.keys().all(|v| v == "v1" || v == "v2"), "{answered:?}");
+    assert!(
+        answered.get("v1").copied().unwrap_or(0) >= 500,
+        "calls started before the reload finish on v1: {answered:?}"
+    );
+    assert!(
+        answered.keys().all(|v| v == "v1" || v == "v2"),
+        "{answered:?}"
+    );
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 }
 
@@ -112,12 +151,20 @@ async fn reload_with_1000_calls_in_flight() {
 async fn typed_arguments_permissions_and_usage() {
     let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
     host.manager.load_all().await;
-    let (_, replies) = host.call("echo", r#"42 "two words" yes and the rest"#).await;
+    let (_, replies) = host
+        .call("echo", r#"42 "two words" yes and the rest"#)
+        .await;
     assert_eq!(replies, vec!["42|two words|true|and the rest"]);
     match host.call("echo", "nope word yes").await.0 {
         CommandOutcome::BadArguments { error, usage } => {
-            assert!(error.to_string().contains("`nope` is not a valid integer"), "{error}");
-            assert_eq!(usage, "!echo <n: integer> <word: text> <flag: yes/no> [rest: text...]");
+            assert!(
+                error.to_string().contains("`nope` is not a valid integer"),
+                "{error}"
+            );
+            assert_eq!(
+                usage,
+                "!echo <n: integer> <word: text> <flag: yes/no> [rest: text...]"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -125,5 +172,8 @@ async fn typed_arguments_permissions_and_usage() {
         call_as(&host.manager, "owner_only", "", false).await.0,
         CommandOutcome::Denied { .. }
     ));
-    assert_eq!(call_as(&host.manager, "owner_only", "", true).await.1, vec!["ok"]);
+    assert_eq!(
+        call_as(&host.manager, "owner_only", "", true).await.1,
+        vec!["ok"]
+    );
 }

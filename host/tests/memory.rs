@@ -15,16 +15,25 @@ async fn two_hundred_reload_cycles_unmap_every_library() {
         let reloaded = host.manager.reload("basic").await.expect("reload");
         assert_eq!(reloaded.len(), 1);
         assert!(
-            host.manager.tracker().wait_closed(closed + 1, Duration::from_secs(5)).await,
+            host.manager
+                .tracker()
+                .wait_closed(closed + 1, Duration::from_secs(5))
+                .await,
             "cycle {cycle}: the old generation was not closed"
         );
         let stats = host.manager.library_stats();
-        assert!(stats.pinned.is_empty(), "cycle {cycle}: pinned {:?}", stats.pinned);
+        assert!(
+            stats.pinned.is_empty(),
+            "cycle {cycle}: pinned {:?}",
+            stats.pinned
+        );
         assert_eq!(stats.live, 1);
     }
     assert_eq!(host.call("version", "").await.1, vec!["v1"]);
     // No private copy is left behind except the live one.
-    let copies = std::fs::read_dir(host.dir.path().join("data/.loaded")).expect("dir").count();
+    let copies = std::fs::read_dir(host.dir.path().join("data/.loaded"))
+        .expect("dir")
+        .count();
     assert_eq!(copies, 1);
 }
 
@@ -37,7 +46,12 @@ async fn a_pinned_library_is_reported() {
         host.call("touch", "").await;
     }
     host.manager.unload("pinning", false).await.expect("unload");
-    assert!(host.manager.tracker().wait_closed(1, Duration::from_secs(5)).await);
+    assert!(
+        host.manager
+            .tracker()
+            .wait_closed(1, Duration::from_secs(5))
+            .await
+    );
     let stats = host.manager.library_stats();
     assert_eq!(stats.pinned.len(), 1, "{stats:?}");
     assert!(stats.pinned_bytes() > 0);

@@ -25,9 +25,16 @@ async fn load_order_is_topological_and_dependents_follow() {
     let mut events = host.manager.subscribe();
     let reloaded = host.manager.reload("c").await.expect("reload");
     let names: Vec<&str> = reloaded.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, vec!["c", "b", "a"], "dependents reload in topological order");
+    assert_eq!(
+        names,
+        vec!["c", "b", "a"],
+        "dependents reload in topological order"
+    );
     drop(events.try_recv());
-    assert_eq!(host.manager.unload("c", true).await.expect("forced"), vec!["a", "b", "c"]);
+    assert_eq!(
+        host.manager.unload("c", true).await.expect("forced"),
+        vec!["a", "b", "c"]
+    );
     assert!(host.manager.list().await.iter().all(|p| !p.loaded));
 }
 
@@ -52,22 +59,43 @@ async fn missing_dependency_version_mismatch_and_conflict() {
     let needy = reason("needy.so");
     assert!(needy.contains("absent"), "{needy}");
     let picky = reason("picky.so");
-    assert!(picky.contains("^2") && picky.contains("1.0.0"), "names required and found: {picky}");
+    assert!(
+        picky.contains("^2") && picky.contains("1.0.0"),
+        "names required and found: {picky}"
+    );
     let rival = reason("rival.so");
     assert!(rival.contains("conflict"), "{rival}");
-    let statuses: Vec<(String, PluginStatus)> =
-        host.manager.list().await.into_iter().map(|p| (p.name, p.status)).collect();
-    assert!(statuses.contains(&("needy".into(), PluginStatus::MissingDependencies)), "{statuses:?}");
+    let statuses: Vec<(String, PluginStatus)> = host
+        .manager
+        .list()
+        .await
+        .into_iter()
+        .map(|p| (p.name, p.status))
+        .collect();
+    assert!(
+        statuses.contains(&("needy".into(), PluginStatus::MissingDependencies)),
+        "{statuses:?}"
+    );
 
     // Not enforced: warn and load.
     let mut enforcement = host.manager.enforcement().await;
     enforcement.dependencies = false;
     enforcement.conflicts = false;
     host.manager.set_enforcement(enforcement).await;
-    host.manager.load("needy").await.expect("loads with a warning");
-    host.manager.load("rival").await.expect("loads with a warning");
-    let saved = std::fs::read_to_string(host.dir.path().join("data/plugin_registry.json")).expect("registry file");
-    assert!(saved.contains("needy") && saved.contains("false"), "{saved}");
+    host.manager
+        .load("needy")
+        .await
+        .expect("loads with a warning");
+    host.manager
+        .load("rival")
+        .await
+        .expect("loads with a warning");
+    let saved = std::fs::read_to_string(host.dir.path().join("data/plugin_registry.json"))
+        .expect("registry file");
+    assert!(
+        saved.contains("needy") && saved.contains("false"),
+        "{saved}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

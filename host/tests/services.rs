@@ -16,24 +16,40 @@ async fn listeners_hooks_tasks_and_storage() {
         id: MessageId(1),
         channel_id: ChannelId(5),
         guild_id: None,
-        author: User { id: UserId(2), name: "a".into(), bot: false },
+        author: User {
+            id: UserId(2),
+            name: "a".into(),
+            bot: false,
+        },
         content: "ping-listener".into(),
     });
     let results = host.manager.dispatcher().dispatch_event(&event).await;
     assert_eq!(results.len(), 1);
     assert!(results[0].1.is_ok(), "{results:?}");
 
-    let ran = host.manager.dispatcher().emit("fixture_event", serde_json::json!({"n": 1})).await;
+    let ran = host
+        .manager
+        .dispatcher()
+        .emit("fixture_event", serde_json::json!({"n": 1}))
+        .await;
     assert_eq!(ran, 1);
     assert_eq!(host.call("hooks", "").await.1, vec![r#"{"n":1}"#]);
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let ticks: u64 = host.call("ticks", "").await.1[0].parse().expect("number");
-    assert!(ticks >= 2, "task ran {ticks} times in 300 ms at a 50 ms period");
+    assert!(
+        ticks >= 2,
+        "task ran {ticks} times in 300 ms at a 50 ms period"
+    );
 
     // Unload cancels the task: nothing of the plugin runs afterwards (its library is closed).
     host.manager.unload("basic", false).await.expect("unload");
-    assert!(host.manager.tracker().wait_closed(1, Duration::from_secs(5)).await);
+    assert!(
+        host.manager
+            .tracker()
+            .wait_closed(1, Duration::from_secs(5))
+            .await
+    );
 
     host.manager.load("basic").await.expect("load");
     assert_eq!(

@@ -19,7 +19,10 @@ async fn started() -> (TestHost, zoryx_host::watcher::ExtensionWatcher) {
 }
 
 fn reloads(events: &[ManagerEvent]) -> usize {
-    events.iter().filter(|e| matches!(e, ManagerEvent::Reloaded(_))).count()
+    events
+        .iter()
+        .filter(|e| matches!(e, ManagerEvent::Reloaded(_)))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,7 +30,10 @@ async fn overwrite_by_copy_reloads_once() {
     let (host, _watcher) = started().await;
     let mut events = host.manager.subscribe();
     std::fs::copy(fixture("basic-v2.so"), host.extensions().join("basic.so")).expect("copy");
-    let first = wait_for(&mut events, Duration::from_secs(10), |e| matches!(e, ManagerEvent::Reloaded(_))).await;
+    let first = wait_for(&mut events, Duration::from_secs(10), |e| {
+        matches!(e, ManagerEvent::Reloaded(_))
+    })
+    .await;
     assert!(first.is_some(), "no reload");
     let extra = drain(&mut events, Duration::from_millis(800)).await;
     assert_eq!(reloads(&extra), 0, "exactly one reload: {extra:?}");
@@ -48,11 +54,19 @@ async fn write_in_two_halves_reloads_once_to_the_new_version() {
     assert_eq!(host.call("version", "").await.1, vec!["v1"]);
     file.write_all(b).expect("second half");
     drop(file);
-    let event = wait_for(&mut events, Duration::from_secs(10), |e| matches!(e, ManagerEvent::Reloaded(_))).await;
+    let event = wait_for(&mut events, Duration::from_secs(10), |e| {
+        matches!(e, ManagerEvent::Reloaded(_))
+    })
+    .await;
     assert!(event.is_some(), "no reload");
     let extra = drain(&mut events, Duration::from_millis(800)).await;
     assert_eq!(reloads(&extra), 0, "exactly one reload: {extra:?}");
-    assert!(!extra.iter().any(|e| matches!(e, ManagerEvent::Refused { .. })), "{extra:?}");
+    assert!(
+        !extra
+            .iter()
+            .any(|e| matches!(e, ManagerEvent::Refused { .. })),
+        "{extra:?}"
+    );
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 }
 
@@ -70,11 +84,17 @@ async fn cargo_style_unlink_and_recreate_then_delete() {
         matches!(e, ManagerEvent::Reloaded(_) | ManagerEvent::Unloaded { .. })
     })
     .await;
-    assert!(matches!(event, Some(ManagerEvent::Reloaded(_))), "{event:?}");
+    assert!(
+        matches!(event, Some(ManagerEvent::Reloaded(_))),
+        "{event:?}"
+    );
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 
     std::fs::remove_file(&target).expect("delete");
-    let event = wait_for(&mut events, Duration::from_secs(10), |e| matches!(e, ManagerEvent::Unloaded { .. })).await;
+    let event = wait_for(&mut events, Duration::from_secs(10), |e| {
+        matches!(e, ManagerEvent::Unloaded { .. })
+    })
+    .await;
     assert!(event.is_some(), "no unload");
     assert!(host.manager.info("basic").await.is_some_and(|i| !i.loaded));
 }
@@ -84,6 +104,12 @@ async fn a_new_file_is_loaded() {
     let (host, _watcher) = started().await;
     let mut events = host.manager.subscribe();
     host.install("manifest-c.so", "c.so");
-    let event = wait_for(&mut events, Duration::from_secs(10), |e| matches!(e, ManagerEvent::Loaded { .. })).await;
-    assert!(matches!(event, Some(ManagerEvent::Loaded { ref name, .. }) if name == "c"), "{event:?}");
+    let event = wait_for(&mut events, Duration::from_secs(10), |e| {
+        matches!(e, ManagerEvent::Loaded { .. })
+    })
+    .await;
+    assert!(
+        matches!(event, Some(ManagerEvent::Loaded { ref name, .. }) if name == "c"),
+        "{event:?}"
+    );
 }

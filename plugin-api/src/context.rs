@@ -218,8 +218,17 @@ fn storage_missing() -> PluginError {
 
 impl Storage {
     /// Reads `key`; `Ok(None)` when it was never set.
-    pub async fn get<T: DeserializeOwned>(&self, scope: Scope, key: &str) -> PluginResult<Option<T>> {
-        let get = self.host.handle.vtable.kv_get().ok_or_else(storage_missing)?;
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        scope: Scope,
+        key: &str,
+    ) -> PluginResult<Option<T>> {
+        let get = self
+            .host
+            .handle
+            .vtable
+            .kv_get()
+            .ok_or_else(storage_missing)?;
         let text = from_ffi(get(self.host.handle.data, scope.to_ffi(), RStr::from_str(key)).await)?;
         match text.into_option() {
             None => Ok(None),
@@ -228,8 +237,18 @@ impl Storage {
     }
 
     /// Writes `key`.
-    pub async fn set<T: Serialize + ?Sized>(&self, scope: Scope, key: &str, value: &T) -> PluginResult {
-        let set = self.host.handle.vtable.kv_set().ok_or_else(storage_missing)?;
+    pub async fn set<T: Serialize + ?Sized>(
+        &self,
+        scope: Scope,
+        key: &str,
+        value: &T,
+    ) -> PluginResult {
+        let set = self
+            .host
+            .handle
+            .vtable
+            .kv_set()
+            .ok_or_else(storage_missing)?;
         let json = serde_json::to_string(value)?;
         from_ffi(
             set(
@@ -244,7 +263,12 @@ impl Storage {
 
     /// Deletes `key`; returns whether it existed.
     pub async fn delete(&self, scope: Scope, key: &str) -> PluginResult<bool> {
-        let delete = self.host.handle.vtable.kv_delete().ok_or_else(storage_missing)?;
+        let delete = self
+            .host
+            .handle
+            .vtable
+            .kv_delete()
+            .ok_or_else(storage_missing)?;
         from_ffi(delete(self.host.handle.data, scope.to_ffi(), RStr::from_str(key)).await)
     }
 }

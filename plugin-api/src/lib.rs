@@ -75,8 +75,8 @@ pub use version::{API_VERSION, ApiVersion};
 pub mod prelude {
     pub use crate::{
         Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandContext, CommandKind,
-        CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, Host, HookEvent,
-        Manifest, Message, MessageId, Permission, Plugin, PluginContext, PluginError,
-        PluginResult, Registrar, RoleId, Scope, SelectMenu, User, UserId,
+        CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent, Host, Manifest,
+        Message, MessageId, Permission, Plugin, PluginContext, PluginError, PluginResult,
+        Registrar, RoleId, Scope, SelectMenu, User, UserId,
     };
 }

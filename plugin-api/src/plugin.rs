@@ -7,9 +7,7 @@ use std::time::Duration;
 use crate::command::CommandSpec;
 use crate::context::{CommandContext, ComponentContext, Host, PluginContext};
 use crate::error::PluginResult;
-use crate::ffi::types::{
-    CommandSpecFfi, DescriptionFfi, HookSpecFfi, ManifestFfi, TaskSpecFfi,
-};
+use crate::ffi::types::{CommandSpecFfi, DescriptionFfi, HookSpecFfi, ManifestFfi, TaskSpecFfi};
 use crate::manifest::Manifest;
 use crate::model::{Event, EventKind, HookEvent};
 
@@ -98,8 +96,7 @@ pub trait Plugin: Send + Sync + Sized + 'static {
 
 /// A boxed handler future.
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = PluginResult> + Send>>;
-pub(crate) type CommandHandler<P> =
-    Box<dyn Fn(CommandContext<P>) -> HandlerFuture + Send + Sync>;
+pub(crate) type CommandHandler<P> = Box<dyn Fn(CommandContext<P>) -> HandlerFuture + Send + Sync>;
 pub(crate) type EventHandler<P> =
     Box<dyn Fn(PluginContext<P>, Event) -> HandlerFuture + Send + Sync>;
 pub(crate) type HookHandler<P> =
@@ -147,8 +144,10 @@ impl<P: Plugin> Registrar<P> {
         F: Fn(PluginContext<P>, Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = PluginResult> + Send + 'static,
     {
-        self.listeners
-            .push((kind, Box::new(move |ctx, event| Box::pin(handler(ctx, event)))));
+        self.listeners.push((
+            kind,
+            Box::new(move |ctx, event| Box::pin(handler(ctx, event))),
+        ));
         self
     }
 
@@ -168,13 +167,21 @@ impl<P: Plugin> Registrar<P> {
     }
 
     /// Registers a task the host runs every `period` while the plugin is loaded.
-    pub fn every<F, Fut>(&mut self, name: impl Into<String>, period: Duration, handler: F) -> &mut Self
+    pub fn every<F, Fut>(
+        &mut self,
+        name: impl Into<String>,
+        period: Duration,
+        handler: F,
+    ) -> &mut Self
     where
         F: Fn(PluginContext<P>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = PluginResult> + Send + 'static,
     {
-        self.tasks
-            .push((name.into(), period, Box::new(move |ctx| Box::pin(handler(ctx)))));
+        self.tasks.push((
+            name.into(),
+            period,
+            Box::new(move |ctx| Box::pin(handler(ctx))),
+        ));
         self
     }
 

@@ -175,20 +175,48 @@ mod tests {
 
     #[test]
     fn bool_words() {
-        for (word, value) in [("on", true), ("Y", true), ("1", true), ("off", false), ("n", false), ("No", false)] {
+        for (word, value) in [
+            ("on", true),
+            ("Y", true),
+            ("1", true),
+            ("off", false),
+            ("n", false),
+            ("No", false),
+        ] {
             let args = parse(&[Arg::boolean("b")], word).expect("bool");
             assert_eq!(args.get::<bool>("b").expect("b"), value, "{word}");
         }
-        assert!(matches!(parse(&[Arg::boolean("b")], "maybe"), Err(ArgError::Invalid { .. })));
+        assert!(matches!(
+            parse(&[Arg::boolean("b")], "maybe"),
+            Err(ArgError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn errors_are_specific() {
-        assert_eq!(parse(&[Arg::integer("n")], ""), Err(ArgError::Missing("n".into())));
-        assert!(matches!(parse(&[Arg::integer("n")], "x"), Err(ArgError::Invalid { expected: "integer", .. })));
-        assert_eq!(parse(&[Arg::integer("n")], "1 2"), Err(ArgError::Extra("2".into())));
-        assert_eq!(parse(&[Arg::text("t")], "\"open"), Err(ArgError::UnclosedQuote));
-        assert!(matches!(parse(&[Arg::user("u")], "<@&5>"), Err(ArgError::Invalid { .. })));
+        assert_eq!(
+            parse(&[Arg::integer("n")], ""),
+            Err(ArgError::Missing("n".into()))
+        );
+        assert!(matches!(
+            parse(&[Arg::integer("n")], "x"),
+            Err(ArgError::Invalid {
+                expected: "integer",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse(&[Arg::integer("n")], "1 2"),
+            Err(ArgError::Extra("2".into()))
+        );
+        assert_eq!(
+            parse(&[Arg::text("t")], "\"open"),
+            Err(ArgError::UnclosedQuote)
+        );
+        assert!(matches!(
+            parse(&[Arg::user("u")], "<@&5>"),
+            Err(ArgError::Invalid { .. })
+        ));
     }
 
     #[test]
@@ -196,7 +224,13 @@ mod tests {
         let specs = [Arg::text("a"), Arg::integer("n").optional()];
         assert_eq!(parse(&specs, "x").expect("ok").len(), 1);
         let specs = [Arg::rest("all")];
-        assert_eq!(parse(&specs, "  a  b \"c\" ").expect("ok").get::<String>("all").expect("all"), "a  b \"c\"");
+        assert_eq!(
+            parse(&specs, "  a  b \"c\" ")
+                .expect("ok")
+                .get::<String>("all")
+                .expect("all"),
+            "a  b \"c\""
+        );
         assert_eq!(parse(&specs, " "), Err(ArgError::Missing("all".into())));
     }
 }

@@ -83,7 +83,14 @@ mod tests {
         assert!(cooldowns.check("x", &cd, &invocation(1), t0).is_ok());
         let left = cooldowns.check("x", &cd, &invocation(1), t0 + Duration::from_secs(1));
         assert_eq!(left, Err(Duration::from_secs(4)));
-        assert!(cooldowns.check("x", &cd, &invocation(2), t0).is_ok(), "other user");
-        assert!(cooldowns.check("x", &cd, &invocation(1), t0 + Duration::from_secs(5)).is_ok());
+        assert!(
+            cooldowns.check("x", &cd, &invocation(2), t0).is_ok(),
+            "other user"
+        );
+        assert!(
+            cooldowns
+                .check("x", &cd, &invocation(1), t0 + Duration::from_secs(5))
+                .is_ok()
+        );
     }
 }

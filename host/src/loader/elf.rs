@@ -164,10 +164,13 @@ mod tests {
     use super::*;
 
     fn libc() -> Vec<u8> {
-        ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"]
-            .iter()
-            .find_map(|p| std::fs::read(p).ok())
-            .expect("libc.so.6 on this machine")
+        [
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        ]
+        .iter()
+        .find_map(|p| std::fs::read(p).ok())
+        .expect("libc.so.6 on this machine")
     }
 
     #[test]
@@ -191,7 +194,10 @@ mod tests {
     #[test]
     fn other_files_are_refused() {
         assert_eq!(check_library_bytes(b""), Err(ElfError::Empty));
-        assert_eq!(check_library_bytes(b"hello world, not elf at all"), Err(ElfError::NotElf));
+        assert_eq!(
+            check_library_bytes(b"hello world, not elf at all"),
+            Err(ElfError::NotElf)
+        );
         let mut exec = libc()[..64].to_vec();
         exec[16] = 2;
         assert_eq!(check_library_bytes(&exec), Err(ElfError::NotShared(2)));

@@ -28,10 +28,9 @@ fn difference(error: &AbiInstability) -> String {
             v.found.name()
         ),
         AI::Package(v) => format!("package expected `{}` found `{}`", v.expected, v.found),
-        AI::PackageVersion(v) => format!(
-            "package version expected {} found {}",
-            v.expected, v.found
-        ),
+        AI::PackageVersion(v) => {
+            format!("package version expected {} found {}", v.expected, v.found)
+        }
         AI::MismatchedPrefixSize(v) => format!(
             "required (prefix) field count expected {} found {}",
             v.expected, v.found

@@ -6,8 +6,10 @@ use abi_stable::StableAbi;
 use abi_stable::abi_stability::abi_checking::{
     CheckingGlobals, check_layout_compatibility_with_globals,
 };
-use zoryx_plugin_api::ffi::{DECLARATION_SYMBOL, DECLARATION_VERSION, MAGIC, PluginDeclaration, PluginModuleRef};
 use zoryx_plugin_api::ffi::types::Description;
+use zoryx_plugin_api::ffi::{
+    DECLARATION_SYMBOL, DECLARATION_VERSION, MAGIC, PluginDeclaration, PluginModuleRef,
+};
 use zoryx_plugin_api::{API_VERSION, ApiVersion, PluginError};
 
 use super::LoadError;
@@ -122,7 +124,9 @@ impl LoadedLibrary {
 
     fn close_inner(&mut self) -> Result<Mapping, LoadError> {
         if let Some(library) = self.library.take() {
-            library.close().map_err(|e| LoadError::Close(e.to_string()))?;
+            library
+                .close()
+                .map_err(|e| LoadError::Close(e.to_string()))?;
         }
         Ok(mapping_of(&self.path))
     }

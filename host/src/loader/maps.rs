@@ -37,10 +37,8 @@ pub fn mapping_of(path: &Path) -> Mapping {
             continue;
         }
         if let Some((start, end)) = range.split_once('-')
-            && let (Ok(start), Ok(end)) = (
-                u64::from_str_radix(start, 16),
-                u64::from_str_radix(end, 16),
-            )
+            && let (Ok(start), Ok(end)) =
+                (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16))
         {
             mapping.regions += 1;
             mapping.bytes += end.saturating_sub(start);

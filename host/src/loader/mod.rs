@@ -28,7 +28,9 @@ pub enum LoadError {
     #[error("{0}")]
     NotLibrary(String),
     /// A shared library without a Zoryx plugin declaration.
-    #[error("not a Zoryx plugin: no ZORYX_PLUGIN_DECLARATION (build it with zoryx-plugin-api and `export_plugin!`)")]
+    #[error(
+        "not a Zoryx plugin: no ZORYX_PLUGIN_DECLARATION (build it with zoryx-plugin-api and `export_plugin!`)"
+    )]
     NotAPlugin,
     /// Built against a plugin-api this host cannot run.
     #[error("{}", version_message(*plugin, *host))]
@@ -39,7 +41,9 @@ pub enum LoadError {
         host: ApiVersion,
     },
     /// The plugin's types differ from the host's.
-    #[error("incompatible plugin-api layout (rebuild the plugin against this host's zoryx-plugin-api): {0}")]
+    #[error(
+        "incompatible plugin-api layout (rebuild the plugin against this host's zoryx-plugin-api): {0}"
+    )]
     Layout(String),
     /// `dlopen` failed.
     #[error("could not open library: {0}")]

@@ -52,7 +52,11 @@ pub struct PluginInfo {
 }
 
 impl PluginInfo {
-    pub(crate) fn new(entry: &RegistryEntry, live: Option<&Arc<Generation>>, stats: &LibraryStats) -> Self {
+    pub(crate) fn new(
+        entry: &RegistryEntry,
+        live: Option<&Arc<Generation>>,
+        stats: &LibraryStats,
+    ) -> Self {
         let m = &entry.manifest;
         let pinned: Vec<_> = stats.pinned.iter().filter(|p| p.plugin == m.name).collect();
         let d = live.map(|g| &g.description);
@@ -63,7 +67,11 @@ impl PluginInfo {
             description: m.description.clone(),
             status: entry.status,
             reason: entry.reason.clone(),
-            dependencies: m.dependencies.iter().map(|(n, r)| format!("{n} {r}")).collect(),
+            dependencies: m
+                .dependencies
+                .iter()
+                .map(|(n, r)| format!("{n} {r}"))
+                .collect(),
             conflicts: m.conflicts.clone(),
             file: entry.file.clone(),
             loaded: live.is_some(),
@@ -71,10 +79,22 @@ impl PluginInfo {
             api_version: live.map(|g| g.api_version.to_string()),
             load_time_ms: live.map(|g| g.load_time.as_secs_f64() * 1000.0),
             loaded_at: live.map(|g| g.loaded_at),
-            commands: d.map_or_else(|| entry.commands.clone(), |d| d.commands.iter().map(|c| c.name.clone()).collect()),
-            listeners: d.map_or_else(Vec::new, |d| d.listeners.iter().map(|k| k.name().to_owned()).collect()),
-            hooks: d.map_or_else(Vec::new, |d| d.hooks.iter().map(|(e, p)| format!("{e} ({p})")).collect()),
-            tasks: d.map_or_else(Vec::new, |d| d.tasks.iter().map(|(n, p)| format!("{n} every {}s", p.as_secs_f64())).collect()),
+            commands: d.map_or_else(
+                || entry.commands.clone(),
+                |d| d.commands.iter().map(|c| c.name.clone()).collect(),
+            ),
+            listeners: d.map_or_else(Vec::new, |d| {
+                d.listeners.iter().map(|k| k.name().to_owned()).collect()
+            }),
+            hooks: d.map_or_else(Vec::new, |d| {
+                d.hooks.iter().map(|(e, p)| format!("{e} ({p})")).collect()
+            }),
+            tasks: d.map_or_else(Vec::new, |d| {
+                d.tasks
+                    .iter()
+                    .map(|(n, p)| format!("{n} every {}s", p.as_secs_f64()))
+                    .collect()
+            }),
             pinned: pinned.len(),
             pinned_bytes: pinned.iter().map(|p| p.mapping.bytes).sum(),
         }

@@ -24,7 +24,9 @@ use crate::loader::{Loader, Opened, Staging};
 use crate::registry::{
     Enforcement, PluginManifest, PluginStatus, Registry, RegistryEntry, Validation, load_order,
 };
-use crate::runtime::{Dispatcher, Generation, LibraryStats, LibraryTracker, LogOutbox, Shared, Table};
+use crate::runtime::{
+    Dispatcher, Generation, LibraryStats, LibraryTracker, LogOutbox, Shared, Table,
+};
 
 /// Where the host keeps things, and how it checks libraries.
 #[derive(Clone, Debug)]
@@ -106,13 +108,17 @@ pub struct Manager {
 
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager").field("paths", &self.paths).finish_non_exhaustive()
+        f.debug_struct("Manager")
+            .field("paths", &self.paths)
+            .finish_non_exhaustive()
     }
 }
 
 fn file_label(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Converts a plugin's manifest into the registry's checked form.
@@ -255,12 +261,15 @@ impl Manager {
         let files = match self.library_files() {
             Ok(files) => files,
             Err(error) => {
-                report.refused.push((self.paths.extensions.display().to_string(), error));
+                report
+                    .refused
+                    .push((self.paths.extensions.display().to_string(), error));
                 return report;
             }
         };
         let mut state = self.state.lock().await;
-        let mut opened: BTreeMap<String, (PathBuf, Opened, PluginManifest, Instant)> = BTreeMap::new();
+        let mut opened: BTreeMap<String, (PathBuf, Opened, PluginManifest, Instant)> =
+            BTreeMap::new();
         for file in files {
             let started = Instant::now();
             let label = file_label(&file);
@@ -293,14 +302,22 @@ impl Manager {
                 }
             }
         }
-        let manifests: Vec<PluginManifest> = opened.values().map(|(_, _, m, _)| m.clone()).collect();
+        let manifests: Vec<PluginManifest> =
+            opened.values().map(|(_, _, m, _)| m.clone()).collect();
         let plan = load_order(&manifests);
         let enforcement = state.registry.enforcement();
         for cycle in &plan.cycles {
             let path = cycle.join(" -> ");
             for name in cycle.iter().take(cycle.len().saturating_sub(1)) {
                 if let Some((file, _, manifest, _)) = opened.get(name) {
-                    state.registry.upsert(entry_for(manifest, PluginStatus::Cycle, format!("dependency cycle {path}"), file, None, false));
+                    state.registry.upsert(entry_for(
+                        manifest,
+                        PluginStatus::Cycle,
+                        format!("dependency cycle {path}"),
+                        file,
+                        None,
+                        false,
+                    ));
                 }
                 if enforcement.dependencies
                     && let Some((file, _, _, _)) = opened.remove(name)
@@ -323,7 +340,10 @@ impl Manager {
                 continue;
             };
             let label = file_label(&file);
-            match self.activate(&mut state, file, o, manifest, started, None).await {
+            match self
+                .activate(&mut state, file, o, manifest, started, None)
+                .await
+            {
                 Ok(generation) => report.loaded.push(generation.name.clone()),
                 Err(error) => report.refused.push((label, error)),
             }
@@ -347,12 +367,11 @@ impl Manager {
                 file: label.clone(),
                 source,
             })?;
-        let manifest = registry_manifest(&opened.description.manifest).map_err(|reason| {
-            OpError::Invalid {
+        let manifest =
+            registry_manifest(&opened.description.manifest).map_err(|reason| OpError::Invalid {
                 file: label.clone(),
                 reason,
-            }
-        })?;
+            })?;
         if manifest.name.is_empty() {
             return Err(OpError::Invalid {
                 file: label,
@@ -422,7 +441,14 @@ impl Manager {
         let validation: Validation = state.registry.validate(&manifest, &loaded);
         let enforcement = state.registry.enforcement();
         if validation.is_refused(&enforcement) {
-            state.registry.upsert(entry_for(&manifest, validation.status(), validation.reason(), &file, None, replacing.is_some()));
+            state.registry.upsert(entry_for(
+                &manifest,
+                validation.status(),
+                validation.reason(),
+                &file,
+                None,
+                replacing.is_some(),
+            ));
             return Err(invalid(validation.reason()));
         }
         if !validation.issues.is_empty() {
@@ -544,7 +570,8 @@ impl Manager {
     /// them first (dependents of dependents first). Returns the plugins unloaded, in order.
     pub async fn unload(&self, target: &str, force: bool) -> Result<Vec<String>, OpError> {
         let mut state = self.state.lock().await;
-        let name = Self::loaded_name(&state, target).ok_or_else(|| OpError::NotLoaded(target.to_owned()))?;
+        let name = Self::loaded_name(&state, target)
+            .ok_or_else(|| OpError::NotLoaded(target.to_owned()))?;
         let dependents = Self::dependents(&state, &name);
         if !dependents.is_empty() && !force {
             return Err(OpError::HasDependents { name, dependents });
@@ -580,7 +607,8 @@ impl Manager {
     /// fails anywhere, the old generation keeps serving and the error is returned.
     pub async fn reload(&self, target: &str) -> Result<Vec<Reloaded>, OpError> {
         let mut state = self.state.lock().await;
-        let name = Self::loaded_name(&state, target).ok_or_else(|| OpError::NotLoaded(target.to_owned()))?;
+        let name = Self::loaded_name(&state, target)
+            .ok_or_else(|| OpError::NotLoaded(target.to_owned()))?;
         let mut order = vec![name.clone()];
         order.extend(Self::dependents(&state, &name));
         let mut done = Vec::new();
@@ -589,7 +617,10 @@ impl Manager {
             match self.reload_one(&mut state, &plugin).await {
                 Ok(reloaded) => done.push(reloaded),
                 Err(error) => {
-                    tracing::warn!(plugin, "reload failed, the previous version keeps running: {error}");
+                    tracing::warn!(
+                        plugin,
+                        "reload failed, the previous version keeps running: {error}"
+                    );
                     self.announce(ManagerEvent::Refused {
                         target: plugin.clone(),
                         reason: error.to_string(),
@@ -617,10 +648,23 @@ impl Manager {
             .ok_or_else(|| OpError::NotLoaded(name.to_owned()))?;
         let (opened, manifest) = self.open_checked(&old.source).await?;
         let new = self
-            .activate(state, old.source.clone(), opened, manifest, started, Some(name))
+            .activate(
+                state,
+                old.source.clone(),
+                opened,
+                manifest,
+                started,
+                Some(name),
+            )
             .await?;
         let millis = started.elapsed().as_secs_f64() * 1000.0;
-        tracing::info!(plugin = name, from = old.id, to = new.id, ms = format_args!("{millis:.1}"), "reloaded");
+        tracing::info!(
+            plugin = name,
+            from = old.id,
+            to = new.id,
+            ms = format_args!("{millis:.1}"),
+            "reloaded"
+        );
         let reloaded = Reloaded {
             name: name.to_owned(),
             from: old.id,

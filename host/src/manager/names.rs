@@ -35,7 +35,10 @@ pub(crate) fn extension_name(path: &Path) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = stem.strip_prefix("lib").filter(|s| !s.is_empty()).unwrap_or(&stem);
+    let stem = stem
+        .strip_prefix("lib")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&stem);
     normalise(stem)
 }
 

@@ -34,7 +34,11 @@ fn graph<'a>(manifests: &[&'a PluginManifest]) -> DiGraphMap<&'a str, ()> {
 
 /// The cycle through `start` inside one strongly connected component, following
 /// "depends on" edges from `start` (so `a -> b` means a depends on b).
-fn cycle_path(start: &str, component: &BTreeSet<&str>, deps: &BTreeMap<&str, Vec<&str>>) -> Vec<String> {
+fn cycle_path(
+    start: &str,
+    component: &BTreeSet<&str>,
+    deps: &BTreeMap<&str, Vec<&str>>,
+) -> Vec<String> {
     // Breadth-first search back to `start`, keeping parents; shortest cycle, deterministic.
     let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
@@ -97,9 +101,19 @@ pub(crate) fn plan(manifests: &[&PluginManifest]) -> LoadPlan {
     // Kahn's algorithm with a sorted ready set, skipping cycle members and their dependents.
     let mut indegree: BTreeMap<&str, usize> = BTreeMap::new();
     for node in graph.nodes() {
-        indegree.insert(node, graph.neighbors_directed(node, petgraph::Incoming).filter(|n| *n != node).count());
+        indegree.insert(
+            node,
+            graph
+                .neighbors_directed(node, petgraph::Incoming)
+                .filter(|n| *n != node)
+                .count(),
+        );
     }
-    let mut ready: BTreeSet<&str> = indegree.iter().filter(|(_, d)| **d == 0).map(|(n, _)| *n).collect();
+    let mut ready: BTreeSet<&str> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(n, _)| *n)
+        .collect();
     let mut order = Vec::new();
     while let Some(node) = ready.pop_first() {
         order.push(node.to_owned());

@@ -93,7 +93,9 @@ pub enum Issue {
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::MissingDependency { name, req } => write!(f, "missing dependency `{name}` ({req})"),
+            Self::MissingDependency { name, req } => {
+                write!(f, "missing dependency `{name}` ({req})")
+            }
             Self::VersionMismatch { name, req, found } => {
                 write!(f, "dependency `{name}` requires {req}, found {found}")
             }
@@ -125,11 +127,12 @@ impl Validation {
     pub fn status(&self) -> PluginStatus {
         if self.issues.iter().any(|i| matches!(i, Issue::Cycle(_))) {
             PluginStatus::Cycle
-        } else if self
-            .issues
-            .iter()
-            .any(|i| matches!(i, Issue::MissingDependency { .. } | Issue::VersionMismatch { .. }))
-        {
+        } else if self.issues.iter().any(|i| {
+            matches!(
+                i,
+                Issue::MissingDependency { .. } | Issue::VersionMismatch { .. }
+            )
+        }) {
             PluginStatus::MissingDependencies
         } else if self.issues.is_empty() {
             PluginStatus::Valid
@@ -140,7 +143,11 @@ impl Validation {
 
     /// One line naming every issue; empty when valid.
     pub fn reason(&self) -> String {
-        self.issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        self.issues
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -259,7 +266,11 @@ impl Registry {
                 });
             }
         }
-        let mut all: Vec<&PluginManifest> = loaded.iter().copied().filter(|m| m.name != candidate.name).collect();
+        let mut all: Vec<&PluginManifest> = loaded
+            .iter()
+            .copied()
+            .filter(|m| m.name != candidate.name)
+            .collect();
         all.push(candidate);
         for cycle in graph::plan(&all).cycles {
             if cycle.contains(&candidate.name) {
@@ -275,12 +286,19 @@ impl Registry {
         let mut frontier = vec![name.to_owned()];
         while let Some(current) = frontier.pop() {
             for m in loaded {
-                if m.dependencies.contains_key(&current) && m.name != name && found.insert(m.name.clone()) {
+                if m.dependencies.contains_key(&current)
+                    && m.name != name
+                    && found.insert(m.name.clone())
+                {
                     frontier.push(m.name.clone());
                 }
             }
         }
-        let subset: Vec<&PluginManifest> = loaded.iter().copied().filter(|m| found.contains(&m.name)).collect();
+        let subset: Vec<&PluginManifest> = loaded
+            .iter()
+            .copied()
+            .filter(|m| found.contains(&m.name))
+            .collect();
         let plan = graph::plan(&subset);
         let mut order = plan.order;
         for cycle in plan.cycles {

@@ -29,7 +29,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
 pub(super) fn read(path: &Path) -> Result<(Document, Option<PathBuf>), RegistryError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Document::default(), None)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Document::default(), None));
+        }
         Err(e) => return Err(io(path)(e)),
     };
     match serde_json::from_str(&text) {
@@ -40,7 +42,9 @@ pub(super) fn read(path: &Path) -> Result<(Document, Option<PathBuf>), RegistryE
                 .map_or(0, |d| d.as_secs());
             let aside = path.with_file_name(format!(
                 "{}.corrupt-{stamp}",
-                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                path.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             ));
             std::fs::rename(path, &aside).map_err(io(path))?;
             tracing::warn!(file = %path.display(), moved_to = %aside.display(), %error, "the plugin registry was corrupt; kept it aside and started empty");
@@ -54,9 +58,15 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// Writes atomically: temp file in the same folder, fsync, rename, fsync the folder.
 pub(super) fn write(path: &Path, document: &Document) -> Result<(), RegistryError> {
     let json = serde_json::to_vec_pretty(document)?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temp = dir.join(format!(
         ".{name}.tmp-{}-{}",
         std::process::id(),

@@ -24,13 +24,19 @@ fn registry() -> (tempfile::TempDir, Registry) {
 fn missing_and_mismatched_dependencies() {
     let (_d, r) = registry();
     let economy = m("economy", "1.4.0", &[], &[]);
-    let v = r.validate(&m("shop", "1.0.0", &[("economy", "^2"), ("bank", "^1")], &[]), &[&economy]);
+    let v = r.validate(
+        &m("shop", "1.0.0", &[("economy", "^2"), ("bank", "^1")], &[]),
+        &[&economy],
+    );
     assert_eq!(v.status(), PluginStatus::MissingDependencies);
     let reason = v.reason();
     assert!(reason.contains("missing dependency `bank`"), "{reason}");
     assert!(reason.contains("requires ^2, found 1.4.0"), "{reason}");
     assert!(v.is_refused(&Enforcement::default()));
-    assert!(!v.is_refused(&Enforcement { dependencies: false, conflicts: true }));
+    assert!(!v.is_refused(&Enforcement {
+        dependencies: false,
+        conflicts: true
+    }));
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn conflicts_both_ways() {
     let plain = m("plain", "1.0.0", &[], &[]);
     let v = r.validate(&m("picky", "1.0.0", &[], &["plain"]), &[&plain]);
     assert!(v.reason().contains("conflict with `plain`"));
-    assert!(!v.is_refused(&Enforcement { dependencies: true, conflicts: false }));
+    assert!(!v.is_refused(&Enforcement {
+        dependencies: true,
+        conflicts: false
+    }));
 }
 
 #[test]
@@ -80,7 +89,10 @@ fn diamond_order_and_dependents() {
 #[test]
 fn save_open_round_trip_and_corrupt_file_is_kept_aside() {
     let (dir, mut r) = registry();
-    r.set_enforcement(Enforcement { dependencies: false, conflicts: true });
+    r.set_enforcement(Enforcement {
+        dependencies: false,
+        conflicts: true,
+    });
     r.upsert(RegistryEntry {
         manifest: m("x", "1.2.3", &[("y", "^1")], &["z"]),
         status: PluginStatus::Valid,
@@ -91,7 +103,11 @@ fn save_open_round_trip_and_corrupt_file_is_kept_aside() {
         loaded: true,
     });
     r.save().expect("save");
-    let names: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(names.len(), 1, "no temp files left: {names:?}");
     let back = Registry::open(dir.path().join("plugin_registry.json")).expect("reopen");
     assert_eq!(back.enforcement(), r.enforcement());
@@ -102,6 +118,10 @@ fn save_open_round_trip_and_corrupt_file_is_kept_aside() {
     let fresh = Registry::open(&path).expect("opens anyway");
     assert!(fresh.entries().next().is_none());
     let aside = fresh.quarantined().expect("moved aside");
-    assert!(aside.to_string_lossy().contains("plugin_registry.json.corrupt-"));
+    assert!(
+        aside
+            .to_string_lossy()
+            .contains("plugin_registry.json.corrupt-")
+    );
     assert_eq!(std::fs::read(aside).expect("kept"), b"{ not json");
 }

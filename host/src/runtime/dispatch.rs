@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde_json::json;
-use zoryx_plugin_api::ffi::types::{EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi};
 use zoryx_plugin_api::ffi::CallFfi;
+use zoryx_plugin_api::ffi::types::{
+    EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
+};
 use zoryx_plugin_api::{
     Args, ChannelId, Event, GuildId, HookEvent, Interaction, Invocation, MessageId, Permission,
     PluginError, Source, User,
@@ -156,7 +158,11 @@ impl Dispatcher {
     }
 
     /// Resolves, checks, parses and runs a command.
-    pub async fn invoke(&self, request: CommandRequest, sink: Arc<dyn ReplySink>) -> CommandOutcome {
+    pub async fn invoke(
+        &self,
+        request: CommandRequest,
+        sink: Arc<dyn ReplySink>,
+    ) -> CommandOutcome {
         let table = self.table.load();
         let Some(route) = table.command(&request.command).cloned() else {
             return CommandOutcome::Unknown;
@@ -201,9 +207,9 @@ impl Dispatcher {
             }
         };
         if let Some(cooldown) = &spec.cooldown
-            && let Err(left) = self
-                .cooldowns
-                .check(&spec.name, cooldown, &invocation, Instant::now())
+            && let Err(left) =
+                self.cooldowns
+                    .check(&spec.name, cooldown, &invocation, Instant::now())
         {
             return CommandOutcome::Cooldown(left);
         }
@@ -212,8 +218,14 @@ impl Dispatcher {
         let plugin = generation.name.clone();
         let generation_id = generation.id;
         let (event, payload) = match &result {
-            Ok(()) => ("command_executed", json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})),
-            Err(error) => ("command_error", json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})),
+            Ok(()) => (
+                "command_executed",
+                json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin}),
+            ),
+            Err(error) => (
+                "command_error",
+                json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin}),
+            ),
         };
         self.emit_in_background(event, payload);
         match result {
@@ -230,7 +242,7 @@ impl Dispatcher {
     }
 
     /// Emits a framework event to hooks without waiting, if anyone listens.
-    pub fn emit_in_background(self: &Self, event: &str, payload: serde_json::Value) {
+    pub fn emit_in_background(&self, event: &str, payload: serde_json::Value) {
         if self.table.load().hooks(event).is_empty() {
             return;
         }
@@ -328,14 +340,17 @@ impl Dispatcher {
             let task = task.clone();
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             tokio::spawn(async move {
-                let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                let mut ticker =
+                    tokio::time::interval_at(tokio::time::Instant::now() + period, period);
                 ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tokio::select! {
                         () = cancel.cancelled() => break,
                         _ = ticker.tick() => {}
                     }
-                    let Some(generation) = weak.upgrade() else { break };
+                    let Some(generation) = weak.upgrade() else {
+                        break;
+                    };
                     let future = (generation.module.run_task())(generation.instance(), index);
                     let plugin = generation.name.clone();
                     if let Err(error) = PluginCall::new(future, generation).await {

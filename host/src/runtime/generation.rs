@@ -198,7 +198,9 @@ impl Generation {
             Ok(Err(error)) => {
                 tracing::warn!(plugin = %self.name, generation = self.id, %error, "shutdown failed");
             }
-            Err(_) => tracing::warn!(plugin = %self.name, generation = self.id, "shutdown timed out"),
+            Err(_) => {
+                tracing::warn!(plugin = %self.name, generation = self.id, "shutdown timed out")
+            }
         }
     }
 
@@ -235,7 +237,9 @@ impl Drop for Generation {
                         });
                     }
                 }
-                Ok(_) => tracing::debug!(plugin = %self.name, generation = self.id, "library unmapped"),
+                Ok(_) => {
+                    tracing::debug!(plugin = %self.name, generation = self.id, "library unmapped")
+                }
                 Err(error) => tracing::warn!(plugin = %self.name, %error, "closing library failed"),
             }
         }

@@ -42,7 +42,10 @@ impl Outbox for LogOutbox {
         message: Message,
     ) -> BoxFuture<'static, Result<MessageId, String>> {
         tracing::info!(plugin, channel = channel.0, content = ?message.content, embeds = message.embeds.len(), "message to channel");
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
         Box::pin(async move { Ok(MessageId(id)) })
     }
 }
@@ -149,7 +152,11 @@ extern "C" fn now_unix_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-extern "C" fn send(data: HostData, channel: u64, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>> {
+extern "C" fn send(
+    data: HostData,
+    channel: u64,
+    message: MessageFfi,
+) -> FfiFuture<RResult<u64, ErrorFfi>> {
     let host = host(data);
     let message = Message::from(&message);
     let future = host
@@ -187,7 +194,11 @@ extern "C" fn call_drop(call: &mut CallData) {
     unsafe { release_call_data(call) };
 }
 
-extern "C" fn emit(data: HostData, name: RStr<'_>, payload: RStr<'_>) -> FfiFuture<RResult<u32, ErrorFfi>> {
+extern "C" fn emit(
+    data: HostData,
+    name: RStr<'_>,
+    payload: RStr<'_>,
+) -> FfiFuture<RResult<u32, ErrorFfi>> {
     let host = host(data);
     let name = name.as_str().to_owned();
     let payload = serde_json::from_str(payload.as_str()).unwrap_or(serde_json::Value::Null);
@@ -195,7 +206,9 @@ extern "C" fn emit(data: HostData, name: RStr<'_>, payload: RStr<'_>) -> FfiFutu
     host_future(async move {
         match dispatcher {
             Some(dispatcher) => ROk(dispatcher.emit(&name, payload).await),
-            None => RErr(error(PluginError::Host("the event bus is not running".into()))),
+            None => RErr(error(PluginError::Host(
+                "the event bus is not running".into(),
+            ))),
         }
     })
 }
@@ -204,15 +217,28 @@ fn storage_unavailable<T: Send + 'static>() -> FfiFuture<RResult<T, ErrorFfi>> {
     host_future(async { RErr(error(PluginError::NotAvailable("plugin storage".into()))) })
 }
 
-extern "C" fn kv_get(_: HostData, _: ScopeFfi, _: RStr<'_>) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
+extern "C" fn kv_get(
+    _: HostData,
+    _: ScopeFfi,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
     storage_unavailable()
 }
 
-extern "C" fn kv_set(_: HostData, _: ScopeFfi, _: RStr<'_>, _: RStr<'_>) -> FfiFuture<RResult<(), ErrorFfi>> {
+extern "C" fn kv_set(
+    _: HostData,
+    _: ScopeFfi,
+    _: RStr<'_>,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<(), ErrorFfi>> {
     storage_unavailable()
 }
 
-extern "C" fn kv_delete(_: HostData, _: ScopeFfi, _: RStr<'_>) -> FfiFuture<RResult<bool, ErrorFfi>> {
+extern "C" fn kv_delete(
+    _: HostData,
+    _: ScopeFfi,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<bool, ErrorFfi>> {
     storage_unavailable()
 }
 

@@ -63,10 +63,14 @@ impl Table {
                 table.listeners.entry(*kind).or_default().push(route(i));
             }
             for (i, (event, priority)) in d.hooks.iter().enumerate() {
-                table.hooks.entry(event.clone()).or_default().push(HookRoute {
-                    route: route(i),
-                    priority: *priority,
-                });
+                table
+                    .hooks
+                    .entry(event.clone())
+                    .or_default()
+                    .push(HookRoute {
+                        route: route(i),
+                        priority: *priority,
+                    });
             }
             for (i, prefix) in d.components.iter().enumerate() {
                 table.components.push((prefix.clone(), route(i)));

@@ -14,7 +14,9 @@ pub(super) struct Fingerprint {
 impl Fingerprint {
     /// The fingerprint of `path`, `None` if it is not a regular file.
     pub(super) fn of(path: &Path) -> Option<Self> {
-        let meta = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file)?;
+        let meta = std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)?;
         let mtime_ns = meta
             .modified()
             .ok()

@@ -77,7 +77,11 @@ impl std::fmt::Debug for ExtensionWatcher {
 
 impl ExtensionWatcher {
     /// Starts watching `dir`, sending events to `tx`. Call from within a tokio runtime.
-    pub fn start(dir: &Path, options: WatchOptions, tx: UnboundedSender<WatchEvent>) -> Result<Self, WatchError> {
+    pub fn start(
+        dir: &Path,
+        options: WatchOptions,
+        tx: UnboundedSender<WatchEvent>,
+    ) -> Result<Self, WatchError> {
         let mut known = HashMap::new();
         if let Ok(entries) = std::fs::read_dir(dir) {
             for path in entries.flatten().map(|e| e.path()) {
@@ -96,28 +100,43 @@ impl ExtensionWatcher {
         });
         let runtime = tokio::runtime::Handle::current();
         let handler_shared = Arc::clone(&shared);
-        let mut debouncer = new_debouncer(options.debounce, None, move |result: DebounceEventResult| {
-            let events = match result {
-                Ok(events) => events,
-                Err(errors) => {
-                    for error in errors {
-                        tracing::warn!(%error, "watch error");
+        let mut debouncer = new_debouncer(
+            options.debounce,
+            None,
+            move |result: DebounceEventResult| {
+                let events = match result {
+                    Ok(events) => events,
+                    Err(errors) => {
+                        for error in errors {
+                            tracing::warn!(%error, "watch error");
+                        }
+                        return;
                     }
-                    return;
+                };
+                let mut paths: Vec<PathBuf> = events
+                    .iter()
+                    .flat_map(|e| e.paths.iter().cloned())
+                    .collect();
+                paths.sort();
+                paths.dedup();
+                for path in paths.into_iter().filter(|p| Self::is_library(p)) {
+                    examine(&handler_shared, &runtime, path);
                 }
-            };
-            let mut paths: Vec<PathBuf> = events.iter().flat_map(|e| e.paths.iter().cloned()).collect();
-            paths.sort();
-            paths.dedup();
-            for path in paths.into_iter().filter(|p| Self::is_library(p)) {
-                examine(&handler_shared, &runtime, path);
-            }
-        })
-        .map_err(|source| WatchError { path: dir.to_owned(), source })?;
+            },
+        )
+        .map_err(|source| WatchError {
+            path: dir.to_owned(),
+            source,
+        })?;
         debouncer
             .watch(dir, RecursiveMode::NonRecursive)
-            .map_err(|source| WatchError { path: dir.to_owned(), source })?;
-        Ok(Self { _debouncer: debouncer })
+            .map_err(|source| WatchError {
+                path: dir.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            _debouncer: debouncer,
+        })
     }
 
     /// Whether `path` is a plugin library name: the platform extension, not hidden, not temporary.
@@ -153,7 +172,11 @@ fn examine(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, path: PathBuf
             tracing::debug!(file = %path.display(), "unchanged (read or opened only)");
         }
         (Some(_), _) => {
-            let fresh = shared.pending.lock().map(|mut p| p.insert(path.clone())).unwrap_or(false);
+            let fresh = shared
+                .pending
+                .lock()
+                .map(|mut p| p.insert(path.clone()))
+                .unwrap_or(false);
             if fresh {
                 let shared = Arc::clone(shared);
                 runtime.spawn(async move { settle(shared, path).await });
@@ -204,7 +227,11 @@ async fn settle(shared: Arc<Shared>, path: PathBuf) {
         p.remove(&path);
     }
     if Fingerprint::of(&path).is_none() {
-        let was_known = shared.known.lock().map(|mut k| k.remove(&path).is_some()).unwrap_or(false);
+        let was_known = shared
+            .known
+            .lock()
+            .map(|mut k| k.remove(&path).is_some())
+            .unwrap_or(false);
         if was_known {
             let _ = shared.tx.send(WatchEvent::Removed(path));
         }

@@ -120,7 +120,11 @@ pub fn request(command: &str, args: &str, owner: bool) -> CommandRequest {
             name: "tester".into(),
             bot: false,
         },
-        level: if owner { Permission::Owner } else { Permission::Everyone },
+        level: if owner {
+            Permission::Owner
+        } else {
+            Permission::Everyone
+        },
         is_owner: owner,
         guild_id: None,
         channel_id: ChannelId(99),
@@ -168,8 +172,11 @@ pub async fn drain(
 ) -> Vec<ManagerEvent> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + window;
-    while let Ok(Ok(event)) =
-        tokio::time::timeout(deadline.saturating_duration_since(tokio::time::Instant::now()), events.recv()).await
+    while let Ok(Ok(event)) = tokio::time::timeout(
+        deadline.saturating_duration_since(tokio::time::Instant::now()),
+        events.recv(),
+    )
+    .await
     {
         seen.push(event);
     }

@@ -64,7 +64,8 @@ pub struct HostVtable {
         message: MessageFfi,
     ) -> FfiFuture<RResult<u64, ErrorFfi>>,
     /// Replies to the invocation behind `call`; resolves to the new message's id.
-    pub reply: extern "C" fn(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>>,
+    pub reply:
+        extern "C" fn(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>>,
     /// Takes another reference to a call handle.
     pub call_clone: extern "C" fn(call: &CallData) -> CallData,
     /// Releases a reference to a call handle.

@@ -114,7 +114,9 @@ pub extern "C" fn describe<P: Plugin>() -> RResult<DescriptionFfi, ErrorFfi> {
 }
 
 /// `init` for plugin type `P`.
-pub extern "C" fn init<P: Plugin>(host: HostHandle) -> FfiFuture<RResult<InstanceHandle, ErrorFfi>> {
+pub extern "C" fn init<P: Plugin>(
+    host: HostHandle,
+) -> FfiFuture<RResult<InstanceHandle, ErrorFfi>> {
     let _ = PANIC_HOST.set(host);
     guard_future(|| {
         let handlers = Registrar::<P>::collect();
@@ -221,7 +223,9 @@ pub extern "C" fn on_component<P: Plugin>(
 }
 
 /// `shutdown` for plugin type `P`.
-pub extern "C" fn shutdown<P: Plugin>(instance: InstanceHandle) -> FfiFuture<RResult<(), ErrorFfi>> {
+pub extern "C" fn shutdown<P: Plugin>(
+    instance: InstanceHandle,
+) -> FfiFuture<RResult<(), ErrorFfi>> {
     guard_future(|| {
         let rt = runtime::<P>(instance);
         let plugin = Arc::clone(&rt.plugin);

@@ -27,7 +27,11 @@ impl Plugin for Activity {
                 CommandSpec::new("top")
                     .description("The most active members")
                     .category("community")
-                    .arg(Arg::integer("count").description("How many (1-25)").optional()),
+                    .arg(
+                        Arg::integer("count")
+                            .description("How many (1-25)")
+                            .optional(),
+                    ),
                 top,
             )
             .listen(EventKind::MessageCreate, count_message)
@@ -70,7 +74,9 @@ async fn summary(ctx: PluginContext<Activity>) -> PluginResult {
         .map(|c| (c.len(), c.values().map(|(_, n)| n).sum::<u64>()))
         .unwrap_or_default();
     let commands = ctx.data().commands.load(Ordering::Relaxed);
-    ctx.info(format!("{messages} messages from {people} members, {commands} commands"));
+    ctx.info(format!(
+        "{messages} messages from {people} members, {commands} commands"
+    ));
     Ok(())
 }
 
@@ -94,10 +100,15 @@ async fn top(ctx: CommandContext<Activity>) -> PluginResult {
         embed = embed.description("Nobody has said anything yet.");
     }
     for (rank, (name, messages)) in ranking.iter().take(count as usize).enumerate() {
-        embed = embed.field(format!("#{} {name}", rank + 1), format!("{messages} messages"), false);
+        embed = embed.field(
+            format!("#{} {name}", rank + 1),
+            format!("{messages} messages"),
+            false,
+        );
     }
     let commands = ctx.data().commands.load(Ordering::Relaxed);
-    ctx.reply(embed.footer(format!("{commands} commands run since load"))).await?;
+    ctx.reply(embed.footer(format!("{commands} commands run since load")))
+        .await?;
     Ok(())
 }
 

@@ -50,7 +50,8 @@ async fn hello(ctx: CommandContext<Hello>) -> PluginResult {
         None => format!("Hello, {}!", ctx.author().name),
     };
     let count = ctx.data().greeted.fetch_add(1, Ordering::Relaxed) + 1;
-    ctx.reply(format!("{greeting} ({count} greeted so far)")).await?;
+    ctx.reply(format!("{greeting} ({count} greeted so far)"))
+        .await?;
     Ok(())
 }
 

@@ -21,7 +21,12 @@ impl Poll {
         self.options
             .iter()
             .enumerate()
-            .map(|(i, option)| (option.clone(), self.votes.values().filter(|v| **v == i).count()))
+            .map(|(i, option)| {
+                (
+                    option.clone(),
+                    self.votes.values().filter(|v| **v == i).count(),
+                )
+            })
             .collect()
     }
 
@@ -29,7 +34,10 @@ impl Poll {
         let mut embed = Embed::new()
             .title(&self.question)
             .colour(if self.open { 0x5865F2 } else { 0x99AAB5 })
-            .footer(format!("poll #{id}{}", if self.open { "" } else { " (closed)" }));
+            .footer(format!(
+                "poll #{id}{}",
+                if self.open { "" } else { " (closed)" }
+            ));
         for (option, votes) in self.tally() {
             embed = embed.field(option, format!("{votes} vote(s)"), true);
         }
@@ -150,13 +158,17 @@ async fn close_poll(ctx: CommandContext<Polls>) -> PluginResult {
         poll.open = false;
         (poll.embed(id), poll.tally(), poll.question.clone())
     };
-    let winner = tally.iter().max_by_key(|(_, votes)| *votes).map(|(o, _)| o.clone());
+    let winner = tally
+        .iter()
+        .max_by_key(|(_, votes)| *votes)
+        .map(|(o, _)| o.clone());
     ctx.emit(
         "poll_closed",
         json!({"id": id, "question": question, "winner": winner, "tally": tally}),
     )
     .await?;
-    ctx.reply(Message::text(format!("Poll #{id} closed.")).embed(embed)).await?;
+    ctx.reply(Message::text(format!("Poll #{id} closed.")).embed(embed))
+        .await?;
     Ok(())
 }
 

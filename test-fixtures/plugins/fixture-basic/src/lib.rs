@@ -17,30 +17,46 @@ pub struct Basic {
 
 impl Plugin for Basic {
     fn manifest() -> Manifest {
-        Manifest::new("basic", if cfg!(feature = "v2") { "2.0.0" } else { "1.0.0" })
-            .author("Zoryx tests")
-            .description("A fixture with one of everything")
+        Manifest::new(
+            "basic",
+            if cfg!(feature = "v2") {
+                "2.0.0"
+            } else {
+                "1.0.0"
+            },
+        )
+        .author("Zoryx tests")
+        .description("A fixture with one of everything")
     }
 
     fn register(plugin: &mut Registrar<Self>) {
         plugin
-            .command(CommandSpec::new("version"), |ctx: CommandContext<Basic>| async move {
-                ctx.reply(VERSION).await?;
-                Ok(())
-            })
+            .command(
+                CommandSpec::new("version"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.reply(VERSION).await?;
+                    Ok(())
+                },
+            )
             .command(CommandSpec::new("slow").arg(Arg::integer("ms")), slow)
             .command(CommandSpec::new("panic"), |_ctx: CommandContext<Basic>| {
                 panic!("sync boom");
                 #[allow(unreachable_code)]
-                async { Ok(()) }
+                async {
+                    Ok(())
+                }
             })
-            .command(CommandSpec::new("apanic"), |ctx: CommandContext<Basic>| async move {
-                ctx.sleep(Duration::from_millis(1)).await;
-                panic!("async boom");
-            })
-            .command(CommandSpec::new("fail"), |_ctx: CommandContext<Basic>| async {
-                Err(PluginError::user("failed on purpose"))
-            })
+            .command(
+                CommandSpec::new("apanic"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.sleep(Duration::from_millis(1)).await;
+                    panic!("async boom");
+                },
+            )
+            .command(
+                CommandSpec::new("fail"),
+                |_ctx: CommandContext<Basic>| async { Err(PluginError::user("failed on purpose")) },
+            )
             .command(
                 CommandSpec::new("echo")
                     .arg(Arg::integer("n"))
@@ -56,41 +72,67 @@ impl Plugin for Basic {
                     Ok(())
                 },
             )
-            .command(CommandSpec::new("storage"), |ctx: CommandContext<Basic>| async move {
-                let text = match ctx.storage().get::<u64>(Scope::Global, "k").await {
-                    Ok(_) => "ok".to_owned(),
-                    Err(e) => e.to_string(),
-                };
-                ctx.reply(text).await?;
-                Ok(())
-            })
-            .command(CommandSpec::new("hooks"), |ctx: CommandContext<Basic>| async move {
-                let seen = ctx.data().hooks.lock().map(|h| h.join(",")).unwrap_or_default();
-                ctx.reply(seen).await?;
-                Ok(())
-            })
-            .command(CommandSpec::new("ticks"), |ctx: CommandContext<Basic>| async move {
-                ctx.reply(ctx.data().ticks.load(Ordering::SeqCst).to_string()).await?;
-                Ok(())
-            })
-            .listen(EventKind::MessageCreate, |ctx: PluginContext<Basic>, event| async move {
-                if let Event::MessageCreate(message) = event
-                    && message.content == "ping-listener"
-                {
-                    ctx.send(message.channel_id, "pong-listener").await?;
-                }
-                Ok(())
-            })
-            .hook("fixture_event", 5, |ctx: PluginContext<Basic>, event: HookEvent| async move {
-                if let Ok(mut hooks) = ctx.data().hooks.lock() {
-                    hooks.push(event.payload.to_string());
-                }
-                Ok(())
-            })
-            .every("tick", Duration::from_millis(50), |ctx: PluginContext<Basic>| async move {
-                ctx.data().ticks.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            });
+            .command(
+                CommandSpec::new("storage"),
+                |ctx: CommandContext<Basic>| async move {
+                    let text = match ctx.storage().get::<u64>(Scope::Global, "k").await {
+                        Ok(_) => "ok".to_owned(),
+                        Err(e) => e.to_string(),
+                    };
+                    ctx.reply(text).await?;
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("hooks"),
+                |ctx: CommandContext<Basic>| async move {
+                    let seen = ctx
+                        .data()
+                        .hooks
+                        .lock()
+                        .map(|h| h.join(","))
+                        .unwrap_or_default();
+                    ctx.reply(seen).await?;
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("ticks"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.reply(ctx.data().ticks.load(Ordering::SeqCst).to_string())
+                        .await?;
+                    Ok(())
+                },
+            )
+            .listen(
+                EventKind::MessageCreate,
+                |ctx: PluginContext<Basic>, event| async move {
+                    if let Event::MessageCreate(message) = event
+                        && message.content == "ping-listener"
+                    {
+                        ctx.send(message.channel_id, "pong-listener").await?;
+                    }
+                    Ok(())
+                },
+            )
+            .hook(
+                "fixture_event",
+                5,
+                |ctx: PluginContext<Basic>, event: HookEvent| async move {
+                    if let Ok(mut hooks) = ctx.data().hooks.lock() {
+                        hooks.push(event.payload.to_string());
+                    }
+                    Ok(())
+                },
+            )
+            .every(
+                "tick",
+                Duration::from_millis(50),
+                |ctx: PluginContext<Basic>| async move {
+                    ctx.data().ticks.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                },
+            );
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {

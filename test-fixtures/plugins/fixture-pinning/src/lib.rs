@@ -17,7 +17,7 @@ impl Drop for Noisy {
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Noisy> = RefCell::new(Noisy(Vec::new()));
+    static SCRATCH: RefCell<Noisy> = const { RefCell::new(Noisy(Vec::new())) };
 }
 
 /// The fixture.
@@ -29,11 +29,14 @@ impl Plugin for Pinning {
     }
 
     fn register(plugin: &mut Registrar<Self>) {
-        plugin.command(CommandSpec::new("touch"), |ctx: CommandContext<Pinning>| async move {
-            SCRATCH.with(|s| s.borrow_mut().0.push(1));
-            ctx.reply("touched").await?;
-            Ok(())
-        });
+        plugin.command(
+            CommandSpec::new("touch"),
+            |ctx: CommandContext<Pinning>| async move {
+                SCRATCH.with(|s| s.borrow_mut().0.push(1));
+                ctx.reply("touched").await?;
+                Ok(())
+            },
+        );
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
