@@ -177,3 +177,18 @@ async fn typed_arguments_permissions_and_usage() {
         vec!["ok"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_name_clash_is_refused() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so"), ("plugin-hello.so", "hello.so")]);
+    let report = host.manager.load_all().await;
+    assert_eq!(report.loaded, vec!["basic"]);
+    let (file, error) = &report.refused[0];
+    assert_eq!(file, "hello.so");
+    assert!(
+        error
+            .to_string()
+            .contains("command `echo` is already registered by plugin `basic`"),
+        "{error}"
+    );
+}
