@@ -75,7 +75,7 @@ pub fn summarise(errors: &AbiInstabilityErrors) -> String {
         }
     }
     groups.retain(|(_, _, diffs)| !diffs.is_empty());
-    groups.sort_by(|a, b| b.0.cmp(&a.0));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
     let total = groups.len();
     let mut summary = groups
         .iter()
