@@ -5,6 +5,7 @@
 //! ([`library`]). Each step refuses with a [`LoadError`] that says what to do.
 
 pub mod elf;
+pub(crate) mod fingerprint;
 pub mod layout;
 pub mod library;
 pub mod maps;

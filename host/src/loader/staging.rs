@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::LoadError;
+use super::fingerprint::Fingerprint;
 
 /// Where copies go, and the counter that makes their names unique.
 #[derive(Debug)]
@@ -39,24 +40,6 @@ impl Drop for StagedCopy {
             tracing::warn!(file = %self.path.display(), %error, "could not remove plugin copy");
         }
     }
-}
-
-/// `(device, inode, size, mtime)` of a file, to notice it changing under us.
-fn fingerprint(path: &Path) -> io::Result<(u64, u64, u64, i128)> {
-    let meta = fs::metadata(path)?;
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i128);
-    #[cfg(unix)]
-    let (dev, ino) = {
-        use std::os::unix::fs::MetadataExt as _;
-        (meta.dev(), meta.ino())
-    };
-    #[cfg(not(unix))]
-    let (dev, ino) = (0, 0);
-    Ok((dev, ino, meta.len(), mtime))
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -93,15 +76,15 @@ impl Staging {
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
         for _ in 0..3 {
-            let before = fingerprint(source).map_err(|e| LoadError::io(source, e))?;
+            let before = Fingerprint::of(source)
+                .ok_or_else(|| LoadError::io(source, io::ErrorKind::NotFound.into()))?;
             let n = self.counter.fetch_add(1, Ordering::Relaxed);
             let path = self
                 .dir
                 .join(format!("{name}.{}.{n}.{extension}", std::process::id()));
             let copy = StagedCopy { path };
             fs::copy(source, copy.path()).map_err(|e| LoadError::io(source, e))?;
-            let after = fingerprint(source).map_err(|e| LoadError::io(source, e))?;
-            if before == after {
+            if Fingerprint::of(source) == Some(before) {
                 return Ok(copy);
             }
             std::thread::sleep(std::time::Duration::from_millis(20));

@@ -155,10 +155,18 @@ impl Manager {
         let staging_dir = paths.data.join(".loaded");
         let staging = Staging::new(&staging_dir).map_err(io(&staging_dir))?;
         let registry_path = paths.data.join("plugin_registry.json");
-        let registry = Registry::open(&registry_path).map_err(|e| OpError::Io {
+        let mut registry = Registry::open(&registry_path).map_err(|e| OpError::Io {
             path: registry_path.display().to_string(),
             source: std::io::Error::other(e.to_string()),
         })?;
+        // What a previous run loaded is not loaded in this one until it is loaded again.
+        let known: Vec<String> = registry
+            .entries()
+            .map(|e| e.manifest.name.clone())
+            .collect();
+        for name in known {
+            registry.mark_unloaded(&name);
+        }
         let shared = Shared::new(config.raw.clone(), Box::new(LogOutbox::default()));
         Ok(Arc::new(Self {
             loader: Loader::new(staging, paths.checker.clone()),

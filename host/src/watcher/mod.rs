@@ -6,8 +6,6 @@
 //! (device, inode, size, mtime). A changed library is reported only once it has settled and is a
 //! complete ELF file, so a file still being written is never loaded.
 
-mod fingerprint;
-
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,7 +15,7 @@ use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use tokio::sync::mpsc::UnboundedSender;
 
-use fingerprint::Fingerprint;
+use crate::loader::fingerprint::Fingerprint;
 
 /// A change worth acting on.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,10 +1,11 @@
-//! `(device, inode, size, mtime)`: enough to tell a real change from a read.
+//! `(device, inode, size, mtime)`: enough to tell a real change from a read, and to notice a
+//! file changing while it is copied.
 
 use std::path::Path;
 
 /// A file's identity and state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Fingerprint {
+pub(crate) struct Fingerprint {
     dev: u64,
     ino: u64,
     size: u64,
@@ -13,7 +14,7 @@ pub(super) struct Fingerprint {
 
 impl Fingerprint {
     /// The fingerprint of `path`, `None` if it is not a regular file.
-    pub(super) fn of(path: &Path) -> Option<Self> {
+    pub(crate) fn of(path: &Path) -> Option<Self> {
         let meta = std::fs::metadata(path)
             .ok()
             .filter(std::fs::Metadata::is_file)?;
