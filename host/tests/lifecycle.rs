@@ -95,32 +95,28 @@ async fn reload_with_1000_calls_in_flight() {
     host.manager.load_all().await;
     host.install("basic-v2.so", "basic.so");
     let manager = Arc::clone(&host.manager);
+    let spawn_call = |manager: &Arc<zoryx_host::manager::Manager>| {
+        let caller = Arc::clone(manager);
+        tokio::spawn(async move { call_as(&caller, "slow", "40", true).await })
+    };
 
-    let mut calls = Vec::new();
-    for i in 0..1000u32 {
-        let caller = Arc::clone(&manager);
-        calls.push(tokio::spawn(async move {
-            // Spread the calls over the reload: half start before it, half during and after.
-            if i >= 500 {
-                tokio::time::sleep(std::time::Duration::from_millis(u64::from(i % 50))).await;
-            }
-            call_as(&caller, "slow", "30", true).await
-        }));
-        if i == 499 {
-            let manager = Arc::clone(&manager);
-            calls.push(tokio::spawn(async move {
-                manager.reload("basic").await.expect("reload");
-                (CommandOutcome::Unknown, vec!["<reload>".to_string()])
-            }));
-        }
-    }
+    // 500 calls are running (each sleeps 40 ms inside the plugin) when the reload starts...
+    let mut calls: Vec<_> = (0..500).map(|_| spawn_call(&manager)).collect();
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    let reload = {
+        let manager = Arc::clone(&manager);
+        tokio::spawn(async move { manager.reload("basic").await })
+    };
+    // ...250 more arrive while it runs, and 250 after it finished.
+    calls.extend((0..250).map(|_| spawn_call(&manager)));
+    let reloaded = reload.await.expect("task").expect("reload");
+    assert_eq!(reloaded.len(), 1);
+    calls.extend((0..250).map(|_| spawn_call(&manager)));
+
     let mut answered: HashMap<String, usize> = HashMap::new();
     let mut failures = Vec::new();
     for call in calls {
         let (outcome, replies) = call.await.expect("task");
-        if replies == ["<reload>"] {
-            continue;
-        }
         match outcome {
             CommandOutcome::Done { .. } if replies.len() == 1 => {
                 *answered.entry(replies[0].clone()).or_default() += 1;
@@ -134,15 +130,24 @@ async fn reload_with_1000_calls_in_flight() {
         failures.len(),
         &failures[..failures.len().min(5)]
     );
-    let total: usize = answered.values().sum();
-    assert_eq!(total, 1000, "{answered:?}");
-    assert!(
-        answered.get("v1").copied().unwrap_or(0) >= 500,
-        "calls started before the reload finish on v1: {answered:?}"
+    assert_eq!(
+        answered.values().sum::<usize>(),
+        1000,
+        "each call answered exactly once: {answered:?}"
     );
     assert!(
         answered.keys().all(|v| v == "v1" || v == "v2"),
         "{answered:?}"
+    );
+    let v1 = answered.get("v1").copied().unwrap_or(0);
+    let v2 = answered.get("v2").copied().unwrap_or(0);
+    assert!(
+        v1 >= 500,
+        "calls in flight finish on the old generation: {answered:?}"
+    );
+    assert!(
+        v2 >= 250,
+        "calls after the reload go to the new one: {answered:?}"
     );
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 }
