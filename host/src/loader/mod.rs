@@ -15,6 +15,7 @@ pub mod trial;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use zoryx_plugin_api::ffi::PluginModuleRef;
 use zoryx_plugin_api::ffi::types::Description;
 use zoryx_plugin_api::{ApiVersion, PluginError};
 
@@ -94,16 +95,47 @@ impl LoadError {
 }
 
 /// An opened plugin library, its private copy, and what it declared.
-#[derive(Debug)]
 pub struct Opened {
-    /// The library (closed when dropped).
-    pub library: LoadedLibrary,
+    /// The plugin's function table.
+    pub module: PluginModuleRef,
+    /// The plugin-api version it was built against.
+    pub api_version: ApiVersion,
+    /// The library (closed when dropped); `None` for a plugin linked into this process.
+    pub library: Option<LoadedLibrary>,
     /// The private copy (deleted when dropped, after the library).
-    pub copy: StagedCopy,
+    pub copy: Option<StagedCopy>,
     /// Manifest and registrations.
     pub description: Description,
     /// Time spent copying, checking and opening.
     pub elapsed: Duration,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("library", &self.library)
+            .field("manifest", &self.description.manifest)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opened {
+    /// A plugin compiled into this process (tests of plugins, see `zoryx-plugin-test`): no
+    /// library to open or close, same checks of its manifest and registrations.
+    pub fn in_process(module: PluginModuleRef) -> Result<Self, LoadError> {
+        let description = (module.describe())()
+            .into_result()
+            .map_err(|e| LoadError::Describe(PluginError::from(&e)))?;
+        let description = Description::try_from(&description).map_err(LoadError::Describe)?;
+        Ok(Self {
+            module,
+            api_version: zoryx_plugin_api::API_VERSION,
+            library: None,
+            copy: None,
+            description,
+            elapsed: Duration::ZERO,
+        })
+    }
 }
 
 /// Runs the load pipeline.
@@ -136,8 +168,10 @@ impl Loader {
         let library = LoadedLibrary::open(copy.path())?;
         let description = library.describe()?;
         Ok(Opened {
-            library,
-            copy,
+            module: library.module(),
+            api_version: library.api_version(),
+            library: Some(library),
+            copy: Some(copy),
             description,
             elapsed: started.elapsed(),
         })

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use zoryx_plugin_api::Manifest;
+use zoryx_plugin_api::ffi::PluginModuleRef;
 
 pub use error::OpError;
 pub use info::PluginInfo;
@@ -560,6 +561,31 @@ impl Manager {
                 reason: error.to_string(),
             });
         }
+        result
+    }
+
+    /// Loads a plugin compiled into this process (its function table), with the same manifest
+    /// checks, registry validation and lifecycle as a library. Used to test plugins without
+    /// building a library; such a plugin cannot be reloaded from a file.
+    pub async fn load_in_process(&self, module: PluginModuleRef) -> Result<String, OpError> {
+        let started = Instant::now();
+        let label = "<in-process>".to_owned();
+        let opened = Opened::in_process(module).map_err(|source| OpError::Refused {
+            file: label.clone(),
+            source,
+        })?;
+        let manifest =
+            registry_manifest(&opened.description.manifest).map_err(|reason| OpError::Invalid {
+                file: label,
+                reason,
+            })?;
+        let file = PathBuf::from(format!("<in-process {}>", manifest.name));
+        let mut state = self.state.lock().await;
+        let result = self
+            .activate(&mut state, file, opened, manifest, started, None)
+            .await
+            .map(|g| g.name.clone());
+        self.save_registry(&state);
         result
     }
 

@@ -145,12 +145,13 @@ impl Generation {
         started: Instant,
     ) -> Result<Arc<Self>, PluginError> {
         let Opened {
+            module,
+            api_version,
             library,
             copy,
             description,
             ..
         } = opened;
-        let module = library.module();
         let host = Arc::new(PluginHost {
             name: name.clone(),
             shared,
@@ -170,7 +171,7 @@ impl Generation {
             id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
             name,
             source,
-            api_version: library.api_version(),
+            api_version,
             description,
             load_time: started.elapsed(),
             loaded_at: SystemTime::now(),
@@ -179,8 +180,8 @@ impl Generation {
             instance,
             _host: host,
             tracker,
-            library: Some(library),
-            copy: Some(copy),
+            library,
+            copy,
         }))
     }
 

@@ -5,6 +5,7 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, OnceLock};
 
 use abi_stable::std_types::{RErr, ROk, RResult, RStr};
@@ -30,12 +31,24 @@ struct Runtime<P: Plugin> {
 /// The host of this library copy, for the panic hook's log line.
 static PANIC_HOST: OnceLock<HostHandle> = OnceLock::new();
 static PANIC_HOOK: Once = Once::new();
+static KEEP_PROCESS_HOOK: AtomicBool = AtomicBool::new(false);
+
+/// Leaves the process's panic hook alone. For plugins linked into the host process (plugin
+/// tests), where the hook belongs to the test harness; a plugin library has a std of its own and
+/// always installs its hook.
+#[doc(hidden)]
+pub fn keep_process_panic_hook() {
+    KEEP_PROCESS_HOOK.store(true, Ordering::SeqCst);
+}
 
 /// Installs this library's own panic hook: one log line through the host, no backtrace.
 ///
 /// The default hook with `RUST_BACKTRACE=1` makes the library's std map its own file for debug
 /// info, which pins memory on every reload.
 fn install_panic_hook() {
+    if KEEP_PROCESS_HOOK.load(Ordering::SeqCst) {
+        return;
+    }
     PANIC_HOOK.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
             let line = format!("panic {info}");
