@@ -57,3 +57,36 @@ async fn listeners_hooks_tasks_and_storage() {
         vec!["plugin storage is not available in this host yet"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_hook_trips_its_circuit_breaker() {
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    host.manager.load_all().await;
+    let dispatcher = host.manager.dispatcher();
+    for _ in 0..7 {
+        assert_eq!(
+            dispatcher.emit("fixture_fail", serde_json::json!({})).await,
+            0
+        );
+    }
+    let stats = dispatcher.hook_health().stats();
+    let (id, stats) = stats
+        .iter()
+        .find(|(id, _)| id.1 == "fixture_fail")
+        .expect("stats");
+    assert_eq!(id.0, "basic");
+    assert_eq!(
+        (stats.failures, stats.skipped, stats.circuit_open),
+        (5, 2, true)
+    );
+    let history = dispatcher.hook_health().history();
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[0].error.as_deref(), Some("hook failed on purpose"));
+    // Other hooks are unaffected.
+    assert_eq!(
+        dispatcher
+            .emit("fixture_event", serde_json::json!({"n": 2}))
+            .await,
+        1
+    );
+}

@@ -22,6 +22,7 @@ use zoryx_plugin_api::{
 use super::bridge::PluginCall;
 use super::call::{CallState, ReplySink, into_call_data};
 use super::generation::Generation;
+use super::hooks::{HookHealth, HookId};
 use super::services::Shared;
 use super::table::{Route, Table};
 use crate::commands::args::{ArgError, parse_args};
@@ -100,6 +101,7 @@ pub struct Dispatcher {
     cooldowns: Cooldowns,
     shared: Arc<Shared>,
     commands_run: AtomicU64,
+    hook_health: HookHealth,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -133,6 +135,7 @@ impl Dispatcher {
             cooldowns: Cooldowns::default(),
             shared: Arc::clone(&shared),
             commands_run: AtomicU64::new(0),
+            hook_health: HookHealth::default(),
         });
         shared.attach(&dispatcher);
         dispatcher
@@ -146,6 +149,11 @@ impl Dispatcher {
     /// The shared services.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Hook counters, circuit breakers and history.
+    pub fn hook_health(&self) -> &HookHealth {
+        &self.hook_health
     }
 
     /// Commands run since start.
@@ -281,8 +289,8 @@ impl Dispatcher {
         results
     }
 
-    /// Runs every hook on `name`, highest priority first, each with a 10 s limit; returns how
-    /// many ran successfully.
+    /// Runs every hook on `name`, highest priority first, each with a 10 s limit and a circuit
+    /// breaker (see [`HookHealth`]); returns how many ran successfully.
     pub async fn emit(&self, name: &str, payload: serde_json::Value) -> u32 {
         let hooks = self.table.load().hooks(name).to_vec();
         let event = HookEvent {
@@ -292,17 +300,35 @@ impl Dispatcher {
         let mut ran = 0;
         for hook in hooks {
             let generation = hook.route.generation;
+            let id: HookId = (generation.name.clone(), name.to_owned(), hook.route.index);
+            if !self.hook_health.allow(&id, Instant::now()) {
+                continue;
+            }
             let future = (generation.module.on_hook())(
                 generation.instance(),
                 hook.route.index,
                 HookEventFfi::from(&event),
             );
             let plugin = generation.name.clone();
-            match tokio::time::timeout(HOOK_TIMEOUT, PluginCall::new(future, generation)).await {
-                Ok(Ok(())) => ran += 1,
-                Ok(Err(error)) => tracing::warn!(plugin, hook = name, %error, "hook failed"),
-                Err(_) => tracing::warn!(plugin, hook = name, "hook timed out after 10s"),
-            }
+            let started = Instant::now();
+            let error =
+                match tokio::time::timeout(HOOK_TIMEOUT, PluginCall::new(future, generation)).await
+                {
+                    Ok(Ok(())) => {
+                        ran += 1;
+                        None
+                    }
+                    Ok(Err(error)) => {
+                        tracing::warn!(plugin, hook = name, %error, "hook failed");
+                        Some(error.to_string())
+                    }
+                    Err(_) => {
+                        tracing::warn!(plugin, hook = name, "hook timed out after 10s");
+                        Some("timed out after 10s".to_owned())
+                    }
+                };
+            self.hook_health
+                .record(&id, started.elapsed(), error, Instant::now());
         }
         ran
     }

@@ -4,6 +4,7 @@ pub mod bridge;
 pub mod call;
 pub mod dispatch;
 pub mod generation;
+pub mod hooks;
 pub mod services;
 pub mod table;
 

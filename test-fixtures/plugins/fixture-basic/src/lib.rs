@@ -125,6 +125,13 @@ impl Plugin for Basic {
                     Ok(())
                 },
             )
+            .hook(
+                "fixture_fail",
+                0,
+                |_ctx: PluginContext<Basic>, _event: HookEvent| async {
+                    Err(PluginError::internal("hook failed on purpose"))
+                },
+            )
             .every(
                 "tick",
                 Duration::from_millis(50),
