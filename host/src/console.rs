@@ -21,6 +21,7 @@ commands:
   unload NAME [--force]        unload (force also unloads dependents)
   reload NAME                  reload atomically, then dependents
   call NAME COMMAND [ARGS...]  run a plugin command and print its reply
+  hooks                        hook counters and circuit breakers
   enforce deps|conflicts on|off
   help, quit";
 
@@ -201,6 +202,27 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
             Err(e) => format!("error: {e}"),
         },
         "call" if !rest.is_empty() => call(manager, rest).await,
+        "hooks" => {
+            let stats = manager.dispatcher().hook_health().stats();
+            if stats.is_empty() {
+                "no hook has run yet".to_owned()
+            } else {
+                stats
+                    .iter()
+                    .map(|((plugin, event, index), s)| {
+                        format!(
+                            "{plugin}/{event}#{index}: {} ok, {} failed, {} skipped, {:.2} ms mean{}",
+                            s.successes,
+                            s.failures,
+                            s.skipped,
+                            s.mean_ms,
+                            if s.circuit_open { ", circuit OPEN" } else { "" }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+        }
         "enforce" => {
             let mut e: Enforcement = manager.enforcement().await;
             let mut words = rest.split_whitespace();

@@ -54,6 +54,15 @@ async fn console_operations() {
             .contains("dependencies: false")
     );
     assert!(run("frobnicate").await.contains("type `help`"));
+    host.manager
+        .dispatcher()
+        .emit("fixture_fail", serde_json::json!({}))
+        .await;
+    let hooks = run("hooks").await;
+    assert!(
+        hooks.starts_with("basic/fixture_fail#1: 0 ok, 1 failed, 0 skipped"),
+        "{hooks}"
+    );
     assert!(execute(&host.manager, "quit").await.is_none());
 }
 
