@@ -19,6 +19,29 @@ fn init_tracing() {
         .init();
 }
 
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn out(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
@@ -116,15 +139,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            if no_console {
-                tokio::signal::ctrl_c()
-                    .await
-                    .context("waiting for Ctrl-C")?;
-            } else {
-                tokio::select! {
-                    () = zoryx_host::console::run(Arc::clone(&manager)) => {}
-                    _ = tokio::signal::ctrl_c() => {}
+            let console = async {
+                if no_console {
+                    std::future::pending::<()>().await;
+                } else {
+                    zoryx_host::console::run(Arc::clone(&manager)).await;
                 }
+            };
+            tokio::select! {
+                () = console => {}
+                () = stop_signal() => {}
             }
             tracing::info!("shutting down");
             manager.shutdown().await;
