@@ -3,7 +3,7 @@
 #   make run     build the host and the plugins, then start the host
 #   make test    build the test fixtures and run every test
 #   make bench   print the benchmark figures
-#   make lint    rustfmt check and clippy with warnings as errors
+#   make lint    rustfmt check, clippy and rustdoc with warnings as errors
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -48,6 +48,7 @@ bench: plugins
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p zoryx-plugin-api -p zoryx-host -p zoryx-plugin-test
 
 fmt:
 	$(CARGO) fmt --all

@@ -102,7 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|e| e.path())
                 .filter(|p| {
                     p.extension()
-                        .is_some_and(|e| e == zoryx_host::manager::library_extension())
+                        .is_some_and(|e| e == zoryx_host::loader::library_extension())
                 })
                 .collect();
             entries.sort();

@@ -22,6 +22,29 @@ use zoryx_plugin_api::{ApiVersion, PluginError};
 pub use library::LoadedLibrary;
 pub use staging::{StagedCopy, Staging};
 
+/// The platform's shared-library extension (`so`, `dylib` or `dll`).
+pub const fn library_extension() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "dylib"
+    } else if cfg!(windows) {
+        "dll"
+    } else {
+        "so"
+    }
+}
+
+/// Whether `path` names a plugin library: the platform extension, not hidden (temp files such as
+/// `.hello.so.tmp` are hidden), and not a temporary name.
+pub fn is_library(path: &Path) -> bool {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    !name.starts_with('.')
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case(library_extension()))
+}
+
 /// Why a library was refused. Each message is one line meant for the operator.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -185,4 +208,19 @@ pub fn check_file(path: &Path) -> Result<(ApiVersion, Description), LoadError> {
     let library = LoadedLibrary::open(path)?;
     let description = library.describe()?;
     Ok((library.api_version(), description))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_names() {
+        let ext = library_extension();
+        assert!(is_library(Path::new(&format!("a/b.{ext}"))));
+        assert!(!is_library(Path::new(&format!("a/.b.{ext}.tmp"))));
+        assert!(!is_library(Path::new(&format!("a/.b.{ext}"))));
+        assert!(!is_library(Path::new(&format!("a/b.{ext}.part"))));
+        assert!(!is_library(Path::new("a/notes.txt")));
+    }
 }

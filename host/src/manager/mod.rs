@@ -18,7 +18,7 @@ use zoryx_plugin_api::ffi::PluginModuleRef;
 
 pub use error::OpError;
 pub use info::PluginInfo;
-pub use names::{library_extension, normalise};
+pub use names::normalise;
 
 use crate::config::Config;
 use crate::loader::{Loader, Opened, Staging};
@@ -237,7 +237,7 @@ impl Manager {
         let mut files: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| names::is_library(p) && p.is_file())
+            .filter(|p| crate::loader::is_library(p) && p.is_file())
             .collect();
         files.sort();
         Ok(files)

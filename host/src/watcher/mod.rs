@@ -83,7 +83,7 @@ impl ExtensionWatcher {
         let mut known = HashMap::new();
         if let Ok(entries) = std::fs::read_dir(dir) {
             for path in entries.flatten().map(|e| e.path()) {
-                if Self::is_library(&path)
+                if crate::loader::is_library(&path)
                     && let Some(fp) = Fingerprint::of(&path)
                 {
                     known.insert(path, fp);
@@ -117,7 +117,7 @@ impl ExtensionWatcher {
                     .collect();
                 paths.sort();
                 paths.dedup();
-                for path in paths.into_iter().filter(|p| Self::is_library(p)) {
+                for path in paths.into_iter().filter(|p| crate::loader::is_library(p)) {
                     examine(&handler_shared, &runtime, path);
                 }
             },
@@ -135,21 +135,6 @@ impl ExtensionWatcher {
         Ok(Self {
             _debouncer: debouncer,
         })
-    }
-
-    /// Whether `path` is a plugin library name: the platform extension, not hidden, not temporary.
-    pub fn is_library(path: &Path) -> bool {
-        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
-            return false;
-        };
-        let extension = if cfg!(target_os = "macos") {
-            ".dylib"
-        } else if cfg!(windows) {
-            ".dll"
-        } else {
-            ".so"
-        };
-        !name.starts_with('.') && name.ends_with(extension)
     }
 }
 
