@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds every test fixture into target/fixtures/ under stable names. Idempotent.
+# Builds every test fixture into target/fixtures/ under stable names, one line per artefact.
+# Idempotent; run it from anywhere. `build.sh bench` also builds the 50 benchmark plugins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -7,7 +8,8 @@ out="$root/target/fixtures"
 mkdir -p "$out"
 ext=so
 [ "$(uname)" = Darwin ] && ext=dylib
-lib() { echo "$root/target/release/lib${1//-/_}.$ext"; }
+# Release builds: the tests measure memory, and the release profile strips debuginfo.
+lib() { echo "${CARGO_TARGET_DIR:-$root/target}/release/lib${1//-/_}.$ext"; }
 put() { cp "$1" "$out/$2.tmp" && mv -f "$out/$2.tmp" "$out/$2"; echo "fixture $2"; }
 
 cargo build --release -q -p fixture-basic
@@ -37,7 +39,7 @@ picky|1.0.0|c:^2||manifest-needs-v2
 rival|1.0.0||c|manifest-conflicts
 LIST
 
-cc -shared -fPIC -o "$out/not-a-plugin.$ext.tmp" test-fixtures/c/not_a_plugin.c
+"${CC:-cc}" -shared -fPIC -o "$out/not-a-plugin.$ext.tmp" test-fixtures/c/not_a_plugin.c
 mv -f "$out/not-a-plugin.$ext.tmp" "$out/not-a-plugin.$ext"
 echo "fixture not-a-plugin.$ext"
 

@@ -55,7 +55,9 @@ async fn count_message(ctx: PluginContext<Activity>, event: Event) -> PluginResu
             .map_err(|_| PluginError::internal("activity counts are unavailable"))?;
         let entry = counts
             .entry(message.author.id)
-            .or_insert_with(|| (message.author.name.clone(), 0));
+            .or_insert_with(|| (String::new(), 0));
+        // Keep the latest name, so renamed members show under their current one.
+        entry.0 = message.author.name;
         entry.1 += 1;
     }
     Ok(())

@@ -105,6 +105,12 @@ async fn start_poll(ctx: CommandContext<Polls>) -> PluginResult {
     if !(2..=5).contains(&options.len()) {
         return Err(PluginError::user("give 2 to 5 options separated by `|`"));
     }
+    // Discord caps button labels at 80 characters.
+    if options.iter().any(|o| o.chars().count() > 80) {
+        return Err(PluginError::user(
+            "each option must be at most 80 characters",
+        ));
+    }
     let id = ctx.data().next.fetch_add(1, Ordering::Relaxed) + 1;
     let poll = Poll {
         question,
@@ -155,21 +161,44 @@ async fn close_poll(ctx: CommandContext<Polls>) -> PluginResult {
         let poll = polls
             .get_mut(&id)
             .ok_or_else(|| PluginError::user(format!("no poll #{id}")))?;
+        if !poll.open {
+            return Err(PluginError::user(format!("poll #{id} is already closed")));
+        }
         poll.open = false;
         (poll.embed(id), poll.tally(), poll.question.clone())
     };
-    let winner = tally
+    let winner = winner(&tally);
+    let result = match winner {
+        Some(option) => format!("Winner: **{option}**"),
+        None => "No winner (no votes, or a tie).".to_owned(),
+    };
+    let tally_json: Vec<_> = tally
         .iter()
-        .max_by_key(|(_, votes)| *votes)
-        .map(|(o, _)| o.clone());
+        .map(|(option, votes)| json!({"option": option, "votes": votes}))
+        .collect();
+    // Any plugin can react with a hook on `poll_closed`.
     ctx.emit(
         "poll_closed",
-        json!({"id": id, "question": question, "winner": winner, "tally": tally}),
+        json!({"id": id, "question": question, "winner": winner, "tally": tally_json}),
     )
     .await?;
-    ctx.reply(Message::text(format!("Poll #{id} closed.")).embed(embed))
+    ctx.reply(Message::text(format!("Poll #{id} closed.")).embed(embed.description(result)))
         .await?;
     Ok(())
+}
+
+/// The option with the most votes, if it has any and no other option ties with it.
+fn winner(tally: &[(String, usize)]) -> Option<&str> {
+    let best = tally
+        .iter()
+        .map(|(_, votes)| *votes)
+        .max()
+        .filter(|v| *v > 0)?;
+    let mut leaders = tally.iter().filter(|(_, votes)| *votes == best);
+    match (leaders.next(), leaders.next()) {
+        (Some((option, _)), None) => Some(option),
+        _ => None,
+    }
 }
 
 zoryx_plugin_api::export_plugin!(Polls);

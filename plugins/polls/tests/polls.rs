@@ -52,6 +52,14 @@ async fn vote_change_vote_and_close() {
         .await
         .expect("close");
     assert_eq!(replies[0].content.as_deref(), Some("Poll #1 closed."));
+    assert_eq!(
+        replies[0].embeds[0].description.as_deref(),
+        Some("Winner: **sushi**")
+    );
+    assert!(matches!(
+        bot.run_as(member(6), Permission::Moderator, "closepoll 1").await,
+        Err(TestError::Failed(e)) if e.to_string().contains("already closed")
+    ));
     assert!(
         bot.click("polls:1:2", &[], member(7)).await.is_err(),
         "closed polls take no votes"

@@ -11,10 +11,13 @@ impl Plugin for Fixture {
     }
 
     fn register(plugin: &mut Registrar<Self>) {
-        plugin.command(CommandSpec::new("hello"), |ctx: CommandContext<Fixture>| async move {
-            ctx.reply("hello from newer api").await?;
-            Ok(())
-        });
+        plugin.command(
+            CommandSpec::new("hello"),
+            |ctx: CommandContext<Fixture>| async move {
+                ctx.reply("hello from newer api").await?;
+                Ok(())
+            },
+        );
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
