@@ -33,16 +33,23 @@ pub const fn library_extension() -> &'static str {
     }
 }
 
-/// Whether `path` names a plugin library: the platform extension, not hidden (temp files such as
-/// `.hello.so.tmp` are hidden), and not a temporary name.
+/// Whether `path` names a plugin library: the platform extension after a non-empty stem, not
+/// hidden (`make plugins` writes `.hello.so.tmp` first) and not a temporary name (`.tmp`,
+/// `.part`, `.partial`, `~`).
 pub fn is_library(path: &Path) -> bool {
-    let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+    let Some(name) = path.file_name() else {
         return false;
     };
+    let name = name.to_string_lossy().to_ascii_lowercase();
+    let temporary = [".tmp", ".part", ".partial", "~"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix));
     !name.starts_with('.')
-        && path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case(library_extension()))
+        && !temporary
+        && name
+            .strip_suffix(library_extension())
+            .and_then(|stem| stem.strip_suffix('.'))
+            .is_some_and(|stem| !stem.is_empty())
 }
 
 /// Why a library was refused. Each message is one line meant for the operator.

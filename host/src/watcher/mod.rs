@@ -1,39 +1,51 @@
 //! Watching the `extensions/` drop folder.
 //!
 //! notify reports too much (opens and reads, including the loader's own) and sometimes too
-//! little (cargo unlinks and re-creates a library without a close-after-write). So event kinds
-//! are ignored: every path notify mentions is looked at on disk and compared by fingerprint
-//! (device, inode, size, mtime). A changed library is reported only once it has settled and is a
-//! complete ELF file, so a file still being written is never loaded.
+//! little (cargo unlinks a library and re-creates it as a hard link, with no close-after-write).
+//! So event kinds are not trusted: every path an event mentions is looked at on disk and
+//! compared with a table of fingerprints (device, inode, size, mtime). A changed library is
+//! reported only once it has kept its fingerprint for a `settle` interval and the ELF check says
+//! it is complete, because `dlopen` of a file still being written kills the process.
+//!
+//! Latency from the last write to [`WatchEvent::Changed`] is about `debounce` + a quarter of it
+//! (the debouncer's tick) + `settle`: roughly 90 ms with the defaults.
 
-use std::collections::{HashMap, HashSet};
+mod tracker;
+
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::loader::fingerprint::Fingerprint;
+use tracker::Tracker;
 
-/// A change worth acting on.
+/// A change in the watched folder worth acting on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WatchEvent {
-    /// A library appeared or changed, and is complete.
+    /// A library appeared or changed, and is complete and settled. Also sent for a complete
+    /// file that is not a loadable library (wrong platform, not ELF...), so that the loader can
+    /// refuse it with a reason.
     Changed(PathBuf),
-    /// A library went away.
+    /// A reported (or initially present) library went away: deleted, or renamed away.
     Removed(PathBuf),
 }
 
-/// Timings of the watcher.
-#[derive(Clone, Copy, Debug)]
+/// Timings of an [`ExtensionWatcher`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WatchOptions {
-    /// notify debounce window.
+    /// notify debounce window (default 50 ms). At least 1 ms.
     pub debounce: Duration,
-    /// A file must keep its fingerprint this long to count as settled.
+    /// A file must keep its fingerprint this long to count as settled; also the interval
+    /// between re-checks of a file still being written (default 30 ms). At least 1 ms.
     pub settle: Duration,
-    /// Give up waiting for an incomplete file after this long.
+    /// Give up on a file that is still incomplete after this long (default 10 s); a later
+    /// change to it starts a new wait.
     pub max_wait: Duration,
 }
 
@@ -47,178 +59,103 @@ impl Default for WatchOptions {
     }
 }
 
+impl WatchOptions {
+    /// Zero durations would make the debouncer and the waits spin.
+    fn sanitized(self) -> Self {
+        const MIN: Duration = Duration::from_millis(1);
+        Self {
+            debounce: self.debounce.max(MIN),
+            settle: self.settle.max(MIN),
+            max_wait: self.max_wait,
+        }
+    }
+}
+
 /// Why watching could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot watch {path}: {source}")]
-pub struct WatchError {
-    path: PathBuf,
-    source: notify::Error,
+#[non_exhaustive]
+pub enum WatchError {
+    /// [`ExtensionWatcher::start`] was called outside a tokio runtime.
+    #[error("cannot watch for plugin libraries: not inside a tokio runtime")]
+    NoRuntime,
+    /// notify could not watch the folder (missing, no permission, out of inotify watches...).
+    #[error("cannot watch {}: {source}", path.display())]
+    Watch {
+        /// The folder.
+        path: PathBuf,
+        /// What notify said.
+        #[source]
+        source: notify::Error,
+    },
+    /// The folder could not be listed.
+    #[error("cannot list {}: {source}", path.display())]
+    List {
+        /// The folder.
+        path: PathBuf,
+        /// What the file system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-struct Shared {
-    known: Mutex<HashMap<PathBuf, Fingerprint>>,
-    pending: Mutex<HashSet<PathBuf>>,
-    tx: UnboundedSender<WatchEvent>,
-    options: WatchOptions,
-}
-
-/// Watches a folder; dropping it stops watching.
+/// Watches a folder for plugin libraries and sends [`WatchEvent`]s. Dropping it stops watching:
+/// nothing is sent after the drop, and the sender is released shortly after.
 pub struct ExtensionWatcher {
+    tracker: Arc<Tracker>,
+    dir: PathBuf,
     _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
 }
 
 impl std::fmt::Debug for ExtensionWatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ExtensionWatcher")
+        f.debug_struct("ExtensionWatcher")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for ExtensionWatcher {
+    fn drop(&mut self) {
+        self.tracker.stop();
+        tracing::debug!(dir = %self.dir.display(), "stopped watching");
     }
 }
 
 impl ExtensionWatcher {
-    /// Starts watching `dir`, sending events to `tx`. Call from within a tokio runtime.
+    /// Starts watching `dir` (not recursively), sending events to `tx`. Libraries already in
+    /// `dir` are not reported. Must be called from within a tokio runtime: the waits for files
+    /// to settle run as tasks on it.
     pub fn start(
         dir: &Path,
-        options: WatchOptions,
+        opts: WatchOptions,
         tx: UnboundedSender<WatchEvent>,
     ) -> Result<Self, WatchError> {
-        let mut known = HashMap::new();
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for path in entries.flatten().map(|e| e.path()) {
-                if crate::loader::is_library(&path)
-                    && let Some(fp) = Fingerprint::of(&path)
-                {
-                    known.insert(path, fp);
-                }
-            }
-        }
-        let shared = Arc::new(Shared {
-            known: Mutex::new(known),
-            pending: Mutex::new(HashSet::new()),
-            tx,
-            options,
-        });
-        let runtime = tokio::runtime::Handle::current();
-        let handler_shared = Arc::clone(&shared);
-        let mut debouncer = new_debouncer(
-            options.debounce,
-            None,
-            move |result: DebounceEventResult| {
-                let events = match result {
-                    Ok(events) => events,
-                    Err(errors) => {
-                        for error in errors {
-                            tracing::warn!(%error, "watch error");
-                        }
-                        return;
-                    }
-                };
-                let mut paths: Vec<PathBuf> = events
-                    .iter()
-                    .flat_map(|e| e.paths.iter().cloned())
-                    .collect();
-                paths.sort();
-                paths.dedup();
-                for path in paths.into_iter().filter(|p| crate::loader::is_library(p)) {
-                    examine(&handler_shared, &runtime, path);
-                }
-            },
-        )
-        .map_err(|source| WatchError {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| WatchError::NoRuntime)?;
+        let opts = opts.sanitized();
+        let tracker = Tracker::new(dir.to_owned(), opts, tx, runtime);
+        let handler = Arc::clone(&tracker);
+        let watch_error = |source| WatchError::Watch {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut debouncer = new_debouncer(opts.debounce, None, move |r: DebounceEventResult| {
+            handler.handle(r);
+        })
+        .map_err(watch_error)?;
+        debouncer
+            .watch(dir, RecursiveMode::NonRecursive)
+            .map_err(watch_error)?;
+        let watcher = Self {
+            tracker,
+            dir: dir.to_owned(),
+            _debouncer: debouncer,
+        };
+        // Seed after the watch is in place, so that no change falls between the two.
+        let present = watcher.tracker.seed().map_err(|source| WatchError::List {
             path: dir.to_owned(),
             source,
         })?;
-        debouncer
-            .watch(dir, RecursiveMode::NonRecursive)
-            .map_err(|source| WatchError {
-                path: dir.to_owned(),
-                source,
-            })?;
-        Ok(Self {
-            _debouncer: debouncer,
-        })
-    }
-}
-
-/// Looks at one path on disk and reports, or starts waiting for it to settle.
-fn examine(shared: &Arc<Shared>, runtime: &tokio::runtime::Handle, path: PathBuf) {
-    let current = Fingerprint::of(&path);
-    let known = shared.known.lock().ok().and_then(|k| k.get(&path).copied());
-    match (current, known) {
-        (None, Some(_)) => {
-            if let Ok(mut k) = shared.known.lock() {
-                k.remove(&path);
-            }
-            tracing::info!(file = %path.display(), "library removed");
-            let _ = shared.tx.send(WatchEvent::Removed(path));
-        }
-        (None, None) => {}
-        (Some(now), Some(before)) if now == before => {
-            tracing::debug!(file = %path.display(), "unchanged (read or opened only)");
-        }
-        (Some(_), _) => {
-            let fresh = shared
-                .pending
-                .lock()
-                .map(|mut p| p.insert(path.clone()))
-                .unwrap_or(false);
-            if fresh {
-                let shared = Arc::clone(shared);
-                runtime.spawn(async move { settle(shared, path).await });
-            }
-        }
-    }
-}
-
-/// Waits until `path` keeps its fingerprint for `settle` and is a complete library, then reports.
-async fn settle(shared: Arc<Shared>, path: PathBuf) {
-    let started = Instant::now();
-    let options = shared.options;
-    let mut last = Fingerprint::of(&path);
-    let mut reason = String::new();
-    while started.elapsed() < options.max_wait {
-        tokio::time::sleep(options.settle).await;
-        let now = Fingerprint::of(&path);
-        if now.is_none() {
-            break;
-        }
-        if now != last {
-            last = now;
-            continue;
-        }
-        match crate::loader::elf::check_library_file(&path) {
-            Ok(_) => {
-                let changed = shared
-                    .known
-                    .lock()
-                    .map(|mut k| {
-                        let before = k.insert(path.clone(), now.unwrap_or_default());
-                        before != now
-                    })
-                    .unwrap_or(true);
-                if let Ok(mut p) = shared.pending.lock() {
-                    p.remove(&path);
-                }
-                if changed {
-                    tracing::info!(file = %path.display(), "library changed");
-                    let _ = shared.tx.send(WatchEvent::Changed(path));
-                }
-                return;
-            }
-            Err(error) => reason = error.to_string(),
-        }
-    }
-    if let Ok(mut p) = shared.pending.lock() {
-        p.remove(&path);
-    }
-    if Fingerprint::of(&path).is_none() {
-        let was_known = shared
-            .known
-            .lock()
-            .map(|mut k| k.remove(&path).is_some())
-            .unwrap_or(false);
-        if was_known {
-            let _ = shared.tx.send(WatchEvent::Removed(path));
-        }
-    } else {
-        tracing::warn!(file = %path.display(), "ignoring: still incomplete after {}s: {reason}", options.max_wait.as_secs());
+        tracing::info!(dir = %dir.display(), present, "watching for plugin libraries");
+        Ok(watcher)
     }
 }
