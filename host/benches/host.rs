@@ -134,19 +134,7 @@ async fn call_round_trip() -> (f64, f64) {
     let manager = host(dir.path(), &[(fixture("basic-v1.so"), "basic.so")]);
     manager.load_all().await;
     let route = manager.table().command("version").cloned().expect("route");
-    let invocation = Invocation {
-        command: "version".into(),
-        author: User {
-            id: UserId(1),
-            name: "bench".into(),
-            bot: false,
-        },
-        guild_id: None,
-        channel_id: ChannelId(1),
-        message_id: None,
-        is_owner: true,
-        source: Source::Console,
-    };
+    let invocation = invocation();
     let args = Args::default();
     let sink: Arc<dyn ReplySink> = Arc::new(Null);
     let direct: Box<dyn InProcess> = Box::new(Direct);
