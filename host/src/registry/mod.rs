@@ -182,15 +182,6 @@ mod tests {
         Registry::open(dir.path().join(FILE)).expect("open")
     }
 
-    fn file_names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("read dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
     fn full_entry() -> RegistryEntry {
         let mut m = manifest("x", "1.2.3", &[("y", "^1")]);
         m.author = "someone".into();
@@ -269,7 +260,7 @@ mod tests {
             ));
             registry.save().expect("save");
         }
-        assert_eq!(file_names(dir.path()), vec![FILE]);
+        assert_eq!(persist::names(dir.path()), vec![FILE]);
         assert_eq!(open_in(&dir).entries().count(), 5);
     }
 
