@@ -15,10 +15,13 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod discord;
+pub mod guild_settings;
 pub mod loader;
 pub mod manager;
 pub mod registry;
 pub mod runtime;
+pub mod storage;
 pub mod watcher;
 
 use std::sync::Arc;

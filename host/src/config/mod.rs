@@ -1,11 +1,15 @@
-//! `config.json`: the keys the host core reads, with the seed's defaults.
+//! Configuration: `config.json` ([`keys`]) and the environment ([`env`]).
 //!
-//! Unknown keys are kept (other parts of the bot read them) and plugins can read any key through
-//! their host context. A key of the wrong type is refused with its dotted path named.
+//! Unknown keys are kept (plugins read their own keys through their host context). A key of the
+//! wrong type is refused with its dotted path named.
+
+pub mod env;
+pub mod keys;
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use env::{BotEnv, EnvError};
+pub use keys::*;
 
 /// Why the config could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -28,44 +32,6 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
-}
-
-/// `extensions.*` keys.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct ExtensionsConfig {
-    /// Load every library in `extensions/` at start.
-    pub auto_load: bool,
-    /// Extension names to skip when loading at start and on file changes.
-    pub blacklist: Vec<String>,
-}
-
-impl Default for ExtensionsConfig {
-    fn default() -> Self {
-        Self {
-            auto_load: true,
-            blacklist: Vec::new(),
-        }
-    }
-}
-
-/// The host-core keys of `config.json`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct CoreConfig {
-    /// Watch `extensions/` and reload changed libraries.
-    pub auto_reload: bool,
-    /// Extension loading.
-    pub extensions: ExtensionsConfig,
-}
-
-impl Default for CoreConfig {
-    fn default() -> Self {
-        Self {
-            auto_reload: true,
-            extensions: ExtensionsConfig::default(),
-        }
-    }
 }
 
 /// The parsed file: the typed core keys plus the whole document for plugins.

@@ -1,0 +1,187 @@
+//! The environment (`.env` and the process environment): token, owner, sharding, API base.
+//!
+//! Parsed from a plain map so tests need not touch the process environment.
+
+use std::collections::HashMap;
+
+/// A variable that is set but cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("environment variable {name}=`{value}`: {expected}")]
+pub struct EnvError {
+    /// The variable.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
+    /// The form it should have.
+    pub expected: &'static str,
+}
+
+/// What the bot reads from its environment.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct BotEnv {
+    /// `DISCORD_TOKEN`; `None` (or empty) runs offline against the built-in simulator.
+    pub token: Option<String>,
+    /// `BOT_OWNER_ID`: the primary owner.
+    pub owner_id: Option<u64>,
+    /// `SHARD_COUNT`: total shards; `None` with no `SHARD_IDS` is automatic sharding.
+    pub shard_count: Option<u32>,
+    /// `SHARD_IDS`: the shards this process runs (`0,1`); requires `SHARD_COUNT`.
+    pub shard_ids: Option<Vec<u32>>,
+    /// `DISCORD_API_BASE`: overrides `discord.api_base`.
+    pub api_base: Option<String>,
+    /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
+    /// variable name (`ENABLE_SHARD_MONITOR`, ...).
+    pub toggles: HashMap<String, bool>,
+}
+
+impl std::fmt::Debug for BotEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotEnv")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("owner_id", &self.owner_id)
+            .field("shard_count", &self.shard_count)
+            .field("shard_ids", &self.shard_ids)
+            .field("api_base", &self.api_base)
+            .field("toggles", &self.toggles)
+            .finish()
+    }
+}
+
+fn non_empty<'a>(vars: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    vars.get(name)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty() && !v.starts_with('#'))
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, EnvError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "y" | "on" => Ok(true),
+        "false" | "no" | "0" | "n" | "off" => Ok(false),
+        _ => Err(EnvError {
+            name,
+            value: value.to_owned(),
+            expected: "true or false",
+        }),
+    }
+}
+
+/// The `ENABLE_*` variables the seed defines.
+pub const TOGGLES: [&str; 2] = ["ENABLE_SHARD_MONITOR", "ENABLE_SHARD_MANAGER"];
+
+impl BotEnv {
+    /// Reads the process environment (after `.env` has been applied to it).
+    pub fn from_process() -> Result<Self, EnvError> {
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Parses the variables in `vars`.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, EnvError> {
+        let number =
+            |name: &'static str, expected: &'static str| -> Result<Option<u64>, EnvError> {
+                non_empty(vars, name)
+                    .map(|v| {
+                        v.parse::<u64>().map_err(|_| EnvError {
+                            name,
+                            value: v.to_owned(),
+                            expected,
+                        })
+                    })
+                    .transpose()
+            };
+        let owner_id = number("BOT_OWNER_ID", "a Discord user id (digits only)")?;
+        let shard_count = number("SHARD_COUNT", "a whole number of shards, 1 or more")?
+            .map(|n| {
+                u32::try_from(n).ok().filter(|n| *n >= 1).ok_or(EnvError {
+                    name: "SHARD_COUNT",
+                    value: n.to_string(),
+                    expected: "a whole number of shards, 1 or more",
+                })
+            })
+            .transpose()?;
+        let shard_ids = non_empty(vars, "SHARD_IDS")
+            .map(|v| {
+                v.split(',')
+                    .map(|id| id.trim().parse::<u32>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| EnvError {
+                        name: "SHARD_IDS",
+                        value: v.to_owned(),
+                        expected: "comma-separated shard numbers such as 0,1",
+                    })
+            })
+            .transpose()?;
+        if let Some(ids) = &shard_ids {
+            let Some(count) = shard_count else {
+                return Err(EnvError {
+                    name: "SHARD_IDS",
+                    value: non_empty(vars, "SHARD_IDS").unwrap_or_default().to_owned(),
+                    expected: "needs SHARD_COUNT as well",
+                });
+            };
+            if let Some(bad) = ids.iter().find(|id| **id >= count) {
+                return Err(EnvError {
+                    name: "SHARD_IDS",
+                    value: bad.to_string(),
+                    expected: "shard numbers below SHARD_COUNT",
+                });
+            }
+        }
+        let mut toggles = HashMap::new();
+        for name in TOGGLES {
+            if let Some(value) = non_empty(vars, name) {
+                toggles.insert(name.to_owned(), parse_bool(name, value)?);
+            }
+        }
+        Ok(Self {
+            token: non_empty(vars, "DISCORD_TOKEN").map(str::to_owned),
+            owner_id,
+            shard_count,
+            shard_ids,
+            api_base: non_empty(vars, "DISCORD_API_BASE").map(str::to_owned),
+            toggles,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<BotEnv, EnvError> {
+        BotEnv::from_map(
+            &pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn empty_token_is_offline_and_values_parse() {
+        let parsed = env(&[
+            ("DISCORD_TOKEN", ""),
+            ("BOT_OWNER_ID", "42"),
+            ("SHARD_COUNT", "2"),
+            ("SHARD_IDS", "0, 1"),
+            ("ENABLE_SHARD_MANAGER", "false"),
+        ])
+        .expect("valid");
+        assert_eq!(parsed.token, None);
+        assert_eq!(parsed.owner_id, Some(42));
+        assert_eq!(parsed.shard_ids, Some(vec![0, 1]));
+        assert_eq!(parsed.toggles.get("ENABLE_SHARD_MANAGER"), Some(&false));
+        assert!(!format!("{parsed:?}").contains("42x"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let error = env(&[("BOT_OWNER_ID", "me")]).expect_err("not a number");
+        assert_eq!(error.name, "BOT_OWNER_ID");
+        let error = env(&[("SHARD_IDS", "0,1")]).expect_err("no count");
+        assert!(error.to_string().contains("SHARD_COUNT"), "{error}");
+        let error = env(&[("SHARD_COUNT", "2"), ("SHARD_IDS", "0,2")]).expect_err("out of range");
+        assert_eq!(error.name, "SHARD_IDS");
+        let error = env(&[("ENABLE_SHARD_MONITOR", "maybe")]).expect_err("not a bool");
+        assert!(error.to_string().contains("true or false"), "{error}");
+    }
+}

@@ -1,0 +1,248 @@
+//! The typed keys of `config.json`, with the seed's defaults.
+//!
+//! Every section is `#[serde(default)]`: a missing key takes its default, a key of the wrong type
+//! is refused with its dotted path named (see [`super::Config::parse`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `extensions.*` keys.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ExtensionsConfig {
+    /// Load every library in `extensions/` at start.
+    pub auto_load: bool,
+    /// Extension names to skip when loading at start and on file changes.
+    pub blacklist: Vec<String>,
+}
+
+impl Default for ExtensionsConfig {
+    fn default() -> Self {
+        Self {
+            auto_load: true,
+            blacklist: Vec::new(),
+        }
+    }
+}
+
+/// `status.*`: the bot's presence.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct StatusConfig {
+    /// `playing`, `watching`, `listening` or `competing`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text; `{guilds}`, `{users}` and `{commands}` are filled in.
+    pub text: String,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        Self {
+            kind: "watching".to_owned(),
+            text: "{guilds} servers".to_owned(),
+        }
+    }
+}
+
+/// `database.*`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// Where `main.db` and the per-guild databases live.
+    pub base_path: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            base_path: "./data".to_owned(),
+        }
+    }
+}
+
+/// `logging.*`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoggingConfig {
+    /// `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL` (`RUST_LOG` overrides it).
+    pub level: String,
+    /// Size at which `botlogs/permanent.log` is rotated.
+    pub max_bytes: u64,
+    /// Rotated files kept.
+    pub backup_count: u32,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            level: "INFO".to_owned(),
+            max_bytes: 10 * 1024 * 1024,
+            backup_count: 5,
+        }
+    }
+}
+
+/// `cooldowns.*`: the default command cooldown.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct CooldownsConfig {
+    /// Uses per window.
+    pub default_rate: u32,
+    /// The window, in seconds.
+    pub default_per: f64,
+}
+
+impl Default for CooldownsConfig {
+    fn default() -> Self {
+        Self {
+            default_rate: 3,
+            default_per: 5.0,
+        }
+    }
+}
+
+/// `slash_limiter.*`: Discord allows 100 global slash commands.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SlashLimiterConfig {
+    /// Discord's hard limit.
+    pub max_limit: u32,
+    /// Warn from this many commands on.
+    pub warning_threshold: u32,
+    /// From this many commands on, new commands are registered prefix-only.
+    pub safe_limit: u32,
+}
+
+impl Default for SlashLimiterConfig {
+    fn default() -> Self {
+        Self {
+            max_limit: 100,
+            warning_threshold: 90,
+            safe_limit: 95,
+        }
+    }
+}
+
+/// `framework.*`: switches for the built-in systems.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FrameworkConfig {
+    /// Load the built-in systems at all.
+    pub load_cogs: bool,
+    /// Framework event hooks.
+    pub enable_event_hooks: bool,
+    /// The plugin registry.
+    pub enable_plugin_registry: bool,
+    /// Framework diagnostics.
+    pub enable_framework_diagnostics: bool,
+    /// The slash command limiter.
+    pub enable_slash_command_limiter: bool,
+    /// Shard monitor (`ENABLE_SHARD_MONITOR` takes precedence).
+    pub enable_shard_monitor: bool,
+    /// Shard manager (`ENABLE_SHARD_MANAGER` takes precedence).
+    pub enable_shard_manager: bool,
+}
+
+impl Default for FrameworkConfig {
+    fn default() -> Self {
+        Self {
+            load_cogs: true,
+            enable_event_hooks: true,
+            enable_plugin_registry: true,
+            enable_framework_diagnostics: true,
+            enable_slash_command_limiter: true,
+            enable_shard_monitor: true,
+            enable_shard_manager: true,
+        }
+    }
+}
+
+/// `discord.*`: where Discord is and where slash commands are registered.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DiscordConfig {
+    /// Base URL of Discord's API (a REST proxy, or a simulator), e.g. `http://127.0.0.1:8080`.
+    /// `None` is Discord itself. `DISCORD_API_BASE` overrides it.
+    pub api_base: Option<String>,
+    /// Register slash commands to this guild only (instant, for testing) instead of globally.
+    pub test_guild_id: Option<u64>,
+}
+
+/// `atomic_files.*`: the atomic JSON file store.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct AtomicFilesConfig {
+    /// How long a cached read stays valid, in seconds.
+    pub cache_ttl_secs: u64,
+    /// How many files the read cache holds.
+    pub cache_max_entries: usize,
+    /// Above this many per-path locks, unused ones are cleaned up.
+    pub lock_cleanup_threshold: usize,
+}
+
+impl Default for AtomicFilesConfig {
+    fn default() -> Self {
+        Self {
+            cache_ttl_secs: 300,
+            cache_max_entries: 1000,
+            lock_cleanup_threshold: 500,
+        }
+    }
+}
+
+/// Every key of `config.json`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct CoreConfig {
+    /// The default command prefix (per-guild overrides with `!setprefix`).
+    pub prefix: String,
+    /// Whether `@Bot command` works (per-guild overrides with `!mentionprefix`).
+    pub allow_mention_prefix: bool,
+    /// Bot owners besides `BOT_OWNER_ID`.
+    pub owner_ids: Vec<u64>,
+    /// Watch `extensions/` and reload changed libraries.
+    pub auto_reload: bool,
+    /// The bot's presence.
+    pub status: StatusConfig,
+    /// Databases.
+    pub database: DatabaseConfig,
+    /// Log files.
+    pub logging: LoggingConfig,
+    /// Extension loading.
+    pub extensions: ExtensionsConfig,
+    /// Default cooldowns.
+    pub cooldowns: CooldownsConfig,
+    /// Command name → role ids allowed to run it.
+    pub command_permissions: BTreeMap<String, Vec<u64>>,
+    /// Slash command limits.
+    pub slash_limiter: SlashLimiterConfig,
+    /// Built-in systems.
+    pub framework: FrameworkConfig,
+    /// Discord endpoint and slash registration.
+    pub discord: DiscordConfig,
+    /// The atomic file store.
+    pub atomic_files: AtomicFilesConfig,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "!".to_owned(),
+            allow_mention_prefix: true,
+            owner_ids: Vec::new(),
+            auto_reload: true,
+            status: StatusConfig::default(),
+            database: DatabaseConfig::default(),
+            logging: LoggingConfig::default(),
+            extensions: ExtensionsConfig::default(),
+            cooldowns: CooldownsConfig::default(),
+            command_permissions: BTreeMap::new(),
+            slash_limiter: SlashLimiterConfig::default(),
+            framework: FrameworkConfig::default(),
+            discord: DiscordConfig::default(),
+            atomic_files: AtomicFilesConfig::default(),
+        }
+    }
+}

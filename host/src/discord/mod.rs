@@ -1,0 +1,1 @@
+//! The Discord layer: the serenity connection, messages and interactions in, replies out.

@@ -1,0 +1,160 @@
+//! Per-guild settings the command pipeline reads on every message (prefix, mention toggle), and
+//! where command usage is recorded.
+//!
+//! The Discord layer talks to a [`GuildSettingsStore`]; [`MemorySettings`] keeps everything in
+//! memory, the storage layer provides a SQLite-backed store with a cache in front.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use futures::future::BoxFuture;
+use zoryx_plugin_api::GuildId;
+
+/// One guild's overrides; `None` means "use the configured default".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuildSettings {
+    /// The guild's prefix (`!setprefix`).
+    pub prefix: Option<String>,
+    /// The guild's @mention-prefix toggle (`!mentionprefix enable|disable`).
+    pub mention_prefix: Option<bool>,
+}
+
+/// A settings store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("guild settings: {0}")]
+pub struct SettingsError(pub String);
+
+/// Where guild settings live and command usage is counted.
+pub trait GuildSettingsStore: Send + Sync {
+    /// The guild's settings if they are in memory: the hot path, no I/O.
+    fn cached(&self, guild: GuildId) -> Option<Arc<GuildSettings>>;
+
+    /// The guild's settings, reading them from storage on a cache miss.
+    fn load(&self, guild: GuildId) -> BoxFuture<'_, Result<Arc<GuildSettings>, SettingsError>>;
+
+    /// Sets (or with `None` clears) the guild's prefix.
+    fn set_prefix(
+        &self,
+        guild: GuildId,
+        prefix: Option<String>,
+    ) -> BoxFuture<'_, Result<(), SettingsError>>;
+
+    /// Sets (or with `None` clears) the guild's @mention-prefix toggle.
+    fn set_mention_prefix(
+        &self,
+        guild: GuildId,
+        enabled: Option<bool>,
+    ) -> BoxFuture<'_, Result<(), SettingsError>>;
+
+    /// Counts one use of `command` (in `guild`, or in DMs); never blocks the caller.
+    fn record_command(&self, guild: Option<GuildId>, command: &str);
+}
+
+/// The guild's settings: from memory when cached, else loaded.
+pub async fn settings_of(
+    store: &dyn GuildSettingsStore,
+    guild: GuildId,
+) -> Result<Arc<GuildSettings>, SettingsError> {
+    match store.cached(guild) {
+        Some(settings) => Ok(settings),
+        None => store.load(guild).await,
+    }
+}
+
+/// Settings and counters kept in memory only (lost at exit).
+#[derive(Debug, Default)]
+pub struct MemorySettings {
+    guilds: RwLock<HashMap<GuildId, Arc<GuildSettings>>>,
+    usage: RwLock<HashMap<(Option<GuildId>, String), u64>>,
+}
+
+impl MemorySettings {
+    /// How often `command` was recorded in `guild`.
+    pub fn usage(&self, guild: Option<GuildId>, command: &str) -> u64 {
+        self.usage
+            .read()
+            .map(|u| u.get(&(guild, command.to_owned())).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    fn update(&self, guild: GuildId, change: impl FnOnce(&mut GuildSettings)) {
+        if let Ok(mut guilds) = self.guilds.write() {
+            let mut settings = guilds
+                .get(&guild)
+                .map(|s| (**s).clone())
+                .unwrap_or_default();
+            change(&mut settings);
+            guilds.insert(guild, Arc::new(settings));
+        }
+    }
+}
+
+impl GuildSettingsStore for MemorySettings {
+    fn cached(&self, guild: GuildId) -> Option<Arc<GuildSettings>> {
+        Some(
+            self.guilds
+                .read()
+                .ok()
+                .and_then(|g| g.get(&guild).cloned())
+                .unwrap_or_default(),
+        )
+    }
+
+    fn load(&self, guild: GuildId) -> BoxFuture<'_, Result<Arc<GuildSettings>, SettingsError>> {
+        let settings = self.cached(guild).unwrap_or_default();
+        Box::pin(async move { Ok(settings) })
+    }
+
+    fn set_prefix(
+        &self,
+        guild: GuildId,
+        prefix: Option<String>,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        self.update(guild, |s| s.prefix = prefix);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn set_mention_prefix(
+        &self,
+        guild: GuildId,
+        enabled: Option<bool>,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        self.update(guild, |s| s.mention_prefix = enabled);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn record_command(&self, guild: Option<GuildId>, command: &str) {
+        if let Ok(mut usage) = self.usage.write() {
+            *usage.entry((guild, command.to_owned())).or_insert(0) += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_settings_round_trip() {
+        let store = MemorySettings::default();
+        let guild = GuildId(7);
+        assert_eq!(
+            *settings_of(&store, guild).await.expect("load"),
+            GuildSettings::default()
+        );
+        store
+            .set_prefix(guild, Some("?".into()))
+            .await
+            .expect("set");
+        store
+            .set_mention_prefix(guild, Some(false))
+            .await
+            .expect("set");
+        let settings = settings_of(&store, guild).await.expect("load");
+        assert_eq!(settings.prefix.as_deref(), Some("?"));
+        assert_eq!(settings.mention_prefix, Some(false));
+        store.record_command(Some(guild), "ping");
+        store.record_command(Some(guild), "ping");
+        assert_eq!(store.usage(Some(guild), "ping"), 2);
+    }
+}

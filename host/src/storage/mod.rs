@@ -1,0 +1,1 @@
+//! Storage that never loses data: the atomic JSON file store, SQLite databases and plugin storage.
