@@ -1,0 +1,2 @@
+//! Database benchmarks (filled in below).
+fn main() {}
