@@ -310,7 +310,7 @@ impl Databases {
         if folders.len() <= keep {
             return;
         }
-        folders.sort();
+        folders.sort_by_key(|name| stamp_order(name));
         let excess = folders.len() - keep;
         for name in folders.into_iter().take(excess) {
             let path = root.join(&name);
@@ -328,7 +328,7 @@ impl Databases {
     pub fn backups(&self) -> Vec<PathBuf> {
         let root = self.options.base_path.join(BACKUPS_DIR);
         let mut folders = backup_folders(&root);
-        folders.sort();
+        folders.sort_by_key(|name| stamp_order(name));
         folders.into_iter().map(|name| root.join(name)).collect()
     }
 }
@@ -403,6 +403,14 @@ fn backup_folders(root: &Path) -> Vec<String> {
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|name| is_stamp(name))
         .collect()
+}
+
+/// Sort key of a backup folder name: its time, then its `-n` suffix.
+fn stamp_order(name: &str) -> (String, u64) {
+    match name.split_once('-') {
+        Some((stamp, n)) => (stamp.to_owned(), n.parse().unwrap_or(0)),
+        None => (name.to_owned(), 0),
+    }
 }
 
 fn is_stamp(name: &str) -> bool {
@@ -483,5 +491,19 @@ mod tests {
         assert!(is_stamp("20251125T004406Z-3"));
         assert!(!is_stamp(".partial-20251125T004406Z"));
         assert!(!is_stamp("20251125"));
+        let mut names = vec![
+            "20251125T004406Z-10",
+            "20251125T004406Z-2",
+            "20251125T004406Z",
+        ];
+        names.sort_by_key(|n| stamp_order(n));
+        assert_eq!(
+            names,
+            [
+                "20251125T004406Z",
+                "20251125T004406Z-2",
+                "20251125T004406Z-10"
+            ]
+        );
     }
 }
