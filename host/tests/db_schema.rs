@@ -262,6 +262,14 @@ async fn a_bad_prefix_is_refused_and_the_old_one_kept() {
         .set_prefix(guild, Some("!!".into()))
         .await
         .expect("good prefix");
+    assert!(
+        settings.cached(guild).is_none(),
+        "a write does not fill the cache of an uncached guild"
+    );
+    assert_eq!(
+        settings.load(guild).await.expect("load").prefix.as_deref(),
+        Some("!!")
+    );
     for bad in ["", "two words", &"x".repeat(33)] {
         let error = settings
             .set_prefix(guild, Some(bad.to_owned()))
@@ -408,6 +416,7 @@ async fn orphan_cleanup_closes_pools_of_departed_guilds_and_keeps_their_data() {
             .set_prefix(GuildId(guild), Some(format!("g{guild}")))
             .await
             .expect("set");
+        settings.load(GuildId(guild)).await.expect("load");
     }
     assert_eq!(dbs.open_guilds(), [1, 2, 3]);
     assert_eq!(settings.cached_guilds(), 3);

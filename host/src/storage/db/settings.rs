@@ -2,6 +2,7 @@
 //! usage counted by a background writer.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -30,13 +31,16 @@ enum Usage {
 ///
 /// - [`GuildSettingsStore::cached`] is a map lookup: no I/O, no await.
 /// - [`GuildSettingsStore::load`] reads the database on a miss and fills the cache.
-/// - `set_*` write the database first, then update the cache.
+/// - `set_*` write the database first, then update the cached entry (if the guild is cached).
 /// - [`GuildSettingsStore::record_command`] sends the use to a background task that writes
 ///   batches in transactions; [`SqliteSettings::flush`] and [`SqliteSettings::close`] write what
 ///   is pending.
 pub struct SqliteSettings {
     databases: Arc<Databases>,
     cache: RwLock<HashMap<GuildId, Arc<GuildSettings>>>,
+    /// Bumped by every settings write, so a load that raced with a write does not cache what it
+    /// read before the write.
+    writes: AtomicU64,
     usage: mpsc::UnboundedSender<Usage>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -62,6 +66,7 @@ impl SqliteSettings {
         Arc::new(Self {
             databases,
             cache: RwLock::new(HashMap::new()),
+            writes: AtomicU64::new(0),
             usage: tx,
             writer: Mutex::new(Some(writer)),
         })
@@ -79,6 +84,7 @@ impl SqliteSettings {
 
     /// Drops `guild` from the cache (the next lookup reads the database).
     pub fn evict(&self, guild: GuildId) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&guild);
         }
@@ -124,12 +130,17 @@ impl SqliteSettings {
         result.map_err(|e| DbError::Invalid(format!("cannot write command counts: {e}")))
     }
 
-    fn store(&self, guild: GuildId, settings: GuildSettings) -> Arc<GuildSettings> {
-        let settings = Arc::new(settings);
-        if let Ok(mut cache) = self.cache.write() {
-            cache.insert(guild, Arc::clone(&settings));
+    /// After a write of `guild`'s settings: applies `change` to the cached entry, if any (an
+    /// uncached guild is read from the database on its next load).
+    fn written(&self, guild: GuildId, change: impl FnOnce(&mut GuildSettings)) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut cache) = self.cache.write()
+            && let Some(entry) = cache.get_mut(&guild)
+        {
+            let mut settings = (**entry).clone();
+            change(&mut settings);
+            *entry = Arc::new(settings);
         }
-        settings
     }
 }
 
@@ -143,12 +154,22 @@ impl GuildSettingsStore for SqliteSettings {
             if let Some(settings) = self.cached(guild) {
                 return Ok(settings);
             }
-            let settings = self
-                .databases
-                .guild_settings(guild.get())
-                .await
-                .map_err(|e| SettingsError(e.to_string()))?;
-            Ok(self.store(guild, settings))
+            let writes_before = self.writes.load(Ordering::Acquire);
+            let settings = Arc::new(
+                self.databases
+                    .guild_settings(guild.get())
+                    .await
+                    .map_err(|e| SettingsError(e.to_string()))?,
+            );
+            if let Ok(mut cache) = self.cache.write() {
+                if let Some(newer) = cache.get(&guild) {
+                    return Ok(Arc::clone(newer));
+                }
+                if self.writes.load(Ordering::Acquire) == writes_before {
+                    cache.insert(guild, Arc::clone(&settings));
+                }
+            }
+            Ok(settings)
         })
     }
 
@@ -162,25 +183,19 @@ impl GuildSettingsStore for SqliteSettings {
                 .databases
                 .set_guild_prefix(guild.get(), prefix.as_deref())
                 .await;
-            if let Err(error) = result {
-                // What is on disk is unknown: read it again next time.
-                if !matches!(error, DbError::Invalid(_)) {
+            match result {
+                Ok(()) => {
+                    self.written(guild, |s| s.prefix = prefix);
+                    Ok(())
+                }
+                // Refused before the database: nothing changed.
+                Err(error @ DbError::Invalid(_)) => Err(SettingsError(error.to_string())),
+                Err(error) => {
+                    // What is on disk is unknown: read it again next time.
                     self.evict(guild);
+                    Err(SettingsError(error.to_string()))
                 }
-                return Err(SettingsError(error.to_string()));
             }
-            let mut settings = self.cached(guild).map(|s| (*s).clone());
-            if settings.is_none() {
-                settings = self.databases.guild_settings(guild.get()).await.ok();
-            }
-            match settings {
-                Some(mut settings) => {
-                    settings.prefix = prefix;
-                    self.store(guild, settings);
-                }
-                None => self.evict(guild),
-            }
-            Ok(())
         })
     }
 
@@ -190,26 +205,20 @@ impl GuildSettingsStore for SqliteSettings {
         enabled: Option<bool>,
     ) -> BoxFuture<'_, Result<(), SettingsError>> {
         Box::pin(async move {
-            if let Err(error) = self
+            match self
                 .databases
                 .set_mention_prefix(guild.get(), enabled)
                 .await
             {
-                self.evict(guild);
-                return Err(SettingsError(error.to_string()));
-            }
-            let mut settings = self.cached(guild).map(|s| (*s).clone());
-            if settings.is_none() {
-                settings = self.databases.guild_settings(guild.get()).await.ok();
-            }
-            match settings {
-                Some(mut settings) => {
-                    settings.mention_prefix = enabled;
-                    self.store(guild, settings);
+                Ok(()) => {
+                    self.written(guild, |s| s.mention_prefix = enabled);
+                    Ok(())
                 }
-                None => self.evict(guild),
+                Err(error) => {
+                    self.evict(guild);
+                    Err(SettingsError(error.to_string()))
+                }
             }
-            Ok(())
         })
     }
 
