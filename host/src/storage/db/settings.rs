@@ -1,7 +1,7 @@
 //! [`SqliteSettings`]: guild settings in the guild databases with a cache in front, and command
 //! usage counted by a background writer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -242,7 +242,7 @@ async fn write_usage(
     mut rx: mpsc::UnboundedReceiver<Usage>,
     window: Duration,
 ) {
-    let mut pending: HashMap<(Option<u64>, String), u64> = HashMap::new();
+    let mut pending = Pending::default();
     let mut open = true;
     while open {
         let mut waiters = Vec::new();
@@ -250,14 +250,14 @@ async fn write_usage(
         match rx.recv().await {
             None => open = false,
             Some(Usage::Count(guild, command)) => {
-                *pending.entry((guild, command)).or_default() += 1;
+                pending.add(guild, command);
                 let deadline = tokio::time::Instant::now() + window;
                 loop {
                     tokio::select! {
                         message = rx.recv() => match message {
                             None => { open = false; break; }
                             Some(Usage::Count(guild, command)) => {
-                                *pending.entry((guild, command)).or_default() += 1;
+                                pending.add(guild, command);
                             }
                             Some(Usage::Flush(reply)) => { waiters.push(reply); break; }
                             Some(Usage::Stop(reply)) => { waiters.push(reply); stop = true; break; }
@@ -278,7 +278,7 @@ async fn write_usage(
             while let Ok(message) = rx.try_recv() {
                 match message {
                     Usage::Count(guild, command) => {
-                        *pending.entry((guild, command)).or_default() += 1;
+                        pending.add(guild, command);
                     }
                     Usage::Flush(reply) | Usage::Stop(reply) => waiters.push(reply),
                 }
@@ -286,7 +286,7 @@ async fn write_usage(
         }
         let result = write_pending(&databases, &mut pending).await;
         if let Err(error) = &result {
-            tracing::warn!(%error, kept = pending.len(), "cannot write command counts; will retry");
+            tracing::warn!(%error, databases = pending.len(), "cannot write command counts; will retry");
         }
         for waiter in waiters {
             let _ = waiter.send(result.clone());
@@ -298,29 +298,59 @@ async fn write_usage(
     if !pending.is_empty()
         && let Err(error) = write_pending(&databases, &mut pending).await
     {
-        tracing::warn!(%error, lost = pending.len(), "command counts not written");
+        tracing::warn!(%error, databases = pending.len(), "command counts not written");
     }
 }
 
-/// Writes `pending` and empties it; leaves it untouched on failure.
-async fn write_pending(
-    databases: &Databases,
-    pending: &mut HashMap<(Option<u64>, String), u64>,
-) -> Result<(), String> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let batch: Vec<(Option<u64>, String, u64)> = pending
-        .iter()
-        .map(|((guild, command), uses)| (*guild, command.clone(), *uses))
-        .collect();
-    match databases.record_command_counts(&batch).await {
-        Ok(()) => {
-            pending.clear();
-            Ok(())
+/// Command uses not written yet, per database: `None` is `main.db` (every use), `Some(guild)`
+/// that guild's database. Each database's counts are written in one transaction and dropped
+/// only once written, so a failure in one database neither loses nor double-counts the others.
+#[derive(Default)]
+struct Pending(HashMap<Option<u64>, HashMap<String, u64>>);
+
+impl Pending {
+    fn add(&mut self, guild: Option<u64>, command: String) {
+        if let Some(guild) = guild {
+            *self
+                .0
+                .entry(Some(guild))
+                .or_default()
+                .entry(command.clone())
+                .or_default() += 1;
         }
-        Err(error) => Err(error.to_string()),
+        *self.0.entry(None).or_default().entry(command).or_default() += 1;
     }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Databases with counts waiting.
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Writes what is pending; what fails stays pending. Returns the first failure.
+async fn write_pending(databases: &Databases, pending: &mut Pending) -> Result<(), String> {
+    let mut first_error = None;
+    let mut targets: Vec<Option<u64>> = pending.0.keys().copied().collect();
+    targets.sort_unstable();
+    for target in targets {
+        let Some(counts) = pending.0.get(&target) else {
+            continue;
+        };
+        let counts: BTreeMap<&str, u64> = counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        match databases.add_command_counts(target, &counts).await {
+            Ok(()) => {
+                pending.0.remove(&target);
+            }
+            Err(error) => {
+                first_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// The storage part of a graceful stop, run after commands have stopped and in-flight ones
