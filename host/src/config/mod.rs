@@ -1,5 +1,5 @@
 //! Configuration: `config.json` ([`keys`], checked by [`validate`]) and the environment
-//! ([`env`]).
+//! ([`env`](mod@env)).
 //!
 //! [`Config::load_or_create`] writes `config.json` with every key and its default on first run
 //! (atomically). Unknown keys are kept (plugins read their own keys through their host context)
