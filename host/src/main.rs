@@ -7,14 +7,26 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::{Config, Loaded};
+use zoryx_host::config::{BotEnv, Config, Loaded};
 use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
 
-/// For `run`: loads (or creates) config.json, starts the log files and the console log, and
-/// removes temp files left in the data folder by interrupted writes.
+/// For `run`: applies `.env` (next to config.json) to the environment, loads (or creates)
+/// config.json with the environment's precedence applied, starts the log files and the console
+/// log, and removes temp files left in the data folder by interrupted writes.
 fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
-    let loaded = Config::load_or_create(&cli.config)?;
+    let env_file = cli
+        .config
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join(".env");
+    if let Err(error) = dotenvy::from_path(&env_file)
+        && !error.not_found()
+    {
+        return Err(anyhow::anyhow!("{}: {error}", env_file.display()));
+    }
+    let mut loaded = Config::load_or_create(&cli.config)?;
+    loaded.config = loaded.config.with_env(&BotEnv::from_process()?);
     let options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
     let guard = zoryx_host::logging::init(&options)?;
     if loaded.created {
