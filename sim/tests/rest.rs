@@ -163,7 +163,7 @@ async fn auth_unknown_routes_and_bad_bodies_use_discord_error_shapes() {
     let (status, _) = api
         .call_with_auth(
             "GET",
-            &format!("/users/@me"),
+            "/users/@me",
             Some(&format!("Bearer {}", sim.token())),
         )
         .await;
