@@ -359,7 +359,7 @@ async fn requests_are_recorded_with_body_status_and_auth() {
         watcher.requests().iter().any(|r| {
             r.response
                 .as_ref()
-                .is_some_and(|b| b["id"] == mid.to_string())
+                .is_some_and(|b| b["id"].as_str().and_then(|s| s.parse::<u64>().ok()) == Some(mid))
         })
     });
     api.expect(
