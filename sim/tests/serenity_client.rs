@@ -114,6 +114,10 @@ struct Running {
 }
 
 async fn connect(sim: &Simulator, intents: GatewayIntents) -> Running {
+    connect_shards(sim, intents, None).await
+}
+
+async fn connect_shards(sim: &Simulator, intents: GatewayIntents, shards: Option<u32>) -> Running {
     let (tx, seen) = mpsc::unbounded_channel();
     let http = HttpBuilder::new(sim.token())
         .proxy(sim.base_url())
@@ -124,7 +128,12 @@ async fn connect(sim: &Simulator, intents: GatewayIntents) -> Running {
         .await
         .expect("client builds");
     let http = client.http.clone();
-    let task = tokio::spawn(async move { client.start().await });
+    let task = tokio::spawn(async move {
+        match shards {
+            Some(n) => client.start_shards(n).await,
+            None => client.start().await,
+        }
+    });
     Running { seen, http, task }
 }
 
@@ -372,4 +381,56 @@ async fn serenity_stops_with_an_error_when_privileged_intents_are_not_enabled() 
         format!("{err:?}").contains("DisallowedGatewayIntents"),
         "serenity reports the disallowed intents: {err:?}"
     );
+}
+
+#[tokio::test]
+async fn serenity_with_two_shards_answers_in_guilds_of_both() {
+    let sim = Simulator::start(SimConfig {
+        recommended_shards: 2,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start");
+    let mut guilds = vec![sim.default_guild()];
+    // Enough guilds that both shards hold some.
+    while !(guilds.iter().any(|g| (g >> 22) % 2 == 0) && guilds.iter().any(|g| (g >> 22) % 2 == 1))
+    {
+        guilds.push(sim.add_guild(&format!("g{}", guilds.len())));
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let mut events = sim.subscribe();
+    let mut milestones = sim.subscribe();
+    let mut run = connect_shards(&sim, intents(), Some(2)).await;
+    // serenity boots shards a few seconds apart.
+    let mut missing: std::collections::HashSet<u64> = guilds.iter().copied().collect();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(seen) = run.seen.recv().await {
+            if let Seen::Guild(g) = seen {
+                missing.remove(&g);
+            }
+            if missing.is_empty() {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("every guild reaches the handler through its shard");
+    for g in &guilds {
+        let channel = sim.channels(*g)[0];
+        let asked = sim
+            .inject_message(channel, sim.owner().id, &format!("!echo in {g}"))
+            .await
+            .expect("inject");
+        let body = reply_to(&mut events, asked).await;
+        assert_eq!(body["content"], format!("in {g}"));
+    }
+    let mut shards = Vec::new();
+    while let Ok(event) = milestones.try_recv() {
+        if let SimEvent::Identified { shard, .. } = event {
+            shards.push(shard);
+        }
+    }
+    shards.sort_unstable();
+    assert_eq!(shards, [[0, 2], [1, 2]]);
+    run.task.abort();
 }
