@@ -1,4 +1,4 @@
-//! The REST API under `/api/v10`: one file per route family, dispatched from [`handle`].
+//! The REST API under `/api/v10`: one file per route family, dispatched from one fallback handler.
 //!
 //! Every answer carries Discord's rate-limit headers; every request is recorded
 //! ([`crate::RecordedRequest`]); `Authorization: Bot <token>` is checked (401 otherwise);
