@@ -463,6 +463,31 @@ async fn interaction_callbacks_tie_responses_to_their_interaction() {
         )
         .await;
     assert_eq!(body["code"], 50035, "an unknown callback type");
+    let pong = sim
+        .inject_slash(guild, channel, guest, "p", Value::Null)
+        .await
+        .expect("slash");
+    let tp = token(pong);
+    api.expect(
+        "POST",
+        &format!("/interactions/{pong}/{tp}/callback"),
+        Some(json!({"type": 1})),
+        204,
+    )
+    .await;
+    assert_eq!(sim.interaction(pong).expect("stored").1, Some(1));
+    let body = api
+        .expect(
+            "POST",
+            &format!("/interactions/{pong}/{tp}/callback"),
+            Some(json!({"type": 6})),
+            400,
+        )
+        .await;
+    assert_eq!(
+        body["code"], 40060,
+        "type 6 is for components only, and this one is answered"
+    );
     let app = sim.application_id();
     api.expect(
         "POST",
