@@ -434,3 +434,41 @@ async fn serenity_with_two_shards_answers_in_guilds_of_both() {
     assert_eq!(shards, [[0, 2], [1, 2]]);
     run.task.abort();
 }
+
+#[tokio::test]
+async fn a_burst_of_messages_is_answered_exactly_once_each() {
+    let sim = Simulator::start(SimConfig::default()).await.expect("start");
+    let mut events = sim.subscribe();
+    let mut run = connect(&sim, intents()).await;
+    until_guild(&mut run, sim.default_guild()).await;
+    let channel = sim.default_channel();
+    let guest = sim.guest().id;
+    let mut asked = std::collections::HashSet::new();
+    for i in 0..1000 {
+        asked.insert(
+            sim.inject_message(channel, guest, &format!("!echo {i}"))
+                .await
+                .expect("inject"),
+        );
+    }
+    let mut answered = std::collections::HashMap::new();
+    while answered.len() < asked.len() {
+        let r = wait_for(&mut events, |e| match e {
+            SimEvent::BotMessage {
+                reply_to: Some(r), ..
+            } => Some(*r),
+            _ => None,
+        })
+        .await;
+        *answered.entry(r).or_insert(0u32) += 1;
+    }
+    assert!(answered.keys().all(|k| asked.contains(k)));
+    // Nothing was answered twice: count from the world, after all 1000 are in.
+    let replies = sim
+        .messages(channel)
+        .iter()
+        .filter(|m| m.reply_to.is_some())
+        .count();
+    assert_eq!(replies, 1000);
+    run.task.abort();
+}
