@@ -242,6 +242,59 @@ extern "C" fn kv_delete(
     storage_unavailable()
 }
 
+extern "C" fn kv_keys(
+    _: HostData,
+    _: ScopeFfi,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn sql_prefix(_: HostData) -> RResult<RString, ErrorFfi> {
+    RErr(error(PluginError::NotAvailable("plugin storage".into())))
+}
+
+extern "C" fn sql_execute(
+    _: HostData,
+    _: u64,
+    _: RStr<'_>,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<u64, ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn sql_query(
+    _: HostData,
+    _: u64,
+    _: RStr<'_>,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn file_read(
+    _: HostData,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn file_write(
+    _: HostData,
+    _: RStr<'_>,
+    _: RStr<'_>,
+) -> FfiFuture<RResult<(), ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn file_delete(_: HostData, _: RStr<'_>) -> FfiFuture<RResult<bool, ErrorFfi>> {
+    storage_unavailable()
+}
+
+extern "C" fn file_list(_: HostData, _: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    storage_unavailable()
+}
+
 const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {
     log,
     config,
@@ -255,6 +308,14 @@ const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {
     kv_get,
     kv_set,
     kv_delete,
+    kv_keys,
+    sql_prefix,
+    sql_execute,
+    sql_query,
+    file_read,
+    file_write,
+    file_delete,
+    file_list,
 });
 
 fn vtable() -> HostVtableRef {
