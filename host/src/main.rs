@@ -9,6 +9,7 @@ use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
 use zoryx_host::config::Config;
 use zoryx_host::manager::{HostPaths, Manager};
+use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -120,6 +121,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run { no_console } => {
             let config = Config::load(&cli.config)?;
             let auto_reload = config.core.auto_reload;
+            let databases =
+                Databases::open(DbOptions::from_config(&config.core.database, &cli.data))
+                    .await
+                    .context("cannot open the databases")?;
+            let settings = SqliteSettings::new(databases);
             let manager = Manager::new(
                 HostPaths {
                     extensions: cli.extensions.clone(),
@@ -152,6 +158,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             tracing::info!("shutting down");
             manager.shutdown().await;
+            zoryx_host::storage::db::shutdown(&settings).await;
             Ok(ExitCode::SUCCESS)
         }
     }
