@@ -7,17 +7,39 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::Config;
+use zoryx_host::config::{BotEnv, Config, Loaded};
+use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// For `run`: applies `.env` (next to config.json) to the environment, loads (or creates)
+/// config.json with the environment's precedence applied, starts the log files and the console
+/// log, and removes temp files left in the data folder by interrupted writes.
+fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
+    let env_file = cli
+        .config
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join(".env");
+    if let Err(error) = dotenvy::from_path(&env_file)
+        && !error.not_found()
+    {
+        return Err(anyhow::anyhow!("{}: {error}", env_file.display()));
+    }
+    let mut loaded = Config::load_or_create(&cli.config)?;
+    loaded.config = loaded.config.with_env(&BotEnv::from_process()?);
+    let options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
+    let guard = zoryx_host::logging::init(&options)?;
+    if loaded.created {
+        tracing::info!(file = %cli.config.display(), "created the config file with the defaults");
+    }
+    for unknown in &loaded.unknown_keys {
+        tracing::warn!(file = %cli.config.display(), "{unknown}");
+    }
+    if let Err(error) = zoryx_host::storage::atomic::remove_stale_temp_files(&cli.data) {
+        tracing::warn!(%error, "could not clean up temp files in the data folder");
+    }
+    Ok((loaded, guard))
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
@@ -62,7 +84,18 @@ fn main() -> ExitCode {
             }
         };
     }
-    init_tracing();
+    let (loaded, _log_guard) = if matches!(cli.command, None | Some(Command::Run { .. })) {
+        match start(&cli) {
+            Ok((loaded, guard)) => (Some(loaded), Some(guard)),
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "{error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        zoryx_host::logging::init_console();
+        (None, None)
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -70,7 +103,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, loaded)) {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -79,7 +112,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     match cli.command.unwrap_or(Command::Run { no_console: false }) {
         Command::Plugins {
@@ -119,7 +152,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { no_console } => {
-            let config = Config::load(&cli.config)?;
+            let config = match loaded {
+                Some(loaded) => loaded.config,
+                None => Config::load(&cli.config)?,
+            };
             let auto_reload = config.core.auto_reload;
             let databases =
                 Databases::open(DbOptions::from_config(&config.core.database, &cli.data))
