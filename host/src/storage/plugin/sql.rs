@@ -190,6 +190,19 @@ unsafe fn precheck(
                 "writing `sqlite_master` (SQLite's schema table)".into(),
             ));
         }
+        // A table that does not exist is refused like one that does, so that a plugin cannot
+        // probe which tables others have.
+        if let Some(missing) = message.strip_prefix("no such table: ")
+            && seen.refusal.is_none()
+        {
+            let missing = missing.rsplit('.').next().unwrap_or(missing);
+            if !authorizer.rules().owns(missing) {
+                return Err(SqlError::Table {
+                    table: missing.to_owned(),
+                    prefix: prefix(),
+                });
+            }
+        }
         if seen.refusal.is_none() && message.contains("may not be modified") {
             return Err(SqlError::Protected(message));
         }
