@@ -4,7 +4,9 @@
 use serde_json::json;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use zoryx_host::storage::plugin::sql::{Outcome, SqlError, run, table_prefix};
+use std::time::Duration;
+
+use zoryx_host::storage::plugin::sql::{Outcome, STATEMENT_LIMIT, SqlError, run, table_prefix};
 
 async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
     let options = SqliteConnectOptions::new()
@@ -33,7 +35,16 @@ async fn exec(
     params: serde_json::Value,
 ) -> Result<u64, SqlError> {
     let prefix = table_prefix(plugin).expect("prefix");
-    match run(pool.clone(), prefix, sql.into(), params.to_string(), false).await? {
+    match run(
+        pool.clone(),
+        prefix,
+        sql.into(),
+        params.to_string(),
+        false,
+        STATEMENT_LIMIT,
+    )
+    .await?
+    {
         Outcome::Changed(n) => Ok(n),
         Outcome::Rows(_) => panic!("rows from execute"),
     }
@@ -46,7 +57,16 @@ async fn query(
     params: serde_json::Value,
 ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, SqlError> {
     let prefix = table_prefix(plugin).expect("prefix");
-    match run(pool.clone(), prefix, sql.into(), params.to_string(), true).await? {
+    match run(
+        pool.clone(),
+        prefix,
+        sql.into(),
+        params.to_string(),
+        true,
+        STATEMENT_LIMIT,
+    )
+    .await?
+    {
         Outcome::Rows(rows) => Ok(rows),
         Outcome::Changed(_) => panic!("count from query"),
     }
@@ -108,6 +128,15 @@ async fn own_tables_work_and_everything_else_is_refused() {
     assert_eq!(rows[0]["n"], json!(2.0));
     assert_eq!(rows[0]["id"], json!(2));
     assert_eq!(rows[0]["nada"], json!(null));
+    let counted = query(
+        &pool,
+        "demo",
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5) SELECT sum(x) AS total FROM c",
+        json!([]),
+    )
+    .await
+    .expect("a recursive WITH of the statement's own");
+    assert_eq!(counted[0]["total"], json!(15));
     let info = query(
         &pool,
         "demo",
@@ -166,6 +195,10 @@ async fn own_tables_work_and_everything_else_is_refused() {
         ("SELECT 1; SELECT 2", "one statement per call"),
         (
             "WITH s AS (SELECT * FROM guild_settings) SELECT * FROM s",
+            "guild_settings",
+        ),
+        (
+            "WITH RECURSIVE c(x) AS (SELECT key FROM guild_settings UNION SELECT x FROM c) SELECT * FROM c",
             "guild_settings",
         ),
         (
@@ -249,4 +282,42 @@ async fn own_tables_work_and_everything_else_is_refused() {
     exec(&pool, "demo", "DROP TABLE p_demo__things", json!([]))
         .await
         .expect("drop own table");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_query_is_interrupted_and_the_connection_serves_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = pool(&dir).await;
+    let endless =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let prefix = table_prefix("demo").expect("prefix");
+    let error = run(
+        pool.clone(),
+        prefix.clone(),
+        endless.into(),
+        "[]".into(),
+        true,
+        Duration::from_millis(200),
+    )
+    .await
+    .expect_err("interrupted")
+    .to_string();
+    assert!(error.contains("interrupted"), "{error}");
+    // The pool's only connection is back, without the plugin's handlers.
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT key FROM guild_settings")
+        .fetch_all(&pool)
+        .await
+        .expect("host query");
+    assert_eq!(rows.len(), 1);
+    let done = run(
+        pool.clone(),
+        prefix,
+        "SELECT 1 AS one".into(),
+        "[]".into(),
+        true,
+        STATEMENT_LIMIT,
+    )
+    .await
+    .expect("next statement");
+    assert!(matches!(done, Outcome::Rows(rows) if rows[0]["one"] == json!(1)));
 }

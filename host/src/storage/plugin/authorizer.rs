@@ -4,8 +4,10 @@
 //! check does not depend on parsing SQL. [`Rules::decide`] is the policy; [`Authorizer`] installs
 //! it on one raw connection and records why a statement was refused.
 
+use std::collections::HashSet;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use libsqlite3_sys as ffi;
 
@@ -55,6 +57,9 @@ pub struct Seen {
 pub struct Rules {
     /// `p_<plugin>__`, lower case.
     prefix: String,
+    /// The database's real tables, lower case: a name read that is not one of them is a
+    /// common table expression of the statement itself.
+    tables: HashSet<String>,
 }
 
 fn allow() -> Result<(), Refusal> {
@@ -66,7 +71,15 @@ impl Rules {
     pub fn new(prefix: impl Into<String>) -> Self {
         Self {
             prefix: prefix.into().to_ascii_lowercase(),
+            tables: HashSet::new(),
         }
+    }
+
+    /// The names of the database's real tables and views, so that reads of the statement's own
+    /// `WITH` tables (which SQLite reports like tables) are told apart.
+    pub fn with_tables(mut self, tables: impl IntoIterator<Item = String>) -> Self {
+        self.tables = tables.into_iter().map(|t| t.to_ascii_lowercase()).collect();
+        self
     }
 
     /// The prefix these rules allow (lower case).
@@ -128,6 +141,15 @@ impl Rules {
                     // caller checks once the statement compiled (SQLite reports this write
                     // before the CREATE itself).
                     seen.schema_write = true;
+                    return allow();
+                }
+                // A recursive `WITH` table of the statement itself, not a table of the database.
+                if action == ffi::SQLITE_READ
+                    && !self.owns(table)
+                    && !table.is_empty()
+                    && !self.tables.contains(&table.to_ascii_lowercase())
+                    && !table.eq_ignore_ascii_case("sqlite_sequence")
+                {
                     return allow();
                 }
                 // SQLite's AUTOINCREMENT counters, updated by SQLite itself when the plugin
@@ -217,14 +239,17 @@ impl Rules {
 pub struct Authorizer {
     rules: Rules,
     state: Mutex<(Seen, bool)>,
+    /// When the statement is interrupted (a runaway query must not hold a pooled connection).
+    deadline: Instant,
 }
 
 impl Authorizer {
-    /// An authorizer enforcing `rules`.
-    pub fn new(rules: Rules) -> Self {
+    /// An authorizer enforcing `rules`, interrupting the statement after `limit`.
+    pub fn new(rules: Rules, limit: Duration) -> Self {
         Self {
             rules,
             state: Mutex::new((Seen::default(), true)),
+            deadline: Instant::now() + limit,
         }
     }
 
@@ -256,7 +281,10 @@ impl Authorizer {
     pub unsafe fn install(&self, db: *mut ffi::sqlite3) -> c_int {
         let data = std::ptr::from_ref(self).cast_mut().cast::<c_void>();
         // SAFETY: the caller guarantees `db` is valid and `self` outlives the installation.
-        unsafe { ffi::sqlite3_set_authorizer(db, Some(callback), data) }
+        unsafe {
+            ffi::sqlite3_progress_handler(db, PROGRESS_STEPS, Some(progress), data);
+            ffi::sqlite3_set_authorizer(db, Some(callback), data)
+        }
     }
 
     /// Removes any authorizer from `db`.
@@ -265,8 +293,20 @@ impl Authorizer {
     /// `db` must be a valid connection used by one thread at a time.
     pub unsafe fn remove(db: *mut ffi::sqlite3) -> c_int {
         // SAFETY: the caller guarantees `db` is valid.
-        unsafe { ffi::sqlite3_set_authorizer(db, None, std::ptr::null_mut()) }
+        unsafe {
+            ffi::sqlite3_progress_handler(db, 0, None, std::ptr::null_mut());
+            ffi::sqlite3_set_authorizer(db, None, std::ptr::null_mut())
+        }
     }
+}
+
+/// How many virtual machine steps pass between two deadline checks.
+const PROGRESS_STEPS: c_int = 10_000;
+
+unsafe extern "C" fn progress(data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Authorizer` installed with this handler, alive while installed.
+    let authorizer = unsafe { &*data.cast::<Authorizer>() };
+    c_int::from(Instant::now() >= authorizer.deadline)
 }
 
 /// A C string argument from SQLite, or `None`.
@@ -316,7 +356,9 @@ mod tests {
     use super::*;
 
     fn decide(action: c_int, a: Option<&str>, b: Option<&str>) -> Result<(), Refusal> {
-        Rules::new("p_demo__").decide(&mut Seen::default(), action, a, b, Some("main"))
+        Rules::new("p_demo__")
+            .with_tables(["guild_settings".to_string(), "P_OTHER__things".to_string()])
+            .decide(&mut Seen::default(), action, a, b, Some("main"))
     }
 
     #[test]
@@ -332,6 +374,8 @@ mod tests {
             Err(Refusal::Table("p_other__things".into()))
         );
         assert!(decide(ffi::SQLITE_READ, Some("sqlite_master"), None).is_err());
+        assert!(decide(ffi::SQLITE_READ, Some("cte"), Some("x")).is_ok());
+        assert!(decide(ffi::SQLITE_INSERT, Some("cte"), None).is_err());
         assert!(decide(ffi::SQLITE_ATTACH, Some("x.db"), None).is_err());
         assert!(decide(ffi::SQLITE_PRAGMA, Some("writable_schema"), Some("1")).is_err());
         assert!(

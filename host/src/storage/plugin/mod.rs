@@ -188,7 +188,15 @@ impl PluginStorage {
     ) -> Result<Outcome, StorageError> {
         let prefix = sql::table_prefix(plugin)?;
         let pool = self.databases().await?.guild(guild).await?;
-        Ok(sql::run(pool, prefix, statement.to_owned(), params.to_owned(), rows).await?)
+        Ok(sql::run(
+            pool,
+            prefix,
+            statement.to_owned(),
+            params.to_owned(),
+            rows,
+            sql::STATEMENT_LIMIT,
+        )
+        .await?)
     }
 
     /// Resolves `path` in `plugin`'s folder off the async threads.

@@ -8,6 +8,7 @@
 
 use std::ffi::{c_char, c_int};
 use std::ptr;
+use std::time::Duration;
 
 use libsqlite3_sys as ffi;
 use serde_json::{Map, Value};
@@ -42,6 +43,9 @@ pub enum SqlError {
     /// More than one statement in one call.
     #[error("refused: one statement per call, but more follows: `{0}`")]
     Trailing(String),
+    /// The statement ran longer than allowed.
+    #[error("interrupted: the statement ran longer than {0:?}")]
+    Interrupted(Duration),
     /// No statement at all.
     #[error("refused: the SQL text holds no statement")]
     Empty,
@@ -281,19 +285,30 @@ fn renamed_table(sql: &str) -> Option<String> {
     Some(name.to_owned())
 }
 
-/// Runs one statement of plugin `plugin` on `pool`: a query when `rows` is set.
+/// How long one plugin statement may run before it is interrupted.
+pub const STATEMENT_LIMIT: Duration = Duration::from_secs(5);
+
+/// Runs one statement confined to tables starting with `prefix` on `pool`: a query when `rows`
+/// is set. A statement still running after `limit` is interrupted.
 pub async fn run(
     pool: SqlitePool,
     prefix: String,
     sql: String,
     params: String,
     rows: bool,
+    limit: Duration,
 ) -> Result<Outcome, SqlError> {
     let params = arguments(&params)?;
     // Its own task: if the plugin drops the future, the connection is still cleaned up.
     let task = tokio::spawn(async move {
         let mut conn = pool.acquire().await?;
-        let authorizer = Box::new(Authorizer::new(Rules::new(prefix)));
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema UNION SELECT name FROM sqlite_temp_schema",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let rules = Rules::new(prefix).with_tables(tables);
+        let authorizer = Box::new(Authorizer::new(rules, limit));
         {
             let mut handle = conn.lock_handle().await?;
             // SAFETY: the handle is locked for us; the boxed authorizer stays at its address
@@ -329,6 +344,12 @@ pub async fn run(
                 .map_err(SqlError::from),
         };
         let seen = authorizer.take_seen();
+        let result = match result {
+            Err(SqlError::Sqlite(message)) if message.contains("interrupted") => {
+                Err(SqlError::Interrupted(limit))
+            }
+            other => other,
+        };
         let result = match (result, seen.refusal) {
             (Err(_), Some(Refusal::Table(table))) => Err(SqlError::Table {
                 table,
