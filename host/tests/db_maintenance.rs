@@ -153,7 +153,14 @@ async fn integrity_check_passes_good_files_and_names_a_corrupted_one() {
         Some("All checks passed.")
     );
 
-    // Guild 2 is closed (and checkpointed), then damaged on disk.
+    // Guild 2's pages are moved from the WAL into the file, its pool closed, then the file is
+    // damaged on disk.
+    let pool = dbs.guild(2).await.expect("guild 2");
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .expect("checkpoint");
+    drop(pool);
     assert!(dbs.cleanup_guild(2).await);
     let damaged = dir.path().join("2/guild.db");
     corrupt(&damaged);

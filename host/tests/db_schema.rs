@@ -262,6 +262,14 @@ async fn a_bad_prefix_is_refused_and_the_old_one_kept() {
         .set_prefix(guild, Some("!!".into()))
         .await
         .expect("good prefix");
+    assert!(
+        settings.cached(guild).is_none(),
+        "a write does not fill the cache of an uncached guild"
+    );
+    assert_eq!(
+        settings.load(guild).await.expect("load").prefix.as_deref(),
+        Some("!!")
+    );
     for bad in ["", "two words", &"x".repeat(33)] {
         let error = settings
             .set_prefix(guild, Some(bad.to_owned()))
@@ -408,6 +416,7 @@ async fn orphan_cleanup_closes_pools_of_departed_guilds_and_keeps_their_data() {
             .set_prefix(GuildId(guild), Some(format!("g{guild}")))
             .await
             .expect("set");
+        settings.load(GuildId(guild)).await.expect("load");
     }
     assert_eq!(dbs.open_guilds(), [1, 2, 3]);
     assert_eq!(settings.cached_guilds(), 3);
@@ -451,5 +460,51 @@ async fn the_hourly_orphan_cleanup_task_runs_with_the_current_guilds() {
     }
     assert_eq!(open, [11]);
     task.abort();
+    dbs.close().await;
+}
+
+#[tokio::test]
+async fn a_failed_write_keeps_its_counts_and_does_not_double_count_the_others() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let dbs = Databases::open(options(dir.path())).await.expect("open");
+    let settings = SqliteSettings::with_batch_window(Arc::clone(&dbs), Duration::from_secs(3600));
+    // Guild 9's folder is taken by a file: its database cannot be created.
+    let blocker = dir.path().join("9");
+    std::fs::write(&blocker, b"not a folder").expect("blocker");
+    settings.record_command(Some(GuildId(9)), "ping");
+    settings.record_command(Some(GuildId(8)), "ping");
+    let error = settings
+        .flush()
+        .await
+        .expect_err("guild 9 cannot be written");
+    assert!(
+        error.to_string().contains(&*blocker.display().to_string()),
+        "the error names the guild's path: {error}"
+    );
+    assert_eq!(
+        dbs.command_stats(None).await.expect("main"),
+        [("ping".to_owned(), 2)]
+    );
+    assert_eq!(
+        dbs.command_stats(Some(8)).await.expect("guild 8"),
+        [("ping".to_owned(), 1)]
+    );
+
+    // Once the problem is gone, the kept count is written, and nothing twice.
+    std::fs::remove_file(&blocker).expect("unblock");
+    settings.flush().await.expect("retry");
+    assert_eq!(
+        dbs.command_stats(Some(9)).await.expect("guild 9"),
+        [("ping".to_owned(), 1)]
+    );
+    assert_eq!(
+        dbs.command_stats(None).await.expect("main"),
+        [("ping".to_owned(), 2)]
+    );
+    assert_eq!(
+        dbs.command_stats(Some(8)).await.expect("guild 8"),
+        [("ping".to_owned(), 1)]
+    );
+    settings.close().await.expect("close");
     dbs.close().await;
 }

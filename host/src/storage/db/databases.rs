@@ -372,19 +372,33 @@ impl Databases {
                     .or_default() += uses;
             }
         }
+        self.add_command_counts(None, &global).await?;
+        for (guild, commands) in per_guild {
+            self.add_command_counts(Some(guild), &commands).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds `uses` to each command's count in one database (`main.db` for `None`), in one
+    /// transaction: all of them or none.
+    pub async fn add_command_counts(
+        &self,
+        guild: Option<u64>,
+        counts: &BTreeMap<&str, u64>,
+    ) -> Result<(), DbError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
         if self.closed.load(Ordering::Acquire) {
             return Err(DbError::Closed);
         }
-        add_counts(&self.main, &global)
+        let pool = match guild {
+            None => self.main.clone(),
+            Some(guild) => self.guild(guild).await?,
+        };
+        add_counts(&pool, counts)
             .await
-            .map_err(|source| self.query_error(None, source))?;
-        for (guild, commands) in per_guild {
-            let pool = self.guild(guild).await?;
-            add_counts(&pool, &commands)
-                .await
-                .map_err(|source| self.query_error(Some(guild), source))?;
-        }
-        Ok(())
+            .map_err(|source| self.query_error(guild, source))
     }
 
     /// Command usage counts, most used first: `main.db`'s (all uses) or one guild's.

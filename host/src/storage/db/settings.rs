@@ -1,7 +1,8 @@
 //! [`SqliteSettings`]: guild settings in the guild databases with a cache in front, and command
 //! usage counted by a background writer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -30,13 +31,16 @@ enum Usage {
 ///
 /// - [`GuildSettingsStore::cached`] is a map lookup: no I/O, no await.
 /// - [`GuildSettingsStore::load`] reads the database on a miss and fills the cache.
-/// - `set_*` write the database first, then update the cache.
+/// - `set_*` write the database first, then update the cached entry (if the guild is cached).
 /// - [`GuildSettingsStore::record_command`] sends the use to a background task that writes
 ///   batches in transactions; [`SqliteSettings::flush`] and [`SqliteSettings::close`] write what
 ///   is pending.
 pub struct SqliteSettings {
     databases: Arc<Databases>,
     cache: RwLock<HashMap<GuildId, Arc<GuildSettings>>>,
+    /// Bumped by every settings write, so a load that raced with a write does not cache what it
+    /// read before the write.
+    writes: AtomicU64,
     usage: mpsc::UnboundedSender<Usage>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -62,6 +66,7 @@ impl SqliteSettings {
         Arc::new(Self {
             databases,
             cache: RwLock::new(HashMap::new()),
+            writes: AtomicU64::new(0),
             usage: tx,
             writer: Mutex::new(Some(writer)),
         })
@@ -79,6 +84,7 @@ impl SqliteSettings {
 
     /// Drops `guild` from the cache (the next lookup reads the database).
     pub fn evict(&self, guild: GuildId) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(&guild);
         }
@@ -124,12 +130,17 @@ impl SqliteSettings {
         result.map_err(|e| DbError::Invalid(format!("cannot write command counts: {e}")))
     }
 
-    fn store(&self, guild: GuildId, settings: GuildSettings) -> Arc<GuildSettings> {
-        let settings = Arc::new(settings);
-        if let Ok(mut cache) = self.cache.write() {
-            cache.insert(guild, Arc::clone(&settings));
+    /// After a write of `guild`'s settings: applies `change` to the cached entry, if any (an
+    /// uncached guild is read from the database on its next load).
+    fn written(&self, guild: GuildId, change: impl FnOnce(&mut GuildSettings)) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut cache) = self.cache.write()
+            && let Some(entry) = cache.get_mut(&guild)
+        {
+            let mut settings = (**entry).clone();
+            change(&mut settings);
+            *entry = Arc::new(settings);
         }
-        settings
     }
 }
 
@@ -143,12 +154,22 @@ impl GuildSettingsStore for SqliteSettings {
             if let Some(settings) = self.cached(guild) {
                 return Ok(settings);
             }
-            let settings = self
-                .databases
-                .guild_settings(guild.get())
-                .await
-                .map_err(|e| SettingsError(e.to_string()))?;
-            Ok(self.store(guild, settings))
+            let writes_before = self.writes.load(Ordering::Acquire);
+            let settings = Arc::new(
+                self.databases
+                    .guild_settings(guild.get())
+                    .await
+                    .map_err(|e| SettingsError(e.to_string()))?,
+            );
+            if let Ok(mut cache) = self.cache.write() {
+                if let Some(newer) = cache.get(&guild) {
+                    return Ok(Arc::clone(newer));
+                }
+                if self.writes.load(Ordering::Acquire) == writes_before {
+                    cache.insert(guild, Arc::clone(&settings));
+                }
+            }
+            Ok(settings)
         })
     }
 
@@ -162,25 +183,19 @@ impl GuildSettingsStore for SqliteSettings {
                 .databases
                 .set_guild_prefix(guild.get(), prefix.as_deref())
                 .await;
-            if let Err(error) = result {
-                // What is on disk is unknown: read it again next time.
-                if !matches!(error, DbError::Invalid(_)) {
+            match result {
+                Ok(()) => {
+                    self.written(guild, |s| s.prefix = prefix);
+                    Ok(())
+                }
+                // Refused before the database: nothing changed.
+                Err(error @ DbError::Invalid(_)) => Err(SettingsError(error.to_string())),
+                Err(error) => {
+                    // What is on disk is unknown: read it again next time.
                     self.evict(guild);
+                    Err(SettingsError(error.to_string()))
                 }
-                return Err(SettingsError(error.to_string()));
             }
-            let mut settings = self.cached(guild).map(|s| (*s).clone());
-            if settings.is_none() {
-                settings = self.databases.guild_settings(guild.get()).await.ok();
-            }
-            match settings {
-                Some(mut settings) => {
-                    settings.prefix = prefix;
-                    self.store(guild, settings);
-                }
-                None => self.evict(guild),
-            }
-            Ok(())
         })
     }
 
@@ -190,26 +205,20 @@ impl GuildSettingsStore for SqliteSettings {
         enabled: Option<bool>,
     ) -> BoxFuture<'_, Result<(), SettingsError>> {
         Box::pin(async move {
-            if let Err(error) = self
+            match self
                 .databases
                 .set_mention_prefix(guild.get(), enabled)
                 .await
             {
-                self.evict(guild);
-                return Err(SettingsError(error.to_string()));
-            }
-            let mut settings = self.cached(guild).map(|s| (*s).clone());
-            if settings.is_none() {
-                settings = self.databases.guild_settings(guild.get()).await.ok();
-            }
-            match settings {
-                Some(mut settings) => {
-                    settings.mention_prefix = enabled;
-                    self.store(guild, settings);
+                Ok(()) => {
+                    self.written(guild, |s| s.mention_prefix = enabled);
+                    Ok(())
                 }
-                None => self.evict(guild),
+                Err(error) => {
+                    self.evict(guild);
+                    Err(SettingsError(error.to_string()))
+                }
             }
-            Ok(())
         })
     }
 
@@ -233,7 +242,7 @@ async fn write_usage(
     mut rx: mpsc::UnboundedReceiver<Usage>,
     window: Duration,
 ) {
-    let mut pending: HashMap<(Option<u64>, String), u64> = HashMap::new();
+    let mut pending = Pending::default();
     let mut open = true;
     while open {
         let mut waiters = Vec::new();
@@ -241,14 +250,14 @@ async fn write_usage(
         match rx.recv().await {
             None => open = false,
             Some(Usage::Count(guild, command)) => {
-                *pending.entry((guild, command)).or_default() += 1;
+                pending.add(guild, command);
                 let deadline = tokio::time::Instant::now() + window;
                 loop {
                     tokio::select! {
                         message = rx.recv() => match message {
                             None => { open = false; break; }
                             Some(Usage::Count(guild, command)) => {
-                                *pending.entry((guild, command)).or_default() += 1;
+                                pending.add(guild, command);
                             }
                             Some(Usage::Flush(reply)) => { waiters.push(reply); break; }
                             Some(Usage::Stop(reply)) => { waiters.push(reply); stop = true; break; }
@@ -269,7 +278,7 @@ async fn write_usage(
             while let Ok(message) = rx.try_recv() {
                 match message {
                     Usage::Count(guild, command) => {
-                        *pending.entry((guild, command)).or_default() += 1;
+                        pending.add(guild, command);
                     }
                     Usage::Flush(reply) | Usage::Stop(reply) => waiters.push(reply),
                 }
@@ -277,7 +286,7 @@ async fn write_usage(
         }
         let result = write_pending(&databases, &mut pending).await;
         if let Err(error) = &result {
-            tracing::warn!(%error, kept = pending.len(), "cannot write command counts; will retry");
+            tracing::warn!(%error, databases = pending.len(), "cannot write command counts; will retry");
         }
         for waiter in waiters {
             let _ = waiter.send(result.clone());
@@ -289,29 +298,59 @@ async fn write_usage(
     if !pending.is_empty()
         && let Err(error) = write_pending(&databases, &mut pending).await
     {
-        tracing::warn!(%error, lost = pending.len(), "command counts not written");
+        tracing::warn!(%error, databases = pending.len(), "command counts not written");
     }
 }
 
-/// Writes `pending` and empties it; leaves it untouched on failure.
-async fn write_pending(
-    databases: &Databases,
-    pending: &mut HashMap<(Option<u64>, String), u64>,
-) -> Result<(), String> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let batch: Vec<(Option<u64>, String, u64)> = pending
-        .iter()
-        .map(|((guild, command), uses)| (*guild, command.clone(), *uses))
-        .collect();
-    match databases.record_command_counts(&batch).await {
-        Ok(()) => {
-            pending.clear();
-            Ok(())
+/// Command uses not written yet, per database: `None` is `main.db` (every use), `Some(guild)`
+/// that guild's database. Each database's counts are written in one transaction and dropped
+/// only once written, so a failure in one database neither loses nor double-counts the others.
+#[derive(Default)]
+struct Pending(HashMap<Option<u64>, HashMap<String, u64>>);
+
+impl Pending {
+    fn add(&mut self, guild: Option<u64>, command: String) {
+        if let Some(guild) = guild {
+            *self
+                .0
+                .entry(Some(guild))
+                .or_default()
+                .entry(command.clone())
+                .or_default() += 1;
         }
-        Err(error) => Err(error.to_string()),
+        *self.0.entry(None).or_default().entry(command).or_default() += 1;
     }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Databases with counts waiting.
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Writes what is pending; what fails stays pending. Returns the first failure.
+async fn write_pending(databases: &Databases, pending: &mut Pending) -> Result<(), String> {
+    let mut first_error = None;
+    let mut targets: Vec<Option<u64>> = pending.0.keys().copied().collect();
+    targets.sort_unstable();
+    for target in targets {
+        let Some(counts) = pending.0.get(&target) else {
+            continue;
+        };
+        let counts: BTreeMap<&str, u64> = counts.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        match databases.add_command_counts(target, &counts).await {
+            Ok(()) => {
+                pending.0.remove(&target);
+            }
+            Err(error) => {
+                first_error.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// The storage part of a graceful stop, run after commands have stopped and in-flight ones
