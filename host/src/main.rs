@@ -10,7 +10,9 @@ use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
 use zoryx_host::config::{BotEnv, Config, Loaded};
 use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
+use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
 use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
+use zoryx_host::storage::plugin::PluginStorage;
 
 /// For `run`: applies `.env` (next to config.json) to the environment, loads (or creates)
 /// config.json with the environment's precedence applied, starts the log files and the console
@@ -157,6 +159,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 None => Config::load(&cli.config)?,
             };
             let auto_reload = config.core.auto_reload;
+            let config_atomic = config.core.atomic_files.clone();
             let databases =
                 Databases::open(DbOptions::from_config(&config.core.database, &cli.data))
                     .await
@@ -170,6 +173,14 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 },
                 config,
             )?;
+            manager
+                .dispatcher()
+                .shared()
+                .set_plugin_storage(PluginStorage::new(
+                    &cli.data,
+                    Arc::clone(settings.databases()),
+                    AtomicStore::new(AtomicOptions::from(&config_atomic)),
+                ));
             let report = manager.load_all().await;
             tracing::info!(
                 loaded = report.loaded.len(),
