@@ -123,3 +123,59 @@ async fn only_owners_manage_extensions() {
     bot.ask_unanswered(guest, "!echo hi", "!ping").await;
     bot.shutdown().await;
 }
+
+/// A plugin whose `ping` clashes with the built-in.
+#[derive(Default)]
+struct Clash;
+
+impl zoryx_plugin_api::Plugin for Clash {
+    fn manifest() -> zoryx_plugin_api::Manifest {
+        zoryx_plugin_api::Manifest::new("clash", "1.0.0")
+    }
+
+    fn register(plugin: &mut zoryx_plugin_api::Registrar<Self>) {
+        use zoryx_plugin_api::{CommandContext, CommandSpec};
+        plugin
+            .command(
+                CommandSpec::new("ping"),
+                |ctx: CommandContext<Clash>| async move {
+                    ctx.reply("plugin ping").await?;
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("clashfree"),
+                |ctx: CommandContext<Clash>| async move {
+                    ctx.reply("plugin clashfree").await?;
+                    Ok(())
+                },
+            );
+    }
+
+    async fn init(_host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult<Self> {
+        Ok(Self)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_ins_shadow_plugin_commands_of_the_same_name() {
+    let mut bot = TestBot::start(&[], "").await;
+    bot.host
+        .manager
+        .load_in_process(zoryx_plugin_api::ffi::ModuleOf::<Clash>::DECLARATION.module)
+        .await
+        .expect("load in process");
+    let guest = bot.sim.guest().id;
+    assert_eq!(
+        bot.ask(guest, "!clashfree").await["content"],
+        "plugin clashfree"
+    );
+    let ping = bot.ask(guest, "!ping").await;
+    assert!(text_of(&ping).contains("Pong"), "{ping}");
+    // Registered once, as the built-in.
+    let commands = bot.wait_registered("clashfree").await;
+    let pings: Vec<_> = commands.iter().filter(|c| c["name"] == "ping").collect();
+    assert_eq!(pings.len(), 1, "{commands:?}");
+    assert_eq!(pings[0]["description"], "Gateway and REST latency");
+    bot.shutdown().await;
+}
