@@ -199,7 +199,7 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
             }
         }
         session.conn = Some((conn.id, conn.tx.clone()));
-        session.push("RESUMED", &Value::Null);
+        session.push("RESUMED", &json!({"_trace": ["zoryx-sim"]}));
         Some(replayed)
     });
     match replayed {
