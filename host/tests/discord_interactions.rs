@@ -155,3 +155,145 @@ async fn buttons_reach_their_plugin_until_it_is_unloaded() {
     assert!(text_of(&data).contains("not loaded"), "{data}");
     bot.shutdown().await;
 }
+
+/// A plugin that uses every message feature: a rich embed, a button and a select menu, two
+/// replies (the second ephemeral), a message to a channel, and a component handler that answers
+/// nothing.
+#[derive(Default)]
+struct Rich;
+
+impl zoryx_plugin_api::Plugin for Rich {
+    fn manifest() -> zoryx_plugin_api::Manifest {
+        zoryx_plugin_api::Manifest::new("rich", "1.0.0")
+    }
+
+    fn register(plugin: &mut zoryx_plugin_api::Registrar<Self>) {
+        use zoryx_plugin_api::{
+            Arg, Button, ButtonStyle, CommandContext, CommandSpec, ComponentContext, Embed,
+            Message, SelectMenu,
+        };
+        plugin
+            .command(
+                CommandSpec::new("rich")
+                    .description("Everything at once")
+                    .arg(Arg::integer("count").optional()),
+                |ctx: CommandContext<Rich>| async move {
+                    let count: Option<i64> = ctx.arg("count")?;
+                    let embed = Embed::new()
+                        .title("Rich")
+                        .description(format!("count {}", count.unwrap_or(0)))
+                        .field("a", "1", true)
+                        .field("b", "", false)
+                        .colour(0x123456)
+                        .footer("footer")
+                        .timestamp("2026-11-25T01:00:00Z")
+                        .thumbnail("https://example.com/t.png");
+                    let first = Message::new()
+                        .embed(embed)
+                        .button(Button::new("rich:go", "Go").style(ButtonStyle::Success))
+                        .select(
+                            SelectMenu::new("rich:pick", "Pick")
+                                .option("One", "1")
+                                .option("Two", "2")
+                                .choices(1, 2),
+                        );
+                    ctx.reply(first).await?;
+                    ctx.reply(Message::text("second").ephemeral()).await?;
+                    let channel = ctx.invocation().channel_id;
+                    ctx.host().send(channel, "sent to the channel").await?;
+                    Ok(())
+                },
+            )
+            .component(
+                "rich:",
+                |_ctx: ComponentContext<Rich>| async move { Ok(()) },
+            );
+    }
+
+    async fn init(_host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult<Self> {
+        Ok(Self)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rich_replies_followups_sends_and_silent_components() {
+    let mut bot = TestBot::start(&[], "").await;
+    bot.host
+        .manager
+        .load_in_process(zoryx_plugin_api::ffi::ModuleOf::<Rich>::DECLARATION.module)
+        .await
+        .expect("load in process");
+    let guest = bot.sim.guest().id;
+    let (guild, channel) = (bot.guild(), bot.channel());
+
+    // Prefix: two replies to the message, one plain channel message.
+    let asked = bot
+        .sim
+        .inject_message(channel, guest, "!rich 3")
+        .await
+        .expect("inject");
+    let first = bot.reply_to(asked).await;
+    let embed = &first["embeds"][0];
+    assert_eq!(embed["description"], "count 3");
+    assert_eq!(embed["color"], 0x123456);
+    assert_eq!(embed["footer"]["text"], "footer");
+    assert_eq!(embed["thumbnail"]["url"], "https://example.com/t.png");
+    assert_eq!(first["components"][1]["components"][0]["type"], 3);
+    let second = bot.reply_to(asked).await;
+    assert_eq!(second["content"], "second");
+    assert!(
+        second.get("flags").is_none(),
+        "channel messages are never ephemeral"
+    );
+    bot.wait_event("the plugin's channel message", |e| {
+        matches!(e, SimEvent::BotMessage { reply_to: None, body, .. } if body["content"] == "sent to the channel")
+    })
+    .await;
+
+    // Slash: the callback, then a followup.
+    bot.wait_registered("rich").await;
+    let id = bot
+        .sim
+        .inject_slash(
+            guild,
+            channel,
+            guest,
+            "rich",
+            json!([{"name": "count", "type": 4, "value": 5}]),
+        )
+        .await
+        .expect("slash");
+    let (kind, data) = bot.callback(id).await;
+    assert_eq!(kind, 4);
+    assert_eq!(data["embeds"][0]["description"], "count 5");
+    match bot
+        .wait_event(
+            "the followup",
+            |e| matches!(e, SimEvent::Followup { interaction_id, .. } if *interaction_id == id),
+        )
+        .await
+    {
+        SimEvent::Followup { body, .. } => {
+            assert_eq!(body["content"], "second");
+            assert_eq!(body["flags"], 64);
+        }
+        _ => unreachable!(),
+    }
+
+    // A component handler that replies nothing is acknowledged with a deferred update.
+    let message_id = bot
+        .sim
+        .messages(channel)
+        .into_iter()
+        .find(|m| m.reply_to == Some(asked))
+        .expect("the rich message")
+        .id;
+    let click = bot
+        .sim
+        .inject_component(message_id, guest, "rich:pick", vec!["2".into()])
+        .await
+        .expect("choose");
+    let (kind, _) = bot.callback(click).await;
+    assert_eq!(kind, 6);
+    bot.shutdown().await;
+}

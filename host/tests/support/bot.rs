@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 use zoryx_host::config::{BotEnv, Config};
 use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
 use zoryx_host::guild_settings::MemorySettings;
+use zoryx_sim::openapi::Spec;
 use zoryx_sim::{SimConfig, SimEvent, Simulator};
 
 use super::TestHost;
@@ -173,10 +174,32 @@ impl TestBot {
         }
     }
 
+    /// Every request body the host sent validates against Discord's OpenAPI spec.
+    pub fn assert_requests_conform(&self) {
+        static SPEC: OnceLock<Spec> = OnceLock::new();
+        let spec = SPEC.get_or_init(|| Spec::load_default().expect("Discord's OpenAPI spec"));
+        let mut checked = 0;
+        for request in self.sim.requests() {
+            let Some(body) = &request.body else {
+                continue;
+            };
+            if let Err(error) = spec.validate_request(&request.method, &request.path, body) {
+                panic!(
+                    "{} {} sent a body the spec refuses: {error}\n{body:#}",
+                    request.method, request.path
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 0, "no request bodies to check");
+    }
+
+    /// Stops everything, checking first that every request body conformed to the spec.
     pub async fn shutdown(mut self) {
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await;
         }
+        self.assert_requests_conform();
         self.host.manager.shutdown().await;
         self.sim.shutdown().await;
     }
