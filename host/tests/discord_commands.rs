@@ -179,3 +179,36 @@ async fn built_ins_shadow_plugin_commands_of_the_same_name() {
     assert_eq!(pings[0]["description"], "Gateway and REST latency");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_grant_levels_and_listeners_see_messages() {
+    let mut bot = TestBot::start(&[("basic-v1.so", "basic.so")], "").await;
+    let guest = bot.sim.guest().id;
+    let guild = bot.guild();
+    let refused = text_of(&bot.ask(guest, "!mentionprefix status").await);
+    assert!(refused.contains("administrators"), "{refused}");
+    let admin: u64 = bot
+        .sim
+        .roles(guild)
+        .iter()
+        .find(|r| r["name"] == "Admin")
+        .and_then(|r| r["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .expect("the Admin role");
+    bot.sim
+        .add_member_role(guild, guest, admin)
+        .expect("grant Admin");
+    let status = text_of(&bot.ask(guest, "!mentionprefix status").await);
+    assert!(status.contains("enabled"), "{status}");
+
+    // A plugin listener hears messages and answers through the outbox.
+    bot.sim
+        .inject_message(bot.channel(), guest, "ping-listener")
+        .await
+        .expect("inject");
+    bot.wait_event("the listener's message", |e| {
+        matches!(e, zoryx_sim::SimEvent::BotMessage { reply_to: None, body, .. } if body["content"] == "pong-listener")
+    })
+    .await;
+    bot.shutdown().await;
+}

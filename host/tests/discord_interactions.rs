@@ -132,6 +132,8 @@ async fn buttons_reach_their_plugin_until_it_is_unloaded() {
         _ => unreachable!(),
     };
     let (message_id, custom_id) = poll_message;
+    let again = text_of(&bot.ask(guest, "!poll \"Dinner?\" soup | salad").await);
+    assert!(again.contains("try again in"), "{again}");
     let click = bot
         .sim
         .inject_component(message_id, guest, &custom_id, Vec::new())
@@ -295,5 +297,43 @@ async fn rich_replies_followups_sends_and_silent_components() {
         .expect("choose");
     let (kind, _) = bot.callback(click).await;
     assert_eq!(kind, 6);
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handler_is_deferred_and_its_reply_edits_the_response() {
+    let mut bot = TestBot::start_tuned(
+        zoryx_sim::SimConfig::default(),
+        &[("basic-v1.so", "basic.so")],
+        "",
+        |options| options.defer_after = std::time::Duration::from_millis(100),
+    )
+    .await;
+    bot.wait_registered("slow").await;
+    let id = bot
+        .sim
+        .inject_slash(
+            bot.guild(),
+            bot.channel(),
+            bot.sim.guest().id,
+            "slow",
+            json!([{"name": "ms", "type": 4, "value": 1500}]),
+        )
+        .await
+        .expect("slash");
+    let (kind, _) = bot.callback(id).await;
+    assert_eq!(kind, 5, "deferred while the handler sleeps");
+    match bot
+        .wait_event("the edited response", |e| {
+            matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == id)
+        })
+        .await
+    {
+        SimEvent::OriginalEdited { body, deleted, .. } => {
+            assert!(!deleted);
+            assert_eq!(body["content"], "v1");
+        }
+        _ => unreachable!(),
+    }
     bot.shutdown().await;
 }

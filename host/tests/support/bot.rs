@@ -50,6 +50,16 @@ impl TestBot {
 
     /// As [`TestBot::start`] with a simulator configuration.
     pub async fn start_with(sim_config: SimConfig, files: &[(&str, &str)], config: &str) -> Self {
+        Self::start_tuned(sim_config, files, config, |_| {}).await
+    }
+
+    /// As [`TestBot::start_with`], adjusting the Discord options first.
+    pub async fn start_tuned(
+        sim_config: SimConfig,
+        files: &[(&str, &str)],
+        config: &str,
+        tune: impl FnOnce(&mut DiscordOptions),
+    ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let events = sim.subscribe();
         let separator = if config.trim().is_empty() { "" } else { "," };
@@ -65,6 +75,7 @@ impl TestBot {
             .core;
         let mut options = DiscordOptions::from_config(&core, &env_for(&sim)).expect("options");
         options.slash_debounce = Duration::from_millis(100);
+        tune(&mut options);
         let settings = Arc::new(MemorySettings::default());
         let handle = discord::start(Arc::clone(&host.manager), settings.clone(), options)
             .await
