@@ -579,3 +579,33 @@ async fn invalid_shard_closes_4010() {
     assert_eq!(gw.closed().await, Some(4010));
     let _ = Frame::Close(None);
 }
+
+#[tokio::test]
+async fn heartbeat_acknowledged_dispatches_are_not_replayed_later_ones_are() {
+    let sim = start().await;
+    let mut gw = RawGateway::connect(&sim).await;
+    let ready = gw.login(&sim, ALL_INTENTS).await;
+    gw.dispatch("GUILD_CREATE").await;
+    sim.inject_message(sim.default_channel(), sim.guest().id, "one")
+        .await
+        .expect("inject");
+    let (seq, _, _) = gw.dispatch("MESSAGE_CREATE").await;
+    gw.send(json!({"op": 1, "d": seq})).await;
+    loop {
+        let (v, _) = gw.json().await;
+        if v["op"] == 11 {
+            break;
+        }
+    }
+    sim.drop_session(1001).await;
+    gw.closed().await;
+    let two = sim
+        .inject_message(sim.default_channel(), sim.guest().id, "two")
+        .await
+        .expect("inject");
+    let mut gw = RawGateway::connect(&sim).await;
+    gw.send(json!({"op": 6, "d": {"token": sim.token(), "session_id": ready["session_id"], "seq": seq}})).await;
+    let (_, d, _) = gw.dispatch("MESSAGE_CREATE").await;
+    assert_eq!(d["id"], two.to_string());
+    gw.dispatch("RESUMED").await;
+}

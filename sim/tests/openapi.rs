@@ -44,7 +44,7 @@ async fn every_simulator_response_and_tour_request_matches_the_spec() {
     );
     let mut failures = Vec::new();
     for r in &requests {
-        let response = r.response.as_ref().map(|body| without_form_errors(body));
+        let response = r.response.as_ref().map(without_form_errors);
         if let Err(e) = spec.validate_response(&r.method, &r.path, r.status, response.as_ref()) {
             failures.push(format!("{} {} → {}: {e}", r.method, r.path, r.status));
         }

@@ -163,7 +163,7 @@ async fn auth_unknown_routes_and_bad_bodies_use_discord_error_shapes() {
     let (status, _) = api
         .call_with_auth(
             "GET",
-            &format!("/users/@me"),
+            "/users/@me",
             Some(&format!("Bearer {}", sim.token())),
         )
         .await;
@@ -346,6 +346,33 @@ async fn requests_are_recorded_with_body_status_and_auth() {
     assert!(requests[0].at <= requests[1].at);
     sim.clear_requests();
     assert!(sim.requests().is_empty());
+
+    // Whoever sees a BotMessage event finds its request already recorded.
+    let mut events = sim.subscribe();
+    let watcher = sim.clone();
+    let check = tokio::spawn(async move {
+        let mid = wait_for(&mut events, |e| match e {
+            SimEvent::BotMessage { message_id, .. } => Some(*message_id),
+            _ => None,
+        })
+        .await;
+        watcher.requests().iter().any(|r| {
+            r.response
+                .as_ref()
+                .is_some_and(|b| b["id"] == mid.to_string())
+        })
+    });
+    api.expect(
+        "POST",
+        &format!("/channels/{channel}/messages"),
+        Some(json!({"content": "ordered"})),
+        200,
+    )
+    .await;
+    assert!(
+        check.await.expect("watcher"),
+        "the request is recorded before its event is sent"
+    );
 }
 
 #[tokio::test]
