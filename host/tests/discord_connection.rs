@@ -125,3 +125,51 @@ async fn missing_privileged_intents_and_bad_tokens_are_explained() {
     assert!(error.to_string().contains("DISCORD_TOKEN"));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_shards_identify_each_shard_and_commands_work() {
+    let mut bot = TestBot::start_tuned(
+        SimConfig::default(),
+        &[("plugin-hello.so", "hello.so")],
+        "",
+        |options| {
+            options.shards = discord::Sharding::Fixed {
+                count: 2,
+                ids: vec![0, 1],
+            }
+        },
+    )
+    .await;
+    let mut shards = HashSet::new();
+    // Both shards identify (events were subscribed to before the bot started).
+    while shards.len() < 2 {
+        if let SimEvent::Identified { shard, .. } = bot
+            .wait_event("both shards", |e| matches!(e, SimEvent::Identified { .. }))
+            .await
+        {
+            assert_eq!(shard[1], 2);
+            shards.insert(shard[0]);
+        }
+    }
+    let reply = bot.ask(bot.sim.guest().id, "!echo sharded").await;
+    assert_eq!(reply["content"], "sharded");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
+    let mut bot = TestBot::start(
+        &[("plugin-hello.so", "hello.so")],
+        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 4, "safe_limit": 5}"#,
+    )
+    .await;
+    let commands = bot.wait_registered("hello").await;
+    assert_eq!(commands.len(), 5, "{commands:?}");
+    assert!(
+        !commands.iter().any(|c| c["name"] == "echo"),
+        "{commands:?}"
+    );
+    let reply = bot.ask(bot.sim.guest().id, "!echo still works").await;
+    assert_eq!(reply["content"], "still works");
+    bot.shutdown().await;
+}
