@@ -178,12 +178,18 @@ impl zoryx_plugin_api::Plugin for Rich {
             .command(
                 CommandSpec::new("rich")
                     .description("Everything at once")
-                    .arg(Arg::integer("count").optional()),
+                    .arg(Arg::integer("count").optional())
+                    .arg(Arg::text("label").optional()),
                 |ctx: CommandContext<Rich>| async move {
                     let count: Option<i64> = ctx.arg("count")?;
+                    let label: Option<String> = ctx.arg("label")?;
                     let embed = Embed::new()
                         .title("Rich")
-                        .description(format!("count {}", count.unwrap_or(0)))
+                        .description(format!(
+                            "count {} label {}",
+                            count.unwrap_or(0),
+                            label.unwrap_or_else(|| "-".into())
+                        ))
                         .field("a", "1", true)
                         .field("b", "", false)
                         .colour(0x123456)
@@ -236,7 +242,7 @@ async fn rich_replies_followups_sends_and_silent_components() {
         .expect("inject");
     let first = bot.reply_to(asked).await;
     let embed = &first["embeds"][0];
-    assert_eq!(embed["description"], "count 3");
+    assert_eq!(embed["description"], "count 3 label -");
     assert_eq!(embed["color"], 0x123456);
     assert_eq!(embed["footer"]["text"], "footer");
     assert_eq!(embed["thumbnail"]["url"], "https://example.com/t.png");
@@ -261,13 +267,17 @@ async fn rich_replies_followups_sends_and_silent_components() {
             channel,
             guest,
             "rich",
-            json!([{"name": "count", "type": 4, "value": 5}]),
+            json!([{"name": "label", "type": 3, "value": "only \"this\""}]),
         )
         .await
         .expect("slash");
     let (kind, data) = bot.callback(id).await;
     assert_eq!(kind, 4);
-    assert_eq!(data["embeds"][0]["description"], "count 5");
+    // The skipped optional `count` does not swallow `label`.
+    assert_eq!(
+        data["embeds"][0]["description"],
+        "count 0 label only \"this\""
+    );
     match bot
         .wait_event(
             "the followup",
