@@ -112,6 +112,8 @@ pub(crate) struct Bot {
     pub(crate) shards: OnceLock<Arc<ShardManager>>,
     /// Wakes the slash registrar (READY, plugin changes).
     pub(crate) slash_wake: tokio::sync::Notify,
+    /// Storage services for the owner commands.
+    pub(crate) services: super::Services,
 }
 
 /// One command to run, from a message or a slash command.
@@ -159,6 +161,14 @@ impl Bot {
             plugins_loaded: self.manager.table().plugins.len() as u64,
             slash_registered: load(&c.slash_registered),
         }
+    }
+
+    /// The guilds the bot is in, from the cache.
+    pub(crate) fn guild_ids(&self) -> std::collections::HashSet<u64> {
+        self.cache
+            .get()
+            .map(|cache| cache.guilds().iter().map(|g| g.get()).collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn bot_id(&self) -> u64 {
