@@ -114,6 +114,7 @@ pub(super) async fn start(
         shards: std::sync::OnceLock::new(),
         slash_wake: tokio::sync::Notify::new(),
         services,
+        in_flight: tokio::sync::watch::Sender::new(0),
     });
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {

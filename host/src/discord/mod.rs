@@ -282,9 +282,11 @@ impl DiscordHandle {
         self.bot.stats()
     }
 
-    /// Disconnects every shard and stops background work.
+    /// Stops taking commands (disconnects every shard), lets commands already running finish
+    /// (up to 10 s), then stops background work.
     pub async fn shutdown(self) {
         self.shard_manager.shutdown_all().await;
+        self.bot.drain(Duration::from_secs(10)).await;
         for task in &self.background {
             task.abort();
         }
