@@ -65,7 +65,9 @@ impl RestError {
 pub struct Rest {
     client: reqwest::Client,
     base: String,
-    auth: String,
+    /// `<base>/api/v10`, built once.
+    api: String,
+    auth: reqwest::header::HeaderValue,
 }
 
 impl std::fmt::Debug for Rest {
@@ -103,16 +105,20 @@ impl Rest {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
+        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bot {token}"))
+            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bot"));
+        auth.set_sensitive(true);
         Self {
             client,
+            api: format!("{base}/api/v10"),
             base,
-            auth: format!("Bot {token}"),
+            auth,
         }
     }
 
     /// The API root, e.g. `http://127.0.0.1:4000/api/v10`.
-    pub fn api(&self) -> String {
-        format!("{}/api/v10", self.base)
+    pub fn api(&self) -> &str {
+        &self.api
     }
 
     /// Sends one request; `path` starts with `/` and is relative to `/api/v10`. Retries on 429.
@@ -123,7 +129,7 @@ impl Rest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
-        let url = format!("{}{path}", self.api());
+        let url = format!("{}{path}", self.api);
         let transport = |message: String| RestError::Transport {
             method: method.to_string(),
             path: path.to_owned(),
@@ -133,7 +139,7 @@ impl Rest {
             let mut request = self
                 .client
                 .request(method.clone(), &url)
-                .header(reqwest::header::AUTHORIZATION, &self.auth)
+                .header(reqwest::header::AUTHORIZATION, self.auth.clone())
                 .header(
                     reqwest::header::USER_AGENT,
                     "DiscordBot (https://github.com/zoryx, 0.1)",
