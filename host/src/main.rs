@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::{BotEnv, Config, Loaded};
+use zoryx_host::config::{BotEnv, Config, CoreConfig, Loaded};
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
+use zoryx_host::guild_settings::GuildSettingsStore;
 use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
@@ -114,6 +116,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// The online path: connects to Discord with the token from the environment.
+async fn run_online(
+    manager: &Arc<Manager>,
+    settings: &Arc<SqliteSettings>,
+    core: &CoreConfig,
+    env: &BotEnv,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<DiscordHandle> {
+    let options = DiscordOptions::from_config(core, env)?;
+    let services = Services {
+        atomic: Some(AtomicStore::new(AtomicOptions::default())),
+        db: Some(Arc::clone(settings)),
+        data_dir: Some(data_dir.to_owned()),
+    };
+    let store: Arc<dyn GuildSettingsStore> = settings.clone();
+    let handle = discord::start_with(Arc::clone(manager), store, options, services).await?;
+    Ok(handle)
+}
+
 async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     match cli.command.unwrap_or(Command::Run { no_console: false }) {
@@ -154,10 +175,12 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { no_console } => {
+            let env = BotEnv::from_process().context("invalid environment")?;
             let config = match loaded {
                 Some(loaded) => loaded.config,
                 None => Config::load(&cli.config)?,
             };
+            let core = config.core.clone();
             let auto_reload = config.core.auto_reload;
             let config_atomic = config.core.atomic_files.clone();
             let databases =
@@ -192,6 +215,16 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
+            let online = match &env.token {
+                Some(_) => Some(run_online(&manager, &settings, &core, &env, &cli.data).await?),
+                None => None,
+            };
+            let disconnected = async {
+                match &online {
+                    Some(handle) => handle.stopped().await,
+                    None => std::future::pending().await,
+                }
+            };
             let console = async {
                 if no_console {
                     std::future::pending::<()>().await;
@@ -202,8 +235,12 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 () = console => {}
                 () = stop_signal() => {}
+                error = disconnected => tracing::error!("{error}"),
             }
             tracing::info!("shutting down");
+            if let Some(handle) = online {
+                handle.shutdown().await;
+            }
             manager.shutdown().await;
             zoryx_host::storage::db::shutdown(&settings).await;
             Ok(ExitCode::SUCCESS)
