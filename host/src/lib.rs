@@ -19,6 +19,7 @@ pub mod discord;
 pub mod guild_settings;
 pub mod loader;
 pub mod manager;
+pub mod offline;
 pub mod registry;
 pub mod runtime;
 pub mod storage;
