@@ -44,6 +44,7 @@ test: fixtures
 bench: plugins
 	bash test-fixtures/build.sh bench
 	$(CARGO) bench -p zoryx-host --bench host
+	$(CARGO) bench -p zoryx-host --bench discord
 
 lint:
 	$(CARGO) fmt --all --check

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::Config;
+use zoryx_host::config::{BotEnv, Config};
 use zoryx_host::manager::{HostPaths, Manager};
 
 fn init_tracing() {
@@ -119,6 +119,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run { no_console } => {
             let config = Config::load(&cli.config)?;
+            let _ = dotenvy::dotenv();
+            let env = BotEnv::from_process()?;
+            let core = config.core.clone();
             let auto_reload = config.core.auto_reload;
             let manager = Manager::new(
                 HostPaths {
@@ -139,6 +142,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
+            if env.token.is_none() {
+                // No token: the bot talks to an in-process Discord simulator.
+                let offline = zoryx_host::offline::run(
+                    Arc::clone(&manager),
+                    &core,
+                    &env,
+                    !no_console,
+                    stop_signal(),
+                )
+                .await;
+                tracing::info!("shutting down");
+                manager.shutdown().await;
+                offline.context("offline mode")?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let console = async {
                 if no_console {
                     std::future::pending::<()>().await;
