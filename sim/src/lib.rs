@@ -1,3 +1,67 @@
 //! # zoryx-sim
 //!
-//! A Discord simulator on loopback: a gateway WebSocket and the REST API v10.
+//! A Discord simulator on loopback: the REST API v10 under `/api/v10` and a gateway WebSocket,
+//! which serenity 0.12.5 connects to exactly as it connects to Discord. It serves the end-to-end
+//! tests and the host's offline mode.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), zoryx_sim::SimError> {
+//! use std::time::Duration;
+//! use zoryx_sim::{SimConfig, SimEvent, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! // serenity: HttpBuilder::new(sim.token()).proxy(sim.base_url()).ratelimiter_disabled(true)
+//! let mut events = sim.subscribe();
+//! sim.wait_ready(Duration::from_secs(10)).await?;
+//! let asked = sim
+//!     .inject_message(sim.default_channel(), sim.owner().id, "!ping")
+//!     .await?;
+//! while let Ok(event) = events.recv().await {
+//!     if let SimEvent::BotMessage { reply_to: Some(id), .. } = event {
+//!         if id == asked {
+//!             break;
+//!         }
+//!     }
+//! }
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What it simulates
+//! - **Gateway** ([`gateway`]): HELLO, IDENTIFY (token check → 4004, privileged intents → 4014
+//!   when [`SimConfig::privileged_intents_enabled`] is off), READY, GUILD_CREATE with the full
+//!   key set, heartbeats, RESUME with a per-session replay buffer, RECONNECT, INVALID_SESSION,
+//!   close codes, sharding by `(guild_id >> 22) % shard_count`, intents filtering (no
+//!   MESSAGE_CONTENT → empty `content`).
+//! - **World** ([`world`]): guilds, channels, roles, members, users, messages, interactions
+//!   and application commands; by default the guild "Zoryx Sandbox" with #general and
+//!   #bot-commands, roles @everyone, Moderator and Admin, and the users bot, operator (owner)
+//!   and guest.
+//! - **REST** ([`rest`]): gateway discovery, users and application, channel messages,
+//!   interaction callbacks and webhooks (followups, `@original`), application command bulk
+//!   overwrite, guild/role/channel/member reads; auth check, Discord's error shapes,
+//!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]).
+//! - **Observation**: [`Simulator::subscribe`] ([`SimEvent`]: what the bot did, each reply tied
+//!   to the message or interaction it answers), [`Simulator::requests`] (every REST request)
+//!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
+//! - **OpenAPI** (feature `openapi`): `openapi::Spec` validates request and response bodies
+//!   against Discord's official OpenAPI 3.1 spec.
+
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod gateway;
+mod interactions;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+pub mod rest;
+mod simulator;
+pub mod snowflake;
+pub mod world;
+
+pub use config::SimConfig;
+pub use error::SimError;
+pub use events::{MessageRecord, RecordedRequest, SimEvent, UserInfo};
+pub use simulator::Simulator;
+pub use world::permissions;

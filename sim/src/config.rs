@@ -1,0 +1,43 @@
+//! Simulator configuration.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How a [`crate::Simulator`] is started.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Address the HTTP/WebSocket server binds to (default `127.0.0.1:0`: any free port).
+    pub bind: SocketAddr,
+    /// The bot token the simulator accepts (`Authorization: Bot <token>`, IDENTIFY).
+    pub token: String,
+    /// World seed: varies the snowflake worker bits and the session ids, so two simulators
+    /// never hand out the same ids.
+    pub seed: u64,
+    /// `heartbeat_interval` sent in HELLO (default 41 250 ms, like Discord).
+    pub heartbeat_interval: Duration,
+    /// The shard count `/gateway/bot` recommends (default 1).
+    pub recommended_shards: u32,
+    /// When `false`, an IDENTIFY that asks for a privileged intent (GUILD_MEMBERS,
+    /// GUILD_PRESENCES, MESSAGE_CONTENT) is closed with 4014 "Disallowed intent(s)", as Discord
+    /// does when the intent is not enabled in the developer portal. Default `true`.
+    pub privileged_intents_enabled: bool,
+    /// `retry_after` answered by scripted rate limits (see [`crate::Simulator::rate_limit`]).
+    pub rate_limit_retry_after: Duration,
+    /// Capacity of the [`crate::SimEvent`] broadcast channel.
+    pub event_capacity: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            token: "sim.bot.token-zoryx-offline".to_owned(),
+            seed: 1,
+            heartbeat_interval: Duration::from_millis(41_250),
+            recommended_shards: 1,
+            privileged_intents_enabled: true,
+            rate_limit_retry_after: Duration::from_millis(50),
+            event_capacity: 65_536,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! One gateway WebSocket connection.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::hub::{Outgoing, REPLAY_CAPACITY, Session};
+use super::opcodes;
+use crate::SimEvent;
+use crate::simulator::Inner;
+
+/// The axum handler upgrading `GET /ws` to a gateway connection.
+pub(crate) async fn upgrade(State(inner): State<Arc<Inner>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| run(inner, socket))
+}
+
+struct Conn {
+    id: u64,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    session: Option<String>,
+}
+
+async fn run(inner: Arc<Inner>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let mut conn = Conn {
+        id: inner.hub.next_conn_id(),
+        tx,
+        session: None,
+    };
+    let interval = inner.config.heartbeat_interval.as_millis() as u64;
+    let _ = conn.tx.send(Outgoing::Text(
+        json!({"op": opcodes::HELLO, "d": {"heartbeat_interval": interval}}).to_string(),
+    ));
+    let shutdown = inner.shutdown.clone();
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            match frame {
+                Outgoing::Text(text) => {
+                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                        return None;
+                    }
+                }
+                Outgoing::Close(code) => {
+                    let _ = sink
+                        .send(WsMessage::Close(Some(CloseFrame {
+                            code,
+                            reason: opcodes::close_reason(code).into(),
+                        })))
+                        .await;
+                    return Some(code);
+                }
+            }
+        }
+        None
+    });
+    let mut writer = writer;
+    let closed_by_us = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break None,
+            done = &mut writer => break done.ok().flatten(),
+            msg = stream.next() => match msg {
+                Some(Ok(WsMessage::Text(text))) => {
+                    if let Err(code) = handle_frame(&inner, &mut conn, text.as_str()) {
+                        let _ = conn.tx.send(Outgoing::Close(code));
+                    }
+                }
+                Some(Ok(WsMessage::Binary(_))) => {
+                    let _ = conn.tx.send(Outgoing::Close(opcodes::CLOSE_DECODE_ERROR));
+                }
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break None,
+                Some(Ok(_)) => {}
+            },
+        }
+    };
+    writer.abort();
+    if let Some(session) = &conn.session {
+        inner.hub.detach(session, conn.id);
+    }
+    let _ = inner.events.send(SimEvent::Disconnected {
+        session_id: conn.session.clone(),
+        code: closed_by_us,
+    });
+}
+
+/// Handles one text frame; `Err(code)` closes the socket with that code.
+fn handle_frame(inner: &Arc<Inner>, conn: &mut Conn, text: &str) -> Result<(), u16> {
+    let frame: Value = serde_json::from_str(text).map_err(|_| opcodes::CLOSE_DECODE_ERROR)?;
+    let op = frame
+        .get("op")
+        .and_then(Value::as_u64)
+        .ok_or(opcodes::CLOSE_DECODE_ERROR)?;
+    let d = frame.get("d").cloned().unwrap_or(Value::Null);
+    match u8::try_from(op).unwrap_or(u8::MAX) {
+        opcodes::HEARTBEAT => {
+            let _ = conn.tx.send(Outgoing::Text(
+                json!({"op": opcodes::HEARTBEAT_ACK}).to_string(),
+            ));
+            Ok(())
+        }
+        opcodes::IDENTIFY => identify(inner, conn, &d),
+        opcodes::RESUME => resume(inner, conn, &d),
+        // Presence update, voice state, request guild members, request soundboard sounds.
+        3 | 4 | 8 | 31 => {
+            if conn.session.is_none() {
+                return Err(opcodes::CLOSE_NOT_AUTHENTICATED);
+            }
+            Ok(())
+        }
+        _ => Err(opcodes::CLOSE_UNKNOWN_OPCODE),
+    }
+}
+
+fn token_ok(inner: &Inner, token: Option<&str>) -> bool {
+    token.is_some_and(|t| t.strip_prefix("Bot ").unwrap_or(t) == inner.config.token)
+}
+
+fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
+    if conn.session.is_some() {
+        return Err(opcodes::CLOSE_ALREADY_AUTHENTICATED);
+    }
+    if !token_ok(inner, d.get("token").and_then(Value::as_str)) {
+        return Err(opcodes::CLOSE_AUTHENTICATION_FAILED);
+    }
+    let intents = d.get("intents").and_then(Value::as_u64).unwrap_or(0);
+    if !inner.config.privileged_intents_enabled && intents & opcodes::PRIVILEGED != 0 {
+        return Err(opcodes::CLOSE_DISALLOWED_INTENTS);
+    }
+    let shard = match d.get("shard").and_then(Value::as_array) {
+        Some(arr) => {
+            let id = arr.first().and_then(Value::as_u64).unwrap_or(0);
+            let count = arr.get(1).and_then(Value::as_u64).unwrap_or(1);
+            if count == 0 || id >= count || count > 1024 {
+                return Err(opcodes::CLOSE_INVALID_SHARD);
+            }
+            [id as u32, count as u32]
+        }
+        None => [0, 1],
+    };
+    let session_id = inner.new_session_id();
+    let (ready, guilds) = inner.ready_payload(&session_id, shard);
+    let mut session = Session {
+        id: session_id.clone(),
+        shard,
+        intents,
+        seq: 0,
+        buffer: Default::default(),
+        conn: Some((conn.id, conn.tx.clone())),
+    };
+    session.push("READY", &ready);
+    if intents & opcodes::INTENT_GUILDS != 0 {
+        for guild in &guilds {
+            session.push("GUILD_CREATE", guild);
+        }
+    }
+    inner
+        .hub
+        .with(|sessions| sessions.insert(session_id.clone(), session));
+    conn.session = Some(session_id.clone());
+    inner.hub.mark_ready();
+    let _ = inner.events.send(SimEvent::Identified {
+        session_id,
+        shard,
+        intents,
+    });
+    Ok(())
+}
+
+fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
+    if !token_ok(inner, d.get("token").and_then(Value::as_str)) {
+        return Err(opcodes::CLOSE_AUTHENTICATION_FAILED);
+    }
+    let session_id = d
+        .get("session_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0);
+    let replayed = inner.hub.with(|sessions| {
+        let session = sessions.get_mut(session_id)?;
+        let oldest = session.buffer.front().map_or(session.seq + 1, |(s, _)| *s);
+        if seq + 1 < oldest && session.buffer.len() >= REPLAY_CAPACITY {
+            // The events after `seq` are no longer buffered: the session cannot resume.
+            sessions.remove(session_id);
+            return None;
+        }
+        if let Some((_, old)) = session.conn.take() {
+            let _ = old.send(Outgoing::Close(opcodes::CLOSE_UNKNOWN_ERROR));
+        }
+        let mut replayed = 0;
+        for (s, frame) in &session.buffer {
+            if *s > seq {
+                let _ = conn.tx.send(Outgoing::Text(frame.clone()));
+                replayed += 1;
+            }
+        }
+        session.conn = Some((conn.id, conn.tx.clone()));
+        session.push("RESUMED", &Value::Null);
+        Some(replayed)
+    });
+    match replayed {
+        Some(replayed) => {
+            conn.session = Some(session_id.to_owned());
+            let _ = inner.events.send(SimEvent::Resumed {
+                session_id: session_id.to_owned(),
+                replayed,
+            });
+        }
+        None => {
+            let _ = conn.tx.send(Outgoing::Text(
+                json!({"op": opcodes::INVALID_SESSION, "d": false}).to_string(),
+            ));
+        }
+    }
+    Ok(())
+}

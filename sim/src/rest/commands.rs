@@ -1,0 +1,9 @@
+//! Routes: commands.
+
+use super::{ApiError, Reply, Req};
+use crate::simulator::Inner;
+
+/// Answers the commands routes; `None` when the path is not one of them.
+pub(crate) fn route(_inner: &Inner, _req: &Req<'_>) -> Option<Result<Reply, ApiError>> {
+    None
+}

@@ -1,0 +1,9 @@
+//! Routes: guilds.
+
+use super::{ApiError, Reply, Req};
+use crate::simulator::Inner;
+
+/// Answers the guilds routes; `None` when the path is not one of them.
+pub(crate) fn route(_inner: &Inner, _req: &Req<'_>) -> Option<Result<Reply, ApiError>> {
+    None
+}

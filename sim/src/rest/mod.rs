@@ -1,0 +1,258 @@
+//! The REST API under `/api/v10`: one file per route family, dispatched from [`handle`].
+//!
+//! Every answer carries Discord's rate-limit headers; every request is recorded
+//! ([`crate::RecordedRequest`]); `Authorization: Bot <token>` is checked (401 otherwise);
+//! unknown routes get Discord's 404 JSON and bodies that are not JSON get a 400.
+
+pub mod commands;
+pub mod error;
+pub mod gateway;
+pub mod guilds;
+pub mod interactions;
+pub mod messages;
+pub mod ratelimit;
+pub mod users;
+pub mod webhooks;
+
+use std::sync::{Arc, PoisonError};
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+pub use error::ApiError;
+
+use crate::events::{RecordedRequest, SimEvent};
+use crate::simulator::Inner;
+
+/// A parsed request handed to the route families.
+#[derive(Debug)]
+pub struct Req<'a> {
+    /// Method.
+    pub method: &'a Method,
+    /// Path segments after `/api/v10`.
+    pub segs: Vec<&'a str>,
+    /// Parsed JSON body (`None` when empty).
+    pub body: Option<Value>,
+    /// Query string.
+    pub query: Option<&'a str>,
+}
+
+impl Req<'_> {
+    /// The JSON body, or an empty object.
+    pub fn body(&self) -> Value {
+        self.body.clone().unwrap_or_else(|| json!({}))
+    }
+
+    /// A query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query?
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status (200, 201, 204).
+    pub status: u16,
+    /// JSON body (`None` for 204).
+    pub body: Option<Value>,
+}
+
+impl Reply {
+    /// 200 with a body.
+    pub fn ok(body: Value) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: 200,
+            body: Some(body),
+        })
+    }
+
+    /// 204 No Content.
+    pub fn no_content() -> Result<Self, ApiError> {
+        Ok(Self {
+            status: 204,
+            body: None,
+        })
+    }
+}
+
+/// Parses a snowflake path segment.
+pub fn id(seg: &str, what: &str, code: u32) -> Result<u64, ApiError> {
+    seg.parse().map_err(|_| ApiError::unknown(what, code))
+}
+
+/// The server: the gateway WebSocket at `/ws`, everything else through [`handle`].
+pub(crate) fn router(inner: Arc<Inner>) -> Router {
+    Router::new()
+        .route("/ws", get(crate::gateway::connection::upgrade))
+        .fallback(handle)
+        .with_state(inner)
+}
+
+const RECORDED_HEADERS: [&str; 5] = [
+    "content-type",
+    "user-agent",
+    "x-audit-log-reason",
+    "x-ratelimit-precision",
+    "accept",
+];
+
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let query = uri.query().map(str::to_owned);
+    let parsed_body: Result<Option<Value>, ApiError> = if body.is_empty() {
+        Ok(None)
+    } else if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/"))
+    {
+        Ok(multipart_payload_json(&body))
+    } else {
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|_| ApiError::bad_json())
+    };
+    let segs: Option<Vec<&str>> = path
+        .strip_prefix("/api/v10")
+        .map(|rest| rest.split('/').filter(|s| !s.is_empty()).collect());
+    let auth_ok = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bot "))
+        .is_some_and(|t| t == inner.config.token);
+
+    let mut rate_limited = false;
+    let result = match (&segs, parsed_body.clone()) {
+        (None, _) => Err(ApiError::not_found()),
+        (Some(segs), _) if inner.limits.hit(method.as_str(), segs) => {
+            rate_limited = true;
+            Err(ApiError {
+                status: 429,
+                body: json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": inner.config.rate_limit_retry_after.as_secs_f64(),
+                    "global": false,
+                }),
+            })
+        }
+        (Some(_), _) if !auth_ok => Err(ApiError::unauthorized()),
+        (Some(_), Err(e)) => Err(e),
+        (Some(segs), Ok(body)) => {
+            let req = Req {
+                method: &method,
+                segs: segs.clone(),
+                body,
+                query: query.as_deref(),
+            };
+            route(&inner, &req)
+        }
+    };
+    let (status, out) = match result {
+        Ok(reply) => (reply.status, reply.body),
+        Err(e) => (e.status, Some(e.body)),
+    };
+    if rate_limited {
+        inner.emit(SimEvent::RateLimited {
+            route: format!("{method} {path}"),
+        });
+    }
+
+    let recorded_headers = headers
+        .iter()
+        .filter(|(k, _)| RECORDED_HEADERS.contains(&k.as_str()))
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .chain(std::iter::once((
+            "authorization".to_owned(),
+            if auth_ok { "valid" } else { "invalid" }.to_owned(),
+        )))
+        .collect();
+    inner
+        .requests
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query,
+            headers: recorded_headers,
+            body: parsed_body.ok().flatten(),
+            status,
+            response: out.clone(),
+            at: SystemTime::now(),
+        });
+
+    let bucket = ratelimit::bucket(method.as_str(), segs.as_deref().unwrap_or_default());
+    let retry = inner.config.rate_limit_retry_after.as_secs_f64();
+    let now = crate::snowflake::now_ms() as f64 / 1000.0;
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("x-ratelimit-limit", "50")
+        .header(
+            "x-ratelimit-remaining",
+            if rate_limited { "0" } else { "49" },
+        )
+        .header("x-ratelimit-reset", format!("{:.3}", now + retry.max(1.0)))
+        .header("x-ratelimit-reset-after", format!("{:.3}", retry.max(1.0)))
+        .header("x-ratelimit-bucket", bucket);
+    if rate_limited {
+        builder = builder
+            .header("retry-after", format!("{}", retry.ceil().max(1.0) as u64))
+            .header("x-ratelimit-scope", "user");
+    }
+    let response = match out {
+        Some(v) => builder
+            .header(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )
+            .body(Body::from(v.to_string())),
+        None => builder.body(Body::empty()),
+    };
+    response.unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+/// The `payload_json` part of a multipart body (messages with attachments), if present.
+fn multipart_payload_json(body: &[u8]) -> Option<Value> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.find("name=\"payload_json\"")?;
+    let rest = &text[start..];
+    let json_start = rest.find("\r\n\r\n")? + 4;
+    let rest = &rest[json_start..];
+    let end = rest.find("\r\n--")?;
+    serde_json::from_str(&rest[..end]).ok()
+}
+
+fn route(inner: &Inner, req: &Req<'_>) -> Result<Reply, ApiError> {
+    let family = req.segs.first().copied().unwrap_or_default();
+    let answer = match family {
+        "gateway" => gateway::route(inner, req),
+        "users" | "oauth2" => users::route(inner, req),
+        "applications" => match req.segs.get(1) {
+            Some(&"@me") => users::route(inner, req),
+            _ => commands::route(inner, req),
+        },
+        "channels" => messages::route(inner, req),
+        "interactions" => interactions::route(inner, req),
+        "webhooks" => webhooks::route(inner, req),
+        "guilds" => guilds::route(inner, req),
+        _ => None,
+    };
+    answer.unwrap_or_else(|| Err(ApiError::not_found()))
+}

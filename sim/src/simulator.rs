@@ -1,0 +1,822 @@
+//! The [`Simulator`] handle: starting the server and scripting the world.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SimConfig;
+use crate::error::SimError;
+use crate::events::{MessageRecord, RecordedRequest, SimEvent, UserInfo};
+use crate::gateway::hub::Outgoing;
+use crate::gateway::{Dispatch, Hub, Target, opcodes};
+use crate::rest::ratelimit::ScriptedLimits;
+use crate::world::{Interaction, Message, World};
+
+/// Shared state of a running simulator.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) config: SimConfig,
+    pub(crate) addr: SocketAddr,
+    pub(crate) world: Mutex<World>,
+    pub(crate) hub: Hub,
+    pub(crate) events: broadcast::Sender<SimEvent>,
+    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) limits: ScriptedLimits,
+    pub(crate) shutdown: CancellationToken,
+    session_counter: AtomicU64,
+}
+
+impl Inner {
+    /// Locks the world.
+    pub(crate) fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A new, unique session id.
+    pub(crate) fn new_session_id(&self) -> String {
+        let n = self.session_counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{:016x}{:016x}",
+            self.config.seed,
+            n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n
+        )
+    }
+
+    /// The `ws://` gateway URL.
+    pub(crate) fn gateway_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// READY's data and the GUILD_CREATE payloads of the guilds on `shard`.
+    pub(crate) fn ready_payload(&self, session_id: &str, shard: [u32; 2]) -> (Value, Vec<Value>) {
+        let world = self.world();
+        let on_shard: Vec<u64> = world
+            .guilds
+            .keys()
+            .copied()
+            .filter(|g| (g >> 22) % u64::from(shard[1].max(1)) == u64::from(shard[0]))
+            .collect();
+        let ready = json!({
+            "v": 10,
+            "user": world.users.get(&world.bot_id).map(|u| {
+                let mut me = u.to_me_json();
+                if let Some(obj) = me.as_object_mut() { obj.remove("email"); }
+                me
+            }),
+            "guilds": on_shard.iter().map(|g| json!({"id": g.to_string(), "unavailable": true})).collect::<Vec<_>>(),
+            "session_id": session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.gateway_url(),
+            "shard": shard,
+            "application": {"id": world.application_id.to_string(), "flags": 0},
+            "private_channels": [],
+            "presences": [],
+            "relationships": [],
+            "geo_ordered_rtc_regions": [],
+            "guild_join_requests": [],
+            "user_settings": {},
+            "_trace": ["zoryx-sim"],
+        });
+        let guilds = on_shard
+            .iter()
+            .filter_map(|g| world.guild_create_json(*g))
+            .collect();
+        (ready, guilds)
+    }
+
+    /// Broadcasts an event to subscribers (nobody listening is fine).
+    pub(crate) fn emit(&self, event: SimEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Sends a dispatch to the sessions it concerns.
+    pub(crate) fn dispatch(&self, event: &'static str, data: Value, target: Target, intent: u64) {
+        self.hub.dispatch(&Dispatch {
+            event,
+            data,
+            target,
+            intent,
+            data_without_content: None,
+        });
+    }
+
+    /// Dispatches MESSAGE_CREATE for a stored message.
+    pub(crate) fn dispatch_message_create(&self, world: &World, message: &Message) {
+        let author = world.user_json(message.author_id);
+        let member = message.guild_id.and_then(|g| {
+            let mut m = world.member_json(g, message.author_id)?;
+            m.as_object_mut()?.remove("user");
+            Some(m)
+        });
+        let mentions_bot = message.content.contains(&format!("<@{}>", world.bot_id))
+            || message.content.contains(&format!("<@!{}>", world.bot_id));
+        let mut data = message.to_json(author.clone(), member.clone(), true);
+        let mut blank = message.to_json(author, member, false);
+        if mentions_bot {
+            let mention = json!([world.user_json(world.bot_id)]);
+            data["mentions"] = mention.clone();
+            blank["mentions"] = mention;
+        }
+        let (target, intent) = match message.guild_id {
+            Some(g) => (Target::Guild(g), opcodes::INTENT_GUILD_MESSAGES),
+            None => (Target::Direct, opcodes::INTENT_DIRECT_MESSAGES),
+        };
+        // Discord sends content without MESSAGE_CONTENT in DMs and when the bot is mentioned.
+        let without = (message.guild_id.is_some() && !mentions_bot).then_some(blank);
+        self.hub.dispatch(&Dispatch {
+            event: "MESSAGE_CREATE",
+            data,
+            target,
+            intent,
+            data_without_content: without,
+        });
+    }
+}
+
+/// A running Discord simulator. Cheap to clone; every clone drives the same server.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+impl Simulator {
+    /// Binds the server, builds the default world and starts serving REST and the gateway.
+    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| SimError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let (events, _) = broadcast::channel(config.event_capacity.max(16));
+        let inner = Arc::new(Inner {
+            world: Mutex::new(World::new(config.seed)),
+            config,
+            addr,
+            hub: Hub::new(),
+            events,
+            requests: Mutex::new(Vec::new()),
+            limits: ScriptedLimits::default(),
+            shutdown: CancellationToken::new(),
+            session_counter: AtomicU64::new(1),
+        });
+        let app = crate::rest::router(inner.clone());
+        let token = inner.shutdown.clone();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(token.cancelled_owned());
+            if let Err(error) = serve.await {
+                tracing::warn!(%error, "simulator server stopped");
+            }
+        });
+        tracing::debug!(%addr, "discord simulator listening");
+        Ok(Simulator { inner })
+    }
+
+    /// The REST base to give serenity's `HttpBuilder::proxy` (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    /// The gateway URL (`ws://127.0.0.1:PORT/ws`) that `/gateway` reports.
+    pub fn gateway_url(&self) -> String {
+        self.inner.gateway_url()
+    }
+
+    /// The bot token the simulator accepts.
+    pub fn token(&self) -> &str {
+        &self.inner.config.token
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        self.inner.world()
+    }
+
+    fn user_info(world: &World, id: u64) -> UserInfo {
+        world.users.get(&id).map_or(
+            UserInfo {
+                id,
+                name: String::new(),
+                bot: false,
+            },
+            |u| UserInfo {
+                id,
+                name: u.name.clone(),
+                bot: u.bot,
+            },
+        )
+    }
+
+    /// The bot's user.
+    pub fn bot_user(&self) -> UserInfo {
+        let world = self.world();
+        Self::user_info(&world, world.bot_id)
+    }
+
+    /// The application id (equal to the bot user id, as for current Discord applications).
+    pub fn application_id(&self) -> u64 {
+        self.world().application_id
+    }
+
+    /// The default guild "Zoryx Sandbox".
+    pub fn default_guild(&self) -> u64 {
+        self.world().default_guild
+    }
+
+    /// Its #general channel.
+    pub fn default_channel(&self) -> u64 {
+        self.world().default_channel
+    }
+
+    /// The default guild's #bot-commands channel.
+    pub fn commands_channel(&self) -> u64 {
+        let world = self.world();
+        world
+            .guilds
+            .get(&world.default_guild)
+            .and_then(|g| g.channels.get(1).copied())
+            .unwrap_or(world.default_channel)
+    }
+
+    /// "operator": the human meant as the bot owner (owner of the default guild, role Admin).
+    pub fn owner(&self) -> UserInfo {
+        let world = self.world();
+        Self::user_info(&world, world.owner_id)
+    }
+
+    /// "guest": a plain member with no special roles.
+    pub fn guest(&self) -> UserInfo {
+        let world = self.world();
+        Self::user_info(&world, world.guest_id)
+    }
+
+    /// A user by id.
+    pub fn user(&self, id: u64) -> Option<UserInfo> {
+        let world = self.world();
+        world
+            .users
+            .contains_key(&id)
+            .then(|| Self::user_info(&world, id))
+    }
+
+    /// Creates a human user (not a member of any guild; see [`Simulator::add_member`]).
+    pub fn add_user(&self, name: &str) -> UserInfo {
+        let mut world = self.world();
+        let id = world.create_user(name, false);
+        Self::user_info(&world, id)
+    }
+
+    /// Creates a bot user other than ours (its messages carry `bot: true`).
+    pub fn add_bot_user(&self, name: &str) -> UserInfo {
+        let mut world = self.world();
+        let id = world.create_user(name, true);
+        Self::user_info(&world, id)
+    }
+
+    /// Creates a guild owned by the operator, with @everyone and #general, the bot joined;
+    /// sends GUILD_CREATE.
+    pub fn add_guild(&self, name: &str) -> u64 {
+        let mut world = self.world();
+        let owner = world.owner_id;
+        let id = world.create_guild(name, owner);
+        if let Some(payload) = world.guild_create_json(id) {
+            self.inner.dispatch(
+                "GUILD_CREATE",
+                payload,
+                Target::Guild(id),
+                opcodes::INTENT_GUILDS,
+            );
+        }
+        id
+    }
+
+    /// Removes a guild (the bot was removed from it); sends GUILD_DELETE.
+    pub fn remove_guild(&self, id: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        let guild = world
+            .guilds
+            .remove(&id)
+            .ok_or(SimError::Unknown { kind: "guild", id })?;
+        for channel in guild.channels {
+            if let Some(c) = world.channels.remove(&channel) {
+                for m in c.messages {
+                    world.messages.remove(&m);
+                }
+            }
+        }
+        world.guild_commands.remove(&id);
+        self.inner.dispatch(
+            "GUILD_DELETE",
+            json!({"id": id.to_string(), "unavailable": false}),
+            Target::Guild(id),
+            opcodes::INTENT_GUILDS,
+        );
+        Ok(())
+    }
+
+    /// Ids of the guilds the bot is in.
+    pub fn guilds(&self) -> Vec<u64> {
+        self.world().guilds.keys().copied().collect()
+    }
+
+    /// Channel ids of a guild, in order.
+    pub fn channels(&self, guild: u64) -> Vec<u64> {
+        self.world()
+            .guilds
+            .get(&guild)
+            .map(|g| g.channels.clone())
+            .unwrap_or_default()
+    }
+
+    /// Creates a text channel; sends CHANNEL_CREATE.
+    pub fn add_channel(&self, guild: u64, name: &str) -> Result<u64, SimError> {
+        let mut world = self.world();
+        if !world.guilds.contains_key(&guild) {
+            return Err(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            });
+        }
+        let id = world.create_channel(guild, name);
+        if let Some(c) = world.channels.get(&id) {
+            self.inner.dispatch(
+                "CHANNEL_CREATE",
+                c.to_json(None),
+                Target::Guild(guild),
+                opcodes::INTENT_GUILDS,
+            );
+        }
+        Ok(id)
+    }
+
+    /// Adds a user to a guild; sends GUILD_MEMBER_ADD.
+    pub fn add_member(&self, guild: u64, user: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        if !world.users.contains_key(&user) {
+            return Err(SimError::Unknown {
+                kind: "user",
+                id: user,
+            });
+        }
+        if !world.guilds.contains_key(&guild) {
+            return Err(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            });
+        }
+        if !world.add_member(guild, user) {
+            return Err(SimError::Invalid(format!(
+                "user {user} is already in guild {guild}"
+            )));
+        }
+        if let Some(mut payload) = world.member_json(guild, user) {
+            payload["guild_id"] = json!(guild.to_string());
+            self.inner.dispatch(
+                "GUILD_MEMBER_ADD",
+                payload,
+                Target::Guild(guild),
+                opcodes::INTENT_GUILD_MEMBERS,
+            );
+        }
+        Ok(())
+    }
+
+    /// Removes a member; sends GUILD_MEMBER_REMOVE.
+    pub fn remove_member(&self, guild: u64, user: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        let g = world.guilds.get_mut(&guild).ok_or(SimError::Unknown {
+            kind: "guild",
+            id: guild,
+        })?;
+        g.members.remove(&user).ok_or(SimError::Unknown {
+            kind: "member",
+            id: user,
+        })?;
+        let payload = json!({"guild_id": guild.to_string(), "user": world.user_json(user)});
+        self.inner.dispatch(
+            "GUILD_MEMBER_REMOVE",
+            payload,
+            Target::Guild(guild),
+            opcodes::INTENT_GUILD_MEMBERS,
+        );
+        Ok(())
+    }
+
+    /// Creates a role; sends GUILD_ROLE_CREATE.
+    pub fn add_role(&self, guild: u64, name: &str, permissions: u64) -> Result<u64, SimError> {
+        let mut world = self.world();
+        if !world.guilds.contains_key(&guild) {
+            return Err(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            });
+        }
+        let id = world.create_role(guild, name, permissions);
+        let role = world.guilds[&guild].roles[&id].to_json();
+        self.inner.dispatch(
+            "GUILD_ROLE_CREATE",
+            json!({"guild_id": guild.to_string(), "role": role}),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILDS,
+        );
+        Ok(id)
+    }
+
+    /// Deletes a role (and takes it from every member); sends GUILD_ROLE_DELETE.
+    pub fn remove_role(&self, guild: u64, role: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        let g = world.guilds.get_mut(&guild).ok_or(SimError::Unknown {
+            kind: "guild",
+            id: guild,
+        })?;
+        if role == guild {
+            return Err(SimError::Invalid(
+                "the @everyone role cannot be deleted".into(),
+            ));
+        }
+        g.roles.remove(&role).ok_or(SimError::Unknown {
+            kind: "role",
+            id: role,
+        })?;
+        for member in g.members.values_mut() {
+            member.roles.retain(|r| *r != role);
+        }
+        self.inner.dispatch(
+            "GUILD_ROLE_DELETE",
+            json!({"guild_id": guild.to_string(), "role_id": role.to_string()}),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILDS,
+        );
+        Ok(())
+    }
+
+    /// Roles of a guild as Discord role objects.
+    pub fn roles(&self, guild: u64) -> Vec<Value> {
+        self.world()
+            .guilds
+            .get(&guild)
+            .map(|g| g.roles.values().map(|r| r.to_json()).collect())
+            .unwrap_or_default()
+    }
+
+    fn change_member_role(
+        &self,
+        guild: u64,
+        user: u64,
+        role: u64,
+        add: bool,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        let g = world.guilds.get_mut(&guild).ok_or(SimError::Unknown {
+            kind: "guild",
+            id: guild,
+        })?;
+        if !g.roles.contains_key(&role) {
+            return Err(SimError::Unknown {
+                kind: "role",
+                id: role,
+            });
+        }
+        let member = g.members.get_mut(&user).ok_or(SimError::Unknown {
+            kind: "member",
+            id: user,
+        })?;
+        let had = member.roles.contains(&role);
+        if add && !had {
+            member.roles.push(role);
+        } else if !add && had {
+            member.roles.retain(|r| *r != role);
+        } else {
+            return Ok(());
+        }
+        if let Some(mut payload) = world.member_json(guild, user) {
+            payload["guild_id"] = json!(guild.to_string());
+            self.inner.dispatch(
+                "GUILD_MEMBER_UPDATE",
+                payload,
+                Target::Guild(guild),
+                opcodes::INTENT_GUILD_MEMBERS,
+            );
+        }
+        Ok(())
+    }
+
+    /// Gives a member a role; sends GUILD_MEMBER_UPDATE.
+    pub fn add_member_role(&self, guild: u64, user: u64, role: u64) -> Result<(), SimError> {
+        self.change_member_role(guild, user, role, true)
+    }
+
+    /// Takes a role from a member; sends GUILD_MEMBER_UPDATE.
+    pub fn remove_member_role(&self, guild: u64, user: u64, role: u64) -> Result<(), SimError> {
+        self.change_member_role(guild, user, role, false)
+    }
+
+    /// A user posts `content` in `channel`: stores the message and sends MESSAGE_CREATE.
+    /// Returns the message id.
+    pub async fn inject_message(
+        &self,
+        channel: u64,
+        author: u64,
+        content: &str,
+    ) -> Result<u64, SimError> {
+        self.post_user_message(channel, author, content, None)
+    }
+
+    /// Like [`Simulator::inject_message`], replying to `reply_to`.
+    pub async fn inject_reply(
+        &self,
+        channel: u64,
+        author: u64,
+        content: &str,
+        reply_to: u64,
+    ) -> Result<u64, SimError> {
+        self.post_user_message(channel, author, content, Some(reply_to))
+    }
+
+    fn post_user_message(
+        &self,
+        channel: u64,
+        author: u64,
+        content: &str,
+        reply_to: Option<u64>,
+    ) -> Result<u64, SimError> {
+        let mut world = self.world();
+        if !world.users.contains_key(&author) {
+            return Err(SimError::Unknown {
+                kind: "user",
+                id: author,
+            });
+        }
+        let guild = world
+            .channels
+            .get(&channel)
+            .ok_or(SimError::Unknown {
+                kind: "channel",
+                id: channel,
+            })?
+            .guild_id;
+        if let Some(g) = guild
+            && !world
+                .guilds
+                .get(&g)
+                .is_some_and(|g| g.members.contains_key(&author))
+        {
+            return Err(SimError::Invalid(format!(
+                "user {author} is not a member of guild {g}"
+            )));
+        }
+        let id = world.ids.next();
+        let mut message = Message::new(id, channel, guild, author, content);
+        message.reply_to = reply_to;
+        self.inner.dispatch_message_create(&world, &message);
+        store_message(&mut world, message);
+        Ok(id)
+    }
+
+    /// A user sends the bot a direct message; returns `(dm channel id, message id)`.
+    pub async fn inject_dm(&self, author: u64, content: &str) -> Result<(u64, u64), SimError> {
+        let channel = {
+            let mut world = self.world();
+            if !world.users.contains_key(&author) {
+                return Err(SimError::Unknown {
+                    kind: "user",
+                    id: author,
+                });
+            }
+            world.dm_channel(author)
+        };
+        let id = self.post_user_message(channel, author, content, None)?;
+        Ok((channel, id))
+    }
+
+    /// A user runs a slash command: sends INTERACTION_CREATE (type 2). `guild` is a guild id
+    /// or `None` for a DM (then `channel` is ignored and the user's DM channel used). `options` is the
+    /// `data.options` array Discord would send (e.g. `[{"name":"text","type":3,"value":"hi"}]`;
+    /// `null` for none). Returns the interaction id.
+    pub async fn inject_slash(
+        &self,
+        guild: impl Into<Option<u64>>,
+        channel: u64,
+        user: u64,
+        command_name: &str,
+        options: Value,
+    ) -> Result<u64, SimError> {
+        let guild = guild.into();
+        let mut world = self.world();
+        let command = world
+            .guild_commands
+            .get(&guild.unwrap_or(0))
+            .into_iter()
+            .flatten()
+            .chain(world.global_commands.iter())
+            .find(|c| c.name() == command_name)
+            .map(|c| c.id);
+        let command_id = match command {
+            Some(id) => id,
+            None => world.ids.next(),
+        };
+        let mut data = json!({
+            "id": command_id.to_string(),
+            "name": command_name,
+            "type": 1,
+        });
+        if let Some(g) = guild {
+            data["guild_id"] = json!(g.to_string());
+        }
+        if !options.is_null() {
+            data["options"] = options.clone();
+        }
+        let resolved = crate::interactions::resolved_for_options(&world, guild, &options);
+        if !resolved.as_object().is_some_and(serde_json::Map::is_empty) {
+            data["resolved"] = resolved;
+        }
+        crate::interactions::create(&self.inner, &mut world, 2, guild, channel, user, None, data)
+    }
+
+    /// A user clicks a button (or picks `values` in a select menu) on a bot message: sends
+    /// INTERACTION_CREATE (type 3). Returns the interaction id.
+    pub async fn inject_component(
+        &self,
+        message_id: u64,
+        user: u64,
+        custom_id: &str,
+        values: Vec<String>,
+    ) -> Result<u64, SimError> {
+        let mut world = self.world();
+        let message = world.messages.get(&message_id).ok_or(SimError::Unknown {
+            kind: "message",
+            id: message_id,
+        })?;
+        let (channel, guild) = (message.channel_id, message.guild_id);
+        let component_type = message
+            .component_type(custom_id)
+            .unwrap_or(if values.is_empty() { 2 } else { 3 });
+        let mut data = json!({"custom_id": custom_id, "component_type": component_type});
+        if component_type != 2 {
+            data["values"] = json!(values);
+        }
+        crate::interactions::create(
+            &self.inner,
+            &mut world,
+            3,
+            guild,
+            channel,
+            user,
+            Some(message_id),
+            data,
+        )
+    }
+
+    /// Closes every gateway socket with `close_code`. serenity resumes for most codes and
+    /// gives up for fatal ones (4004, 4010–4014). Dispatches sent while it is away are replayed
+    /// on resume.
+    pub async fn drop_session(&self, close_code: u16) {
+        self.inner.hub.broadcast(&Outgoing::Close(close_code), true);
+        if opcodes::ends_session(close_code) {
+            self.inner.hub.forget_all();
+        }
+    }
+
+    /// Sends op 7 RECONNECT on every connection.
+    pub async fn send_reconnect(&self) {
+        self.inner.hub.broadcast(
+            &Outgoing::Text(json!({"op": opcodes::RECONNECT, "d": null}).to_string()),
+            false,
+        );
+    }
+
+    /// Sends op 9 INVALID_SESSION; when not `resumable`, the sessions are forgotten.
+    pub async fn invalidate_session(&self, resumable: bool) {
+        self.inner.hub.broadcast(
+            &Outgoing::Text(json!({"op": opcodes::INVALID_SESSION, "d": resumable}).to_string()),
+            false,
+        );
+        if !resumable {
+            self.inner.hub.forget_all();
+        }
+    }
+
+    /// Number of gateway sessions with a live connection.
+    pub fn connected_sessions(&self) -> usize {
+        self.inner.hub.connected()
+    }
+
+    /// Subscribes to what the bot does (messages, responses, command registration) and
+    /// gateway milestones.
+    pub fn subscribe(&self) -> broadcast::Receiver<SimEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Every REST request answered so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.inner
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.inner
+            .requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Scripts a rate limit: the next `count` requests matching `route` are answered 429 with
+    /// `retry_after` = [`SimConfig::rate_limit_retry_after`]. `route` is `"METHOD /path"` or
+    /// `"/path"` (any method), where the path (without `/api/v10`) may use `*` for one segment,
+    /// e.g. `"POST /channels/*/messages"`.
+    pub fn rate_limit(&self, route: &str, count: u32) {
+        self.inner.limits.add(route, count);
+    }
+
+    /// Waits until a bot has identified and was sent READY.
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), SimError> {
+        let mut watch = self.inner.hub.ready_watch();
+        tokio::time::timeout(timeout, watch.wait_for(|n| *n > 0))
+            .await
+            .map_err(|_| SimError::Timeout("READY"))?
+            .map_err(|_| SimError::Timeout("READY"))?;
+        Ok(())
+    }
+
+    /// Messages of a channel, oldest first (deleted ones are gone).
+    pub fn messages(&self, channel: u64) -> Vec<MessageRecord> {
+        let world = self.world();
+        let Some(c) = world.channels.get(&channel) else {
+            return Vec::new();
+        };
+        c.messages
+            .iter()
+            .filter_map(|id| world.messages.get(id))
+            .map(|m| record(&world, m))
+            .collect()
+    }
+
+    /// One message by id.
+    pub fn message(&self, id: u64) -> Option<MessageRecord> {
+        let world = self.world();
+        world.messages.get(&id).map(|m| record(&world, m))
+    }
+
+    /// The registered application commands (global for `None`), as Discord returns them.
+    pub fn registered_commands(&self, guild: Option<u64>) -> Vec<Value> {
+        let world = self.world();
+        let app = world.application_id;
+        let list = match guild {
+            None => Some(&world.global_commands),
+            Some(g) => world.guild_commands.get(&g),
+        };
+        list.map(|l| l.iter().map(|c| c.to_json(app)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The `INTERACTION_CREATE` payload of an interaction and the callback type the bot
+    /// answered with (if any).
+    pub fn interaction(&self, id: u64) -> Option<(Value, Option<u8>)> {
+        let world = self.world();
+        world
+            .interactions
+            .get(&id)
+            .map(|i: &Interaction| (i.payload.clone(), i.response_kind))
+    }
+
+    /// Stops serving and closes the gateway sockets.
+    pub async fn shutdown(self) {
+        self.inner.shutdown.cancel();
+        self.inner.hub.forget_all();
+    }
+}
+
+/// Stores a message in the world and its channel.
+pub(crate) fn store_message(world: &mut World, message: Message) {
+    if let Some(c) = world.channels.get_mut(&message.channel_id) {
+        c.messages.push(message.id);
+        c.last_message_id = Some(message.id);
+    }
+    world.messages.insert(message.id, message);
+}
+
+fn record(world: &World, m: &Message) -> MessageRecord {
+    MessageRecord {
+        id: m.id,
+        channel_id: m.channel_id,
+        guild_id: m.guild_id,
+        author_id: m.author_id,
+        content: m.content.clone(),
+        reply_to: m.reply_to,
+        interaction_id: m.interaction_id,
+        payload: m.to_json(world.user_json(m.author_id), None, true),
+    }
+}

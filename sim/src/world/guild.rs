@@ -1,0 +1,115 @@
+//! Guilds.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::{Member, Role};
+use crate::snowflake::{iso8601, now_ms};
+
+/// A guild.
+#[derive(Debug, Clone)]
+pub struct Guild {
+    /// Guild id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Owner user id.
+    pub owner_id: u64,
+    /// Roles by id (includes @everyone, id = guild id).
+    pub roles: BTreeMap<u64, Role>,
+    /// Members by user id.
+    pub members: BTreeMap<u64, Member>,
+    /// Channel ids in order.
+    pub channels: Vec<u64>,
+    /// When the bot joined (Unix ms).
+    pub joined_at_ms: u64,
+}
+
+impl Guild {
+    /// A new, empty guild (no roles, members or channels yet).
+    pub fn new(id: u64, name: &str, owner_id: u64) -> Self {
+        Self {
+            id,
+            name: name.to_owned(),
+            owner_id,
+            roles: BTreeMap::new(),
+            members: BTreeMap::new(),
+            channels: Vec::new(),
+            joined_at_ms: now_ms(),
+        }
+    }
+
+    fn roles_json(&self) -> Vec<Value> {
+        self.roles.values().map(Role::to_json).collect()
+    }
+
+    /// The guild object as `GET /guilds/{id}` returns it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id.to_string(),
+            "name": self.name,
+            "icon": null,
+            "icon_hash": null,
+            "description": null,
+            "home_header": null,
+            "splash": null,
+            "discovery_splash": null,
+            "features": [],
+            "banner": null,
+            "owner_id": self.owner_id.to_string(),
+            "application_id": null,
+            "region": "deprecated",
+            "afk_channel_id": null,
+            "afk_timeout": 300,
+            "system_channel_id": self.channels.first().map(u64::to_string),
+            "system_channel_flags": 0,
+            "widget_enabled": false,
+            "widget_channel_id": null,
+            "verification_level": 0,
+            "roles": self.roles_json(),
+            "default_message_notifications": 0,
+            "mfa_level": 0,
+            "explicit_content_filter": 0,
+            "max_presences": null,
+            "max_members": 500000,
+            "max_stage_video_channel_users": 50,
+            "max_video_channel_users": 25,
+            "vanity_url_code": null,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": "en-US",
+            "rules_channel_id": null,
+            "safety_alerts_channel_id": null,
+            "public_updates_channel_id": null,
+            "premium_progress_bar_enabled": false,
+            "nsfw": false,
+            "nsfw_level": 0,
+            "emojis": [],
+            "stickers": [],
+            "incidents_data": null,
+        })
+    }
+
+    /// The GUILD_CREATE payload: the guild object plus the gateway-only keys.
+    pub fn to_create_json(&self, channels: Vec<Value>, members: Vec<Value>) -> Value {
+        let mut v = self.to_json();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("joined_at".into(), json!(iso8601(self.joined_at_ms)));
+            obj.insert("large".into(), json!(false));
+            obj.insert("unavailable".into(), json!(false));
+            obj.insert("member_count".into(), json!(self.members.len()));
+            obj.insert("voice_states".into(), json!([]));
+            obj.insert("members".into(), json!(members));
+            obj.insert("channels".into(), json!(channels));
+            obj.insert("threads".into(), json!([]));
+            obj.insert("presences".into(), json!([]));
+            obj.insert("stage_instances".into(), json!([]));
+            obj.insert("guild_scheduled_events".into(), json!([]));
+            obj.insert("soundboard_sounds".into(), json!([]));
+            obj.insert("embedded_activities".into(), json!([]));
+            obj.insert("lazy".into(), json!(true));
+        }
+        v
+    }
+}

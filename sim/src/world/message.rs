@@ -1,0 +1,153 @@
+//! Messages.
+
+use serde_json::{Value, json};
+
+use crate::snowflake::{iso8601, timestamp_ms};
+
+/// A stored message.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// Message id.
+    pub id: u64,
+    /// Channel id.
+    pub channel_id: u64,
+    /// Guild id (`None` in DMs).
+    pub guild_id: Option<u64>,
+    /// Author user id.
+    pub author_id: u64,
+    /// Content.
+    pub content: String,
+    /// Embeds as sent.
+    pub embeds: Vec<Value>,
+    /// Components as sent.
+    pub components: Vec<Value>,
+    /// Message flags.
+    pub flags: u64,
+    /// Replied-to message.
+    pub reply_to: Option<u64>,
+    /// The interaction this message answers.
+    pub interaction_id: Option<u64>,
+    /// Edit time (Unix ms).
+    pub edited_at_ms: Option<u64>,
+    /// Written by a webhook (interaction responses): the application id.
+    pub webhook_id: Option<u64>,
+}
+
+impl Message {
+    /// A plain message.
+    pub fn new(
+        id: u64,
+        channel_id: u64,
+        guild_id: Option<u64>,
+        author_id: u64,
+        content: &str,
+    ) -> Self {
+        Self {
+            id,
+            channel_id,
+            guild_id,
+            author_id,
+            content: content.to_owned(),
+            embeds: Vec::new(),
+            components: Vec::new(),
+            flags: 0,
+            reply_to: None,
+            interaction_id: None,
+            edited_at_ms: None,
+            webhook_id: None,
+        }
+    }
+
+    /// Applies the message fields of a create/edit body (content, embeds, components, flags).
+    pub fn apply_body(&mut self, body: &Value) {
+        if let Some(content) = body.get("content") {
+            self.content = content.as_str().unwrap_or_default().to_owned();
+        }
+        if let Some(embeds) = body.get("embeds") {
+            self.embeds = embeds.as_array().cloned().unwrap_or_default();
+        }
+        if let Some(components) = body.get("components") {
+            self.components = components.as_array().cloned().unwrap_or_default();
+        }
+        if let Some(flags) = body.get("flags").and_then(Value::as_u64) {
+            self.flags = flags;
+        }
+    }
+
+    /// Finds the component with `custom_id` in the message's action rows; returns its type.
+    pub fn component_type(&self, custom_id: &str) -> Option<u64> {
+        fn find(v: &Value, custom_id: &str) -> Option<u64> {
+            if v.get("custom_id").and_then(Value::as_str) == Some(custom_id) {
+                return v.get("type").and_then(Value::as_u64);
+            }
+            v.get("components")?
+                .as_array()?
+                .iter()
+                .find_map(|c| find(c, custom_id))
+        }
+        self.components.iter().find_map(|c| find(c, custom_id))
+    }
+
+    /// Normalises embeds to what Discord returns (`type: "rich"`, integer colour).
+    fn embeds_json(&self) -> Vec<Value> {
+        self.embeds
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                if let Some(obj) = e.as_object_mut() {
+                    obj.entry("type").or_insert_with(|| json!("rich"));
+                    obj.retain(|_, v| !v.is_null());
+                }
+                e
+            })
+            .collect()
+    }
+
+    /// The message object. `author` is the author's user JSON; `member` (guild messages in
+    /// gateway events) the author's partial member; `content_visible` false blanks content,
+    /// embeds and components as Discord does without MESSAGE_CONTENT.
+    pub fn to_json(&self, author: Value, member: Option<Value>, content_visible: bool) -> Value {
+        let mut v = json!({
+            "id": self.id.to_string(),
+            "channel_id": self.channel_id.to_string(),
+            "author": author,
+            "content": if content_visible { self.content.as_str() } else { "" },
+            "timestamp": iso8601(timestamp_ms(self.id)),
+            "edited_timestamp": self.edited_at_ms.map(iso8601),
+            "tts": false,
+            "mention_everyone": false,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": if content_visible { self.embeds_json() } else { Vec::new() },
+            "components": if content_visible { self.components.clone() } else { Vec::new() },
+            "pinned": false,
+            "type": if self.reply_to.is_some() { 19 } else { 0 },
+            "flags": self.flags,
+        });
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(guild) = self.guild_id {
+                obj.insert("guild_id".into(), json!(guild.to_string()));
+            }
+            if let Some(member) = member {
+                obj.insert("member".into(), member);
+            }
+            if let Some(reply) = self.reply_to {
+                let mut reference = json!({
+                    "type": 0,
+                    "message_id": reply.to_string(),
+                    "channel_id": self.channel_id.to_string(),
+                });
+                if let (Some(guild), Some(r)) = (self.guild_id, reference.as_object_mut()) {
+                    r.insert("guild_id".into(), json!(guild.to_string()));
+                }
+                obj.insert("message_reference".into(), reference);
+            }
+            if let Some(webhook) = self.webhook_id {
+                obj.insert("webhook_id".into(), json!(webhook.to_string()));
+                obj.insert("application_id".into(), json!(webhook.to_string()));
+            }
+        }
+        v
+    }
+}
