@@ -327,6 +327,33 @@ impl Simulator {
         self.world().guilds.keys().copied().collect()
     }
 
+    /// A guild's name.
+    pub fn guild_name(&self, id: u64) -> Option<String> {
+        self.world().guilds.get(&id).map(|g| g.name.clone())
+    }
+
+    /// A channel's name without `#` (for a DM: the other user's name).
+    pub fn channel_name(&self, id: u64) -> Option<String> {
+        let world = self.world();
+        let c = world.channels.get(&id)?;
+        Some(match c.recipient {
+            Some(user) => world
+                .users
+                .get(&user)
+                .map_or_else(String::new, |u| u.name.clone()),
+            None => c.name.clone(),
+        })
+    }
+
+    /// Member user ids of a guild.
+    pub fn members(&self, guild: u64) -> Vec<u64> {
+        self.world()
+            .guilds
+            .get(&guild)
+            .map(|g| g.members.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Channel ids of a guild, in order.
     pub fn channels(&self, guild: u64) -> Vec<u64> {
         self.world()

@@ -1,9 +1,417 @@
-//! Routes: messages.
+//! Routes: `/channels/{id}` and `/channels/{id}/messages[/{mid}]`, `/channels/{id}/typing`.
 
-use super::{ApiError, Reply, Req};
-use crate::simulator::Inner;
+use axum::http::Method;
+use serde_json::{Value, json};
 
-/// Answers the messages routes; `None` when the path is not one of them.
-pub(crate) fn route(_inner: &Inner, _req: &Req<'_>) -> Option<Result<Reply, ApiError>> {
-    None
+use super::{ApiError, Reply, Req, id};
+use crate::events::SimEvent;
+use crate::gateway::{Target, opcodes};
+use crate::simulator::{Inner, store_message};
+use crate::snowflake::now_ms;
+use crate::world::{Message, World, permissions};
+
+/// Discord's limits on message bodies.
+const MAX_CONTENT: usize = 2000;
+const MAX_EMBEDS: usize = 10;
+const MAX_ROWS: usize = 5;
+
+/// Checks a message create/edit body the way Discord does. `create` requires something to
+/// send (content, embeds, components, stickers, attachments or a poll).
+pub(crate) fn validate_message_body(body: &Value, create: bool) -> Result<(), ApiError> {
+    let Some(obj) = body.as_object() else {
+        return Err(ApiError::invalid_form(
+            "_root",
+            "DICT_TYPE_CONVERT",
+            "Only dictionaries may be used in a DictType",
+        ));
+    };
+    if let Some(content) = obj.get("content").filter(|v| !v.is_null()) {
+        let Some(text) = content.as_str() else {
+            return Err(ApiError::invalid_form(
+                "content",
+                "BASE_TYPE_STRING",
+                "Could not interpret the value as string.",
+            ));
+        };
+        if text.chars().count() > MAX_CONTENT {
+            return Err(ApiError::invalid_form(
+                "content",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 2000 or fewer in length.",
+            ));
+        }
+    }
+    if let Some(embeds) = obj.get("embeds").filter(|v| !v.is_null()) {
+        let Some(list) = embeds.as_array() else {
+            return Err(ApiError::invalid_form(
+                "embeds",
+                "BASE_TYPE_LIST",
+                "Must be an array.",
+            ));
+        };
+        if list.len() > MAX_EMBEDS {
+            return Err(ApiError::invalid_form(
+                "embeds",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 10 or fewer in length.",
+            ));
+        }
+        for (i, embed) in list.iter().enumerate() {
+            validate_embed(embed, i)?;
+        }
+    }
+    if let Some(components) = obj.get("components").filter(|v| !v.is_null()) {
+        let Some(rows) = components.as_array() else {
+            return Err(ApiError::invalid_form(
+                "components",
+                "BASE_TYPE_LIST",
+                "Must be an array.",
+            ));
+        };
+        if rows.len() > MAX_ROWS {
+            return Err(ApiError::invalid_form(
+                "components",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 5 or fewer in length.",
+            ));
+        }
+        for (i, row) in rows.iter().enumerate() {
+            validate_row(row, i)?;
+        }
+    }
+    if create {
+        let non_empty = |key: &str| match obj.get(key) {
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Object(_)) => true,
+            _ => false,
+        };
+        if ![
+            "content",
+            "embeds",
+            "components",
+            "sticker_ids",
+            "attachments",
+            "poll",
+        ]
+        .iter()
+        .any(|k| non_empty(k))
+        {
+            return Err(ApiError::bad_request("Cannot send an empty message", 50006));
+        }
+    }
+    Ok(())
+}
+
+fn validate_embed(embed: &Value, i: usize) -> Result<(), ApiError> {
+    let field = |name: &str| format!("embeds.{i}.{name}");
+    let limits = [("title", 256), ("description", 4096)];
+    for (key, max) in limits {
+        if let Some(v) = embed.get(key).filter(|v| !v.is_null()) {
+            match v.as_str() {
+                Some(s) if s.chars().count() > max => {
+                    return Err(ApiError::invalid_form(
+                        &field(key),
+                        "BASE_TYPE_MAX_LENGTH",
+                        &format!("Must be {max} or fewer in length."),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(ApiError::invalid_form(
+                        &field(key),
+                        "BASE_TYPE_STRING",
+                        "Could not interpret the value as string.",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(fields) = embed.get("fields").and_then(Value::as_array) {
+        if fields.len() > 25 {
+            return Err(ApiError::invalid_form(
+                &field("fields"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            ));
+        }
+        for (j, f) in fields.iter().enumerate() {
+            for key in ["name", "value"] {
+                let ok = f
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.is_empty());
+                if !ok {
+                    return Err(ApiError::invalid_form(
+                        &format!("embeds.{i}.fields.{j}.{key}"),
+                        "BASE_TYPE_REQUIRED",
+                        "This field is required",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(color) = embed.get("color").filter(|v| !v.is_null())
+        && !color.as_u64().is_some_and(|c| c <= 0xFF_FFFF)
+    {
+        return Err(ApiError::invalid_form(
+            &field("color"),
+            "NUMBER_TYPE_MAX",
+            "int value should be less than or equal to 16777215.",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_row(row: &Value, i: usize) -> Result<(), ApiError> {
+    if row.get("type").and_then(Value::as_u64) != Some(1) {
+        return Err(ApiError::invalid_form(
+            &format!("components.{i}.type"),
+            "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+            "Top-level components must be action rows.",
+        ));
+    }
+    let children = row
+        .get("components")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if children.is_empty() || children.len() > 5 {
+        return Err(ApiError::invalid_form(
+            &format!("components.{i}.components"),
+            "BASE_TYPE_BAD_LENGTH",
+            "Must be between 1 and 5 in length.",
+        ));
+    }
+    for (j, c) in children.iter().enumerate() {
+        let kind = c.get("type").and_then(Value::as_u64).unwrap_or(0);
+        let link = kind == 2 && c.get("style").and_then(Value::as_u64) == Some(5);
+        let has_id = c
+            .get("custom_id")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty() && s.chars().count() <= 100);
+        if !link && !has_id {
+            return Err(ApiError::invalid_form(
+                &format!("components.{i}.components.{j}.custom_id"),
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The message JSON as REST answers it.
+pub(crate) fn message_json(world: &World, m: &Message) -> Value {
+    m.to_json(world.user_json(m.author_id), None, true)
+}
+
+/// Stores a bot-authored message and dispatches MESSAGE_CREATE for it. Returns its id.
+pub(crate) fn create_bot_message(
+    inner: &Inner,
+    world: &mut World,
+    channel: u64,
+    body: &Value,
+    interaction: Option<u64>,
+) -> u64 {
+    let id = world.ids.next();
+    let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
+    let mut message = Message::new(id, channel, guild, world.bot_id, "");
+    message.apply_body(body);
+    message.reply_to = body
+        .get("message_reference")
+        .and_then(|r| r.get("message_id"))
+        .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()));
+    message.interaction_id = interaction;
+    if interaction.is_some() {
+        message.webhook_id = Some(world.application_id);
+    }
+    if message.flags & 64 == 0 {
+        inner.dispatch_message_create(world, &message);
+    }
+    store_message(world, message);
+    id
+}
+
+/// Answers the channel routes.
+pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiError>> {
+    let [_, channel, rest @ ..] = req.segs.as_slice() else {
+        return None;
+    };
+    let channel = match id(channel, "Channel", 10003) {
+        Ok(c) => c,
+        Err(e) => return Some(Err(e)),
+    };
+    let world = &mut *inner.world();
+    if !world.channels.contains_key(&channel) {
+        return Some(Err(ApiError::unknown("Channel", 10003)));
+    }
+    Some(match (req.method, rest) {
+        (&Method::GET, []) => {
+            let c = &world.channels[&channel];
+            let recipient = c.recipient.map(|u| world.user_json(u));
+            Reply::ok(c.to_json(recipient))
+        }
+        (&Method::POST, ["typing"]) => Reply::no_content(),
+        (&Method::GET, ["messages"]) => list(world, channel, req),
+        (&Method::POST, ["messages"]) => create(inner, world, channel, req),
+        (&Method::GET, ["messages", mid]) => match find(world, channel, mid) {
+            Ok(m) => Reply::ok(message_json(world, &world.messages[&m])),
+            Err(e) => Err(e),
+        },
+        (&Method::PATCH, ["messages", mid]) => match find(world, channel, mid) {
+            Ok(m) => edit(inner, world, m, req),
+            Err(e) => Err(e),
+        },
+        (&Method::DELETE, ["messages", mid]) => match find(world, channel, mid) {
+            Ok(m) => {
+                delete(inner, world, m);
+                Reply::no_content()
+            }
+            Err(e) => Err(e),
+        },
+        (_, [] | ["messages"] | ["messages", _] | ["typing"]) => {
+            Err(ApiError::method_not_allowed())
+        }
+        _ => Err(ApiError::not_found()),
+    })
+}
+
+fn find(world: &World, channel: u64, mid: &str) -> Result<u64, ApiError> {
+    let mid = id(mid, "Message", 10008)?;
+    match world.messages.get(&mid) {
+        Some(m) if m.channel_id == channel => Ok(mid),
+        _ => Err(ApiError::unknown("Message", 10008)),
+    }
+}
+
+fn list(world: &World, channel: u64, req: &Req<'_>) -> Result<Reply, ApiError> {
+    let limit = req
+        .query_param("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, 100);
+    let messages: Vec<Value> = world.channels[&channel]
+        .messages
+        .iter()
+        .rev()
+        .take(limit)
+        .filter_map(|m| world.messages.get(m))
+        .map(|m| message_json(world, m))
+        .collect();
+    Reply::ok(Value::Array(messages))
+}
+
+fn create(
+    inner: &Inner,
+    world: &mut World,
+    channel: u64,
+    req: &Req<'_>,
+) -> Result<Reply, ApiError> {
+    let body = req.body();
+    validate_message_body(&body, true)?;
+    if let Some(guild) = world.channels[&channel].guild_id {
+        let perms = world.member_permissions(guild, world.bot_id);
+        if perms & (permissions::SEND_MESSAGES | permissions::VIEW_CHANNEL)
+            != (permissions::SEND_MESSAGES | permissions::VIEW_CHANNEL)
+        {
+            return Err(ApiError::forbidden("Missing Permissions", 50013));
+        }
+    }
+    if let Some(reference) = body.get("message_reference").filter(|v| !v.is_null()) {
+        let target = reference.get("message_id").and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .or(v.as_u64())
+        });
+        let fail = reference
+            .get("fail_if_not_exists")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let known = target.is_some_and(|t| world.messages.contains_key(&t));
+        if !known && fail {
+            return Err(ApiError::invalid_form(
+                "message_reference",
+                "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                "Unknown message",
+            ));
+        }
+    }
+    let id = create_bot_message(inner, world, channel, &body, None);
+    let m = &world.messages[&id];
+    inner.emit(SimEvent::BotMessage {
+        channel_id: channel,
+        message_id: id,
+        reply_to: m.reply_to,
+        body,
+    });
+    Reply::ok(message_json(world, m))
+}
+
+/// Applies an edit to a stored message, dispatches MESSAGE_UPDATE and emits `MessageEdited`.
+pub(crate) fn apply_edit(inner: &Inner, world: &mut World, mid: u64, body: &Value) -> Value {
+    let Some(m) = world.messages.get_mut(&mid) else {
+        return Value::Null;
+    };
+    m.apply_body(body);
+    m.flags &= !128; // an edit ends the "thinking" state of a deferred response
+    m.edited_at_ms = Some(now_ms());
+    let m = m.clone();
+    let json = message_json(world, &m);
+    if m.flags & 64 == 0 {
+        let target = m.guild_id.map_or(Target::Direct, Target::Guild);
+        let intent = if m.guild_id.is_some() {
+            opcodes::INTENT_GUILD_MESSAGES
+        } else {
+            opcodes::INTENT_DIRECT_MESSAGES
+        };
+        let mut update = json.clone();
+        if let Some(g) = m.guild_id {
+            update["guild_id"] = json!(g.to_string());
+        }
+        inner.dispatch("MESSAGE_UPDATE", update, target, intent);
+    }
+    inner.emit(SimEvent::MessageEdited {
+        channel_id: m.channel_id,
+        message_id: mid,
+        body: body.clone(),
+    });
+    json
+}
+
+fn edit(inner: &Inner, world: &mut World, mid: u64, req: &Req<'_>) -> Result<Reply, ApiError> {
+    let body = req.body();
+    validate_message_body(&body, false)?;
+    if world.messages[&mid].author_id != world.bot_id {
+        return Err(ApiError::forbidden(
+            "Cannot edit a message authored by another user",
+            50005,
+        ));
+    }
+    Reply::ok(apply_edit(inner, world, mid, &body))
+}
+
+/// Deletes a stored message, dispatches MESSAGE_DELETE and emits `MessageDeleted`.
+pub(crate) fn delete(inner: &Inner, world: &mut World, mid: u64) {
+    let Some(m) = world.messages.remove(&mid) else {
+        return;
+    };
+    if let Some(c) = world.channels.get_mut(&m.channel_id) {
+        c.messages.retain(|x| *x != mid);
+    }
+    let mut data = json!({"id": mid.to_string(), "channel_id": m.channel_id.to_string()});
+    if let Some(g) = m.guild_id {
+        data["guild_id"] = json!(g.to_string());
+    }
+    let (target, intent) = match m.guild_id {
+        Some(g) => (Target::Guild(g), opcodes::INTENT_GUILD_MESSAGES),
+        None => (Target::Direct, opcodes::INTENT_DIRECT_MESSAGES),
+    };
+    if m.flags & 64 == 0 {
+        inner.dispatch("MESSAGE_DELETE", data, target, intent);
+    }
+    inner.emit(SimEvent::MessageDeleted {
+        channel_id: m.channel_id,
+        message_id: mid,
+    });
 }

@@ -66,7 +66,8 @@ pub struct World {
 
 impl World {
     /// The default world: guild "Zoryx Sandbox" with #general and #bot-commands, roles
-    /// @everyone, Moderator and Admin, and the users bot, operator (owner, Admin) and guest.
+    /// @everyone, the bot's managed role (ADMINISTRATOR), Moderator and Admin, and the users
+    /// bot, operator (owner, Admin) and guest.
     pub fn new(seed: u64) -> Self {
         let ids = Snowflakes::new(seed);
         let bot_id = ids.next();
@@ -100,9 +101,8 @@ impl World {
         let guild = world.create_guild("Zoryx Sandbox", owner_id);
         let general = world.guilds[&guild].channels[0];
         world.create_channel(guild, "bot-commands");
-        let moderator = world.create_role(guild, "Moderator", permissions::MANAGE_MESSAGES);
+        world.create_role(guild, "Moderator", permissions::MANAGE_MESSAGES);
         let admin = world.create_role(guild, "Admin", permissions::ADMINISTRATOR);
-        let _ = moderator;
         world.add_member(guild, guest_id);
         world.add_member(guild, owner_id);
         if let Some(member) = world
@@ -134,6 +134,21 @@ impl World {
         self.create_channel(id, "general");
         self.add_member(id, self.bot_id);
         self.add_member(id, owner);
+        // The bot's managed role, as Discord creates it when a bot is invited with permissions.
+        let bot_name = self
+            .users
+            .get(&self.bot_id)
+            .map_or("bot".to_owned(), |u| u.name.clone());
+        let role = self.create_role(id, &bot_name, permissions::ADMINISTRATOR);
+        let bot_id = self.bot_id;
+        if let Some(g) = self.guilds.get_mut(&id) {
+            if let Some(r) = g.roles.get_mut(&role) {
+                r.bot_id = Some(bot_id);
+            }
+            if let Some(m) = g.members.get_mut(&bot_id) {
+                m.roles.push(role);
+            }
+        }
         id
     }
 

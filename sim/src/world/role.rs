@@ -21,6 +21,8 @@ pub struct Role {
     pub hoist: bool,
     /// Mentionable?
     pub mentionable: bool,
+    /// For a bot's managed role: the bot's user id.
+    pub bot_id: Option<u64>,
 }
 
 impl Role {
@@ -39,12 +41,13 @@ impl Role {
             color: 0,
             hoist: false,
             mentionable: false,
+            bot_id: None,
         }
     }
 
     /// The role object (with `colors`, which serenity 0.12.5 requires).
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id.to_string(),
             "name": self.name,
             "permissions": self.permissions.to_string(),
@@ -52,11 +55,15 @@ impl Role {
             "color": self.color,
             "colors": {"primary_color": self.color, "secondary_color": null, "tertiary_color": null},
             "hoist": self.hoist,
-            "managed": false,
+            "managed": self.bot_id.is_some(),
             "mentionable": self.mentionable,
             "icon": null,
             "unicode_emoji": null,
             "flags": 0,
-        })
+        });
+        if let Some(bot) = self.bot_id {
+            v["tags"] = json!({"bot_id": bot.to_string()});
+        }
+        v
     }
 }
