@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::{BotEnv, Config};
+use zoryx_host::config::{BotEnv, Config, CoreConfig};
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
+use zoryx_host::guild_settings::{GuildSettingsStore, MemorySettings};
 use zoryx_host::manager::{HostPaths, Manager};
 
 fn init_tracing() {
@@ -78,6 +80,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The online path: connects to Discord with the token from the environment.
+async fn run_online(
+    manager: &Arc<Manager>,
+    core: &CoreConfig,
+    env: &BotEnv,
+) -> anyhow::Result<DiscordHandle> {
+    let options = DiscordOptions::from_config(core, env)?;
+    let settings: Arc<dyn GuildSettingsStore> = Arc::new(MemorySettings::default());
+    let handle = discord::start(Arc::clone(manager), settings, options).await?;
+    Ok(handle)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     match cli.command.unwrap_or(Command::Run { no_console: false }) {
@@ -118,9 +132,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { no_console } => {
-            let config = Config::load(&cli.config)?;
             let _ = dotenvy::dotenv();
-            let env = BotEnv::from_process()?;
+            let env = BotEnv::from_process().context("invalid environment")?;
+            let config = Config::load(&cli.config)?;
             let core = config.core.clone();
             let auto_reload = config.core.auto_reload;
             let manager = Manager::new(
@@ -157,6 +171,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 offline.context("offline mode")?;
                 return Ok(ExitCode::SUCCESS);
             }
+            let online = match &env.token {
+                Some(_) => Some(run_online(&manager, &core, &env).await?),
+                None => None,
+            };
+            let disconnected = async {
+                match &online {
+                    Some(handle) => handle.stopped().await,
+                    None => std::future::pending().await,
+                }
+            };
             let console = async {
                 if no_console {
                     std::future::pending::<()>().await;
@@ -167,8 +191,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 () = console => {}
                 () = stop_signal() => {}
+                error = disconnected => tracing::error!("{error}"),
             }
             tracing::info!("shutting down");
+            if let Some(handle) = online {
+                handle.shutdown().await;
+            }
             manager.shutdown().await;
             Ok(ExitCode::SUCCESS)
         }

@@ -1,1 +1,304 @@
 //! The Discord layer: the serenity connection, messages and interactions in, replies out.
+//!
+//! [`start`] connects (through [`connect`]), and from then on:
+//! - gateway events go through [`events`] to the command pipeline ([`pipeline`]) and, as
+//!   plugin-api [`Event`](zoryx_plugin_api::Event)s, to plugin listeners;
+//! - prefixes are resolved by [`prefix`] from the [`GuildSettingsStore`] cache;
+//! - commands run through the [`Dispatcher`](crate::runtime::Dispatcher); replies go out through
+//!   the sinks in [`reply`], plugin `send`s through [`outbox`], all over [`rest`], which honours
+//!   Discord's rate limits itself;
+//! - slash commands are registered by bulk overwrite ([`slash`]) and re-registered when plugins
+//!   change;
+//! - the host's own commands live in [`builtins`].
+//!
+//! Serenity types stay inside this module.
+
+pub mod builtins;
+pub mod connect;
+pub mod convert;
+pub mod events;
+pub mod outbox;
+pub mod pipeline;
+pub mod prefix;
+pub mod reply;
+pub mod rest;
+pub mod slash;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::config::{BotEnv, CoreConfig};
+use crate::guild_settings::GuildSettingsStore;
+use crate::manager::Manager;
+
+/// How the gateway connection is sharded.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Sharding {
+    /// As many shards as Discord recommends (`GET /gateway/bot`), all in this process.
+    #[default]
+    Auto,
+    /// `count` shards in total, of which this process runs `ids`.
+    Fixed {
+        /// Total shards.
+        count: u32,
+        /// The shards run here (all of `0..count` when empty).
+        ids: Vec<u32>,
+    },
+}
+
+/// Everything [`start`] needs.
+#[derive(Clone)]
+pub struct DiscordOptions {
+    /// The bot token.
+    pub token: String,
+    /// Where Discord is (`http://127.0.0.1:PORT` for the simulator); `None` is discord.com.
+    pub api_base: Option<String>,
+    /// Bot owners (`BOT_OWNER_ID` first, then `owner_ids`).
+    pub owners: Vec<u64>,
+    /// Sharding.
+    pub shards: Sharding,
+    /// Register slash commands to this guild only instead of globally.
+    pub test_guild_id: Option<u64>,
+    /// The default prefix.
+    pub prefix: String,
+    /// Whether `@Bot command` works unless a guild says otherwise.
+    pub allow_mention_prefix: bool,
+    /// The slash command limiter: (enabled, warning threshold, safe limit).
+    pub slash_limits: SlashLimits,
+    /// How long plugin changes must be quiet before slash commands are re-registered.
+    pub slash_debounce: Duration,
+}
+
+/// The slash command limiter settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlashLimits {
+    /// Whether the limiter applies at all.
+    pub enabled: bool,
+    /// Warn from this many commands on.
+    pub warning_threshold: u32,
+    /// From this many commands on, further commands stay prefix-only.
+    pub safe_limit: u32,
+}
+
+impl Default for SlashLimits {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            warning_threshold: 90,
+            safe_limit: 95,
+        }
+    }
+}
+
+impl std::fmt::Debug for DiscordOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordOptions")
+            .field("token", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .field("owners", &self.owners)
+            .field("shards", &self.shards)
+            .field("test_guild_id", &self.test_guild_id)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DiscordOptions {
+    /// Options for `token` with the defaults (discord.com, automatic sharding, prefix `!`).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            api_base: None,
+            owners: Vec::new(),
+            shards: Sharding::Auto,
+            test_guild_id: None,
+            prefix: "!".to_owned(),
+            allow_mention_prefix: true,
+            slash_limits: SlashLimits::default(),
+            slash_debounce: Duration::from_millis(500),
+        }
+    }
+
+    /// Options from `config.json` and the environment (the environment wins where both speak).
+    pub fn from_config(config: &CoreConfig, env: &BotEnv) -> Result<Self, DiscordError> {
+        let token = env
+            .token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(DiscordError::NoToken)?;
+        let mut owners: Vec<u64> = env.owner_id.into_iter().collect();
+        for id in &config.owner_ids {
+            if !owners.contains(id) {
+                owners.push(*id);
+            }
+        }
+        let shards = match (env.shard_count, &env.shard_ids) {
+            (Some(count), Some(ids)) => Sharding::Fixed {
+                count,
+                ids: ids.clone(),
+            },
+            (Some(count), None) => Sharding::Fixed {
+                count,
+                ids: Vec::new(),
+            },
+            _ => Sharding::Auto,
+        };
+        let limiter = &config.slash_limiter;
+        Ok(Self {
+            token: token.trim().to_owned(),
+            api_base: env
+                .api_base
+                .clone()
+                .or_else(|| config.discord.api_base.clone())
+                .filter(|b| !b.trim().is_empty()),
+            owners,
+            shards,
+            test_guild_id: config.discord.test_guild_id,
+            prefix: config.prefix.clone(),
+            allow_mention_prefix: config.allow_mention_prefix,
+            slash_limits: SlashLimits {
+                enabled: config.framework.enable_slash_command_limiter,
+                warning_threshold: limiter.warning_threshold,
+                safe_limit: limiter.safe_limit,
+            },
+            slash_debounce: Duration::from_millis(500),
+        })
+    }
+}
+
+/// Why the Discord connection could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    /// No `DISCORD_TOKEN`.
+    #[error("no bot token: set DISCORD_TOKEN (in the environment or .env)")]
+    NoToken,
+    /// Discord refused the token.
+    #[error(
+        "Discord refused the bot token (401 / close 4004): check DISCORD_TOKEN; copy it again from the Developer Portal's Bot page"
+    )]
+    InvalidToken,
+    /// A privileged intent is not enabled for the application.
+    #[error(
+        "Discord refused the gateway intents (close 4014 \"Disallowed intent(s)\"): enable the \"Message Content Intent\" and \"Server Members Intent\" on the Bot page of the Discord Developer Portal, then restart"
+    )]
+    DisallowedIntents,
+    /// Sharding settings Discord would not accept.
+    #[error("sharding: {0}")]
+    Sharding(String),
+    /// A REST call failed.
+    #[error("Discord REST: {0}")]
+    Rest(#[from] rest::RestError),
+    /// The gateway client failed.
+    #[error("Discord gateway: {0}")]
+    Gateway(String),
+}
+
+/// Counters the `stats` command and the benchmark read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BotStats {
+    /// Time since [`start`].
+    pub uptime: Duration,
+    /// Guilds the bot is in.
+    pub guilds: u64,
+    /// Messages seen (not counting bots').
+    pub messages_seen: u64,
+    /// Commands run (prefix and slash, built-in and plugin).
+    pub commands_run: u64,
+    /// Replies and sends that reached Discord.
+    pub replies_sent: u64,
+    /// Replies and sends that failed.
+    pub replies_failed: u64,
+    /// Plugins loaded.
+    pub plugins_loaded: u64,
+    /// Slash commands in the last successful registration.
+    pub slash_registered: u64,
+}
+
+/// Live counters shared by the pipeline.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) guilds: AtomicU64,
+    pub(crate) messages_seen: AtomicU64,
+    pub(crate) commands_run: AtomicU64,
+    pub(crate) replies_sent: AtomicU64,
+    pub(crate) replies_failed: AtomicU64,
+    pub(crate) slash_registered: AtomicU64,
+}
+
+/// The running connection.
+pub struct DiscordHandle {
+    bot: Arc<pipeline::Bot>,
+    client: tokio::task::JoinHandle<()>,
+    shard_manager: Arc<serenity::gateway::ShardManager>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DiscordHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordHandle").finish_non_exhaustive()
+    }
+}
+
+impl DiscordHandle {
+    /// Waits until the first READY (or until the client stopped, see [`DiscordHandle::stopped`]).
+    pub async fn ready(&self) {
+        self.bot.state.wait_ready().await;
+    }
+
+    /// Waits up to `timeout` for READY; the client's error if it stopped first.
+    pub async fn wait_ready(&self, timeout: Duration) -> Result<(), DiscordError> {
+        match tokio::time::timeout(timeout, self.ready()).await {
+            Ok(()) => match self.bot.state.failure() {
+                Some(error) => Err(error),
+                None => Ok(()),
+            },
+            Err(_) => Err(DiscordError::Gateway(format!(
+                "no READY within {}s",
+                timeout.as_secs()
+            ))),
+        }
+    }
+
+    /// Resolves when the client stops, with the reason.
+    pub async fn stopped(&self) -> DiscordError {
+        self.bot.state.wait_stopped().await;
+        self.bot
+            .state
+            .failure()
+            .unwrap_or_else(|| DiscordError::Gateway("the client stopped".to_owned()))
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> BotStats {
+        self.bot.stats()
+    }
+
+    /// Disconnects every shard and stops background work.
+    pub async fn shutdown(self) {
+        self.shard_manager.shutdown_all().await;
+        for task in &self.background {
+            task.abort();
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client).await;
+    }
+}
+
+/// Connects to Discord and starts serving: commands, events, slash registration, the outbox.
+/// Returns once the client is spawned (the token is checked first); await
+/// [`DiscordHandle::ready`] for READY.
+pub async fn start(
+    manager: Arc<Manager>,
+    settings: Arc<dyn GuildSettingsStore>,
+    options: DiscordOptions,
+) -> Result<DiscordHandle, DiscordError> {
+    connect::start(manager, settings, options).await
+}
+
+pub(crate) fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+pub(crate) fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}

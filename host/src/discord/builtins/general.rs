@@ -1,0 +1,75 @@
+//! `ping` and `stats`.
+
+use std::time::{Duration, Instant};
+
+use zoryx_plugin_api::{CommandKind, CommandSpec, Embed, Message};
+
+use super::{BuiltinCall, Builtins};
+use crate::discord::pipeline::colour;
+
+pub(super) fn register(builtins: &mut Builtins) {
+    builtins
+        .add(
+            CommandSpec::new("ping")
+                .description("Gateway and REST latency")
+                .category("Core")
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(ping(call)),
+        )
+        .add(
+            CommandSpec::new("stats")
+                .description("Uptime, guilds, commands run, plugins loaded")
+                .category("Core")
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(stats(call)),
+        );
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+async fn ping(call: BuiltinCall) -> Result<Message, String> {
+    let gateway = call
+        .bot
+        .gateway_latency()
+        .await
+        .map_or_else(|| "not measured yet".to_owned(), millis);
+    let started = Instant::now();
+    let rest = match call.bot.rest.get("/users/@me").await {
+        Ok(_) => millis(started.elapsed()),
+        Err(error) => format!("failed: {error}"),
+    };
+    Ok(Message::new().embed(
+        Embed::new()
+            .title("🏓 Pong!")
+            .field("Gateway heartbeat", gateway, true)
+            .field("REST round trip", rest, true)
+            .colour(colour::BLUE),
+    ))
+}
+
+fn uptime(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h {m}m {s}s")
+    } else if h > 0 {
+        format!("{h}h {m}m {s}s")
+    } else {
+        format!("{m}m {s}s")
+    }
+}
+
+async fn stats(call: BuiltinCall) -> Result<Message, String> {
+    let stats = call.stats();
+    Ok(Message::new().embed(
+        Embed::new()
+            .title("📊 Bot statistics")
+            .field("Uptime", uptime(stats.uptime), true)
+            .field("Guilds", stats.guilds.to_string(), true)
+            .field("Commands run", stats.commands_run.to_string(), true)
+            .field("Plugins loaded", stats.plugins_loaded.to_string(), true)
+            .colour(colour::BLUE),
+    ))
+}

@@ -1,0 +1,125 @@
+//! The host's own commands. Each is a plugin-api [`CommandSpec`] plus a handler, so it gets
+//! argument parsing, usage embeds and slash registration like plugin commands.
+//!
+//! Adding one is one line in [`Builtins::standard`]:
+//! `builtins.add(CommandSpec::new("name")..., |call| Box::pin(handler(call)));`
+//!
+//! Built-ins shadow plugin commands of the same name: the built-in always answers, and a plugin
+//! registering such a name is warned about in the log when it loads (see
+//! [`Builtins::shadowed`]).
+
+mod general;
+mod owner;
+mod settings;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use zoryx_plugin_api::{Args, ChannelId, CommandSpec, GuildId, Message, User};
+
+use super::pipeline::Bot;
+use crate::guild_settings::GuildSettingsStore;
+use crate::manager::Manager;
+
+/// What a built-in handler gets.
+pub struct BuiltinCall {
+    pub(crate) bot: Arc<Bot>,
+    /// Parsed arguments.
+    pub args: Args,
+    /// Who ran it.
+    pub author: User,
+    /// Where (`None` in DMs).
+    pub guild_id: Option<GuildId>,
+    /// Where.
+    pub channel_id: ChannelId,
+    /// The prefix in effect.
+    pub prefix: String,
+    /// Whether the author is a bot owner.
+    pub is_owner: bool,
+}
+
+impl BuiltinCall {
+    /// The plugin manager.
+    pub fn manager(&self) -> &Arc<Manager> {
+        &self.bot.manager
+    }
+
+    /// The guild settings store.
+    pub fn settings(&self) -> &Arc<dyn GuildSettingsStore> {
+        &self.bot.settings
+    }
+
+    /// The bot's counters.
+    pub fn stats(&self) -> super::BotStats {
+        self.bot.stats()
+    }
+}
+
+/// A built-in handler: the reply, or an error shown in a red embed.
+pub type Handler =
+    Arc<dyn Fn(BuiltinCall) -> BoxFuture<'static, Result<Message, String>> + Send + Sync>;
+
+/// One built-in command.
+pub struct Builtin {
+    /// Its declaration (name, aliases, args, permission, kind).
+    pub spec: CommandSpec,
+    /// Its handler.
+    pub run: Handler,
+}
+
+/// The built-in commands by name and alias (lowercase).
+#[derive(Default)]
+pub struct Builtins {
+    commands: Vec<Builtin>,
+    names: HashMap<String, usize>,
+}
+
+impl Builtins {
+    /// Registers a built-in.
+    pub fn add<F>(&mut self, spec: CommandSpec, run: F) -> &mut Self
+    where
+        F: Fn(BuiltinCall) -> BoxFuture<'static, Result<Message, String>> + Send + Sync + 'static,
+    {
+        let index = self.commands.len();
+        for name in std::iter::once(&spec.name).chain(&spec.aliases) {
+            self.names.insert(name.to_lowercase(), index);
+        }
+        self.commands.push(Builtin {
+            spec,
+            run: Arc::new(run),
+        });
+        self
+    }
+
+    /// The standard set: ping, stats, setprefix, mentionprefix, load, unload, reload, extensions.
+    pub fn standard() -> Self {
+        let mut builtins = Self::default();
+        general::register(&mut builtins);
+        settings::register(&mut builtins);
+        owner::register(&mut builtins);
+        builtins
+    }
+
+    /// The built-in called `name` (or with that alias).
+    pub fn get(&self, name: &str) -> Option<&Builtin> {
+        let index = match self.names.get(name) {
+            Some(index) => *index,
+            None => *self.names.get(&name.to_lowercase())?,
+        };
+        self.commands.get(index)
+    }
+
+    /// Every built-in.
+    pub fn iter(&self) -> impl Iterator<Item = &Builtin> {
+        self.commands.iter()
+    }
+
+    /// Names in `commands` (a plugin's) that built-ins shadow.
+    pub fn shadowed<'a>(&self, commands: impl Iterator<Item = &'a str>) -> Vec<String> {
+        commands
+            .filter(|name| self.names.contains_key(&name.to_lowercase()))
+            .map(str::to_owned)
+            .collect()
+    }
+}

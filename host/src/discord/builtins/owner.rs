@@ -1,0 +1,157 @@
+//! Owner-only plugin management: `load`, `unload`, `reload`, `extensions`.
+
+use std::time::SystemTime;
+
+use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
+
+use super::{BuiltinCall, Builtins};
+use crate::discord::pipeline::{colour, embed};
+
+pub(super) fn register(builtins: &mut Builtins) {
+    let owner = |name: &str, description: &str| {
+        CommandSpec::new(name)
+            .description(description)
+            .category("Owner")
+            .permission(Permission::Owner)
+            .kind(CommandKind::Prefix)
+    };
+    builtins
+        .add(
+            owner("load", "Load an extension").arg(Arg::text("name")),
+            |call| Box::pin(load(call)),
+        )
+        .add(
+            owner(
+                "unload",
+                "Unload an extension (--force: with its dependents)",
+            )
+            .arg(Arg::text("name"))
+            .arg(Arg::text("flag").optional()),
+            |call| Box::pin(unload(call)),
+        )
+        .add(
+            owner("reload", "Reload an extension").arg(Arg::text("name")),
+            |call| Box::pin(reload(call)),
+        )
+        .add(
+            owner(
+                "extensions",
+                "List extensions with version, status and dependencies",
+            )
+            .alias("exts"),
+            |call| Box::pin(extensions(call)),
+        );
+}
+
+fn name(call: &BuiltinCall) -> Result<String, String> {
+    call.args.get("name").map_err(|e| e.to_string())
+}
+
+async fn load(call: BuiltinCall) -> Result<Message, String> {
+    let target = name(&call)?;
+    tracing::info!(user = call.author.id.0, target, "owner command: load");
+    Ok(match call.manager().load(&target).await {
+        Ok(loaded) => embed(colour::GREEN, "✅ Loaded", format!("Loaded `{loaded}`.")),
+        Err(error) => embed(colour::RED, "❌ Load failed", error.to_string()),
+    })
+}
+
+async fn unload(call: BuiltinCall) -> Result<Message, String> {
+    let target = name(&call)?;
+    let flag: Option<String> = call.args.get("flag").map_err(|e| e.to_string())?;
+    let force = match flag.as_deref() {
+        None => false,
+        Some("--force" | "-f" | "force") => true,
+        Some(other) => {
+            return Ok(embed(
+                colour::RED,
+                "❌ Unknown option",
+                format!("`{other}`: the only option is `--force`."),
+            ));
+        }
+    };
+    tracing::info!(
+        user = call.author.id.0,
+        target,
+        force,
+        "owner command: unload"
+    );
+    Ok(match call.manager().unload(&target, force).await {
+        Ok(unloaded) => embed(
+            colour::GREEN,
+            "✅ Unloaded",
+            format!("Unloaded {}.", quote_list(&unloaded)),
+        ),
+        Err(error) => embed(colour::RED, "❌ Unload failed", error.to_string()),
+    })
+}
+
+async fn reload(call: BuiltinCall) -> Result<Message, String> {
+    let target = name(&call)?;
+    tracing::info!(user = call.author.id.0, target, "owner command: reload");
+    Ok(match call.manager().reload(&target).await {
+        Ok(reloaded) => {
+            let lines: Vec<String> = reloaded
+                .iter()
+                .map(|r| {
+                    format!(
+                        "`{}`: generation {} → {} in {:.1} ms",
+                        r.name, r.from, r.to, r.millis
+                    )
+                })
+                .collect();
+            embed(colour::GREEN, "✅ Reloaded", lines.join("\n"))
+        }
+        Err(error) => embed(colour::RED, "❌ Reload failed", error.to_string()),
+    })
+}
+
+fn quote_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ago(at: Option<SystemTime>) -> String {
+    at.and_then(|t| t.elapsed().ok())
+        .map_or_else(|| "-".to_owned(), |d| format!("{}s ago", d.as_secs()))
+}
+
+async fn extensions(call: BuiltinCall) -> Result<Message, String> {
+    let plugins = call.manager().list().await;
+    if plugins.is_empty() {
+        return Ok(embed(colour::BLUE, "📦 Extensions", "No extensions found."));
+    }
+    let mut embed_out = Embed::new()
+        .title(format!("📦 Extensions ({})", plugins.len()))
+        .colour(colour::BLUE);
+    for info in plugins.iter().take(25) {
+        let status = if info.loaded {
+            format!("loaded ({:?})", info.status)
+        } else {
+            "not loaded".to_owned()
+        };
+        let deps = if info.dependencies.is_empty() {
+            "none".to_owned()
+        } else {
+            info.dependencies.join(", ")
+        };
+        let load_time = info
+            .load_time_ms
+            .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.1} ms"));
+        let generation = info
+            .generation
+            .map_or_else(|| "-".to_owned(), |g| g.to_string());
+        embed_out = embed_out.field(
+            format!("{} v{}", info.name, info.version),
+            format!(
+                "status: {status}\ngeneration: {generation}\nload time: {load_time} (loaded {})\ndeps: {deps}",
+                ago(info.loaded_at)
+            ),
+            true,
+        );
+    }
+    Ok(Message::new().embed(embed_out))
+}

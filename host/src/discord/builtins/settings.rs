@@ -1,0 +1,113 @@
+//! `setprefix` and `mentionprefix` (administrators, per guild).
+
+use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Message, Permission};
+
+use super::{BuiltinCall, Builtins};
+use crate::discord::pipeline::{colour, embed};
+use crate::discord::prefix;
+
+/// The longest prefix accepted.
+const PREFIX_MAX: usize = 10;
+
+pub(super) fn register(builtins: &mut Builtins) {
+    builtins
+        .add(
+            CommandSpec::new("setprefix")
+                .description("Change this server's command prefix")
+                .category("Settings")
+                .arg(Arg::text("prefix").description("The new prefix, e.g. ?"))
+                .permission(Permission::Administrator)
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(set_prefix(call)),
+        )
+        .add(
+            CommandSpec::new("mentionprefix")
+                .description("Turn the @mention prefix on or off here, or show it")
+                .category("Settings")
+                .arg(Arg::text("mode").description("enable, disable or status"))
+                .permission(Permission::Administrator)
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(mention_prefix(call)),
+        );
+}
+
+async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
+    let Some(guild) = call.guild_id else {
+        return Ok(embed(
+            colour::RED,
+            "Server only",
+            "Prefixes are set per server.",
+        ));
+    };
+    let prefix: String = call.args.get("prefix").map_err(|e| e.to_string())?;
+    if prefix.is_empty()
+        || prefix.chars().count() > PREFIX_MAX
+        || prefix.contains(char::is_whitespace)
+    {
+        return Ok(embed(
+            colour::RED,
+            "Invalid prefix",
+            format!("A prefix is 1 to {PREFIX_MAX} characters without spaces."),
+        ));
+    }
+    call.settings()
+        .set_prefix(guild, Some(prefix.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(embed(
+        colour::GREEN,
+        "Prefix changed",
+        format!("Commands here now start with `{prefix}` (e.g. `{prefix}ping`)."),
+    ))
+}
+
+async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
+    let Some(guild) = call.guild_id else {
+        return Ok(embed(
+            colour::RED,
+            "Server only",
+            "This is a per-server setting.",
+        ));
+    };
+    let mode: String = call.args.get("mode").map_err(|e| e.to_string())?;
+    let enabled = match mode.to_lowercase().as_str() {
+        "enable" | "on" => Some(true),
+        "disable" | "off" => Some(false),
+        "status" => None,
+        other => {
+            return Ok(embed(
+                colour::RED,
+                "Invalid mode",
+                format!("`{other}`: use enable, disable or status."),
+            ));
+        }
+    };
+    if let Some(enabled) = enabled {
+        call.settings()
+            .set_mention_prefix(guild, Some(enabled))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let bot = &call.bot;
+    let effective = prefix::resolve(
+        bot.settings.as_ref(),
+        Some(guild),
+        &bot.options.prefix,
+        bot.options.allow_mention_prefix,
+    )
+    .await;
+    let state = if effective.mention {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    Ok(embed(
+        if enabled.is_some() {
+            colour::GREEN
+        } else {
+            colour::BLUE
+        },
+        "Mention prefix",
+        format!("The @mention prefix is **{state}** in this server."),
+    ))
+}

@@ -1,0 +1,173 @@
+//! Building and running the serenity client.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
+use serenity::gateway::GatewayError;
+
+use super::builtins::Builtins;
+use super::events::Handler;
+use super::outbox::DiscordOutbox;
+use super::pipeline::{Bot, State};
+use super::rest::Rest;
+use super::{Counters, DiscordError, DiscordHandle, DiscordOptions, Sharding, slash};
+use crate::guild_settings::GuildSettingsStore;
+use crate::manager::Manager;
+
+/// The intents the bot needs. MESSAGE_CONTENT and GUILD_MEMBERS are privileged: they must be
+/// enabled for the application in the Developer Portal.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_MEMBERS
+        | GatewayIntents::DIRECT_MESSAGES
+}
+
+/// A client error in words the operator can act on.
+fn explain(error: serenity::Error) -> DiscordError {
+    match error {
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
+            DiscordError::DisallowedIntents
+        }
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => DiscordError::InvalidToken,
+        serenity::Error::Gateway(GatewayError::InvalidShardData) => DiscordError::Sharding(
+            "Discord refused the shard settings (SHARD_COUNT / SHARD_IDS)".into(),
+        ),
+        serenity::Error::Http(http) if http.status_code().map(|s| s.as_u16()) == Some(401) => {
+            DiscordError::InvalidToken
+        }
+        other => DiscordError::Gateway(other.to_string()),
+    }
+}
+
+/// The contiguous shard range `ids` (inclusive), or why not.
+fn shard_range(count: u32, ids: &[u32]) -> Result<(u32, u32), DiscordError> {
+    if ids.is_empty() {
+        return Ok((0, count.saturating_sub(1)));
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let (first, last) = (sorted[0], sorted[sorted.len() - 1]);
+    if last - first + 1 != sorted.len() as u32 {
+        return Err(DiscordError::Sharding(format!(
+            "SHARD_IDS must be a contiguous range (got {ids:?})"
+        )));
+    }
+    if last >= count {
+        return Err(DiscordError::Sharding(format!(
+            "shard {last} is not below SHARD_COUNT={count}"
+        )));
+    }
+    Ok((first, last))
+}
+
+pub(super) async fn start(
+    manager: Arc<Manager>,
+    settings: Arc<dyn GuildSettingsStore>,
+    options: DiscordOptions,
+) -> Result<DiscordHandle, DiscordError> {
+    if options.token.trim().is_empty() {
+        return Err(DiscordError::NoToken);
+    }
+    let shard_plan = match &options.shards {
+        Sharding::Auto => None,
+        Sharding::Fixed { count, ids } => Some((*count, shard_range(*count, ids)?)),
+    };
+    let rest = Rest::new(options.api_base.as_deref(), &options.token);
+    // Check the token before anything else: a clear error now beats a silent retry loop.
+    let me = rest.get("/users/@me").await.map_err(|e| match e.status() {
+        Some(401) => DiscordError::InvalidToken,
+        _ => DiscordError::Rest(e),
+    })?;
+    let bot_id = me
+        .get("id")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+
+    let mut http = HttpBuilder::new(&options.token);
+    if let Some(base) = &options.api_base {
+        // serenity 0.12.5 only honours the proxy with its own rate limiter off; the host's REST
+        // client (see `rest`) handles 429s itself.
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let counters = Arc::new(Counters::default());
+    let bot = Arc::new(Bot {
+        manager: Arc::clone(&manager),
+        settings,
+        options,
+        rest: rest.clone(),
+        counters: Arc::clone(&counters),
+        state: State::default(),
+        started: Instant::now(),
+        bot_id: AtomicU64::new(bot_id),
+        application_id: AtomicU64::new(0),
+        builtins: Builtins::standard(),
+        cache: std::sync::OnceLock::new(),
+        shards: std::sync::OnceLock::new(),
+        slash_wake: tokio::sync::Notify::new(),
+    });
+    let mut client = ClientBuilder::new_with_http(http.build(), intents())
+        .event_handler(Handler {
+            bot: Arc::clone(&bot),
+        })
+        .await
+        .map_err(explain)?;
+    let _ = bot.cache.set(Arc::clone(&client.cache));
+    let _ = bot.shards.set(Arc::clone(&client.shard_manager));
+    let shard_manager = Arc::clone(&client.shard_manager);
+
+    manager
+        .dispatcher()
+        .shared()
+        .set_outbox(Box::new(DiscordOutbox {
+            rest,
+            counters: Arc::clone(&counters),
+        }));
+
+    let runner = Arc::clone(&bot);
+    let client_task = tokio::spawn(async move {
+        let result = match shard_plan {
+            None => client.start_autosharded().await,
+            // serenity's range end is inclusive here.
+            Some((count, (first, last))) => client.start_shard_range(first..last, count).await,
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!("Discord client stopped");
+                runner.state.set_stopped(None);
+            }
+            Err(error) => {
+                let error = explain(error);
+                tracing::error!("{error}");
+                runner.state.set_stopped(Some(error));
+            }
+        }
+    });
+    let registrar = tokio::spawn(slash::run_registrar(Arc::clone(&bot)));
+    Ok(DiscordHandle {
+        bot,
+        client: client_task,
+        shard_manager,
+        background: vec![registrar],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_ranges() {
+        assert_eq!(shard_range(4, &[]).expect("all"), (0, 3));
+        assert_eq!(shard_range(4, &[2, 1]).expect("range"), (1, 2));
+        assert!(shard_range(4, &[0, 2]).is_err());
+        assert!(shard_range(2, &[1, 2]).is_err());
+    }
+}

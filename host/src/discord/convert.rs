@@ -1,0 +1,316 @@
+//! Conversions between serenity's model, plugin-api types and Discord JSON bodies.
+//!
+//! Outgoing messages are built as Discord JSON directly (the same shape serenity's
+//! `CreateMessage` / `CreateInteractionResponseMessage` serialise to), clipped to Discord's
+//! length limits so a long plugin reply is shortened rather than refused.
+
+use serde_json::{Map, Value, json};
+use serenity::model::application::{CommandDataOptionValue, CommandInteraction};
+use zoryx_plugin_api::{
+    ArgKind, ArgValue, ButtonStyle, ChannelId, Component, Embed, GuildId, IncomingMessage, Member,
+    Message, MessageId, RoleId, User, UserId,
+};
+
+/// Discord's limits.
+const CONTENT_MAX: usize = 2000;
+const TITLE_MAX: usize = 256;
+const DESCRIPTION_MAX: usize = 4096;
+const FIELD_NAME_MAX: usize = 256;
+const FIELD_VALUE_MAX: usize = 1024;
+const FIELDS_MAX: usize = 25;
+const FOOTER_MAX: usize = 2048;
+const EMBEDS_MAX: usize = 10;
+const LABEL_MAX: usize = 80;
+const BUTTONS_PER_ROW: usize = 5;
+const ROWS_MAX: usize = 5;
+const SELECT_OPTIONS_MAX: usize = 25;
+/// The "only you can see this" message flag.
+pub const EPHEMERAL: u64 = 1 << 6;
+
+/// `text` cut to at most `max` characters (on a char boundary, with an ellipsis when cut).
+pub fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn embed_json(embed: &Embed) -> Value {
+    let mut out = Map::new();
+    if let Some(title) = &embed.title {
+        out.insert("title".into(), json!(clip(title, TITLE_MAX)));
+    }
+    if let Some(description) = &embed.description {
+        out.insert(
+            "description".into(),
+            json!(clip(description, DESCRIPTION_MAX)),
+        );
+    }
+    if let Some(colour) = embed.colour {
+        out.insert("color".into(), json!(colour & 0x00ff_ffff));
+    }
+    if !embed.fields.is_empty() {
+        let fields: Vec<Value> = embed
+            .fields
+            .iter()
+            .take(FIELDS_MAX)
+            .map(|f| {
+                json!({
+                    "name": non_empty(clip(&f.name, FIELD_NAME_MAX)),
+                    "value": non_empty(clip(&f.value, FIELD_VALUE_MAX)),
+                    "inline": f.inline,
+                })
+            })
+            .collect();
+        out.insert("fields".into(), Value::Array(fields));
+    }
+    if let Some(footer) = &embed.footer {
+        out.insert("footer".into(), json!({"text": clip(footer, FOOTER_MAX)}));
+    }
+    if let Some(timestamp) = &embed.timestamp {
+        out.insert("timestamp".into(), json!(timestamp));
+    }
+    if let Some(url) = &embed.thumbnail {
+        out.insert("thumbnail".into(), json!({"url": url}));
+    }
+    Value::Object(out)
+}
+
+/// Discord refuses empty field names and values; a zero-width space stands in.
+fn non_empty(text: String) -> String {
+    if text.is_empty() {
+        "\u{200b}".to_owned()
+    } else {
+        text
+    }
+}
+
+fn button_style(style: ButtonStyle) -> u8 {
+    style as u8
+}
+
+/// Buttons grouped five to a row; each select menu on a row of its own; at most five rows.
+fn components_json(components: &[Component]) -> Vec<Value> {
+    let mut rows: Vec<Value> = Vec::new();
+    let mut buttons: Vec<Value> = Vec::new();
+    let flush = |buttons: &mut Vec<Value>, rows: &mut Vec<Value>| {
+        if !buttons.is_empty() {
+            rows.push(json!({"type": 1, "components": std::mem::take(buttons)}));
+        }
+    };
+    for component in components {
+        match component {
+            Component::Button(button) => {
+                if buttons.len() == BUTTONS_PER_ROW {
+                    flush(&mut buttons, &mut rows);
+                }
+                buttons.push(json!({
+                    "type": 2,
+                    "style": button_style(button.style),
+                    "label": clip(&button.label, LABEL_MAX),
+                    "custom_id": clip(&button.custom_id, 100),
+                    "disabled": button.disabled,
+                }));
+            }
+            Component::Select(menu) => {
+                flush(&mut buttons, &mut rows);
+                let options: Vec<Value> = menu
+                    .options
+                    .iter()
+                    .take(SELECT_OPTIONS_MAX)
+                    .map(|o| {
+                        let mut option = json!({
+                            "label": clip(&o.label, 100),
+                            "value": clip(&o.value, 100),
+                        });
+                        if !o.description.is_empty() {
+                            option["description"] = json!(clip(&o.description, 100));
+                        }
+                        option
+                    })
+                    .collect();
+                let count = u8::try_from(options.len()).unwrap_or(25);
+                let max = menu.max_values.clamp(1, count.max(1));
+                let min = menu.min_values.min(max);
+                let mut select = json!({
+                    "type": 3,
+                    "custom_id": clip(&menu.custom_id, 100),
+                    "options": options,
+                    "min_values": min,
+                    "max_values": max,
+                });
+                if !menu.placeholder.is_empty() {
+                    select["placeholder"] = json!(clip(&menu.placeholder, 150));
+                }
+                rows.push(json!({"type": 1, "components": [select]}));
+            }
+        }
+    }
+    flush(&mut buttons, &mut rows);
+    rows.truncate(ROWS_MAX);
+    rows
+}
+
+/// The common message fields: content, embeds, components.
+fn message_fields(message: &Message) -> Map<String, Value> {
+    let mut out = Map::new();
+    match &message.content {
+        Some(content) if !content.is_empty() => {
+            out.insert("content".into(), json!(clip(content, CONTENT_MAX)));
+        }
+        _ if message.embeds.is_empty() => {
+            // Discord refuses a message with nothing in it.
+            out.insert("content".into(), json!("\u{200b}"));
+        }
+        _ => {}
+    }
+    if !message.embeds.is_empty() {
+        let embeds: Vec<Value> = message
+            .embeds
+            .iter()
+            .take(EMBEDS_MAX)
+            .map(embed_json)
+            .collect();
+        out.insert("embeds".into(), Value::Array(embeds));
+    }
+    if !message.components.is_empty() {
+        out.insert(
+            "components".into(),
+            Value::Array(components_json(&message.components)),
+        );
+    }
+    out
+}
+
+/// The body of `POST /channels/{id}/messages`; a reply to `reply_to` when given (without
+/// pinging its author). Channel messages cannot be ephemeral, so that flag is dropped.
+pub fn channel_message(message: &Message, reply_to: Option<MessageId>) -> Value {
+    let mut out = message_fields(message);
+    if let Some(id) = reply_to {
+        out.insert(
+            "message_reference".into(),
+            json!({"message_id": id.0.to_string(), "fail_if_not_exists": false}),
+        );
+        out.insert(
+            "allowed_mentions".into(),
+            json!({"parse": ["users", "roles"], "replied_user": false}),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The `data` of an interaction callback or the body of a followup; flag 64 when ephemeral.
+pub fn interaction_message(message: &Message) -> Value {
+    let mut out = message_fields(message);
+    if message.ephemeral {
+        out.insert("flags".into(), json!(EPHEMERAL));
+    }
+    Value::Object(out)
+}
+
+/// A serenity user as a plugin-api user.
+pub fn user(user: &serenity::model::user::User) -> User {
+    User {
+        id: UserId(user.id.get()),
+        name: user.name.clone(),
+        bot: user.bot,
+    }
+}
+
+/// A serenity message as a plugin-api incoming message.
+pub fn incoming(message: &serenity::model::channel::Message) -> IncomingMessage {
+    IncomingMessage {
+        id: MessageId(message.id.get()),
+        channel_id: ChannelId(message.channel_id.get()),
+        guild_id: message.guild_id.map(|g| GuildId(g.get())),
+        author: user(&message.author),
+        content: message.content.clone(),
+    }
+}
+
+/// A serenity member as a plugin-api member.
+pub fn member(member: &serenity::model::guild::Member) -> Member {
+    Member {
+        user: user(&member.user),
+        guild_id: GuildId(member.guild_id.get()),
+        nick: member.nick.clone(),
+        roles: member.roles.iter().map(|r| RoleId(r.get())).collect(),
+    }
+}
+
+/// A slash command's options as the argument values the command's handler expects, in
+/// declaration order. Options the command does not declare are ignored; a value of the wrong
+/// type is an error naming the option.
+pub fn slash_args(
+    specs: &[zoryx_plugin_api::Arg],
+    command: &CommandInteraction,
+) -> Result<Vec<(String, ArgValue)>, String> {
+    let mut out = Vec::new();
+    for spec in specs {
+        let Some(option) = command.data.options.iter().find(|o| o.name == spec.name) else {
+            if spec.required {
+                return Err(format!("missing required option `{}`", spec.name));
+            }
+            continue;
+        };
+        let value = match (&option.value, spec.kind) {
+            (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
+                ArgValue::Text(s.clone())
+            }
+            (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
+            (CommandDataOptionValue::Integer(i), ArgKind::Float) => ArgValue::Float(*i as f64),
+            (CommandDataOptionValue::Number(n), ArgKind::Float) => ArgValue::Float(*n),
+            (CommandDataOptionValue::Boolean(b), ArgKind::Bool) => ArgValue::Bool(*b),
+            (CommandDataOptionValue::User(u), ArgKind::User) => ArgValue::User(UserId(u.get())),
+            (CommandDataOptionValue::User(u), ArgKind::Member) => ArgValue::Member(UserId(u.get())),
+            (CommandDataOptionValue::Role(r), ArgKind::Role) => ArgValue::Role(RoleId(r.get())),
+            (CommandDataOptionValue::Channel(c), ArgKind::Channel) => {
+                ArgValue::Channel(ChannelId(c.get()))
+            }
+            (other, kind) => {
+                return Err(format!(
+                    "option `{}` should be {}, got {other:?}",
+                    spec.name,
+                    kind.name()
+                ));
+            }
+        };
+        out.push((spec.name.clone(), value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoryx_plugin_api::{Button, SelectMenu};
+
+    #[test]
+    fn buttons_fill_rows_and_selects_get_their_own() {
+        let mut message = Message::text("hi");
+        for i in 0..6 {
+            message = message.button(Button::new(format!("b{i}"), "x"));
+        }
+        message = message.select(SelectMenu::new("s", "pick").option("a", "a"));
+        let body = channel_message(&message, Some(MessageId(9)));
+        let rows = body["components"].as_array().expect("rows");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0]["components"].as_array().expect("row").len(), 5);
+        assert_eq!(rows[2]["components"][0]["type"], 3);
+        assert_eq!(body["message_reference"]["message_id"], "9");
+    }
+
+    #[test]
+    fn long_text_is_clipped_and_ephemeral_sets_the_flag() {
+        let message = Message::text("x".repeat(3000)).ephemeral();
+        let body = interaction_message(&message);
+        assert_eq!(
+            body["content"].as_str().expect("content").chars().count(),
+            2000
+        );
+        assert_eq!(body["flags"], EPHEMERAL);
+        assert!(channel_message(&message, None).get("flags").is_none());
+    }
+}

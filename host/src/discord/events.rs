@@ -1,0 +1,366 @@
+//! serenity's gateway events → the command pipeline and plugin listeners.
+//!
+//! serenity runs each event in its own task, so a slow command never holds up the next message;
+//! listener deliveries are spawned as well so they never delay a command.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::json;
+use serenity::all::{
+    ComponentInteraction, ComponentInteractionDataKind, Context, EventHandler, GuildId as SGuildId,
+    Interaction as SInteraction, Member as SMember, Ready, ResumedEvent, UnavailableGuild,
+    User as SUser,
+};
+use serenity::model::application::CommandInteraction;
+use zoryx_plugin_api::{
+    Args, ChannelId, Event, EventKind, Guild, GuildId, Interaction, InteractionKind, Invocation,
+    Message, MessageId, Source,
+};
+
+use super::pipeline::{Bot, CommandInput, colour, embed, level_of};
+use super::reply::{ChannelReply, InteractionReply};
+use super::{bump, convert, prefix};
+use crate::runtime::ReplySink;
+
+/// The serenity event handler.
+pub(crate) struct Handler {
+    pub(crate) bot: Arc<Bot>,
+}
+
+impl Handler {
+    /// Delivers `event` to plugin listeners in the background, if anyone listens.
+    fn deliver(&self, make: impl FnOnce() -> Event) {
+        let event = make();
+        if self.bot.manager.table().listeners(event.kind()).is_empty() {
+            return;
+        }
+        let bot = Arc::clone(&self.bot);
+        tokio::spawn(async move {
+            bot.manager.dispatcher().dispatch_event(&event).await;
+        });
+    }
+
+    fn has_listeners(&self, kind: EventKind) -> bool {
+        !self.bot.manager.table().listeners(kind).is_empty()
+    }
+
+    fn interaction_sink(&self, id: u64, token: &str) -> Arc<InteractionReply> {
+        Arc::new(InteractionReply::new(
+            self.bot.rest.clone(),
+            Arc::clone(&self.bot.counters),
+            self.bot.application_id.load(Ordering::Relaxed),
+            id,
+            token.to_owned(),
+        ))
+    }
+
+    async fn slash(&self, command: CommandInteraction) {
+        let bot = &self.bot;
+        let name = command.data.name.clone();
+        let author = convert::user(&command.user);
+        let guild_id = command.guild_id.map(|g| GuildId(g.get()));
+        let channel_id = ChannelId(command.channel_id.get());
+        if self.has_listeners(EventKind::Interaction) {
+            let interaction = Interaction {
+                id: command.id.get(),
+                kind: InteractionKind::Command,
+                name: name.clone(),
+                values: Vec::new(),
+                user: author.clone(),
+                channel_id,
+                guild_id,
+            };
+            self.deliver(|| Event::Interaction(interaction));
+        }
+        let sink = self.interaction_sink(command.id.get(), &command.token);
+        // The declared arguments: a built-in's, else the plugin command's.
+        let specs = match bot.builtins.get(&name) {
+            Some(builtin) => Some(builtin.spec.args.clone()),
+            None => {
+                let table = bot.manager.table();
+                table.command(&name).and_then(|route| {
+                    route
+                        .generation
+                        .description
+                        .commands
+                        .get(route.index as usize)
+                        .map(|spec| spec.args.clone())
+                })
+            }
+        };
+        let Some(specs) = specs else {
+            let _ = sink
+                .reply(
+                    Message::text(
+                        "That command is not available right now (its plugin is not loaded).",
+                    )
+                    .ephemeral(),
+                )
+                .await;
+            return;
+        };
+        let args = match convert::slash_args(&specs, &command) {
+            Ok(values) => Args::new(values),
+            Err(error) => {
+                let _ = sink
+                    .reply(embed(colour::RED, "Invalid options", error).ephemeral())
+                    .await;
+                return;
+            }
+        };
+        let level = command
+            .member
+            .as_ref()
+            .and_then(|m| m.permissions)
+            .map(level_of);
+        let prefix = prefix::resolve(
+            bot.settings.as_ref(),
+            guild_id,
+            &bot.options.prefix,
+            bot.options.allow_mention_prefix,
+        )
+        .await
+        .prefix;
+        let input = CommandInput {
+            command: name,
+            args: String::new(),
+            slash_args: Some(args),
+            author,
+            level: Some(level.unwrap_or(zoryx_plugin_api::Permission::Everyone)),
+            roles: Vec::new(),
+            guild_id,
+            channel_id,
+            message_id: None,
+            source: Source::Slash,
+            prefix,
+        };
+        let handled = bot
+            .run_command(input, Arc::clone(&sink) as Arc<dyn ReplySink>)
+            .await;
+        if !sink.answered().await {
+            let text = if handled {
+                "✅ Done."
+            } else {
+                "That command is not available right now (its plugin is not loaded)."
+            };
+            let _ = sink.reply(Message::text(text).ephemeral()).await;
+        }
+    }
+
+    async fn component(&self, component: ComponentInteraction) {
+        let bot = &self.bot;
+        let values = match &component.data.kind {
+            ComponentInteractionDataKind::StringSelect { values } => values.clone(),
+            ComponentInteractionDataKind::UserSelect { values } => {
+                values.iter().map(|v| v.get().to_string()).collect()
+            }
+            ComponentInteractionDataKind::RoleSelect { values } => {
+                values.iter().map(|v| v.get().to_string()).collect()
+            }
+            ComponentInteractionDataKind::ChannelSelect { values } => {
+                values.iter().map(|v| v.get().to_string()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let author = convert::user(&component.user);
+        let interaction = Interaction {
+            id: component.id.get(),
+            kind: InteractionKind::Component,
+            name: component.data.custom_id.clone(),
+            values,
+            user: author.clone(),
+            channel_id: ChannelId(component.channel_id.get()),
+            guild_id: component.guild_id.map(|g| GuildId(g.get())),
+        };
+        if self.has_listeners(EventKind::Interaction) {
+            let event = Event::Interaction(interaction.clone());
+            self.deliver(|| event);
+        }
+        let invocation = Invocation {
+            command: interaction.name.clone(),
+            author: author.clone(),
+            guild_id: interaction.guild_id,
+            channel_id: interaction.channel_id,
+            message_id: Some(MessageId(component.message.id.get())),
+            is_owner: bot.is_owner(author.id.0),
+            source: Source::Slash,
+        };
+        let sink = self.interaction_sink(component.id.get(), &component.token);
+        let result = bot
+            .manager
+            .dispatcher()
+            .component(
+                &interaction,
+                &invocation,
+                Arc::clone(&sink) as Arc<dyn ReplySink>,
+            )
+            .await;
+        match result {
+            None => {
+                let _ = sink
+                    .reply(
+                        Message::text("That plugin is not loaded, so this button no longer works.")
+                            .ephemeral(),
+                    )
+                    .await;
+            }
+            Some(Err(error)) => {
+                tracing::warn!(custom_id = interaction.name, %error, "component handler failed");
+                if !sink.answered().await {
+                    let _ = sink
+                        .reply(embed(colour::RED, "Error", error.to_string()).ephemeral())
+                        .await;
+                }
+            }
+            Some(Ok(())) => {
+                if !sink.answered().await {
+                    // Acknowledge without changing the message.
+                    let path = format!(
+                        "/interactions/{}/{}/callback",
+                        component.id.get(),
+                        component.token
+                    );
+                    if let Err(error) = bot.rest.post(&path, &json!({"type": 6})).await {
+                        tracing::warn!(%error, "component acknowledgement failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn message(&self, _ctx: Context, message: serenity::model::channel::Message) {
+        if message.author.bot {
+            return;
+        }
+        let bot = &self.bot;
+        bump(&bot.counters.messages_seen);
+        if self.has_listeners(EventKind::MessageCreate) {
+            self.deliver(|| Event::MessageCreate(convert::incoming(&message)));
+        }
+        let guild_id = message.guild_id.map(|g| GuildId(g.get()));
+        let effective = prefix::resolve(
+            bot.settings.as_ref(),
+            guild_id,
+            &bot.options.prefix,
+            bot.options.allow_mention_prefix,
+        )
+        .await;
+        let Some(parsed) = prefix::parse(
+            &message.content,
+            &effective,
+            bot.bot_id(),
+            guild_id.is_none(),
+        ) else {
+            return;
+        };
+        let input = CommandInput {
+            command: parsed.command.to_owned(),
+            args: parsed.args.to_owned(),
+            slash_args: None,
+            author: convert::user(&message.author),
+            level: None,
+            roles: message
+                .member
+                .as_ref()
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default(),
+            guild_id,
+            channel_id: ChannelId(message.channel_id.get()),
+            message_id: Some(MessageId(message.id.get())),
+            source: Source::Prefix,
+            prefix: parsed.prefix,
+        };
+        let sink = Arc::new(ChannelReply {
+            rest: bot.rest.clone(),
+            counters: Arc::clone(&bot.counters),
+            channel: input.channel_id,
+            reply_to: input.message_id,
+        });
+        bot.run_command(input, sink).await;
+    }
+
+    async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
+        match interaction {
+            SInteraction::Command(command) => self.slash(command).await,
+            SInteraction::Component(component) => self.component(component).await,
+            _ => {}
+        }
+    }
+
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        let bot = &self.bot;
+        bot.bot_id.store(ready.user.id.get(), Ordering::Relaxed);
+        bot.application_id
+            .store(ready.application.id.get(), Ordering::Relaxed);
+        bot.counters
+            .guilds
+            .fetch_add(ready.guilds.len() as u64, Ordering::Relaxed);
+        tracing::info!(
+            user = ready.user.name,
+            shard = ?ready.shard,
+            guilds = ready.guilds.len(),
+            "connected to Discord"
+        );
+        bot.state.set_ready();
+        bot.slash_wake.notify_one();
+        let user = convert::user(&SUser::from(ready.user.clone()));
+        let guild_count = ready.guilds.len() as u64;
+        self.deliver(|| Event::Ready { user, guild_count });
+        bot.manager.dispatcher().emit_in_background(
+            "bot_ready",
+            json!({"user": ready.user.id.get(), "guilds": guild_count}),
+        );
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        tracing::info!("gateway session resumed");
+    }
+
+    async fn guild_create(
+        &self,
+        _ctx: Context,
+        guild: serenity::model::guild::Guild,
+        is_new: Option<bool>,
+    ) {
+        if is_new == Some(true) {
+            let joined = Guild {
+                id: GuildId(guild.id.get()),
+                name: guild.name.clone(),
+                member_count: guild.member_count,
+            };
+            self.deliver(|| Event::GuildJoin(joined));
+        }
+    }
+
+    async fn guild_delete(
+        &self,
+        _ctx: Context,
+        incomplete: UnavailableGuild,
+        _full: Option<serenity::model::guild::Guild>,
+    ) {
+        if !incomplete.unavailable {
+            self.deliver(|| Event::GuildLeave(GuildId(incomplete.id.get())));
+        }
+    }
+
+    async fn guild_member_addition(&self, _ctx: Context, member: SMember) {
+        self.deliver(|| Event::MemberJoin(convert::member(&member)));
+    }
+
+    async fn guild_member_removal(
+        &self,
+        _ctx: Context,
+        guild_id: SGuildId,
+        user: SUser,
+        _member: Option<SMember>,
+    ) {
+        self.deliver(|| Event::MemberLeave {
+            guild_id: GuildId(guild_id.get()),
+            user: convert::user(&user),
+        });
+    }
+}

@@ -1,0 +1,433 @@
+//! The command pipeline shared by messages and slash commands: permission level, owner check,
+//! built-ins first, then plugins through the dispatcher, then the outcome as a reply.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serenity::all::{Permissions, RoleId as SerenityRoleId};
+use serenity::cache::Cache;
+use serenity::gateway::ShardManager;
+use zoryx_plugin_api::{
+    Args, ChannelId, CommandSpec, Embed, GuildId, Message, MessageId, Permission, Source, User,
+};
+
+use super::builtins::{BuiltinCall, Builtins};
+use super::rest::Rest;
+use super::{BotStats, Counters, DiscordError, DiscordOptions, bump, load};
+use crate::commands::args::parse_args;
+use crate::guild_settings::GuildSettingsStore;
+use crate::manager::Manager;
+use crate::runtime::{CommandOutcome, CommandRequest, ReplySink};
+
+/// Embed colours.
+pub mod colour {
+    /// Success.
+    pub const GREEN: u32 = 0x2ecc71;
+    /// Error.
+    pub const RED: u32 = 0xe74c3c;
+    /// Information.
+    pub const BLUE: u32 = 0x3498db;
+    /// Warning.
+    pub const ORANGE: u32 = 0xe67e22;
+}
+
+/// A green, red or blue embed with a title and description.
+pub fn embed(colour: u32, title: &str, description: impl Into<String>) -> Message {
+    Message::new().embed(
+        Embed::new()
+            .title(title)
+            .description(description)
+            .colour(colour),
+    )
+}
+
+/// Connection state: READY seen, failure.
+#[derive(Default)]
+pub(crate) struct State {
+    ready: tokio::sync::watch::Sender<bool>,
+    stopped: tokio::sync::watch::Sender<bool>,
+    failure: Mutex<Option<String>>,
+    fatal: Mutex<Option<DiscordError>>,
+}
+
+impl State {
+    pub(crate) fn set_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    pub(crate) fn set_stopped(&self, error: Option<DiscordError>) {
+        if let Some(error) = error
+            && let Ok(mut fatal) = self.fatal.lock()
+        {
+            if let Ok(mut failure) = self.failure.lock() {
+                *failure = Some(error.to_string());
+            }
+            *fatal = Some(error);
+        }
+        self.stopped.send_replace(true);
+        // Wake `ready()` waiters too: there will be no READY.
+        self.ready.send_replace(true);
+    }
+
+    pub(crate) async fn wait_ready(&self) {
+        let mut rx = self.ready.subscribe();
+        let _ = rx.wait_for(|ready| *ready).await;
+    }
+
+    pub(crate) async fn wait_stopped(&self) {
+        let mut rx = self.stopped.subscribe();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+
+    pub(crate) fn failure(&self) -> Option<DiscordError> {
+        if !*self.stopped.borrow() {
+            return None;
+        }
+        match self.fatal.lock().ok().and_then(|mut f| f.take()) {
+            Some(error) => Some(error),
+            None => self
+                .failure
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .map(DiscordError::Gateway),
+        }
+    }
+}
+
+/// Everything the event handler and built-ins share.
+pub(crate) struct Bot {
+    pub(crate) manager: Arc<Manager>,
+    pub(crate) settings: Arc<dyn GuildSettingsStore>,
+    pub(crate) options: DiscordOptions,
+    pub(crate) rest: Rest,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) state: State,
+    pub(crate) started: Instant,
+    pub(crate) bot_id: AtomicU64,
+    pub(crate) application_id: AtomicU64,
+    pub(crate) builtins: Builtins,
+    pub(crate) cache: OnceLock<Arc<Cache>>,
+    pub(crate) shards: OnceLock<Arc<ShardManager>>,
+    /// Wakes the slash registrar (READY, plugin changes).
+    pub(crate) slash_wake: tokio::sync::Notify,
+}
+
+/// One command to run, from a message or a slash command.
+pub(crate) struct CommandInput {
+    pub(crate) command: String,
+    pub(crate) args: String,
+    /// Pre-parsed values from slash options (`None` for text commands).
+    pub(crate) slash_args: Option<Args>,
+    pub(crate) author: User,
+    /// The author's level when already known (slash interactions carry it).
+    pub(crate) level: Option<Permission>,
+    /// The author's role ids (for computing the level from the cache).
+    pub(crate) roles: Vec<u64>,
+    pub(crate) guild_id: Option<GuildId>,
+    pub(crate) channel_id: ChannelId,
+    pub(crate) message_id: Option<MessageId>,
+    pub(crate) source: Source,
+    pub(crate) prefix: String,
+}
+
+/// The permission level `permissions` amount to.
+pub(crate) fn level_of(permissions: Permissions) -> Permission {
+    if permissions.contains(Permissions::ADMINISTRATOR) {
+        Permission::Administrator
+    } else if permissions.intersects(Permissions::MANAGE_MESSAGES | Permissions::MANAGE_GUILD) {
+        Permission::Moderator
+    } else {
+        Permission::Everyone
+    }
+}
+
+impl Bot {
+    pub(crate) fn stats(&self) -> BotStats {
+        let c = &self.counters;
+        BotStats {
+            uptime: self.started.elapsed(),
+            guilds: self
+                .cache
+                .get()
+                .map_or_else(|| load(&c.guilds), |cache| cache.guild_count() as u64),
+            messages_seen: load(&c.messages_seen),
+            commands_run: load(&c.commands_run),
+            replies_sent: load(&c.replies_sent),
+            replies_failed: load(&c.replies_failed),
+            plugins_loaded: self.manager.table().plugins.len() as u64,
+            slash_registered: load(&c.slash_registered),
+        }
+    }
+
+    pub(crate) fn bot_id(&self) -> u64 {
+        self.bot_id.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_owner(&self, user: u64) -> bool {
+        self.options.owners.contains(&user)
+    }
+
+    /// The gateway heartbeat latency of the first shard that measured one.
+    pub(crate) async fn gateway_latency(&self) -> Option<Duration> {
+        let shards = self.shards.get()?;
+        let runners = shards.runners.lock().await;
+        runners.values().find_map(|r| r.latency)
+    }
+
+    /// The author's level in `guild` from the cache (roles and ownership).
+    fn level_from_cache(&self, guild: GuildId, user: u64, roles: &[u64]) -> Permission {
+        let Some(cache) = self.cache.get() else {
+            return Permission::Everyone;
+        };
+        let Some(guild) = cache.guild(serenity::all::GuildId::new(guild.0)) else {
+            return Permission::Everyone;
+        };
+        if guild.owner_id.get() == user {
+            return Permission::Administrator;
+        }
+        let mut ids: Vec<u64> = roles.to_vec();
+        if ids.is_empty()
+            && let Some(member) = guild.members.get(&serenity::all::UserId::new(user))
+        {
+            ids = member.roles.iter().map(|r| r.get()).collect();
+        }
+        let mut permissions = guild
+            .roles
+            .get(&SerenityRoleId::new(guild.id.get()))
+            .map_or(Permissions::empty(), |r| r.permissions);
+        for id in ids {
+            if id == 0 {
+                continue;
+            }
+            if let Some(role) = guild.roles.get(&SerenityRoleId::new(id)) {
+                permissions |= role.permissions;
+            }
+        }
+        level_of(permissions)
+    }
+
+    fn level(&self, input: &CommandInput) -> Permission {
+        if let Some(level) = input.level {
+            return level;
+        }
+        match input.guild_id {
+            Some(guild) => self.level_from_cache(guild, input.author.id.0, &input.roles),
+            None => Permission::Everyone,
+        }
+    }
+
+    /// Runs one command and answers through `sink`. Returns whether a command ran.
+    pub(crate) async fn run_command(
+        self: &Arc<Self>,
+        input: CommandInput,
+        sink: Arc<dyn ReplySink>,
+    ) -> bool {
+        let is_owner = self.is_owner(input.author.id.0);
+        if let Some(builtin) = self.builtins.get(&input.command) {
+            return self.run_builtin(builtin, input, is_owner, sink).await;
+        }
+        // Only compute the level when the command needs more than Everyone.
+        let (needed, rendered) = {
+            let table = self.manager.table();
+            let Some(route) = table.command(&input.command) else {
+                return false;
+            };
+            let Some(spec) = route
+                .generation
+                .description
+                .commands
+                .get(route.index as usize)
+            else {
+                return false;
+            };
+            let rendered = input
+                .slash_args
+                .as_ref()
+                .map(|args| render_args(&spec.args, args));
+            (spec.permission, rendered)
+        };
+        let level = match needed {
+            Permission::Moderator | Permission::Administrator if !is_owner => self.level(&input),
+            _ => Permission::Everyone,
+        };
+        let guild = input.guild_id;
+        let name = input.command.clone();
+        let request = CommandRequest {
+            plugin: None,
+            command: input.command,
+            args: rendered.unwrap_or(input.args),
+            author: input.author,
+            level,
+            is_owner,
+            guild_id: input.guild_id,
+            channel_id: input.channel_id,
+            message_id: input.message_id,
+            source: input.source,
+            prefix: input.prefix,
+        };
+        let outcome = self
+            .manager
+            .dispatcher()
+            .invoke(request, Arc::clone(&sink))
+            .await;
+        self.answer_outcome(outcome, guild, &name, sink).await
+    }
+
+    async fn answer_outcome(
+        &self,
+        outcome: CommandOutcome,
+        guild: Option<GuildId>,
+        name: &str,
+        sink: Arc<dyn ReplySink>,
+    ) -> bool {
+        let reply = match outcome {
+            CommandOutcome::Unknown => return false,
+            CommandOutcome::Done { .. } => None,
+            CommandOutcome::Denied { required } => Some(
+                Message::text(format!(
+                    "⛔ You need {} permission to use `{name}`.",
+                    level_name(required)
+                ))
+                .ephemeral(),
+            ),
+            CommandOutcome::Cooldown(left) => Some(
+                Message::text(format!(
+                    "⏳ `{name}` is on cooldown: try again in {}s.",
+                    left.as_secs_f64().ceil().max(1.0) as u64
+                ))
+                .ephemeral(),
+            ),
+            CommandOutcome::BadArguments { error, usage } => {
+                Some(usage_embed(&usage, &error.to_string()))
+            }
+            CommandOutcome::Failed { plugin, error, .. } => {
+                tracing::warn!(plugin, command = name, %error, "command failed");
+                Some(embed(colour::RED, "Command failed", error.to_string()).ephemeral())
+            }
+        };
+        bump(&self.counters.commands_run);
+        self.settings.record_command(guild, name);
+        if let Some(reply) = reply {
+            let _ = sink.reply(reply).await;
+        }
+        true
+    }
+
+    async fn run_builtin(
+        self: &Arc<Self>,
+        builtin: &super::builtins::Builtin,
+        input: CommandInput,
+        is_owner: bool,
+        sink: Arc<dyn ReplySink>,
+    ) -> bool {
+        let spec: &CommandSpec = &builtin.spec;
+        let allowed = match spec.permission {
+            Permission::Everyone => true,
+            Permission::Owner => is_owner,
+            needed => is_owner || self.level(&input) >= needed,
+        };
+        bump(&self.counters.commands_run);
+        self.settings.record_command(input.guild_id, &spec.name);
+        if !allowed {
+            if spec.permission == Permission::Owner {
+                tracing::warn!(
+                    user = input.author.id.0,
+                    name = input.author.name,
+                    command = spec.name,
+                    "owner-only command refused"
+                );
+            }
+            let reply = embed(
+                colour::RED,
+                "Permission denied",
+                format!(
+                    "`{}` is for {} only.",
+                    spec.name,
+                    match spec.permission {
+                        Permission::Owner => "the bot owners",
+                        Permission::Administrator => "administrators",
+                        _ => "moderators",
+                    }
+                ),
+            )
+            .ephemeral();
+            let _ = sink.reply(reply).await;
+            return true;
+        }
+        let args = match input.slash_args {
+            Some(args) => args,
+            None => match parse_args(&spec.args, &input.args) {
+                Ok(args) => args,
+                Err(error) => {
+                    let _ = sink
+                        .reply(usage_embed(&spec.usage(&input.prefix), &error.to_string()))
+                        .await;
+                    return true;
+                }
+            },
+        };
+        let call = BuiltinCall {
+            bot: Arc::clone(self),
+            args,
+            author: input.author,
+            guild_id: input.guild_id,
+            channel_id: input.channel_id,
+            prefix: input.prefix,
+            is_owner,
+        };
+        let reply = match (builtin.run)(call).await {
+            Ok(message) => message,
+            Err(error) => embed(colour::RED, "Error", error),
+        };
+        let _ = sink.reply(reply).await;
+        true
+    }
+}
+
+/// The usage embed for bad arguments: the expected form and what was wrong.
+pub fn usage_embed(usage: &str, error: &str) -> Message {
+    Message::new().embed(
+        Embed::new()
+            .title("Invalid arguments")
+            .description(format!("{error}\n\n**Usage:** `{usage}`"))
+            .field("Usage", format!("`{usage}`"), false)
+            .colour(colour::ORANGE),
+    )
+}
+
+fn level_name(level: Permission) -> &'static str {
+    match level {
+        Permission::Everyone => "no special",
+        Permission::Moderator => "Moderator (Manage Messages)",
+        Permission::Administrator => "Administrator",
+        Permission::Owner => "bot owner",
+    }
+}
+
+/// Slash option values back as argument text the dispatcher parses, so both paths share checks,
+/// cooldowns and events: text quoted (with `"` and `\` escaped) except a trailing rest-of-line
+/// argument, ids as plain numbers.
+pub(crate) fn render_args(specs: &[zoryx_plugin_api::Arg], args: &Args) -> String {
+    use zoryx_plugin_api::{ArgKind, ArgValue};
+    let mut out = Vec::new();
+    for (name, value) in args.iter() {
+        let rest = specs
+            .iter()
+            .any(|s| s.name == name && s.kind == ArgKind::Rest);
+        out.push(match value {
+            ArgValue::Text(text) if rest => text.clone(),
+            ArgValue::Text(text) => {
+                format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+            ArgValue::Integer(i) => i.to_string(),
+            ArgValue::Float(f) => f.to_string(),
+            ArgValue::Bool(b) => b.to_string(),
+            ArgValue::User(u) | ArgValue::Member(u) => u.0.to_string(),
+            ArgValue::Role(r) => r.0.to_string(),
+            ArgValue::Channel(c) => c.0.to_string(),
+        });
+    }
+    out.join(" ")
+}
