@@ -9,7 +9,11 @@
 //!   its reply through the host's reply path).
 //!
 //! Figures: p50/p99 over 1,000 sequential messages (inject → the reply seen by the simulator),
-//! and replies per second over a 20,000-message burst with the messages lost.
+//! and replies per second over a 20,000-message burst with the messages lost. The two bots
+//! alternate (one connected at a time) for a few rounds; each figure is the median.
+//!
+//! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
+//! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten.
 #![allow(clippy::print_stdout, unreachable_pub)]
 
 use std::collections::HashSet;
@@ -18,7 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serenity::all::{
-    ClientBuilder, Context, CreateMessage, EventHandler, GatewayIntents, HttpBuilder, Message, Ready,
+    ClientBuilder, Context, CreateMessage, EventHandler, GatewayIntents, HttpBuilder, Message,
+    Ready,
 };
 use tokio::sync::broadcast::error::RecvError;
 use zoryx_host::config::{BotEnv, Config, CoreConfig};
@@ -59,9 +64,7 @@ struct Bare;
 impl EventHandler for Bare {
     async fn message(&self, ctx: Context, msg: Message) {
         if msg.content == "!ping" {
-            let reply = CreateMessage::new()
-                .content("pong")
-                .reference_message(&msg);
+            let reply = CreateMessage::new().content("pong").reference_message(&msg);
             if let Err(error) = msg.channel_id.send_message(&ctx.http, reply).await {
                 eprintln!("bare handler: {error}");
             }
@@ -198,10 +201,10 @@ async fn bare(sim: &Simulator) -> Figures {
 }
 
 /// The host with ten listening plugins, loaded once and connected for each round.
-async fn host(dir: &Path) -> (Arc<Manager>, CoreConfig) {
+async fn host(dir: &Path, listeners: usize) -> (Arc<Manager>, CoreConfig) {
     let extensions = dir.join("extensions");
     std::fs::create_dir_all(&extensions).expect("dir");
-    for i in 0..10 {
+    for i in 0..listeners {
         let name = format!("l{i}.{}", std::env::consts::DLL_EXTENSION);
         std::fs::copy(listener(i), extensions.join(name)).expect("copy");
     }
@@ -218,7 +221,11 @@ async fn host(dir: &Path) -> (Arc<Manager>, CoreConfig) {
     )
     .expect("manager");
     let report = manager.load_all().await;
-    assert_eq!(report.loaded.len(), 10, "ten listeners load: {report:?}");
+    assert_eq!(
+        report.loaded.len(),
+        listeners,
+        "the listeners load: {report:?}"
+    );
     (manager, core)
 }
 
@@ -249,7 +256,7 @@ async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -
 fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     let mut values: Vec<f64> = rounds.iter().map(figure).collect();
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn main() {
@@ -262,13 +269,22 @@ fn main() {
             .await
             .expect("simulator");
         let dir = tempfile::tempdir().expect("tmp");
-        let (manager, core) = host(dir.path()).await;
+        let only = std::env::var("ZORYX_BENCH_ONLY").unwrap_or_default();
+        let listeners = std::env::var("ZORYX_BENCH_LISTENERS")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or(10, |n| n.clamp(1, 10));
+        let (manager, core) = host(dir.path(), listeners).await;
         // Alternate the two bots (one connected at a time) so that noise from the machine hits
         // both alike; each figure is the median over the rounds.
         let (mut base, mut zoryx) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            base.push(bare(&sim).await);
-            zoryx.push(framework(&sim, &manager, &core).await);
+            if only != "zoryx" {
+                base.push(bare(&sim).await);
+            }
+            if only != "bare" {
+                zoryx.push(framework(&sim, &manager, &core).await);
+            }
         }
         manager.shutdown().await;
         sim.shutdown().await;
@@ -292,7 +308,7 @@ fn main() {
              (median of {ROUNDS} alternating rounds)"
         );
         println!(
-            "| What | Bare serenity (`!ping`) | Zoryx, 10 listening plugins (`!l0_seen`) | Target |"
+            "| What | Bare serenity (`!ping`) | Zoryx, {listeners} listening plugins (`!l0_seen`) | Target |"
         );
         println!("|---|---|---|---|");
         println!(

@@ -73,10 +73,9 @@ impl Session {
                         return read;
                     }
                 }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => panic!(
-                    "no {what} on stdout; got:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    panic!("no {what} on stdout; got:\n{}", self.seen.join("\n"))
+                }
             }
         }
     }

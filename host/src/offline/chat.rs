@@ -283,7 +283,10 @@ impl ChatConsole {
             "a plain member"
         };
         let text = if created {
-            format!("created {} ({}), {role}; you are now {}", user.name, user.id, user.name)
+            format!(
+                "created {} ({}), {role}; you are now {}",
+                user.name, user.id, user.name
+            )
         } else {
             format!("you are now {} ({role})", user.name)
         };
@@ -355,25 +358,27 @@ impl ChatConsole {
     /// One typed option value as the JSON Discord would send for the option's type.
     fn option_value(&self, kind: u64, value: &str) -> Result<Value, String> {
         let id = |what: &str| -> Result<Value, String> {
-            let digits = value.trim_matches(|c: char| !c.is_ascii_digit());
-            if !digits.is_empty() && digits.parse::<u64>().is_ok() {
-                return Ok(json!(digits));
+            // An id, or a mention: <@id>, <@!id>, <@&id>, <#id>.
+            let bare = value
+                .trim_start_matches(['<', '@', '!', '&', '#'])
+                .trim_end_matches('>');
+            if !bare.is_empty() && bare.parse::<u64>().is_ok() {
+                return Ok(json!(bare));
             }
-            if what == "user" {
-                if let Some(user) = lock(&self.state).users.get(&value.to_lowercase()) {
-                    return Ok(json!(user.id.to_string()));
-                }
+            if what == "user"
+                && let Some(user) = lock(&self.state).users.get(&value.to_lowercase())
+            {
+                return Ok(json!(user.id.to_string()));
             }
-            if what == "channel" {
-                let wanted = value.trim_start_matches('#');
-                if let Some(id) = self
+            let wanted = value.trim_start_matches('#');
+            if what == "channel"
+                && let Some(id) = self
                     .sim
                     .channels(self.guild)
                     .into_iter()
                     .find(|id| self.sim.channel_name(*id).as_deref() == Some(wanted))
-                {
-                    return Ok(json!(id.to_string()));
-                }
+            {
+                return Ok(json!(id.to_string()));
             }
             Err(format!("`{value}` is not a {what} (a name or an id)"))
         };
@@ -455,7 +460,11 @@ impl ChatConsole {
         self.sim
             .messages(self.channel)
             .into_iter()
-            .filter(|m| render::custom_ids(&m.payload).iter().any(|id| id == custom_id))
+            .filter(|m| {
+                render::custom_ids(&m.payload)
+                    .iter()
+                    .any(|id| id == custom_id)
+            })
             .map(|m| m.id)
             .max()
     }
