@@ -4,7 +4,7 @@
 //!
 //! - [`colour`]: embed colours by name;
 //! - [`render`]: the bot's messages (as sent to the simulator) for a terminal;
-//! - [`line`]: what the operator types, parsed;
+//! - [`line`](mod@line): what the operator types, parsed;
 //! - [`chat`]: the console itself.
 
 pub mod chat;
