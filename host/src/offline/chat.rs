@@ -122,7 +122,7 @@ impl ChatConsole {
                 Err(RecvError::Closed) => return,
             };
             if let Some(text) = self.describe(&bot, &event) {
-                emit(&text);
+                emit(&render::name_mentions(&text, |id| self.user_name(id)));
             }
         }
     }
@@ -189,6 +189,16 @@ impl ChatConsole {
             } => Some(format!("(gateway session dropped with close code {code})")),
             _ => None,
         }
+    }
+
+    /// The name of a known user, the bot included.
+    fn user_name(&self, id: u64) -> Option<String> {
+        let known = lock(&self.state)
+            .users
+            .values()
+            .find(|u| u.id == id)
+            .map(|u| u.name.clone());
+        known.or_else(|| self.sim.user(id).map(|u| u.name))
     }
 
     fn interaction(&self, id: u64) -> String {

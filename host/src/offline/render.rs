@@ -203,6 +203,34 @@ fn render_component(component: &Value) -> String {
     }
 }
 
+/// Replaces user mentions (`<@id>`, `<@!id>`) whose id `name` knows with `@name`.
+pub fn name_mentions(text: &str, name: impl Fn(u64) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("<@") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let digits_from = usize::from(after.starts_with('!'));
+        let replaced = after.find('>').and_then(|end| {
+            let id = after.get(digits_from..end)?.parse::<u64>().ok()?;
+            Some((name(id)?, end))
+        });
+        match replaced {
+            Some((name, end)) => {
+                out.push('@');
+                out.push_str(&name);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("<@");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every custom id of the components in a message body.
 pub fn custom_ids(body: &Value) -> Vec<String> {
     let mut ids = Vec::new();
@@ -288,6 +316,16 @@ mod tests {
              [ Pick ▾ ] (poll:pick: Cats=cats | Dogs=d)\n"
         );
         assert_eq!(custom_ids(&body), ["poll:yes", "poll:no", "poll:pick"]);
+    }
+
+    #[test]
+    fn mentions_become_names() {
+        let name = |id| (id == 42).then(|| "guest".to_owned());
+        assert_eq!(
+            name_mentions("Hello, <@42>, <@!42> and <@7>! <@", name),
+            "Hello, @guest, @guest and <@7>! <@"
+        );
+        assert_eq!(name_mentions("<@&42> <#42>", name), "<@&42> <#42>");
     }
 
     #[test]
