@@ -25,6 +25,9 @@ pub struct SimConfig {
     pub rate_limit_retry_after: Duration,
     /// Capacity of the [`crate::SimEvent`] broadcast channel.
     pub event_capacity: usize,
+    /// How many REST requests [`crate::Simulator::requests`] keeps; past it the oldest half
+    /// is dropped (a long offline session must not grow without bound).
+    pub request_log_capacity: usize,
 }
 
 impl Default for SimConfig {
@@ -38,6 +41,7 @@ impl Default for SimConfig {
             privileged_intents_enabled: true,
             rate_limit_retry_after: Duration::from_millis(50),
             event_capacity: 65_536,
+            request_log_capacity: 200_000,
         }
     }
 }

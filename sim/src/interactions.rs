@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::SimError;
-use crate::gateway::{Target, opcodes};
+use crate::gateway::Target;
 use crate::simulator::Inner;
 use crate::world::{Interaction, World};
 
@@ -183,7 +183,6 @@ pub(crate) fn create(
         Some(g) => Target::Guild(g),
         None => Target::Direct,
     };
-    let _ = opcodes::INTENT_GUILDS;
     inner.dispatch("INTERACTION_CREATE", payload, target, 0);
     Ok(id)
 }

@@ -47,6 +47,31 @@
 //!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
 //! - **OpenAPI** (feature `openapi`): `openapi::Spec` validates request and response bodies
 //!   against Discord's official OpenAPI 3.1 spec.
+//!
+//! ## Scripting at a glance
+//! | What | Call | What the bot sees |
+//! |---|---|---|
+//! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`] | MESSAGE_CREATE |
+//! | slash command / click | [`Simulator::inject_slash`], [`Simulator::inject_component`] | INTERACTION_CREATE |
+//! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
+//! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
+//! | connection trouble | [`Simulator::drop_session`], [`Simulator::send_reconnect`], [`Simulator::invalidate_session`] | close code, op 7, op 9 |
+//! | Discord pushing back | [`Simulator::rate_limit`], [`SimConfig::privileged_intents_enabled`] | 429, close 4014 |
+//!
+//! Answers are tied to what they answer: a reply's [`SimEvent::BotMessage`] carries
+//! `reply_to` (its `message_reference.message_id`); [`SimEvent::InteractionResponse`] and
+//! [`SimEvent::Followup`] carry the interaction id. An event is sent only after its REST
+//! request is in [`Simulator::requests`].
+//!
+//! ## Known limits
+//! - Attachments: a multipart message's `payload_json` is used, the files are not stored.
+//! - Only text and DM channels; no threads, voice, presences, reactions or member chunking
+//!   (op 8 is accepted and ignored).
+//! - Discord's per-field `errors` of a 400 use string codes (`"BASE_TYPE_MAX_LENGTH"`), as
+//!   Discord and serenity do; the OpenAPI spec types them as integers, so the conformance
+//!   test checks that tree with serenity's parser instead of the spec.
+//! - Real rate limiting is not simulated: headers always report room left, and 429s come
+//!   only from [`Simulator::rate_limit`].
 
 pub mod config;
 pub mod error;

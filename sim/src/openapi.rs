@@ -1,1 +1,358 @@
-//! Validation of REST bodies against Discord's OpenAPI 3.1 spec (feature `openapi`).
+//! Validation of REST bodies against Discord's official OpenAPI 3.1 spec (feature `openapi`).
+//!
+//! [`Spec`] matches a method and a concrete path (`/api/v10/channels/123/messages`) to the
+//! spec's operation (`POST /channels/{channel_id}/messages`), then validates a request body
+//! against its `requestBody` schema or a response body against the schema of the answered
+//! status (exact, then `2XX`-style, then `default`). Schemas are JSON Schema 2020-12; each is
+//! compiled once, as a document that embeds the spec's `components` so `#/components/...`
+//! references resolve.
+//!
+//! ```no_run
+//! use zoryx_sim::openapi::Spec;
+//! let spec = Spec::load_default().expect("spec");
+//! let body = serde_json::json!({"content": "hi"});
+//! spec.validate_request("POST", "/api/v10/channels/1234/messages", &body).expect("valid");
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+
+/// What can go wrong loading the spec or validating against it.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenApiError {
+    /// The spec file could not be read.
+    #[error("cannot read the OpenAPI spec {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The spec file is not JSON.
+    #[error("the OpenAPI spec {path} is not valid JSON: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// No operation of the spec matches the method and path.
+    #[error("no operation in the spec for {method} {path}")]
+    UnknownOperation {
+        /// Method.
+        method: String,
+        /// Path.
+        path: String,
+    },
+    /// The operation declares no body for this request or status.
+    #[error("{operation}: the spec declares no {what}")]
+    NoSchema {
+        /// `METHOD /template`.
+        operation: String,
+        /// What is missing ("request body", "response for status 201").
+        what: String,
+    },
+    /// A schema of the spec does not compile.
+    #[error("{operation}: schema does not compile: {message}")]
+    Schema {
+        /// `METHOD /template`.
+        operation: String,
+        /// The compiler's message.
+        message: String,
+    },
+    /// The body does not satisfy the schema.
+    #[error("{operation} {what} violates the spec:\n  {}", errors.join("\n  "))]
+    Invalid {
+        /// `METHOD /template`.
+        operation: String,
+        /// "request body" or "response 200".
+        what: String,
+        /// One line per violation: instance path and message.
+        errors: Vec<String>,
+    },
+}
+
+#[derive(Debug)]
+struct Operation {
+    method: String,
+    template: String,
+    segments: Vec<Option<String>>,
+    node: Value,
+}
+
+impl Operation {
+    fn name(&self) -> String {
+        format!("{} {}", self.method, self.template)
+    }
+}
+
+/// The loaded spec with a cache of compiled schemas.
+#[derive(Debug)]
+pub struct Spec {
+    doc: Value,
+    operations: Vec<Operation>,
+    compiled: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+impl Spec {
+    /// Where the spec lives beside the repository:
+    /// `<repo>/../shared/discord-api-spec/openapi.json`.
+    pub fn default_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/discord-api-spec/openapi.json")
+    }
+
+    /// Loads the spec from [`Spec::default_path`].
+    pub fn load_default() -> Result<Self, OpenApiError> {
+        Self::load(&Self::default_path())
+    }
+
+    /// Loads a spec file.
+    pub fn load(path: &Path) -> Result<Self, OpenApiError> {
+        let text = std::fs::read_to_string(path).map_err(|source| OpenApiError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let doc: Value = serde_json::from_str(&text).map_err(|source| OpenApiError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self::from_value(doc))
+    }
+
+    /// A spec from an already parsed document.
+    pub fn from_value(doc: Value) -> Self {
+        let mut operations = Vec::new();
+        if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+            for (template, item) in paths {
+                let Some(item) = item.as_object() else {
+                    continue;
+                };
+                for (method, node) in item {
+                    if !matches!(method.as_str(), "get" | "post" | "put" | "patch" | "delete") {
+                        continue;
+                    }
+                    let segments = template
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                        .collect();
+                    operations.push(Operation {
+                        method: method.to_ascii_uppercase(),
+                        template: template.clone(),
+                        segments,
+                        node: node.clone(),
+                    });
+                }
+            }
+        }
+        Self {
+            doc,
+            operations,
+            compiled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn find(&self, method: &str, path: &str) -> Result<&Operation, OpenApiError> {
+        let path = path.split('?').next().unwrap_or_default();
+        let path = path.strip_prefix("/api/v10").unwrap_or(path);
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let method = method.to_ascii_uppercase();
+        self.operations
+            .iter()
+            .filter(|op| op.method == method && op.segments.len() == segs.len())
+            .filter(|op| {
+                op.segments
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| t.as_deref().is_none_or(|lit| lit == *s))
+            })
+            .max_by_key(|op| op.segments.iter().filter(|s| s.is_some()).count())
+            .ok_or_else(|| OpenApiError::UnknownOperation {
+                method,
+                path: path.to_owned(),
+            })
+    }
+
+    /// The spec template (`/channels/{channel_id}/messages`) of a concrete path, if any.
+    pub fn template(&self, method: &str, path: &str) -> Option<String> {
+        self.find(method, path).ok().map(|op| op.template.clone())
+    }
+
+    fn resolve<'a>(&'a self, mut node: &'a Value) -> &'a Value {
+        for _ in 0..8 {
+            let Some(reference) = node.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            let Some(pointer) = reference.strip_prefix('#') else {
+                break;
+            };
+            match self.doc.pointer(pointer) {
+                Some(target) => node = target,
+                None => break,
+            }
+        }
+        node
+    }
+
+    fn json_schema<'a>(&'a self, content: &'a Value) -> Option<&'a Value> {
+        let content = self.resolve(content).get("content")?;
+        content
+            .get("application/json")
+            .or_else(|| content.as_object()?.values().next())?
+            .get("schema")
+    }
+
+    fn validator(
+        &self,
+        key: String,
+        schema: &Value,
+        operation: &str,
+    ) -> Result<Arc<jsonschema::Validator>, OpenApiError> {
+        if let Some(v) = self
+            .compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(v.clone());
+        }
+        let mut document = match schema {
+            Value::Object(map) => Value::Object(map.clone()),
+            Value::Bool(b) => {
+                let mut map = serde_json::Map::new();
+                if !b {
+                    map.insert("not".into(), Value::Object(serde_json::Map::new()));
+                }
+                Value::Object(map)
+            }
+            other => other.clone(),
+        };
+        if let (Some(obj), Some(components)) =
+            (document.as_object_mut(), self.doc.get("components"))
+        {
+            obj.insert("components".into(), components.clone());
+            obj.entry("$schema").or_insert_with(|| {
+                Value::String("https://json-schema.org/draft/2020-12/schema".into())
+            });
+        }
+        let validator = jsonschema::draft202012::options()
+            .build(&document)
+            .map_err(|e| OpenApiError::Schema {
+                operation: operation.to_owned(),
+                message: e.to_string(),
+            })?;
+        let validator = Arc::new(validator);
+        self.compiled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, validator.clone());
+        Ok(validator)
+    }
+
+    fn check(
+        validator: &jsonschema::Validator,
+        body: &Value,
+        operation: String,
+        what: String,
+    ) -> Result<(), OpenApiError> {
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .take(20)
+            .map(|e| {
+                format!(
+                    "at `{}`: {}",
+                    e.instance_path,
+                    truncate(&e.to_string(), 300)
+                )
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(OpenApiError::Invalid {
+                operation,
+                what,
+                errors,
+            })
+        }
+    }
+
+    /// Validates a JSON request body against the operation's `requestBody` schema.
+    pub fn validate_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(), OpenApiError> {
+        let op = self.find(method, path)?;
+        let schema = op
+            .node
+            .get("requestBody")
+            .and_then(|rb| self.json_schema(rb))
+            .ok_or_else(|| OpenApiError::NoSchema {
+                operation: op.name(),
+                what: "request body".into(),
+            })?;
+        let validator = self.validator(format!("{} req", op.name()), schema, &op.name())?;
+        Self::check(&validator, body, op.name(), "request body".into())
+    }
+
+    /// Validates a response body against the schema of `status` (exact, `2XX`-style or
+    /// `default`). A status the spec declares without content accepts only an absent body
+    /// (`None`).
+    pub fn validate_response(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: Option<&Value>,
+    ) -> Result<(), OpenApiError> {
+        let op = self.find(method, path)?;
+        let responses = op.node.get("responses");
+        let exact = status.to_string();
+        let class = format!("{}XX", status / 100);
+        let response = responses
+            .and_then(|r| {
+                r.get(&exact)
+                    .or_else(|| r.get(&class))
+                    .or_else(|| r.get("default"))
+            })
+            .ok_or_else(|| OpenApiError::NoSchema {
+                operation: op.name(),
+                what: format!("response for status {status}"),
+            })?;
+        let what = format!("response {status}");
+        match (self.json_schema(response), body) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(OpenApiError::Invalid {
+                operation: op.name(),
+                what,
+                errors: vec!["the spec declares no body for this status, but one was sent".into()],
+            }),
+            (Some(_), None) => Err(OpenApiError::Invalid {
+                operation: op.name(),
+                what,
+                errors: vec!["the spec declares a body for this status, but none was sent".into()],
+            }),
+            (Some(schema), Some(body)) => {
+                let validator =
+                    self.validator(format!("{} resp {status}", op.name()), schema, &op.name())?;
+                Self::check(&validator, body, op.name(), what)
+            }
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}

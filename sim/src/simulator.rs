@@ -90,8 +90,47 @@ impl Inner {
     }
 
     /// Broadcasts an event to subscribers (nobody listening is fine).
+    ///
+    /// While a REST request is being answered (see [`Inner::deferring_events`]) events wait
+    /// until the request is recorded, so a subscriber that sees an event also finds its
+    /// request in [`Simulator::requests`].
     pub(crate) fn emit(&self, event: SimEvent) {
-        let _ = self.events.send(event);
+        let event = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+            Some(queue) => {
+                queue.push(event);
+                None
+            }
+            None => Some(event),
+        });
+        if let Some(event) = event {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Runs `f` (synchronous: no await inside) with events held back; returns its result
+    /// and the held events, to be sent with [`Inner::release_events`].
+    pub(crate) fn deferring_events<R>(&self, f: impl FnOnce() -> R) -> (R, Vec<SimEvent>) {
+        DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+        let result = f();
+        let held = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+        (result, held)
+    }
+
+    /// Sends events held back by [`Inner::deferring_events`].
+    pub(crate) fn release_events(&self, events: Vec<SimEvent>) {
+        for event in events {
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// Records a REST request, dropping the oldest half when the log is full.
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        let mut log = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() >= self.config.request_log_capacity.max(2) {
+            let half = log.len() / 2;
+            log.drain(..half);
+        }
+        log.push(request);
     }
 
     /// Sends a dispatch to the sessions it concerns.
@@ -136,6 +175,11 @@ impl Inner {
             data_without_content: without,
         });
     }
+}
+
+thread_local! {
+    /// Events held back while a REST request is answered on this thread.
+    static DEFERRED: std::cell::RefCell<Option<Vec<SimEvent>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// A running Discord simulator. Cheap to clone; every clone drives the same server.

@@ -9,7 +9,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::hub::{Outgoing, REPLAY_CAPACITY, Session};
+use super::hub::{Outgoing, Session};
 use super::opcodes;
 use crate::SimEvent;
 use crate::simulator::Inner;
@@ -98,6 +98,11 @@ fn handle_frame(inner: &Arc<Inner>, conn: &mut Conn, text: &str) -> Result<(), u
     let d = frame.get("d").cloned().unwrap_or(Value::Null);
     match u8::try_from(op).unwrap_or(u8::MAX) {
         opcodes::HEARTBEAT => {
+            // A heartbeat carries the last sequence the client received: nothing up to it
+            // can be asked for on RESUME, so the replay buffer lets it go.
+            if let (Some(session), Some(seq)) = (&conn.session, d.as_u64()) {
+                inner.hub.acknowledge(session, seq);
+            }
             let _ = conn.tx.send(Outgoing::Text(
                 json!({"op": opcodes::HEARTBEAT_ACK}).to_string(),
             ));
@@ -150,6 +155,7 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         intents,
         seq: 0,
         buffer: Default::default(),
+        overflowed: 0,
         conn: Some((conn.id, conn.tx.clone())),
     };
     session.push("READY", &ready);
@@ -182,8 +188,7 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
     let seq = d.get("seq").and_then(Value::as_u64).unwrap_or(0);
     let replayed = inner.hub.with(|sessions| {
         let session = sessions.get_mut(session_id)?;
-        let oldest = session.buffer.front().map_or(session.seq + 1, |(s, _)| *s);
-        if seq + 1 < oldest && session.buffer.len() >= REPLAY_CAPACITY {
+        if seq < session.overflowed {
             // The events after `seq` are no longer buffered: the session cannot resume.
             sessions.remove(session_id);
             return None;
@@ -199,7 +204,7 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
             }
         }
         session.conn = Some((conn.id, conn.tx.clone()));
-        session.push("RESUMED", &Value::Null);
+        session.push("RESUMED", &json!({"_trace": ["zoryx-sim"]}));
         Some(replayed)
     });
     match replayed {

@@ -58,6 +58,9 @@ pub struct Session {
     pub seq: u64,
     /// Recent dispatch frames `(seq, frame)`.
     pub buffer: VecDeque<(u64, String)>,
+    /// The highest sequence dropped from the buffer because it was full (not acknowledged):
+    /// a RESUME from before it cannot be served.
+    pub overflowed: u64,
     /// The live connection: its id and writer.
     pub conn: Option<(u64, mpsc::UnboundedSender<Outgoing>)>,
 }
@@ -80,8 +83,10 @@ impl Session {
             let _ = tx.send(Outgoing::Text(frame.clone()));
         }
         self.buffer.push_back((self.seq, frame));
-        if self.buffer.len() > REPLAY_CAPACITY {
-            self.buffer.pop_front();
+        if self.buffer.len() > REPLAY_CAPACITY
+            && let Some((dropped, _)) = self.buffer.pop_front()
+        {
+            self.overflowed = dropped;
         }
     }
 
@@ -189,6 +194,17 @@ impl Hub {
                 && s.conn.as_ref().is_some_and(|(id, _)| *id == conn_id)
             {
                 s.conn = None;
+            }
+        });
+    }
+
+    /// Drops buffered dispatches up to `seq` (the client confirmed them in a heartbeat).
+    pub fn acknowledge(&self, session_id: &str, seq: u64) {
+        self.with(|sessions| {
+            if let Some(s) = sessions.get_mut(session_id) {
+                while s.buffer.front().is_some_and(|(n, _)| *n <= seq) {
+                    s.buffer.pop_front();
+                }
             }
         });
     }

@@ -8,8 +8,8 @@ use super::{ApiError, Reply, Req, id};
 use crate::events::SimEvent;
 use crate::simulator::Inner;
 
-/// Callback types the simulator accepts: pong, channel message, deferred channel message,
-/// deferred update, update message.
+/// Callback types the simulator accepts: pong (acknowledged, nothing shown), channel message,
+/// deferred channel message, deferred update, update message.
 const KNOWN_TYPES: [u64; 5] = [1, 4, 5, 6, 7];
 
 /// Answers the interaction callback route.
@@ -54,12 +54,6 @@ fn callback(inner: &Inner, iid: &str, token: &str, req: &Req<'_>) -> Result<Repl
     let is_component = interaction.kind == 3;
     let mut original = None;
     match kind {
-        1 => {
-            return Err(ApiError::bad_request(
-                "Cannot send a PONG to a gateway interaction",
-                50035,
-            ));
-        }
         4 => {
             validate_message_body(&data, true)?;
             original = Some(create_bot_message(

@@ -152,7 +152,7 @@ fn validate_embed(embed: &Value, i: usize) -> Result<(), ApiError> {
         }
     }
     if let Some(color) = embed.get("color").filter(|v| !v.is_null())
-        && !color.as_u64().is_some_and(|c| c <= 0xFF_FFFF)
+        && color.as_u64().is_none_or(|c| c > 0xFF_FFFF)
     {
         return Err(ApiError::invalid_form(
             &field("color"),

@@ -1,4 +1,4 @@
-//! The REST API under `/api/v10`: one file per route family, dispatched from [`handle`].
+//! The REST API under `/api/v10`: one file per route family, dispatched from one fallback handler.
 //!
 //! Every answer carries Discord's rate-limit headers; every request is recorded
 //! ([`crate::RecordedRequest`]); `Authorization: Bot <token>` is checked (401 otherwise);
@@ -14,7 +14,7 @@ pub mod ratelimit;
 pub mod users;
 pub mod webhooks;
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Router;
@@ -139,6 +139,7 @@ async fn handle(
         .is_some_and(|t| t == inner.config.token);
 
     let mut rate_limited = false;
+    let mut deferred = Vec::new();
     let result = match (&segs, parsed_body.clone()) {
         (None, _) => Err(ApiError::not_found()),
         (Some(segs), _) if inner.limits.hit(method.as_str(), segs) => {
@@ -161,7 +162,9 @@ async fn handle(
                 body,
                 query: query.as_deref(),
             };
-            route(&inner, &req)
+            let (result, held) = inner.deferring_events(|| route(&inner, &req));
+            deferred = held;
+            result
         }
     };
     let (status, out) = match result {
@@ -183,20 +186,17 @@ async fn handle(
             if auth_ok { "valid" } else { "invalid" }.to_owned(),
         )))
         .collect();
-    inner
-        .requests
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(RecordedRequest {
-            method: method.to_string(),
-            path: path.clone(),
-            query,
-            headers: recorded_headers,
-            body: parsed_body.ok().flatten(),
-            status,
-            response: out.clone(),
-            at: SystemTime::now(),
-        });
+    inner.record(RecordedRequest {
+        method: method.to_string(),
+        path: path.clone(),
+        query,
+        headers: recorded_headers,
+        body: parsed_body.ok().flatten(),
+        status,
+        response: out.clone(),
+        at: SystemTime::now(),
+    });
+    inner.release_events(deferred);
 
     let bucket = ratelimit::bucket(method.as_str(), segs.as_deref().unwrap_or_default());
     let retry = inner.config.rate_limit_retry_after.as_secs_f64();

@@ -2,10 +2,13 @@
 
 use std::sync::Mutex;
 
+/// One scripted limit: optional method, path pattern segments, refusals left.
+type Rule = (Option<String>, Vec<String>, u32);
+
 /// Scripted rate limits: route patterns with the number of requests still to refuse.
 #[derive(Debug, Default)]
 pub struct ScriptedLimits {
-    rules: Mutex<Vec<(Option<String>, Vec<String>, u32)>>,
+    rules: Mutex<Vec<Rule>>,
 }
 
 impl ScriptedLimits {

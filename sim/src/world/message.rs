@@ -68,6 +68,7 @@ impl Message {
         }
         if let Some(components) = body.get("components") {
             self.components = components.as_array().cloned().unwrap_or_default();
+            number_components(&mut self.components);
         }
         if let Some(flags) = body.get("flags").and_then(Value::as_u64) {
             self.flags = flags;
@@ -150,4 +151,23 @@ impl Message {
         }
         v
     }
+}
+
+/// Gives every component without one a numeric `id`, depth first from 1, as Discord does.
+fn number_components(components: &mut [Value]) {
+    fn walk(list: &mut [Value], next: &mut u64) {
+        for c in list {
+            if let Some(obj) = c.as_object_mut() {
+                if !obj.get("id").is_some_and(Value::is_u64) {
+                    obj.insert("id".into(), json!(*next));
+                }
+                *next += 1;
+                if let Some(Value::Array(children)) = obj.get_mut("components") {
+                    walk(children, next);
+                }
+            }
+        }
+    }
+    let mut next = 1;
+    walk(components, &mut next);
 }
