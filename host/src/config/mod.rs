@@ -1,4 +1,4 @@
-//! Configuration: `config.json` ([`keys`]) and the environment ([`env`]).
+//! Configuration: `config.json` ([`keys`]) and the environment ([`env`](mod@env)).
 //!
 //! Unknown keys are kept (plugins read their own keys through their host context). A key of the
 //! wrong type is refused with its dotted path named.

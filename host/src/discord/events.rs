@@ -135,6 +135,7 @@ impl Handler {
             source: Source::Slash,
             prefix,
         };
+        sink.defer_after(bot.options.defer_after);
         let handled = bot
             .run_command(input, Arc::clone(&sink) as Arc<dyn ReplySink>)
             .await;
@@ -187,6 +188,7 @@ impl Handler {
             source: Source::Slash,
         };
         let sink = self.interaction_sink(component.id.get(), &component.token);
+        sink.defer_after(bot.options.defer_after);
         let result = bot
             .manager
             .dispatcher()
@@ -214,17 +216,8 @@ impl Handler {
                 }
             }
             Some(Ok(())) => {
-                if !sink.answered().await {
-                    // Acknowledge without changing the message.
-                    let path = format!(
-                        "/interactions/{}/{}/callback",
-                        component.id.get(),
-                        component.token
-                    );
-                    if let Err(error) = bot.rest.post(&path, &json!({"type": 6})).await {
-                        tracing::warn!(%error, "component acknowledgement failed");
-                    }
-                }
+                sink.acknowledge(Message::text("✅ Done.").ephemeral())
+                    .await
             }
         }
     }

@@ -32,6 +32,9 @@ use crate::config::{BotEnv, CoreConfig};
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
+/// The default [`DiscordOptions::defer_after`].
+pub const DEFER_AFTER: Duration = Duration::from_millis(2500);
+
 /// How the gateway connection is sharded.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Sharding {
@@ -68,6 +71,9 @@ pub struct DiscordOptions {
     pub slash_limits: SlashLimits,
     /// How long plugin changes must be quiet before slash commands are re-registered.
     pub slash_debounce: Duration,
+    /// How long an interaction handler may work before the host defers the response (Discord
+    /// wants an answer within 3 s).
+    pub defer_after: Duration,
 }
 
 /// The slash command limiter settings.
@@ -117,6 +123,7 @@ impl DiscordOptions {
             allow_mention_prefix: true,
             slash_limits: SlashLimits::default(),
             slash_debounce: Duration::from_millis(500),
+            defer_after: DEFER_AFTER,
         }
     }
 
@@ -163,6 +170,7 @@ impl DiscordOptions {
                 safe_limit: limiter.safe_limit,
             },
             slash_debounce: Duration::from_millis(500),
+            defer_after: DEFER_AFTER,
         })
     }
 }

@@ -229,7 +229,7 @@ impl Bot {
             return self.run_builtin(builtin, input, is_owner, sink).await;
         }
         // Only compute the level when the command needs more than Everyone.
-        let (needed, rendered) = {
+        let needed = {
             let table = self.manager.table();
             let Some(route) = table.command(&input.command) else {
                 return false;
@@ -242,11 +242,7 @@ impl Bot {
             else {
                 return false;
             };
-            let rendered = input
-                .slash_args
-                .as_ref()
-                .map(|args| render_args(&spec.args, args));
-            (spec.permission, rendered)
+            spec.permission
         };
         let level = match needed {
             Permission::Moderator | Permission::Administrator if !is_owner => self.level(&input),
@@ -257,7 +253,7 @@ impl Bot {
         let request = CommandRequest {
             plugin: None,
             command: input.command,
-            args: rendered.unwrap_or(input.args),
+            args: input.args,
             author: input.author,
             level,
             is_owner,
@@ -267,10 +263,11 @@ impl Bot {
             source: input.source,
             prefix: input.prefix,
         };
+        // Slash options arrive typed: they skip text parsing but get the same checks.
         let outcome = self
             .manager
             .dispatcher()
-            .invoke(request, Arc::clone(&sink))
+            .invoke_with(request, input.slash_args, Arc::clone(&sink))
             .await;
         self.answer_outcome(outcome, guild, &name, sink).await
     }
@@ -404,30 +401,4 @@ fn level_name(level: Permission) -> &'static str {
         Permission::Administrator => "Administrator",
         Permission::Owner => "bot owner",
     }
-}
-
-/// Slash option values back as argument text the dispatcher parses, so both paths share checks,
-/// cooldowns and events: text quoted (with `"` and `\` escaped) except a trailing rest-of-line
-/// argument, ids as plain numbers.
-pub(crate) fn render_args(specs: &[zoryx_plugin_api::Arg], args: &Args) -> String {
-    use zoryx_plugin_api::{ArgKind, ArgValue};
-    let mut out = Vec::new();
-    for (name, value) in args.iter() {
-        let rest = specs
-            .iter()
-            .any(|s| s.name == name && s.kind == ArgKind::Rest);
-        out.push(match value {
-            ArgValue::Text(text) if rest => text.clone(),
-            ArgValue::Text(text) => {
-                format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-            }
-            ArgValue::Integer(i) => i.to_string(),
-            ArgValue::Float(f) => f.to_string(),
-            ArgValue::Bool(b) => b.to_string(),
-            ArgValue::User(u) | ArgValue::Member(u) => u.0.to_string(),
-            ArgValue::Role(r) => r.0.to_string(),
-            ArgValue::Channel(c) => c.0.to_string(),
-        });
-    }
-    out.join(" ")
 }

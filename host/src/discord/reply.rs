@@ -68,15 +68,29 @@ impl ReplySink for ChannelReply {
     }
 }
 
+/// Where an interaction's answer stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// Nothing sent yet.
+    Pending,
+    /// Acknowledged with a deferred response (type 5): the first reply edits `@original`.
+    Deferred,
+    /// The response was sent: further replies are followups.
+    Sent,
+}
+
 /// Replies to an interaction: the first reply is the callback (type 4), later ones followups.
+/// Discord expects the callback within 3 seconds: `defer_after` sends a
+/// deferred response (type 5) if the handler is still working, and the first reply then edits
+/// that response.
 pub struct InteractionReply {
-    pub(crate) rest: Rest,
-    pub(crate) counters: Arc<Counters>,
-    pub(crate) application: u64,
-    pub(crate) id: u64,
-    pub(crate) token: String,
-    /// Whether the callback was sent; held while sending it so followups wait for it.
-    pub(crate) answered: Arc<tokio::sync::Mutex<bool>>,
+    rest: Rest,
+    counters: Arc<Counters>,
+    application: u64,
+    id: u64,
+    token: String,
+    /// Held while sending so replies go out in order.
+    state: Arc<tokio::sync::Mutex<Answer>>,
 }
 
 impl InteractionReply {
@@ -94,13 +108,56 @@ impl InteractionReply {
             application,
             id,
             token,
-            answered: Arc::new(tokio::sync::Mutex::new(false)),
+            state: Arc::new(tokio::sync::Mutex::new(Answer::Pending)),
         }
     }
 
-    /// Whether anything was sent yet.
+    /// Whether a response with content was sent (a deferral alone does not count).
     pub(crate) async fn answered(&self) -> bool {
-        *self.answered.lock().await
+        *self.state.lock().await == Answer::Sent
+    }
+
+    /// Acknowledges a component interaction without changing anything (type 6), if nothing
+    /// was sent; after a deferral, replaces the "thinking" response with `fallback`.
+    pub(crate) async fn acknowledge(&self, fallback: Message) {
+        let state = *self.state.lock().await;
+        match state {
+            Answer::Sent => {}
+            Answer::Deferred => {
+                let _ = self.reply(fallback).await;
+            }
+            Answer::Pending => {
+                let mut state = self.state.lock().await;
+                if *state != Answer::Pending {
+                    return;
+                }
+                let path = format!("/interactions/{}/{}/callback", self.id, self.token);
+                match self.rest.post(&path, &json!({"type": 6})).await {
+                    Ok(_) => *state = Answer::Sent,
+                    Err(error) => tracing::warn!(%error, "component acknowledgement failed"),
+                }
+            }
+        }
+    }
+
+    /// Sends a deferred response after `delay` unless something was sent by then (a finished
+    /// handler has always sent something, so the timer then does nothing).
+    pub(crate) fn defer_after(&self, delay: std::time::Duration) {
+        let rest = self.rest.clone();
+        let state = Arc::clone(&self.state);
+        let (id, token) = (self.id, self.token.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let mut state = state.lock().await;
+            if *state != Answer::Pending {
+                return;
+            }
+            let path = format!("/interactions/{id}/{token}/callback");
+            match rest.post(&path, &json!({"type": 5})).await {
+                Ok(_) => *state = Answer::Deferred,
+                Err(error) => tracing::warn!(%error, "deferring the interaction failed"),
+            }
+        });
     }
 }
 
@@ -108,28 +165,45 @@ impl ReplySink for InteractionReply {
     fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>> {
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
-        let answered = Arc::clone(&self.answered);
+        let state = Arc::clone(&self.state);
         let (application, id, token) = (self.application, self.id, self.token.clone());
         Box::pin(async move {
             let data = convert::interaction_message(&message);
-            let mut answered = answered.lock().await;
-            if *answered {
-                drop(answered);
-                let result = rest
-                    .post(&format!("/webhooks/{application}/{token}"), &data)
-                    .await;
-                return counted(&counters, result);
+            let mut state = state.lock().await;
+            match *state {
+                Answer::Sent => {
+                    drop(state);
+                    let result = rest
+                        .post(&format!("/webhooks/{application}/{token}"), &data)
+                        .await;
+                    counted(&counters, result)
+                }
+                Answer::Deferred => {
+                    let result = rest
+                        .request(
+                            reqwest::Method::PATCH,
+                            &format!("/webhooks/{application}/{token}/messages/@original"),
+                            Some(&data),
+                        )
+                        .await;
+                    if result.is_ok() {
+                        *state = Answer::Sent;
+                    }
+                    counted(&counters, result)
+                }
+                Answer::Pending => {
+                    let result = rest
+                        .post(
+                            &format!("/interactions/{id}/{token}/callback"),
+                            &json!({"type": 4, "data": data}),
+                        )
+                        .await;
+                    if result.is_ok() {
+                        *state = Answer::Sent;
+                    }
+                    counted(&counters, result).map(|_| MessageId(id))
+                }
             }
-            let result = rest
-                .post(
-                    &format!("/interactions/{id}/{token}/callback"),
-                    &json!({"type": 4, "data": data}),
-                )
-                .await;
-            if result.is_ok() {
-                *answered = true;
-            }
-            counted(&counters, result).map(|_| MessageId(id))
         })
     }
 }

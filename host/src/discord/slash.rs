@@ -77,7 +77,7 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut push = |spec: &CommandSpec, owner: &str| {
-        if !is_slash(spec) || names.iter().any(|n| *n == spec.name) {
+        if !is_slash(spec) || names.contains(&spec.name) {
             return;
         }
         match command_json(spec) {

@@ -171,6 +171,17 @@ impl Dispatcher {
         request: CommandRequest,
         sink: Arc<dyn ReplySink>,
     ) -> CommandOutcome {
+        self.invoke_with(request, None, sink).await
+    }
+
+    /// As [`Dispatcher::invoke`], with arguments already typed (slash command options) instead
+    /// of parsed from `request.args`.
+    pub async fn invoke_with(
+        &self,
+        request: CommandRequest,
+        parsed: Option<Args>,
+        sink: Arc<dyn ReplySink>,
+    ) -> CommandOutcome {
         let table = self.table.load();
         let Some(route) = table.command(&request.command).cloned() else {
             return CommandOutcome::Unknown;
@@ -205,7 +216,11 @@ impl Dispatcher {
             is_owner: request.is_owner,
             source: request.source,
         };
-        let args = match parse_args(&spec.args, &request.args) {
+        let parsed = match parsed {
+            Some(args) => Ok(args),
+            None => parse_args(&spec.args, &request.args),
+        };
+        let args = match parsed {
             Ok(args) => args,
             Err(error) => {
                 return CommandOutcome::BadArguments {

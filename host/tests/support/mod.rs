@@ -182,3 +182,4 @@ pub async fn drain(
     }
     seen
 }
+pub mod bot;

@@ -1,0 +1,214 @@
+//! Prefix commands end to end: the simulator over real sockets, real plugin libraries.
+
+mod support;
+
+use support::bot::{TestBot, text_of};
+
+const HELLO: (&str, &str) = ("plugin-hello.so", "hello.so");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_and_a_plugin_command_get_replies() {
+    let mut bot = TestBot::start(&[HELLO], "").await;
+    let guest = bot.sim.guest().id;
+    let pong = bot.ask(guest, "!ping").await;
+    let text = text_of(&pong);
+    assert!(text.contains("Pong"), "{text}");
+    assert!(text.contains("REST round trip"), "{text}");
+    let echo = bot.ask(guest, "!echo hello there, world").await;
+    assert!(
+        text_of(&echo).contains("hello there, world"),
+        "{}",
+        text_of(&echo)
+    );
+    let stats = text_of(&bot.ask(guest, "!stats").await);
+    assert!(stats.contains("Plugins loaded: 1"), "{stats}");
+    assert_eq!(
+        bot.settings
+            .usage(Some(zoryx_plugin_api::GuildId(bot.guild())), "echo"),
+        1
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setprefix_changes_the_prefix_for_the_guild() {
+    let mut bot = TestBot::start(&[HELLO], "").await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    // A plain member may not change it.
+    let refused = text_of(&bot.ask(guest, "!setprefix ?").await);
+    assert!(refused.contains("administrators"), "{refused}");
+    let changed = text_of(&bot.ask(owner, "!setprefix ?").await);
+    assert!(changed.contains("`?`"), "{changed}");
+    assert!(text_of(&bot.ask(guest, "?ping").await).contains("Pong"));
+    bot.ask_unanswered(guest, "!ping", "?ping").await;
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mention_prefix_follows_config_and_the_guild_toggle() {
+    let mut bot = TestBot::start(&[HELLO], r#""allow_mention_prefix": false"#).await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    let me = bot.sim.bot_user().id;
+    bot.ask_unanswered(guest, &format!("<@{me}> ping"), "!ping")
+        .await;
+    let status = text_of(&bot.ask(owner, "!mentionprefix status").await);
+    assert!(status.contains("disabled"), "{status}");
+    let enabled = text_of(&bot.ask(owner, "!mentionprefix enable").await);
+    assert!(enabled.contains("enabled"), "{enabled}");
+    assert!(text_of(&bot.ask(guest, &format!("<@{me}> ping")).await).contains("Pong"));
+    assert!(text_of(&bot.ask(guest, &format!("<@!{me}> echo hi")).await).contains("hi"));
+    bot.ask(owner, "!mentionprefix disable").await;
+    bot.ask_unanswered(guest, &format!("<@{me}> ping"), "!ping")
+        .await;
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_arguments_get_the_usage_embed() {
+    let mut bot = TestBot::start(&[("basic-v1.so", "basic.so")], "").await;
+    let guest = bot.sim.guest().id;
+    let reply = bot.ask(guest, "!echo notanumber word yes").await;
+    let embed = &reply["embeds"][0];
+    assert_eq!(embed["title"], "Invalid arguments");
+    let text = text_of(&reply);
+    assert!(
+        text.contains("!echo <n: integer> <word: text> <flag: yes/no> [rest: text...]"),
+        "{text}"
+    );
+    assert!(text.contains("notanumber"), "{text}");
+    // A built-in's usage too.
+    let reply = text_of(&bot.ask(bot.sim.owner().id, "!setprefix").await);
+    assert!(reply.contains("!setprefix <prefix: text>"), "{reply}");
+    // Failures and owner-only commands.
+    let failed = text_of(&bot.ask(guest, "!fail").await);
+    assert!(failed.contains("failed on purpose"), "{failed}");
+    let denied = text_of(&bot.ask(guest, "!owner_only").await);
+    assert!(denied.contains("bot owner"), "{denied}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_owners_manage_extensions() {
+    let mut bot = TestBot::start(&[], "").await;
+    bot.host.install("plugin-hello.so", "hello.so");
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    let refused = bot.ask(guest, "!load hello").await;
+    assert_eq!(refused["embeds"][0]["title"], "Permission denied");
+    assert!(
+        bot.host.manager.table().plugins.is_empty(),
+        "a refused load loaded"
+    );
+    bot.ask_unanswered(guest, "!echo hi", "!ping").await;
+
+    let loaded = bot.ask(owner, "!load hello").await;
+    assert_eq!(loaded["embeds"][0]["color"], 0x2ecc71, "{loaded}");
+    assert!(text_of(&bot.ask(guest, "!echo hi").await).contains("hi"));
+    let list = text_of(&bot.ask(owner, "!extensions").await);
+    assert!(list.contains("hello v"), "{list}");
+    let generation = bot
+        .host
+        .manager
+        .info("hello")
+        .await
+        .and_then(|i| i.generation)
+        .expect("live generation");
+    assert!(
+        list.contains(&format!("generation: {generation}")),
+        "{list}"
+    );
+    let again = bot.ask(owner, "!load hello").await;
+    assert_eq!(again["embeds"][0]["color"], 0xe74c3c, "{again}");
+    let unloaded = text_of(&bot.ask(owner, "!unload hello").await);
+    assert!(unloaded.contains("Unloaded `hello`"), "{unloaded}");
+    bot.ask_unanswered(guest, "!echo hi", "!ping").await;
+    bot.shutdown().await;
+}
+
+/// A plugin whose `ping` clashes with the built-in.
+#[derive(Default)]
+struct Clash;
+
+impl zoryx_plugin_api::Plugin for Clash {
+    fn manifest() -> zoryx_plugin_api::Manifest {
+        zoryx_plugin_api::Manifest::new("clash", "1.0.0")
+    }
+
+    fn register(plugin: &mut zoryx_plugin_api::Registrar<Self>) {
+        use zoryx_plugin_api::{CommandContext, CommandSpec};
+        plugin
+            .command(
+                CommandSpec::new("ping"),
+                |ctx: CommandContext<Clash>| async move {
+                    ctx.reply("plugin ping").await?;
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("clashfree"),
+                |ctx: CommandContext<Clash>| async move {
+                    ctx.reply("plugin clashfree").await?;
+                    Ok(())
+                },
+            );
+    }
+
+    async fn init(_host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult<Self> {
+        Ok(Self)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_ins_shadow_plugin_commands_of_the_same_name() {
+    let mut bot = TestBot::start(&[], "").await;
+    bot.host
+        .manager
+        .load_in_process(zoryx_plugin_api::ffi::ModuleOf::<Clash>::DECLARATION.module)
+        .await
+        .expect("load in process");
+    let guest = bot.sim.guest().id;
+    assert_eq!(
+        bot.ask(guest, "!clashfree").await["content"],
+        "plugin clashfree"
+    );
+    let ping = bot.ask(guest, "!ping").await;
+    assert!(text_of(&ping).contains("Pong"), "{ping}");
+    // Registered once, as the built-in.
+    let commands = bot.wait_registered("clashfree").await;
+    let pings: Vec<_> = commands.iter().filter(|c| c["name"] == "ping").collect();
+    assert_eq!(pings.len(), 1, "{commands:?}");
+    assert_eq!(pings[0]["description"], "Gateway and REST latency");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_grant_levels_and_listeners_see_messages() {
+    let mut bot = TestBot::start(&[("basic-v1.so", "basic.so")], "").await;
+    let guest = bot.sim.guest().id;
+    let guild = bot.guild();
+    let refused = text_of(&bot.ask(guest, "!mentionprefix status").await);
+    assert!(refused.contains("administrators"), "{refused}");
+    let admin: u64 = bot
+        .sim
+        .roles(guild)
+        .iter()
+        .find(|r| r["name"] == "Admin")
+        .and_then(|r| r["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .expect("the Admin role");
+    bot.sim
+        .add_member_role(guild, guest, admin)
+        .expect("grant Admin");
+    let status = text_of(&bot.ask(guest, "!mentionprefix status").await);
+    assert!(status.contains("enabled"), "{status}");
+
+    // A plugin listener hears messages and answers through the outbox.
+    bot.sim
+        .inject_message(bot.channel(), guest, "ping-listener")
+        .await
+        .expect("inject");
+    bot.wait_event("the listener's message", |e| {
+        matches!(e, zoryx_sim::SimEvent::BotMessage { reply_to: None, body, .. } if body["content"] == "pong-listener")
+    })
+    .await;
+    bot.shutdown().await;
+}

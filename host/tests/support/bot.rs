@@ -1,0 +1,238 @@
+//! A bot connected to the Discord simulator: real plugin libraries, real sockets.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+use zoryx_host::config::{BotEnv, Config};
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
+use zoryx_host::guild_settings::MemorySettings;
+use zoryx_sim::openapi::Spec;
+use zoryx_sim::{SimConfig, SimEvent, Simulator};
+
+use super::TestHost;
+
+/// How long any single expectation waits.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The simulator, a host with plugins and the Discord layer connected to both.
+pub struct TestBot {
+    pub sim: Simulator,
+    pub host: TestHost,
+    pub settings: Arc<MemorySettings>,
+    pub handle: Option<DiscordHandle>,
+    pub events: broadcast::Receiver<SimEvent>,
+}
+
+/// The environment the bot would read: the simulator's token and base, the owner.
+pub fn env_for(sim: &Simulator) -> BotEnv {
+    let vars: HashMap<String, String> = [
+        ("DISCORD_TOKEN", sim.token().to_owned()),
+        ("BOT_OWNER_ID", sim.owner().id.to_string()),
+        ("DISCORD_API_BASE", sim.base_url()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    BotEnv::from_map(&vars).expect("env")
+}
+
+impl TestBot {
+    /// Starts a simulator and a bot with `files` (fixture, file name) loaded and `config`
+    /// (a JSON object's inner keys, e.g. `"prefix": "!"`; may be empty). Slash commands are
+    /// registered to the simulator's default guild.
+    pub async fn start(files: &[(&str, &str)], config: &str) -> Self {
+        Self::start_with(SimConfig::default(), files, config).await
+    }
+
+    /// As [`TestBot::start`] with a simulator configuration.
+    pub async fn start_with(sim_config: SimConfig, files: &[(&str, &str)], config: &str) -> Self {
+        Self::start_tuned(sim_config, files, config, |_| {}).await
+    }
+
+    /// As [`TestBot::start_with`], adjusting the Discord options first.
+    pub async fn start_tuned(
+        sim_config: SimConfig,
+        files: &[(&str, &str)],
+        config: &str,
+        tune: impl FnOnce(&mut DiscordOptions),
+    ) -> Self {
+        let sim = Simulator::start(sim_config).await.expect("simulator");
+        let events = sim.subscribe();
+        let separator = if config.trim().is_empty() { "" } else { "," };
+        let text = format!(
+            r#"{{"discord": {{"test_guild_id": {}}}{separator}{config}}}"#,
+            sim.default_guild()
+        );
+        let host = TestHost::with_config(files, &text);
+        let report = host.manager.load_all().await;
+        assert!(report.refused.is_empty(), "refused: {:?}", report.refused);
+        let core = Config::parse(Path::new("config.json"), &text)
+            .expect("config")
+            .core;
+        let mut options = DiscordOptions::from_config(&core, &env_for(&sim)).expect("options");
+        options.slash_debounce = Duration::from_millis(100);
+        tune(&mut options);
+        let settings = Arc::new(MemorySettings::default());
+        let handle = discord::start(Arc::clone(&host.manager), settings.clone(), options)
+            .await
+            .expect("discord start");
+        handle.wait_ready(WAIT).await.expect("READY");
+        Self {
+            sim,
+            host,
+            settings,
+            handle: Some(handle),
+            events,
+        }
+    }
+
+    pub fn guild(&self) -> u64 {
+        self.sim.default_guild()
+    }
+
+    pub fn channel(&self) -> u64 {
+        self.sim.default_channel()
+    }
+
+    /// Waits for the next simulator event matching `pred`.
+    pub async fn wait_event(&mut self, what: &str, pred: impl Fn(&SimEvent) -> bool) -> SimEvent {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.events.recv()).await {
+                Ok(Ok(event)) if pred(&event) => return event,
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(error)) => panic!("simulator events closed waiting for {what}: {error}"),
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    /// Waits for the bot's reply to message `id`; returns the body it sent.
+    pub async fn reply_to(&mut self, id: u64) -> Value {
+        match self
+            .wait_event(
+                &format!("a reply to message {id}"),
+                |e| matches!(e, SimEvent::BotMessage { reply_to: Some(r), .. } if *r == id),
+            )
+            .await
+        {
+            SimEvent::BotMessage { body, .. } => body,
+            _ => unreachable!("matched a BotMessage"),
+        }
+    }
+
+    /// Posts `content` as `author` in the default channel and waits for the reply.
+    pub async fn ask(&mut self, author: u64, content: &str) -> Value {
+        let id = self
+            .sim
+            .inject_message(self.channel(), author, content)
+            .await
+            .expect("inject");
+        self.reply_to(id).await
+    }
+
+    /// Posts `content` as `author` and proves it got no reply: a `!ping` posted right after it
+    /// is answered first (commands are answered concurrently; an unanswered message returns
+    /// before any REST call, so its reply would have been recorded by then).
+    pub async fn ask_unanswered(&mut self, author: u64, content: &str, marker: &str) {
+        let id = self
+            .sim
+            .inject_message(self.channel(), author, content)
+            .await
+            .expect("inject");
+        self.ask(author, marker).await;
+        let replies: Vec<_> = self
+            .sim
+            .messages(self.channel())
+            .into_iter()
+            .filter(|m| m.reply_to == Some(id))
+            .collect();
+        assert!(replies.is_empty(), "`{content}` was answered: {replies:?}");
+    }
+
+    /// Waits for the interaction callback of interaction `id`: (type, data).
+    pub async fn callback(&mut self, id: u64) -> (u8, Value) {
+        match self
+            .wait_event(&format!("the callback of interaction {id}"), |e| {
+                matches!(e, SimEvent::InteractionResponse { interaction_id, .. } if *interaction_id == id)
+            })
+            .await
+        {
+            SimEvent::InteractionResponse { kind, body, .. } => (kind, body),
+            _ => unreachable!("matched an InteractionResponse"),
+        }
+    }
+
+    /// Waits until the registered guild commands include `name`.
+    pub async fn wait_registered(&mut self, name: &str) -> Vec<Value> {
+        let guild = Some(self.guild());
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let commands = self.sim.registered_commands(guild);
+            if commands.iter().any(|c| c["name"] == name) {
+                return commands;
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.events.recv()).await {
+                Ok(_) => {}
+                Err(_) => panic!("`{name}` was never registered: {commands:?}"),
+            }
+        }
+    }
+
+    /// Every request body the host sent validates against Discord's OpenAPI spec.
+    pub fn assert_requests_conform(&self) {
+        static SPEC: OnceLock<Spec> = OnceLock::new();
+        let spec = SPEC.get_or_init(|| Spec::load_default().expect("Discord's OpenAPI spec"));
+        let mut checked = 0;
+        for request in self.sim.requests() {
+            let Some(body) = &request.body else {
+                continue;
+            };
+            if let Err(error) = spec.validate_request(&request.method, &request.path, body) {
+                panic!(
+                    "{} {} sent a body the spec refuses: {error}\n{body:#}",
+                    request.method, request.path
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 0, "no request bodies to check");
+    }
+
+    /// Stops everything, checking first that every request body conformed to the spec.
+    pub async fn shutdown(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.shutdown().await;
+        }
+        self.assert_requests_conform();
+        self.host.manager.shutdown().await;
+        self.sim.shutdown().await;
+    }
+}
+
+/// The text of a reply: its content, or its embeds' titles, descriptions and fields.
+pub fn text_of(body: &Value) -> String {
+    let mut out = body["content"].as_str().unwrap_or_default().to_owned();
+    for embed in body["embeds"].as_array().into_iter().flatten() {
+        for key in ["title", "description"] {
+            if let Some(text) = embed[key].as_str() {
+                out.push('\n');
+                out.push_str(text);
+            }
+        }
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "\n{}: {}",
+                field["name"].as_str().unwrap_or_default(),
+                field["value"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
