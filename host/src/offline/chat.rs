@@ -171,13 +171,15 @@ impl ChatConsole {
                 Some(render::render(bot, &Origin::Followup { what }, body))
             }
             SimEvent::OriginalEdited {
+                interaction_id,
                 body,
                 deleted: false,
-                ..
+            } => {
+                // A deferred answer (type 5) arrives as an edit of the original response.
+                let what = self.interaction(*interaction_id);
+                Some(render::render(bot, &Origin::Interaction { what }, body))
             }
-            | SimEvent::MessageEdited { body, .. } => {
-                Some(render::render(bot, &Origin::Edit, body))
-            }
+            SimEvent::MessageEdited { body, .. } => Some(render::render(bot, &Origin::Edit, body)),
             SimEvent::MessageDeleted { message_id, .. } => {
                 Some(format!("{bot} deleted message {message_id}"))
             }
