@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds every test fixture into target/fixtures/ under stable names, one line per artefact.
-# Idempotent; run it from anywhere. `build.sh bench` also builds the 50 benchmark plugins.
+# Idempotent; run it from anywhere. `build.sh bench` also builds the 50 benchmark plugins and
+# the 10 message listeners.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -70,4 +71,12 @@ if [ "${1:-}" = bench ]; then
     cp "$(lib fixture-manifest)" "$out/bench/t$i.$ext"
   done
   echo "bench plugins: 50 in $out/bench"
+  # Ten message listeners, l0..l9, for the Discord benchmark (one crate named at build time).
+  mkdir -p "$out/listeners"
+  for i in $(seq 0 9); do
+    FIXTURE_NAME="l$i" cargo build --release -q -p fixture-listener
+    cp "$(lib fixture-listener)" "$out/listeners/.l$i.$ext.tmp"
+    mv -f "$out/listeners/.l$i.$ext.tmp" "$out/listeners/l$i.$ext"
+  done
+  echo "fixture listeners: 10 in $out/listeners"
 fi

@@ -20,6 +20,7 @@ pub mod guild_settings;
 pub mod loader;
 pub mod logging;
 pub mod manager;
+pub mod offline;
 pub mod registry;
 pub mod runtime;
 pub mod storage;

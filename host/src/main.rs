@@ -215,6 +215,21 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
+            if env.token.is_none() {
+                // No token: the bot talks to an in-process Discord simulator.
+                let offline = zoryx_host::offline::run(
+                    Arc::clone(&manager),
+                    &core,
+                    &env,
+                    !no_console,
+                    stop_signal(),
+                )
+                .await;
+                tracing::info!("shutting down");
+                manager.shutdown().await;
+                offline.context("offline mode")?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let online = match &env.token {
                 Some(_) => Some(run_online(&manager, &settings, &core, &env, &cli.data).await?),
                 None => None,

@@ -57,7 +57,8 @@ fn console_session_over_stdin() {
     .expect("copy");
     let (ok, stdout, stderr) = run_with_stdin(
         dir.path(),
-        "call hello echo hi there\nlist\nreload hello\ncall hello hello\nquit\n",
+        // No token: offline mode, where operator commands start with `:`.
+        ":call hello echo hi there\n:list\n:reload hello\n:call hello hello\n:quit\n",
     );
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("hi there\n"), "{stdout}");

@@ -1,0 +1,337 @@
+//! `make bench`: message → reply through the Discord simulator, framework vs a bare handler.
+//!
+//! Both bots run against the same in-process simulator over real sockets (REST + gateway), one
+//! after the other:
+//! - a BARE serenity `Client` whose `message` handler answers `!ping` directly (the baseline);
+//! - the Zoryx host through `discord::start`, with ten plugins listening to every message
+//!   (`fixture-listener` built as `l0`..`l9`), answering the plugin command `!l0_seen`
+//!   (a command of plugin `l0`: prefix resolution, routing, the FFI call into the plugin, and
+//!   its reply through the host's reply path).
+//!
+//! Figures: p50/p99 over 1,000 sequential messages (inject → the reply seen by the simulator),
+//! and replies per second over a 20,000-message burst with the messages lost. The two bots
+//! alternate (one connected at a time) for a few rounds; each figure is the median.
+//!
+//! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
+//! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten.
+#![allow(clippy::print_stdout, unreachable_pub)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serenity::all::{
+    ClientBuilder, Context, CreateMessage, EventHandler, GatewayIntents, HttpBuilder, Message,
+    Ready,
+};
+use tokio::sync::broadcast::error::RecvError;
+use zoryx_host::config::{BotEnv, Config, CoreConfig};
+use zoryx_host::discord::{self, DiscordOptions};
+use zoryx_host::guild_settings::MemorySettings;
+use zoryx_host::manager::{HostPaths, Manager};
+use zoryx_sim::{SimConfig, SimEvent, Simulator};
+
+const SEQUENTIAL: usize = 1_000;
+const BURST: usize = 20_000;
+const WARM_UP: usize = 200;
+/// Rounds of (bare, framework), alternating.
+const ROUNDS: usize = 3;
+/// How long a reply may take before the message counts as lost.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn listener(i: usize) -> PathBuf {
+    let path = root().join(format!(
+        "target/fixtures/listeners/l{i}.{}",
+        std::env::consts::DLL_EXTENSION
+    ));
+    assert!(
+        path.exists(),
+        "missing {} — run `make bench`",
+        path.display()
+    );
+    path
+}
+
+/// The baseline: answers `!ping` straight from serenity's handler.
+struct Bare;
+
+#[serenity::async_trait]
+impl EventHandler for Bare {
+    async fn message(&self, ctx: Context, msg: Message) {
+        if msg.content == "!ping" {
+            let reply = CreateMessage::new().content("pong").reference_message(&msg);
+            if let Err(error) = msg.channel_id.send_message(&ctx.http, reply).await {
+                eprintln!("bare handler: {error}");
+            }
+        }
+    }
+
+    async fn ready(&self, _ctx: Context, _ready: Ready) {}
+}
+
+/// Latency and throughput figures for one bot.
+struct Figures {
+    p50_ms: f64,
+    p99_ms: f64,
+    lost_sequential: usize,
+    per_second: f64,
+    lost_burst: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+/// Injects `count` messages one at a time, each after the previous one's reply.
+async fn sequential(sim: &Simulator, content: &str, count: usize) -> (Vec<Duration>, usize) {
+    let (channel, author) = (sim.default_channel(), sim.owner().id);
+    let mut events = sim.subscribe();
+    let mut times = Vec::with_capacity(count);
+    let mut lost = 0;
+    for _ in 0..count {
+        let start = Instant::now();
+        let id = sim
+            .inject_message(channel, author, content)
+            .await
+            .expect("inject");
+        let answered = tokio::time::timeout(REPLY_TIMEOUT, async {
+            loop {
+                match events.recv().await {
+                    Ok(SimEvent::BotMessage {
+                        reply_to: Some(to), ..
+                    }) if to == id => return true,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return false,
+                }
+            }
+        })
+        .await;
+        if answered == Ok(true) {
+            times.push(start.elapsed());
+        } else {
+            lost += 1;
+        }
+    }
+    times.sort_unstable();
+    (times, lost)
+}
+
+/// Injects `count` messages as fast as the simulator takes them; returns replies per second
+/// (first injection → last reply) and how many messages got no reply.
+async fn burst(sim: &Simulator, content: &str, count: usize) -> (f64, usize) {
+    let (channel, author) = (sim.default_channel(), sim.owner().id);
+    let mut events = sim.subscribe();
+    let collector = tokio::spawn(async move {
+        let mut answered = HashSet::with_capacity(count);
+        let mut last = Instant::now();
+        let mut lagged = 0;
+        while answered.len() < count {
+            match tokio::time::timeout(REPLY_TIMEOUT, events.recv()).await {
+                Ok(Ok(SimEvent::BotMessage {
+                    reply_to: Some(to), ..
+                })) => {
+                    answered.insert(to);
+                    last = Instant::now();
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(RecvError::Lagged(n))) => lagged += n,
+                Ok(Err(RecvError::Closed)) | Err(_) => break,
+            }
+        }
+        (answered, last, lagged)
+    });
+    let start = Instant::now();
+    let mut ids = Vec::with_capacity(count);
+    for _ in 0..count {
+        ids.push(
+            sim.inject_message(channel, author, content)
+                .await
+                .expect("inject"),
+        );
+    }
+    let (answered, last, lagged) = collector.await.expect("collector");
+    assert_eq!(lagged, 0, "the benchmark missed simulator events");
+    let lost = ids.iter().filter(|id| !answered.contains(id)).count();
+    let secs = last.duration_since(start).as_secs_f64();
+    ((count - lost) as f64 / secs, lost)
+}
+
+async fn measure(sim: &Simulator, content: &str) -> Figures {
+    let _ = sequential(sim, content, WARM_UP).await;
+    let (times, lost_sequential) = sequential(sim, content, SEQUENTIAL).await;
+    let (per_second, lost_burst) = burst(sim, content, BURST).await;
+    Figures {
+        p50_ms: percentile(&times, 0.50),
+        p99_ms: percentile(&times, 0.99),
+        lost_sequential,
+        per_second,
+        lost_burst,
+    }
+}
+
+async fn bare(sim: &Simulator) -> Figures {
+    let http = HttpBuilder::new(sim.token())
+        .proxy(sim.base_url())
+        .ratelimiter_disabled(true)
+        .build();
+    let intents =
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT;
+    let mut client = ClientBuilder::new_with_http(http, intents)
+        .event_handler(Bare)
+        .await
+        .expect("serenity client");
+    let shards = Arc::clone(&client.shard_manager);
+    let running = tokio::spawn(async move { client.start().await });
+    sim.wait_ready(Duration::from_secs(30))
+        .await
+        .expect("the bare client got READY");
+    let figures = measure(sim, "!ping").await;
+    shards.shutdown_all().await;
+    let _ = running.await;
+    figures
+}
+
+/// The host with ten listening plugins, loaded once and connected for each round.
+async fn host(dir: &Path, listeners: usize) -> (Arc<Manager>, CoreConfig) {
+    let extensions = dir.join("extensions");
+    std::fs::create_dir_all(&extensions).expect("dir");
+    for i in 0..listeners {
+        let name = format!("l{i}.{}", std::env::consts::DLL_EXTENSION);
+        std::fs::copy(listener(i), extensions.join(name)).expect("copy");
+    }
+    let checker = root().join("target/release/zoryx");
+    let config = Config::default();
+    let core = config.core.clone();
+    let manager = Manager::new(
+        HostPaths {
+            extensions,
+            data: dir.join("data"),
+            checker: checker.exists().then_some(checker),
+        },
+        config,
+    )
+    .expect("manager");
+    let report = manager.load_all().await;
+    assert_eq!(
+        report.loaded.len(),
+        listeners,
+        "the listeners load: {report:?}"
+    );
+    (manager, core)
+}
+
+async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -> Figures {
+    let env = BotEnv {
+        token: Some(sim.token().to_owned()),
+        api_base: Some(sim.base_url()),
+        ..BotEnv::default()
+    };
+    let mut options = DiscordOptions::from_config(core, &env).expect("options");
+    options.owners.push(sim.owner().id);
+    let bot = discord::start(
+        Arc::clone(manager),
+        Arc::new(MemorySettings::default()),
+        options,
+    )
+    .await
+    .expect("discord start");
+    tokio::time::timeout(Duration::from_secs(30), bot.ready())
+        .await
+        .expect("the host got READY");
+    let figures = measure(sim, "!l0_seen").await;
+    bot.shutdown().await;
+    figures
+}
+
+/// The median of one figure over the rounds.
+fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
+    let mut values: Vec<f64> = rounds.iter().map(figure).collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
+        let dir = tempfile::tempdir().expect("tmp");
+        let only = std::env::var("ZORYX_BENCH_ONLY").unwrap_or_default();
+        let listeners = std::env::var("ZORYX_BENCH_LISTENERS")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or(10, |n| n.clamp(1, 10));
+        let (manager, core) = host(dir.path(), listeners).await;
+        // Alternate the two bots (one connected at a time) so that noise from the machine hits
+        // both alike; each figure is the median over the rounds.
+        let (mut base, mut zoryx) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            if only != "zoryx" {
+                base.push(bare(&sim).await);
+            }
+            if only != "bare" {
+                zoryx.push(framework(&sim, &manager, &core).await);
+            }
+        }
+        manager.shutdown().await;
+        sim.shutdown().await;
+
+        let lost = |rounds: &[Figures]| -> usize {
+            rounds
+                .iter()
+                .map(|f| f.lost_sequential + f.lost_burst)
+                .sum()
+        };
+        let (base_p50, zoryx_p50) = (median(&base, |f| f.p50_ms), median(&zoryx, |f| f.p50_ms));
+        let (base_rate, zoryx_rate) = (
+            median(&base, |f| f.per_second),
+            median(&zoryx, |f| f.per_second),
+        );
+        let added_ms = zoryx_p50 - base_p50;
+        let share = 100.0 * zoryx_rate / base_rate;
+        let zoryx_lost = lost(&zoryx);
+        println!(
+            "Discord round trip: message injected in the simulator → reply received by it \
+             (median of {ROUNDS} alternating rounds)"
+        );
+        println!(
+            "| What | Bare serenity (`!ping`) | Zoryx, {listeners} listening plugins (`!l0_seen`) | Target |"
+        );
+        println!("|---|---|---|---|");
+        println!(
+            "| p50 over {SEQUENTIAL} sequential messages | {base_p50:.3} ms | {zoryx_p50:.3} ms | framework adds ≤ 0.1 ms: {added_ms:+.3} ms {} |",
+            verdict(added_ms <= 0.1)
+        );
+        println!(
+            "| p99 over {SEQUENTIAL} sequential messages | {:.3} ms | {:.3} ms | |",
+            median(&base, |f| f.p99_ms),
+            median(&zoryx, |f| f.p99_ms)
+        );
+        println!(
+            "| replies/s over a {BURST}-message burst | {base_rate:.0} | {zoryx_rate:.0} | ≥ 90 % of bare: {share:.0} % {} |",
+            verdict(share >= 90.0)
+        );
+        println!(
+            "| messages lost (all rounds, sequential + burst) | {} | {zoryx_lost} | 0 {} |",
+            lost(&base),
+            verdict(zoryx_lost == 0)
+        );
+    });
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "(met)" } else { "(MISSED)" }
+}

@@ -1,0 +1,125 @@
+//! Offline mode: with no Discord token, `zoryx run` starts the Discord simulator in-process,
+//! connects the bot to it through the same [`crate::discord::start`] path as a real token, and
+//! opens a chat console where the operator's lines become messages in the simulated guild.
+//!
+//! - [`colour`]: embed colours by name;
+//! - [`render`]: the bot's messages (as sent to the simulator) for a terminal;
+//! - [`line`](mod@line): what the operator types, parsed;
+//! - [`chat`]: the console itself.
+
+pub mod chat;
+pub mod colour;
+pub mod line;
+pub mod render;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use zoryx_sim::{SimConfig, SimError, Simulator};
+
+use crate::config::{BotEnv, CoreConfig};
+use crate::discord::{self, DiscordError, DiscordHandle, DiscordOptions};
+use crate::guild_settings::MemorySettings;
+use crate::manager::Manager;
+
+pub use chat::ChatConsole;
+
+/// How long the bot may take to connect to the simulator.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Offline mode could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    /// The simulator did not start.
+    #[error("the Discord simulator did not start: {0}")]
+    Simulator(#[from] SimError),
+    /// The bot could not connect to it.
+    #[error("the bot could not connect to the simulator: {0}")]
+    Discord(#[from] DiscordError),
+    /// The bot did not get READY in time.
+    #[error("the bot did not connect to the simulator within {0:?}")]
+    NotReady(Duration),
+}
+
+/// A running simulator with the bot connected to it.
+pub struct Offline {
+    sim: Simulator,
+    bot: DiscordHandle,
+    manager: Arc<Manager>,
+}
+
+impl Offline {
+    /// Starts the simulator on a loopback port and connects the bot to it, with the simulated
+    /// operator among the owners. Returns once the bot is READY.
+    pub async fn start(
+        manager: Arc<Manager>,
+        config: &CoreConfig,
+        env: &BotEnv,
+    ) -> Result<Self, OfflineError> {
+        let sim = Simulator::start(SimConfig::default()).await?;
+        let env = BotEnv {
+            token: Some(sim.token().to_owned()),
+            api_base: Some(sim.base_url()),
+            shard_count: None,
+            shard_ids: None,
+            ..env.clone()
+        };
+        let mut options = DiscordOptions::from_config(config, &env)?;
+        options.api_base = Some(sim.base_url());
+        options.owners.push(sim.owner().id);
+        options.test_guild_id = Some(sim.default_guild());
+        let bot = discord::start(
+            Arc::clone(&manager),
+            Arc::new(MemorySettings::default()),
+            options,
+        )
+        .await?;
+        tokio::time::timeout(READY_TIMEOUT, bot.ready())
+            .await
+            .map_err(|_| OfflineError::NotReady(READY_TIMEOUT))?;
+        tracing::info!(api = %sim.base_url(), "offline mode: connected to the simulator");
+        Ok(Self { sim, bot, manager })
+    }
+
+    /// The simulator the bot is connected to.
+    pub fn simulator(&self) -> &Simulator {
+        &self.sim
+    }
+
+    /// The chat console over this session.
+    pub fn console(&self) -> ChatConsole {
+        ChatConsole::new(self.sim.clone(), Arc::clone(&self.manager))
+    }
+
+    /// Disconnects the bot, then stops the simulator.
+    pub async fn shutdown(self) {
+        self.bot.shutdown().await;
+        self.sim.shutdown().await;
+    }
+}
+
+/// `zoryx run` without a token: starts offline mode, runs the chat console (unless
+/// `console` is false) until `:quit`, end of input or `stop`, then shuts down.
+pub async fn run(
+    manager: Arc<Manager>,
+    config: &CoreConfig,
+    env: &BotEnv,
+    console: bool,
+    stop: impl Future<Output = ()>,
+) -> Result<(), OfflineError> {
+    let offline = Offline::start(manager, config, env).await?;
+    let session = async {
+        if console {
+            offline.console().run().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = session => {}
+        () = stop => {}
+    }
+    offline.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Offline mode end to end: the real `zoryx` binary with no token starts the Discord simulator
+//! in-process, connects to it over real sockets, and the chat console on stdin/stdout talks to
+//! the bot as simulated users.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use support::{checker, fixture};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The binary under test with its stdin and a stream of its stdout lines.
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    /// Everything read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Session {
+    fn start(dir: &std::path::Path) -> Self {
+        let mut child = Command::new(checker())
+            .arg("run")
+            .current_dir(dir)
+            .env_remove("DISCORD_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn zoryx");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").expect("write to zoryx");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// Reads lines until `matches` accepts one; returns the lines read up to it.
+    fn until(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut read = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    let done = matches(&line);
+                    read.push(line);
+                    if done {
+                        return read;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    panic!("no {what} on stdout; got:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Reads the reply block whose header says it answers `who`; returns its body lines.
+    fn reply_to(&mut self, who: &str) -> Vec<String> {
+        let header = format!("replying to {who}:");
+        self.until(&format!("reply to {who}"), |l| l.ends_with(&header));
+        let mut body = Vec::new();
+        // The body is the indented lines that follow the header.
+        loop {
+            match self.lines.recv_timeout(Duration::from_millis(500)) {
+                Ok(line) if line.starts_with("  ") => {
+                    self.seen.push(line.clone());
+                    body.push(line);
+                }
+                Ok(line) => {
+                    self.seen.push(line);
+                    return body;
+                }
+                Err(_) => return body,
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A failed test must not leave the host running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn chat_console_talks_to_the_bot_through_the_simulator() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+    std::fs::copy(
+        fixture("plugin-hello.so"),
+        dir.path().join("extensions/hello.so"),
+    )
+    .expect("copy");
+    let mut session = Session::start(dir.path());
+    session.until("banner", |l| l.contains("offline mode"));
+
+    session.send("!ping");
+    let pong = session.reply_to("operator");
+    assert!(
+        pong.iter().any(|l| l.to_lowercase().contains("pong")),
+        "{pong:?}"
+    );
+
+    session.send("!echo hi");
+    let echo = session.reply_to("operator");
+    assert_eq!(echo, ["  hi"], "{:?}", session.seen);
+
+    // A plain member may not reload; nothing is reloaded.
+    session.send(":as guest");
+    session.until("switch to guest", |l| l.contains("you are now guest"));
+    session.send("!reload hello");
+    let refusal = session.reply_to("guest");
+    assert!(!refusal.is_empty(), "{:?}", session.seen);
+    session.send(":info hello");
+    session.until("hello's generation", |l| l.contains("generation 1,"));
+
+    // The operator (the owner) may.
+    session.send(":as operator");
+    session.until("switch back", |l| l.contains("you are now operator"));
+    session.send("!reload hello");
+    session.reply_to("operator");
+    session.send(":info hello");
+    session.until("the new generation", |l| l.contains("generation 2,"));
+
+    session.send(":quit");
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = session.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "zoryx did not exit after :quit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}\n{}", session.seen.join("\n"));
+}
