@@ -122,14 +122,9 @@ async fn run_online(
     settings: &Arc<SqliteSettings>,
     core: &CoreConfig,
     env: &BotEnv,
-    data_dir: &std::path::Path,
+    services: Services,
 ) -> anyhow::Result<DiscordHandle> {
     let options = DiscordOptions::from_config(core, env)?;
-    let services = Services {
-        atomic: Some(AtomicStore::new(AtomicOptions::default())),
-        db: Some(Arc::clone(settings)),
-        data_dir: Some(data_dir.to_owned()),
-    };
     let store: Arc<dyn GuildSettingsStore> = settings.clone();
     let handle = discord::start_with(Arc::clone(manager), store, options, services).await?;
     Ok(handle)
@@ -196,14 +191,21 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 },
                 config,
             )?;
+            // One atomic file store for plugins' files and the owner commands.
+            let atomic = AtomicStore::new(AtomicOptions::from(&config_atomic));
             manager
                 .dispatcher()
                 .shared()
                 .set_plugin_storage(PluginStorage::new(
                     &cli.data,
                     Arc::clone(settings.databases()),
-                    AtomicStore::new(AtomicOptions::from(&config_atomic)),
+                    Arc::clone(&atomic),
                 ));
+            let services = || Services {
+                atomic: Some(Arc::clone(&atomic)),
+                db: Some(Arc::clone(&settings)),
+                data_dir: Some(cli.data.clone()),
+            };
             let report = manager.load_all().await;
             tracing::info!(
                 loaded = report.loaded.len(),
@@ -217,29 +219,22 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             };
             if env.token.is_none() {
                 // No token: the bot talks to an in-process Discord simulator.
-                let offline = zoryx_host::offline::run(
-                    Arc::clone(&manager),
-                    &core,
-                    &env,
-                    !no_console,
-                    stop_signal(),
-                )
-                .await;
+                let options = zoryx_host::offline::RunOptions {
+                    config: &core,
+                    env: &env,
+                    settings: settings.clone(),
+                    services: services(),
+                    console: !no_console,
+                };
+                let offline =
+                    zoryx_host::offline::run(Arc::clone(&manager), options, stop_signal()).await;
                 tracing::info!("shutting down");
                 manager.shutdown().await;
+                zoryx_host::storage::db::shutdown(&settings).await;
                 offline.context("offline mode")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let online = match &env.token {
-                Some(_) => Some(run_online(&manager, &settings, &core, &env, &cli.data).await?),
-                None => None,
-            };
-            let disconnected = async {
-                match &online {
-                    Some(handle) => handle.stopped().await,
-                    None => std::future::pending().await,
-                }
-            };
+            let online = run_online(&manager, &settings, &core, &env, services()).await?;
             let console = async {
                 if no_console {
                     std::future::pending::<()>().await;
@@ -250,12 +245,10 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 () = console => {}
                 () = stop_signal() => {}
-                error = disconnected => tracing::error!("{error}"),
+                error = online.stopped() => tracing::error!("{error}"),
             }
             tracing::info!("shutting down");
-            if let Some(handle) = online {
-                handle.shutdown().await;
-            }
+            online.shutdown().await;
             manager.shutdown().await;
             zoryx_host::storage::db::shutdown(&settings).await;
             Ok(ExitCode::SUCCESS)
