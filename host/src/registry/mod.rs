@@ -36,6 +36,9 @@ pub enum RegistryError {
     /// The registry could not be serialised.
     #[error("serialising the plugin registry: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// Writing or moving aside the file failed.
+    #[error(transparent)]
+    File(#[from] crate::storage::atomic::AtomicError),
 }
 
 /// The registry of every plugin the host knows, backed by `plugin_registry.json`.

@@ -1,22 +1,14 @@
 //! Reading `plugin_registry.json` (a corrupt file is moved aside, never overwritten) and
-//! writing it atomically (temp file, fsync, rename, fsync of the folder).
+//! writing it atomically, both through the atomic file store's file operations.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write as _};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Enforcement, RegistryEntry, RegistryError};
-
-/// How many `.corrupt-<ts>-<n>` names to try before giving up.
-const QUARANTINE_ATTEMPTS: u32 = 1000;
-
-/// Makes temp file names unique within the process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+use crate::storage::atomic;
 
 /// The file's contents, as read.
 #[derive(Debug, Default, Deserialize)]
@@ -70,7 +62,7 @@ pub(super) fn read(path: &Path) -> Result<Loaded, RegistryError> {
             quarantined: None,
         }),
         Err(error) => {
-            let aside = quarantine(path)?;
+            let aside = atomic::quarantine(path)?;
             tracing::warn!(
                 file = %path.display(),
                 moved_to = %aside.display(),
@@ -85,106 +77,14 @@ pub(super) fn read(path: &Path) -> Result<Loaded, RegistryError> {
     }
 }
 
-/// Moves `path` to `<name>.corrupt-<unix seconds>` (with `-<n>` added if that name is taken).
-fn quarantine(path: &Path) -> Result<PathBuf, RegistryError> {
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    let base = format!("{}.corrupt-{stamp}", file_name(path));
-    for attempt in 0..QUARANTINE_ATTEMPTS {
-        let name = match attempt {
-            0 => base.clone(),
-            n => format!("{base}-{n}"),
-        };
-        let aside = path.with_file_name(name);
-        let taken = aside.try_exists().map_err(io_error("checking", &aside))?;
-        if !taken {
-            std::fs::rename(path, &aside).map_err(io_error("moving aside", path))?;
-            return Ok(aside);
-        }
-    }
-    Err(io_error("moving aside", path)(std::io::Error::new(
-        ErrorKind::AlreadyExists,
-        "every quarantine name is taken",
-    )))
-}
-
-/// The file name of `path` as text (`plugin_registry.json` if it has none).
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || "plugin_registry.json".to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    )
-}
-
-/// The folder holding `path` (`.` for a bare file name).
-fn folder(path: &Path) -> &Path {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
 /// Writes `document` to `path` atomically: a unique temp file in the same folder is written
 /// and synced, renamed over `path`, then the folder is synced. The temp file never outlives
 /// a failure.
 pub(super) fn write(path: &Path, document: &DocumentRef<'_>) -> Result<(), RegistryError> {
     let mut json = serde_json::to_vec_pretty(document)?;
     json.push(b'\n');
-    let dir = folder(path);
-    std::fs::create_dir_all(dir).map_err(io_error("creating", dir))?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name(path),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = write_temp(&temp, &json)
-        .and_then(|()| std::fs::rename(&temp, path).map_err(io_error("renaming over", path)));
-    if result.is_err() {
-        remove_temp(&temp);
-    }
-    result?;
-    sync_dir(dir)?;
+    atomic::write_bytes(path, &json)?;
     tracing::debug!(file = %path.display(), bytes = json.len(), "saved the plugin registry");
-    Ok(())
-}
-
-/// Creates `temp` (it must not exist), writes `bytes` and syncs them to disk.
-fn write_temp(temp: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)
-        .map_err(io_error("creating", temp))?;
-    file.write_all(bytes).map_err(io_error("writing", temp))?;
-    file.sync_all().map_err(io_error("syncing", temp))
-}
-
-/// Removes a temp file left by a failed save, if it is there.
-fn remove_temp(temp: &Path) {
-    if let Err(error) = std::fs::remove_file(temp)
-        && error.kind() != ErrorKind::NotFound
-    {
-        tracing::warn!(file = %temp.display(), %error, "could not remove a temp file");
-    }
-}
-
-/// Syncs the folder so the rename itself is durable.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
-    File::open(dir)
-        .and_then(|handle| handle.sync_all())
-        .map_err(io_error("syncing", dir))
-}
-
-/// Syncs the folder if the platform lets a folder be opened as a file (Windows does not;
-/// there the rename is still atomic, only its durability is left to the OS).
-#[cfg(not(unix))]
-fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
-    if let Ok(handle) = File::open(dir) {
-        handle.sync_all().map_err(io_error("syncing", dir))?;
-    }
     Ok(())
 }
 
