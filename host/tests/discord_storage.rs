@@ -34,5 +34,28 @@ async fn storage_reports_are_for_owners_and_settings_persist_in_sqlite() {
     assert!(integrity.contains("1 loaded"), "{integrity}");
     let atomic = bot.ask(owner, "$atomicstats").await;
     assert!(atomic["embeds"][0]["title"].is_string(), "{atomic}");
+
+    // An on-demand backup: a new folder with a copy of main.db that opens and holds the prefix.
+    let refused = bot.ask(guest, "$backup").await;
+    assert_eq!(
+        refused["embeds"][0]["title"], "Permission denied",
+        "{refused}"
+    );
+    let backup = bot.ask(owner, "$backup").await;
+    assert_eq!(backup["embeds"][0]["title"], "Backup done", "{backup}");
+    let backups = db.databases().backups();
+    let newest = backups.last().expect("a backup folder");
+    let copy = newest.join(bot.guild().to_string()).join("guild.db");
+    assert!(copy.is_file(), "no {} in {backup}", copy.display());
+    let conn = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&copy))
+        .await
+        .expect("open the backup");
+    let prefix: (String,) = sqlx::query_as("SELECT value FROM guild_settings WHERE key = 'prefix'")
+        .fetch_one(&conn)
+        .await
+        .expect("prefix in the backup");
+    assert_eq!(prefix.0, "$");
+    conn.close().await;
     bot.shutdown().await;
 }

@@ -1,5 +1,5 @@
 //! Owner-only storage reports: `atomicstats`, `atomictest`, `cachestats` (the atomic file
-//! store), `dbstats`, `integritycheck`, `cleanup` (the databases). The report bodies live in
+//! store), `dbstats`, `integritycheck`, `cleanup`, `backup` (the databases). The report bodies live in
 //! `storage::atomic::commands` and `storage::db::report`; this file only wires them.
 
 use zoryx_plugin_api::{CommandKind, CommandSpec, Message, Permission};
@@ -89,7 +89,15 @@ pub(super) fn register(builtins: &mut Builtins) {
                     }
                 })
             },
-        );
+        )
+        .add(owner("backup", "Back up every database now"), |call| {
+            Box::pin(async move {
+                match call.bot.services.db.clone() {
+                    Some(db) => report::run_backup(&db).await,
+                    None => Err(unavailable("The database")),
+                }
+            })
+        });
 }
 
 /// The process's resident memory, from sysinfo.

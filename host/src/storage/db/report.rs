@@ -178,6 +178,39 @@ pub async fn run_cleanup(settings: &SqliteSettings, current_guilds: &HashSet<u64
     cleanup(&report, dropped)
 }
 
+/// `!backup`: flushes the command counters, backs up every database (`VACUUM INTO` a new
+/// timestamped folder) and lists the files, or says why it failed.
+pub async fn run_backup(settings: &SqliteSettings) -> Result<Message, String> {
+    if let Err(error) = settings.flush().await {
+        tracing::warn!(%error, "command counters not flushed before the backup");
+    }
+    let files = settings
+        .databases()
+        .backup(None)
+        .await
+        .map_err(|error| format!("backup failed: {error}"))?;
+    let folder = files
+        .first()
+        .and_then(|f| f.parent())
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let list = files
+        .iter()
+        .map(|file| {
+            let size = std::fs::metadata(file).map_or(0, |m| m.len());
+            format!("`{}` ({})", file.display(), human_bytes(size))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let embed = Embed::new()
+        .title("Backup done")
+        .colour(OK_COLOUR)
+        .description(clip(&list, 4000))
+        .field("Databases", files.len().to_string(), true)
+        .field("Folder", clip(&folder, 1024), true);
+    Ok(Message::new().embed(embed))
+}
+
 /// `1536` → `1.5 KiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
