@@ -44,6 +44,8 @@ test: fixtures
 bench: plugins
 	bash test-fixtures/build.sh bench
 	$(CARGO) bench -p zoryx-host --bench host
+	$(CARGO) bench -p zoryx-host --bench atomic
+	$(CARGO) bench -p zoryx-host --bench database
 	$(CARGO) bench -p zoryx-host --bench discord
 
 lint:

@@ -23,6 +23,12 @@ for crate in fixture-init-panic fixture-init-error fixture-pinning; do
   put "$(lib "$crate")" "${crate#fixture-}.$ext"
 done
 
+# Two plugins from one storage fixture, to prove neither sees the other's data.
+for name in storage_a storage_b; do
+  FIXTURE_NAME="$name" cargo build --release -q -p fixture-storage
+  put "$(lib fixture-storage)" "${name//_/-}.$ext"
+done
+
 # name|version|deps|conflicts|file
 while IFS='|' read -r name version deps conflicts file; do
   FIXTURE_NAME="$name" FIXTURE_VERSION="$version" FIXTURE_DEPS="$deps" FIXTURE_CONFLICTS="$conflicts" \
@@ -45,7 +51,7 @@ mv -f "$out/not-a-plugin.$ext.tmp" "$out/not-a-plugin.$ext"
 echo "fixture not-a-plugin.$ext"
 
 bash test-fixtures/compat/build.sh
-for name in old-api newer-api broken-api; do
+for name in old-api mid-api newer-api broken-api; do
   put "$root/target/compat/release/lib${name//-/_}_plugin.$ext" "$name.$ext"
 done
 

@@ -18,6 +18,7 @@ pub mod console;
 pub mod discord;
 pub mod guild_settings;
 pub mod loader;
+pub mod logging;
 pub mod manager;
 pub mod offline;
 pub mod registry;

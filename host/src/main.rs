@@ -7,18 +7,43 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
-use zoryx_host::config::{BotEnv, Config, CoreConfig};
-use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
-use zoryx_host::guild_settings::{GuildSettingsStore, MemorySettings};
+use zoryx_host::config::{BotEnv, Config, CoreConfig, Loaded};
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
+use zoryx_host::guild_settings::GuildSettingsStore;
+use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
+use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
+use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
+use zoryx_host::storage::plugin::PluginStorage;
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+/// For `run`: applies `.env` (next to config.json) to the environment, loads (or creates)
+/// config.json with the environment's precedence applied, starts the log files and the console
+/// log, and removes temp files left in the data folder by interrupted writes.
+fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
+    let env_file = cli
+        .config
+        .parent()
+        .unwrap_or(std::path::Path::new(""))
+        .join(".env");
+    if let Err(error) = dotenvy::from_path(&env_file)
+        && !error.not_found()
+    {
+        return Err(anyhow::anyhow!("{}: {error}", env_file.display()));
+    }
+    let mut loaded = Config::load_or_create(&cli.config)?;
+    loaded.config = loaded.config.with_env(&BotEnv::from_process()?);
+    let options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
+    let guard = zoryx_host::logging::init(&options)?;
+    if loaded.created {
+        tracing::info!(file = %cli.config.display(), "created the config file with the defaults");
+    }
+    for unknown in &loaded.unknown_keys {
+        tracing::warn!(file = %cli.config.display(), "{unknown}");
+    }
+    if let Err(error) = zoryx_host::storage::atomic::remove_stale_temp_files(&cli.data) {
+        tracing::warn!(%error, "could not clean up temp files in the data folder");
+    }
+    Ok((loaded, guard))
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
@@ -63,7 +88,18 @@ fn main() -> ExitCode {
             }
         };
     }
-    init_tracing();
+    let (loaded, _log_guard) = if matches!(cli.command, None | Some(Command::Run { .. })) {
+        match start(&cli) {
+            Ok((loaded, guard)) => (Some(loaded), Some(guard)),
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "{error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        zoryx_host::logging::init_console();
+        (None, None)
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -71,7 +107,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, loaded)) {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -83,16 +119,18 @@ fn main() -> ExitCode {
 /// The online path: connects to Discord with the token from the environment.
 async fn run_online(
     manager: &Arc<Manager>,
+    settings: &Arc<SqliteSettings>,
     core: &CoreConfig,
     env: &BotEnv,
+    services: Services,
 ) -> anyhow::Result<DiscordHandle> {
     let options = DiscordOptions::from_config(core, env)?;
-    let settings: Arc<dyn GuildSettingsStore> = Arc::new(MemorySettings::default());
-    let handle = discord::start(Arc::clone(manager), settings, options).await?;
+    let store: Arc<dyn GuildSettingsStore> = settings.clone();
+    let handle = discord::start_with(Arc::clone(manager), store, options, services).await?;
     Ok(handle)
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     match cli.command.unwrap_or(Command::Run { no_console: false }) {
         Command::Plugins {
@@ -132,11 +170,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { no_console } => {
-            let _ = dotenvy::dotenv();
             let env = BotEnv::from_process().context("invalid environment")?;
-            let config = Config::load(&cli.config)?;
+            let config = match loaded {
+                Some(loaded) => loaded.config,
+                None => Config::load(&cli.config)?,
+            };
             let core = config.core.clone();
             let auto_reload = config.core.auto_reload;
+            let config_atomic = config.core.atomic_files.clone();
+            let databases =
+                Databases::open(DbOptions::from_config(&config.core.database, &cli.data))
+                    .await
+                    .context("cannot open the databases")?;
+            let settings = SqliteSettings::new(databases);
             let manager = Manager::new(
                 HostPaths {
                     extensions: cli.extensions.clone(),
@@ -145,6 +191,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 config,
             )?;
+            // One atomic file store for plugins' files and the owner commands.
+            let atomic = AtomicStore::new(AtomicOptions::from(&config_atomic));
+            manager
+                .dispatcher()
+                .shared()
+                .set_plugin_storage(PluginStorage::new(
+                    &cli.data,
+                    Arc::clone(settings.databases()),
+                    Arc::clone(&atomic),
+                ));
+            let services = || Services {
+                atomic: Some(Arc::clone(&atomic)),
+                db: Some(Arc::clone(&settings)),
+                data_dir: Some(cli.data.clone()),
+            };
             let report = manager.load_all().await;
             tracing::info!(
                 loaded = report.loaded.len(),
@@ -158,29 +219,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             if env.token.is_none() {
                 // No token: the bot talks to an in-process Discord simulator.
-                let offline = zoryx_host::offline::run(
-                    Arc::clone(&manager),
-                    &core,
-                    &env,
-                    !no_console,
-                    stop_signal(),
-                )
-                .await;
+                let options = zoryx_host::offline::RunOptions {
+                    config: &core,
+                    env: &env,
+                    settings: settings.clone(),
+                    services: services(),
+                    console: !no_console,
+                };
+                let offline =
+                    zoryx_host::offline::run(Arc::clone(&manager), options, stop_signal()).await;
                 tracing::info!("shutting down");
                 manager.shutdown().await;
+                zoryx_host::storage::db::shutdown(&settings).await;
                 offline.context("offline mode")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let online = match &env.token {
-                Some(_) => Some(run_online(&manager, &core, &env).await?),
-                None => None,
-            };
-            let disconnected = async {
-                match &online {
-                    Some(handle) => handle.stopped().await,
-                    None => std::future::pending().await,
-                }
-            };
+            let online = run_online(&manager, &settings, &core, &env, services()).await?;
             let console = async {
                 if no_console {
                     std::future::pending::<()>().await;
@@ -191,13 +245,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 () = console => {}
                 () = stop_signal() => {}
-                error = disconnected => tracing::error!("{error}"),
+                error = online.stopped() => tracing::error!("{error}"),
             }
             tracing::info!("shutting down");
-            if let Some(handle) = online {
-                handle.shutdown().await;
-            }
+            online.shutdown().await;
             manager.shutdown().await;
+            zoryx_host::storage::db::shutdown(&settings).await;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,24 +6,44 @@ use support::TestHost;
 use zoryx_plugin_api::API_VERSION;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn older_minor_loads_newer_and_broken_are_refused() {
+async fn older_minors_load_newer_and_broken_are_refused() {
     let host = TestHost::new(&[
         ("old-api.so", "old_api.so"),
+        ("mid-api.so", "mid_api.so"),
         ("newer-api.so", "newer_api.so"),
         ("broken-api.so", "broken_api.so"),
     ]);
     let report = host.manager.load_all().await;
     assert_eq!(
         report.loaded,
-        vec!["old_api".to_string()],
+        vec!["mid_api".to_string(), "old_api".to_string()],
         "{:?}",
         report.refused
     );
 
-    // The 1.0 plugin works on this 1.1 host, and what 1.1 added is simply absent for it.
-    assert_eq!(host.call("hello", "").await.1, vec!["hello from old api"]);
+    // The 1.0 plugin works on this 1.2 host, and what 1.1 and 1.2 added is simply absent for
+    // it: its storage answers "not available" without asking the host.
+    assert_eq!(
+        host.call("old_api_hello", "").await.1,
+        vec!["hello from old api"]
+    );
+    assert_eq!(
+        host.call("old_api_kv", "").await.1,
+        vec!["error: plugin storage is not available in this host yet"]
+    );
     let info = host.manager.info("old_api").await.expect("info");
     assert_eq!(info.api_version.as_deref(), Some("1.0.0"));
+
+    // The 1.1 plugin's key-value calls reach this host's storage through the fields 1.1
+    // appended; the fields 1.2 appended after them do not disturb it.
+    assert_eq!(
+        host.call("mid_api_hello", "").await.1,
+        vec!["hello from mid api"]
+    );
+    assert_eq!(host.call("mid_api_kv", "").await.1, vec!["count 1"]);
+    assert_eq!(host.call("mid_api_kv", "").await.1, vec!["count 2"]);
+    let info = host.manager.info("mid_api").await.expect("info");
+    assert_eq!(info.api_version.as_deref(), Some("1.1.0"));
 
     let reason = |file: &str| {
         report
@@ -34,7 +54,7 @@ async fn older_minor_loads_newer_and_broken_are_refused() {
             .unwrap_or_else(|| panic!("{file} was not refused"))
     };
     let newer = reason("newer_api.so");
-    assert!(newer.contains("needs plugin-api 1.2.0"), "{newer}");
+    assert!(newer.contains("needs plugin-api 1.3.0"), "{newer}");
     assert!(
         newer.contains(&format!("this host has plugin-api {API_VERSION}")),
         "{newer}"

@@ -150,14 +150,54 @@ fn chat_console_talks_to_the_bot_through_the_simulator() {
     session.send(":info hello");
     session.until("the new generation", |l| l.contains("generation 2,"));
 
-    session.send(":quit");
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = session.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "zoryx did not exit after :quit");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}\n{}", session.seen.join("\n"));
+    session.quit();
+}
+
+impl Session {
+    /// `:quit`, then waits for a clean exit.
+    fn quit(&mut self) {
+        self.send(":quit");
+        let deadline = Instant::now() + TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "zoryx did not exit after :quit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status:?}\n{}", self.seen.join("\n"));
+    }
+}
+
+/// The simulated guild keeps its id from run to run, so its settings, kept in SQLite under
+/// `data/`, are there again after a restart; the shutdown leaves a backup.
+#[test]
+fn the_sandbox_guild_keeps_its_prefix_across_restarts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+
+    let mut first = Session::start(dir.path());
+    first.until("banner", |l| l.contains("offline mode"));
+    first.send("!setprefix ?");
+    let set = first.reply_to("operator");
+    assert!(set.iter().any(|l| l.contains('?')), "{:?}", first.seen);
+    first.quit();
+    drop(first);
+    let backups = dir.path().join("data/backups");
+    assert!(
+        std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0) > 0,
+        "no backup in {}",
+        backups.display()
+    );
+
+    let mut second = Session::start(dir.path());
+    second.until("banner", |l| l.contains("offline mode"));
+    second.send("?ping");
+    let pong = second.reply_to("operator");
+    assert!(
+        pong.iter().any(|l| l.to_lowercase().contains("pong")),
+        "{:?}",
+        second.seen
+    );
+    second.quit();
 }

@@ -45,7 +45,7 @@ impl std::fmt::Debug for Host {
     }
 }
 
-fn from_ffi<T>(result: RResult<T, crate::ffi::types::ErrorFfi>) -> PluginResult<T> {
+pub(crate) fn from_ffi<T>(result: RResult<T, crate::ffi::types::ErrorFfi>) -> PluginResult<T> {
     result.into_result().map_err(|e| PluginError::from(&e))
 }
 
@@ -165,7 +165,7 @@ impl Host {
         from_ffi(future.await)
     }
 
-    /// This plugin's key-value storage.
+    /// This plugin's key-value storage; see also [`Host::sql`] and [`Host::files`].
     pub fn storage(&self) -> Storage {
         Storage { host: *self }
     }
@@ -186,7 +186,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn to_ffi(self) -> ScopeFfi {
+    pub(crate) fn to_ffi(self) -> ScopeFfi {
         match self {
             Self::Global => ScopeFfi::RNone,
             Self::Guild(id) => ScopeFfi::RSome(id.0),
@@ -270,6 +270,36 @@ impl Storage {
             .kv_delete()
             .ok_or_else(storage_missing)?;
         from_ffi(delete(self.host.handle.data, scope.to_ffi(), RStr::from_str(key)).await)
+    }
+
+    /// The keys that start with `prefix` (all keys for `""`), sorted. Since plugin-api 1.2;
+    /// an older host answers [`PluginError::NotAvailable`].
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// use zoryx_plugin_api::{GuildId, Scope};
+    /// let storage = host.storage();
+    /// for key in storage.keys(Scope::Guild(GuildId(1)), "warn:").await? {
+    ///     storage.delete(Scope::Guild(GuildId(1)), &key).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn keys(&self, scope: Scope, prefix: &str) -> PluginResult<Vec<String>> {
+        let keys = self
+            .host
+            .handle
+            .vtable
+            .kv_keys()
+            .ok_or_else(|| PluginError::NotAvailable("listing storage keys".to_owned()))?;
+        let text = from_ffi(
+            keys(
+                self.host.handle.data,
+                scope.to_ffi(),
+                RStr::from_str(prefix),
+            )
+            .await,
+        )?;
+        Ok(serde_json::from_str(text.as_str())?)
     }
 }
 

@@ -52,6 +52,7 @@ pub mod manifest;
 pub mod message;
 pub mod model;
 pub mod plugin;
+pub mod storage;
 pub mod version;
 
 pub use args::{ArgValue, Args, FromArg};
@@ -69,6 +70,7 @@ pub use model::{
     InteractionKind, Invocation, Member, MessageId, RoleId, Source, User, UserId,
 };
 pub use plugin::{Plugin, Registrar};
+pub use storage::{Files, Row, Sql};
 pub use version::{API_VERSION, ApiVersion};
 
 /// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.

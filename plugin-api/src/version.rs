@@ -9,9 +9,9 @@ use std::fmt;
 /// ```
 /// use zoryx_plugin_api::ApiVersion;
 ///
-/// let host = ApiVersion::new(1, 1, 0);
+/// let host = ApiVersion::new(1, 2, 0);
 /// assert!(host.accepts(ApiVersion::new(1, 0, 3)));  // older minor: additive changes only
-/// assert!(!host.accepts(ApiVersion::new(1, 2, 0))); // the plugin needs a newer host
+/// assert!(!host.accepts(ApiVersion::new(1, 3, 0))); // the plugin needs a newer host
 /// assert!(!host.accepts(ApiVersion::new(2, 0, 0))); // another major release
 /// ```
 #[repr(C)]

@@ -2,7 +2,8 @@
 //!
 //! Test a Zoryx plugin in-process: no bot, no Discord, no library to build. The plugin runs in a
 //! real host core (registry checks, argument parsing, permissions, cooldowns, hooks, tasks), and
-//! its replies come back as values.
+//! its replies come back as values. Storage works too (key-value, SQL tables, files), on real
+//! SQLite files and real files in the test's temp folder ([`PluginTest::data_dir`]).
 //!
 //! Add to the plugin crate:
 //!
@@ -181,6 +182,12 @@ impl PluginTest {
             sent,
             _dir: dir,
         })
+    }
+
+    /// The host's data folder (in the test's temp folder): plugin storage lives here, the
+    /// databases (`main.db`, `<guild>/guild.db`) and the plugin's files (`plugins/<name>/`).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("data")
     }
 
     /// The host core, for anything this type does not wrap.

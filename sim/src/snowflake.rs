@@ -12,7 +12,13 @@ pub const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 pub struct Snowflakes {
     worker: u64,
     last: AtomicU64,
+    /// While non-zero, ids are made as if the clock read this (Unix ms): see [`Snowflakes::pin`].
+    pinned: AtomicU64,
 }
+
+/// The instant the default world is made at (2025-01-01T00:00:00Z), so its ids are the same in
+/// every run with the same seed: data a bot keeps per guild survives a restart of the simulator.
+pub const DEFAULT_WORLD_MS: u64 = 1_735_689_600_000;
 
 impl Snowflakes {
     /// A generator whose worker/process bits come from `seed`.
@@ -20,12 +26,28 @@ impl Snowflakes {
         Self {
             worker: (seed % 1024) << 12,
             last: AtomicU64::new(0),
+            pinned: AtomicU64::new(0),
         }
+    }
+
+    /// Makes ids as if the clock read `unix_ms` until [`Snowflakes::unpin`]: deterministic ids
+    /// for entities that must keep their ids across runs.
+    pub fn pin(&self, unix_ms: u64) {
+        self.pinned.store(unix_ms, Ordering::Relaxed);
+    }
+
+    /// Back to the wall clock; later ids are still greater than every earlier one.
+    pub fn unpin(&self) {
+        self.pinned.store(0, Ordering::Relaxed);
     }
 
     /// The next id: strictly greater than every id handed out before.
     pub fn next(&self) -> u64 {
-        let now = now_ms().saturating_sub(DISCORD_EPOCH_MS);
+        let clock = match self.pinned.load(Ordering::Relaxed) {
+            0 => now_ms(),
+            pinned => pinned,
+        };
+        let now = clock.saturating_sub(DISCORD_EPOCH_MS);
         let candidate = (now << 22) | self.worker;
         let mut prev = self.last.load(Ordering::Relaxed);
         loop {
@@ -91,6 +113,21 @@ mod tests {
         assert!(a >= 1 << 50);
         assert!(b > a);
         assert!(timestamp_ms(a) <= now_ms());
+    }
+
+    #[test]
+    fn pinned_ids_repeat_across_generators_and_stay_below_later_ones() {
+        let first = Snowflakes::new(3);
+        first.pin(DEFAULT_WORLD_MS);
+        let a = [first.next(), first.next()];
+        first.unpin();
+        let later = first.next();
+        let second = Snowflakes::new(3);
+        second.pin(DEFAULT_WORLD_MS);
+        assert_eq!([second.next(), second.next()], a);
+        assert_eq!(timestamp_ms(a[0]), DEFAULT_WORLD_MS);
+        assert!(later > a[1]);
+        assert!(timestamp_ms(later) > DEFAULT_WORLD_MS);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the API-compatibility fixtures: plugins built against other copies of plugin-api.
-# Outputs target/compat/release/lib{old,newer,broken}_api_plugin.so.
+# Outputs target/compat/release/lib{old,mid,newer,broken}_api_plugin.so.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Generates copies of plugin-api for the compatibility fixtures, under target/compat-src/.
 
-- api-1.0:    the 1.0 API: version 1.0.0, without the storage functions 1.1 appended to
-              HostVtable; `Storage` answers "not available".
-- api-1.2:    version 1.2.0, otherwise identical to the current API: a plugin needing a newer
+- api-1.0:    the 1.0 API: version 1.0.0, without the storage functions 1.1 and 1.2 appended to
+              HostVtable; `Storage` answers "not available", and there is no `Host::sql` or
+              `Host::files`.
+- api-1.1:    the 1.1 API: version 1.1.0, with the key-value functions of 1.1 but without what
+              1.2 appended (key listing, SQL tables, files).
+- api-1.3:    version 1.3.0, otherwise identical to the current API: a plugin needing a newer
               host.
-- api-broken: version 1.1.0 with a field inserted in the middle of InvocationFfi: an
+- api-broken: the current version with a field inserted in the middle of InvocationFfi: an
               incompatible layout under the same version.
 
 Every edit checks that the text it changes is there exactly once, and stops with an error
@@ -153,9 +156,24 @@ STORAGE_1_0 = """impl Storage {
 """
 
 
+def without_1_2(files):
+    """Removes what 1.2 added: the SQL and file API (`storage.rs`) and `Storage::keys`."""
+    del files["src/storage.rs"]
+    replace(files, "src/lib.rs", "pub mod storage;\n", "")
+    replace(files, "src/lib.rs", "pub use storage::{Files, Row, Sql};\n", "")
+    replace(
+        files,
+        "src/context.rs",
+        "    /// This plugin's key-value storage; see also [`Host::sql`] and [`Host::files`].\n",
+        "    /// This plugin's key-value storage.\n",
+    )
+
+
 def api_1_0():
     old = copy("1.0.0")
-    # HostVtable without the fields appended in 1.1 (they follow `emit`, the last 1.0 field).
+    without_1_2(old)
+    # HostVtable without the fields appended in 1.1 and 1.2 (they follow `emit`, the last 1.0
+    # field).
     cut(
         old,
         "src/ffi/host_vtable.rs",
@@ -169,8 +187,30 @@ def api_1_0():
     write("api-1.0", old)
 
 
+def api_1_1():
+    mid = copy("1.1.0")
+    without_1_2(mid)
+    # HostVtable without the fields appended in 1.2 (they follow `kv_delete`).
+    cut(
+        mid,
+        "src/ffi/host_vtable.rs",
+        "    /// (1.2) The keys of",
+        "}\n\n/// What the host hands a plugin",
+        "",
+    )
+    # `Storage::keys` (1.2), the last method of `impl Storage`.
+    cut(
+        mid,
+        "src/context.rs",
+        "\n    /// The keys that start with `prefix`",
+        "}\n\n/// A counted reference",
+        "",
+    )
+    write("api-1.1", mid)
+
+
 def api_broken():
-    broken = copy("1.1.0")
+    broken = copy(current_version())
     types = "src/ffi/types.rs"
     replace(
         broken,
@@ -206,12 +246,23 @@ def api_broken():
     write("api-broken", broken)
 
 
+def current_version():
+    """plugin-api's own version (the host's)."""
+    m = re.search(r'^version\s*=\s*"([^"]+)"', (SRC / "Cargo.toml").read_text(), re.M)
+    if not m:
+        fail("no package version in plugin-api/Cargo.toml")
+    return m.group(1)
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    if not current_version().startswith("1.2."):
+        fail(f"plugin-api is {current_version()}: update the copies (api-1.1, api-1.3) for it")
     api_1_0()
-    write("api-1.2", copy("1.2.0"))
+    api_1_1()
+    write("api-1.3", copy("1.3.0"))
     api_broken()
-    print(f"api copies in {OUT.relative_to(ROOT)}: api-1.0, api-1.2, api-broken")
+    print(f"api copies in {OUT.relative_to(ROOT)}: api-1.0, api-1.1, api-1.3, api-broken")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,8 @@ pub struct AtomicFilesConfig {
     pub cache_max_entries: usize,
     /// Above this many per-path locks, unused ones are cleaned up.
     pub lock_cleanup_threshold: usize,
+    /// Attempts for a file operation that fails with a transient I/O error.
+    pub retries: u32,
 }
 
 impl Default for AtomicFilesConfig {
@@ -188,6 +190,7 @@ impl Default for AtomicFilesConfig {
             cache_ttl_secs: 300,
             cache_max_entries: 1000,
             lock_cleanup_threshold: 500,
+            retries: 3,
         }
     }
 }

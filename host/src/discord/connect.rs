@@ -12,7 +12,7 @@ use super::events::Handler;
 use super::outbox::DiscordOutbox;
 use super::pipeline::{Bot, State};
 use super::rest::Rest;
-use super::{Counters, DiscordError, DiscordHandle, DiscordOptions, Sharding, slash};
+use super::{Counters, DiscordError, DiscordHandle, DiscordOptions, Services, Sharding, slash};
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
@@ -69,6 +69,7 @@ pub(super) async fn start(
     manager: Arc<Manager>,
     settings: Arc<dyn GuildSettingsStore>,
     options: DiscordOptions,
+    services: Services,
 ) -> Result<DiscordHandle, DiscordError> {
     if options.token.trim().is_empty() {
         return Err(DiscordError::NoToken);
@@ -112,6 +113,8 @@ pub(super) async fn start(
         cache: std::sync::OnceLock::new(),
         shards: std::sync::OnceLock::new(),
         slash_wake: tokio::sync::Notify::new(),
+        services,
+        in_flight: tokio::sync::watch::Sender::new(0),
     });
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {
@@ -150,12 +153,23 @@ pub(super) async fn start(
             }
         }
     });
-    let registrar = tokio::spawn(slash::run_registrar(Arc::clone(&bot)));
+    let mut background = vec![tokio::spawn(slash::run_registrar(Arc::clone(&bot)))];
+    if let Some(db) = &bot.services.db {
+        let weak = Arc::downgrade(&bot);
+        background.push(db.databases().spawn_orphan_cleanup(
+            std::time::Duration::from_secs(3600),
+            move || {
+                weak.upgrade()
+                    .map(|bot| bot.guild_ids())
+                    .unwrap_or_default()
+            },
+        ));
+    }
     Ok(DiscordHandle {
         bot,
         client: client_task,
         shard_manager,
-        background: vec![registrar],
+        background,
     })
 }
 

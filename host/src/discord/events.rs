@@ -189,6 +189,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(component.id.get(), &component.token);
         sink.defer_after(bot.options.defer_after);
+        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
         let result = bot
             .manager
             .dispatcher()

@@ -282,9 +282,11 @@ impl DiscordHandle {
         self.bot.stats()
     }
 
-    /// Disconnects every shard and stops background work.
+    /// Stops taking commands (disconnects every shard), lets commands already running finish
+    /// (up to 10 s), then stops background work.
     pub async fn shutdown(self) {
         self.shard_manager.shutdown_all().await;
+        self.bot.drain(Duration::from_secs(10)).await;
         for task in &self.background {
             task.abort();
         }
@@ -292,15 +294,49 @@ impl DiscordHandle {
     }
 }
 
+/// The storage services the owner commands report on (`atomicstats`, `dbstats`, ...); each is
+/// optional, and a command whose service is absent says so.
+#[derive(Clone, Default)]
+pub struct Services {
+    /// The atomic file store (`atomicstats`, `atomictest`, `cachestats`, `integritycheck`).
+    pub atomic: Option<Arc<crate::storage::atomic::AtomicStore>>,
+    /// The SQLite settings store and its databases (`dbstats`, `integritycheck`, `cleanup`,
+    /// the hourly orphan cleanup).
+    pub db: Option<Arc<crate::storage::db::SqliteSettings>>,
+    /// The data folder (`atomictest` writes its probe files there).
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services")
+            .field("atomic", &self.atomic.is_some())
+            .field("db", &self.db.is_some())
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
 /// Connects to Discord and starts serving: commands, events, slash registration, the outbox.
 /// Returns once the client is spawned (the token is checked first); await
-/// [`DiscordHandle::ready`] for READY.
+/// [`DiscordHandle::ready`] for READY. The storage owner commands report "not available";
+/// use [`start_with`] to give them their services.
 pub async fn start(
     manager: Arc<Manager>,
     settings: Arc<dyn GuildSettingsStore>,
     options: DiscordOptions,
 ) -> Result<DiscordHandle, DiscordError> {
-    connect::start(manager, settings, options).await
+    connect::start(manager, settings, options, Services::default()).await
+}
+
+/// As [`start`], with the storage services for the owner commands and the hourly cleanup.
+pub async fn start_with(
+    manager: Arc<Manager>,
+    settings: Arc<dyn GuildSettingsStore>,
+    options: DiscordOptions,
+    services: Services,
+) -> Result<DiscordHandle, DiscordError> {
+    connect::start(manager, settings, options, services).await
 }
 
 pub(crate) fn load(counter: &AtomicU64) -> u64 {

@@ -112,6 +112,26 @@ pub(crate) struct Bot {
     pub(crate) shards: OnceLock<Arc<ShardManager>>,
     /// Wakes the slash registrar (READY, plugin changes).
     pub(crate) slash_wake: tokio::sync::Notify,
+    /// Storage services for the owner commands.
+    pub(crate) services: super::Services,
+    /// Commands and interactions being handled right now (drained at shutdown).
+    pub(crate) in_flight: tokio::sync::watch::Sender<usize>,
+}
+
+/// Counts one piece of work in flight while alive.
+pub(crate) struct InFlight<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl<'a> InFlight<'a> {
+    pub(crate) fn new(counter: &'a tokio::sync::watch::Sender<usize>) -> Self {
+        counter.send_modify(|n| *n += 1);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// One command to run, from a message or a slash command.
@@ -159,6 +179,20 @@ impl Bot {
             plugins_loaded: self.manager.table().plugins.len() as u64,
             slash_registered: load(&c.slash_registered),
         }
+    }
+
+    /// The guilds the bot is in, from the cache.
+    pub(crate) fn guild_ids(&self) -> std::collections::HashSet<u64> {
+        self.cache
+            .get()
+            .map(|cache| cache.guilds().iter().map(|g| g.get()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits until no command is being handled, up to `limit`.
+    pub(crate) async fn drain(&self, limit: Duration) {
+        let mut rx = self.in_flight.subscribe();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n == 0)).await;
     }
 
     pub(crate) fn bot_id(&self) -> u64 {
@@ -224,6 +258,7 @@ impl Bot {
         input: CommandInput,
         sink: Arc<dyn ReplySink>,
     ) -> bool {
+        let _in_flight = InFlight::new(&self.in_flight);
         let is_owner = self.is_owner(input.author.id.0);
         if let Some(builtin) = self.builtins.get(&input.command) {
             return self.run_builtin(builtin, input, is_owner, sink).await;

@@ -6,7 +6,6 @@
 //! and retrying, a bounded number of times. A rate-limiting proxy in front of Discord may also do
 //! this; then the host simply never sees a 429.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -73,8 +72,8 @@ impl RestError {
 pub struct Rest {
     client: reqwest::Client,
     base: String,
-    /// `base` + `/api/v10`.
-    api: Arc<str>,
+    /// `<base>/api/v10`, built once.
+    api: String,
     auth: HeaderValue,
 }
 
@@ -124,22 +123,20 @@ impl Rest {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        // A token with bytes a header cannot carry gets an empty value: Discord then answers
-        // 401, which `discord::start` reports as an invalid token.
         let mut auth = HeaderValue::from_str(&format!("Bot {token}"))
-            .unwrap_or_else(|_| HeaderValue::from_static(""));
+            .unwrap_or_else(|_| HeaderValue::from_static("Bot"));
         auth.set_sensitive(true);
         Self {
             client,
-            api: Arc::from(format!("{base}/api/v10")),
+            api: format!("{base}/api/v10"),
             base,
             auth,
         }
     }
 
     /// The API root, e.g. `http://127.0.0.1:4000/api/v10`.
-    pub fn api(&self) -> String {
-        self.api.to_string()
+    pub fn api(&self) -> &str {
+        &self.api
     }
 
     /// Sends one request and returns the raw answer body. Retries on 429.

@@ -28,6 +28,9 @@ use crate::registry::{
 use crate::runtime::{
     Dispatcher, Generation, LibraryStats, LibraryTracker, LogOutbox, Shared, Table,
 };
+use crate::storage::atomic::{AtomicOptions, AtomicStore};
+use crate::storage::db::DbOptions;
+use crate::storage::plugin::PluginStorage;
 
 /// Where the host keeps things, and how it checks libraries.
 #[derive(Clone, Debug)]
@@ -169,6 +172,13 @@ impl Manager {
             registry.mark_unloaded(&name);
         }
         let shared = Shared::new(config.raw.clone(), Box::new(LogOutbox::default()));
+        // Plugin storage under the data folder, its databases opened on first use (`zoryx run`
+        // replaces it with one over the databases it opened).
+        shared.set_plugin_storage(PluginStorage::open_lazily(
+            &paths.data,
+            DbOptions::from_config(&config.core.database, &paths.data),
+            AtomicStore::new(AtomicOptions::from(&config.core.atomic_files)),
+        ));
         Ok(Arc::new(Self {
             loader: Loader::new(staging, paths.checker.clone()),
             paths,

@@ -19,8 +19,8 @@ use std::time::Duration;
 use zoryx_sim::{SimConfig, SimError, Simulator};
 
 use crate::config::{BotEnv, CoreConfig};
-use crate::discord::{self, DiscordError, DiscordHandle, DiscordOptions};
-use crate::guild_settings::MemorySettings;
+use crate::discord::{self, DiscordError, DiscordHandle, DiscordOptions, Services};
+use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
 pub use chat::ChatConsole;
@@ -51,11 +51,14 @@ pub struct Offline {
 
 impl Offline {
     /// Starts the simulator on a loopback port and connects the bot to it, with the simulated
-    /// operator among the owners. Returns once the bot is READY.
+    /// operator among the owners, guild settings in `settings` and the owner commands' storage
+    /// in `services`. Returns once the bot is READY.
     pub async fn start(
         manager: Arc<Manager>,
         config: &CoreConfig,
         env: &BotEnv,
+        settings: Arc<dyn GuildSettingsStore>,
+        services: Services,
     ) -> Result<Self, OfflineError> {
         let sim = Simulator::start(SimConfig::default()).await?;
         let env = BotEnv {
@@ -69,12 +72,7 @@ impl Offline {
         options.api_base = Some(sim.base_url());
         options.owners.push(sim.owner().id);
         options.test_guild_id = Some(sim.default_guild());
-        let bot = discord::start(
-            Arc::clone(&manager),
-            Arc::new(MemorySettings::default()),
-            options,
-        )
-        .await?;
+        let bot = discord::start_with(Arc::clone(&manager), settings, options, services).await?;
         tokio::time::timeout(READY_TIMEOUT, bot.ready())
             .await
             .map_err(|_| OfflineError::NotReady(READY_TIMEOUT))?;
@@ -99,16 +97,36 @@ impl Offline {
     }
 }
 
+/// How [`run`] is set up: the bot's config, environment and storage.
+pub struct RunOptions<'a> {
+    /// `config.json`.
+    pub config: &'a CoreConfig,
+    /// The environment (its token is ignored: the simulator's is used).
+    pub env: &'a BotEnv,
+    /// Per-guild settings (the simulated guild keeps its id across runs, so they persist).
+    pub settings: Arc<dyn GuildSettingsStore>,
+    /// Storage for the owner commands.
+    pub services: Services,
+    /// Whether to read the chat console from stdin.
+    pub console: bool,
+}
+
 /// `zoryx run` without a token: starts offline mode, runs the chat console (unless
-/// `console` is false) until `:quit`, end of input or `stop`, then shuts down.
+/// `options.console` is false) until `:quit`, end of input or `stop`, then disconnects.
 pub async fn run(
     manager: Arc<Manager>,
-    config: &CoreConfig,
-    env: &BotEnv,
-    console: bool,
+    options: RunOptions<'_>,
     stop: impl Future<Output = ()>,
 ) -> Result<(), OfflineError> {
-    let offline = Offline::start(manager, config, env).await?;
+    let console = options.console;
+    let offline = Offline::start(
+        manager,
+        options.config,
+        options.env,
+        options.settings,
+        options.services,
+    )
+    .await?;
     let session = async {
         if console {
             offline.console().run().await;

@@ -16,6 +16,8 @@ use zoryx_plugin_api::{ChannelId, Message, MessageId, PluginError};
 use super::bridge::host_future;
 use super::call::{call_state, into_call_data, release_call_data};
 use super::dispatch::Dispatcher;
+use crate::storage::plugin::PluginStorage;
+use crate::storage::plugin::sql::Outcome;
 
 /// Where plugin messages to channels go.
 pub trait Outbox: Send + Sync {
@@ -55,6 +57,7 @@ pub struct Shared {
     config: arc_swap::ArcSwap<serde_json::Value>,
     outbox: arc_swap::ArcSwap<Box<dyn Outbox>>,
     dispatcher: OnceLock<Weak<Dispatcher>>,
+    storage: arc_swap::ArcSwapOption<PluginStorage>,
 }
 
 impl Shared {
@@ -64,7 +67,19 @@ impl Shared {
             config: arc_swap::ArcSwap::from_pointee(config),
             outbox: arc_swap::ArcSwap::from_pointee(outbox),
             dispatcher: OnceLock::new(),
+            storage: arc_swap::ArcSwapOption::empty(),
         })
+    }
+
+    /// Installs the storage plugins use (key-value, SQL tables, files); without one, storage
+    /// calls answer "not available".
+    pub fn set_plugin_storage(&self, storage: Arc<PluginStorage>) {
+        self.storage.store(Some(storage));
+    }
+
+    /// The storage plugins use, if installed.
+    pub fn plugin_storage(&self) -> Option<Arc<PluginStorage>> {
+        self.storage.load_full()
     }
 
     pub(crate) fn dispatcher(&self) -> Option<Arc<Dispatcher>> {
@@ -213,33 +228,175 @@ extern "C" fn emit(
     })
 }
 
-fn storage_unavailable<T: Send + 'static>() -> FfiFuture<RResult<T, ErrorFfi>> {
-    host_future(async { RErr(error(PluginError::NotAvailable("plugin storage".into()))) })
+fn storage_unavailable() -> PluginError {
+    PluginError::NotAvailable("plugin storage".into())
+}
+
+/// Runs a storage operation for the calling plugin: `op` gets the storage and the plugin's name
+/// (owned copies: nothing the plugin passed is kept past this call).
+fn storage_call<T, F, Fut>(data: HostData, op: F) -> FfiFuture<RResult<T, ErrorFfi>>
+where
+    T: Send + 'static,
+    F: FnOnce(Arc<PluginStorage>, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::storage::plugin::StorageError>>
+        + Send
+        + 'static,
+{
+    let host = host(data);
+    let Some(storage) = host.shared.plugin_storage() else {
+        return host_future(async { RErr(error(storage_unavailable())) });
+    };
+    let future = op(storage, host.name.clone());
+    host_future(async move {
+        match future.await {
+            Ok(value) => ROk(value),
+            Err(e) => RErr(error(PluginError::Host(e.to_string()))),
+        }
+    })
+}
+
+fn guild(scope: ScopeFfi) -> Option<u64> {
+    scope.into_option()
 }
 
 extern "C" fn kv_get(
-    _: HostData,
-    _: ScopeFfi,
-    _: RStr<'_>,
+    data: HostData,
+    scope: ScopeFfi,
+    key: RStr<'_>,
 ) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
-    storage_unavailable()
+    let key = key.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        let value = storage.kv_get(&plugin, guild(scope), &key).await?;
+        Ok(value.map(RString::from).into())
+    })
 }
 
 extern "C" fn kv_set(
-    _: HostData,
-    _: ScopeFfi,
-    _: RStr<'_>,
-    _: RStr<'_>,
+    data: HostData,
+    scope: ScopeFfi,
+    key: RStr<'_>,
+    value: RStr<'_>,
 ) -> FfiFuture<RResult<(), ErrorFfi>> {
-    storage_unavailable()
+    let (key, value) = (key.as_str().to_owned(), value.as_str().to_owned());
+    storage_call(data, move |storage, plugin| async move {
+        storage.kv_set(&plugin, guild(scope), &key, &value).await
+    })
 }
 
 extern "C" fn kv_delete(
-    _: HostData,
-    _: ScopeFfi,
-    _: RStr<'_>,
+    data: HostData,
+    scope: ScopeFfi,
+    key: RStr<'_>,
 ) -> FfiFuture<RResult<bool, ErrorFfi>> {
-    storage_unavailable()
+    let key = key.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        storage.kv_delete(&plugin, guild(scope), &key).await
+    })
+}
+
+extern "C" fn kv_keys(
+    data: HostData,
+    scope: ScopeFfi,
+    prefix: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    let prefix = prefix.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        let keys = storage.kv_keys(&plugin, guild(scope), &prefix).await?;
+        Ok(RString::from(serde_json::Value::from(keys).to_string()))
+    })
+}
+
+extern "C" fn sql_prefix(data: HostData) -> RResult<RString, ErrorFfi> {
+    match PluginStorage::sql_prefix(&host(data).name) {
+        Ok(prefix) => ROk(RString::from(prefix)),
+        Err(e) => RErr(error(PluginError::Host(e.to_string()))),
+    }
+}
+
+fn sql_call(
+    data: HostData,
+    guild: u64,
+    sql: RStr<'_>,
+    params: RStr<'_>,
+    rows: bool,
+) -> FfiFuture<RResult<Outcome, ErrorFfi>> {
+    let (sql, params) = (sql.as_str().to_owned(), params.as_str().to_owned());
+    storage_call(data, move |storage, plugin| async move {
+        storage.sql(&plugin, guild, &sql, &params, rows).await
+    })
+}
+
+extern "C" fn sql_execute(
+    data: HostData,
+    guild: u64,
+    sql: RStr<'_>,
+    params: RStr<'_>,
+) -> FfiFuture<RResult<u64, ErrorFfi>> {
+    let call = sql_call(data, guild, sql, params, false);
+    host_future(async move {
+        match call.await {
+            ROk(Outcome::Changed(n)) => ROk(n),
+            ROk(Outcome::Rows(rows)) => ROk(rows.len() as u64),
+            RErr(e) => RErr(e),
+        }
+    })
+}
+
+extern "C" fn sql_query(
+    data: HostData,
+    guild: u64,
+    sql: RStr<'_>,
+    params: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    let call = sql_call(data, guild, sql, params, true);
+    host_future(async move {
+        match call.await {
+            ROk(Outcome::Rows(rows)) => {
+                let rows: Vec<serde_json::Value> =
+                    rows.into_iter().map(serde_json::Value::Object).collect();
+                ROk(RString::from(serde_json::Value::from(rows).to_string()))
+            }
+            ROk(Outcome::Changed(_)) => ROk(RString::from("[]")),
+            RErr(e) => RErr(e),
+        }
+    })
+}
+
+extern "C" fn file_read(
+    data: HostData,
+    path: RStr<'_>,
+) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
+    let path = path.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        let text = storage.file_read(&plugin, &path).await?;
+        Ok(text.map(RString::from).into())
+    })
+}
+
+extern "C" fn file_write(
+    data: HostData,
+    path: RStr<'_>,
+    value: RStr<'_>,
+) -> FfiFuture<RResult<(), ErrorFfi>> {
+    let (path, value) = (path.as_str().to_owned(), value.as_str().to_owned());
+    storage_call(data, move |storage, plugin| async move {
+        storage.file_write(&plugin, &path, &value).await
+    })
+}
+
+extern "C" fn file_delete(data: HostData, path: RStr<'_>) -> FfiFuture<RResult<bool, ErrorFfi>> {
+    let path = path.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        storage.file_delete(&plugin, &path).await
+    })
+}
+
+extern "C" fn file_list(data: HostData, dir: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    let dir = dir.as_str().to_owned();
+    storage_call(data, move |storage, plugin| async move {
+        let names = storage.file_list(&plugin, &dir).await?;
+        Ok(RString::from(serde_json::Value::from(names).to_string()))
+    })
 }
 
 const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {
@@ -255,6 +412,14 @@ const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {
     kv_get,
     kv_set,
     kv_delete,
+    kv_keys,
+    sql_prefix,
+    sql_execute,
+    sql_query,
+    file_read,
+    file_write,
+    file_delete,
+    file_list,
 });
 
 fn vtable() -> HostVtableRef {

@@ -8,8 +8,10 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::broadcast;
 use zoryx_host::config::{BotEnv, Config};
-use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
-use zoryx_host::guild_settings::MemorySettings;
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
+use zoryx_host::guild_settings::{GuildSettingsStore, MemorySettings};
+use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
+use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
 use zoryx_sim::openapi::Spec;
 use zoryx_sim::{SimConfig, SimEvent, Simulator};
 
@@ -25,6 +27,8 @@ pub struct TestBot {
     pub settings: Arc<MemorySettings>,
     pub handle: Option<DiscordHandle>,
     pub events: broadcast::Receiver<SimEvent>,
+    /// The SQLite settings store, for bots started with [`TestBot::start_with_storage`].
+    pub db: Option<Arc<SqliteSettings>>,
 }
 
 /// The environment the bot would read: the simulator's token and base, the owner.
@@ -53,12 +57,28 @@ impl TestBot {
         Self::start_tuned(sim_config, files, config, |_| {}).await
     }
 
+    /// As [`TestBot::start`], with the SQLite settings store and the atomic file store in the
+    /// host's temp folder, so the storage owner commands work.
+    pub async fn start_with_storage(files: &[(&str, &str)]) -> Self {
+        Self::start_full(SimConfig::default(), files, "", |_| {}, true).await
+    }
+
     /// As [`TestBot::start_with`], adjusting the Discord options first.
     pub async fn start_tuned(
         sim_config: SimConfig,
         files: &[(&str, &str)],
         config: &str,
         tune: impl FnOnce(&mut DiscordOptions),
+    ) -> Self {
+        Self::start_full(sim_config, files, config, tune, false).await
+    }
+
+    async fn start_full(
+        sim_config: SimConfig,
+        files: &[(&str, &str)],
+        config: &str,
+        tune: impl FnOnce(&mut DiscordOptions),
+        storage: bool,
     ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let events = sim.subscribe();
@@ -77,7 +97,22 @@ impl TestBot {
         options.slash_debounce = Duration::from_millis(100);
         tune(&mut options);
         let settings = Arc::new(MemorySettings::default());
-        let handle = discord::start(Arc::clone(&host.manager), settings.clone(), options)
+        let (store, services, db): (Arc<dyn GuildSettingsStore>, Services, _) = if storage {
+            let data = host.dir.path().join("data");
+            let databases = Databases::open(DbOptions::new(data.join("db")))
+                .await
+                .expect("databases");
+            let db = SqliteSettings::new(databases);
+            let services = Services {
+                atomic: Some(AtomicStore::new(AtomicOptions::default())),
+                db: Some(Arc::clone(&db)),
+                data_dir: Some(data),
+            };
+            (db.clone(), services, Some(db))
+        } else {
+            (settings.clone(), Services::default(), None)
+        };
+        let handle = discord::start_with(Arc::clone(&host.manager), store, options, services)
             .await
             .expect("discord start");
         handle.wait_ready(WAIT).await.expect("READY");
@@ -87,6 +122,7 @@ impl TestBot {
             settings,
             handle: Some(handle),
             events,
+            db,
         }
     }
 
@@ -212,6 +248,9 @@ impl TestBot {
         }
         self.assert_requests_conform();
         self.host.manager.shutdown().await;
+        if let Some(db) = &self.db {
+            zoryx_host::storage::db::shutdown(db).await;
+        }
         self.sim.shutdown().await;
     }
 }

@@ -1,8 +1,9 @@
 //! The services the host offers a plugin: a vtable of host functions plus opaque handles.
 //!
 //! This is a prefix type. Fields up to and including `emit` existed in plugin-api 1.0 and are
-//! always present. Later minors append fields after it; a plugin reads them as `Option`s, so an
-//! older plugin keeps working on a newer host, which has every field it knows.
+//! always present. Later minors append fields after it (1.1: key-value storage; 1.2: key
+//! listing, SQL tables, JSON files); a plugin reads them as `Option`s, so an older plugin keeps
+//! working on a newer host, which has every field it knows.
 
 use std::ffi::c_void;
 
@@ -96,6 +97,49 @@ pub struct HostVtable {
         scope: ScopeFfi,
         key: RStr<'_>,
     ) -> FfiFuture<RResult<bool, ErrorFfi>>,
+    /// (1.2) The keys of the plugin's key-value store that start with `prefix`, sorted, as a
+    /// JSON array of strings.
+    pub kv_keys: extern "C" fn(
+        host: HostData,
+        scope: ScopeFfi,
+        prefix: RStr<'_>,
+    ) -> FfiFuture<RResult<RString, ErrorFfi>>,
+    /// (1.2) The prefix every SQL table of the plugin must carry (`p_<name>__`).
+    pub sql_prefix: extern "C" fn(host: HostData) -> RResult<RString, ErrorFfi>,
+    /// (1.2) Runs one parameterised SQL statement in a guild's database; resolves to the number
+    /// of rows it changed. `params_json` is a JSON array of scalars.
+    pub sql_execute: extern "C" fn(
+        host: HostData,
+        guild_id: u64,
+        sql: RStr<'_>,
+        params_json: RStr<'_>,
+    ) -> FfiFuture<RResult<u64, ErrorFfi>>,
+    /// (1.2) Runs one parameterised SQL query in a guild's database; resolves to its rows as a
+    /// JSON array of objects (column name → value).
+    pub sql_query: extern "C" fn(
+        host: HostData,
+        guild_id: u64,
+        sql: RStr<'_>,
+        params_json: RStr<'_>,
+    ) -> FfiFuture<RResult<RString, ErrorFfi>>,
+    /// (1.2) Reads a JSON file of the plugin's folder as JSON text; `RNone` if it does not exist.
+    pub file_read: extern "C" fn(
+        host: HostData,
+        path: RStr<'_>,
+    ) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>>,
+    /// (1.2) Writes a JSON file of the plugin's folder atomically.
+    pub file_write: extern "C" fn(
+        host: HostData,
+        path: RStr<'_>,
+        value_json: RStr<'_>,
+    ) -> FfiFuture<RResult<(), ErrorFfi>>,
+    /// (1.2) Deletes a file of the plugin's folder; resolves to whether it existed.
+    pub file_delete:
+        extern "C" fn(host: HostData, path: RStr<'_>) -> FfiFuture<RResult<bool, ErrorFfi>>,
+    /// (1.2) The entries of a folder inside the plugin's folder, sorted, as a JSON array of
+    /// strings (folders end with `/`).
+    pub file_list:
+        extern "C" fn(host: HostData, dir: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>>,
 }
 
 /// What the host hands a plugin at initialisation: its function table and its state pointer.

@@ -68,8 +68,11 @@ impl World {
     /// The default world: guild "Zoryx Sandbox" with #general and #bot-commands, roles
     /// @everyone, the bot's managed role (ADMINISTRATOR), Moderator and Admin, and the users
     /// bot, operator (owner, Admin) and guest.
+    ///
+    /// Its ids depend only on `seed` (see [`crate::snowflake::DEFAULT_WORLD_MS`]).
     pub fn new(seed: u64) -> Self {
         let ids = Snowflakes::new(seed);
+        ids.pin(crate::snowflake::DEFAULT_WORLD_MS);
         let bot_id = ids.next();
         let owner_id = ids.next();
         let guest_id = ids.next();
@@ -114,6 +117,7 @@ impl World {
         }
         world.default_guild = guild;
         world.default_channel = general;
+        world.ids.unpin();
         world
     }
 

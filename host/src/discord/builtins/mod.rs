@@ -11,6 +11,7 @@
 mod general;
 mod owner;
 mod settings;
+mod storage;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -92,12 +93,15 @@ impl Builtins {
         self
     }
 
-    /// The standard set: ping, stats, setprefix, mentionprefix, load, unload, reload, extensions.
+    /// The standard set: ping, stats, setprefix, mentionprefix, load, unload, reload,
+    /// extensions, and the storage reports (atomicstats, atomictest, cachestats, dbstats,
+    /// integritycheck, cleanup).
     pub fn standard() -> Self {
         let mut builtins = Self::default();
         general::register(&mut builtins);
         settings::register(&mut builtins);
         owner::register(&mut builtins);
+        storage::register(&mut builtins);
         builtins
     }
 

@@ -1,0 +1,269 @@
+//! Checks of `config.json` beyond types: allowed values and ranges (errors naming the dotted
+//! key and the expected form) and unknown keys (warnings, with a "did you mean" when a known key
+//! is close).
+
+use serde_json::Value;
+
+use super::CoreConfig;
+
+/// One value outside its allowed range or set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The dotted key, e.g. `logging.level`.
+    pub key: String,
+    /// The form it should have.
+    pub expected: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`: {}", self.key, self.expected)
+    }
+}
+
+/// A key of `config.json` the core does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKey {
+    /// The dotted key.
+    pub key: String,
+    /// A known key with a similar name, if there is one.
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown key `{}`", self.key)?;
+        match &self.suggestion {
+            Some(suggestion) => write!(f, " (did you mean `{suggestion}`?)"),
+            None if !self.key.contains('.') => {
+                f.write_str(" (ignored by the core; plugins may read it)")
+            }
+            None => f.write_str(" (ignored)"),
+        }
+    }
+}
+
+/// The `logging.level` names.
+pub const LOG_LEVELS: [&str; 5] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+/// The `status.type` names.
+pub const STATUS_TYPES: [&str; 4] = ["playing", "watching", "listening", "competing"];
+
+/// Every out-of-range value in `core`, in key order.
+pub fn problems(core: &CoreConfig) -> Vec<Problem> {
+    let mut found = Vec::new();
+    let mut check = |ok: bool, key: &str, expected: String| {
+        if !ok {
+            found.push(Problem {
+                key: key.to_owned(),
+                expected,
+            });
+        }
+    };
+    check(
+        !core.prefix.is_empty() && !core.prefix.chars().any(char::is_whitespace),
+        "prefix",
+        format!("a non-empty prefix without spaces, got {:?}", core.prefix),
+    );
+    check(
+        STATUS_TYPES.contains(&core.status.kind.as_str()),
+        "status.type",
+        format!(
+            "one of {}, got {:?}",
+            STATUS_TYPES.join("/"),
+            core.status.kind
+        ),
+    );
+    check(
+        !core.database.base_path.trim().is_empty(),
+        "database.base_path",
+        "a non-empty folder path".to_owned(),
+    );
+    check(
+        LOG_LEVELS.contains(&core.logging.level.to_ascii_uppercase().as_str()),
+        "logging.level",
+        format!(
+            "one of {}, got {:?}",
+            LOG_LEVELS.join("/"),
+            core.logging.level
+        ),
+    );
+    check(
+        core.logging.max_bytes >= 1024,
+        "logging.max_bytes",
+        format!(
+            "a size in bytes of at least 1024 (1 KB), got {}",
+            core.logging.max_bytes
+        ),
+    );
+    check(
+        core.logging.backup_count <= 1000,
+        "logging.backup_count",
+        format!(
+            "a number of backups from 0 to 1000, got {}",
+            core.logging.backup_count
+        ),
+    );
+    check(
+        core.cooldowns.default_rate >= 1,
+        "cooldowns.default_rate",
+        format!(
+            "a positive number of uses, got {}",
+            core.cooldowns.default_rate
+        ),
+    );
+    check(
+        core.cooldowns.default_per.is_finite() && core.cooldowns.default_per > 0.0,
+        "cooldowns.default_per",
+        format!(
+            "a positive number of seconds, got {}",
+            core.cooldowns.default_per
+        ),
+    );
+    let s = &core.slash_limiter;
+    check(
+        (1..=100).contains(&s.max_limit),
+        "slash_limiter.max_limit",
+        format!(
+            "a number from 1 to 100 (Discord's limit), got {}",
+            s.max_limit
+        ),
+    );
+    check(
+        s.safe_limit <= s.max_limit,
+        "slash_limiter.safe_limit",
+        format!(
+            "at most slash_limiter.max_limit ({}), got {}",
+            s.max_limit, s.safe_limit
+        ),
+    );
+    check(
+        s.warning_threshold <= s.safe_limit,
+        "slash_limiter.warning_threshold",
+        format!(
+            "at most slash_limiter.safe_limit ({}), got {}",
+            s.safe_limit, s.warning_threshold
+        ),
+    );
+    if let Some(base) = &core.discord.api_base {
+        check(
+            is_http_url(base),
+            "discord.api_base",
+            format!("an http:// or https:// URL such as http://127.0.0.1:8080, got {base:?}"),
+        );
+    }
+    let a = &core.atomic_files;
+    check(
+        a.cache_ttl_secs >= 1,
+        "atomic_files.cache_ttl_secs",
+        format!("a positive number of seconds, got {}", a.cache_ttl_secs),
+    );
+    check(
+        a.lock_cleanup_threshold >= 1,
+        "atomic_files.lock_cleanup_threshold",
+        format!(
+            "a positive number of locks, got {}",
+            a.lock_cleanup_threshold
+        ),
+    );
+    check(
+        (1..=10).contains(&a.retries),
+        "atomic_files.retries",
+        format!("a number of attempts from 1 to 10, got {}", a.retries),
+    );
+    found
+}
+
+/// Whether `text` is an absolute http(s) URL with a host.
+fn is_http_url(text: &str) -> bool {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty()
+            && !host.starts_with(':')
+            && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
+/// Keys of `raw` that the core does not know, depth first. `command_permissions` holds command
+/// names, so its keys are not checked.
+pub fn unknown_keys(raw: &Value) -> Vec<UnknownKey> {
+    let known = match serde_json::to_value(CoreConfig::default()) {
+        Ok(known) => known,
+        Err(_) => return Vec::new(),
+    };
+    let mut found = Vec::new();
+    walk(raw, &known, "", &mut found);
+    found
+}
+
+/// Maps whose keys are data, not settings.
+const FREE_MAPS: [&str; 1] = ["command_permissions"];
+
+fn walk(raw: &Value, known: &Value, prefix: &str, found: &mut Vec<UnknownKey>) {
+    let (Value::Object(raw), Value::Object(known)) = (raw, known) else {
+        return;
+    };
+    for (key, value) in raw {
+        let dotted = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match known.get(key) {
+            Some(_) if FREE_MAPS.contains(&dotted.as_str()) => {}
+            Some(known_value) => walk(value, known_value, &dotted, found),
+            None => {
+                let suggestion = known
+                    .keys()
+                    .map(|k| (edit_distance(key, k), k))
+                    .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+                    .min_by_key(|(d, _)| *d)
+                    .map(|(_, k)| {
+                        if prefix.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{prefix}.{k}")
+                        }
+                    });
+                found.push(UnknownKey {
+                    key: dotted,
+                    suggestion,
+                });
+            }
+        }
+    }
+}
+
+/// Levenshtein distance between `a` and `b` (case-insensitive).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_and_urls() {
+        assert_eq!(edit_distance("prefx", "prefix"), 1);
+        assert_eq!(edit_distance("levle", "level"), 2);
+        assert!(is_http_url("http://127.0.0.1:8080"));
+        assert!(is_http_url("https://discord.com/api"));
+        assert!(!is_http_url("ftp://x"));
+        assert!(!is_http_url("http://"));
+        assert!(!is_http_url("127.0.0.1:8080"));
+    }
+}

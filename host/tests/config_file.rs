@@ -1,0 +1,304 @@
+//! `config.json` on real files: generated with every key on first run, never rewritten,
+//! unknown keys reported, wrong types and out-of-range values named, corrupt files kept, and
+//! the environment taking precedence where the seed says so.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use zoryx_host::config::{BotEnv, Config, ConfigError};
+
+/// Every dotted key the seed documents, plus `discord.*` and `atomic_files.*`.
+const KEYS: &[&str] = &[
+    "prefix",
+    "allow_mention_prefix",
+    "owner_ids",
+    "auto_reload",
+    "status.type",
+    "status.text",
+    "database.base_path",
+    "logging.level",
+    "logging.max_bytes",
+    "logging.backup_count",
+    "extensions.auto_load",
+    "extensions.blacklist",
+    "cooldowns.default_rate",
+    "cooldowns.default_per",
+    "command_permissions",
+    "slash_limiter.max_limit",
+    "slash_limiter.warning_threshold",
+    "slash_limiter.safe_limit",
+    "framework.load_cogs",
+    "framework.enable_event_hooks",
+    "framework.enable_plugin_registry",
+    "framework.enable_framework_diagnostics",
+    "framework.enable_slash_command_limiter",
+    "framework.enable_shard_monitor",
+    "framework.enable_shard_manager",
+    "discord.api_base",
+    "discord.test_guild_id",
+    "atomic_files.cache_ttl_secs",
+    "atomic_files.cache_max_entries",
+    "atomic_files.lock_cleanup_threshold",
+    "atomic_files.retries",
+];
+
+fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted.split('.').try_fold(value, |node, key| node.get(key))
+}
+
+fn leaf_keys(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    if let Value::Object(map) = value {
+        for (key, child) in map {
+            let dotted = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if child.is_object() && dotted != "command_permissions" {
+                leaf_keys(child, &dotted, out);
+            } else {
+                out.push(dotted);
+            }
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(Path::new("config.json"), text)
+}
+
+#[test]
+fn first_run_writes_every_key_with_its_default_and_later_runs_only_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.json");
+    let loaded = Config::load_or_create(&path).expect("create");
+    assert!(loaded.created);
+    let text = std::fs::read_to_string(&path).expect("written");
+    let written: Value = serde_json::from_str(&text).expect("valid JSON");
+    let mut keys = Vec::new();
+    leaf_keys(&written, "", &mut keys);
+    keys.sort();
+    let mut expected: Vec<String> = KEYS.iter().map(|k| (*k).to_owned()).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+    for (key, value) in [
+        ("prefix", json!("!")),
+        ("status.type", json!("watching")),
+        ("status.text", json!("{guilds} servers")),
+        ("database.base_path", json!("./data")),
+        ("logging.level", json!("INFO")),
+        ("logging.max_bytes", json!(10_485_760)),
+        ("logging.backup_count", json!(5)),
+        ("cooldowns.default_per", json!(5.0)),
+        ("slash_limiter.safe_limit", json!(95)),
+        ("framework.enable_shard_manager", json!(true)),
+        ("discord.api_base", Value::Null),
+        ("atomic_files.cache_ttl_secs", json!(300)),
+        ("atomic_files.cache_max_entries", json!(1000)),
+        ("atomic_files.lock_cleanup_threshold", json!(500)),
+        ("atomic_files.retries", json!(3)),
+    ] {
+        assert_eq!(lookup(&written, key), Some(&value), "{key}");
+    }
+    // Keys appear in the documented order, not sorted.
+    let prefix_at = text.find("\"prefix\"").expect("prefix");
+    let auto_reload_at = text.find("\"auto_reload\"").expect("auto_reload");
+    assert!(prefix_at < auto_reload_at);
+    // A second run reads the (edited) file and leaves it as it is.
+    let edited = text.replace("\"!\"", "\"?\"");
+    std::fs::write(&path, &edited).expect("edit");
+    let loaded = Config::load_or_create(&path).expect("load");
+    assert!(!loaded.created);
+    assert_eq!(loaded.config.core.prefix, "?");
+    assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), edited);
+    // No temp files beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
+}
+
+#[test]
+fn unknown_keys_are_reported_with_suggestions() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.json");
+    std::fs::write(
+        &path,
+        r#"{"prefx": "?", "logging": {"levle": "DEBUG"}, "my_plugin": {"x": 1},
+            "command_permissions": {"ban": [1, 2]}}"#,
+    )
+    .expect("write");
+    let loaded = Config::load_or_create(&path).expect("load");
+    let unknown: Vec<(String, Option<String>)> = loaded
+        .unknown_keys
+        .iter()
+        .map(|u| (u.key.clone(), u.suggestion.clone()))
+        .collect();
+    assert_eq!(
+        unknown,
+        [
+            ("logging.levle".to_owned(), Some("logging.level".to_owned())),
+            ("my_plugin".to_owned(), None),
+            ("prefx".to_owned(), Some("prefix".to_owned())),
+        ]
+    );
+    let text = loaded.unknown_keys[0].to_string();
+    assert!(text.contains("did you mean `logging.level`"), "{text}");
+    // Unknown keys stay in the document for plugins.
+    assert_eq!(loaded.config.raw["my_plugin"]["x"], 1);
+}
+
+#[test]
+fn wrong_types_name_the_dotted_key() {
+    for (text, key) in [
+        (r#"{"logging": {"max_bytes": "big"}}"#, "logging.max_bytes"),
+        (r#"{"prefix": 3}"#, "prefix"),
+        (r#"{"owner_ids": ["me"]}"#, "owner_ids[0]"),
+        (
+            r#"{"framework": {"load_cogs": "yes"}}"#,
+            "framework.load_cogs",
+        ),
+    ] {
+        match parse(text) {
+            Err(ConfigError::Invalid { key: named, .. }) => assert_eq!(named, key, "{text}"),
+            other => panic!("{text}: expected a type error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn out_of_range_values_name_the_key_and_the_expected_form() {
+    for (text, key, expected) in [
+        (
+            r#"{"logging": {"level": "LOUD"}}"#,
+            "logging.level",
+            "DEBUG/INFO/WARNING/ERROR/CRITICAL",
+        ),
+        (
+            r#"{"status": {"type": "singing"}}"#,
+            "status.type",
+            "playing/watching/listening/competing",
+        ),
+        (
+            r#"{"slash_limiter": {"max_limit": 120}}"#,
+            "slash_limiter.max_limit",
+            "1 to 100",
+        ),
+        (
+            r#"{"slash_limiter": {"safe_limit": 80, "warning_threshold": 85}}"#,
+            "slash_limiter.warning_threshold",
+            "at most slash_limiter.safe_limit",
+        ),
+        (
+            r#"{"slash_limiter": {"max_limit": 90}}"#,
+            "slash_limiter.safe_limit",
+            "at most slash_limiter.max_limit",
+        ),
+        (
+            r#"{"cooldowns": {"default_rate": 0}}"#,
+            "cooldowns.default_rate",
+            "positive",
+        ),
+        (
+            r#"{"cooldowns": {"default_per": -1.0}}"#,
+            "cooldowns.default_per",
+            "positive",
+        ),
+        (
+            r#"{"discord": {"api_base": "localhost:8080"}}"#,
+            "discord.api_base",
+            "http://",
+        ),
+        (r#"{"prefix": ""}"#, "prefix", "non-empty"),
+        (r#"{"prefix": "! "}"#, "prefix", "without spaces"),
+        (
+            r#"{"logging": {"max_bytes": 100}}"#,
+            "logging.max_bytes",
+            "1024",
+        ),
+        (
+            r#"{"atomic_files": {"retries": 0}}"#,
+            "atomic_files.retries",
+            "1 to 10",
+        ),
+    ] {
+        let error = parse(text).expect_err(text);
+        let ConfigError::OutOfRange { problems, .. } = &error else {
+            panic!("{text}: expected a range error, got {error:?}");
+        };
+        assert_eq!(problems.len(), 1, "{text}: {problems:?}");
+        assert_eq!(problems[0].key, key, "{text}");
+        assert!(
+            problems[0].expected.contains(expected),
+            "{text}: {}",
+            problems[0]
+        );
+        assert!(error.to_string().contains(key), "{error}");
+    }
+    // Several problems are reported together.
+    let error = parse(r#"{"prefix": "", "status": {"type": "x"}}"#).expect_err("two");
+    let text = error.to_string();
+    assert!(
+        text.contains("`prefix`") && text.contains("`status.type`"),
+        "{text}"
+    );
+    // Good values pass, levels case-insensitively.
+    parse(
+        r#"{"logging": {"level": "warning", "max_bytes": 1024},
+            "discord": {"api_base": "http://127.0.0.1:8080"},
+            "slash_limiter": {"max_limit": 50, "safe_limit": 50, "warning_threshold": 10}}"#,
+    )
+    .expect("valid");
+}
+
+#[test]
+fn a_corrupt_file_is_named_with_line_and_column_and_left_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.json");
+    let text = "{\n  \"prefix\": \"!\",\n  \"auto_reload\": yes\n}\n";
+    std::fs::write(&path, text).expect("write");
+    let error = Config::load_or_create(&path).expect_err("corrupt");
+    let ConfigError::Syntax { line, column, .. } = &error else {
+        panic!("expected a syntax error, got {error:?}");
+    };
+    assert_eq!(*line, 3);
+    assert!(*column > 0);
+    let message = error.to_string();
+    assert!(
+        message.contains("config.json") && message.contains("line 3"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), text);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
+}
+
+#[test]
+fn the_environment_takes_precedence_over_the_file() {
+    let config = parse(
+        r#"{"framework": {"enable_shard_monitor": true, "enable_shard_manager": false},
+            "discord": {"api_base": "http://file:1"}}"#,
+    )
+    .expect("valid");
+    let vars: HashMap<String, String> = [
+        ("ENABLE_SHARD_MONITOR", "false"),
+        ("ENABLE_SHARD_MANAGER", "yes"),
+        ("DISCORD_API_BASE", "http://env:2"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let env = BotEnv::from_map(&vars).expect("env");
+    let effective = config.clone().with_env(&env);
+    assert!(!effective.core.framework.enable_shard_monitor);
+    assert!(effective.core.framework.enable_shard_manager);
+    assert_eq!(
+        effective.core.discord.api_base.as_deref(),
+        Some("http://env:2")
+    );
+    assert_eq!(effective.raw["framework"]["enable_shard_monitor"], false);
+    assert_eq!(effective.raw["discord"]["api_base"], "http://env:2");
+    // Unset variables leave the file's values.
+    let unchanged = config.clone().with_env(&BotEnv::default());
+    assert!(unchanged.core.framework.enable_shard_monitor);
+    assert!(!unchanged.core.framework.enable_shard_manager);
+    assert_eq!(unchanged.raw, config.raw);
+}
