@@ -6,6 +6,7 @@
 //! and retrying, a bounded number of times. A rate-limiting proxy in front of Discord may also do
 //! this; then the host simply never sees a 429.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -71,9 +72,10 @@ impl RestError {
 #[derive(Clone)]
 pub struct Rest {
     client: reqwest::Client,
-    base: String,
+    /// Shared, so that cloning the client (once per reply sink) copies no strings.
+    base: Arc<str>,
     /// `<base>/api/v10`, built once.
-    api: String,
+    api: Arc<str>,
     auth: HeaderValue,
 }
 
@@ -128,8 +130,8 @@ impl Rest {
         auth.set_sensitive(true);
         Self {
             client,
-            api: format!("{base}/api/v10"),
-            base,
+            api: Arc::from(format!("{base}/api/v10")),
+            base: Arc::from(base),
             auth,
         }
     }
