@@ -462,6 +462,42 @@ async fn resume_replays_missed_dispatches_then_resumed() {
     assert_eq!(d["id"], after.to_string());
 }
 
+/// A bot closing its socket with 1000 (a shutdown) ends its session, as on Discord: it no longer
+/// collects dispatches and cannot be resumed. Closing with 4000 keeps it resumable.
+#[tokio::test]
+async fn a_client_close_1000_ends_the_session_and_4000_keeps_it() {
+    let sim = start().await;
+    let mut events = sim.subscribe();
+    let mut sessions = Vec::new();
+    for code in [1000u16, 4000] {
+        let mut gw = RawGateway::connect(&sim).await;
+        let ready = gw.login(&sim, ALL_INTENTS).await;
+        gw.dispatch("GUILD_CREATE").await;
+        let session = ready["session_id"].as_str().expect("session id").to_owned();
+        gw.close_with(code).await;
+        support::wait_for(&mut events, |e| match e {
+            SimEvent::Disconnected { session_id, .. } if session_id.as_ref() == Some(&session) => {
+                Some(())
+            }
+            _ => None,
+        })
+        .await;
+        sessions.push((code, session));
+    }
+    for (code, session) in sessions {
+        let mut gw = RawGateway::connect(&sim).await;
+        gw.hello().await;
+        gw.send(json!({"op": 6, "d": {"token": sim.token(), "session_id": session, "seq": 1}}))
+            .await;
+        let (v, _) = gw.json().await;
+        if code == 1000 {
+            assert_eq!(v, json!({"op": 9, "d": false}), "closed with {code}");
+        } else {
+            assert_ne!(v["op"], 9, "closed with {code}: {v}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn resume_of_unknown_session_gets_invalid_session_false() {
     let sim = start().await;

@@ -45,10 +45,21 @@ pub(crate) async fn post(
     reply_to: Option<MessageId>,
 ) -> Result<MessageId, String> {
     let body = convert::channel_message(message, reply_to);
+    // Only the new message's id is needed: the answer is not parsed into a JSON tree.
     let result = rest
-        .post(&format!("/channels/{}/messages", channel.0), &body)
+        .post_for_id(&format!("/channels/{}/messages", channel.0), &body)
         .await;
-    counted(counters, result)
+    match result {
+        Ok(id) => {
+            bump(&counters.replies_sent);
+            Ok(MessageId(id))
+        }
+        Err(error) => {
+            bump(&counters.replies_failed);
+            tracing::warn!(%error, "reply not delivered");
+            Err(error.to_string())
+        }
+    }
 }
 
 /// Replies to a message in its channel, each reply referencing it.

@@ -6,8 +6,11 @@
 //! and retrying, a bounded number of times. A rate-limiting proxy in front of Discord may also do
 //! this; then the host simply never sees a 429.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
 /// How many times one request is retried after a 429.
@@ -61,13 +64,19 @@ impl RestError {
 }
 
 /// A small Discord REST client (`Authorization: Bot <token>`, JSON in and out).
+///
+/// Built for the reply hot path: the API root, the `Authorization` header value and the user
+/// agent are made once; a request body is serialised once (not once per retry); the response
+/// headers are only looked at for a 429; callers that only need a field of the answer (a created
+/// message's id) deserialise just that field instead of building a full JSON tree.
 #[derive(Clone)]
 pub struct Rest {
     client: reqwest::Client,
-    base: String,
+    /// Shared, so that cloning the client (once per reply sink) copies no strings.
+    base: Arc<str>,
     /// `<base>/api/v10`, built once.
-    api: String,
-    auth: reqwest::header::HeaderValue,
+    api: Arc<str>,
+    auth: HeaderValue,
 }
 
 impl std::fmt::Debug for Rest {
@@ -75,6 +84,10 @@ impl std::fmt::Debug for Rest {
         f.debug_struct("Rest").field("base", &self.base).finish()
     }
 }
+
+/// The user agent Discord asks bots to send.
+const USER_AGENT: HeaderValue =
+    HeaderValue::from_static("DiscordBot (https://github.com/zoryx, 0.1)");
 
 /// The wait a 429 asks for: `retry_after` in the body (seconds, fractional), else the
 /// `Retry-After` header, else one second.
@@ -94,6 +107,13 @@ fn retry_after(headers: &reqwest::header::HeaderMap, body: &str) -> Duration {
         .map_or(Duration::from_secs(1), Duration::from_secs_f64)
 }
 
+/// The `id` of a created object; every other field of the answer is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Created {
+    #[serde(default)]
+    id: Option<String>,
+}
+
 impl Rest {
     /// A client for `base` (`None` = `https://discord.com`) with `token`.
     pub fn new(base: Option<&str>, token: &str) -> Self {
@@ -105,13 +125,13 @@ impl Rest {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bot {token}"))
-            .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bot"));
+        let mut auth = HeaderValue::from_str(&format!("Bot {token}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("Bot"));
         auth.set_sensitive(true);
         Self {
             client,
-            api: format!("{base}/api/v10"),
-            base,
+            api: Arc::from(format!("{base}/api/v10")),
+            base: Arc::from(base),
             auth,
         }
     }
@@ -119,6 +139,70 @@ impl Rest {
     /// The API root, e.g. `http://127.0.0.1:4000/api/v10`.
     pub fn api(&self) -> &str {
         &self.api
+    }
+
+    /// Sends one request and returns the raw answer body. Retries on 429.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<impl AsRef<[u8]> + use<>, RestError> {
+        let url = format!("{}{path}", self.api);
+        let transport = |message: String| RestError::Transport {
+            method: method.to_string(),
+            path: path.to_owned(),
+            message,
+        };
+        let body = match body {
+            Some(body) => Some(serde_json::to_vec(body).map_err(|e| transport(e.to_string()))?),
+            None => None,
+        };
+        for attempt in 0..=MAX_RETRIES {
+            let mut request = self
+                .client
+                .request(method.clone(), &url)
+                .header(AUTHORIZATION, self.auth.clone())
+                .header(reqwest::header::USER_AGENT, USER_AGENT);
+            if let Some(body) = &body {
+                request = request
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(body.clone());
+            }
+            let response = request.send().await.map_err(|e| transport(e.to_string()))?;
+            let status = response.status();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let headers = response.headers().clone();
+                let text = response
+                    .text()
+                    .await
+                    .map_err(|e| transport(e.to_string()))?;
+                let wait = retry_after(&headers, &text);
+                if attempt == MAX_RETRIES || wait > MAX_WAIT {
+                    break;
+                }
+                tracing::warn!(%method, path, wait_ms = wait.as_millis() as u64, attempt, "rate limited by Discord; waiting");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let answer = response
+                .bytes()
+                .await
+                .map_err(|e| transport(e.to_string()))?;
+            if !status.is_success() {
+                return Err(RestError::Status {
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                    status: status.as_u16(),
+                    body: String::from_utf8_lossy(answer.as_ref()).into_owned(),
+                });
+            }
+            return Ok(answer);
+        }
+        Err(RestError::RateLimited {
+            method: method.to_string(),
+            path: path.to_owned(),
+        })
     }
 
     /// Sends one request; `path` starts with `/` and is relative to `/api/v10`. Retries on 429.
@@ -129,57 +213,23 @@ impl Rest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
-        let url = format!("{}{path}", self.api);
-        let transport = |message: String| RestError::Transport {
-            method: method.to_string(),
-            path: path.to_owned(),
-            message,
-        };
-        for attempt in 0..=MAX_RETRIES {
-            let mut request = self
-                .client
-                .request(method.clone(), &url)
-                .header(reqwest::header::AUTHORIZATION, self.auth.clone())
-                .header(
-                    reqwest::header::USER_AGENT,
-                    "DiscordBot (https://github.com/zoryx, 0.1)",
-                );
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let response = request.send().await.map_err(|e| transport(e.to_string()))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let text = response
-                .text()
-                .await
-                .map_err(|e| transport(e.to_string()))?;
-            if status.as_u16() == 429 {
-                let wait = retry_after(&headers, &text);
-                if attempt == MAX_RETRIES || wait > MAX_WAIT {
-                    break;
-                }
-                tracing::warn!(%method, path, wait_ms = wait.as_millis() as u64, attempt, "rate limited by Discord; waiting");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            if !status.is_success() {
-                return Err(RestError::Status {
-                    method: method.to_string(),
-                    path: path.to_owned(),
-                    status: status.as_u16(),
-                    body: text,
-                });
-            }
-            if text.trim().is_empty() {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_str(&text).map_err(|e| transport(format!("bad JSON: {e}")));
+        let answer = self.send(method.clone(), path, body).await?;
+        let answer = answer.as_ref();
+        if answer.trim_ascii().is_empty() {
+            return Ok(Value::Null);
         }
-        Err(RestError::RateLimited {
+        serde_json::from_slice(answer).map_err(|e| RestError::Transport {
             method: method.to_string(),
             path: path.to_owned(),
+            message: format!("bad JSON: {e}"),
         })
+    }
+
+    /// `POST path` with a JSON body, returning only the `id` of what was created (0 when the
+    /// answer has none). The rest of the answer is not parsed into a tree.
+    pub async fn post_for_id(&self, path: &str, body: &Value) -> Result<u64, RestError> {
+        let answer = self.send(reqwest::Method::POST, path, Some(body)).await?;
+        Ok(created_id(answer.as_ref()))
     }
 
     /// `GET path`.
@@ -196,6 +246,15 @@ impl Rest {
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, RestError> {
         self.request(reqwest::Method::PUT, path, Some(body)).await
     }
+}
+
+/// The snowflake `id` of an answer body, 0 when absent or not a JSON object with one.
+fn created_id(answer: &[u8]) -> u64 {
+    serde_json::from_slice::<Created>(answer)
+        .ok()
+        .and_then(|c| c.id)
+        .and_then(|id| id.parse().ok())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -215,5 +274,16 @@ mod tests {
             retry_after(&reqwest::header::HeaderMap::new(), ""),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn created_id_reads_only_the_id() {
+        assert_eq!(
+            created_id(br#"{"id": "1234", "content": "x", "author": {"id": "9"}, "embeds": []}"#),
+            1234
+        );
+        assert_eq!(created_id(br#"{"content": "no id"}"#), 0);
+        assert_eq!(created_id(b""), 0);
+        assert_eq!(created_id(b"not json"), 0);
     }
 }

@@ -240,17 +240,22 @@ impl Dispatcher {
         let result = call_command(&route, &invocation, &args, sink).await;
         let plugin = generation.name.clone();
         let generation_id = generation.id;
-        let (event, payload) = match &result {
-            Ok(()) => (
-                "command_executed",
-                json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin}),
-            ),
-            Err(error) => (
-                "command_error",
-                json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin}),
-            ),
+        let event = match &result {
+            Ok(()) => "command_executed",
+            Err(_) => "command_error",
         };
-        self.emit_in_background(event, payload);
+        // The payload is only built when a hook listens (this runs for every command).
+        if !self.table.load().hooks(event).is_empty() {
+            let payload = match &result {
+                Ok(()) => {
+                    json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})
+                }
+                Err(error) => {
+                    json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})
+                }
+            };
+            self.emit_in_background(event, payload);
+        }
         match result {
             Ok(()) => CommandOutcome::Done {
                 plugin,

@@ -60,6 +60,8 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
         None
     });
     let mut writer = writer;
+    // The close code the bot sent, if it closed the socket itself.
+    let mut client_close = None;
     let closed_by_us = loop {
         tokio::select! {
             () = shutdown.cancelled() => break None,
@@ -73,14 +75,25 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
                 Some(Ok(WsMessage::Binary(_))) => {
                     let _ = conn.tx.send(Outgoing::Close(opcodes::CLOSE_DECODE_ERROR));
                 }
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break None,
+                Some(Ok(WsMessage::Close(frame))) => {
+                    client_close = frame.map(|f| f.code);
+                    break None;
+                }
+                None | Some(Err(_)) => break None,
                 Some(Ok(_)) => {}
             },
         }
     };
     writer.abort();
     if let Some(session) = &conn.session {
-        inner.hub.detach(session, conn.id);
+        // As on Discord, a client closing with 1000 or 1001 ends its session (it cannot be
+        // resumed, and it no longer collects dispatches); any other way of leaving keeps it for
+        // a RESUME.
+        if matches!(client_close, Some(1000 | 1001)) {
+            inner.hub.end(session, conn.id);
+        } else {
+            inner.hub.detach(session, conn.id);
+        }
     }
     let _ = inner.events.send(SimEvent::Disconnected {
         session_id: conn.session.clone(),

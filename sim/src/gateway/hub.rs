@@ -198,6 +198,19 @@ impl Hub {
         });
     }
 
+    /// Forgets a session its own connection closed normally (client close 1000/1001), if that
+    /// connection is still the session's: a later RESUME of it gets op 9 `false`.
+    pub fn end(&self, session_id: &str, conn_id: u64) {
+        self.with(|sessions| {
+            if sessions
+                .get(session_id)
+                .is_some_and(|s| s.conn.as_ref().is_some_and(|(id, _)| *id == conn_id))
+            {
+                sessions.remove(session_id);
+            }
+        });
+    }
+
     /// Drops buffered dispatches up to `seq` (the client confirmed them in a heartbeat).
     pub fn acknowledge(&self, session_id: &str, seq: u64) {
         self.with(|sessions| {

@@ -309,3 +309,18 @@ impl RawGateway {
             .expect("gateway accepts a frame");
     }
 }
+
+impl RawGateway {
+    /// Closes the socket from the client side with `code`, as a bot shutting down does.
+    pub async fn close_with(&mut self, code: u16) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+        self.ws
+            .close(Some(CloseFrame {
+                code: CloseCode::from(code),
+                reason: "".into(),
+            }))
+            .await
+            .expect("gateway takes the close frame");
+    }
+}
