@@ -22,11 +22,13 @@ async fn ping_and_a_plugin_command_get_replies() {
     );
     let stats = text_of(&bot.ask(guest, "!stats").await);
     assert!(stats.contains("Plugins loaded: 1"), "{stats}");
-    assert_eq!(
-        bot.settings
-            .usage(Some(zoryx_plugin_api::GuildId(bot.guild())), "echo"),
-        1
-    );
+    // Usage is counted once the handler has returned, which is just after its reply arrived.
+    let guild = Some(zoryx_plugin_api::GuildId(bot.guild()));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while bot.settings.usage(guild, "echo") == 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(bot.settings.usage(guild, "echo"), 1);
     bot.shutdown().await;
 }
 

@@ -160,12 +160,12 @@ async fn fixed_shards_identify_each_shard_and_commands_work() {
 async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     let mut bot = TestBot::start(
         &[("plugin-hello.so", "hello.so")],
-        // The 10 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
-        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 10, "safe_limit": 11}"#,
+        // The 11 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
+        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 11, "safe_limit": 12}"#,
     )
     .await;
     let commands = bot.wait_registered("hello").await;
-    assert_eq!(commands.len(), 11, "{commands:?}");
+    assert_eq!(commands.len(), 12, "{commands:?}");
     assert!(
         !commands.iter().any(|c| c["name"] == "echo"),
         "{commands:?}"

@@ -578,6 +578,9 @@ impl Manager {
     /// checks, registry validation and lifecycle as a library. Used to test plugins without
     /// building a library; such a plugin cannot be reloaded from a file.
     pub async fn load_in_process(&self, module: PluginModuleRef) -> Result<String, OpError> {
+        // The plugin shares this process's std: its quiet panic hook would replace the host's
+        // (and swallow the host's own panic messages), so it must keep the process's hook.
+        zoryx_plugin_api::ffi::shim::keep_process_panic_hook();
         let started = Instant::now();
         let label = "<in-process>".to_owned();
         let opened = Opened::in_process(module).map_err(|source| OpError::Refused {
