@@ -1,32 +1,15 @@
 //! Database maintenance on real files: backups, integrity checks, statistics and the owner
 //! command embeds.
 
+mod support;
+
 use std::io::{Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::sqlite::SqlitePool;
+use support::db::{inspect, tables};
 use zoryx_host::storage::db::report::{self, SystemHealth};
 use zoryx_host::storage::db::{Databases, DbOptions};
-
-async fn inspect(path: &Path) -> SqlitePool {
-    SqlitePool::connect_with(
-        SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(false),
-    )
-    .await
-    .expect("open for inspection")
-}
-
-async fn tables(pool: &SqlitePool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         ORDER BY name",
-    )
-    .fetch_all(pool)
-    .await
-    .expect("list tables")
-}
 
 async fn integrity(pool: &SqlitePool) -> String {
     sqlx::query_scalar("PRAGMA integrity_check")

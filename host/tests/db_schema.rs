@@ -1,39 +1,21 @@
 //! The SQLite layer on real files in temp folders: migrations, guild settings, command usage,
 //! lazy and idle guild pools.
 
+mod support;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use support::db::{inspect, tables};
 use zoryx_host::guild_settings::{GuildSettingsStore, settings_of};
 use zoryx_host::storage::db::{Databases, DbError, DbOptions, SqliteSettings};
 use zoryx_plugin_api::GuildId;
 
 fn options(base: &Path) -> DbOptions {
     DbOptions::new(base)
-}
-
-/// A plain pool on an existing file, to look at it from outside the layer.
-async fn inspect(path: &Path) -> SqlitePool {
-    SqlitePool::connect_with(
-        SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(false),
-    )
-    .await
-    .expect("open for inspection")
-}
-
-async fn tables(pool: &SqlitePool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         ORDER BY name",
-    )
-    .fetch_all(pool)
-    .await
-    .expect("list tables")
 }
 
 async fn applied_versions(pool: &SqlitePool) -> Vec<i64> {

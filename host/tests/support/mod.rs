@@ -183,3 +183,4 @@ pub async fn drain(
     seen
 }
 pub mod bot;
+pub mod db;
