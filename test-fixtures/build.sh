@@ -18,7 +18,7 @@ put "$(lib fixture-basic)" "basic-v1.$ext"
 cargo build --release -q -p fixture-basic --features v2
 put "$(lib fixture-basic)" "basic-v2.$ext"
 
-for crate in fixture-init-panic fixture-init-error fixture-pinning; do
+for crate in fixture-init-panic fixture-init-error fixture-pinning fixture-misbehave; do
   cargo build --release -q -p "$crate"
   put "$(lib "$crate")" "${crate#fixture-}.$ext"
 done

@@ -14,6 +14,9 @@ use futures::future::BoxFuture;
 use zoryx_host::config::Config;
 use zoryx_host::manager::{HostPaths, Manager, ManagerEvent};
 use zoryx_host::runtime::{ReplySink, call_command};
+
+/// The time limit of benchmark calls.
+const LIMIT: Duration = Duration::from_secs(30);
 use zoryx_plugin_api::{Args, ChannelId, Invocation, Message, MessageId, Source, User, UserId};
 
 fn root() -> PathBuf {
@@ -144,7 +147,7 @@ async fn call_round_trip() -> (f64, f64) {
     for _ in 0..5 {
         let start = Instant::now();
         for _ in 0..n {
-            call_command(&route, &invocation, &args, Arc::clone(&sink))
+            call_command(&route, &invocation, &args, Arc::clone(&sink), LIMIT)
                 .await
                 .expect("call");
         }
@@ -191,9 +194,15 @@ async fn reload_latency() -> (f64, f64) {
         }
         let reply = Arc::new(Last::default());
         let route = manager.table().command("version").cloned().expect("route");
-        call_command(&route, &invocation(), &Args::default(), reply.clone())
-            .await
-            .expect("call");
+        call_command(
+            &route,
+            &invocation(),
+            &Args::default(),
+            reply.clone(),
+            LIMIT,
+        )
+        .await
+        .expect("call");
         assert_eq!(reply.text(), version, "the new version answers");
         samples.push(start.elapsed().as_secs_f64() * 1000.0);
     }

@@ -90,17 +90,18 @@ fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> Stri
         return "no plugins".into();
     }
     let mut out = format!(
-        "{:<20} {:<10} {:<9} {:<5} {:>9}  {}\n",
-        "NAME", "VERSION", "STATE", "GEN", "LOAD ms", "STATUS"
+        "{:<20} {:<10} {:<9} {:<5} {:>9} {:>7}  {}\n",
+        "NAME", "VERSION", "STATE", "GEN", "LOAD ms", "BLOCKED", "STATUS"
     );
     for p in plugins {
         out.push_str(&format!(
-            "{:<20} {:<10} {:<9} {:<5} {:>9}  {:?}{}\n",
+            "{:<20} {:<10} {:<9} {:<5} {:>9} {:>7}  {:?}{}\n",
             p.name,
             p.version,
             if p.loaded { "loaded" } else { "unloaded" },
             p.generation.map_or("-".into(), |g| g.to_string()),
             p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
+            p.calls.blocked,
             p.status,
             if p.reason.is_empty() {
                 String::new()
@@ -125,7 +126,7 @@ fn format_info(p: &PluginInfo) -> String {
         }
     };
     format!(
-        "{} {} by {}\n  {}\n  file: {}\n  state: {} (generation {}, plugin-api {}, load {} ms)\n  status: {:?} {}\n  dependencies: {}\n  conflicts: {}\n  commands: {}\n  listeners: {}\n  hooks: {}\n  tasks: {}\n  pinned libraries: {} ({} bytes)",
+        "{} {} by {}\n  {}\n  file: {}\n  state: {} (generation {}, plugin-api {}, load {} ms)\n  status: {:?} {}\n  dependencies: {}\n  conflicts: {}\n  commands: {}\n  listeners: {}\n  hooks: {}\n  tasks: {}\n  calls: {}\n  pinned libraries: {} ({} bytes)",
         p.name,
         p.version,
         if p.author.is_empty() {
@@ -147,6 +148,7 @@ fn format_info(p: &PluginInfo) -> String {
         list(&p.listeners),
         list(&p.hooks),
         list(&p.tasks),
+        p.calls_line(),
         p.pinned,
         p.pinned_bytes,
     )
@@ -285,6 +287,9 @@ async fn call(manager: &Arc<Manager>, rest: &str) -> String {
             format!("on cooldown, try again in {:.1}s", left.as_secs_f64())
         }
         CommandOutcome::BadArguments { error, usage } => format!("error: {error}\nusage: {usage}"),
+        CommandOutcome::TimedOut { limit, .. } => {
+            format!("took too long: stopped after {}s", limit.as_secs_f64())
+        }
         CommandOutcome::Failed { error, .. } => format!("error: {error}"),
     }
 }

@@ -71,6 +71,9 @@ pub enum TestError {
     /// No component handler for that `custom_id`.
     #[error("no component handler for `{0}`")]
     NoComponent(String),
+    /// The handler ran past its time limit (`limits.command_seconds`) and was cancelled.
+    #[error("took longer than {0:?} and was cancelled")]
+    TimedOut(Duration),
 }
 
 #[derive(Default)]
@@ -237,6 +240,7 @@ impl PluginTest {
                 error: error.to_string(),
                 usage,
             }),
+            CommandOutcome::TimedOut { limit, .. } => Err(TestError::TimedOut(limit)),
             CommandOutcome::Failed { error, .. } => Err(TestError::Failed(error)),
         }
     }
@@ -287,7 +291,10 @@ impl PluginTest {
             .await
         {
             None => Err(TestError::NoComponent(custom_id.to_owned())),
-            Some(Err(error)) => Err(TestError::Failed(error)),
+            Some(Err(zoryx_host::runtime::CallError::TimedOut(limit))) => {
+                Err(TestError::TimedOut(limit))
+            }
+            Some(Err(error)) => Err(TestError::Failed(error.into())),
             Some(Ok(())) => Ok(replies.take()),
         }
     }

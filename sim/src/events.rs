@@ -143,6 +143,13 @@ pub enum SimEvent {
         /// How many dispatches were replayed.
         replayed: usize,
     },
+    /// A heartbeat arrived on a gateway connection.
+    Heartbeat {
+        /// The session the connection carries, if it has identified.
+        session_id: Option<String>,
+        /// Time since the connection's previous heartbeat; `None` for its first.
+        since_last: Option<std::time::Duration>,
+    },
     /// A gateway connection closed.
     Disconnected {
         /// The session it carried, if it had identified.

@@ -195,6 +195,41 @@ impl Default for AtomicFilesConfig {
     }
 }
 
+/// `limits.*`: how long plugin code may run, and the threads it runs on.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LimitsConfig {
+    /// A command or component handler: past it the user gets a "took too long" answer, the
+    /// call is cancelled and its late replies are dropped.
+    pub command_seconds: f64,
+    /// Per-command limits, by command name, overriding `command_seconds`.
+    pub commands: BTreeMap<String, f64>,
+    /// One call of an event listener.
+    pub listener_seconds: f64,
+    /// One call of a hook.
+    pub hook_seconds: f64,
+    /// One run of a scheduled task.
+    pub task_seconds: f64,
+    /// A plugin call that holds its thread longer than this is reported (once) and counted.
+    pub blocked_thread_ms: u64,
+    /// Threads plugin code may run on at most (a blocked thread is replaced by a new one).
+    pub plugin_threads: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            command_seconds: 30.0,
+            commands: BTreeMap::new(),
+            listener_seconds: 30.0,
+            hook_seconds: 10.0,
+            task_seconds: 300.0,
+            blocked_thread_ms: 1000,
+            plugin_threads: 256,
+        }
+    }
+}
+
 /// Every key of `config.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -227,6 +262,8 @@ pub struct CoreConfig {
     pub discord: DiscordConfig,
     /// The atomic file store.
     pub atomic_files: AtomicFilesConfig,
+    /// Time limits and threads of plugin calls.
+    pub limits: LimitsConfig,
 }
 
 impl Default for CoreConfig {
@@ -246,6 +283,7 @@ impl Default for CoreConfig {
             framework: FrameworkConfig::default(),
             discord: DiscordConfig::default(),
             atomic_files: AtomicFilesConfig::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

@@ -170,6 +170,43 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         "atomic_files.retries",
         format!("a number of attempts from 1 to 10, got {}", a.retries),
     );
+    let l = &core.limits;
+    let seconds = |value: f64| value.is_finite() && (0.01..=86_400.0).contains(&value);
+    for (key, value) in [
+        ("limits.command_seconds", l.command_seconds),
+        ("limits.listener_seconds", l.listener_seconds),
+        ("limits.hook_seconds", l.hook_seconds),
+        ("limits.task_seconds", l.task_seconds),
+    ] {
+        check(
+            seconds(value),
+            key,
+            format!("a number of seconds from 0.01 to 86400, got {value}"),
+        );
+    }
+    for (name, value) in &l.commands {
+        check(
+            seconds(*value),
+            &format!("limits.commands.{name}"),
+            format!("a number of seconds from 0.01 to 86400, got {value}"),
+        );
+    }
+    check(
+        l.blocked_thread_ms >= 10,
+        "limits.blocked_thread_ms",
+        format!(
+            "a number of milliseconds of at least 10, got {}",
+            l.blocked_thread_ms
+        ),
+    );
+    check(
+        (2..=4096).contains(&l.plugin_threads),
+        "limits.plugin_threads",
+        format!(
+            "a number of threads from 2 to 4096, got {}",
+            l.plugin_threads
+        ),
+    );
     found
 }
 
@@ -199,7 +236,7 @@ pub fn unknown_keys(raw: &Value) -> Vec<UnknownKey> {
 }
 
 /// Maps whose keys are data, not settings.
-const FREE_MAPS: [&str; 1] = ["command_permissions"];
+const FREE_MAPS: [&str; 2] = ["command_permissions", "limits.commands"];
 
 fn walk(raw: &Value, known: &Value, prefix: &str, found: &mut Vec<UnknownKey>) {
     let (Value::Object(raw), Value::Object(known)) = (raw, known) else {

@@ -334,6 +334,17 @@ impl Bot {
             CommandOutcome::BadArguments { error, usage } => {
                 Some(usage_embed(&usage, &error.to_string()))
             }
+            CommandOutcome::TimedOut { limit, .. } => Some(
+                embed(
+                    colour::ORANGE,
+                    "Took too long",
+                    format!(
+                        "`{name}` did not finish within {}s, so it was stopped.",
+                        limit.as_secs_f64()
+                    ),
+                )
+                .ephemeral(),
+            ),
             CommandOutcome::Failed { plugin, error, .. } => {
                 tracing::warn!(plugin, command = name, %error, "command failed");
                 Some(embed(colour::RED, "Command failed", error.to_string()).ephemeral())

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::registry::{PluginStatus, RegistryEntry};
-use crate::runtime::{Generation, LibraryStats};
+use crate::runtime::{CallStats, Generation, LibraryStats, PluginPool};
 
 /// A plugin's registry entry joined with its live generation.
 #[derive(Clone, Debug)]
@@ -49,6 +49,19 @@ pub struct PluginInfo {
     pub pinned: usize,
     /// ... and their mapped bytes.
     pub pinned_bytes: u64,
+    /// Calls since start, polls that blocked a thread past `limits.blocked_thread_ms`, and
+    /// calls cancelled at their time limit (every generation of the plugin together).
+    pub calls: CallStats,
+}
+
+impl PluginInfo {
+    /// A short line about how the plugin's code behaves: calls, blocked threads, time-outs.
+    pub fn calls_line(&self) -> String {
+        format!(
+            "{} calls, {} blocked a thread, {} over the time limit",
+            self.calls.calls, self.calls.blocked, self.calls.timed_out
+        )
+    }
 }
 
 impl PluginInfo {
@@ -56,6 +69,7 @@ impl PluginInfo {
         entry: &RegistryEntry,
         live: Option<&Arc<Generation>>,
         stats: &LibraryStats,
+        pool: &PluginPool,
     ) -> Self {
         let m = &entry.manifest;
         let pinned: Vec<_> = stats.pinned.iter().filter(|p| p.plugin == m.name).collect();
@@ -97,6 +111,7 @@ impl PluginInfo {
             }),
             pinned: pinned.len(),
             pinned_bytes: pinned.iter().map(|p| p.mapping.bytes).sum(),
+            calls: pool.stats(&m.name),
         }
     }
 }

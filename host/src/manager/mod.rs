@@ -10,7 +10,7 @@ mod names;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use zoryx_plugin_api::Manifest;
@@ -26,7 +26,8 @@ use crate::registry::{
     Enforcement, PluginManifest, PluginStatus, Registry, RegistryEntry, Validation, load_order,
 };
 use crate::runtime::{
-    Dispatcher, Generation, LibraryStats, LibraryTracker, LogOutbox, Shared, Table,
+    Dispatcher, Generation, LibraryStats, LibraryTracker, Limits, LogOutbox, PoolOptions, Shared,
+    Table,
 };
 use crate::storage::atomic::{AtomicOptions, AtomicStore};
 use crate::storage::db::DbOptions;
@@ -118,6 +119,22 @@ impl std::fmt::Debug for Manager {
     }
 }
 
+/// The call limits of `limits.*` in `config.json` (validated: positive, finite).
+fn limits_of(config: &crate::config::LimitsConfig) -> Limits {
+    let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(30));
+    Limits {
+        command: secs(config.command_seconds),
+        commands: config
+            .commands
+            .iter()
+            .map(|(name, s)| (name.to_lowercase(), secs(*s)))
+            .collect(),
+        listener: secs(config.listener_seconds),
+        hook: secs(config.hook_seconds),
+        task: secs(config.task_seconds),
+    }
+}
+
 fn file_label(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
@@ -172,6 +189,12 @@ impl Manager {
             registry.mark_unloaded(&name);
         }
         let shared = Shared::new(config.raw.clone(), Box::new(LogOutbox::default()));
+        shared.set_limits(limits_of(&config.core.limits));
+        shared.set_pool_options(PoolOptions {
+            max_threads: usize::try_from(config.core.limits.plugin_threads).unwrap_or(256),
+            blocked_after: Duration::from_millis(config.core.limits.blocked_thread_ms),
+            ..PoolOptions::default()
+        });
         // Plugin storage under the data folder, its databases opened on first use (`zoryx run`
         // replaces it with one over the databases it opened).
         shared.set_plugin_storage(PluginStorage::open_lazily(
@@ -779,10 +802,18 @@ impl Manager {
     pub async fn list(&self) -> Vec<PluginInfo> {
         let state = self.state.lock().await;
         let stats = self.tracker.stats();
+        let pool = self.dispatcher.shared().pool();
         state
             .registry
             .entries()
-            .map(|entry| PluginInfo::new(entry, state.plugins.get(&entry.manifest.name), &stats))
+            .map(|entry| {
+                PluginInfo::new(
+                    entry,
+                    state.plugins.get(&entry.manifest.name),
+                    &stats,
+                    &pool,
+                )
+            })
             .collect()
     }
 
@@ -791,10 +822,11 @@ impl Manager {
         let state = self.state.lock().await;
         let name = Self::loaded_name(&state, target).unwrap_or_else(|| normalise(target));
         let stats = self.tracker.stats();
+        let pool = self.dispatcher.shared().pool();
         state
             .registry
             .get(&name)
-            .map(|entry| PluginInfo::new(entry, state.plugins.get(&name), &stats))
+            .map(|entry| PluginInfo::new(entry, state.plugins.get(&name), &stats, &pool))
     }
 
     /// Unloads everything, dependents first, and waits for the plugins' `shutdown`.

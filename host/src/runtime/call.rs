@@ -13,6 +13,38 @@ pub trait ReplySink: Send + Sync {
     fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>>;
 }
 
+/// A sink that refuses replies once its call ran past its time limit: the user already got a
+/// "took too long" answer, and a late result is dropped.
+pub(crate) struct ExpiringSink {
+    inner: Arc<dyn ReplySink>,
+    expired: std::sync::atomic::AtomicBool,
+}
+
+impl ExpiringSink {
+    pub(crate) fn wrap(inner: Arc<dyn ReplySink>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            expired: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn expire(&self) {
+        self.expired
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl ReplySink for ExpiringSink {
+    fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>> {
+        if self.expired.load(std::sync::atomic::Ordering::Acquire) {
+            return Box::pin(async {
+                Err("the command ran past its time limit; this reply was dropped".to_owned())
+            });
+        }
+        self.inner.reply(message)
+    }
+}
+
 /// Host state behind a [`CallData`] handle.
 pub(crate) struct CallState {
     pub(crate) sink: Arc<dyn ReplySink>,

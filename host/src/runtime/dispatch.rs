@@ -10,26 +10,58 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde_json::json;
-use zoryx_plugin_api::ffi::CallFfi;
-use zoryx_plugin_api::ffi::types::{
-    EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
-};
 use zoryx_plugin_api::{
     Args, ChannelId, Event, GuildId, HookEvent, Interaction, Invocation, MessageId, Permission,
     PluginError, Source, User,
 };
 
-use super::bridge::PluginCall;
-use super::call::{CallState, ReplySink, into_call_data};
-use super::generation::Generation;
+use super::call::ReplySink;
+use super::generation::{Call, CallError, Generation};
 use super::hooks::{HookHealth, HookId};
 use super::services::Shared;
 use super::table::{Route, Table};
 use crate::commands::args::{ArgError, parse_args};
 use crate::commands::cooldown::Cooldowns;
 
-/// How long one hook may run.
-const HOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long plugin calls may run before they are cancelled (`limits.*` in `config.json`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// A command or component handler, unless overridden below.
+    pub command: Duration,
+    /// Per-command limits by command name.
+    pub commands: std::collections::HashMap<String, Duration>,
+    /// One event listener call.
+    pub listener: Duration,
+    /// One hook call.
+    pub hook: Duration,
+    /// One run of a scheduled task.
+    pub task: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            command: Duration::from_secs(30),
+            commands: std::collections::HashMap::new(),
+            listener: Duration::from_secs(30),
+            hook: Duration::from_secs(10),
+            task: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Limits {
+    /// The limit of command `name`.
+    pub fn command(&self, name: &str) -> Duration {
+        if self.commands.is_empty() {
+            return self.command;
+        }
+        self.commands
+            .get(&name.to_lowercase())
+            .copied()
+            .unwrap_or(self.command)
+    }
+}
 
 /// A command to run, as typed by someone.
 #[derive(Clone, Debug)]
@@ -84,6 +116,15 @@ pub enum CommandOutcome {
         /// The expected form.
         usage: String,
     },
+    /// The handler ran past its time limit: it was cancelled and its late replies dropped.
+    TimedOut {
+        /// The plugin.
+        plugin: String,
+        /// The generation.
+        generation: u64,
+        /// The limit it ran past.
+        limit: Duration,
+    },
     /// The handler returned an error or panicked.
     Failed {
         /// The plugin.
@@ -110,21 +151,23 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// Runs command `route` with already-parsed arguments. This is the host → plugin hot path.
+/// Runs command `route` with already-parsed arguments on the plugin threads, cancelled past
+/// `limit`. This is the host → plugin hot path.
 pub async fn call_command(
     route: &Route,
     invocation: &Invocation,
     args: &Args,
     sink: Arc<dyn ReplySink>,
-) -> Result<(), PluginError> {
-    let generation = Arc::clone(&route.generation);
-    let call = CallFfi {
-        invocation: InvocationFfi::from(invocation),
-        args: args_to_ffi(args),
-        call: into_call_data(Arc::new(CallState { sink })),
+    limit: Duration,
+) -> Result<(), CallError> {
+    let call = Call::Command {
+        index: route.index,
+        invocation,
+        args,
+        sink,
     };
-    let future = (generation.module.call_command())(generation.instance(), route.index, call);
-    PluginCall::new(future, generation).await
+    let what = format!("command {}", invocation.command);
+    route.generation.call(call, what, limit).await
 }
 
 impl Dispatcher {
@@ -237,7 +280,8 @@ impl Dispatcher {
             return CommandOutcome::Cooldown(left);
         }
         self.commands_run.fetch_add(1, Ordering::Relaxed);
-        let result = call_command(&route, &invocation, &args, sink).await;
+        let limit = self.shared.limits().command(&spec.name);
+        let result = call_command(&route, &invocation, &args, sink, limit).await;
         let plugin = generation.name.clone();
         let generation_id = generation.id;
         let event = match &result {
@@ -261,10 +305,18 @@ impl Dispatcher {
                 plugin,
                 generation: generation_id,
             },
+            Err(CallError::TimedOut(limit)) => {
+                tracing::warn!(plugin, command = %spec.name, limit_s = limit.as_secs_f64(), "command ran past its time limit and was cancelled");
+                CommandOutcome::TimedOut {
+                    plugin,
+                    generation: generation_id,
+                    limit,
+                }
+            }
             Err(error) => CommandOutcome::Failed {
                 plugin,
                 generation: generation_id,
-                error,
+                error: error.into(),
             },
         }
     }
@@ -290,15 +342,16 @@ impl Dispatcher {
     /// Delivers an event to every listener of its kind, concurrently; returns each result.
     pub async fn dispatch_event(&self, event: &Event) -> Vec<(String, Result<(), PluginError>)> {
         let routes: Vec<Route> = self.table.load().listeners(event.kind()).to_vec();
+        let limit = self.shared.limits().listener;
         let calls = routes.into_iter().map(|route| async move {
             let generation = route.generation;
-            let future = (generation.module.on_event())(
-                generation.instance(),
-                route.index,
-                EventFfi::from(event),
-            );
-            let name = generation.name.clone();
-            (name, PluginCall::new(future, generation).await)
+            let call = Call::Event {
+                index: route.index,
+                event,
+            };
+            let what = format!("listener {:?}", event.kind());
+            let result = generation.call(call, what, limit).await;
+            (generation.name.clone(), result.map_err(PluginError::from))
         });
         let results = futures::future::join_all(calls).await;
         for (plugin, result) in &results {
@@ -309,8 +362,9 @@ impl Dispatcher {
         results
     }
 
-    /// Runs every hook on `name`, highest priority first, each with a 10 s limit and a circuit
-    /// breaker (see [`HookHealth`]); returns how many ran successfully.
+    /// Runs every hook on `name`, highest priority first, each with a time limit
+    /// (`limits.hook_seconds`) and a circuit breaker (see [`HookHealth`]); returns how many ran
+    /// successfully.
     pub async fn emit(&self, name: &str, payload: serde_json::Value) -> u32 {
         let hooks = self.table.load().hooks(name).to_vec();
         let event = HookEvent {
@@ -318,35 +372,29 @@ impl Dispatcher {
             payload,
         };
         let mut ran = 0;
+        let limit = self.shared.limits().hook;
         for hook in hooks {
             let generation = hook.route.generation;
             let id: HookId = (generation.name.clone(), name.to_owned(), hook.route.index);
             if !self.hook_health.allow(&id, Instant::now()) {
                 continue;
             }
-            let future = (generation.module.on_hook())(
-                generation.instance(),
-                hook.route.index,
-                HookEventFfi::from(&event),
-            );
             let plugin = generation.name.clone();
             let started = Instant::now();
-            let error =
-                match tokio::time::timeout(HOOK_TIMEOUT, PluginCall::new(future, generation)).await
-                {
-                    Ok(Ok(())) => {
-                        ran += 1;
-                        None
-                    }
-                    Ok(Err(error)) => {
-                        tracing::warn!(plugin, hook = name, %error, "hook failed");
-                        Some(error.to_string())
-                    }
-                    Err(_) => {
-                        tracing::warn!(plugin, hook = name, "hook timed out after 10s");
-                        Some("timed out after 10s".to_owned())
-                    }
-                };
+            let call = Call::Hook {
+                index: hook.route.index,
+                event: &event,
+            };
+            let error = match generation.call(call, format!("hook {name}"), limit).await {
+                Ok(()) => {
+                    ran += 1;
+                    None
+                }
+                Err(error) => {
+                    tracing::warn!(plugin, hook = name, %error, "hook failed");
+                    Some(error.to_string())
+                }
+            };
             self.hook_health
                 .record(&id, started.elapsed(), error, Instant::now());
         }
@@ -360,25 +408,22 @@ impl Dispatcher {
         interaction: &Interaction,
         invocation: &Invocation,
         sink: Arc<dyn ReplySink>,
-    ) -> Option<Result<(), PluginError>> {
+    ) -> Option<Result<(), CallError>> {
         let route = self.table.load().component(&interaction.name).cloned()?;
-        let generation = route.generation;
-        let call = CallFfi {
-            invocation: InvocationFfi::from(invocation),
-            args: Default::default(),
-            call: into_call_data(Arc::new(CallState { sink })),
+        let call = Call::Component {
+            index: route.index,
+            invocation,
+            interaction,
+            sink,
         };
-        let future = (generation.module.on_component())(
-            generation.instance(),
-            route.index,
-            call,
-            InteractionFfi::from(interaction),
-        );
-        Some(PluginCall::new(future, generation).await)
+        let what = format!("component {}", interaction.name);
+        let limit = self.shared.limits().command;
+        Some(route.generation.call(call, what, limit).await)
     }
 
     /// Starts the scheduled tasks of a generation; they stop when it is retired.
     pub(crate) fn start_tasks(&self, generation: &Arc<Generation>) {
+        let limit = self.shared.limits().task;
         for (index, (task, period)) in generation.description.tasks.iter().enumerate() {
             let weak = Arc::downgrade(generation);
             let cancel = generation.cancel.clone();
@@ -397,10 +442,9 @@ impl Dispatcher {
                     let Some(generation) = weak.upgrade() else {
                         break;
                     };
-                    let future = (generation.module.run_task())(generation.instance(), index);
-                    let plugin = generation.name.clone();
-                    if let Err(error) = PluginCall::new(future, generation).await {
-                        tracing::warn!(plugin, task, %error, "scheduled task failed");
+                    let call = Call::Task { index };
+                    if let Err(error) = generation.call(call, format!("task {task}"), limit).await {
+                        tracing::warn!(plugin = %generation.name, task, %error, "scheduled task failed");
                     }
                 }
             });

@@ -9,11 +9,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use zoryx_plugin_api::ffi::types::Description;
-use zoryx_plugin_api::ffi::{InstanceHandle, PluginModuleRef};
-use zoryx_plugin_api::{ApiVersion, PluginError};
+use zoryx_plugin_api::ffi::types::{
+    Description, EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
+};
+use zoryx_plugin_api::ffi::{CallFfi, InstanceHandle, PluginModuleRef};
+use zoryx_plugin_api::{ApiVersion, Args, Event, HookEvent, Interaction, Invocation, PluginError};
 
 use super::bridge::PluginCall;
+use super::call::{CallState, ExpiringSink, ReplySink, into_call_data};
+use super::pool::{CallLabel, PluginPool, PoolError};
 use super::services::{PluginHost, Shared};
 use crate::loader::maps::Mapping;
 use crate::loader::{LoadedLibrary, Opened, StagedCopy};
@@ -115,6 +119,8 @@ pub struct Generation {
     pub(crate) cancel: tokio_util::sync::CancellationToken,
     pub(crate) module: PluginModuleRef,
     instance: InstanceHandle,
+    /// The threads its code runs on.
+    pool: PluginPool,
     /// Kept alive for the plugin: its `HostData` points here.
     _host: Arc<PluginHost>,
     tracker: Arc<LibraryTracker>,
@@ -134,6 +140,85 @@ impl std::fmt::Debug for Generation {
 
 static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
 
+/// A [`CallFfi`] on its way to the plugin thread that makes the call.
+/// Dropped unused (the call was cancelled before it started), it releases its call handle.
+struct SendCall(Option<CallFfi>);
+
+// SAFETY: a `CallFfi` holds owned FFI values and a `CallData`, which is a counted pointer to a
+// `CallState` (`Send + Sync`: an `Arc<dyn ReplySink>`); nothing in it is tied to the thread that
+// built it.
+unsafe impl Send for SendCall {}
+
+impl SendCall {
+    fn new(call: CallFfi) -> Self {
+        Self(Some(call))
+    }
+
+    fn into_inner(mut self) -> CallFfi {
+        match self.0.take() {
+            Some(call) => call,
+            None => unreachable!("a SendCall is consumed once"),
+        }
+    }
+}
+
+impl Drop for SendCall {
+    fn drop(&mut self) {
+        if let Some(mut call) = self.0.take() {
+            // SAFETY: the handle came from `into_call_data` and was never given to the plugin,
+            // so this is its only release.
+            unsafe { super::call::release_call_data(&mut call.call) };
+        }
+    }
+}
+
+/// One call into a plugin: which handler, with what.
+pub(crate) enum Call<'a> {
+    /// A command handler.
+    Command {
+        index: u32,
+        invocation: &'a Invocation,
+        args: &'a Args,
+        sink: Arc<dyn ReplySink>,
+    },
+    /// A component handler.
+    Component {
+        index: u32,
+        invocation: &'a Invocation,
+        interaction: &'a Interaction,
+        sink: Arc<dyn ReplySink>,
+    },
+    /// An event listener.
+    Event { index: u32, event: &'a Event },
+    /// A framework hook.
+    Hook { index: u32, event: &'a HookEvent },
+    /// A scheduled task.
+    Task { index: u32 },
+}
+
+/// Why a plugin call did not return the plugin's own result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The plugin returned an error or panicked.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// The call ran past its time limit and was cancelled; replies after it are dropped.
+    #[error("took longer than {}s and was cancelled", .0.as_secs_f64())]
+    TimedOut(Duration),
+    /// The plugin could not be reached (its threads stopped).
+    #[error("the plugin is not running")]
+    Stopped,
+}
+
+impl From<CallError> for PluginError {
+    fn from(error: CallError) -> Self {
+        match error {
+            CallError::Plugin(error) => error,
+            other => PluginError::Host(other.to_string()),
+        }
+    }
+}
+
 impl Generation {
     /// Initialises the plugin in `opened` and makes it a generation.
     pub(crate) async fn start(
@@ -152,18 +237,29 @@ impl Generation {
             description,
             ..
         } = opened;
+        let pool = shared.pool();
         let host = Arc::new(PluginHost {
             name: name.clone(),
             shared,
         });
-        let init = PluginCall::new((module.init())(host.handle()), ());
-        let instance = match tokio::time::timeout(INIT_TIMEOUT, init).await {
+        let label = CallLabel {
+            plugin: name.as_str().into(),
+            what: "init".to_owned(),
+        };
+        let handle = host.handle();
+        let init = pool.run(label, INIT_TIMEOUT, async move {
+            PluginCall::new((module.init())(handle), ()).await
+        });
+        let instance = match init.await {
             Ok(result) => result?,
-            Err(_) => {
+            Err(PoolError::TimedOut(_)) => {
                 return Err(PluginError::Internal(format!(
                     "init did not finish within {}s",
                     INIT_TIMEOUT.as_secs()
                 )));
+            }
+            Err(PoolError::Stopped) => {
+                return Err(PluginError::Internal("the host is stopping".into()));
             }
         };
         tracker.live.fetch_add(1, Ordering::SeqCst);
@@ -178,6 +274,7 @@ impl Generation {
             cancel: tokio_util::sync::CancellationToken::new(),
             module,
             instance,
+            pool,
             _host: host,
             tracker,
             library,
@@ -185,24 +282,123 @@ impl Generation {
         }))
     }
 
-    /// The instance handle for calls.
-    pub(crate) fn instance(&self) -> InstanceHandle {
-        self.instance
-    }
-
     /// Lets the plugin clean up (its `shutdown`), then stops its tasks.
     pub(crate) async fn retire(self: &Arc<Self>) {
         self.cancel.cancel();
-        let call = PluginCall::new((self.module.shutdown())(self.instance), Arc::clone(self));
-        match tokio::time::timeout(Duration::from_secs(10), call).await {
+        let generation = Arc::clone(self);
+        let label = CallLabel {
+            plugin: self.name.as_str().into(),
+            what: "shutdown".to_owned(),
+        };
+        let call = self.pool.run(label, Duration::from_secs(10), async move {
+            let future = (generation.module.shutdown())(generation.instance);
+            PluginCall::new(future, generation).await
+        });
+        match call.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
                 tracing::warn!(plugin = %self.name, generation = self.id, %error, "shutdown failed");
             }
-            Err(_) => {
-                tracing::warn!(plugin = %self.name, generation = self.id, "shutdown timed out")
+            Err(error) => {
+                tracing::warn!(plugin = %self.name, generation = self.id, %error, "shutdown did not finish")
             }
         }
+    }
+
+    /// Runs one call on the plugin threads, cancelled past `limit`. A command's or component's
+    /// replies after the limit are dropped.
+    pub(crate) async fn call(
+        self: &Arc<Self>,
+        call: Call<'_>,
+        what: String,
+        limit: Duration,
+    ) -> Result<(), CallError> {
+        let label = CallLabel {
+            plugin: self.name.as_str().into(),
+            what,
+        };
+        let generation = Arc::clone(self);
+        let mut expiry = None;
+        let future: futures::future::BoxFuture<'static, Result<(), PluginError>> = match call {
+            Call::Command {
+                index,
+                invocation,
+                args,
+                sink,
+            } => {
+                let sink = ExpiringSink::wrap(sink);
+                expiry = Some(Arc::clone(&sink));
+                let call = SendCall::new(CallFfi {
+                    invocation: InvocationFfi::from(invocation),
+                    args: args_to_ffi(args),
+                    call: into_call_data(Arc::new(CallState { sink })),
+                });
+                Box::pin(async move {
+                    let call = call.into_inner();
+                    let future =
+                        (generation.module.call_command())(generation.instance, index, call);
+                    PluginCall::new(future, generation).await
+                })
+            }
+            Call::Component {
+                index,
+                invocation,
+                interaction,
+                sink,
+            } => {
+                let sink = ExpiringSink::wrap(sink);
+                expiry = Some(Arc::clone(&sink));
+                let call = SendCall::new(CallFfi {
+                    invocation: InvocationFfi::from(invocation),
+                    args: Default::default(),
+                    call: into_call_data(Arc::new(CallState { sink })),
+                });
+                let interaction = InteractionFfi::from(interaction);
+                Box::pin(async move {
+                    let call = call.into_inner();
+                    let future = (generation.module.on_component())(
+                        generation.instance,
+                        index,
+                        call,
+                        interaction,
+                    );
+                    PluginCall::new(future, generation).await
+                })
+            }
+            Call::Event { index, event } => {
+                let event = EventFfi::from(event);
+                Box::pin(async move {
+                    let future = (generation.module.on_event())(generation.instance, index, event);
+                    PluginCall::new(future, generation).await
+                })
+            }
+            Call::Hook { index, event } => {
+                let event = HookEventFfi::from(event);
+                Box::pin(async move {
+                    let future = (generation.module.on_hook())(generation.instance, index, event);
+                    PluginCall::new(future, generation).await
+                })
+            }
+            Call::Task { index } => Box::pin(async move {
+                let future = (generation.module.run_task())(generation.instance, index);
+                PluginCall::new(future, generation).await
+            }),
+        };
+        match self.pool.run(label, limit, future).await {
+            Ok(result) => result.map_err(CallError::Plugin),
+            Err(PoolError::TimedOut(limit)) => {
+                if let Some(sink) = expiry {
+                    sink.expire();
+                }
+                Err(CallError::TimedOut(limit))
+            }
+            Err(PoolError::Stopped) => Err(CallError::Stopped),
+        }
+    }
+
+    /// Calls, threads held past the threshold and time-outs of this plugin (all generations).
+    pub fn call_stats(&self) -> super::pool::CallStats {
+        self.pool.stats(&self.name)
     }
 
     /// The private copy the library was loaded from.

@@ -5,11 +5,14 @@ pub mod call;
 pub mod dispatch;
 pub mod generation;
 pub mod hooks;
+pub mod pool;
 pub mod services;
 pub mod table;
 
 pub use call::ReplySink;
-pub use dispatch::{CommandOutcome, CommandRequest, Dispatcher, call_command};
+pub use dispatch::{CommandOutcome, CommandRequest, Dispatcher, Limits, call_command};
+pub use generation::CallError;
 pub use generation::{Generation, LibraryStats, LibraryTracker, PinnedLibrary};
+pub use pool::{CallStats, PluginPool, PoolOptions};
 pub use services::{LogOutbox, Outbox, Shared};
 pub use table::{Route, Table};

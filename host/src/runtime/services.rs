@@ -15,7 +15,8 @@ use zoryx_plugin_api::{ChannelId, Message, MessageId, PluginError};
 
 use super::bridge::host_future;
 use super::call::{call_state, into_call_data, release_call_data};
-use super::dispatch::Dispatcher;
+use super::dispatch::{Dispatcher, Limits};
+use super::pool::{PluginPool, PoolOptions};
 use crate::storage::plugin::PluginStorage;
 use crate::storage::plugin::sql::Outcome;
 
@@ -58,6 +59,17 @@ pub struct Shared {
     outbox: arc_swap::ArcSwap<Box<dyn Outbox>>,
     dispatcher: OnceLock<Weak<Dispatcher>>,
     storage: arc_swap::ArcSwapOption<PluginStorage>,
+    limits: arc_swap::ArcSwap<Limits>,
+    pool_options: std::sync::Mutex<PoolOptions>,
+    pool: OnceLock<PluginPool>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.get() {
+            pool.shutdown();
+        }
+    }
 }
 
 impl Shared {
@@ -68,7 +80,37 @@ impl Shared {
             outbox: arc_swap::ArcSwap::from_pointee(outbox),
             dispatcher: OnceLock::new(),
             storage: arc_swap::ArcSwapOption::empty(),
+            limits: arc_swap::ArcSwap::from_pointee(Limits::default()),
+            pool_options: std::sync::Mutex::new(PoolOptions::default()),
+            pool: OnceLock::new(),
         })
+    }
+
+    /// Sets the time limits of plugin calls.
+    pub fn set_limits(&self, limits: Limits) {
+        self.limits.store(Arc::new(limits));
+    }
+
+    /// The time limits of plugin calls.
+    pub fn limits(&self) -> Arc<Limits> {
+        self.limits.load_full()
+    }
+
+    /// Sets the options of the plugin threads; only before the first plugin call.
+    pub fn set_pool_options(&self, options: PoolOptions) {
+        if let Ok(mut current) = self.pool_options.lock() {
+            *current = options;
+        }
+    }
+
+    /// The threads plugin code runs on, started on first use inside the host's runtime.
+    pub fn pool(&self) -> PluginPool {
+        self.pool
+            .get_or_init(|| {
+                let options = self.pool_options.lock().map(|o| *o).unwrap_or_default();
+                PluginPool::new(tokio::runtime::Handle::current(), options)
+            })
+            .clone()
     }
 
     /// Installs the storage plugins use (key-value, SQL tables, files); without one, storage

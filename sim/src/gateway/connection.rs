@@ -23,6 +23,8 @@ struct Conn {
     id: u64,
     tx: mpsc::UnboundedSender<Outgoing>,
     session: Option<String>,
+    /// When the connection last heard a heartbeat.
+    last_heartbeat: Option<std::time::Instant>,
 }
 
 async fn run(inner: Arc<Inner>, socket: WebSocket) {
@@ -32,6 +34,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
         id: inner.hub.next_conn_id(),
         tx,
         session: None,
+        last_heartbeat: None,
     };
     let interval = inner.config.heartbeat_interval.as_millis() as u64;
     let _ = conn.tx.send(Outgoing::Text(
@@ -116,6 +119,12 @@ fn handle_frame(inner: &Arc<Inner>, conn: &mut Conn, text: &str) -> Result<(), u
             if let (Some(session), Some(seq)) = (&conn.session, d.as_u64()) {
                 inner.hub.acknowledge(session, seq);
             }
+            let now = std::time::Instant::now();
+            let _ = inner.events.send(SimEvent::Heartbeat {
+                session_id: conn.session.clone(),
+                since_last: conn.last_heartbeat.map(|last| now.duration_since(last)),
+            });
+            conn.last_heartbeat = Some(now);
             let _ = conn.tx.send(Outgoing::Text(
                 json!({"op": opcodes::HEARTBEAT_ACK}).to_string(),
             ));

@@ -147,8 +147,9 @@ async fn extensions(call: BuiltinCall) -> Result<Message, String> {
         embed_out = embed_out.field(
             format!("{} v{}", info.name, info.version),
             format!(
-                "status: {status}\ngeneration: {generation}\nload time: {load_time} (loaded {})\ndeps: {deps}",
-                ago(info.loaded_at)
+                "status: {status}\ngeneration: {generation}\nload time: {load_time} (loaded {})\ndeps: {deps}\ncalls: {}",
+                ago(info.loaded_at),
+                info.calls_line()
             ),
             true,
         );
