@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Makes the small sample binaries in this folder that the loader's library check is tested with
-# (host/src/loader/binary/tests.rs): libraries, executables and objects in the ELF, PE and Mach-O
-# formats for several CPUs, and universal (fat) Mach-O libraries.
+# (host/src/loader/binary/tests.rs, host/tests/bad_files.rs): libraries, executables and objects
+# in the ELF, PE and Mach-O formats for several CPUs, and universal (fat) Mach-O libraries.
 #
 # The samples are committed, so building and testing the project needs none of this. To make them
 # again (Debian/Ubuntu): apt-get install -y clang lld llvm, then run this script from anywhere.
 # It uses clang, ld.lld, lld-link, ld64.lld and llvm-lipo (found on PATH or in
 # /usr/lib/llvm-*/bin). Every sample is made from sample.c in this folder, without any system
-# library, so that each is a few KB.
+# library, so that each is a few KB. The output is the same bytes on every run.
 #
 # Names say format, CPU and kind: elf-x86_64.so, pe-aarch64.dll, macho-x86_64.exe, ...
 set -euo pipefail
@@ -62,12 +62,12 @@ for pair in x86_64:x86_64-pc-windows-msvc:x64 aarch64:aarch64-pc-windows-msvc:ar
   i386:i386-pc-windows-msvc:x86; do
   IFS=: read -r cpu target machine <<<"$pair"
   obj "$target" "$work/pe-$cpu.obj"
-  "$ld_pe" /nologo /dll /noentry /nodefaultlib "/machine:$machine" /export:sample_answer \
+  "$ld_pe" /nologo /Brepro /dll /noentry /nodefaultlib "/machine:$machine" /export:sample_answer \
     "$work/pe-$cpu.obj" "/out:$work/pe-$cpu.dll"
   put "$work/pe-$cpu.dll" "pe-$cpu.dll"
 done
 obj x86_64-pc-windows-msvc "$work/exe.obj" -DEXECUTABLE
-"$ld_pe" /nologo /nodefaultlib /machine:x64 /subsystem:console /entry:sample_main \
+"$ld_pe" /nologo /Brepro /nodefaultlib /machine:x64 /subsystem:console /entry:sample_main \
   "$work/exe.obj" "/out:$work/pe-x86_64.exe"
 put "$work/pe-x86_64.exe" pe-x86_64.exe
 

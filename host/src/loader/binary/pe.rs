@@ -90,8 +90,8 @@ fn sections<'d, Pe: ImageNtHeaders, R: ReadRef<'d>>(
     )?;
     extent.complete()?;
     let mut offset = headers.offset;
-    let (nt, _directories) =
-        Pe::parse(data, &mut offset).map_err(|_| extent.malformed("optional header too small"))?;
+    let (nt, _directories) = Pe::parse(data, &mut offset)
+        .map_err(|_| extent.malformed("an optional header too small for its fields"))?;
     let count = headers.file.number_of_sections.get(LE);
     extent.cover_table::<raw::ImageSectionHeader>(offset, count.into())?;
     extent.cover(0, nt.optional_header().size_of_headers().into())?;
