@@ -52,7 +52,7 @@ pub enum Command {
 /// `zoryx plugins ...`.
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {
-    /// Validate a library: ELF, trial load, declaration, API version, layout, manifest.
+    /// Validate a library: file check, trial load, declaration, API version, layout, manifest.
     Check {
         /// The library file.
         file: PathBuf,

@@ -4,7 +4,7 @@
 //! clear reason, and reloads changed ones with no downtime.
 //!
 //! The layers, bottom up (see `docs/ARCHITECTURE.md`):
-//! - [`loader`]: file → checked, opened library (private copy, ELF check, trial load, layout);
+//! - [`loader`]: file → checked, opened library (private copy, library check, trial load, layout);
 //! - [`runtime`]: generations, host services, the routing table, calls into plugins;
 //! - [`registry`]: manifests, dependencies, conflicts, cycles, persistence;
 //! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;

@@ -72,6 +72,78 @@ async fn random_bytes_c_library_and_truncated_plugins_are_refused() {
     assert_eq!(host.call("version", "").await.1, vec!["v1"]);
 }
 
+/// Libraries for other platforms and programs, from the committed samples in
+/// `test-fixtures/binaries/`, each under a library name: one line each naming what it is.
+#[cfg(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libraries_for_other_platforms_and_programs_are_refused() {
+    let (own, other, other_machine) = if cfg!(target_arch = "x86_64") {
+        (
+            "elf-x86_64.so",
+            "elf-aarch64.so",
+            "ELF machine 183 (aarch64), this host is x86_64",
+        )
+    } else {
+        (
+            "elf-aarch64.so",
+            "elf-x86_64.so",
+            "ELF machine 62 (x86_64), this host is aarch64",
+        )
+    };
+    let samples = support::root().join("test-fixtures/binaries");
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    let expected = [
+        (
+            "pe-x86_64.dll",
+            "windows.so",
+            "built for another platform: PE file (Windows, x86_64), this host loads ELF libraries",
+        ),
+        (
+            "macho-universal.dylib",
+            "mac.so",
+            "built for another platform: universal Mach-O file (macOS, x86_64, aarch64), \
+             this host loads ELF libraries",
+        ),
+        (
+            "elf-i386.so",
+            "i386.so",
+            "built for another platform: 32-bit ELF file, this host needs 64-bit",
+        ),
+        (other, "other_cpu.so", other_machine),
+        (
+            "elf-x86_64.exe",
+            "program.so",
+            "not a shared library (ELF type 2)",
+        ),
+        (own, "c_library.so", "not a Zoryx plugin"),
+    ];
+    for (sample, file, _) in expected {
+        std::fs::copy(samples.join(sample), host.extensions().join(file)).expect("copy sample");
+    }
+    let report = host.manager.load_all().await;
+    assert_eq!(
+        report.loaded,
+        vec!["basic".to_string()],
+        "{:?}",
+        report.refused
+    );
+    assert_eq!(report.refused.len(), expected.len(), "{:?}", report.refused);
+    for (sample, file, message) in expected {
+        let (_, error) = report
+            .refused
+            .iter()
+            .find(|(f, _)| f.starts_with(file))
+            .unwrap_or_else(|| panic!("{file} not refused: {:?}", report.refused));
+        let line = refusal(error);
+        assert!(line.contains(message), "{sample} as {file}: {line}");
+        assert!(!line.contains('\n'), "one line per refusal: {line}");
+    }
+    assert_eq!(host.call("version", "").await.1, vec!["v1"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_plugin_names_are_refused() {
     let host = TestHost::new(&[

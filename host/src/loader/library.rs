@@ -39,7 +39,7 @@ impl std::fmt::Debug for LoadedLibrary {
 impl LoadedLibrary {
     /// Opens `path` and checks that it is a compatible Zoryx plugin.
     ///
-    /// `path` must be a private copy that already passed the ELF sanity check and a trial load in
+    /// `path` must be a private copy that already passed the library file check and a trial load in
     /// a child process: `dlopen` of a damaged file can kill the process.
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         // SAFETY: loading runs the library's initialisers. The caller has checked the file in a

@@ -1,10 +1,11 @@
 //! Turning a file in `extensions/` into an opened, checked plugin library.
 //!
-//! The pipeline, in order: private copy ([`staging`]), ELF sanity check ([`elf`]), trial load in
+//! The pipeline, in order: private copy ([`staging`]), file check ([`binary`]: ELF, PE or
+//! Mach-O, complete, this CPU, a library), trial load in
 //! a child process ([`trial`]), then `dlopen` with declaration, version and layout checks
 //! ([`library`]). Each step refuses with a [`LoadError`] that says what to do.
 
-pub mod elf;
+pub mod binary;
 pub(crate) mod fingerprint;
 pub mod layout;
 pub mod library;
@@ -191,7 +192,8 @@ impl Loader {
     pub async fn open(&self, source: &Path, name: &str) -> Result<Opened, LoadError> {
         let started = Instant::now();
         let copy = self.staging.stage(source, name)?;
-        elf::check_library_file(copy.path()).map_err(|e| LoadError::NotLibrary(e.to_string()))?;
+        binary::check_library_file(copy.path())
+            .map_err(|e| LoadError::NotLibrary(e.to_string()))?;
         if let Some(checker) = &self.checker {
             trial::trial_load(checker, copy.path()).await?;
         }
@@ -208,10 +210,10 @@ impl Loader {
     }
 }
 
-/// Checks a library without keeping it: ELF sanity, declaration, version, layout, manifest.
+/// Checks a library without keeping it: file check, declaration, version, layout, manifest.
 /// Used by `zoryx plugins check` (also as the trial load's child).
 pub fn check_file(path: &Path) -> Result<(ApiVersion, Description), LoadError> {
-    elf::check_library_file(path).map_err(|e| LoadError::NotLibrary(e.to_string()))?;
+    binary::check_library_file(path).map_err(|e| LoadError::NotLibrary(e.to_string()))?;
     let library = LoadedLibrary::open(path)?;
     let description = library.describe()?;
     Ok((library.api_version(), description))

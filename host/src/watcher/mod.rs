@@ -4,8 +4,8 @@
 //! little (cargo unlinks a library and re-creates it as a hard link, with no close-after-write).
 //! So event kinds are not trusted: every path an event mentions is looked at on disk and
 //! compared with a table of fingerprints (device, inode, size, mtime). A changed library is
-//! reported only once it has kept its fingerprint for a `settle` interval and the ELF check says
-//! it is complete, because `dlopen` of a file still being written kills the process.
+//! reported only once it has kept its fingerprint for a `settle` interval and the library check
+//! says it is complete, because `dlopen` of a file still being written kills the process.
 //!
 //! Latency from the last write to [`WatchEvent::Changed`] is about `debounce` + a quarter of it
 //! (the debouncer's tick) + `settle`: roughly 90 ms with the defaults.
@@ -29,7 +29,7 @@ use tracker::Tracker;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WatchEvent {
     /// A library appeared or changed, and is complete and settled. Also sent for a complete
-    /// file that is not a loadable library (wrong platform, not ELF...), so that the loader can
+    /// file that is not a loadable library (wrong platform, not a library...), so that the loader can
     /// refuse it with a reason.
     Changed(PathBuf),
     /// A reported (or initially present) library went away: deleted, or renamed away.

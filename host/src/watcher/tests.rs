@@ -260,7 +260,7 @@ async fn reading_a_library_is_not_a_change() {
         let bytes = std::fs::read(fx.path("hello.so")).expect("read");
         assert_eq!(bytes.len(), lib.len());
         std::fs::copy(fx.path("hello.so"), fx.outside.join("private.so")).expect("copy");
-        crate::loader::elf::check_library_file(&fx.path("hello.so")).expect("complete");
+        crate::loader::binary::check_library_file(&fx.path("hello.so")).expect("complete");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     fx.quiet().await;

@@ -18,7 +18,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::{WatchEvent, WatchOptions};
-use crate::loader::elf::{self, ElfError};
+use crate::loader::binary::{self, CheckError};
 use crate::loader::fingerprint::Fingerprint;
 
 /// Shared between the debouncer's callback, the waiting tasks and the watcher handle.
@@ -214,9 +214,9 @@ impl Tracker {
     /// `path` kept fingerprint `settled` for a `settle` interval: report it if it is complete.
     fn finish(&self, path: &Path, settled: Option<Fingerprint>) -> Step {
         if settled.is_some() {
-            match elf::check_library_file(path) {
+            match binary::check_library_file(path) {
                 Ok(_) => {}
-                Err(error) if error.is_incomplete() || matches!(error, ElfError::Read(_)) => {
+                Err(error) if error.is_incomplete() || matches!(error, CheckError::Read(_)) => {
                     tracing::debug!(file = %path.display(), %error, "not complete yet");
                     return Step::Incomplete(error.to_string());
                 }
