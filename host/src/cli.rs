@@ -36,8 +36,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the host with the operator console (the default).
+    ///
+    /// The console reads commands from stdin. It is interactive when stdin is a terminal: end of
+    /// input (Ctrl-D) stops the host. On a pipe or a file, commands are still read but end of
+    /// input only closes the console and the host keeps serving. Without a token (offline mode)
+    /// the console is the chat, and end of its input stops the host.
     Run {
-        /// Do not read commands from stdin.
+        /// Always treat stdin as an interactive console: end of input stops the host.
+        #[arg(long, conflicts_with = "no_console")]
+        console: bool,
+        /// Do not read stdin at all (also no chat in offline mode); stop with SIGINT or SIGTERM.
         #[arg(long)]
         no_console: bool,
     },

@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use tokio::io::AsyncBufReadExt as _;
 use zoryx_plugin_api::{ChannelId, Message, MessageId, Permission, Source, User, UserId};
 
 use crate::manager::{Manager, PluginInfo};
@@ -294,15 +293,147 @@ async fn call(manager: &Arc<Manager>, rest: &str) -> String {
     }
 }
 
-/// Reads console lines from stdin until `quit` or end of input.
-pub async fn run(manager: Arc<Manager>) {
-    print("zoryx console — type `help`");
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+/// How `zoryx run` uses stdin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleMode {
+    /// Commands are read from stdin and end of input stops the host: stdin is a terminal
+    /// (Ctrl-D), or `--console` was given.
+    Interactive,
+    /// Commands are still read from stdin (a pipe or a file), but end of input only closes the
+    /// console: the host keeps serving until a signal or `quit`. What a service manager,
+    /// `docker run -d`, `nohup` or CI get.
+    Unattended,
+    /// Stdin is not read at all (`--no-console`).
+    Off,
+}
+
+impl ConsoleMode {
+    /// The mode for the flags and whether stdin is a terminal: `--console` forces
+    /// [`Interactive`](Self::Interactive), `--no-console` [`Off`](Self::Off); else a terminal is
+    /// interactive and anything else unattended.
+    pub fn choose(console: bool, no_console: bool, stdin_is_terminal: bool) -> Self {
+        match (console, no_console) {
+            (_, true) => Self::Off,
+            (true, false) => Self::Interactive,
+            (false, false) if stdin_is_terminal => Self::Interactive,
+            (false, false) => Self::Unattended,
+        }
+    }
+
+    /// As [`ConsoleMode::choose`], looking at this process's stdin.
+    pub fn for_stdin(console: bool, no_console: bool) -> Self {
+        use std::io::IsTerminal as _;
+        Self::choose(console, no_console, std::io::stdin().is_terminal())
+    }
+}
+
+/// Lines typed on the console, read on a thread of their own.
+///
+/// The thread is detached: a read blocked on a terminal or an open pipe never holds up the
+/// end of the process (tokio's stdin would, as its reads run on the runtime's blocking pool,
+/// which waits for them at shutdown).
+#[derive(Debug)]
+pub struct Input {
+    lines: tokio::sync::mpsc::Receiver<String>,
+}
+
+impl Input {
+    /// This process's stdin.
+    pub fn stdin() -> Self {
+        Self::from_reader(std::io::stdin())
+    }
+
+    /// Any reader; its lines are read until its end or an error.
+    pub fn from_reader(reader: impl std::io::Read + Send + 'static) -> Self {
+        // A small buffer: a pipe full of commands waits instead of piling up in memory.
+        let (sender, lines) = tokio::sync::mpsc::channel(16);
+        let spawned = std::thread::Builder::new()
+            .name("zoryx-stdin".to_owned())
+            .spawn(move || read_lines(std::io::BufReader::new(reader), &sender));
+        if let Err(error) = spawned {
+            // The sender went with the closure: the input reads as ended.
+            tracing::warn!(%error, "cannot start the console's input thread");
+        }
+        Self { lines }
+    }
+
+    /// The next line (without its line ending), or `None` at the end of input.
+    pub async fn next(&mut self) -> Option<String> {
+        self.lines.recv().await
+    }
+}
+
+/// The input thread: one message per line. Bytes that are not UTF-8 are replaced, not fatal.
+fn read_lines(mut reader: impl std::io::BufRead, sender: &tokio::sync::mpsc::Sender<String>) {
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_until(b'\n', &mut buffer) {
+            Ok(0) => return,
+            Ok(_) => {
+                while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    buffer.pop();
+                }
+                let line = String::from_utf8_lossy(&buffer).into_owned();
+                if sender.blocking_send(line).is_err() {
+                    // Nobody listens any more.
+                    return;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "reading the console's input failed; it is closed");
+                return;
+            }
+        }
+    }
+}
+
+/// How a console session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `quit` (or `exit`).
+    Quit,
+    /// The input ended.
+    EndOfInput,
+}
+
+/// Runs console lines from `input` until `quit` or the end of input. `banner` prints the
+/// greeting first (for a person at a terminal).
+pub async fn run(manager: Arc<Manager>, mut input: Input, banner: bool) -> Ended {
+    if banner {
+        print("zoryx console — type `help`");
+    }
+    while let Some(line) = input.next().await {
         match execute(&manager, &line).await {
             Some(text) if !text.is_empty() => print(&text),
             Some(_) => {}
-            None => break,
+            None => return Ended::Quit,
         }
+    }
+    Ended::EndOfInput
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_follows_the_flags_then_the_terminal() {
+        use ConsoleMode::*;
+        assert_eq!(ConsoleMode::choose(false, false, true), Interactive);
+        assert_eq!(ConsoleMode::choose(false, false, false), Unattended);
+        assert_eq!(ConsoleMode::choose(true, false, false), Interactive);
+        assert_eq!(ConsoleMode::choose(false, true, true), Off);
+    }
+
+    #[tokio::test]
+    async fn input_lines_survive_bad_bytes_and_line_endings() {
+        let bytes: &'static [u8] = b"list\r\nbad \xff byte\n\nlast without newline";
+        let mut input = Input::from_reader(bytes);
+        assert_eq!(input.next().await.as_deref(), Some("list"));
+        assert_eq!(input.next().await.as_deref(), Some("bad \u{fffd} byte"));
+        assert_eq!(input.next().await.as_deref(), Some(""));
+        assert_eq!(input.next().await.as_deref(), Some("last without newline"));
+        assert_eq!(input.next().await, None);
     }
 }

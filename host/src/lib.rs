@@ -9,7 +9,8 @@
 //! - [`registry`]: manifests, dependencies, conflicts, cycles, persistence;
 //! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;
 //! - [`watcher`]: file changes in `extensions/` → operations;
-//! - [`console`], [`cli`]: the operator's front ends.
+//! - [`console`], [`cli`]: the operator's front ends;
+//! - [`stop`]: stop requests (signals, `quit`) and the forced exit on a second signal.
 
 pub mod cli;
 pub mod commands;
@@ -23,6 +24,7 @@ pub mod manager;
 pub mod offline;
 pub mod registry;
 pub mod runtime;
+pub mod stop;
 pub mod storage;
 pub mod watcher;
 

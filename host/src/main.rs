@@ -3,15 +3,19 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use tracing_subscriber::filter::LevelFilter;
 use zoryx_host::cli::{Cli, Command, PluginsCommand, check_report};
 use zoryx_host::config::{BotEnv, Config, CoreConfig, Loaded};
+use zoryx_host::console::{ConsoleMode, Ended};
 use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
 use zoryx_host::guild_settings::GuildSettingsStore;
 use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
+use zoryx_host::stop::{Signal, Stop, StopReason};
 use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
 use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
 use zoryx_host::storage::plugin::PluginStorage;
@@ -19,7 +23,9 @@ use zoryx_host::storage::plugin::PluginStorage;
 /// For `run`: applies `.env` (next to config.json) to the environment, loads (or creates)
 /// config.json with the environment's precedence applied, starts the log files and the console
 /// log, and removes temp files left in the data folder by interrupted writes.
-fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
+/// In offline mode with its chat on the terminal, the console log shows warnings and errors only
+/// (the files keep the full level).
+fn start(cli: &Cli, mode: ConsoleMode) -> anyhow::Result<(Loaded, LogGuard)> {
     let env_file = cli
         .config
         .parent()
@@ -31,8 +37,12 @@ fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
         return Err(anyhow::anyhow!("{}: {error}", env_file.display()));
     }
     let mut loaded = Config::load_or_create(&cli.config)?;
-    loaded.config = loaded.config.with_env(&BotEnv::from_process()?);
-    let options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
+    let env = BotEnv::from_process()?;
+    loaded.config = loaded.config.with_env(&env);
+    let mut options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
+    if env.token.is_none() && mode != ConsoleMode::Off {
+        options.console_level = Some(LevelFilter::WARN);
+    }
     let guard = zoryx_host::logging::init(&options)?;
     if loaded.created {
         tracing::info!(file = %cli.config.display(), "created the config file with the defaults");
@@ -46,26 +56,15 @@ fn start(cli: &Cli) -> anyhow::Result<(Loaded, LogGuard)> {
     Ok((loaded, guard))
 }
 
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+/// The console mode of a `run` (also the default command), `None` for the other commands.
+fn console_mode(cli: &Cli) -> Option<ConsoleMode> {
+    match cli.command {
+        None => Some(ConsoleMode::for_stdin(false, false)),
+        Some(Command::Run {
+            console,
+            no_console,
+        }) => Some(ConsoleMode::for_stdin(console, no_console)),
+        Some(Command::Plugins { .. }) => None,
     }
 }
 
@@ -88,8 +87,9 @@ fn main() -> ExitCode {
             }
         };
     }
-    let (loaded, _log_guard) = if matches!(cli.command, None | Some(Command::Run { .. })) {
-        match start(&cli) {
+    let mode = console_mode(&cli);
+    let (loaded, log_guard) = if let Some(mode) = mode {
+        match start(&cli, mode) {
             Ok((loaded, guard)) => (Some(loaded), Some(guard)),
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "{error:#}");
@@ -107,13 +107,34 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli, loaded)) {
+    let stop = Stop::new();
+    if mode.is_some() {
+        // A signal once a stop is under way: write out the log, then exit at once.
+        let flusher = log_guard.as_ref().map(LogGuard::flusher);
+        let force = move |signal: Signal| {
+            if let Some(flusher) = &flusher {
+                flusher.flush();
+            }
+            std::process::exit(i32::from(signal.forced_exit_code()));
+        };
+        if let Err(error) = zoryx_host::stop::listen_for_signals(stop.clone(), force) {
+            tracing::error!(%error, "cannot install the signal handlers");
+            return ExitCode::FAILURE;
+        }
+    }
+    let result = runtime.block_on(run(cli, loaded, stop));
+    // After a graceful stop nothing is left to wait for; whatever is (the console's input
+    // thread is not the runtime's) must not hold up the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let code = match result {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    drop(log_guard);
+    code
 }
 
 /// The online path: connects to Discord with the token from the environment.
@@ -130,9 +151,13 @@ async fn run_online(
     Ok(handle)
 }
 
-async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
-    match cli.command.unwrap_or(Command::Run { no_console: false }) {
+    let command = cli.command.unwrap_or(Command::Run {
+        console: false,
+        no_console: false,
+    });
+    match command {
         Command::Plugins {
             command: PluginsCommand::Check { file, .. },
         } => match check_report(&file, Some(&exe)).await {
@@ -169,7 +194,11 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { no_console } => {
+        Command::Run {
+            console,
+            no_console,
+        } => {
+            let mode = ConsoleMode::for_stdin(console, no_console);
             let env = BotEnv::from_process().context("invalid environment")?;
             let config = match loaded {
                 Some(loaded) => loaded.config,
@@ -224,34 +253,80 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                     env: &env,
                     settings: settings.clone(),
                     services: services(),
-                    console: !no_console,
+                    console: mode,
                 };
-                let offline =
-                    zoryx_host::offline::run(Arc::clone(&manager), options, stop_signal()).await;
-                tracing::info!("shutting down");
-                manager.shutdown().await;
-                zoryx_host::storage::db::shutdown(&settings).await;
-                offline.context("offline mode")?;
-                return Ok(ExitCode::SUCCESS);
+                if let Err(error) =
+                    zoryx_host::offline::run(Arc::clone(&manager), options, &stop).await
+                {
+                    stop.request(StopReason::Failed(format!("offline mode: {error}")));
+                }
+                return Ok(finish(&stop, &manager, &settings, None).await);
             }
-            let online = run_online(&manager, &settings, &core, &env, services()).await?;
-            let console = async {
-                if no_console {
-                    std::future::pending::<()>().await;
-                } else {
-                    zoryx_host::console::run(Arc::clone(&manager)).await;
+            let online = match run_online(&manager, &settings, &core, &env, services()).await {
+                Ok(online) => online,
+                Err(error) => {
+                    stop.request(StopReason::Failed(format!("{error:#}")));
+                    return Ok(finish(&stop, &manager, &settings, None).await);
                 }
             };
+            let console = async {
+                if mode != ConsoleMode::Off {
+                    let input = zoryx_host::console::Input::stdin();
+                    let interactive = mode == ConsoleMode::Interactive;
+                    match zoryx_host::console::run(Arc::clone(&manager), input, interactive).await {
+                        Ended::Quit => {
+                            stop.request(StopReason::Quit);
+                        }
+                        Ended::EndOfInput if interactive => {
+                            stop.request(StopReason::EndOfInput);
+                        }
+                        Ended::EndOfInput => tracing::info!(
+                            "stdin ended: the console is closed and the bot keeps serving; \
+                             stop it with SIGTERM or Ctrl-C"
+                        ),
+                    }
+                }
+                std::future::pending::<()>().await;
+            };
+            let gateway = async {
+                let error = online.stopped().await;
+                stop.request(StopReason::Failed(error.to_string()));
+                std::future::pending::<()>().await;
+            };
+            tracing::info!(console = ?mode, "running (stop with quit, Ctrl-C or SIGTERM)");
             tokio::select! {
                 () = console => {}
-                () = stop_signal() => {}
-                error = online.stopped() => tracing::error!("{error}"),
+                () = gateway => {}
+                _ = stop.requested() => {}
             }
-            tracing::info!("shutting down");
-            online.shutdown().await;
-            manager.shutdown().await;
-            zoryx_host::storage::db::shutdown(&settings).await;
-            Ok(ExitCode::SUCCESS)
+            Ok(finish(&stop, &manager, &settings, Some(online)).await)
         }
+    }
+}
+
+/// The graceful shutdown, once `stop` is requested: Discord stops taking commands and lets
+/// running ones finish, plugins unload, counters are flushed, the databases backed up and their
+/// pools closed. The exit code: 0 for a requested stop, 1 after a failure.
+async fn finish(
+    stop: &Stop,
+    manager: &Arc<Manager>,
+    settings: &Arc<SqliteSettings>,
+    online: Option<DiscordHandle>,
+) -> ExitCode {
+    let reason = stop.reason();
+    match &reason {
+        Some(reason) => tracing::info!(%reason, "shutting down"),
+        None => tracing::info!("shutting down"),
+    }
+    if let Some(online) = online {
+        online.shutdown().await;
+    }
+    manager.shutdown().await;
+    zoryx_host::storage::db::shutdown(settings).await;
+    tracing::info!("stopped");
+    if reason.is_some_and(|r| r.is_failure()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

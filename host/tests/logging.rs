@@ -16,6 +16,7 @@ fn options(dir: &Path) -> LogOptions {
         backup_count: 5,
         retention: logging::RETENTION,
         console: false,
+        console_level: None,
     }
 }
 

@@ -3,7 +3,9 @@
 //! - `botlogs/permanent.log`: appended across runs, rotated at `logging.max_bytes` keeping
 //!   `logging.backup_count` backups (`permanent.log.1` is the newest);
 //! - `botlogs/current_run.log`: this run only (emptied at start);
-//! - the console on stderr: coloured when it is a terminal, compact plain text otherwise.
+//! - the console on stderr: coloured when it is a terminal, compact plain text otherwise;
+//!   [`LogOptions::console_level`] caps it (offline mode's chat shows warnings and errors only)
+//!   while the files keep the full level.
 //!
 //! Both files get the same plain lines (timestamp, level, target, fields such as a plugin's
 //! `plugin="name"`, message) from one background thread ([`writer`]), so logging never waits on
@@ -18,13 +20,14 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::LoggingConfig;
 pub use rotate::{CURRENT_RUN, PERMANENT, RotatingFile, remove_expired_backups};
-pub use writer::{LogGuard, NonBlocking};
+pub use writer::{LogFlusher, LogGuard, NonBlocking};
 
 /// The log folder's name, next to `config.json`.
 pub const LOG_DIR: &str = "botlogs";
@@ -75,6 +78,9 @@ pub struct LogOptions {
     pub retention: Duration,
     /// Also log to stderr.
     pub console: bool,
+    /// The most detailed level shown on stderr, on top of `level` (`None`: as the files). The
+    /// offline chat uses `WARN`, so its terminal shows warnings and errors only.
+    pub console_level: Option<LevelFilter>,
 }
 
 impl LogOptions {
@@ -95,6 +101,7 @@ impl LogOptions {
             backup_count: logging.backup_count,
             retention: RETENTION,
             console: true,
+            console_level: None,
         }
     }
 }
@@ -163,7 +170,10 @@ pub fn subscriber(
         .boxed();
     let mut layers = vec![files];
     if options.console {
-        layers.push(console_layer());
+        layers.push(match options.console_level {
+            Some(level) => console_layer().with_filter(level).boxed(),
+            None => console_layer(),
+        });
     }
     let subscriber = Registry::default().with(layers).with(filter);
     guard.expired_backups_removed = expired;

@@ -86,15 +86,43 @@ impl std::fmt::Debug for LogGuard {
 impl LogGuard {
     /// Waits until every line sent so far is written and the files are flushed.
     pub fn flush(&self) {
-        let (ack, done) = std::sync::mpsc::sync_channel(1);
-        if self.sender.send(Msg::Flush(ack)).is_ok() {
-            let _ = done.recv();
+        self.flusher().flush();
+    }
+
+    /// A handle that can flush the files from anywhere, e.g. right before the process exits
+    /// without dropping this guard.
+    pub fn flusher(&self) -> LogFlusher {
+        LogFlusher {
+            sender: self.sender.clone(),
         }
     }
 
     /// Lines dropped because the writer fell behind.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// Flushes the log files on demand; see [`LogGuard::flusher`].
+#[derive(Clone)]
+pub struct LogFlusher {
+    sender: SyncSender<Msg>,
+}
+
+impl std::fmt::Debug for LogFlusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogFlusher").finish_non_exhaustive()
+    }
+}
+
+impl LogFlusher {
+    /// Waits until every line sent so far is written and the files are flushed (at once if the
+    /// writer has stopped).
+    pub fn flush(&self) {
+        let (ack, done) = std::sync::mpsc::sync_channel(1);
+        if self.sender.send(Msg::Flush(ack)).is_ok() {
+            let _ = done.recv();
+        }
     }
 }
 

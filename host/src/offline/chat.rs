@@ -6,7 +6,6 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::broadcast::error::RecvError;
 use zoryx_sim::{SimEvent, Simulator, UserInfo};
 
@@ -211,20 +210,24 @@ impl ChatConsole {
             .unwrap_or_else(|| format!("interaction {id}"))
     }
 
-    /// Reads stdin until `:quit` or end of input, printing the bot's answers meanwhile.
-    pub async fn run(self) {
+    /// Reads `input` until `:quit` or its end, printing the bot's answers meanwhile.
+    pub async fn run(self, mut input: console::Input) -> console::Ended {
         let console = Arc::new(self);
         let printer = tokio::spawn(Arc::clone(&console).print_events());
         emit(&console.banner());
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        while let Ok(Some(text)) = lines.next_line().await {
+        let mut ended = console::Ended::EndOfInput;
+        while let Some(text) = input.next().await {
             match console.execute(line::parse(&text)).await {
                 Some(reply) if !reply.is_empty() => emit(&reply),
                 Some(_) => {}
-                None => break,
+                None => {
+                    ended = console::Ended::Quit;
+                    break;
+                }
             }
         }
         printer.abort();
+        ended
     }
 
     /// Runs one parsed line; returns the text to show (often empty: the bot answers on its

@@ -12,16 +12,17 @@ pub mod colour;
 pub mod line;
 pub mod render;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use zoryx_sim::{SimConfig, SimError, Simulator};
 
 use crate::config::{BotEnv, CoreConfig};
+use crate::console::{ConsoleMode, Ended, Input};
 use crate::discord::{self, DiscordError, DiscordHandle, DiscordOptions, Services};
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
+use crate::stop::{Stop, StopReason};
 
 pub use chat::ChatConsole;
 
@@ -107,18 +108,22 @@ pub struct RunOptions<'a> {
     pub settings: Arc<dyn GuildSettingsStore>,
     /// Storage for the owner commands.
     pub services: Services,
-    /// Whether to read the chat console from stdin.
-    pub console: bool,
+    /// Whether the chat console reads stdin. The chat is the console, so in both
+    /// [`ConsoleMode::Interactive`] and [`ConsoleMode::Unattended`] the end of its input ends
+    /// the chat and stops the host; with [`ConsoleMode::Off`] there is no chat and the bot
+    /// serves (plugins' tasks run) until a signal.
+    pub console: ConsoleMode,
 }
 
-/// `zoryx run` without a token: starts offline mode, runs the chat console (unless
-/// `options.console` is false) until `:quit`, end of input or `stop`, then disconnects.
+/// `zoryx run` without a token: starts offline mode, runs the chat console (see
+/// [`RunOptions::console`]) until `:quit` or the end of its input — which request `stop` — or
+/// until `stop` is requested otherwise, then disconnects.
 pub async fn run(
     manager: Arc<Manager>,
     options: RunOptions<'_>,
-    stop: impl Future<Output = ()>,
+    stop: &Stop,
 ) -> Result<(), OfflineError> {
-    let console = options.console;
+    let mode = options.console;
     let offline = Offline::start(
         manager,
         options.config,
@@ -128,15 +133,19 @@ pub async fn run(
     )
     .await?;
     let session = async {
-        if console {
-            offline.console().run().await;
-        } else {
-            std::future::pending::<()>().await;
+        if mode != ConsoleMode::Off {
+            let reason = match offline.console().run(Input::stdin()).await {
+                Ended::Quit => StopReason::Quit,
+                Ended::EndOfInput => StopReason::EndOfInput,
+            };
+            stop.request(reason);
         }
+        std::future::pending::<()>().await;
     };
+    tracing::info!(console = ?mode, "running (stop with quit, Ctrl-C or SIGTERM)");
     tokio::select! {
         () = session => {}
-        () = stop => {}
+        _ = stop.requested() => {}
     }
     offline.shutdown().await;
     Ok(())
