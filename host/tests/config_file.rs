@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use zoryx_host::config::{BotEnv, Config, ConfigError};
 
-/// Every dotted key the seed documents, plus `discord.*` and `atomic_files.*`.
+/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*` and `limits.*`.
 const KEYS: &[&str] = &[
     "prefix",
     "allow_mention_prefix",
@@ -41,6 +41,13 @@ const KEYS: &[&str] = &[
     "atomic_files.cache_max_entries",
     "atomic_files.lock_cleanup_threshold",
     "atomic_files.retries",
+    "limits.command_seconds",
+    "limits.commands",
+    "limits.listener_seconds",
+    "limits.hook_seconds",
+    "limits.task_seconds",
+    "limits.blocked_thread_ms",
+    "limits.plugin_threads",
 ];
 
 fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -55,7 +62,9 @@ fn leaf_keys(value: &Value, prefix: &str, out: &mut Vec<String>) {
             } else {
                 format!("{prefix}.{key}")
             };
-            if child.is_object() && dotted != "command_permissions" {
+            if child.is_object()
+                && !["command_permissions", "limits.commands"].contains(&dotted.as_str())
+            {
                 leaf_keys(child, &dotted, out);
             } else {
                 out.push(dotted);
