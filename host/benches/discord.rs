@@ -12,6 +12,9 @@
 //! and replies per second over a 20,000-message burst with the messages lost. The two bots
 //! alternate (one connected at a time) for a few rounds; each figure is the median.
 //!
+//! Then `!ping` p50/p99 over 1,000 sequential messages while four plugin handlers block their
+//! threads and one spins (the `misbehave` fixture).
+//!
 //! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
 //! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten.
 #![allow(clippy::print_stdout, unreachable_pub)]
@@ -252,6 +255,78 @@ async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -
     figures
 }
 
+/// `!ping` latency while four plugin handlers block their threads (`std::thread::sleep`) and
+/// one spins: the host's own threads must not notice.
+async fn ping_while_blocked(sim: &Simulator, dir: &Path) -> (f64, f64, usize) {
+    let extensions = dir.join("blocked-extensions");
+    std::fs::create_dir_all(&extensions).expect("dir");
+    let misbehave = root().join(format!(
+        "target/fixtures/misbehave.{}",
+        std::env::consts::DLL_EXTENSION
+    ));
+    std::fs::copy(
+        &misbehave,
+        extensions.join(format!("misbehave.{}", std::env::consts::DLL_EXTENSION)),
+    )
+    .expect("the misbehave fixture (make bench builds it)");
+    let config = Config::default();
+    let core = config.core.clone();
+    let manager = Manager::new(
+        HostPaths {
+            extensions,
+            data: dir.join("blocked-data"),
+            checker: None,
+        },
+        config,
+    )
+    .expect("manager");
+    manager.load_all().await;
+    let env = BotEnv {
+        token: Some(sim.token().to_owned()),
+        api_base: Some(sim.base_url()),
+        ..BotEnv::default()
+    };
+    let mut options = DiscordOptions::from_config(&core, &env).expect("options");
+    options.owners.push(sim.owner().id);
+    let bot = discord::start(
+        Arc::clone(&manager),
+        Arc::new(MemorySettings::default()),
+        options,
+    )
+    .await
+    .expect("discord start");
+    tokio::time::timeout(Duration::from_secs(30), bot.ready())
+        .await
+        .expect("the host got READY");
+    let (channel, author) = (sim.default_channel(), sim.owner().id);
+    for command in [
+        "!block 20000",
+        "!block 20000",
+        "!block 20000",
+        "!block 20000",
+        "!spin 20000",
+    ] {
+        sim.inject_message(channel, author, command)
+            .await
+            .expect("inject");
+    }
+    // Wait until all five hold their threads (the watchdog has counted them).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while manager
+        .info("misbehave")
+        .await
+        .map_or(0, |i| i.calls.blocked)
+        < 5
+    {
+        assert!(Instant::now() < deadline, "the handlers never blocked");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (times, lost) = sequential(sim, "!ping", SEQUENTIAL).await;
+    bot.shutdown().await;
+    manager.shutdown().await;
+    (percentile(&times, 0.50), percentile(&times, 0.99), lost)
+}
+
 /// The median of one figure over the rounds.
 fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     let mut values: Vec<f64> = rounds.iter().map(figure).collect();
@@ -287,6 +362,11 @@ fn main() {
             }
         }
         manager.shutdown().await;
+        let blocked = if only.is_empty() {
+            Some(ping_while_blocked(&sim, dir.path()).await)
+        } else {
+            None
+        };
         sim.shutdown().await;
 
         let lost = |rounds: &[Figures]| -> usize {
@@ -329,6 +409,12 @@ fn main() {
             lost(&base),
             verdict(zoryx_lost == 0)
         );
+        if let Some((p50, p99, lost)) = blocked {
+            println!(
+                "| `!ping` while 4 plugin handlers block and 1 spins, {SEQUENTIAL} sequential | | p50 {p50:.3} ms, p99 {p99:.3} ms, {lost} lost | p99 < 100 ms {} |",
+                verdict(p99 < 100.0 && lost == 0)
+            );
+        }
     });
 }
 
