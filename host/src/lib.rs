@@ -9,7 +9,8 @@
 //! - [`registry`]: manifests, dependencies, conflicts, cycles, persistence;
 //! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;
 //! - [`watcher`]: file changes in `extensions/` → operations;
-//! - [`console`], [`cli`]: the operator's front ends.
+//! - [`console`], [`cli`]: the operator's front ends;
+//! - [`health`]: `GET /healthz` for service managers and container health checks.
 
 pub mod cli;
 pub mod commands;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod console;
 pub mod discord;
 pub mod guild_settings;
+pub mod health;
 pub mod loader;
 pub mod logging;
 pub mod manager;

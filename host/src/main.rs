@@ -88,6 +88,18 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Some(Command::Health { addr }) = &cli.command {
+        return match zoryx_host::health::check(&cli.config, *addr) {
+            Ok(line) => {
+                out(&line);
+                ExitCode::SUCCESS
+            }
+            Err(line) => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let (loaded, _log_guard) = if matches!(cli.command, None | Some(Command::Run { .. })) {
         match start(&cli) {
             Ok((loaded, guard)) => (Some(loaded), Some(guard)),
@@ -145,6 +157,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Health { .. } => Ok(ExitCode::FAILURE), // answered in `main`
         Command::Plugins {
             command: PluginsCommand::List,
         } => {
@@ -176,6 +189,11 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 None => Config::load(&cli.config)?,
             };
             let core = config.core.clone();
+            let gateway = discord::GatewayStatus::default();
+            let health = zoryx_host::health::start_configured(&core.health, &gateway).await?;
+            if let Some(health) = &health {
+                out(&format!("health endpoint: {}", health.url()));
+            }
             let auto_reload = config.core.auto_reload;
             let config_atomic = config.core.atomic_files.clone();
             let databases =
@@ -205,6 +223,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
                 atomic: Some(Arc::clone(&atomic)),
                 db: Some(Arc::clone(&settings)),
                 data_dir: Some(cli.data.clone()),
+                gateway: gateway.clone(),
             };
             let report = manager.load_all().await;
             tracing::info!(

@@ -170,6 +170,17 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         "atomic_files.retries",
         format!("a number of attempts from 1 to 10, got {}", a.retries),
     );
+    if let Some(bind) = core.health.bind.as_deref().map(str::trim)
+        && !bind.is_empty()
+    {
+        check(
+            bind.parse::<std::net::SocketAddr>().is_ok(),
+            "health.bind",
+            format!(
+                "an IP address and port such as 127.0.0.1:8081 (or \"\" for off), got {bind:?}"
+            ),
+        );
+    }
     found
 }
 
