@@ -139,7 +139,10 @@ async fn healthz_follows_the_gateway_from_start_through_a_lost_session_to_stop()
         "{body}"
     );
     server.shutdown().await;
-    assert!(client.get(&url).send().await.is_err(), "the endpoint is gone");
+    assert!(
+        client.get(&url).send().await.is_err(),
+        "the endpoint is gone"
+    );
     host.manager.shutdown().await;
     sim.shutdown().await;
 }
@@ -257,7 +260,10 @@ async fn the_binary_serves_healthz_in_offline_mode_and_zoryx_health_asks_it() {
     // cannot be asked, so the variable must be what it used).
     let (code, text) = zoryx_health(dir.path(), &["--addr", &addr], &[]);
     assert_eq!(code, 0, "{text}");
-    assert!(text.starts_with("healthy: ") && text.contains("\"connected\""), "{text}");
+    assert!(
+        text.starts_with("healthy: ") && text.contains("\"connected\""),
+        "{text}"
+    );
     let (code, text) = zoryx_health(dir.path(), &[], &[("ZORYX_HEALTH_BIND", &addr)]);
     assert_eq!(code, 0, "{text}");
     // With the endpoint off it says how to turn it on.

@@ -20,7 +20,15 @@ use support::{checker, fixture, root};
 fn features(selection: &[&str]) -> BTreeMap<String, Vec<String>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args(["tree", "--locked", "--offline", "--prefix", "none", "-f", "{p}|{f}"])
+        .args([
+            "tree",
+            "--locked",
+            "--offline",
+            "--prefix",
+            "none",
+            "-f",
+            "{p}|{f}",
+        ])
         .args(selection)
         .current_dir(root())
         .output()
@@ -63,7 +71,10 @@ fn every_make_target_builds_one_feature_set_of_each_crate() {
         make_plugins.extend(["-p", plugin.as_str()]);
     }
     let builds: [(&str, Vec<&str>); 4] = [
-        ("make host / make run", vec!["-p", "zoryx-host", "-e", "no-dev"]),
+        (
+            "make host / make run",
+            vec!["-p", "zoryx-host", "-e", "no-dev"],
+        ),
         ("make plugins", make_plugins),
         (
             "test-fixtures/build.sh",
@@ -372,7 +383,9 @@ fn parse_dockerfile(text: &str) -> (Vec<Instruction>, Vec<Stage>) {
             }
             None => {
                 current.push_str(trimmed);
-                let (keyword, args) = current.split_once(char::is_whitespace).expect("KEYWORD args");
+                let (keyword, args) = current
+                    .split_once(char::is_whitespace)
+                    .expect("KEYWORD args");
                 instructions.push(Instruction {
                     keyword: keyword.to_ascii_uppercase(),
                     args: args.trim().to_owned(),
@@ -445,12 +458,17 @@ fn the_dockerfile_builds_a_small_non_root_image_with_volumes_and_a_health_check(
         .iter()
         .find_map(|i| i.args.strip_prefix("RUST_VERSION="))
         .expect("ARG RUST_VERSION=...");
-    let version = |v: &str| -> Vec<u32> { v.split('.').map(|n| n.parse().expect("number")).collect() };
+    let version =
+        |v: &str| -> Vec<u32> { v.split('.').map(|n| n.parse().expect("number")).collect() };
     assert!(
         version(rust_version) >= version(wanted),
         "RUST_VERSION {rust_version} < rust-version {wanted}"
     );
-    assert!(builder.base.starts_with("rust:${RUST_VERSION}"), "{}", builder.base);
+    assert!(
+        builder.base.starts_with("rust:${RUST_VERSION}"),
+        "{}",
+        builder.base
+    );
 
     // The builder builds the host and every first-party plugin, from the locked dependencies.
     let run = builder
@@ -475,7 +493,10 @@ fn the_dockerfile_builds_a_small_non_root_image_with_volumes_and_a_health_check(
     plugins.sort();
     assert!(packages.contains(&"zoryx-host"), "{packages:?}");
     for plugin in &plugins {
-        assert!(packages.contains(&plugin.as_str()), "plugin {plugin} not built: {packages:?}");
+        assert!(
+            packages.contains(&plugin.as_str()),
+            "plugin {plugin} not built: {packages:?}"
+        );
         assert!(
             run.args.contains("for plugin in") && run.args.contains(plugin.as_str()),
             "plugin {plugin} not copied out"
@@ -484,21 +505,35 @@ fn the_dockerfile_builds_a_small_non_root_image_with_volumes_and_a_health_check(
 
     // COPY sources exist in the build context and are not ignored; --from names earlier stages.
     let ignored = dockerignore();
-    assert!(ignored.iter().any(|p| p == "target"), "target/ stays out of the context");
-    assert!(ignored.iter().any(|p| p == ".env"), "secrets stay out of the context");
+    assert!(
+        ignored.iter().any(|p| p == "target"),
+        "target/ stays out of the context"
+    );
+    assert!(
+        ignored.iter().any(|p| p == ".env"),
+        "secrets stay out of the context"
+    );
     let mut seen_stages = Vec::new();
     for stage in &stages {
         for copy in stage.body.iter().filter(|i| i.keyword == "COPY") {
             let words: Vec<&str> = copy.args.split_whitespace().collect();
             let from = words.iter().find_map(|w| w.strip_prefix("--from="));
-            let paths: Vec<&str> = words.iter().copied().filter(|w| !w.starts_with("--")).collect();
+            let paths: Vec<&str> = words
+                .iter()
+                .copied()
+                .filter(|w| !w.starts_with("--"))
+                .collect();
             let (sources, _dest) = paths.split_at(paths.len() - 1);
             match from {
                 Some(from) => {
-                    assert!(seen_stages.contains(&from), "COPY --from={from}: no such earlier stage");
+                    assert!(
+                        seen_stages.contains(&from),
+                        "COPY --from={from}: no such earlier stage"
+                    );
                     for source in sources {
                         assert!(
-                            builder.body.iter().any(|i| i.keyword == "RUN" && i.args.contains(source.trim_end_matches('/'))),
+                            builder.body.iter().any(|i| i.keyword == "RUN"
+                                && i.args.contains(source.trim_end_matches('/'))),
                             "{source} is made by the {from} stage"
                         );
                     }
@@ -537,7 +572,10 @@ fn the_dockerfile_builds_a_small_non_root_image_with_volumes_and_a_health_check(
             .unwrap_or_else(|| panic!("the final stage has {keyword}"))
     };
     let user = last("USER");
-    assert!(!["root", "0", "0:0", "root:root"].contains(&user), "USER {user}");
+    assert!(
+        !["root", "0", "0:0", "root:root"].contains(&user),
+        "USER {user}"
+    );
     let useradd = runtime
         .body
         .iter()

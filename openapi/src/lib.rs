@@ -22,8 +22,8 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
@@ -33,16 +33,23 @@ pub const SPEC_ENV: &str = "ZORYX_DISCORD_OPENAPI";
 
 /// The spec's place beside the repository: `<repo>/../shared/discord-api-spec/openapi.json`.
 pub fn shared_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/discord-api-spec/openapi.json")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside_repository = manifest.parent().and_then(Path::parent).unwrap_or(manifest);
+    beside_repository.join("shared/discord-api-spec/openapi.json")
 }
 
 /// Where the spec is: the file named by `ZORYX_DISCORD_OPENAPI` when that is set (whether or not
 /// it exists, so a wrong setting fails instead of skipping), else [`shared_path`] when it
 /// exists, else `None`.
 pub fn locate() -> Option<PathBuf> {
-    match std::env::var_os(SPEC_ENV) {
+    locate_from(std::env::var_os(SPEC_ENV), shared_path())
+}
+
+/// [`locate`] with the variable's value and the shared path given.
+fn locate_from(variable: Option<std::ffi::OsString>, shared: PathBuf) -> Option<PathBuf> {
+    match variable {
         Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
-        _ => Some(shared_path()).filter(|p| p.is_file()),
+        _ => Some(shared).filter(|p| p.is_file()),
     }
 }
 
@@ -425,6 +432,30 @@ mod tests {
     }
 
     #[test]
+    fn the_variable_wins_then_the_shared_file_if_it_exists() {
+        let dir = std::env::temp_dir().join(format!("zoryx-openapi-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let shared = dir.join("openapi.json");
+        let named = PathBuf::from("/elsewhere/openapi.json");
+        // Named: used even if absent, so a wrong setting fails instead of skipping.
+        assert_eq!(
+            locate_from(Some(named.clone().into_os_string()), shared.clone()),
+            Some(named)
+        );
+        assert_eq!(locate_from(None, shared.clone()), None, "absent: skipped");
+        assert_eq!(locate_from(Some("".into()), shared.clone()), None);
+        std::fs::write(&shared, "{}").expect("write");
+        assert_eq!(locate_from(None, shared.clone()), Some(shared.clone()));
+        assert!(Spec::load(&shared).is_ok());
+        std::fs::write(&shared, "not json").expect("write");
+        assert!(matches!(
+            Spec::load(&shared),
+            Err(OpenApiError::Parse { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn templates_references_and_statuses() {
         let spec = tiny();
         let path = "/api/v10/channels/7/messages";
@@ -447,7 +478,10 @@ mod tests {
         );
         spec.validate_response("POST", path, 200, Some(&json!({"id": "1"})))
             .expect("has an id");
-        assert!(spec.validate_response("POST", path, 200, Some(&json!({}))).is_err());
+        assert!(
+            spec.validate_response("POST", path, 200, Some(&json!({})))
+                .is_err()
+        );
         spec.validate_response("POST", path, 204, None)
             .expect("no body");
         assert!(matches!(
