@@ -9,7 +9,8 @@
 #
 # Without DISCORD_TOKEN it runs in offline mode against its built-in simulator. The health
 # endpoint listens on the container's loopback (ZORYX_HEALTH_BIND); HEALTHCHECK asks it with
-# `zoryx health`, so the image needs no HTTP tool. See README, "Running as a service".
+# `zoryx health`, so the image needs no HTTP tool. See README, "Running as a service";
+# `make image-test` builds and runs the final stage with podman.
 
 ARG RUST_VERSION=1.90
 
@@ -30,7 +31,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 # --- runtime: the binary, the plugins and an unprivileged user ---------------------------------
 FROM debian:bookworm-slim AS runtime
-RUN useradd --system --uid 10001 --user-group --home-dir /zoryx --shell /usr/sbin/nologin zoryx \
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /zoryx --shell /usr/sbin/nologin zoryx \
  && mkdir -p /zoryx/data /zoryx/extensions /zoryx/botlogs \
  && chown -R zoryx:zoryx /zoryx
 COPY --from=builder /out/zoryx /usr/local/bin/zoryx

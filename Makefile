@@ -4,6 +4,7 @@
 #   make test    build the test fixtures and run every test
 #   make bench   print the benchmark figures
 #   make lint    rustfmt check, clippy and rustdoc with warnings as errors
+#   make image-test  build the Dockerfile's final stage with podman and run it
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,7 +15,7 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 # Every build names zoryx-host among its packages: the host's feature pins (host/Cargo.toml)
 # then give each crate the same features in every target, so nothing is compiled twice.
 
-.PHONY: all plugins host run test fixtures bench lint fmt clean
+.PHONY: all plugins host run test fixtures bench lint fmt clean image-test
 
 all: host plugins
 
@@ -49,6 +50,10 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p zoryx-plugin-api -p zoryx-host -p zoryx-plugin-test
+
+# The container image: its final stage built and run with podman (deploy/test-image.sh).
+image-test:
+	bash deploy/test-image.sh
 
 fmt:
 	$(CARGO) fmt --all
