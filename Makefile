@@ -4,6 +4,7 @@
 #   make test    build the test fixtures and run every test
 #   make bench   print the benchmark figures
 #   make lint    rustfmt check, clippy and rustdoc with warnings as errors
+#   make image-test  build the Dockerfile's final stage with podman and run it
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,25 +12,22 @@ CARGO ?= cargo
 PROFILE ?= release
 EXT := $(shell if [ "$$(uname)" = Darwin ]; then echo dylib; else echo so; fi)
 PLUGINS := $(notdir $(wildcard plugins/*))
+# Every build names zoryx-host among its packages: the host's feature pins (host/Cargo.toml)
+# then give each crate the same features in every target, so nothing is compiled twice.
 
-.PHONY: all plugins host run test fixtures bench lint fmt clean
+.PHONY: all plugins host run test fixtures bench lint fmt clean image-test
 
 all: host plugins
 
 host:
 	$(CARGO) build --$(PROFILE) -p zoryx-host
 
-# Build every crate in plugins/ as a cdylib and publish it into extensions/ atomically:
-# copy to a hidden temp name in the same folder, then rename over the old file.
+# Build every crate in plugins/ as a cdylib and publish into extensions/ the libraries whose
+# bytes changed (atomically: a hidden temp copy renamed over the old file); unchanged ones are
+# left alone, so a running host does not reload them.
 plugins:
-	$(CARGO) build --$(PROFILE) $(addprefix -p ,$(PLUGINS))
-	@mkdir -p extensions
-	@for p in $(PLUGINS); do \
-	  lib="target/$(PROFILE)/lib$${p//-/_}.$(EXT)"; \
-	  tmp="extensions/.$$p.$(EXT).tmp"; \
-	  cp "$$lib" "$$tmp" && mv -f "$$tmp" "extensions/$$p.$(EXT)"; \
-	  echo "published extensions/$$p.$(EXT)"; \
-	done
+	$(CARGO) build --$(PROFILE) -p zoryx-host $(addprefix -p ,$(PLUGINS))
+	bash scripts/publish-plugins.sh target/$(PROFILE) extensions $(EXT) $(PLUGINS)
 
 run: host plugins
 	./target/$(PROFILE)/zoryx run
@@ -50,8 +48,12 @@ bench: plugins
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p zoryx-plugin-api -p zoryx-host -p zoryx-plugin-test
+	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --release --no-deps -p zoryx-plugin-api -p zoryx-host -p zoryx-plugin-test
+
+# The container image: its final stage built and run with podman (deploy/test-image.sh).
+image-test:
+	bash deploy/test-image.sh
 
 fmt:
 	$(CARGO) fmt --all

@@ -11,28 +11,31 @@ ext=so
 [ "$(uname)" = Darwin ] && ext=dylib
 # Release builds: the tests measure memory, and the release profile strips debuginfo.
 lib() { echo "${CARGO_TARGET_DIR:-$root/target}/release/lib${1//-/_}.$ext"; }
+# zoryx-host is named in every build so its feature pins apply: the fixtures share one build of
+# plugin-api and its dependencies with the host, the plugins and the tests.
+build() { cargo build --release -q -p zoryx-host "$@"; }
 put() { cp "$1" "$out/$2.tmp" && mv -f "$out/$2.tmp" "$out/$2"; echo "fixture $2"; }
 
-cargo build --release -q -p fixture-basic
+build -p fixture-basic
 put "$(lib fixture-basic)" "basic-v1.$ext"
-cargo build --release -q -p fixture-basic --features v2
+build -p fixture-basic --features fixture-basic/v2
 put "$(lib fixture-basic)" "basic-v2.$ext"
 
 for crate in fixture-init-panic fixture-init-error fixture-pinning fixture-misbehave; do
-  cargo build --release -q -p "$crate"
+  build -p "$crate"
   put "$(lib "$crate")" "${crate#fixture-}.$ext"
 done
 
 # Two plugins from one storage fixture, to prove neither sees the other's data.
 for name in storage_a storage_b; do
-  FIXTURE_NAME="$name" cargo build --release -q -p fixture-storage
+  FIXTURE_NAME="$name" build -p fixture-storage
   put "$(lib fixture-storage)" "${name//_/-}.$ext"
 done
 
 # name|version|deps|conflicts|file
 while IFS='|' read -r name version deps conflicts file; do
   FIXTURE_NAME="$name" FIXTURE_VERSION="$version" FIXTURE_DEPS="$deps" FIXTURE_CONFLICTS="$conflicts" \
-    cargo build --release -q -p fixture-manifest
+    build -p fixture-manifest
   put "$(lib fixture-manifest)" "$file.$ext"
 done <<'LIST'
 a|1.0.0|b:^1.0||manifest-a
@@ -56,7 +59,7 @@ for name in old-api mid-api newer-api broken-api; do
 done
 
 # The first-party plugins too, for the tests that exercise them.
-cargo build --release -q -p hello -p activity -p polls
+build -p hello -p activity -p polls
 for p in hello activity polls; do put "$(lib "$p")" "plugin-$p.$ext"; done
 
 # `build.sh bench`: 50 plugins from the template's shape, t00..t49, each depending on the one
@@ -67,14 +70,14 @@ if [ "${1:-}" = bench ]; then
     deps=""
     [ "$i" != 00 ] && deps="t$(printf %02d $((10#$i - 1))):^1.0"
     FIXTURE_NAME="t$i" FIXTURE_VERSION="1.0.$((10#$i))" FIXTURE_DEPS="$deps" FIXTURE_CONFLICTS="" \
-      cargo build --release -q -p fixture-manifest
+      build -p fixture-manifest
     cp "$(lib fixture-manifest)" "$out/bench/t$i.$ext"
   done
   echo "bench plugins: 50 in $out/bench"
   # Ten message listeners, l0..l9, for the Discord benchmark (one crate named at build time).
   mkdir -p "$out/listeners"
   for i in $(seq 0 9); do
-    FIXTURE_NAME="l$i" cargo build --release -q -p fixture-listener
+    FIXTURE_NAME="l$i" build -p fixture-listener
     cp "$(lib fixture-listener)" "$out/listeners/.l$i.$ext.tmp"
     mv -f "$out/listeners/.l$i.$ext.tmp" "$out/listeners/l$i.$ext"
   done

@@ -1,4 +1,4 @@
-//! The `zoryx` command line: `run`, `plugins check`, `plugins list`.
+//! The `zoryx` command line: `run`, `plugins check`, `plugins list`, `health`.
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +54,13 @@ pub enum Command {
         /// What to inspect.
         #[command(subcommand)]
         command: PluginsCommand,
+    },
+    /// Ask the running host's health endpoint (`health.bind`); exit 0 when every shard is
+    /// connected, 1 otherwise (for container health checks).
+    Health {
+        /// The endpoint's address, instead of `ZORYX_HEALTH_BIND` or `health.bind`.
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
     },
 }
 

@@ -11,6 +11,7 @@
 //! - [`watcher`]: file changes in `extensions/` → operations;
 //! - [`console`], [`cli`]: the operator's front ends;
 //! - [`stop`]: stop requests (signals, `quit`) and the forced exit on a second signal.
+//! - [`health`]: `GET /healthz` for service managers and container health checks.
 
 pub mod cli;
 pub mod commands;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod console;
 pub mod discord;
 pub mod guild_settings;
+pub mod health;
 pub mod loader;
 pub mod logging;
 pub mod manager;

@@ -64,7 +64,7 @@ fn console_mode(cli: &Cli) -> Option<ConsoleMode> {
             console,
             no_console,
         }) => Some(ConsoleMode::for_stdin(console, no_console)),
-        Some(Command::Plugins { .. }) => None,
+        Some(Command::Plugins { .. } | Command::Health { .. }) => None,
     }
 }
 
@@ -83,6 +83,18 @@ fn main() -> ExitCode {
             Ok(_) => ExitCode::SUCCESS,
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "{error}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(Command::Health { addr }) = &cli.command {
+        return match zoryx_host::health::check(&cli.config, *addr) {
+            Ok(line) => {
+                out(&line);
+                ExitCode::SUCCESS
+            }
+            Err(line) => {
+                let _ = writeln!(std::io::stderr(), "{line}");
                 ExitCode::from(1)
             }
         };
@@ -170,6 +182,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Health { .. } => Ok(ExitCode::FAILURE), // answered in `main`
         Command::Plugins {
             command: PluginsCommand::List,
         } => {
@@ -205,6 +218,11 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 None => Config::load(&cli.config)?,
             };
             let core = config.core.clone();
+            let gateway = discord::GatewayStatus::default();
+            let health = zoryx_host::health::start_configured(&core.health, &gateway).await?;
+            if let Some(health) = &health {
+                out(&format!("health endpoint: {}", health.url()));
+            }
             let auto_reload = config.core.auto_reload;
             let config_atomic = config.core.atomic_files.clone();
             let databases =
@@ -234,6 +252,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 atomic: Some(Arc::clone(&atomic)),
                 db: Some(Arc::clone(&settings)),
                 data_dir: Some(cli.data.clone()),
+                gateway: gateway.clone(),
             };
             let report = manager.load_all().await;
             tracing::info!(

@@ -8,7 +8,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use zoryx_host::config::{BotEnv, Config, ConfigError};
 
-/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*` and `limits.*`.
+/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*`, `limits.*` and
+/// `health.*`.
 const KEYS: &[&str] = &[
     "prefix",
     "allow_mention_prefix",
@@ -48,6 +49,7 @@ const KEYS: &[&str] = &[
     "limits.task_seconds",
     "limits.blocked_thread_ms",
     "limits.plugin_threads",
+    "health.bind",
 ];
 
 fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -107,6 +109,7 @@ fn first_run_writes_every_key_with_its_default_and_later_runs_only_read() {
         ("atomic_files.cache_max_entries", json!(1000)),
         ("atomic_files.lock_cleanup_threshold", json!(500)),
         ("atomic_files.retries", json!(3)),
+        ("health.bind", Value::Null),
     ] {
         assert_eq!(lookup(&written, key), Some(&value), "{key}");
     }
@@ -229,6 +232,12 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             "atomic_files.retries",
             "1 to 10",
         ),
+        (
+            r#"{"health": {"bind": "localhost:8081"}}"#,
+            "health.bind",
+            "127.0.0.1:8081",
+        ),
+        (r#"{"health": {"bind": "8081"}}"#, "health.bind", "port"),
     ] {
         let error = parse(text).expect_err(text);
         let ConfigError::OutOfRange { problems, .. } = &error else {
@@ -257,6 +266,14 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             "slash_limiter": {"max_limit": 50, "safe_limit": 50, "warning_threshold": 10}}"#,
     )
     .expect("valid");
+    for bind in [r#""""#, "null", r#""127.0.0.1:0""#, r#""[::1]:8081""#] {
+        let config = parse(&format!(r#"{{"health": {{"bind": {bind}}}}}"#)).expect(bind);
+        assert_eq!(
+            config.core.health.address().is_some(),
+            bind.contains(':'),
+            "{bind}"
+        );
+    }
 }
 
 #[test]
@@ -284,13 +301,14 @@ fn a_corrupt_file_is_named_with_line_and_column_and_left_alone() {
 fn the_environment_takes_precedence_over_the_file() {
     let config = parse(
         r#"{"framework": {"enable_shard_monitor": true, "enable_shard_manager": false},
-            "discord": {"api_base": "http://file:1"}}"#,
+            "discord": {"api_base": "http://file:1"}, "health": {"bind": "127.0.0.1:1"}}"#,
     )
     .expect("valid");
     let vars: HashMap<String, String> = [
         ("ENABLE_SHARD_MONITOR", "false"),
         ("ENABLE_SHARD_MANAGER", "yes"),
         ("DISCORD_API_BASE", "http://env:2"),
+        ("ZORYX_HEALTH_BIND", "0.0.0.0:8081"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -305,6 +323,11 @@ fn the_environment_takes_precedence_over_the_file() {
     );
     assert_eq!(effective.raw["framework"]["enable_shard_monitor"], false);
     assert_eq!(effective.raw["discord"]["api_base"], "http://env:2");
+    assert_eq!(
+        effective.core.health.address(),
+        Some(([0, 0, 0, 0], 8081).into())
+    );
+    assert_eq!(effective.raw["health"]["bind"], "0.0.0.0:8081");
     // Unset variables leave the file's values.
     let unchanged = config.clone().with_env(&BotEnv::default());
     assert!(unchanged.core.framework.enable_shard_monitor);

@@ -45,8 +45,9 @@
 //! - **Observation**: [`Simulator::subscribe`] ([`SimEvent`]: what the bot did, each reply tied
 //!   to the message or interaction it answers), [`Simulator::requests`] (every REST request)
 //!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
-//! - **OpenAPI** (feature `openapi`): `openapi::Spec` validates request and response bodies
-//!   against Discord's official OpenAPI 3.1 spec.
+//! - **OpenAPI**: the tests check every REST answer against Discord's official OpenAPI 3.1
+//!   spec with the `zoryx-openapi` crate (a dev-dependency, so the simulator is built the same
+//!   for the bot and for the tests).
 //!
 //! ## Scripting at a glance
 //! | What | Call | What the bot sees |
@@ -55,7 +56,7 @@
 //! | slash command / click | [`Simulator::inject_slash`], [`Simulator::inject_component`] | INTERACTION_CREATE |
 //! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
 //! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
-//! | connection trouble | [`Simulator::drop_session`], [`Simulator::send_reconnect`], [`Simulator::invalidate_session`] | close code, op 7, op 9 |
+//! | connection trouble | [`Simulator::drop_session`], [`Simulator::send_reconnect`], [`Simulator::invalidate_session`], [`Simulator::refuse_gateway`] | close code, op 7, op 9, 503 on connect |
 //! | Discord pushing back | [`Simulator::rate_limit`], [`SimConfig::privileged_intents_enabled`] | 429, close 4014 |
 //!
 //! Answers are tied to what they answer: a reply's [`SimEvent::BotMessage`] carries
@@ -78,8 +79,6 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 mod interactions;
-#[cfg(feature = "openapi")]
-pub mod openapi;
 pub mod rest;
 mod simulator;
 pub mod snowflake;

@@ -1,7 +1,7 @@
 //! The [`Simulator`] handle: starting the server and scripting the world.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub(crate) struct Inner {
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) limits: ScriptedLimits,
     pub(crate) shutdown: CancellationToken,
+    /// While set, new gateway connections are refused (see [`Simulator::refuse_gateway`]).
+    pub(crate) gateway_refused: AtomicBool,
     session_counter: AtomicU64,
 }
 
@@ -211,6 +213,7 @@ impl Simulator {
             requests: Mutex::new(Vec::new()),
             limits: ScriptedLimits::default(),
             shutdown: CancellationToken::new(),
+            gateway_refused: AtomicBool::new(false),
             session_counter: AtomicU64::new(1),
         });
         let app = crate::rest::router(inner.clone());
@@ -773,6 +776,13 @@ impl Simulator {
         if !resumable {
             self.inner.hub.forget_all();
         }
+    }
+
+    /// While `refused`, new gateway connections are answered `503 Service Unavailable` instead
+    /// of being upgraded, as during a Discord outage; connections already open are kept. With
+    /// [`Simulator::drop_session`] it holds a bot disconnected until it is allowed back.
+    pub fn refuse_gateway(&self, refused: bool) {
+        self.inner.gateway_refused.store(refused, Ordering::SeqCst);
     }
 
     /// Number of gateway sessions with a live connection.

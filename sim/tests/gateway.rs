@@ -773,3 +773,24 @@ async fn rest_writes_dispatch_events_serenity_parses() {
         Some(sim.application_id())
     );
 }
+
+#[tokio::test]
+async fn a_refused_gateway_answers_503_until_allowed_back_and_keeps_open_connections() {
+    let sim = start().await;
+    let mut open = RawGateway::connect(&sim).await;
+    open.login(&sim, ALL_INTENTS).await;
+    sim.refuse_gateway(true);
+    let refused = tokio_tungstenite::connect_async(sim.gateway_url()).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 503)
+        }
+        other => panic!("expected a 503 refusal, got {other:?}"),
+    }
+    // The connection opened before still gets its heartbeats answered.
+    open.send(json!({"op": 1, "d": 1})).await;
+    while open.json().await.0["op"] != 11 {}
+    sim.refuse_gateway(false);
+    let mut again = RawGateway::connect(&sim).await;
+    again.hello().await;
+}

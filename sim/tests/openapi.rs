@@ -6,16 +6,13 @@ mod support;
 
 use serde_json::json;
 use support::{Api, start};
-use zoryx_sim::openapi::{OpenApiError, Spec};
-
-fn spec() -> Spec {
-    let path = Spec::default_path();
-    Spec::load(&path).unwrap_or_else(|e| panic!("the spec must be at {}: {e}", path.display()))
-}
+use zoryx_openapi::OpenApiError;
 
 #[tokio::test]
 async fn every_simulator_response_and_tour_request_matches_the_spec() {
-    let spec = spec();
+    let Some(spec) = zoryx_openapi::load_or_skip("the simulator's OpenAPI conformance test") else {
+        return;
+    };
     let sim = start().await;
     let api = Api::new(&sim);
     support::tour::run(&sim, &api).await;
@@ -83,7 +80,9 @@ fn without_form_errors(body: &serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn validator_matches_templates_and_rejects_bad_bodies() {
-    let spec = spec();
+    let Some(spec) = zoryx_openapi::load_or_skip("the OpenAPI validator's own test") else {
+        return;
+    };
     assert_eq!(
         spec.template("POST", "/api/v10/channels/123/messages")
             .as_deref(),

@@ -29,6 +29,8 @@ pub struct BotEnv {
     pub shard_ids: Option<Vec<u32>>,
     /// `DISCORD_API_BASE`: overrides `discord.api_base`.
     pub api_base: Option<String>,
+    /// `ZORYX_HEALTH_BIND`: overrides `health.bind` (the health endpoint's address).
+    pub health_bind: Option<std::net::SocketAddr>,
     /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
     /// variable name (`ENABLE_SHARD_MONITOR`, ...).
     pub toggles: HashMap<String, bool>,
@@ -42,6 +44,7 @@ impl std::fmt::Debug for BotEnv {
             .field("shard_count", &self.shard_count)
             .field("shard_ids", &self.shard_ids)
             .field("api_base", &self.api_base)
+            .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
             .finish()
     }
@@ -126,6 +129,15 @@ impl BotEnv {
                 });
             }
         }
+        let health_bind = non_empty(vars, "ZORYX_HEALTH_BIND")
+            .map(|v| {
+                v.parse().map_err(|_| EnvError {
+                    name: "ZORYX_HEALTH_BIND",
+                    value: v.to_owned(),
+                    expected: "an IP address and port such as 127.0.0.1:8081",
+                })
+            })
+            .transpose()?;
         let mut toggles = HashMap::new();
         for name in TOGGLES {
             if let Some(value) = non_empty(vars, name) {
@@ -138,6 +150,7 @@ impl BotEnv {
             shard_count,
             shard_ids,
             api_base: non_empty(vars, "DISCORD_API_BASE").map(str::to_owned),
+            health_bind,
             toggles,
         })
     }
@@ -181,6 +194,8 @@ mod tests {
         assert!(error.to_string().contains("SHARD_COUNT"), "{error}");
         let error = env(&[("SHARD_COUNT", "2"), ("SHARD_IDS", "0,2")]).expect_err("out of range");
         assert_eq!(error.name, "SHARD_IDS");
+        let error = env(&[("ZORYX_HEALTH_BIND", "localhost")]).expect_err("no port");
+        assert_eq!(error.name, "ZORYX_HEALTH_BIND");
         let error = env(&[("ENABLE_SHARD_MONITOR", "maybe")]).expect_err("not a bool");
         assert!(error.to_string().contains("true or false"), "{error}");
     }

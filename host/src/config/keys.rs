@@ -230,6 +230,27 @@ impl Default for LimitsConfig {
     }
 }
 
+/// `health.*`: the health endpoint (`GET /healthz`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct HealthConfig {
+    /// Address and port to serve it on, e.g. `127.0.0.1:8081`; `null` or `""` is off (the
+    /// default). `ZORYX_HEALTH_BIND` overrides it.
+    pub bind: Option<String>,
+}
+
+impl HealthConfig {
+    /// The address to serve on, or `None` when the endpoint is off (or the value does not parse,
+    /// which validation refuses first).
+    pub fn address(&self) -> Option<std::net::SocketAddr> {
+        self.bind
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .and_then(|b| b.parse().ok())
+    }
+}
+
 /// Every key of `config.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -264,6 +285,8 @@ pub struct CoreConfig {
     pub atomic_files: AtomicFilesConfig,
     /// Time limits and threads of plugin calls.
     pub limits: LimitsConfig,
+    /// The health endpoint.
+    pub health: HealthConfig,
 }
 
 impl Default for CoreConfig {
@@ -284,6 +307,7 @@ impl Default for CoreConfig {
             discord: DiscordConfig::default(),
             atomic_files: AtomicFilesConfig::default(),
             limits: LimitsConfig::default(),
+            health: HealthConfig::default(),
         }
     }
 }

@@ -188,8 +188,8 @@ impl Config {
     }
 
     /// The effective configuration: the environment variables that take precedence over the
-    /// file (`ENABLE_SHARD_MONITOR`, `ENABLE_SHARD_MANAGER`, `DISCORD_API_BASE`) applied to both
-    /// the typed keys and the document plugins read.
+    /// file (`ENABLE_SHARD_MONITOR`, `ENABLE_SHARD_MANAGER`, `DISCORD_API_BASE`,
+    /// `ZORYX_HEALTH_BIND`) applied to both the typed keys and the document plugins read.
     pub fn with_env(mut self, env: &BotEnv) -> Self {
         let framework = &mut self.core.framework;
         let toggles = [
@@ -220,6 +220,14 @@ impl Config {
                 &mut self.raw,
                 &["discord", "api_base"],
                 serde_json::Value::String(base.clone()),
+            );
+        }
+        if let Some(bind) = env.health_bind {
+            self.core.health.bind = Some(bind.to_string());
+            set(
+                &mut self.raw,
+                &["health", "bind"],
+                serde_json::Value::String(bind.to_string()),
             );
         }
         self

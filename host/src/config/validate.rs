@@ -207,6 +207,17 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             l.plugin_threads
         ),
     );
+    if let Some(bind) = core.health.bind.as_deref().map(str::trim)
+        && !bind.is_empty()
+    {
+        check(
+            bind.parse::<std::net::SocketAddr>().is_ok(),
+            "health.bind",
+            format!(
+                "an IP address and port such as 127.0.0.1:8081 (or \"\" for off), got {bind:?}"
+            ),
+        );
+    }
     found
 }
 

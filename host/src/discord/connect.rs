@@ -116,6 +116,7 @@ pub(super) async fn start(
         services,
         in_flight: tokio::sync::watch::Sender::new(0),
     });
+    bot.services.gateway.attach(&bot);
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {
             bot: Arc::clone(&bot),

@@ -285,8 +285,11 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn ready(&self, _ctx: Context, ready: Ready) {
+    async fn ready(&self, ctx: Context, ready: Ready) {
         let bot = &self.bot;
+        bot.services
+            .gateway
+            .shard_ready(ctx.shard_id.0, ready.shard.map(|s| s.total));
         bot.bot_id.store(ready.user.id.get(), Ordering::Relaxed);
         bot.application_id
             .store(ready.application.id.get(), Ordering::Relaxed);

@@ -9,7 +9,8 @@
 //!   Discord's rate limits itself;
 //! - slash commands are registered by bulk overwrite ([`slash`]) and re-registered when plugins
 //!   change;
-//! - the host's own commands live in [`builtins`].
+//! - the host's own commands live in [`builtins`];
+//! - each shard's state, for the health endpoint, is kept by [`status`].
 //!
 //! Serenity types stay inside this module.
 
@@ -23,6 +24,7 @@ pub mod prefix;
 pub mod reply;
 pub mod rest;
 pub mod slash;
+pub mod status;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +33,8 @@ use std::time::Duration;
 use crate::config::{BotEnv, CoreConfig};
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
+
+pub use status::{GatewayReport, GatewayState, GatewayStatus, ShardReport, ShardState};
 
 /// The default [`DiscordOptions::defer_after`].
 pub const DEFER_AFTER: Duration = Duration::from_millis(2500);
@@ -305,6 +309,8 @@ pub struct Services {
     pub db: Option<Arc<crate::storage::db::SqliteSettings>>,
     /// The data folder (`atomictest` writes its probe files there).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Where the connection reports its shards' states (the health endpoint reads it).
+    pub gateway: GatewayStatus,
 }
 
 impl std::fmt::Debug for Services {
@@ -313,6 +319,7 @@ impl std::fmt::Debug for Services {
             .field("atomic", &self.atomic.is_some())
             .field("db", &self.db.is_some())
             .field("data_dir", &self.data_dir)
+            .field("gateway", &self.gateway)
             .finish()
     }
 }

@@ -75,6 +75,10 @@ impl State {
         let _ = rx.wait_for(|ready| *ready).await;
     }
 
+    pub(crate) fn is_stopped(&self) -> bool {
+        *self.stopped.borrow()
+    }
+
     pub(crate) async fn wait_stopped(&self) {
         let mut rx = self.stopped.subscribe();
         let _ = rx.wait_for(|stopped| *stopped).await;

@@ -1,10 +1,12 @@
 //! One gateway WebSocket connection.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -15,7 +17,11 @@ use crate::SimEvent;
 use crate::simulator::Inner;
 
 /// The axum handler upgrading `GET /ws` to a gateway connection.
+/// While [`crate::Simulator::refuse_gateway`] is on, it answers 503 instead.
 pub(crate) async fn upgrade(State(inner): State<Arc<Inner>>, ws: WebSocketUpgrade) -> Response {
+    if inner.gateway_refused.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "gateway unavailable").into_response();
+    }
     ws.on_upgrade(move |socket| run(inner, socket))
 }
 

@@ -1,4 +1,7 @@
-//! Validation of REST bodies against Discord's official OpenAPI 3.1 spec (feature `openapi`).
+//! # zoryx-openapi
+//!
+//! Validation of REST bodies against Discord's official OpenAPI 3.1 spec, for the tests of the
+//! simulator and the host (a dev-dependency only, so it never changes how the bot is built).
 //!
 //! [`Spec`] matches a method and a concrete path (`/api/v10/channels/123/messages`) to the
 //! spec's operation (`POST /channels/{channel_id}/messages`), then validates a request body
@@ -7,18 +10,70 @@
 //! compiled once, as a document that embeds the spec's `components` so `#/components/...`
 //! references resolve.
 //!
+//! The spec is not part of the repository. [`locate`] finds it: the file named by
+//! `ZORYX_DISCORD_OPENAPI` if set, else `../shared/discord-api-spec/openapi.json` beside the
+//! repository. [`load_or_skip`] is what a test calls: the spec, or `None` with a notice on
+//! stderr when there is none, so a plain clone runs every other check.
+//!
 //! ```no_run
-//! use zoryx_sim::openapi::Spec;
-//! let spec = Spec::load_default().expect("spec");
+//! let Some(spec) = zoryx_openapi::load_or_skip("example") else { return };
 //! let body = serde_json::json!({"content": "hi"});
 //! spec.validate_request("POST", "/api/v10/channels/1234/messages", &body).expect("valid");
 //! ```
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
+
+/// The variable naming the spec file.
+pub const SPEC_ENV: &str = "ZORYX_DISCORD_OPENAPI";
+
+/// The spec's place beside the repository: `<repo>/../shared/discord-api-spec/openapi.json`.
+pub fn shared_path() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside_repository = manifest.parent().and_then(Path::parent).unwrap_or(manifest);
+    beside_repository.join("shared/discord-api-spec/openapi.json")
+}
+
+/// Where the spec is: the file named by `ZORYX_DISCORD_OPENAPI` when that is set (whether or not
+/// it exists, so a wrong setting fails instead of skipping), else [`shared_path`] when it
+/// exists, else `None`.
+pub fn locate() -> Option<PathBuf> {
+    locate_from(std::env::var_os(SPEC_ENV), shared_path())
+}
+
+/// [`locate`] with the variable's value and the shared path given.
+fn locate_from(variable: Option<std::ffi::OsString>, shared: PathBuf) -> Option<PathBuf> {
+    match variable {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => Some(shared).filter(|p| p.is_file()),
+    }
+}
+
+/// The spec for the checks named by `what`, loaded once per process; `None`, with a notice on
+/// stderr, when [`locate`] finds none. A spec that is named but cannot be read or parsed
+/// panics: a configured check must never be skipped silently.
+pub fn load_or_skip(what: &str) -> Option<&'static Spec> {
+    static SPEC: OnceLock<Option<Spec>> = OnceLock::new();
+    let spec = SPEC.get_or_init(|| {
+        let path = locate()?;
+        match Spec::load(&path) {
+            Ok(spec) => Some(spec),
+            Err(error) => panic!("{error} (set by {SPEC_ENV} or found beside the repository)"),
+        }
+    });
+    if spec.is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "notice: skipping {what}: Discord's OpenAPI spec is not here (set {SPEC_ENV} to its openapi.json, or put it at {})",
+            shared_path().display()
+        );
+    }
+    spec.as_ref()
+}
 
 /// What can go wrong loading the spec or validating against it.
 #[derive(Debug, thiserror::Error)]
@@ -100,17 +155,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Where the spec lives beside the repository:
-    /// `<repo>/../shared/discord-api-spec/openapi.json`.
-    pub fn default_path() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/discord-api-spec/openapi.json")
-    }
-
-    /// Loads the spec from [`Spec::default_path`].
-    pub fn load_default() -> Result<Self, OpenApiError> {
-        Self::load(&Self::default_path())
-    }
-
     /// Loads a spec file.
     pub fn load(path: &Path) -> Result<Self, OpenApiError> {
         let text = std::fs::read_to_string(path).map_err(|source| OpenApiError::Read {
@@ -354,5 +398,99 @@ fn truncate(s: &str, max: usize) -> String {
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A two-operation spec written here, so the validator is tested on any clone.
+    fn tiny() -> Spec {
+        Spec::from_value(json!({
+            "paths": {
+                "/channels/{channel_id}/messages": {
+                    "post": {
+                        "requestBody": {"content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/Create"
+                        }}}},
+                        "responses": {"200": {"content": {"application/json": {"schema": {
+                            "type": "object", "required": ["id"]
+                        }}}}, "204": {"description": "none"}}
+                    }
+                },
+                "/channels/{channel_id}/messages/@me": {"get": {"responses": {}}}
+            },
+            "components": {"schemas": {"Create": {
+                "type": "object",
+                "properties": {"content": {"type": "string", "maxLength": 5}},
+                "additionalProperties": false
+            }}}
+        }))
+    }
+
+    #[test]
+    fn the_variable_wins_then_the_shared_file_if_it_exists() {
+        let dir = std::env::temp_dir().join(format!("zoryx-openapi-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let shared = dir.join("openapi.json");
+        let named = PathBuf::from("/elsewhere/openapi.json");
+        // Named: used even if absent, so a wrong setting fails instead of skipping.
+        assert_eq!(
+            locate_from(Some(named.clone().into_os_string()), shared.clone()),
+            Some(named)
+        );
+        assert_eq!(locate_from(None, shared.clone()), None, "absent: skipped");
+        assert_eq!(locate_from(Some("".into()), shared.clone()), None);
+        std::fs::write(&shared, "{}").expect("write");
+        assert_eq!(locate_from(None, shared.clone()), Some(shared.clone()));
+        assert!(Spec::load(&shared).is_ok());
+        std::fs::write(&shared, "not json").expect("write");
+        assert!(matches!(
+            Spec::load(&shared),
+            Err(OpenApiError::Parse { .. })
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn templates_references_and_statuses() {
+        let spec = tiny();
+        let path = "/api/v10/channels/7/messages";
+        assert_eq!(
+            spec.template("POST", path).as_deref(),
+            Some("/channels/{channel_id}/messages")
+        );
+        assert_eq!(
+            spec.template("GET", "/channels/7/messages/@me").as_deref(),
+            Some("/channels/{channel_id}/messages/@me")
+        );
+        spec.validate_request("POST", path, &json!({"content": "hi"}))
+            .expect("valid body");
+        let error = spec
+            .validate_request("POST", path, &json!({"content": "too long", "x": 1}))
+            .expect_err("two violations");
+        assert!(
+            matches!(&error, OpenApiError::Invalid { errors, .. } if errors.len() == 2),
+            "{error}"
+        );
+        spec.validate_response("POST", path, 200, Some(&json!({"id": "1"})))
+            .expect("has an id");
+        assert!(
+            spec.validate_response("POST", path, 200, Some(&json!({})))
+                .is_err()
+        );
+        spec.validate_response("POST", path, 204, None)
+            .expect("no body");
+        assert!(matches!(
+            spec.validate_response("POST", path, 500, None),
+            Err(OpenApiError::NoSchema { .. })
+        ));
+        assert!(matches!(
+            spec.validate_request("GET", "/nowhere", &json!({})),
+            Err(OpenApiError::UnknownOperation { .. })
+        ));
     }
 }
