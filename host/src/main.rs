@@ -88,6 +88,10 @@ fn main() -> ExitCode {
             }
         };
     }
+    // An isolated plugin's worker: its own logging (forwarded to the host) and runtime.
+    if let Some(Command::Worker(args)) = &cli.command {
+        return zoryx_host::isolation::worker_main(args);
+    }
     let (loaded, _log_guard) = if matches!(cli.command, None | Some(Command::Run { .. })) {
         match start(&cli) {
             Ok((loaded, guard)) => (Some(loaded), Some(guard)),
@@ -133,6 +137,7 @@ async fn run_online(
 async fn run(cli: Cli, loaded: Option<Loaded>) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     match cli.command.unwrap_or(Command::Run { no_console: false }) {
+        Command::Worker(_) => Ok(ExitCode::FAILURE),
         Command::Plugins {
             command: PluginsCommand::Check { file, .. },
         } => match check_report(&file, Some(&exe)).await {
