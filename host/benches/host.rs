@@ -1,7 +1,6 @@
 //! `make bench`: the host core's figures, printed as a table.
 //!
 //! - host → plugin command round trip vs the same call through an in-process trait object;
-//! - the same call timed one at a time, in-process and isolated (p50/p99);
 //! - reload latency: new file renamed into `extensions/` → new version answering (50 reloads);
 //! - RSS growth over 200 reload cycles of `hello`;
 //! - start and resolve 50 plugins (a 50-deep dependency chain).
@@ -39,10 +38,6 @@ fn checker() -> PathBuf {
 }
 
 fn host(dir: &Path, files: &[(PathBuf, &str)]) -> Arc<Manager> {
-    host_with(dir, files, Config::default())
-}
-
-fn host_with(dir: &Path, files: &[(PathBuf, &str)], config: Config) -> Arc<Manager> {
     let extensions = dir.join("extensions");
     std::fs::create_dir_all(&extensions).expect("dir");
     for (from, to) in files {
@@ -55,7 +50,7 @@ fn host_with(dir: &Path, files: &[(PathBuf, &str)], config: Config) -> Arc<Manag
             data: dir.join("data"),
             checker: checker.exists().then_some(checker),
         },
-        config,
+        Config::default(),
     )
     .expect("manager")
 }
@@ -171,48 +166,6 @@ async fn call_round_trip() -> (f64, f64) {
     (plugin_ns[2], direct_ns[2])
 }
 
-/// One command call at a time, each timed: p50 and p99 in µs, in-process and isolated (the
-/// plugin in a worker process, every call and reply a frame over its socket).
-async fn per_call_latency(isolated: bool) -> (f64, f64) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let config = if isolated {
-        assert!(checker().exists(), "isolation needs target/release/zoryx");
-        Config::parse(
-            Path::new("config.json"),
-            r#"{"isolation": {"plugins": ["basic"]}}"#,
-        )
-        .expect("config")
-    } else {
-        Config::default()
-    };
-    let manager = host_with(dir.path(), &[(fixture("basic-v1.so"), "basic.so")], config);
-    let report = manager.load_all().await;
-    assert_eq!(report.loaded.len(), 1, "{:?}", report.refused);
-    assert_eq!(
-        manager.info("basic").await.and_then(|i| i.worker).is_some(),
-        isolated
-    );
-    let route = manager.table().command("version").cloned().expect("route");
-    let invocation = invocation();
-    let args = Args::default();
-    let sink: Arc<dyn ReplySink> = Arc::new(Null);
-    for _ in 0..2_000 {
-        call_command(&route, &invocation, &args, Arc::clone(&sink), LIMIT)
-            .await
-            .expect("call");
-    }
-    let mut samples = Vec::with_capacity(20_000);
-    for _ in 0..20_000 {
-        let start = Instant::now();
-        call_command(&route, &invocation, &args, Arc::clone(&sink), LIMIT)
-            .await
-            .expect("call");
-        samples.push(start.elapsed().as_secs_f64() * 1e6);
-    }
-    samples.sort_by(f64::total_cmp);
-    (percentile(&samples, 0.5), percentile(&samples, 0.99))
-}
-
 async fn reload_latency() -> (f64, f64) {
     let dir = tempfile::tempdir().expect("tmp");
     let manager = host(dir.path(), &[(fixture("basic-v1.so"), "basic.so")]);
@@ -308,8 +261,6 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let (plugin_ns, direct_ns) = call_round_trip().await;
-        let (local_p50, local_p99) = per_call_latency(false).await;
-        let (iso_p50, iso_p99) = per_call_latency(true).await;
         let (p50, p99) = reload_latency().await;
         let (before, after, pinned) = rss_growth().await;
         let (start_ms, loaded) = start_50().await;
@@ -317,8 +268,6 @@ fn main() {
         println!("|---|---|---|");
         println!("| Command call round trip through the plugin (median of 5×200k) | {plugin_ns:.0} ns | < 1 µs |");
         println!("| Same call through an in-process trait object | {direct_ns:.0} ns | (baseline) |");
-        println!("| Command call round trip, one at a time (20k), in-process | p50 {local_p50:.1} µs, p99 {local_p99:.1} µs | (baseline) |");
-        println!("| Same, isolated plugin (worker process, frames over a socket) | p50 {iso_p50:.1} µs, p99 {iso_p99:.1} µs | p50 < 50 µs |");
         println!("| Reload latency, rename → new version answering (50 reloads) | p50 {p50:.1} ms, p99 {p99:.1} ms | p99 ≤ 300 ms |");
         println!("| RSS growth over 200 reloads of hello | {} KB ({before} → {after} KB), {pinned} pinned | < 200 KB |", after as i64 - before as i64);
         println!("| Start and resolve 50 plugins (50-deep dependency chain) | {start_ms:.0} ms, {loaded} loaded | < 1 s |");

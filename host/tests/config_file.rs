@@ -8,7 +8,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use zoryx_host::config::{BotEnv, Config, ConfigError};
 
-/// Every dotted key the seed documents, plus `discord.*` and `atomic_files.*`.
+/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*`, `limits.*` and
+/// `isolation.*`.
 const KEYS: &[&str] = &[
     "prefix",
     "allow_mention_prefix",
@@ -41,6 +42,16 @@ const KEYS: &[&str] = &[
     "atomic_files.cache_max_entries",
     "atomic_files.lock_cleanup_threshold",
     "atomic_files.retries",
+    "limits.command_seconds",
+    "limits.listener_seconds",
+    "limits.hook_seconds",
+    "limits.task_seconds",
+    "limits.blocked_thread_ms",
+    "limits.plugin_threads",
+    "isolation.plugins",
+    "isolation.memory_mb",
+    "isolation.max_crashes",
+    "isolation.crash_window_seconds",
 ];
 
 fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -219,6 +230,26 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             r#"{"atomic_files": {"retries": 0}}"#,
             "atomic_files.retries",
             "1 to 10",
+        ),
+        (
+            r#"{"isolation": {"memory_mb": 10}}"#,
+            "isolation.memory_mb",
+            "0 (no limit) or a number of megabytes from 64",
+        ),
+        (
+            r#"{"isolation": {"max_crashes": 0}}"#,
+            "isolation.max_crashes",
+            "1 to 1000",
+        ),
+        (
+            r#"{"isolation": {"crash_window_seconds": 0}}"#,
+            "isolation.crash_window_seconds",
+            "1 to 86400",
+        ),
+        (
+            r#"{"isolation": {"plugins": [" "]}}"#,
+            "isolation.plugins",
+            "extension names",
         ),
     ] {
         let error = parse(text).expect_err(text);
