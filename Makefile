@@ -45,6 +45,7 @@ bench: plugins
 	$(CARGO) bench -p zoryx-host --bench atomic
 	$(CARGO) bench -p zoryx-host --bench database
 	$(CARGO) bench -p zoryx-host --bench discord
+	$(CARGO) bench -p zoryx-host --bench isolation
 
 lint:
 	$(CARGO) fmt --all --check

@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(long)]
         no_console: bool,
     },
+    /// Run one isolated plugin; started by the host, over a socket on stdin.
+    #[command(hide = true)]
+    Worker(crate::isolation::WorkerArgs),
     /// Inspect plugin libraries without a running host.
     Plugins {
         /// What to inspect.

@@ -16,7 +16,8 @@ const HELP: &str = "\
 commands:
   list                         loaded and known plugins
   info NAME                    one plugin in detail
-  load NAME|PATH               load an extension from extensions/
+  load NAME|PATH [--isolated]  load an extension from extensions/ (--isolated: in a
+                               worker process of its own)
   unload NAME [--force]        unload (force also unloads dependents)
   reload NAME                  reload atomically, then dependents
   call NAME COMMAND [ARGS...]  run a plugin command and print its reply
@@ -89,15 +90,23 @@ fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> Stri
         return "no plugins".into();
     }
     let mut out = format!(
-        "{:<20} {:<10} {:<9} {:<5} {:>9} {:>7}  {}\n",
+        "{:<20} {:<10} {:<22} {:<5} {:>9} {:>7}  {}\n",
         "NAME", "VERSION", "STATE", "GEN", "LOAD ms", "BLOCKED", "STATUS"
     );
     for p in plugins {
+        let state = match &p.worker {
+            Some(worker) if p.loaded && worker.is_disabled() => "disabled".to_owned(),
+            Some(worker) if p.loaded => match worker.pid {
+                Some(pid) => format!("isolated (pid {pid})"),
+                None => "isolated (restarting)".to_owned(),
+            },
+            _ => if p.loaded { "loaded" } else { "unloaded" }.to_owned(),
+        };
         out.push_str(&format!(
-            "{:<20} {:<10} {:<9} {:<5} {:>9} {:>7}  {:?}{}\n",
+            "{:<20} {:<10} {:<22} {:<5} {:>9} {:>7}  {:?}{}{}\n",
             p.name,
             p.version,
-            if p.loaded { "loaded" } else { "unloaded" },
+            state,
             p.generation.map_or("-".into(), |g| g.to_string()),
             p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
             p.calls.blocked,
@@ -106,6 +115,10 @@ fn format_list(plugins: &[PluginInfo], pinned: usize, pinned_bytes: u64) -> Stri
                 String::new()
             } else {
                 format!(": {}", p.reason)
+            },
+            match &p.worker {
+                Some(worker) if p.loaded && worker.is_disabled() => format!("; {worker}"),
+                _ => String::new(),
             },
         ));
     }
@@ -135,7 +148,7 @@ fn format_info(p: &PluginInfo) -> String {
         },
         p.description,
         p.file.as_deref().unwrap_or("-"),
-        if p.loaded { "loaded" } else { "unloaded" },
+        p.state(),
         p.generation.map_or("-".into(), |g| g.to_string()),
         p.api_version.as_deref().unwrap_or("-"),
         p.load_time_ms.map_or("-".into(), |t| format!("{t:.1}")),
@@ -174,10 +187,20 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
             Some(info) => format_info(&info),
             None => format!("no plugin `{rest}`"),
         },
-        "load" if !rest.is_empty() => match manager.load(rest).await {
-            Ok(name) => format!("loaded {name}"),
-            Err(e) => format!("error: {e}"),
-        },
+        "load" if !rest.is_empty() => {
+            let isolated = rest.split_whitespace().any(|w| w == "--isolated");
+            let name = rest
+                .split_whitespace()
+                .find(|w| !w.starts_with("--"))
+                .unwrap_or(rest);
+            match manager.load_with(name, isolated).await {
+                Ok(name) => match manager.info(&name).await.and_then(|i| i.worker) {
+                    Some(worker) => format!("loaded {name}, {worker}"),
+                    None => format!("loaded {name}"),
+                },
+                Err(e) => format!("error: {e}"),
+            }
+        }
         "unload" if !rest.is_empty() => {
             let force = rest.split_whitespace().any(|w| w == "--force" || w == "-f");
             let name = rest

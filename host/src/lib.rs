@@ -6,6 +6,7 @@
 //! The layers, bottom up (see `docs/ARCHITECTURE.md`):
 //! - [`loader`]: file → checked, opened library (private copy, library check, trial load, layout);
 //! - [`runtime`]: generations, host services, the routing table, calls into plugins;
+//! - [`isolation`]: plugins in worker processes (isolation mode);
 //! - [`registry`]: manifests, dependencies, conflicts, cycles, persistence;
 //! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;
 //! - [`watcher`]: file changes in `extensions/` → operations;
@@ -20,6 +21,7 @@ pub mod console;
 pub mod discord;
 pub mod guild_settings;
 pub mod health;
+pub mod isolation;
 pub mod loader;
 pub mod logging;
 pub mod manager;

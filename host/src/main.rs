@@ -64,7 +64,7 @@ fn console_mode(cli: &Cli) -> Option<ConsoleMode> {
             console,
             no_console,
         }) => Some(ConsoleMode::for_stdin(console, no_console)),
-        Some(Command::Plugins { .. } | Command::Health { .. }) => None,
+        Some(Command::Plugins { .. } | Command::Health { .. } | Command::Worker(_)) => None,
     }
 }
 
@@ -86,6 +86,10 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         };
+    }
+    // An isolated plugin's worker: its own logging (forwarded to the host) and runtime.
+    if let Some(Command::Worker(args)) = &cli.command {
+        return zoryx_host::isolation::worker_main(args);
     }
     if let Some(Command::Health { addr }) = &cli.command {
         return match zoryx_host::health::check(&cli.config, *addr) {
@@ -170,6 +174,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
         no_console: false,
     });
     match command {
+        Command::Worker(_) => Ok(ExitCode::FAILURE),
         Command::Plugins {
             command: PluginsCommand::Check { file, .. },
         } => match check_report(&file, Some(&exe)).await {

@@ -8,8 +8,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use zoryx_host::config::{BotEnv, Config, ConfigError};
 
-/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*`, `limits.*` and
-/// `health.*`.
+/// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*`, `limits.*`,
+/// `health.*` and `isolation.*`.
 const KEYS: &[&str] = &[
     "prefix",
     "allow_mention_prefix",
@@ -50,6 +50,10 @@ const KEYS: &[&str] = &[
     "limits.blocked_thread_ms",
     "limits.plugin_threads",
     "health.bind",
+    "isolation.plugins",
+    "isolation.memory_mb",
+    "isolation.max_crashes",
+    "isolation.crash_window_seconds",
 ];
 
 fn lookup<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
@@ -238,6 +242,26 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             "127.0.0.1:8081",
         ),
         (r#"{"health": {"bind": "8081"}}"#, "health.bind", "port"),
+        (
+            r#"{"isolation": {"memory_mb": 10}}"#,
+            "isolation.memory_mb",
+            "0 (no limit) or a number of megabytes from 64",
+        ),
+        (
+            r#"{"isolation": {"max_crashes": 0}}"#,
+            "isolation.max_crashes",
+            "1 to 1000",
+        ),
+        (
+            r#"{"isolation": {"crash_window_seconds": 0}}"#,
+            "isolation.crash_window_seconds",
+            "1 to 86400",
+        ),
+        (
+            r#"{"isolation": {"plugins": [" "]}}"#,
+            "isolation.plugins",
+            "extension names",
+        ),
     ] {
         let error = parse(text).expect_err(text);
         let ConfigError::OutOfRange { problems, .. } = &error else {

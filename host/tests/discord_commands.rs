@@ -123,6 +123,18 @@ async fn only_owners_manage_extensions() {
     let unloaded = text_of(&bot.ask(owner, "!unload hello").await);
     assert!(unloaded.contains("Unloaded `hello`"), "{unloaded}");
     bot.ask_unanswered(guest, "!echo hi", "!ping").await;
+
+    // Isolated: the same plugin in a worker process, answering through Discord.
+    let loaded = text_of(&bot.ask(owner, "!load hello --isolated").await);
+    assert!(
+        loaded.contains("Loaded `hello`, isolated (pid "),
+        "{loaded}"
+    );
+    assert!(text_of(&bot.ask(guest, "!echo hi").await).contains("hi"));
+    let list = text_of(&bot.ask(owner, "!extensions").await);
+    assert!(list.contains("status: isolated (pid "), "{list}");
+    let unknown = text_of(&bot.ask(owner, "!load hello --sideways").await);
+    assert!(unknown.contains("--isolated"), "{unknown}");
     bot.shutdown().await;
 }
 

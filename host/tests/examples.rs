@@ -1,10 +1,11 @@
-//! The first-party plugins, loaded as libraries: commands, listeners, buttons routed back.
+//! The first-party plugins, loaded as libraries: commands, listeners, buttons routed back;
+//! in-process and isolated.
 
 mod support;
 
 use std::sync::Arc;
 
-use support::{Collect, TestHost, request};
+use support::{Collect, Mode, TestHost, request};
 use zoryx_host::runtime::CommandOutcome;
 use zoryx_plugin_api::{
     ChannelId, Component, Event, IncomingMessage, Interaction, InteractionKind, Invocation,
@@ -19,13 +20,15 @@ fn user(id: u64) -> User {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hello_activity_and_polls() {
-    let host = TestHost::new(&[
-        ("plugin-hello.so", "hello.so"),
-        ("plugin-activity.so", "activity.so"),
-        ("plugin-polls.so", "polls.so"),
-    ]);
+async fn hello_activity_and_polls(mode: Mode) {
+    let host = TestHost::in_mode(
+        &[
+            ("plugin-hello.so", "hello.so"),
+            ("plugin-activity.so", "activity.so"),
+            ("plugin-polls.so", "polls.so"),
+        ],
+        mode,
+    );
     let report = host.manager.load_all().await;
     assert_eq!(report.loaded.len(), 3, "{:?}", report.refused);
 
@@ -121,3 +124,5 @@ async fn hello_activity_and_polls() {
         .await;
     assert!(result.is_none());
 }
+
+both_modes!(hello_activity_and_polls,);

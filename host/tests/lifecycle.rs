@@ -1,17 +1,17 @@
-//! Load, unload and reload real plugin libraries; reload while 1,000 calls are in flight.
+//! Load, unload and reload real plugin libraries; reload while 1,000 calls are in flight. Each
+//! test runs in-process and isolated (every plugin in a worker process).
 
 mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use support::{TestHost, call_as};
+use support::{Mode, TestHost, call_as};
 use zoryx_host::manager::OpError;
 use zoryx_host::runtime::CommandOutcome;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn load_call_unload_reload() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn load_call_unload_reload(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     let report = host.manager.load_all().await;
     assert_eq!(
         report.loaded,
@@ -26,6 +26,8 @@ async fn load_call_unload_reload() {
         "{outcome:?}"
     );
     assert_eq!(replies, vec!["v1"]);
+    let worker = host.manager.info("basic").await.and_then(|i| i.worker);
+    assert_eq!(worker.is_some(), mode == Mode::Isolated, "{worker:?}");
 
     // Loading again is refused the discord.py way.
     assert!(matches!(
@@ -73,9 +75,8 @@ async fn load_call_unload_reload() {
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_reload_keeps_the_old_generation_serving() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn failed_reload_keeps_the_old_generation_serving(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     host.manager.load_all().await;
     let generation = host.manager.info("basic").await.and_then(|i| i.generation);
     // Replace the file with something that is not a library at all.
@@ -89,9 +90,8 @@ async fn failed_reload_keeps_the_old_generation_serving() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reload_with_1000_calls_in_flight() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn reload_with_1000_calls_in_flight(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     host.manager.load_all().await;
     host.install("basic-v2.so", "basic.so");
     let manager = Arc::clone(&host.manager);
@@ -152,9 +152,8 @@ async fn reload_with_1000_calls_in_flight() {
     assert_eq!(host.call("version", "").await.1, vec!["v2"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typed_arguments_permissions_and_usage() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn typed_arguments_permissions_and_usage(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     host.manager.load_all().await;
     let (_, replies) = host
         .call("echo", r#"42 "two words" yes and the rest"#)
@@ -183,9 +182,11 @@ async fn typed_arguments_permissions_and_usage() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_name_clash_is_refused() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so"), ("plugin-hello.so", "hello.so")]);
+async fn a_command_name_clash_is_refused(mode: Mode) {
+    let host = TestHost::in_mode(
+        &[("basic-v1.so", "basic.so"), ("plugin-hello.so", "hello.so")],
+        mode,
+    );
     let report = host.manager.load_all().await;
     assert_eq!(report.loaded, vec!["basic"]);
     let (file, error) = &report.refused[0];
@@ -197,3 +198,11 @@ async fn a_command_name_clash_is_refused() {
         "{error}"
     );
 }
+
+both_modes!(
+    load_call_unload_reload,
+    failed_reload_keeps_the_old_generation_serving,
+    reload_with_1000_calls_in_flight,
+    typed_arguments_permissions_and_usage,
+    a_command_name_clash_is_refused,
+);

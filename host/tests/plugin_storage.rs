@@ -1,5 +1,6 @@
 //! Plugin storage through real compiled plugins (`storage-a.so`, `storage-b.so`): key-value,
-//! SQL tables and files, across reloads, unloads and a host restart, and between two plugins.
+//! SQL tables and files, across reloads, unloads and a host restart, and between two plugins;
+//! in-process and isolated.
 
 mod support;
 
@@ -7,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use support::{TestHost, call_as, checker};
+use support::{Mode, TestHost, call_as, checker};
 use zoryx_host::config::Config;
 use zoryx_host::manager::{HostPaths, Manager};
 
@@ -37,8 +38,8 @@ async fn err(manager: &Arc<Manager>, plugin: &str, request: Value) -> String {
 }
 
 /// A second host over the same folder, as after a restart.
-fn restart(dir: &Path) -> Arc<Manager> {
-    let config = Config::parse(Path::new("config.json"), "{}").expect("config");
+fn restart(dir: &Path, mode: Mode) -> Arc<Manager> {
+    let config = Config::parse(Path::new("config.json"), &mode.config("{}")).expect("config");
     Manager::new(
         HostPaths {
             extensions: dir.join("extensions"),
@@ -55,9 +56,8 @@ async fn loaded(host: &TestHost) {
     assert!(report.refused.is_empty(), "{:?}", report.refused);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn data_survives_reload_unload_and_restart() {
-    let host = TestHost::new(&[("storage-a.so", "storage_a.so")]);
+async fn data_survives_reload_unload_and_restart(mode: Mode) {
+    let host = TestHost::in_mode(&[("storage-a.so", "storage_a.so")], mode);
     loaded(&host).await;
     let m = &host.manager;
 
@@ -192,7 +192,7 @@ async fn data_survives_reload_unload_and_restart() {
 
     // A restart: a new host over the same folders.
     host.manager.shutdown().await;
-    let second = restart(host.dir.path());
+    let second = restart(host.dir.path(), mode);
     let report = second.load_all().await;
     assert_eq!(
         report.loaded,
@@ -246,12 +246,14 @@ async fn data_survives_reload_unload_and_restart() {
     second.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_plugins_never_see_each_others_data() {
-    let host = TestHost::new(&[
-        ("storage-a.so", "storage_a.so"),
-        ("storage-b.so", "storage_b.so"),
-    ]);
+async fn two_plugins_never_see_each_others_data(mode: Mode) {
+    let host = TestHost::in_mode(
+        &[
+            ("storage-a.so", "storage_a.so"),
+            ("storage-b.so", "storage_b.so"),
+        ],
+        mode,
+    );
     loaded(&host).await;
     let m = &host.manager;
 
@@ -387,9 +389,8 @@ async fn two_plugins_never_see_each_others_data() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugin_sql_is_confined_and_leaves_the_database_unharmed() {
-    let host = TestHost::new(&[("storage-a.so", "storage_a.so")]);
+async fn plugin_sql_is_confined_and_leaves_the_database_unharmed(mode: Mode) {
+    let host = TestHost::in_mode(&[("storage-a.so", "storage_a.so")], mode);
     loaded(&host).await;
     let m = &host.manager;
     let exec = |sql: &str, params: Value| json!({"op": "sql_execute", "guild": 3, "sql": sql, "params": params});
@@ -488,9 +489,8 @@ async fn plugin_sql_is_confined_and_leaves_the_database_unharmed() {
     assert_eq!(snapshot().await, before, "nothing changed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn file_paths_stay_inside_the_plugins_folder() {
-    let host = TestHost::new(&[("storage-a.so", "storage_a.so")]);
+async fn file_paths_stay_inside_the_plugins_folder(mode: Mode) {
+    let host = TestHost::in_mode(&[("storage-a.so", "storage_a.so")], mode);
     loaded(&host).await;
     let m = &host.manager;
     let folder = host.dir.path().join("data/plugins/storage_a");
@@ -578,3 +578,10 @@ async fn file_paths_stay_inside_the_plugins_folder() {
     assert!(!host.dir.path().join("data/plugins/x.json").exists());
     assert!(!host.dir.path().join("data/x.json").exists());
 }
+
+both_modes!(
+    data_survives_reload_unload_and_restart,
+    two_plugins_never_see_each_others_data,
+    plugin_sql_is_confined_and_leaves_the_database_unharmed,
+    file_paths_stay_inside_the_plugins_folder,
+);

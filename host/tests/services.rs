@@ -1,15 +1,15 @@
-//! Host services seen from plugins: listeners, hooks, scheduled tasks, messages and storage.
+//! Host services seen from plugins: listeners, hooks, scheduled tasks, messages and storage;
+//! in-process and isolated.
 
 mod support;
 
 use std::time::Duration;
 
-use support::TestHost;
+use support::{Mode, TestHost};
 use zoryx_plugin_api::{ChannelId, Event, IncomingMessage, MessageId, User, UserId};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn listeners_hooks_tasks_and_storage() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn listeners_hooks_tasks_and_storage(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     host.manager.load_all().await;
 
     let event = Event::MessageCreate(IncomingMessage {
@@ -56,9 +56,8 @@ async fn listeners_hooks_tasks_and_storage() {
     assert_eq!(host.call("storage", "").await.1, vec!["ok"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_hook_trips_its_circuit_breaker() {
-    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+async fn a_failing_hook_trips_its_circuit_breaker(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
     host.manager.load_all().await;
     let dispatcher = host.manager.dispatcher();
     for _ in 0..7 {
@@ -88,3 +87,8 @@ async fn a_failing_hook_trips_its_circuit_breaker() {
         1
     );
 }
+
+both_modes!(
+    listeners_hooks_tasks_and_storage,
+    a_failing_hook_trips_its_circuit_breaker,
+);

@@ -4,7 +4,7 @@ use crate::error::PluginError;
 use crate::model::{ChannelId, RoleId, UserId};
 
 /// One parsed argument value. The host produces these from the declared [`ArgKind`](crate::ArgKind).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ArgValue {
     /// Text, quoted text or rest of line.
     Text(String),
@@ -40,7 +40,7 @@ pub enum ArgValue {
 /// assert!(args.get::<String>("amount").is_err());
 /// # Ok::<(), zoryx_plugin_api::PluginError>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Args {
     values: Vec<(String, ArgValue)>,
 }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 /// How a command can be invoked.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum CommandKind {
     /// Only as a prefixed message (`!name`).
     Prefix = 0,
@@ -17,7 +19,19 @@ pub enum CommandKind {
 
 /// Who may run a command.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub enum Permission {
     /// Anyone.
     #[default]
@@ -32,7 +46,9 @@ pub enum Permission {
 
 /// What a cooldown counts uses per.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Bucket {
     /// Each user has their own budget.
     #[default]
@@ -46,7 +62,7 @@ pub enum Bucket {
 }
 
 /// `rate` uses per `per`, counted per [`Bucket`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cooldown {
     /// Uses allowed in one window.
     pub rate: u32,
@@ -58,7 +74,7 @@ pub struct Cooldown {
 
 /// The declared type of an argument; the host parses and checks it before the handler runs.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArgKind {
     /// One word, or a `"quoted string"`.
     Text = 0,
@@ -107,7 +123,7 @@ impl ArgKind {
 /// assert_eq!(amount.kind, ArgKind::Integer);
 /// assert!(amount.required && !note.required);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Arg {
     /// The argument's name, as shown in usage and slash options.
     pub name: String,
@@ -192,7 +208,7 @@ impl Arg {
 ///     .cooldown(1, Duration::from_secs(5));
 /// assert_eq!(spec.usage("!"), "!ban <who: member> [reason: text...]");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommandSpec {
     /// The command name.
     pub name: String,

@@ -16,7 +16,7 @@ use std::fmt;
 /// }
 /// assert_eq!(parse_amount("x").unwrap_err().to_string(), "`x` is not an amount");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum PluginError {
     /// A message meant for the user who triggered the handler.

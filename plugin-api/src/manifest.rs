@@ -14,7 +14,7 @@
 ///     .conflicts_with("old_leveling");
 /// assert_eq!(manifest.dependencies, vec![("economy".to_string(), "^2.1".to_string())]);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     /// Unique plugin name, `snake_case`; spaces become underscores when loaded.
     pub name: String,

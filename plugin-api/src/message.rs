@@ -14,7 +14,7 @@
 /// assert_eq!(message.embeds[0].fields.len(), 1);
 /// assert!(message.ephemeral);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// Plain text content.
     pub content: Option<String>,
@@ -90,7 +90,7 @@ impl From<Embed> for Message {
 }
 
 /// A rich embed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Embed {
     /// The title.
     pub title: Option<String>,
@@ -109,7 +109,7 @@ pub struct Embed {
 }
 
 /// One name/value field of an [`Embed`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EmbedField {
     /// The field name.
     pub name: String,
@@ -178,7 +178,7 @@ impl Embed {
 }
 
 /// An interactive component attached to a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Component {
     /// A button.
     Button(Button),
@@ -188,7 +188,7 @@ pub enum Component {
 
 /// Button colours.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ButtonStyle {
     /// Blurple.
     #[default]
@@ -202,7 +202,7 @@ pub enum ButtonStyle {
 }
 
 /// A clickable button; clicks come back to the plugin's component handler for `custom_id`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Button {
     /// The id routed back on click.
     pub custom_id: String,
@@ -239,7 +239,7 @@ impl Button {
 }
 
 /// A drop-down menu of options.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SelectMenu {
     /// The id routed back on choice.
     pub custom_id: String,
@@ -254,7 +254,7 @@ pub struct SelectMenu {
 }
 
 /// One option of a [`SelectMenu`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SelectOption {
     /// Visible label.
     pub label: String,

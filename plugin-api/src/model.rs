@@ -7,7 +7,7 @@ use std::fmt;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $mention:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name(pub u64);
 
         impl $name {
@@ -63,7 +63,7 @@ id_type!(
 );
 
 /// A Discord user.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     /// The user's id.
     pub id: UserId,
@@ -74,7 +74,7 @@ pub struct User {
 }
 
 /// A user as a member of one guild.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// The user behind the membership.
     pub user: User,
@@ -87,7 +87,7 @@ pub struct Member {
 }
 
 /// A guild (server) the bot is in.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Guild {
     /// The guild's id.
     pub id: GuildId,
@@ -98,7 +98,7 @@ pub struct Guild {
 }
 
 /// A message someone posted.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IncomingMessage {
     /// The message id.
     pub id: MessageId,
@@ -113,7 +113,7 @@ pub struct IncomingMessage {
 }
 
 /// What kind of interaction arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum InteractionKind {
     /// A slash command.
     Command,
@@ -122,7 +122,7 @@ pub enum InteractionKind {
 }
 
 /// A slash command or a component (button, select menu) interaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Interaction {
     /// The interaction id.
     pub id: u64,
@@ -141,7 +141,7 @@ pub struct Interaction {
 }
 
 /// Where a command invocation came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// A prefixed message such as `!ping`.
     Prefix,
@@ -152,7 +152,7 @@ pub enum Source {
 }
 
 /// Who invoked a command, where and how.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Invocation {
     /// The command name as registered (not the alias that was typed).
     pub command: String,
@@ -171,7 +171,7 @@ pub struct Invocation {
 }
 
 /// An event a plugin can listen to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Event {
     /// The bot connected and is ready.
@@ -217,7 +217,9 @@ impl Event {
 
 /// The kinds of [`Event`], for registering listeners.
 #[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum EventKind {
     /// [`Event::Ready`]
     Ready = 0,
@@ -271,7 +273,7 @@ impl EventKind {
 }
 
 /// A named framework event delivered to hooks (`bot_ready`, `command_executed`, custom ones...).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HookEvent {
     /// The event name.
     pub name: String,

@@ -15,7 +15,9 @@ use std::fmt;
 /// assert!(!host.accepts(ApiVersion::new(2, 0, 0))); // another major release
 /// ```
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct ApiVersion {
     /// Breaking releases.
     pub major: u32,

@@ -251,6 +251,34 @@ impl HealthConfig {
     }
 }
 
+/// `isolation.*`: plugins that run in a worker process of their own.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IsolationConfig {
+    /// Extension names (as in `extensions/`, file name without extension) loaded in a worker
+    /// process; `"*"` isolates every plugin. `load NAME --isolated` isolates one more.
+    pub plugins: Vec<String>,
+    /// A worker's address-space limit (`RLIMIT_AS`) in MB; past it the plugin's allocations
+    /// fail and its worker ends. 0: no limit.
+    pub memory_mb: u64,
+    /// This many worker failures (crash, exit, kill at the time limit, out of memory) within
+    /// `crash_window_seconds` disable the plugin until it is loaded or reloaded again.
+    pub max_crashes: u32,
+    /// The window `max_crashes` counts in, in seconds.
+    pub crash_window_seconds: u64,
+}
+
+impl Default for IsolationConfig {
+    fn default() -> Self {
+        Self {
+            plugins: Vec::new(),
+            memory_mb: 1024,
+            max_crashes: 5,
+            crash_window_seconds: 60,
+        }
+    }
+}
+
 /// Every key of `config.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -287,6 +315,8 @@ pub struct CoreConfig {
     pub limits: LimitsConfig,
     /// The health endpoint.
     pub health: HealthConfig,
+    /// Plugins in worker processes.
+    pub isolation: IsolationConfig,
 }
 
 impl Default for CoreConfig {
@@ -308,6 +338,7 @@ impl Default for CoreConfig {
             atomic_files: AtomicFilesConfig::default(),
             limits: LimitsConfig::default(),
             health: HealthConfig::default(),
+            isolation: IsolationConfig::default(),
         }
     }
 }

@@ -218,6 +218,35 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             ),
         );
     }
+    let i = &core.isolation;
+    check(
+        i.memory_mb == 0 || (64..=1_048_576).contains(&i.memory_mb),
+        "isolation.memory_mb",
+        format!(
+            "0 (no limit) or a number of megabytes from 64 to 1048576, got {}",
+            i.memory_mb
+        ),
+    );
+    check(
+        (1..=1000).contains(&i.max_crashes),
+        "isolation.max_crashes",
+        format!("a number of failures from 1 to 1000, got {}", i.max_crashes),
+    );
+    check(
+        (1..=86_400).contains(&i.crash_window_seconds),
+        "isolation.crash_window_seconds",
+        format!(
+            "a number of seconds from 1 to 86400, got {}",
+            i.crash_window_seconds
+        ),
+    );
+    for name in &i.plugins {
+        check(
+            !name.trim().is_empty(),
+            "isolation.plugins",
+            "extension names (or \"*\" for all), got an empty name".to_owned(),
+        );
+    }
     found
 }
 

@@ -3,7 +3,8 @@
 //! The pipeline, in order: private copy ([`staging`]), file check ([`binary`]: ELF, PE or
 //! Mach-O, complete, this CPU, a library), trial load in
 //! a child process ([`trial`]), then `dlopen` with declaration, version and layout checks
-//! ([`library`]). Each step refuses with a [`LoadError`] that says what to do.
+//! ([`library`]). Each step refuses with a [`LoadError`] that says what to do. An isolated
+//! plugin stops after the trial load ([`Loader::stage_checked`]): its worker process opens it.
 
 pub mod binary;
 pub(crate) mod fingerprint;
@@ -90,6 +91,10 @@ pub enum LoadError {
     /// The trial load in a child process failed.
     #[error("trial load failed: {0}")]
     Trial(String),
+    /// An isolated plugin's worker refused the library (the loader's message) or could not
+    /// load it.
+    #[error("{0}")]
+    Worker(String),
     /// The file kept changing while being copied.
     #[error("the file kept changing while it was copied; try again once it is fully written")]
     Unstable,
@@ -125,14 +130,25 @@ impl LoadError {
     }
 }
 
+/// Where an opened plugin's code is.
+pub enum Code {
+    /// Opened in this process.
+    Library {
+        /// The plugin's function table.
+        module: PluginModuleRef,
+        /// The library (closed when dropped); `None` for a plugin linked into this process.
+        library: Option<LoadedLibrary>,
+    },
+    /// Opened in a worker process (isolation mode); this process never opens the library.
+    Worker(crate::isolation::Worker),
+}
+
 /// An opened plugin library, its private copy, and what it declared.
 pub struct Opened {
-    /// The plugin's function table.
-    pub module: PluginModuleRef,
+    /// Where its code is.
+    pub code: Code,
     /// The plugin-api version it was built against.
     pub api_version: ApiVersion,
-    /// The library (closed when dropped); `None` for a plugin linked into this process.
-    pub library: Option<LoadedLibrary>,
     /// The private copy (deleted when dropped, after the library).
     pub copy: Option<StagedCopy>,
     /// Manifest and registrations.
@@ -144,7 +160,7 @@ pub struct Opened {
 impl std::fmt::Debug for Opened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Opened")
-            .field("library", &self.library)
+            .field("copy", &self.copy)
             .field("manifest", &self.description.manifest)
             .finish_non_exhaustive()
     }
@@ -159,9 +175,11 @@ impl Opened {
             .map_err(|e| LoadError::Describe(PluginError::from(&e)))?;
         let description = Description::try_from(&description).map_err(LoadError::Describe)?;
         Ok(Self {
-            module,
+            code: Code::Library {
+                module,
+                library: None,
+            },
             api_version: zoryx_plugin_api::API_VERSION,
-            library: None,
             copy: None,
             description,
             elapsed: Duration::ZERO,
@@ -191,22 +209,31 @@ impl Loader {
     /// Copies, checks and opens `source`; `name` labels the private copy.
     pub async fn open(&self, source: &Path, name: &str) -> Result<Opened, LoadError> {
         let started = Instant::now();
+        let copy = self.stage_checked(source, name).await?;
+        let library = LoadedLibrary::open(copy.path())?;
+        let description = library.describe()?;
+        Ok(Opened {
+            api_version: library.api_version(),
+            code: Code::Library {
+                module: library.module(),
+                library: Some(library),
+            },
+            copy: Some(copy),
+            description,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Copies and checks `source` (file check, trial load in a child) without opening it in
+    /// this process; `name` labels the private copy. An isolated plugin's worker opens it.
+    pub async fn stage_checked(&self, source: &Path, name: &str) -> Result<StagedCopy, LoadError> {
         let copy = self.staging.stage(source, name)?;
         binary::check_library_file(copy.path())
             .map_err(|e| LoadError::NotLibrary(e.to_string()))?;
         if let Some(checker) = &self.checker {
             trial::trial_load(checker, copy.path()).await?;
         }
-        let library = LoadedLibrary::open(copy.path())?;
-        let description = library.describe()?;
-        Ok(Opened {
-            module: library.module(),
-            api_version: library.api_version(),
-            library: Some(library),
-            copy: Some(copy),
-            description,
-            elapsed: started.elapsed(),
-        })
+        Ok(copy)
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::isolation::WorkerStatus;
 use crate::registry::{PluginStatus, RegistryEntry};
 use crate::runtime::{CallStats, Generation, LibraryStats, PluginPool};
 
@@ -52,9 +53,26 @@ pub struct PluginInfo {
     /// Calls since start, polls that blocked a thread past `limits.blocked_thread_ms`, and
     /// calls cancelled at their time limit (every generation of the plugin together).
     pub calls: CallStats,
+    /// Its worker process, when it runs isolated.
+    pub worker: Option<WorkerStatus>,
 }
 
 impl PluginInfo {
+    /// Where it runs, in a word or a few: `loaded`, `isolated (pid N)`, `disabled: ...`,
+    /// `unloaded`.
+    pub fn state(&self) -> String {
+        match (&self.worker, self.loaded) {
+            (Some(worker), true) => worker.to_string(),
+            (None, true) => "loaded".to_owned(),
+            (_, false) => "unloaded".to_owned(),
+        }
+    }
+
+    /// Whether it is loaded but disabled after its worker failed too often.
+    pub fn is_disabled(&self) -> bool {
+        self.worker.as_ref().is_some_and(WorkerStatus::is_disabled)
+    }
+
     /// A short line about how the plugin's code behaves: calls, blocked threads, time-outs.
     pub fn calls_line(&self) -> String {
         format!(
@@ -112,6 +130,7 @@ impl PluginInfo {
             pinned: pinned.len(),
             pinned_bytes: pinned.iter().map(|p| p.mapping.bytes).sum(),
             calls: pool.stats(&m.name),
+            worker: live.and_then(|g| g.worker_status()),
         }
     }
 }

@@ -21,7 +21,8 @@ pub use info::PluginInfo;
 pub use names::normalise;
 
 use crate::config::Config;
-use crate::loader::{Loader, Opened, Staging};
+use crate::isolation::{self, IsolationOptions, Launcher};
+use crate::loader::{Code, LoadError, Loader, Opened, Staging};
 use crate::registry::{
     Enforcement, PluginManifest, PluginStatus, Registry, RegistryEntry, Validation, load_order,
 };
@@ -105,6 +106,8 @@ pub struct Manager {
     paths: HostPaths,
     config: Config,
     loader: Loader,
+    /// Starts isolated plugins' workers; `None` without the `zoryx` binary.
+    launcher: Option<Arc<Launcher>>,
     dispatcher: Arc<Dispatcher>,
     tracker: Arc<LibraryTracker>,
     events: tokio::sync::broadcast::Sender<ManagerEvent>,
@@ -202,8 +205,20 @@ impl Manager {
             DbOptions::from_config(&config.core.database, &paths.data),
             AtomicStore::new(AtomicOptions::from(&config.core.atomic_files)),
         ));
+        let isolation = &config.core.isolation;
+        let launcher = paths.checker.clone().map(|exe| {
+            Launcher::new(
+                exe,
+                IsolationOptions {
+                    memory_mb: isolation.memory_mb,
+                    max_crashes: isolation.max_crashes,
+                    crash_window: Duration::from_secs(isolation.crash_window_seconds),
+                },
+            )
+        });
         Ok(Arc::new(Self {
             loader: Loader::new(staging, paths.checker.clone()),
+            launcher,
             paths,
             config,
             dispatcher: Dispatcher::new(shared),
@@ -248,6 +263,17 @@ impl Manager {
     /// The current routing snapshot.
     pub fn table(&self) -> Arc<Table> {
         self.dispatcher.table()
+    }
+
+    /// Whether `isolation.plugins` names the extension in `file` (or is `"*"`).
+    fn wants_isolation(&self, file: &Path) -> bool {
+        let name = names::extension_name(file);
+        self.config
+            .core
+            .isolation
+            .plugins
+            .iter()
+            .any(|p| p.trim() == "*" || normalise(p) == name)
     }
 
     fn is_blacklisted(&self, name: &str) -> bool {
@@ -319,7 +345,8 @@ impl Manager {
                 tracing::info!(file = %label, "skipped: blacklisted");
                 continue;
             }
-            match self.open_checked(&file).await {
+            let isolated = self.wants_isolation(&file);
+            match self.open_checked(&file, isolated).await {
                 Err(error) => report.refused.push((label, error)),
                 Ok((o, manifest)) => {
                     if self.is_blacklisted(&manifest.name) {
@@ -397,18 +424,46 @@ impl Manager {
         report
     }
 
-    /// Copies, checks and opens a file, and validates its manifest's syntax.
-    async fn open_checked(&self, file: &Path) -> Result<(Opened, PluginManifest), OpError> {
+    /// Copies, checks and opens a file, and validates its manifest's syntax. An `isolated`
+    /// plugin is opened in a worker process, never in this one.
+    async fn open_checked(
+        &self,
+        file: &Path,
+        isolated: bool,
+    ) -> Result<(Opened, PluginManifest), OpError> {
         let label = file_label(file);
         let stem = names::extension_name(file);
-        let opened = self
-            .loader
-            .open(file, &stem)
-            .await
-            .map_err(|source| OpError::Refused {
-                file: label.clone(),
-                source,
+        let refused = |source| OpError::Refused {
+            file: label.clone(),
+            source,
+        };
+        let opened = if isolated {
+            let started = Instant::now();
+            let launcher = self.launcher.as_ref().ok_or_else(|| {
+                refused(LoadError::Worker(
+                    "isolation needs the zoryx binary to start workers, and this host has none"
+                        .into(),
+                ))
             })?;
+            let copy = self
+                .loader
+                .stage_checked(file, &stem)
+                .await
+                .map_err(refused)?;
+            let (worker, api_version, description) =
+                isolation::launch(launcher, &stem, copy.path(), self.dispatcher.shared())
+                    .await
+                    .map_err(refused)?;
+            Opened {
+                code: Code::Worker(worker),
+                api_version,
+                copy: Some(copy),
+                description,
+                elapsed: started.elapsed(),
+            }
+        } else {
+            self.loader.open(file, &stem).await.map_err(refused)?
+        };
         let manifest =
             registry_manifest(&opened.description.manifest).map_err(|reason| OpError::Invalid {
                 file: label.clone(),
@@ -565,15 +620,34 @@ impl Manager {
             .map(|g| g.name.clone())
     }
 
-    /// Loads the extension `target` (a name in `extensions/` or a path).
+    /// Loads the extension `target` (a name in `extensions/` or a path), isolated if
+    /// `isolation.plugins` names it.
     pub async fn load(&self, target: &str) -> Result<String, OpError> {
+        self.load_with(target, false).await
+    }
+
+    /// Loads the extension `target`; `isolated` runs it in a worker process whatever
+    /// `isolation.plugins` says. A loaded plugin whose worker was disabled after repeated
+    /// failures is started again (reloaded from its file).
+    pub async fn load_with(&self, target: &str, isolated: bool) -> Result<String, OpError> {
         let started = Instant::now();
         let mut state = self.state.lock().await;
         if let Some(name) = Self::loaded_name(&state, target) {
-            return Err(OpError::AlreadyLoaded(name));
+            let disabled = state
+                .plugins
+                .get(&name)
+                .and_then(|g| g.worker_status())
+                .is_some_and(|s| s.is_disabled());
+            if !disabled {
+                return Err(OpError::AlreadyLoaded(name));
+            }
+            drop(state);
+            self.reload(&name).await?;
+            return Ok(name);
         }
         let file = self.resolve_file(target)?;
-        let (opened, manifest) = match self.open_checked(&file).await {
+        let isolated = isolated || self.wants_isolation(&file);
+        let (opened, manifest) = match self.open_checked(&file, isolated).await {
             Ok(opened) => opened,
             Err(error) => {
                 self.announce(ManagerEvent::Refused {
@@ -716,7 +790,7 @@ impl Manager {
             .get(name)
             .cloned()
             .ok_or_else(|| OpError::NotLoaded(name.to_owned()))?;
-        let (opened, manifest) = self.open_checked(&old.source).await?;
+        let (opened, manifest) = self.open_checked(&old.source, old.is_isolated()).await?;
         let new = self
             .activate(
                 state,

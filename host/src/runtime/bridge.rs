@@ -31,9 +31,14 @@ impl Wake for WakeSlot {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let waker = self.waker.lock().map(|slot| slot.clone()).unwrap_or(None);
-        if let Some(waker) = waker {
-            waker.wake();
+        // The plugin's waker is called under the lock: its code is in the plugin library, and
+        // `Bridged::drop` (which runs before the library can be closed) takes the same lock,
+        // so the library stays open until this wake has returned. Waking a clone outside the
+        // lock could race a completing call and jump into an unmapped library.
+        if let Ok(slot) = self.waker.lock()
+            && let Some(waker) = slot.as_ref()
+        {
+            waker.wake_by_ref();
         }
     }
 }

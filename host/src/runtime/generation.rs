@@ -17,13 +17,16 @@ use zoryx_plugin_api::{ApiVersion, Args, Event, HookEvent, Interaction, Invocati
 
 use super::bridge::PluginCall;
 use super::call::{CallState, ExpiringSink, ReplySink, into_call_data};
-use super::pool::{CallLabel, PluginPool, PoolError};
+use super::pool::{CallLabel, PluginPool, PoolCall, PoolError};
 use super::services::{PluginHost, Shared};
+use crate::isolation::{Supervisor, WorkerStatus};
 use crate::loader::maps::Mapping;
-use crate::loader::{LoadedLibrary, Opened, StagedCopy};
+use crate::loader::{Code, LoadedLibrary, Opened, StagedCopy};
 
 /// How long a plugin's `init` may take.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a plugin's `shutdown` may take.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A library that stayed mapped after it was closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,16 +120,31 @@ pub struct Generation {
     pub loaded_at: SystemTime,
     /// Cancels its scheduled tasks.
     pub(crate) cancel: tokio_util::sync::CancellationToken,
-    pub(crate) module: PluginModuleRef,
-    instance: InstanceHandle,
-    /// The threads its code runs on.
+    /// Where its code runs.
+    backend: Backend,
+    /// The host's plugin threads (its call counters).
     pool: PluginPool,
+    tracker: Arc<LibraryTracker>,
+    // Dropped last: the private copy's file.
+    copy: Option<StagedCopy>,
+}
+
+/// Where a generation's code runs.
+enum Backend {
+    /// The library is open in this process.
+    InProcess(InProcess),
+    /// The library runs in a worker process (isolation mode).
+    Worker(Arc<Supervisor>),
+}
+
+/// A library open in this process, and its instance.
+struct InProcess {
+    module: PluginModuleRef,
+    instance: InstanceHandle,
     /// Kept alive for the plugin: its `HostData` points here.
     _host: Arc<PluginHost>,
-    tracker: Arc<LibraryTracker>,
-    // Dropped last, in this order: close the library, then delete its file.
+    // Closed when the generation is dropped, after the instance is freed.
     library: Option<LoadedLibrary>,
-    copy: Option<StagedCopy>,
 }
 
 impl std::fmt::Debug for Generation {
@@ -208,6 +226,10 @@ pub enum CallError {
     /// The plugin could not be reached (its threads stopped).
     #[error("the plugin is not running")]
     Stopped,
+    /// An isolated plugin's worker failed (crashed, exited, was killed, ran out of memory) or
+    /// the plugin is disabled after repeated failures; the message says which.
+    #[error("{0}")]
+    Worker(String),
 }
 
 impl From<CallError> for PluginError {
@@ -230,36 +252,30 @@ impl Generation {
         started: Instant,
     ) -> Result<Arc<Self>, PluginError> {
         let Opened {
-            module,
+            code,
             api_version,
-            library,
             copy,
             description,
             ..
         } = opened;
         let pool = shared.pool();
-        let host = Arc::new(PluginHost {
-            name: name.clone(),
-            shared,
-        });
-        let label = CallLabel {
-            plugin: name.as_str().into(),
-            what: "init".to_owned(),
-        };
-        let handle = host.handle();
-        let init = pool.run(label, INIT_TIMEOUT, async move {
-            PluginCall::new((module.init())(handle), ()).await
-        });
-        let instance = match init.await {
-            Ok(result) => result?,
-            Err(PoolError::TimedOut(_)) => {
-                return Err(PluginError::Internal(format!(
-                    "init did not finish within {}s",
-                    INIT_TIMEOUT.as_secs()
-                )));
+        let backend = match code {
+            Code::Library { module, library } => {
+                let host = Arc::new(PluginHost {
+                    name: name.clone(),
+                    shared,
+                });
+                let instance = Self::init_in_process(&pool, &name, module, &host).await?;
+                Backend::InProcess(InProcess {
+                    module,
+                    instance,
+                    _host: host,
+                    library,
+                })
             }
-            Err(PoolError::Stopped) => {
-                return Err(PluginError::Internal("the host is stopping".into()));
+            Code::Worker(worker) => {
+                let supervisor = Supervisor::start(&name, worker, shared, INIT_TIMEOUT).await?;
+                Backend::Worker(supervisor)
             }
         };
         tracker.live.fetch_add(1, Ordering::SeqCst);
@@ -272,31 +288,64 @@ impl Generation {
             load_time: started.elapsed(),
             loaded_at: SystemTime::now(),
             cancel: tokio_util::sync::CancellationToken::new(),
-            module,
-            instance,
+            backend,
             pool,
-            _host: host,
             tracker,
-            library,
             copy,
         }))
+    }
+
+    async fn init_in_process(
+        pool: &PluginPool,
+        name: &str,
+        module: PluginModuleRef,
+        host: &Arc<PluginHost>,
+    ) -> Result<InstanceHandle, PluginError> {
+        let label = CallLabel {
+            plugin: name.into(),
+            what: "init".to_owned(),
+        };
+        let handle = host.handle();
+        let init = pool.run(label, INIT_TIMEOUT, async move {
+            PluginCall::new((module.init())(handle), ()).await
+        });
+        match init.await {
+            Ok(result) => result,
+            Err(PoolError::TimedOut(_)) => Err(PluginError::Internal(format!(
+                "init did not finish within {}s",
+                INIT_TIMEOUT.as_secs()
+            ))),
+            Err(PoolError::Stopped) => Err(PluginError::Internal("the host is stopping".into())),
+        }
     }
 
     /// Lets the plugin clean up (its `shutdown`), then stops its tasks.
     pub(crate) async fn retire(self: &Arc<Self>) {
         self.cancel.cancel();
-        let generation = Arc::clone(self);
-        let label = CallLabel {
-            plugin: self.name.as_str().into(),
-            what: "shutdown".to_owned(),
+        let result = match &self.backend {
+            Backend::InProcess(code) => {
+                let generation = Arc::clone(self);
+                let (module, instance) = (code.module, code.instance);
+                let label = CallLabel {
+                    plugin: self.name.as_str().into(),
+                    what: "shutdown".to_owned(),
+                };
+                let call = self.pool.run(label, SHUTDOWN_TIMEOUT, async move {
+                    let future = (module.shutdown())(instance);
+                    PluginCall::new(future, generation).await
+                });
+                match call.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(error)) => Err(CallError::Plugin(error)),
+                    Err(PoolError::TimedOut(limit)) => Err(CallError::TimedOut(limit)),
+                    Err(PoolError::Stopped) => Err(CallError::Stopped),
+                }
+            }
+            Backend::Worker(supervisor) => supervisor.shutdown(SHUTDOWN_TIMEOUT).await,
         };
-        let call = self.pool.run(label, Duration::from_secs(10), async move {
-            let future = (generation.module.shutdown())(generation.instance);
-            PluginCall::new(future, generation).await
-        });
-        match call.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
+        match result {
+            Ok(()) => {}
+            Err(CallError::Plugin(error)) => {
                 tracing::warn!(plugin = %self.name, generation = self.id, %error, "shutdown failed");
             }
             Err(error) => {
@@ -305,18 +354,67 @@ impl Generation {
         }
     }
 
-    /// Runs one call on the plugin threads, cancelled past `limit`. A command's or component's
-    /// replies after the limit are dropped.
+    /// Runs one call on the plugin threads (or in its worker), cancelled past `limit`. A
+    /// command's or component's replies after the limit are dropped.
     pub(crate) async fn call(
         self: &Arc<Self>,
         call: Call<'_>,
         what: String,
         limit: Duration,
     ) -> Result<(), CallError> {
+        if let Backend::Worker(supervisor) = &self.backend {
+            return supervisor.call(call, &what, limit).await;
+        }
         let label = CallLabel {
             plugin: self.name.as_str().into(),
             what,
         };
+        let (future, expiry) = self.plugin_future(call)?;
+        match self.pool.run(label, limit, future).await {
+            Ok(result) => result.map_err(CallError::Plugin),
+            Err(PoolError::TimedOut(limit)) => {
+                if let Some(sink) = expiry {
+                    sink.expire();
+                }
+                Err(CallError::TimedOut(limit))
+            }
+            Err(PoolError::Stopped) => Err(CallError::Stopped),
+        }
+    }
+
+    /// Starts one call on the plugin threads with no time limit, and gives its result to
+    /// `done` on the thread that finished it. Dropping the returned call cancels it. An
+    /// isolated plugin's worker runs the host's calls this way (the host keeps the time).
+    pub(crate) fn spawn_call(
+        self: &Arc<Self>,
+        call: Call<'_>,
+        what: String,
+        done: impl FnOnce(Result<(), PluginError>) + Send + 'static,
+    ) -> Result<PoolCall<()>, CallError> {
+        let (future, _) = self.plugin_future(call)?;
+        let label = CallLabel {
+            plugin: self.name.as_str().into(),
+            what,
+        };
+        Ok(self.pool.spawn(label, async move { done(future.await) }))
+    }
+
+    /// The future of one in-process call, and the sink that expires at its limit.
+    #[allow(clippy::type_complexity)]
+    fn plugin_future(
+        self: &Arc<Self>,
+        call: Call<'_>,
+    ) -> Result<
+        (
+            futures::future::BoxFuture<'static, Result<(), PluginError>>,
+            Option<Arc<ExpiringSink>>,
+        ),
+        CallError,
+    > {
+        let Backend::InProcess(code) = &self.backend else {
+            return Err(CallError::Stopped);
+        };
+        let (module, instance) = (code.module, code.instance);
         let generation = Arc::clone(self);
         let mut expiry = None;
         let future: futures::future::BoxFuture<'static, Result<(), PluginError>> = match call {
@@ -335,8 +433,7 @@ impl Generation {
                 });
                 Box::pin(async move {
                     let call = call.into_inner();
-                    let future =
-                        (generation.module.call_command())(generation.instance, index, call);
+                    let future = (module.call_command())(instance, index, call);
                     PluginCall::new(future, generation).await
                 })
             }
@@ -356,43 +453,42 @@ impl Generation {
                 let interaction = InteractionFfi::from(interaction);
                 Box::pin(async move {
                     let call = call.into_inner();
-                    let future = (generation.module.on_component())(
-                        generation.instance,
-                        index,
-                        call,
-                        interaction,
-                    );
+                    let future = (module.on_component())(instance, index, call, interaction);
                     PluginCall::new(future, generation).await
                 })
             }
             Call::Event { index, event } => {
                 let event = EventFfi::from(event);
                 Box::pin(async move {
-                    let future = (generation.module.on_event())(generation.instance, index, event);
+                    let future = (module.on_event())(instance, index, event);
                     PluginCall::new(future, generation).await
                 })
             }
             Call::Hook { index, event } => {
                 let event = HookEventFfi::from(event);
                 Box::pin(async move {
-                    let future = (generation.module.on_hook())(generation.instance, index, event);
+                    let future = (module.on_hook())(instance, index, event);
                     PluginCall::new(future, generation).await
                 })
             }
             Call::Task { index } => Box::pin(async move {
-                let future = (generation.module.run_task())(generation.instance, index);
+                let future = (module.run_task())(instance, index);
                 PluginCall::new(future, generation).await
             }),
         };
-        match self.pool.run(label, limit, future).await {
-            Ok(result) => result.map_err(CallError::Plugin),
-            Err(PoolError::TimedOut(limit)) => {
-                if let Some(sink) = expiry {
-                    sink.expire();
-                }
-                Err(CallError::TimedOut(limit))
-            }
-            Err(PoolError::Stopped) => Err(CallError::Stopped),
+        Ok((future, expiry))
+    }
+
+    /// Whether it runs in a worker process.
+    pub fn is_isolated(&self) -> bool {
+        matches!(self.backend, Backend::Worker(_))
+    }
+
+    /// The state of its worker process, if it runs in one.
+    pub fn worker_status(&self) -> Option<WorkerStatus> {
+        match &self.backend {
+            Backend::Worker(supervisor) => Some(supervisor.status()),
+            Backend::InProcess(_) => None,
         }
     }
 
@@ -403,41 +499,51 @@ impl Generation {
 
     /// The private copy the library was loaded from.
     pub fn library_path(&self) -> Option<PathBuf> {
-        self.library.as_ref().map(|l| l.path().to_owned())
+        match &self.backend {
+            Backend::InProcess(code) => code.library.as_ref().map(|l| l.path().to_owned()),
+            Backend::Worker(_) => self.copy.as_ref().map(|c| c.path().to_owned()),
+        }
     }
 }
 
 impl Drop for Generation {
     fn drop(&mut self) {
         self.cancel.cancel();
-        if let Err(error) = (self.module.drop_instance())(self.instance).into_result() {
-            let error = PluginError::from(&error);
-            tracing::warn!(plugin = %self.name, generation = self.id, %error, "dropping the plugin instance failed");
-        }
-        if let Some(library) = self.library.take() {
-            let path = library.path().to_owned();
-            match library.close() {
-                Ok(mapping) if mapping.is_mapped() => {
-                    tracing::warn!(
-                        plugin = %self.name,
-                        generation = self.id,
-                        regions = mapping.regions,
-                        bytes = mapping.bytes,
-                        "library still mapped after unload (pinned by a thread-local or a runtime in the plugin)"
-                    );
-                    if let Ok(mut pinned) = self.tracker.pinned.lock() {
-                        pinned.push(PinnedLibrary {
-                            plugin: self.name.clone(),
-                            generation: self.id,
-                            path,
-                            mapping,
-                        });
+        match &mut self.backend {
+            Backend::Worker(supervisor) => supervisor.stop(),
+            Backend::InProcess(code) => {
+                if let Err(error) = (code.module.drop_instance())(code.instance).into_result() {
+                    let error = PluginError::from(&error);
+                    tracing::warn!(plugin = %self.name, generation = self.id, %error, "dropping the plugin instance failed");
+                }
+                if let Some(library) = code.library.take() {
+                    let path = library.path().to_owned();
+                    match library.close() {
+                        Ok(mapping) if mapping.is_mapped() => {
+                            tracing::warn!(
+                                plugin = %self.name,
+                                generation = self.id,
+                                regions = mapping.regions,
+                                bytes = mapping.bytes,
+                                "library still mapped after unload (pinned by a thread-local or a runtime in the plugin)"
+                            );
+                            if let Ok(mut pinned) = self.tracker.pinned.lock() {
+                                pinned.push(PinnedLibrary {
+                                    plugin: self.name.clone(),
+                                    generation: self.id,
+                                    path,
+                                    mapping,
+                                });
+                            }
+                        }
+                        Ok(_) => {
+                            tracing::debug!(plugin = %self.name, generation = self.id, "library unmapped")
+                        }
+                        Err(error) => {
+                            tracing::warn!(plugin = %self.name, %error, "closing library failed")
+                        }
                     }
                 }
-                Ok(_) => {
-                    tracing::debug!(plugin = %self.name, generation = self.id, "library unmapped")
-                }
-                Err(error) => tracing::warn!(plugin = %self.name, %error, "closing library failed"),
             }
         }
         self.copy.take();

@@ -175,7 +175,13 @@ struct Inner {
     counters: Mutex<HashMap<Arc<str>, Arc<PluginCounters>>>,
     next_thread: AtomicUsize,
     peak_threads: AtomicUsize,
+    /// Told of every blocked poll the watchdog reports (an isolated plugin's worker forwards it
+    /// to the host).
+    on_blocked: std::sync::OnceLock<BlockedObserver>,
 }
+
+/// See [`PluginPool::on_blocked`].
+type BlockedObserver = Box<dyn Fn(&CallLabel, Duration) + Send + Sync>;
 
 impl Inner {
     fn now_nanos(&self) -> u64 {
@@ -341,6 +347,9 @@ impl Inner {
                     held_ms = u64::try_from(held.as_millis()).unwrap_or(u64::MAX),
                     "plugin call is blocking its thread (a blocking call or a busy loop inside async code); the host keeps serving on other threads"
                 );
+                if let Some(observer) = self.on_blocked.get() {
+                    observer(&task.label, held);
+                }
             }
         }
     }
@@ -395,6 +404,7 @@ impl PluginPool {
             counters: Mutex::new(HashMap::new()),
             next_thread: AtomicUsize::new(0),
             peak_threads: AtomicUsize::new(0),
+            on_blocked: std::sync::OnceLock::new(),
         });
         if let Ok(mut queue) = inner.queue.lock() {
             queue.threads = options.min_threads;
@@ -440,6 +450,20 @@ impl PluginPool {
             .ok()
             .and_then(|c| c.get(plugin).map(|c| c.snapshot()))
             .unwrap_or_default()
+    }
+
+    /// Counts calls, blocked threads and time-outs of `plugin` that ran elsewhere (in an
+    /// isolated plugin's worker), so `list` and `info` show them like in-process ones.
+    pub fn record(&self, plugin: &str, calls: u64, blocked: u64, timed_out: u64) {
+        let counters = self.counters(&Arc::from(plugin));
+        counters.calls.fetch_add(calls, Ordering::Relaxed);
+        counters.blocked.fetch_add(blocked, Ordering::Relaxed);
+        counters.timed_out.fetch_add(timed_out, Ordering::Relaxed);
+    }
+
+    /// Calls `observer` with every blocked poll the watchdog reports (set once).
+    pub fn on_blocked(&self, observer: impl Fn(&CallLabel, Duration) + Send + Sync + 'static) {
+        let _ = self.inner.on_blocked.set(Box::new(observer));
     }
 
     /// Threads alive now, and the most there have been.

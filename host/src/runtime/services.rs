@@ -53,12 +53,141 @@ impl Outbox for LogOutbox {
     }
 }
 
+/// Where a plugin's `emit` goes: the host's hooks (the dispatcher), or the host across a
+/// socket (an isolated plugin's worker).
+pub trait Emitter: Send + Sync {
+    /// Runs every hook on `name`; resolves to how many ran.
+    fn emit(
+        &self,
+        name: String,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'static, Result<u32, String>>;
+}
+
+/// One storage operation of a plugin, as the host functions receive it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum StorageOp {
+    /// Read a key-value key (`guild` `None`: global).
+    KvGet { guild: Option<u64>, key: String },
+    /// Write a key-value key (JSON text).
+    KvSet {
+        guild: Option<u64>,
+        key: String,
+        value: String,
+    },
+    /// Delete a key-value key.
+    KvDelete { guild: Option<u64>, key: String },
+    /// Key-value keys starting with `prefix`.
+    KvKeys { guild: Option<u64>, prefix: String },
+    /// One SQL statement in a guild's database; `rows`: a query returning rows.
+    Sql {
+        guild: u64,
+        sql: String,
+        params: String,
+        rows: bool,
+    },
+    /// Read a JSON file.
+    FileRead { path: String },
+    /// Write a JSON file.
+    FileWrite { path: String, value: String },
+    /// Delete a file.
+    FileDelete { path: String },
+    /// List a folder.
+    FileList { dir: String },
+}
+
+/// The result of a [`StorageOp`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum StorageValue {
+    /// Done, nothing to return.
+    Unit,
+    /// Whether something existed.
+    Flag(bool),
+    /// A value as JSON text, if there was one.
+    Text(Option<String>),
+    /// Names (keys, files).
+    Names(Vec<String>),
+    /// Rows changed by a statement.
+    Changed(u64),
+    /// Rows read, as a JSON array of objects, and how many.
+    Rows { json: String, count: u64 },
+}
+
+/// The storage behind a plugin's key-value, SQL and file functions: the host's
+/// [`PluginStorage`], or the host across a socket (an isolated plugin's worker). Errors are the
+/// text the plugin sees.
+pub trait StorageService: Send + Sync {
+    /// Runs `op` for `plugin`.
+    fn run(&self, plugin: &str, op: StorageOp) -> BoxFuture<'static, Result<StorageValue, String>>;
+}
+
+impl StorageService for Arc<PluginStorage> {
+    fn run(&self, plugin: &str, op: StorageOp) -> BoxFuture<'static, Result<StorageValue, String>> {
+        let storage = Arc::clone(self);
+        let plugin = plugin.to_owned();
+        Box::pin(async move {
+            let result: Result<StorageValue, crate::storage::plugin::StorageError> = async {
+                let value = match op {
+                    StorageOp::KvGet { guild, key } => {
+                        StorageValue::Text(storage.kv_get(&plugin, guild, &key).await?)
+                    }
+                    StorageOp::KvSet { guild, key, value } => {
+                        storage.kv_set(&plugin, guild, &key, &value).await?;
+                        StorageValue::Unit
+                    }
+                    StorageOp::KvDelete { guild, key } => {
+                        StorageValue::Flag(storage.kv_delete(&plugin, guild, &key).await?)
+                    }
+                    StorageOp::KvKeys { guild, prefix } => {
+                        StorageValue::Names(storage.kv_keys(&plugin, guild, &prefix).await?)
+                    }
+                    StorageOp::Sql {
+                        guild,
+                        sql,
+                        params,
+                        rows,
+                    } => match storage.sql(&plugin, guild, &sql, &params, rows).await? {
+                        Outcome::Changed(n) => StorageValue::Changed(n),
+                        Outcome::Rows(rows) => {
+                            let count = rows.len() as u64;
+                            let rows: Vec<serde_json::Value> =
+                                rows.into_iter().map(serde_json::Value::Object).collect();
+                            StorageValue::Rows {
+                                json: serde_json::Value::from(rows).to_string(),
+                                count,
+                            }
+                        }
+                    },
+                    StorageOp::FileRead { path } => {
+                        StorageValue::Text(storage.file_read(&plugin, &path).await?)
+                    }
+                    StorageOp::FileWrite { path, value } => {
+                        storage.file_write(&plugin, &path, &value).await?;
+                        StorageValue::Unit
+                    }
+                    StorageOp::FileDelete { path } => {
+                        StorageValue::Flag(storage.file_delete(&plugin, &path).await?)
+                    }
+                    StorageOp::FileList { dir } => {
+                        StorageValue::Names(storage.file_list(&plugin, &dir).await?)
+                    }
+                };
+                Ok(value)
+            }
+            .await;
+            result.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// Services shared by every plugin.
 pub struct Shared {
     config: arc_swap::ArcSwap<serde_json::Value>,
     outbox: arc_swap::ArcSwap<Box<dyn Outbox>>,
     dispatcher: OnceLock<Weak<Dispatcher>>,
-    storage: arc_swap::ArcSwapOption<PluginStorage>,
+    emitter: arc_swap::ArcSwapOption<Box<dyn Emitter>>,
+    storage: arc_swap::ArcSwapOption<Box<dyn StorageService>>,
+    local_storage: arc_swap::ArcSwapOption<PluginStorage>,
     limits: arc_swap::ArcSwap<Limits>,
     pool_options: std::sync::Mutex<PoolOptions>,
     pool: OnceLock<PluginPool>,
@@ -79,7 +208,9 @@ impl Shared {
             config: arc_swap::ArcSwap::from_pointee(config),
             outbox: arc_swap::ArcSwap::from_pointee(outbox),
             dispatcher: OnceLock::new(),
+            emitter: arc_swap::ArcSwapOption::empty(),
             storage: arc_swap::ArcSwapOption::empty(),
+            local_storage: arc_swap::ArcSwapOption::empty(),
             limits: arc_swap::ArcSwap::from_pointee(Limits::default()),
             pool_options: std::sync::Mutex::new(PoolOptions::default()),
             pool: OnceLock::new(),
@@ -116,12 +247,72 @@ impl Shared {
     /// Installs the storage plugins use (key-value, SQL tables, files); without one, storage
     /// calls answer "not available".
     pub fn set_plugin_storage(&self, storage: Arc<PluginStorage>) {
-        self.storage.store(Some(storage));
+        self.local_storage.store(Some(Arc::clone(&storage)));
+        self.set_storage_service(Box::new(storage));
     }
 
-    /// The storage plugins use, if installed.
+    /// The host's plugin storage, if installed.
     pub fn plugin_storage(&self) -> Option<Arc<PluginStorage>> {
-        self.storage.load_full()
+        self.local_storage.load_full()
+    }
+
+    /// Installs what plugins' storage functions call (an isolated plugin's worker installs one
+    /// that asks the host).
+    pub fn set_storage_service(&self, service: Box<dyn StorageService>) {
+        self.storage.store(Some(Arc::new(service)));
+    }
+
+    /// Runs a storage operation for `plugin`.
+    pub fn storage(
+        &self,
+        plugin: &str,
+        op: StorageOp,
+    ) -> BoxFuture<'static, Result<StorageValue, String>> {
+        match self.storage.load().as_ref() {
+            Some(service) => service.run(plugin, op),
+            None => {
+                let error = storage_unavailable().to_string();
+                Box::pin(async move { Err(error) })
+            }
+        }
+    }
+
+    /// Replaces where plugins' `emit` goes (by default, the dispatcher's hooks).
+    pub fn set_emitter(&self, emitter: Box<dyn Emitter>) {
+        self.emitter.store(Some(Arc::new(emitter)));
+    }
+
+    /// Runs every hook on `name` for a plugin's `emit`; resolves to how many ran.
+    pub fn emit(
+        &self,
+        name: String,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'static, Result<u32, String>> {
+        if let Some(emitter) = self.emitter.load().as_ref() {
+            return emitter.emit(name, payload);
+        }
+        let dispatcher = self.dispatcher();
+        Box::pin(async move {
+            match dispatcher {
+                Some(dispatcher) => Ok(dispatcher.emit(&name, payload).await),
+                None => Err("the event bus is not running".to_owned()),
+            }
+        })
+    }
+
+    /// Sends a plugin's message to a channel.
+    pub fn send(
+        &self,
+        plugin: &str,
+        channel: ChannelId,
+        message: Message,
+    ) -> BoxFuture<'static, Result<MessageId, String>> {
+        self.outbox.load().send(plugin, channel, message)
+    }
+
+    /// The config plugins read, as JSON text.
+    pub fn config_json(&self) -> String {
+        self.config.load().to_string()
     }
 
     pub(crate) fn dispatcher(&self) -> Option<Arc<Dispatcher>> {
@@ -216,11 +407,7 @@ extern "C" fn send(
 ) -> FfiFuture<RResult<u64, ErrorFfi>> {
     let host = host(data);
     let message = Message::from(&message);
-    let future = host
-        .shared
-        .outbox
-        .load()
-        .send(&host.name, ChannelId(channel), message);
+    let future = host.shared.send(&host.name, ChannelId(channel), message);
     host_future(async move {
         match future.await {
             Ok(id) => ROk(id.0),
@@ -257,15 +444,12 @@ extern "C" fn emit(
     payload: RStr<'_>,
 ) -> FfiFuture<RResult<u32, ErrorFfi>> {
     let host = host(data);
-    let name = name.as_str().to_owned();
     let payload = serde_json::from_str(payload.as_str()).unwrap_or(serde_json::Value::Null);
-    let dispatcher = host.shared.dispatcher.get().and_then(Weak::upgrade);
+    let future = host.shared.emit(name.as_str().to_owned(), payload);
     host_future(async move {
-        match dispatcher {
-            Some(dispatcher) => ROk(dispatcher.emit(&name, payload).await),
-            None => RErr(error(PluginError::Host(
-                "the event bus is not running".into(),
-            ))),
+        match future.await {
+            Ok(ran) => ROk(ran),
+            Err(e) => RErr(error(PluginError::Host(e))),
         }
     })
 }
@@ -274,25 +458,28 @@ fn storage_unavailable() -> PluginError {
     PluginError::NotAvailable("plugin storage".into())
 }
 
-/// Runs a storage operation for the calling plugin: `op` gets the storage and the plugin's name
-/// (owned copies: nothing the plugin passed is kept past this call).
-fn storage_call<T, F, Fut>(data: HostData, op: F) -> FfiFuture<RResult<T, ErrorFfi>>
+/// Runs a storage operation for the calling plugin and converts its value with `into`
+/// (everything the plugin passed was copied into `op`: nothing of it is kept past this call).
+fn storage_call<T>(
+    data: HostData,
+    op: StorageOp,
+    into: fn(StorageValue) -> Option<T>,
+) -> FfiFuture<RResult<T, ErrorFfi>>
 where
     T: Send + 'static,
-    F: FnOnce(Arc<PluginStorage>, String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, crate::storage::plugin::StorageError>>
-        + Send
-        + 'static,
 {
     let host = host(data);
-    let Some(storage) = host.shared.plugin_storage() else {
+    if host.shared.storage.load().is_none() {
         return host_future(async { RErr(error(storage_unavailable())) });
-    };
-    let future = op(storage, host.name.clone());
+    }
+    let future = host.shared.storage(&host.name, op);
     host_future(async move {
-        match future.await {
-            Ok(value) => ROk(value),
-            Err(e) => RErr(error(PluginError::Host(e.to_string()))),
+        match future.await.map(into) {
+            Ok(Some(value)) => ROk(value),
+            Ok(None) => RErr(error(PluginError::Host(
+                "storage answered with the wrong kind of value".into(),
+            ))),
+            Err(e) => RErr(error(PluginError::Host(e))),
         }
     })
 }
@@ -301,16 +488,43 @@ fn guild(scope: ScopeFfi) -> Option<u64> {
     scope.into_option()
 }
 
+fn text(value: StorageValue) -> Option<ROption<RString>> {
+    match value {
+        StorageValue::Text(text) => Some(text.map(RString::from).into()),
+        _ => None,
+    }
+}
+
+fn unit(value: StorageValue) -> Option<()> {
+    matches!(value, StorageValue::Unit).then_some(())
+}
+
+fn flag(value: StorageValue) -> Option<bool> {
+    match value {
+        StorageValue::Flag(flag) => Some(flag),
+        _ => None,
+    }
+}
+
+fn names(value: StorageValue) -> Option<RString> {
+    match value {
+        StorageValue::Names(names) => {
+            Some(RString::from(serde_json::Value::from(names).to_string()))
+        }
+        _ => None,
+    }
+}
+
 extern "C" fn kv_get(
     data: HostData,
     scope: ScopeFfi,
     key: RStr<'_>,
 ) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
-    let key = key.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        let value = storage.kv_get(&plugin, guild(scope), &key).await?;
-        Ok(value.map(RString::from).into())
-    })
+    let op = StorageOp::KvGet {
+        guild: guild(scope),
+        key: key.as_str().to_owned(),
+    };
+    storage_call(data, op, text)
 }
 
 extern "C" fn kv_set(
@@ -319,10 +533,12 @@ extern "C" fn kv_set(
     key: RStr<'_>,
     value: RStr<'_>,
 ) -> FfiFuture<RResult<(), ErrorFfi>> {
-    let (key, value) = (key.as_str().to_owned(), value.as_str().to_owned());
-    storage_call(data, move |storage, plugin| async move {
-        storage.kv_set(&plugin, guild(scope), &key, &value).await
-    })
+    let op = StorageOp::KvSet {
+        guild: guild(scope),
+        key: key.as_str().to_owned(),
+        value: value.as_str().to_owned(),
+    };
+    storage_call(data, op, unit)
 }
 
 extern "C" fn kv_delete(
@@ -330,10 +546,11 @@ extern "C" fn kv_delete(
     scope: ScopeFfi,
     key: RStr<'_>,
 ) -> FfiFuture<RResult<bool, ErrorFfi>> {
-    let key = key.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        storage.kv_delete(&plugin, guild(scope), &key).await
-    })
+    let op = StorageOp::KvDelete {
+        guild: guild(scope),
+        key: key.as_str().to_owned(),
+    };
+    storage_call(data, op, flag)
 }
 
 extern "C" fn kv_keys(
@@ -341,11 +558,11 @@ extern "C" fn kv_keys(
     scope: ScopeFfi,
     prefix: RStr<'_>,
 ) -> FfiFuture<RResult<RString, ErrorFfi>> {
-    let prefix = prefix.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        let keys = storage.kv_keys(&plugin, guild(scope), &prefix).await?;
-        Ok(RString::from(serde_json::Value::from(keys).to_string()))
-    })
+    let op = StorageOp::KvKeys {
+        guild: guild(scope),
+        prefix: prefix.as_str().to_owned(),
+    };
+    storage_call(data, op, names)
 }
 
 extern "C" fn sql_prefix(data: HostData) -> RResult<RString, ErrorFfi> {
@@ -355,17 +572,13 @@ extern "C" fn sql_prefix(data: HostData) -> RResult<RString, ErrorFfi> {
     }
 }
 
-fn sql_call(
-    data: HostData,
-    guild: u64,
-    sql: RStr<'_>,
-    params: RStr<'_>,
-    rows: bool,
-) -> FfiFuture<RResult<Outcome, ErrorFfi>> {
-    let (sql, params) = (sql.as_str().to_owned(), params.as_str().to_owned());
-    storage_call(data, move |storage, plugin| async move {
-        storage.sql(&plugin, guild, &sql, &params, rows).await
-    })
+fn sql_op(guild: u64, sql: RStr<'_>, params: RStr<'_>, rows: bool) -> StorageOp {
+    StorageOp::Sql {
+        guild,
+        sql: sql.as_str().to_owned(),
+        params: params.as_str().to_owned(),
+        rows,
+    }
 }
 
 extern "C" fn sql_execute(
@@ -374,14 +587,14 @@ extern "C" fn sql_execute(
     sql: RStr<'_>,
     params: RStr<'_>,
 ) -> FfiFuture<RResult<u64, ErrorFfi>> {
-    let call = sql_call(data, guild, sql, params, false);
-    host_future(async move {
-        match call.await {
-            ROk(Outcome::Changed(n)) => ROk(n),
-            ROk(Outcome::Rows(rows)) => ROk(rows.len() as u64),
-            RErr(e) => RErr(e),
-        }
-    })
+    storage_call(
+        data,
+        sql_op(guild, sql, params, false),
+        |value| match value {
+            StorageValue::Changed(n) | StorageValue::Rows { count: n, .. } => Some(n),
+            _ => None,
+        },
+    )
 }
 
 extern "C" fn sql_query(
@@ -390,29 +603,25 @@ extern "C" fn sql_query(
     sql: RStr<'_>,
     params: RStr<'_>,
 ) -> FfiFuture<RResult<RString, ErrorFfi>> {
-    let call = sql_call(data, guild, sql, params, true);
-    host_future(async move {
-        match call.await {
-            ROk(Outcome::Rows(rows)) => {
-                let rows: Vec<serde_json::Value> =
-                    rows.into_iter().map(serde_json::Value::Object).collect();
-                ROk(RString::from(serde_json::Value::from(rows).to_string()))
-            }
-            ROk(Outcome::Changed(_)) => ROk(RString::from("[]")),
-            RErr(e) => RErr(e),
-        }
-    })
+    storage_call(
+        data,
+        sql_op(guild, sql, params, true),
+        |value| match value {
+            StorageValue::Rows { json, .. } => Some(RString::from(json)),
+            StorageValue::Changed(_) => Some(RString::from("[]")),
+            _ => None,
+        },
+    )
 }
 
 extern "C" fn file_read(
     data: HostData,
     path: RStr<'_>,
 ) -> FfiFuture<RResult<ROption<RString>, ErrorFfi>> {
-    let path = path.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        let text = storage.file_read(&plugin, &path).await?;
-        Ok(text.map(RString::from).into())
-    })
+    let op = StorageOp::FileRead {
+        path: path.as_str().to_owned(),
+    };
+    storage_call(data, op, text)
 }
 
 extern "C" fn file_write(
@@ -420,25 +629,25 @@ extern "C" fn file_write(
     path: RStr<'_>,
     value: RStr<'_>,
 ) -> FfiFuture<RResult<(), ErrorFfi>> {
-    let (path, value) = (path.as_str().to_owned(), value.as_str().to_owned());
-    storage_call(data, move |storage, plugin| async move {
-        storage.file_write(&plugin, &path, &value).await
-    })
+    let op = StorageOp::FileWrite {
+        path: path.as_str().to_owned(),
+        value: value.as_str().to_owned(),
+    };
+    storage_call(data, op, unit)
 }
 
 extern "C" fn file_delete(data: HostData, path: RStr<'_>) -> FfiFuture<RResult<bool, ErrorFfi>> {
-    let path = path.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        storage.file_delete(&plugin, &path).await
-    })
+    let op = StorageOp::FileDelete {
+        path: path.as_str().to_owned(),
+    };
+    storage_call(data, op, flag)
 }
 
 extern "C" fn file_list(data: HostData, dir: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>> {
-    let dir = dir.as_str().to_owned();
-    storage_call(data, move |storage, plugin| async move {
-        let names = storage.file_list(&plugin, &dir).await?;
-        Ok(RString::from(serde_json::Value::from(names).to_string()))
-    })
+    let op = StorageOp::FileList {
+        dir: dir.as_str().to_owned(),
+    };
+    storage_call(data, op, names)
 }
 
 const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {

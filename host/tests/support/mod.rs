@@ -33,6 +33,48 @@ pub fn checker() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_zoryx"))
 }
 
+/// Where the plugins of a test host run: in the host process, or each in a worker process
+/// (isolation mode, `isolation.plugins: ["*"]`). Functional tests run in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    InProcess,
+    Isolated,
+}
+
+impl Mode {
+    /// `config` with this mode applied.
+    pub fn config(self, config: &str) -> String {
+        let mut value: serde_json::Value = serde_json::from_str(config).expect("config JSON");
+        if self == Mode::Isolated {
+            let object = value.as_object_mut().expect("config object");
+            let isolation = object
+                .entry("isolation")
+                .or_insert_with(|| serde_json::json!({}));
+            isolation["plugins"] = serde_json::json!(["*"]);
+        }
+        value.to_string()
+    }
+}
+
+/// Runs an `async fn(Mode)` test in both modes: `both_modes!(name);` makes `name::in_process`
+/// and `name::isolated`.
+#[macro_export]
+macro_rules! both_modes {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn in_process() {
+                super::$test($crate::support::Mode::InProcess).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn isolated() {
+                super::$test($crate::support::Mode::Isolated).await;
+            }
+        }
+    )+};
+}
+
 /// A host over a temp folder.
 pub struct TestHost {
     pub dir: TempDir,
@@ -44,6 +86,11 @@ impl TestHost {
     /// loaded.
     pub fn new(files: &[(&str, &str)]) -> Self {
         Self::with_config(files, "{}")
+    }
+
+    /// As [`TestHost::new`], with the plugins running as `mode` says.
+    pub fn in_mode(files: &[(&str, &str)], mode: Mode) -> Self {
+        Self::with_config(files, &mode.config("{}"))
     }
 
     /// As [`TestHost::new`], with a config.json text.

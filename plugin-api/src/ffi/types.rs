@@ -981,7 +981,7 @@ pub struct DescriptionFfi {
 }
 
 /// A host-owned copy of a [`DescriptionFfi`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Description {
     /// The manifest.
     pub manifest: Manifest,

@@ -17,7 +17,12 @@ pub(super) fn register(builtins: &mut Builtins) {
     };
     builtins
         .add(
-            owner("load", "Load an extension").arg(Arg::text("name")),
+            owner(
+                "load",
+                "Load an extension (--isolated: in a worker process of its own)",
+            )
+            .arg(Arg::text("name"))
+            .arg(Arg::text("flag").optional()),
             |call| Box::pin(load(call)),
         )
         .add(
@@ -49,9 +54,34 @@ fn name(call: &BuiltinCall) -> Result<String, String> {
 
 async fn load(call: BuiltinCall) -> Result<Message, String> {
     let target = name(&call)?;
-    tracing::info!(user = call.author.id.0, target, "owner command: load");
-    Ok(match call.manager().load(&target).await {
-        Ok(loaded) => embed(colour::GREEN, "✅ Loaded", format!("Loaded `{loaded}`.")),
+    let flag: Option<String> = call.args.get("flag").map_err(|e| e.to_string())?;
+    let isolated = match flag.as_deref() {
+        None => false,
+        Some("--isolated" | "isolated") => true,
+        Some(other) => {
+            return Ok(embed(
+                colour::RED,
+                "❌ Unknown option",
+                format!("`{other}`: the only option is `--isolated`."),
+            ));
+        }
+    };
+    tracing::info!(
+        user = call.author.id.0,
+        target,
+        isolated,
+        "owner command: load"
+    );
+    let manager = call.manager();
+    Ok(match manager.load_with(&target, isolated).await {
+        Ok(loaded) => {
+            let worker = manager.info(&loaded).await.and_then(|i| i.worker);
+            let text = match worker {
+                Some(worker) => format!("Loaded `{loaded}`, {worker}."),
+                None => format!("Loaded `{loaded}`."),
+            };
+            embed(colour::GREEN, "✅ Loaded", text)
+        }
         Err(error) => embed(colour::RED, "❌ Load failed", error.to_string()),
     })
 }
@@ -128,10 +158,10 @@ async fn extensions(call: BuiltinCall) -> Result<Message, String> {
         .title(format!("📦 Extensions ({})", plugins.len()))
         .colour(colour::BLUE);
     for info in plugins.iter().take(25) {
-        let status = if info.loaded {
-            format!("loaded ({:?})", info.status)
-        } else {
-            "not loaded".to_owned()
+        let status = match (&info.worker, info.loaded) {
+            (Some(worker), true) => format!("{worker} ({:?})", info.status),
+            (None, true) => format!("loaded ({:?})", info.status),
+            (_, false) => "not loaded".to_owned(),
         };
         let deps = if info.dependencies.is_empty() {
             "none".to_owned()

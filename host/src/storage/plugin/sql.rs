@@ -348,6 +348,9 @@ pub async fn run(
             Err(SqlError::Sqlite(message)) if message.contains("interrupted") => {
                 Err(SqlError::Interrupted(limit))
             }
+            // SQLite's change count is the last INSERT/UPDATE/DELETE's on this pooled
+            // connection: `CREATE`, `DROP` and `ALTER` change no rows.
+            Ok(Outcome::Changed(_)) if seen.ddl => Ok(Outcome::Changed(0)),
             other => other,
         };
         let result = match (result, seen.refusal) {

@@ -1,0 +1,339 @@
+//! The frames between the host and an isolated plugin's worker.
+//!
+//! A frame is a little-endian `u32` length, then that many bytes of postcard (a compact binary
+//! serde encoding). Calls and service requests carry ids, so many are in flight at once in both
+//! directions. JSON values (hook payloads, `emit` payloads) travel as JSON text.
+
+use std::io::{Read, Write};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use zoryx_plugin_api::ffi::types::Description;
+use zoryx_plugin_api::{ApiVersion, Args, Event, Interaction, Invocation, Message, PluginError};
+
+use crate::runtime::services::{StorageOp, StorageValue};
+
+/// The largest frame either side accepts.
+pub const MAX_FRAME: usize = 64 << 20;
+
+/// Why a frame could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The socket failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The bytes are not a frame of this protocol.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// A frame over [`MAX_FRAME`].
+    #[error("frame of {0} bytes is over the limit")]
+    TooLarge(usize),
+}
+
+/// What the worker needs to start, sent first.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Start {
+    /// The plugin's name (for logs and storage namespaces).
+    pub plugin: String,
+    /// The private copy of the library to load.
+    pub library: String,
+    /// The host's `config.json`, as JSON text, for the plugin's config reads.
+    pub config: String,
+    /// Plugin threads at most.
+    pub max_threads: usize,
+    /// A poll longer than this is reported as blocking its thread.
+    pub blocked_ms: u64,
+    /// The worker's address-space limit in MB (0: none).
+    pub memory_mb: u64,
+    /// The most detailed log level forwarded (1 error … 5 trace).
+    pub log_level: u8,
+}
+
+/// One call into the plugin.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum CallKind {
+    /// The plugin's `init`, under its manifest's (normalised) name.
+    Init {
+        /// The name its storage and logs go under.
+        plugin: String,
+    },
+    /// The plugin's `shutdown`.
+    Shutdown,
+    /// A command handler.
+    Command {
+        /// Handler index.
+        index: u32,
+        /// Who, where.
+        invocation: Invocation,
+        /// Parsed arguments.
+        args: Args,
+    },
+    /// A component handler.
+    Component {
+        /// Handler index.
+        index: u32,
+        /// Who, where.
+        invocation: Invocation,
+        /// The click or choice.
+        interaction: Interaction,
+    },
+    /// An event listener.
+    Event {
+        /// Listener index.
+        index: u32,
+        /// The event.
+        event: Event,
+    },
+    /// A hook.
+    Hook {
+        /// Hook index.
+        index: u32,
+        /// The framework event's name.
+        name: String,
+        /// Its payload as JSON text.
+        payload: String,
+    },
+    /// A scheduled task.
+    Task {
+        /// Task index.
+        index: u32,
+    },
+}
+
+/// Host → worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Load the library (first frame).
+    Start(Start),
+    /// Run a call; answered by [`FromWorker::Done`] with the same id.
+    Call {
+        /// Call id.
+        id: u64,
+        /// What to run.
+        call: CallKind,
+    },
+    /// The host gave up on a call: drop its future.
+    Cancel {
+        /// Call id.
+        id: u64,
+    },
+    /// The answer to a [`FromWorker::Request`].
+    Answer {
+        /// Request id.
+        id: u64,
+        /// The value, or the error text the plugin sees.
+        result: Result<Answer, String>,
+    },
+    /// Free the plugin instance, close the library and exit.
+    Stop,
+}
+
+/// A host service the plugin called.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Reply to the invocation of call `call`.
+    Reply {
+        /// The command's or component's call id.
+        call: u64,
+        /// The reply.
+        message: Message,
+    },
+    /// Send a message to a channel.
+    Send {
+        /// Channel id.
+        channel: u64,
+        /// The message.
+        message: Message,
+    },
+    /// Emit a framework event to every hook.
+    Emit {
+        /// Event name.
+        name: String,
+        /// Payload as JSON text.
+        payload: String,
+    },
+    /// Key-value, SQL or file storage.
+    Storage(StorageOp),
+}
+
+/// The value of a [`Request`].
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Answer {
+    /// A message id (`Reply`, `Send`).
+    Id(u64),
+    /// How many hooks ran (`Emit`).
+    Count(u32),
+    /// A storage value.
+    Storage(StorageValue),
+}
+
+/// Worker → host.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The library is loaded and checked; its description.
+    Ready {
+        /// The plugin-api it was built against.
+        api_version: ApiVersion,
+        /// Manifest and registrations.
+        description: Description,
+    },
+    /// The library was refused (the loader's message); the worker exits.
+    Refused {
+        /// Why.
+        error: String,
+    },
+    /// A call finished.
+    Done {
+        /// Call id.
+        id: u64,
+        /// The plugin's result.
+        result: Result<(), PluginError>,
+        /// Whether the plugin has let go of the call's reply handle (otherwise a
+        /// [`FromWorker::Release`] follows when it does).
+        released: bool,
+    },
+    /// The plugin let go of the reply handle of a call that already finished.
+    Release {
+        /// Call id.
+        call: u64,
+    },
+    /// The plugin called a host service; answered by [`ToWorker::Answer`].
+    Request {
+        /// Request id.
+        id: u64,
+        /// What.
+        request: Request,
+    },
+    /// A log line (the plugin's, or the worker's own).
+    Log {
+        /// 1 error, 2 warn, 3 info, 4 debug, 5 trace.
+        level: u8,
+        /// The message and its fields.
+        text: String,
+    },
+    /// A poll held a plugin thread past the threshold.
+    Blocked {
+        /// What was running (`command spin`).
+        what: String,
+        /// For how long, so far.
+        held_ms: u64,
+    },
+}
+
+/// Encodes `message` as one frame.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, FrameError> {
+    let frame = postcard::to_extend(message, vec![0_u8; 4])
+        .map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let len = frame.len() - 4;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    let mut frame = frame;
+    frame[..4].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    Ok(frame)
+}
+
+/// Reads one frame; `None` at a clean end of input (the other side closed the socket).
+pub fn read<T: DeserializeOwned>(reader: &mut impl Read) -> Result<Option<T>, FrameError> {
+    let mut len = [0_u8; 4];
+    match reader.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(error) => return Err(error.into()),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(FrameError::TooLarge(len));
+    }
+    let mut payload = vec![0_u8; len];
+    reader.read_exact(&mut payload)?;
+    postcard::from_bytes(&payload)
+        .map(Some)
+        .map_err(|e| FrameError::Malformed(e.to_string()))
+}
+
+/// The writing half of a socket, shared by every thread that sends: each frame is written
+/// whole under the lock.
+#[derive(Debug)]
+pub struct Writer<W> {
+    out: Mutex<W>,
+}
+
+impl<W: Write> Writer<W> {
+    /// Frames are written to `out`.
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Mutex::new(out),
+        }
+    }
+
+    /// Sends one message.
+    pub fn send<T: Serialize>(&self, message: &T) -> Result<(), FrameError> {
+        let frame = encode(message)?;
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|_| FrameError::Malformed("writer poisoned".into()))?;
+        out.write_all(&frame)?;
+        Ok(())
+    }
+
+    /// Runs `f` on the underlying writer (e.g. to shut the socket down).
+    pub fn with<R>(&self, f: impl FnOnce(&mut W) -> R) -> Option<R> {
+        self.out.lock().ok().map(|mut out| f(&mut out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoryx_plugin_api::{ChannelId, Source, User, UserId};
+
+    #[test]
+    fn frames_round_trip() {
+        let call = ToWorker::Call {
+            id: 7,
+            call: CallKind::Command {
+                index: 2,
+                invocation: Invocation {
+                    command: "echo".into(),
+                    author: User {
+                        id: UserId(1),
+                        name: "a".into(),
+                        bot: false,
+                    },
+                    guild_id: None,
+                    channel_id: ChannelId(3),
+                    message_id: None,
+                    is_owner: true,
+                    source: Source::Console,
+                },
+                args: Args::new(vec![("n".into(), zoryx_plugin_api::ArgValue::Float(1.5))]),
+            },
+        };
+        let mut bytes = encode(&call).expect("encode");
+        bytes.extend(encode(&ToWorker::Stop).expect("encode"));
+        let mut reader = bytes.as_slice();
+        match read::<ToWorker>(&mut reader).expect("read") {
+            Some(ToWorker::Call {
+                id: 7,
+                call: CallKind::Command { index: 2, args, .. },
+            }) => assert_eq!(args.get::<f64>("n").ok(), Some(1.5)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            read::<ToWorker>(&mut reader),
+            Ok(Some(ToWorker::Stop))
+        ));
+        assert!(matches!(read::<ToWorker>(&mut reader), Ok(None)));
+    }
+
+    #[test]
+    fn a_frame_over_the_limit_is_refused() {
+        let bytes = u32::MAX.to_le_bytes();
+        assert!(matches!(
+            read::<ToWorker>(&mut bytes.as_slice()),
+            Err(FrameError::TooLarge(_))
+        ));
+    }
+}
