@@ -29,7 +29,11 @@ use tokio::sync::oneshot;
 /// How long an idle thread above the minimum waits for work before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// How often the watchdog looks at the workers.
-const WATCH_EVERY: Duration = Duration::from_millis(100);
+const WATCH_EVERY: Duration = Duration::from_millis(10);
+/// A poll running longer than this counts as stalled: its thread is not there for other calls,
+/// so the watchdog adds one while calls wait (when `max_threads` stopped `push` from adding
+/// one at once).
+const STALLED_AFTER: Duration = Duration::from_millis(20);
 
 /// What a plugin call is, for reports: the plugin and the command, event, hook or task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -207,7 +211,7 @@ impl Inner {
                 queue.threads += 1;
                 true
             } else {
-                false
+                return;
             }
         };
         if spawn {
@@ -323,6 +327,42 @@ impl Inner {
         }
     }
 
+    /// Adds threads while calls wait and fewer than `min_threads` workers are free of a stalled
+    /// poll (one that has run past [`STALLED_AFTER`]).
+    fn grow(self: &Arc<Self>) {
+        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
+        let now = self.now_nanos();
+        let stalled = self.slots.lock().map_or(0, |slots| {
+            slots
+                .iter()
+                .filter(|slot| {
+                    let since = slot.polling_since.load(Ordering::Acquire);
+                    since != 0 && now.saturating_sub(since) >= stalled_after
+                })
+                .count()
+        });
+        let add = {
+            let Ok(mut queue) = self.queue.lock() else {
+                return;
+            };
+            if queue.tasks.is_empty() || queue.shutdown || queue.idle > queue.signals {
+                return;
+            }
+            let working = queue.threads.saturating_sub(stalled);
+            let wanted = self
+                .options
+                .min_threads
+                .saturating_sub(working)
+                .min(queue.tasks.len())
+                .min(self.options.max_threads.saturating_sub(queue.threads));
+            queue.threads += wanted;
+            wanted
+        };
+        for _ in 0..add {
+            self.spawn_worker();
+        }
+    }
+
     /// Reports polls that have held their thread past the threshold; once per poll.
     fn watch(&self) {
         let threshold = u64::try_from(self.options.blocked_after.as_nanos()).unwrap_or(u64::MAX);
@@ -419,6 +459,7 @@ impl PluginPool {
             loop {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
+                inner.grow();
                 inner.watch();
             }
         });
