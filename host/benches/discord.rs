@@ -30,7 +30,7 @@ use serenity::all::{
 };
 use tokio::sync::broadcast::error::RecvError;
 use zoryx_host::config::{BotEnv, Config, CoreConfig};
-use zoryx_host::discord::{self, DiscordOptions};
+use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
 use zoryx_host::guild_settings::MemorySettings;
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_sim::{SimConfig, SimEvent, Simulator};
@@ -232,7 +232,8 @@ async fn host(dir: &Path, listeners: usize) -> (Arc<Manager>, CoreConfig) {
     (manager, core)
 }
 
-async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -> Figures {
+/// Connects the host's Discord layer for `manager` to the simulator and waits for READY.
+async fn connect(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -> DiscordHandle {
     let env = BotEnv {
         token: Some(sim.token().to_owned()),
         api_base: Some(sim.base_url()),
@@ -250,6 +251,11 @@ async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -
     tokio::time::timeout(Duration::from_secs(30), bot.ready())
         .await
         .expect("the host got READY");
+    bot
+}
+
+async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -> Figures {
+    let bot = connect(sim, manager, core).await;
     let figures = measure(sim, "!l0_seen").await;
     bot.shutdown().await;
     figures
@@ -281,23 +287,7 @@ async fn ping_while_blocked(sim: &Simulator, dir: &Path) -> (f64, f64, usize) {
     )
     .expect("manager");
     manager.load_all().await;
-    let env = BotEnv {
-        token: Some(sim.token().to_owned()),
-        api_base: Some(sim.base_url()),
-        ..BotEnv::default()
-    };
-    let mut options = DiscordOptions::from_config(&core, &env).expect("options");
-    options.owners.push(sim.owner().id);
-    let bot = discord::start(
-        Arc::clone(&manager),
-        Arc::new(MemorySettings::default()),
-        options,
-    )
-    .await
-    .expect("discord start");
-    tokio::time::timeout(Duration::from_secs(30), bot.ready())
-        .await
-        .expect("the host got READY");
+    let bot = connect(sim, &manager, &core).await;
     let (channel, author) = (sim.default_channel(), sim.owner().id);
     for command in [
         "!block 20000",
