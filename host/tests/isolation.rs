@@ -138,9 +138,25 @@ async fn every_kind_of_crash_ends_only_the_worker() {
 
         // The host lives, and its other plugins answer while the worker restarts.
         assert_eq!(host.call("version", "").await.1, vec!["v1"], "{command}");
-        // The isolated plugin answers again, from a new worker.
-        let (outcome, replies) = host.call("fine", "").await;
-        assert_eq!(replies, vec!["fine"], "{command}: {outcome:?}");
+        // The isolated plugin answers again, from a new worker (calls made while it is still
+        // starting are refused with an error, never answered wrongly).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (outcome, replies) = host.call("fine", "").await;
+            if replies == vec!["fine"] {
+                break;
+            }
+            assert!(replies.is_empty(), "{command}: {replies:?}");
+            assert!(
+                matches!(outcome, CommandOutcome::Failed { .. }),
+                "{command}: {outcome:?}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{command}: no new worker: {outcome:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let new_pid = running_pid(&host.manager).await;
         assert_ne!(new_pid, pid, "{command}: a new worker");
         assert!(gone(pid).await, "{command}: the old worker is gone");

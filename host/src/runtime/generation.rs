@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use zoryx_plugin_api::ffi::types::{
-    Description, EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
+    ArgsFfi, Description, EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
 };
 use zoryx_plugin_api::ffi::{CallFfi, InstanceHandle, PluginModuleRef};
 use zoryx_plugin_api::{ApiVersion, Args, Event, HookEvent, Interaction, Invocation, PluginError};
@@ -170,6 +170,23 @@ unsafe impl Send for SendCall {}
 impl SendCall {
     fn new(call: CallFfi) -> Self {
         Self(Some(call))
+    }
+
+    /// A call for `invocation` whose replies go to `sink` until its time limit expires it.
+    fn expiring(
+        invocation: &Invocation,
+        args: ArgsFfi,
+        sink: Arc<dyn ReplySink>,
+    ) -> (Self, Arc<ExpiringSink>) {
+        let sink = ExpiringSink::wrap(sink);
+        let call = Self::new(CallFfi {
+            invocation: InvocationFfi::from(invocation),
+            args,
+            call: into_call_data(Arc::new(CallState {
+                sink: Arc::clone(&sink) as Arc<dyn ReplySink>,
+            })),
+        });
+        (call, sink)
     }
 
     fn into_inner(mut self) -> CallFfi {
@@ -424,13 +441,8 @@ impl Generation {
                 args,
                 sink,
             } => {
-                let sink = ExpiringSink::wrap(sink);
-                expiry = Some(Arc::clone(&sink));
-                let call = SendCall::new(CallFfi {
-                    invocation: InvocationFfi::from(invocation),
-                    args: args_to_ffi(args),
-                    call: into_call_data(Arc::new(CallState { sink })),
-                });
+                let (call, sink) = SendCall::expiring(invocation, args_to_ffi(args), sink);
+                expiry = Some(sink);
                 Box::pin(async move {
                     let call = call.into_inner();
                     let future = (module.call_command())(instance, index, call);
@@ -443,13 +455,8 @@ impl Generation {
                 interaction,
                 sink,
             } => {
-                let sink = ExpiringSink::wrap(sink);
-                expiry = Some(Arc::clone(&sink));
-                let call = SendCall::new(CallFfi {
-                    invocation: InvocationFfi::from(invocation),
-                    args: Default::default(),
-                    call: into_call_data(Arc::new(CallState { sink })),
-                });
+                let (call, sink) = SendCall::expiring(invocation, Default::default(), sink);
+                expiry = Some(sink);
                 let interaction = InteractionFfi::from(interaction);
                 Box::pin(async move {
                     let call = call.into_inner();
