@@ -48,6 +48,7 @@ cleanup() {
   rm -rf "$ctx"
 }
 trap cleanup EXIT
+podman rm -f "$container" >/dev/null 2>&1 || true
 mkdir -p "$ctx/out/extensions"
 cp target/release/zoryx "$ctx/out/zoryx"
 for p in $plugins; do cp "target/release/lib${p//-/_}.so" "$ctx/out/extensions/$p.so"; done
@@ -92,8 +93,12 @@ if [ "$code" != 0 ]; then
   podman logs "$container" >&2 || true
   exit 1
 fi
-if ! podman logs "$container" 2>&1 | grep -q "databases backed up"; then
+# Read the whole log before searching it: `grep -q` stops reading at the first match, and
+# under pipefail the writer's SIGPIPE would fail the pipe.
+logs=$(podman logs "$container" 2>&1)
+if ! grep -q "databases backed up" <<<"$logs"; then
   echo "image-test: no backup at stop" >&2
+  printf '%s\n' "$logs" >&2
   exit 1
 fi
 echo "image-test: stopped by SIGTERM with exit code 0 and a backup"
