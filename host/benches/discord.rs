@@ -16,7 +16,8 @@
 //! threads and one spins (the `misbehave` fixture).
 //!
 //! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
-//! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten.
+//! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten, and `RUST_LOG`
+//! shows the host's log on stderr.
 #![allow(clippy::print_stdout, unreachable_pub)]
 
 use std::collections::HashSet;
@@ -324,7 +325,18 @@ fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The allocator the `zoryx` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
+    // `RUST_LOG=warn` (or any filter) shows the host's log on stderr, to see why replies fail.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

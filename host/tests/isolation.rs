@@ -332,8 +332,7 @@ fn a_worker_exits_when_the_host_goes() {
     let library = dir.path().join("basic.so");
     std::fs::copy(support::fixture("basic-v1.so"), &library).expect("copy");
     let (mut host_end, worker_end) = UnixStream::pair().expect("pair");
-    let mut child = std::process::Command::new(checker())
-        .args(["worker", "--plugin", "basic"])
+    let mut child = zoryx_host::isolation::worker_command(&checker(), "basic")
         .stdin(std::os::fd::OwnedFd::from(worker_end))
         .stdout(std::process::Stdio::null())
         .spawn()

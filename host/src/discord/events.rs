@@ -35,10 +35,7 @@ impl Handler {
         if self.bot.manager.table().listeners(event.kind()).is_empty() {
             return;
         }
-        let bot = Arc::clone(&self.bot);
-        tokio::spawn(async move {
-            bot.manager.dispatcher().dispatch_event(&event).await;
-        });
+        self.bot.manager.dispatcher().deliver_event(event);
     }
 
     fn has_listeners(&self, kind: EventKind) -> bool {

@@ -17,6 +17,10 @@ use serde_json::Value;
 const MAX_RETRIES: u32 = 5;
 /// The longest single wait the host accepts before giving up on a request.
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Requests in flight at most; more wait for a free connection. HTTP/1.1 carries one request
+/// per connection, so without a bound a burst of replies opens a socket each (thousands, until
+/// the process runs out of file descriptors); with it, a few connections are kept and reused.
+const MAX_IN_FLIGHT: usize = 64;
 
 /// A REST call failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +81,8 @@ pub struct Rest {
     /// `<base>/api/v10`, built once.
     api: Arc<str>,
     auth: HeaderValue,
+    /// One permit per request in flight (see [`MAX_IN_FLIGHT`]).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Rest {
@@ -123,6 +129,7 @@ impl Rest {
             .to_owned();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(MAX_IN_FLIGHT)
             .build()
             .unwrap_or_default();
         let mut auth = HeaderValue::from_str(&format!("Bot {token}"))
@@ -133,6 +140,7 @@ impl Rest {
             api: Arc::from(format!("{base}/api/v10")),
             base: Arc::from(base),
             auth,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
@@ -159,6 +167,8 @@ impl Rest {
             None => None,
         };
         for attempt in 0..=MAX_RETRIES {
+            // Never closed, so `acquire` only fails if it were; then go on unbounded.
+            let permit = self.in_flight.acquire().await.ok();
             let mut request = self
                 .client
                 .request(method.clone(), &url)
@@ -169,26 +179,31 @@ impl Rest {
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                     .body(body.clone());
             }
-            let response = request.send().await.map_err(|e| transport(e.to_string()))?;
+            let response = request
+                .send()
+                .await
+                .map_err(|e| transport(with_causes(&e)))?;
             let status = response.status();
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let headers = response.headers().clone();
                 let text = response
                     .text()
                     .await
-                    .map_err(|e| transport(e.to_string()))?;
+                    .map_err(|e| transport(with_causes(&e)))?;
                 let wait = retry_after(&headers, &text);
                 if attempt == MAX_RETRIES || wait > MAX_WAIT {
                     break;
                 }
                 tracing::warn!(%method, path, wait_ms = wait.as_millis() as u64, attempt, "rate limited by Discord; waiting");
+                drop(permit);
                 tokio::time::sleep(wait).await;
                 continue;
             }
             let answer = response
                 .bytes()
                 .await
-                .map_err(|e| transport(e.to_string()))?;
+                .map_err(|e| transport(with_causes(&e)))?;
+            drop(permit);
             if !status.is_success() {
                 return Err(RestError::Status {
                     method: method.to_string(),
@@ -255,6 +270,22 @@ fn created_id(answer: &[u8]) -> u64 {
         .and_then(|c| c.id)
         .and_then(|id| id.parse().ok())
         .unwrap_or(0)
+}
+
+/// An error with its chain of causes, `outer: inner: ...`: reqwest's own message ("error sending
+/// request") leaves out why (refused, reset, no address...).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 #[cfg(test)]

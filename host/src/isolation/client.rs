@@ -106,6 +106,28 @@ fn log_level() -> u8 {
     }
 }
 
+/// The command that starts `exe worker` for `plugin`, with the environment a worker needs;
+/// the caller sets its stdio (stdin is the socket to the host).
+///
+/// Reserved address space counts against `isolation.memory_mb` (`RLIMIT_AS`) as much as memory
+/// in use: the worker's allocator (mimalloc) reserves small arenas instead of its 1 GiB default
+/// (which alone would pass the limit), and the plugin's own allocator (glibc) keeps few arenas.
+pub fn worker_command(exe: &Path, plugin: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(exe);
+    command
+        .args(["worker", "--plugin", plugin])
+        .env("RUST_BACKTRACE", "0");
+    for (key, value) in [
+        ("MIMALLOC_ARENA_RESERVE", "8MiB"),
+        ("MALLOC_ARENA_MAX", "2"),
+    ] {
+        if std::env::var_os(key).is_none() {
+            command.env(key, value);
+        }
+    }
+    command
+}
+
 impl Connection {
     /// Starts `exe worker` for `library` and waits until it has loaded and described it.
     pub(crate) async fn launch(
@@ -117,20 +139,13 @@ impl Connection {
     ) -> Result<(Arc<Self>, Hello), String> {
         let (host_end, worker_end) =
             UnixStream::pair().map_err(|e| format!("could not create a socket: {e}"))?;
-        let mut command = std::process::Command::new(exe);
+        let mut command = worker_command(exe, plugin);
         command
-            .args(["worker", "--plugin", plugin])
             // The worker's stdin is its socket (the host keeps the other end, close-on-exec):
             // when the host goes, the worker reads the end of input and exits.
             .stdin(Stdio::from(OwnedFd::from(worker_end)))
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .env("RUST_BACKTRACE", "0");
-        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-            // Fewer malloc arenas: their reserved address space would count against
-            // `isolation.memory_mb`.
-            command.env("MALLOC_ARENA_MAX", "2");
-        }
+            .stderr(Stdio::piped());
         let mut child = command
             .spawn()
             .map_err(|e| format!("could not start {}: {e}", exe.display()))?;

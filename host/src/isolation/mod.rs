@@ -24,6 +24,7 @@ use std::time::Duration;
 use zoryx_plugin_api::ApiVersion;
 use zoryx_plugin_api::ffi::types::Description;
 
+pub use client::worker_command;
 pub use supervisor::{Supervisor, WorkerState, WorkerStatus};
 pub use worker::{WorkerArgs, main as worker_main};
 

@@ -343,23 +343,95 @@ impl Dispatcher {
     pub async fn dispatch_event(&self, event: &Event) -> Vec<(String, Result<(), PluginError>)> {
         let routes: Vec<Route> = self.table.load().listeners(event.kind()).to_vec();
         let limit = self.shared.limits().listener;
-        let calls = routes.into_iter().map(|route| async move {
-            let generation = route.generation;
-            let call = Call::Event {
-                index: route.index,
-                event,
-            };
-            let what = format!("listener {:?}", event.kind());
-            let result = generation.call(call, what, limit).await;
-            (generation.name.clone(), result.map_err(PluginError::from))
-        });
-        let results = futures::future::join_all(calls).await;
+        if routes.is_empty() {
+            return Vec::new();
+        }
+        let what = format!("listener {:?}", event.kind());
+        let names: Vec<String> = routes.iter().map(|r| r.generation.name.clone()).collect();
+        let calls = routes
+            .into_iter()
+            .map(|route| {
+                let call = Call::Event {
+                    index: route.index,
+                    event,
+                };
+                (route.generation, call, what.clone())
+            })
+            .collect();
+        let results: Vec<_> = names
+            .into_iter()
+            .zip(Generation::call_all(calls, limit).await)
+            .map(|(plugin, result)| (plugin, result.map_err(PluginError::from)))
+            .collect();
         for (plugin, result) in &results {
             if let Err(error) = result {
                 tracing::warn!(plugin, event = ?event.kind(), %error, "listener failed");
             }
         }
         results
+    }
+
+    /// Delivers an event to every listener of its kind without waiting (what the gateway does
+    /// with each event): the in-process listeners go to the plugin threads as one job, whose
+    /// last call logs the failures there, so nothing on the host's runtime waits for them; the
+    /// isolated ones are awaited on a task of their own.
+    pub fn deliver_event(&self, event: Event) {
+        let routes: Vec<Route> = self.table.load().listeners(event.kind()).to_vec();
+        if routes.is_empty() {
+            return;
+        }
+        let limit = self.shared.limits().listener;
+        let kind = event.kind();
+        let what = format!("listener {kind:?}");
+        let mut pool = None;
+        let (mut names, mut calls, mut isolated) = (Vec::new(), Vec::new(), Vec::new());
+        for route in routes {
+            let call = Call::Event {
+                index: route.index,
+                event: &event,
+            };
+            match route.generation.prepare(call, what.clone()) {
+                None => isolated.push(route),
+                Some(Ok((threads, label, future))) => {
+                    pool.get_or_insert(threads);
+                    names.push(route.generation.name.clone());
+                    calls.push((label, future));
+                }
+                Some(Err(error)) => {
+                    let plugin = &route.generation.name;
+                    tracing::warn!(plugin, event = ?kind, %error, "listener failed");
+                }
+            }
+        }
+        if let Some(pool) = pool {
+            pool.start_all(calls, limit, move |results| {
+                for (plugin, result) in names.iter().zip(results) {
+                    if let Err(error) = Generation::outcome(result, None) {
+                        tracing::warn!(plugin, event = ?kind, %error, "listener failed");
+                    }
+                }
+            });
+        }
+        if !isolated.is_empty() {
+            tokio::spawn(async move {
+                let calls = isolated
+                    .into_iter()
+                    .map(|route| {
+                        let call = Call::Event {
+                            index: route.index,
+                            event: &event,
+                        };
+                        (route.generation, call, what.clone())
+                    })
+                    .collect::<Vec<_>>();
+                let names: Vec<String> = calls.iter().map(|(g, _, _)| g.name.clone()).collect();
+                for (plugin, result) in names.iter().zip(Generation::call_all(calls, limit).await) {
+                    if let Err(error) = result {
+                        tracing::warn!(plugin, event = ?kind, %error, "listener failed");
+                    }
+                }
+            });
+        }
     }
 
     /// Runs every hook on `name`, highest priority first, each with a time limit

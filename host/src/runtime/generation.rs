@@ -124,6 +124,8 @@ pub struct Generation {
     backend: Backend,
     /// The host's plugin threads (its call counters).
     pool: PluginPool,
+    /// `name`, shared by the labels of its calls.
+    label_name: Arc<str>,
     tracker: Arc<LibraryTracker>,
     // Dropped last: the private copy's file.
     copy: Option<StagedCopy>,
@@ -298,6 +300,7 @@ impl Generation {
         tracker.live.fetch_add(1, Ordering::SeqCst);
         Ok(Arc::new(Self {
             id: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+            label_name: Arc::from(name.as_str()),
             name,
             source,
             api_version,
@@ -382,12 +385,98 @@ impl Generation {
         if let Backend::Worker(supervisor) = &self.backend {
             return supervisor.call(call, &what, limit).await;
         }
-        let label = CallLabel {
-            plugin: self.name.as_str().into(),
-            what,
-        };
         let (future, expiry) = self.plugin_future(call)?;
-        match self.pool.run(label, limit, future).await {
+        let result = self.pool.run(self.label(what), limit, future).await;
+        Self::outcome(result, expiry.as_deref())
+    }
+
+    /// Runs calls of several plugins together, each with the time limit `limit`, and returns
+    /// their results in order: the in-process ones as one job on the plugin threads (see
+    /// [`PluginPool::run_all`]), the isolated ones through their workers, all at once.
+    pub(crate) async fn call_all(
+        calls: Vec<(Arc<Self>, Call<'_>, String)>,
+        limit: Duration,
+    ) -> Vec<Result<(), CallError>> {
+        let mut results: Vec<Option<Result<(), CallError>>> = Vec::with_capacity(calls.len());
+        let mut pool = None;
+        let mut local = Vec::new();
+        let mut isolated = Vec::new();
+        for (index, (generation, call, what)) in calls.into_iter().enumerate() {
+            results.push(None);
+            if let Backend::Worker(supervisor) = &generation.backend {
+                let supervisor = Arc::clone(supervisor);
+                isolated.push(async move { (index, supervisor.call(call, &what, limit).await) });
+                continue;
+            }
+            match generation.plugin_future(call) {
+                Ok((future, expiry)) => {
+                    pool.get_or_insert_with(|| generation.pool.clone());
+                    local.push((index, expiry, (generation.label(what), future)));
+                }
+                Err(error) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Some(Err(error));
+                    }
+                }
+            }
+        }
+        let (indices, calls): (Vec<_>, Vec<_>) = local
+            .into_iter()
+            .map(|(index, expiry, call)| ((index, expiry), call))
+            .unzip();
+        let in_process = async {
+            match pool {
+                Some(pool) => pool.run_all(calls, limit).await,
+                None => Vec::new(),
+            }
+        };
+        let (in_process, isolated) =
+            futures::future::join(in_process, futures::future::join_all(isolated)).await;
+        for ((index, expiry), result) in indices.into_iter().zip(in_process) {
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Some(Self::outcome(result, expiry.as_deref()));
+            }
+        }
+        for (index, result) in isolated {
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Some(result);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(CallError::Stopped)))
+            .collect()
+    }
+
+    /// An in-process call ready for the plugin threads: its label and future, and the pool
+    /// (`None` for an isolated plugin, whose calls go through its worker).
+    pub(crate) fn prepare(
+        self: &Arc<Self>,
+        call: Call<'_>,
+        what: String,
+    ) -> Option<Result<(PluginPool, CallLabel, PluginFuture), CallError>> {
+        if self.is_isolated() {
+            return None;
+        }
+        Some(
+            self.plugin_future(call)
+                .map(|(future, _)| (self.pool.clone(), self.label(what), future)),
+        )
+    }
+
+    fn label(&self, what: String) -> CallLabel {
+        CallLabel {
+            plugin: Arc::clone(&self.label_name),
+            what,
+        }
+    }
+
+    /// A pool call's result as a plugin call's; a call past its limit expires its reply sink.
+    pub(crate) fn outcome(
+        result: Result<Result<(), PluginError>, PoolError>,
+        expiry: Option<&ExpiringSink>,
+    ) -> Result<(), CallError> {
+        match result {
             Ok(result) => result.map_err(CallError::Plugin),
             Err(PoolError::TimedOut(limit)) => {
                 if let Some(sink) = expiry {
@@ -409,13 +498,16 @@ impl Generation {
         done: impl FnOnce(Result<(), PluginError>) + Send + 'static,
     ) -> Result<PoolCall<()>, CallError> {
         let (future, _) = self.plugin_future(call)?;
-        let label = CallLabel {
-            plugin: self.name.as_str().into(),
-            what,
-        };
-        Ok(self.pool.spawn(label, async move { done(future.await) }))
+        Ok(self
+            .pool
+            .spawn(self.label(what), async move { done(future.await) }))
     }
+}
 
+/// The future of one in-process plugin call.
+pub(crate) type PluginFuture = futures::future::BoxFuture<'static, Result<(), PluginError>>;
+
+impl Generation {
     /// The future of one in-process call, and the sink that expires at its limit.
     #[allow(clippy::type_complexity)]
     fn plugin_future(

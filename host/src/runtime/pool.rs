@@ -13,7 +13,11 @@
 //! - a watchdog reports a poll that holds its thread longer than the threshold, once per poll,
 //!   naming the plugin and what it was running, and counts it per plugin;
 //! - a [`PoolCall`] dropped before its future is done cancels it: the future is dropped at once
-//!   if no thread is polling it, or as soon as the poll that holds it returns.
+//!   if no thread is polling it, or as soon as the poll that holds it returns;
+//! - calls started together ([`PluginPool::run_all`], e.g. every listener of one event) are
+//!   handed to the threads as one job: one thread runs their first polls one after another, so
+//!   the hand-off between the host's runtime and the pool is paid once, not once per call. If
+//!   one of them stalls that thread, the watchdog hands the rest to another.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -28,6 +32,11 @@ use tokio::sync::oneshot;
 
 /// How long an idle thread above the minimum waits for work before it exits.
 const IDLE_EXIT: Duration = Duration::from_secs(30);
+/// How long a worker out of work looks for more before it sleeps.
+const SPIN_FOR: Duration = Duration::from_micros(200);
+/// Workers looking for work at once, at most; the others sleep at once (one per core is too
+/// few: a burst hands out jobs faster than one thread takes them).
+const MAX_SPINNING: usize = 16;
 /// How often the watchdog looks at the workers.
 const WATCH_EVERY: Duration = Duration::from_millis(10);
 /// A poll running longer than this counts as stalled: its thread is not there for other calls,
@@ -125,7 +134,7 @@ impl Task {
             {
                 Ok(_) if next == SCHEDULED => {
                     if let Some(pool) = self.pool.upgrade() {
-                        pool.push(Arc::clone(self));
+                        pool.push(Job::Task(Arc::clone(self)));
                     }
                     return;
                 }
@@ -133,6 +142,19 @@ impl Task {
                 Err(actual) => state = actual,
             }
         }
+    }
+}
+
+impl Task {
+    /// Cancels it unless done. The future is dropped on a pool thread: at once if nobody polls
+    /// it, else as soon as the poll that holds it returns (a task still waiting in its group:
+    /// when the group reaches it). Plugin code never runs on the caller's thread.
+    fn cancel(self: &Arc<Self>) {
+        if self.state.load(Ordering::Acquire) == DONE {
+            return;
+        }
+        self.cancelled.store(true, Ordering::Release);
+        self.schedule();
     }
 }
 
@@ -156,16 +178,45 @@ struct WorkerSlot {
     /// The poll already reported as blocked.
     reported_seq: AtomicU64,
     task: Mutex<Option<Arc<Task>>>,
+    /// The group the current task was taken from, while its first poll runs.
+    group: Mutex<Option<Arc<Group>>>,
+    /// The poll whose group was handed to another thread.
+    handed_seq: AtomicU64,
+}
+
+/// Calls started together, not yet polled; threads take them one at a time.
+struct Group {
+    tasks: Mutex<VecDeque<Arc<Task>>>,
+}
+
+impl Group {
+    fn next(&self) -> Option<Arc<Task>> {
+        self.tasks.lock().ok()?.pop_front()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tasks.lock().map_or(true, |t| t.is_empty())
+    }
+}
+
+/// What a thread takes from the queue.
+enum Job {
+    /// A task to poll (new, or woken).
+    Task(Arc<Task>),
+    /// Tasks to poll for the first time, in order.
+    Group(Arc<Group>),
 }
 
 struct Queue {
-    tasks: VecDeque<Arc<Task>>,
+    tasks: VecDeque<Job>,
     /// Workers waiting for work.
     idle: usize,
     /// Wake-ups sent to waiting workers and not yet taken: an idle worker is only free for new
     /// work if `idle > signals`.
     signals: usize,
     threads: usize,
+    /// Workers looking for work before they sleep (see [`SPIN_FOR`]).
+    spinning: usize,
     shutdown: bool,
 }
 
@@ -178,6 +229,10 @@ struct Inner {
     slots: Mutex<Vec<Arc<WorkerSlot>>>,
     counters: Mutex<HashMap<Arc<str>, Arc<PluginCounters>>>,
     next_thread: AtomicUsize,
+    /// `queue.tasks.len()`, for workers looking for work without the lock.
+    queued: AtomicUsize,
+    /// Groups started without a waiter, with their deadlines (nanoseconds since `epoch`).
+    deadlines: Mutex<Vec<(u64, Weak<dyn Expire>)>>,
     peak_threads: AtomicUsize,
     /// Told of every blocked poll the watchdog reports (an isolated plugin's worker forwards it
     /// to the host).
@@ -194,7 +249,7 @@ impl Inner {
             .max(1)
     }
 
-    fn push(self: &Arc<Self>, task: Arc<Task>) {
+    fn push(self: &Arc<Self>, job: Job) {
         let spawn = {
             let Ok(mut queue) = self.queue.lock() else {
                 return;
@@ -202,8 +257,12 @@ impl Inner {
             if queue.shutdown {
                 return;
             }
-            queue.tasks.push_back(task);
-            if queue.idle > queue.signals {
+            queue.tasks.push_back(job);
+            self.queued.store(queue.tasks.len(), Ordering::Release);
+            if queue.tasks.len() <= queue.spinning {
+                // A thread looking for work takes it without being woken.
+                return;
+            } else if queue.idle > queue.signals {
                 queue.signals += 1;
                 false
             } else if queue.threads < self.options.max_threads {
@@ -245,24 +304,53 @@ impl Inner {
             let threads = self.queue.lock().map_or(0, |q| q.threads);
             self.peak_threads.fetch_max(threads, Ordering::Relaxed);
         }
-        while let Some(task) = self.next_task() {
-            self.run(slot, task);
+        while let Some(job) = self.next_job() {
+            match job {
+                Job::Task(task) => self.run(slot, task),
+                Job::Group(group) => {
+                    while let Some(task) = group.next() {
+                        if let Ok(mut current) = slot.group.lock() {
+                            *current = Some(Arc::clone(&group));
+                        }
+                        self.run(slot, task);
+                    }
+                    if let Ok(mut current) = slot.group.lock() {
+                        current.take();
+                    }
+                }
+            }
         }
         if let Ok(mut slots) = self.slots.lock() {
             slots.retain(|s| !Arc::ptr_eq(s, slot));
         }
     }
 
-    /// The next task, or `None` when this thread should exit.
-    fn next_task(&self) -> Option<Arc<Task>> {
+    /// The next job, or `None` when this thread should exit.
+    fn next_job(&self) -> Option<Job> {
         let mut queue = self.queue.lock().ok()?;
+        let mut spun = false;
         loop {
-            if let Some(task) = queue.tasks.pop_front() {
-                return Some(task);
+            if let Some(job) = queue.tasks.pop_front() {
+                self.queued.store(queue.tasks.len(), Ordering::Release);
+                return Some(job);
             }
             if queue.shutdown {
                 queue.threads -= 1;
                 return None;
+            }
+            if !spun && queue.spinning < MAX_SPINNING {
+                // Under load the next job comes within microseconds: look for it a little
+                // before sleeping, so that handing it over needs no wake-up.
+                spun = true;
+                queue.spinning += 1;
+                drop(queue);
+                let until = Instant::now() + SPIN_FOR;
+                while self.queued.load(Ordering::Acquire) == 0 && Instant::now() < until {
+                    std::thread::yield_now();
+                }
+                queue = self.queue.lock().ok()?;
+                queue.spinning -= 1;
+                continue;
             }
             queue.idle += 1;
             let (next, timeout) = self.available.wait_timeout(queue, IDLE_EXIT).ok()?;
@@ -363,6 +451,51 @@ impl Inner {
         }
     }
 
+    /// Expires the groups started without a waiter that are past their deadline, and forgets
+    /// the finished ones.
+    fn expire_groups(&self) {
+        let now = self.now_nanos();
+        let mut expired = Vec::new();
+        if let Ok(mut deadlines) = self.deadlines.lock() {
+            deadlines.retain(|(deadline, group)| {
+                let Some(group) = group.upgrade() else {
+                    return false;
+                };
+                if *deadline > now {
+                    return true;
+                }
+                expired.push(group);
+                false
+            });
+        }
+        // Outside the lock: cancelling may finish a group, whose `done` runs here.
+        for group in expired {
+            group.expire();
+        }
+    }
+
+    /// Hands the calls left in a group to another thread when the poll of one of them has
+    /// stalled the thread running the group (once per poll).
+    fn hand_off_groups(self: &Arc<Self>) {
+        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
+        let now = self.now_nanos();
+        let slots = self.slots.lock().map(|s| s.clone()).unwrap_or_default();
+        for slot in slots {
+            let since = slot.polling_since.load(Ordering::Acquire);
+            if since == 0 || now.saturating_sub(since) < stalled_after {
+                continue;
+            }
+            let Some(group) = slot.group.lock().ok().and_then(|g| g.clone()) else {
+                continue;
+            };
+            let seq = slot.poll_seq.load(Ordering::Acquire);
+            if group.is_empty() || slot.handed_seq.swap(seq, Ordering::AcqRel) == seq {
+                continue;
+            }
+            self.push(Job::Group(group));
+        }
+    }
+
     /// Reports polls that have held their thread past the threshold; once per poll.
     fn watch(&self) {
         let threshold = u64::try_from(self.options.blocked_after.as_nanos()).unwrap_or(u64::MAX);
@@ -434,6 +567,7 @@ impl PluginPool {
                 idle: 0,
                 signals: 0,
                 threads: 0,
+                spinning: 0,
                 shutdown: false,
             }),
             available: Condvar::new(),
@@ -443,6 +577,8 @@ impl PluginPool {
             slots: Mutex::new(Vec::new()),
             counters: Mutex::new(HashMap::new()),
             next_thread: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+            deadlines: Mutex::new(Vec::new()),
             peak_threads: AtomicUsize::new(0),
             on_blocked: std::sync::OnceLock::new(),
         });
@@ -459,6 +595,8 @@ impl PluginPool {
             loop {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
+                inner.expire_groups();
+                inner.hand_off_groups();
                 inner.grow();
                 inner.watch();
             }
@@ -520,22 +658,129 @@ impl PluginPool {
         T: Send + 'static,
         F: Future<Output = T> + Send + 'static,
     {
+        let (tx, rx) = oneshot::channel();
+        let task = self.task(
+            label,
+            Box::pin(async move {
+                let _ = tx.send(future.await);
+            }),
+            IDLE,
+        );
+        task.schedule();
+        PoolCall { task, result: rx }
+    }
+
+    /// A task of `label`'s plugin (counted as a call), in `state`.
+    fn task(&self, label: CallLabel, future: BoxFuture<'static, ()>, state: u8) -> Arc<Task> {
         let label = Arc::new(label);
         let counters = self.counters(&label.plugin);
         counters.calls.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        let task = Arc::new(Task {
-            future: Mutex::new(Some(Box::pin(async move {
-                let _ = tx.send(future.await);
-            }))),
-            state: AtomicU8::new(IDLE),
+        Arc::new(Task {
+            future: Mutex::new(Some(future)),
+            state: AtomicU8::new(state),
             cancelled: AtomicBool::new(false),
             label,
             counters,
             pool: Arc::downgrade(&self.inner),
+        })
+    }
+
+    /// Runs `calls` on the pool together, each with the time limit `limit` (from now), and
+    /// returns their results in order. They are handed to the threads as one job: one thread
+    /// runs their first polls one after another (a call that stalls it leaves the rest to
+    /// another thread), and the caller is woken once, when the last one finishes. Calls past
+    /// the limit are cancelled and counted as timed out; dropping the returned future cancels
+    /// the unfinished ones.
+    pub async fn run_all<T, F>(
+        &self,
+        calls: Vec<(CallLabel, F)>,
+        limit: Duration,
+    ) -> Vec<Result<T, PoolError>>
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        if calls.is_empty() {
+            return Vec::new();
+        }
+        let group = self.start_group(calls, limit, None);
+        let cancel = CancelGroup(Arc::clone(&group));
+        if tokio::time::timeout(limit, group.finished()).await.is_err() {
+            group.expire();
+        }
+        let outputs = group.outputs();
+        drop(cancel);
+        outputs
+    }
+
+    /// As [`run_all`](Self::run_all), without waiting: `done` gets the results on the pool
+    /// thread that finishes the last call (or that drops it at the limit). Nothing on the host's
+    /// runtime waits for the calls; the watchdog enforces the limit.
+    pub fn start_all<T, F>(
+        &self,
+        calls: Vec<(CallLabel, F)>,
+        limit: Duration,
+        done: impl FnOnce(Vec<Result<T, PoolError>>) + Send + 'static,
+    ) where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        if calls.is_empty() {
+            done(Vec::new());
+            return;
+        }
+        let group = self.start_group(calls, limit, Some(Box::new(done)));
+        let deadline = self
+            .inner
+            .now_nanos()
+            .saturating_add(u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX));
+        let expire: Arc<dyn Expire> = group;
+        if let Ok(mut deadlines) = self.inner.deadlines.lock() {
+            deadlines.push((deadline, Arc::downgrade(&expire)));
+        }
+    }
+
+    /// Queues `calls` as one group job.
+    fn start_group<T, F>(
+        &self,
+        calls: Vec<(CallLabel, F)>,
+        limit: Duration,
+        on_done: Option<OnDone<T>>,
+    ) -> Arc<GroupState<T>>
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        let group = Arc::new(GroupState {
+            slots: calls.iter().map(|_| Mutex::new(None)).collect(),
+            remaining: AtomicUsize::new(calls.len()),
+            done: tokio::sync::Notify::new(),
+            tasks: std::sync::OnceLock::new(),
+            limit,
+            timed_out: AtomicBool::new(false),
+            on_done: Mutex::new(on_done),
         });
-        task.schedule();
-        PoolCall { task, result: rx }
+        let tasks: Vec<Arc<Task>> = calls
+            .into_iter()
+            .enumerate()
+            .map(|(index, (label, future))| {
+                let finish = Finish(Arc::clone(&group));
+                let future = Box::pin(async move {
+                    let output = future.await;
+                    if let Some(Ok(mut slot)) = finish.0.slots.get(index).map(Mutex::lock) {
+                        *slot = Some(output);
+                    }
+                    drop(finish);
+                });
+                // Scheduled already: the group below is what gets queued.
+                self.task(label, future, SCHEDULED)
+            })
+            .collect();
+        let _ = group.tasks.set(tasks.clone());
+        self.inner.push(Job::Group(Arc::new(Group {
+            tasks: Mutex::new(tasks.into()),
+        })));
+        group
     }
 
     /// Runs `future` on the pool with a time limit; past it, the future is cancelled and the
@@ -570,6 +815,102 @@ impl PluginPool {
     }
 }
 
+/// What a finished group gives its `done` callback.
+type OnDone<T> = Box<dyn FnOnce(Vec<Result<T, PoolError>>) + Send>;
+
+/// The outputs of a group of calls ([`PluginPool::run_all`], [`PluginPool::start_all`]), and how
+/// many of them are still running.
+struct GroupState<T> {
+    slots: Vec<Mutex<Option<T>>>,
+    remaining: AtomicUsize,
+    done: tokio::sync::Notify,
+    /// Its tasks: they live until done even if nothing else holds them (a future that never
+    /// wakes runs until the limit). Each task's future holds the group in turn; the cycle ends
+    /// when the future completes or is cancelled.
+    tasks: std::sync::OnceLock<Vec<Arc<Task>>>,
+    limit: Duration,
+    timed_out: AtomicBool,
+    on_done: Mutex<Option<OnDone<T>>>,
+}
+
+impl<T> GroupState<T> {
+    /// Returns once every call has finished or been dropped.
+    async fn finished(&self) {
+        while self.remaining.load(Ordering::Acquire) > 0 {
+            // `notify_one` keeps a permit when nobody waits yet, so a call that finishes
+            // between the check and this await is not missed.
+            self.done.notified().await;
+        }
+    }
+
+    /// Cancels the calls not done yet.
+    fn cancel(&self) {
+        for task in self.tasks.get().into_iter().flatten() {
+            task.cancel();
+        }
+    }
+
+    /// Takes the results: a call without an output timed out (counted) or was dropped.
+    fn outputs(&self) -> Vec<Result<T, PoolError>> {
+        let timed_out = self.timed_out.load(Ordering::Acquire);
+        let tasks = self.tasks.get().map(Vec::as_slice).unwrap_or_default();
+        self.slots
+            .iter()
+            .enumerate()
+            .map(
+                |(index, slot)| match slot.lock().ok().and_then(|mut s| s.take()) {
+                    Some(output) => Ok(output),
+                    None if timed_out => {
+                        if let Some(task) = tasks.get(index) {
+                            task.counters.timed_out.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(PoolError::TimedOut(self.limit))
+                    }
+                    None => Err(PoolError::Stopped),
+                },
+            )
+            .collect()
+    }
+}
+
+/// A group past its limit: its unfinished calls are cancelled and count as timed out.
+trait Expire: Send + Sync {
+    fn expire(&self);
+}
+
+impl<T: Send> Expire for GroupState<T> {
+    fn expire(&self) {
+        self.timed_out.store(true, Ordering::Release);
+        self.cancel();
+    }
+}
+
+/// Counts one call of a group as finished when its future completes or is dropped; the last
+/// one wakes the waiter or calls `done`.
+struct Finish<T>(Arc<GroupState<T>>);
+
+impl<T> Drop for Finish<T> {
+    fn drop(&mut self) {
+        if self.0.remaining.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        self.0.done.notify_one();
+        let done = self.0.on_done.lock().ok().and_then(|mut d| d.take());
+        if let Some(done) = done {
+            done(self.0.outputs());
+        }
+    }
+}
+
+/// Cancels a group's unfinished calls when dropped.
+struct CancelGroup<T>(Arc<GroupState<T>>);
+
+impl<T> Drop for CancelGroup<T> {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 /// A future started on the pool; cancels it when dropped unfinished.
 pub struct PoolCall<T> {
     task: Arc<Task>,
@@ -588,13 +929,7 @@ impl<T> Future for PoolCall<T> {
 
 impl<T> Drop for PoolCall<T> {
     fn drop(&mut self) {
-        if self.task.state.load(Ordering::Acquire) == DONE {
-            return;
-        }
-        // The future is dropped on a pool thread: at once if nobody polls it, else as soon as
-        // the poll that holds it returns. Plugin code never runs on the caller's thread.
-        self.task.cancelled.store(true, Ordering::Release);
-        self.task.schedule();
+        self.task.cancel();
     }
 }
 
@@ -681,5 +1016,77 @@ mod tests {
         }
         assert!(dropped.load(Ordering::SeqCst), "the future was dropped");
         assert_eq!(pool.stats("never").timed_out, 1);
+    }
+
+    /// A group whose first call blocks its thread: the watchdog hands the rest of the group to
+    /// another thread, so they finish while it blocks; the results come back in order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_blocked_call_hands_the_rest_of_its_group_on() {
+        let pool = PluginPool::new(
+            tokio::runtime::Handle::current(),
+            PoolOptions {
+                min_threads: 1,
+                max_threads: 8,
+                blocked_after: Duration::from_secs(5),
+            },
+        );
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let others_done = Arc::new(AtomicUsize::new(0));
+        let mut calls: Vec<(CallLabel, BoxFuture<'static, usize>)> = vec![(
+            label("blocker"),
+            Box::pin(async move {
+                let _ = wait.recv_timeout(Duration::from_secs(20));
+                0
+            }),
+        )];
+        for n in 1..=3 {
+            let others_done = Arc::clone(&others_done);
+            calls.push((
+                label("quick"),
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    others_done.fetch_add(1, Ordering::SeqCst);
+                    n
+                }),
+            ));
+        }
+        let group = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run_all(calls, Duration::from_secs(30)).await }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while others_done.load(Ordering::SeqCst) < 3 {
+            assert!(Instant::now() < deadline, "the rest of the group waited");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = release.send(());
+        let results = group.await.expect("join");
+        assert_eq!(results, vec![Ok(0), Ok(1), Ok(2), Ok(3)]);
+        assert_eq!(pool.stats("quick").calls, 3);
+    }
+
+    /// `start_all`: nobody waits; `done` gets every result, and a call that never finishes is
+    /// cancelled at the limit by the watchdog and reported as timed out.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_started_group_reports_its_results_and_time_outs() {
+        let pool = PluginPool::current();
+        let (tx, rx) = oneshot::channel();
+        let calls: Vec<(CallLabel, BoxFuture<'static, u8>)> = vec![
+            (label("fine"), Box::pin(async { 1 })),
+            (label("never"), Box::pin(std::future::pending())),
+        ];
+        pool.start_all(calls, Duration::from_millis(100), move |results| {
+            let _ = tx.send(results);
+        });
+        let results = tokio::time::timeout(Duration::from_secs(10), rx)
+            .await
+            .expect("done was called")
+            .expect("results");
+        assert_eq!(
+            results,
+            vec![Ok(1), Err(PoolError::TimedOut(Duration::from_millis(100)))]
+        );
+        assert_eq!(pool.stats("never").timed_out, 1);
+        assert_eq!(pool.stats("fine").timed_out, 0);
     }
 }
