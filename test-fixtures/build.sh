@@ -54,7 +54,7 @@ mv -f "$out/not-a-plugin.$ext.tmp" "$out/not-a-plugin.$ext"
 echo "fixture not-a-plugin.$ext"
 
 bash test-fixtures/compat/build.sh
-for name in old-api mid-api newer-api broken-api; do
+for name in old-api mid-api last-api newer-api broken-api; do
   put "$root/target/compat/release/lib${name//-/_}_plugin.$ext" "$name.$ext"
 done
 

@@ -10,18 +10,23 @@ async fn older_minors_load_newer_and_broken_are_refused() {
     let host = TestHost::new(&[
         ("old-api.so", "old_api.so"),
         ("mid-api.so", "mid_api.so"),
+        ("last-api.so", "last_api.so"),
         ("newer-api.so", "newer_api.so"),
         ("broken-api.so", "broken_api.so"),
     ]);
     let report = host.manager.load_all().await;
     assert_eq!(
         report.loaded,
-        vec!["mid_api".to_string(), "old_api".to_string()],
+        vec![
+            "last_api".to_string(),
+            "mid_api".to_string(),
+            "old_api".to_string()
+        ],
         "{:?}",
         report.refused
     );
 
-    // The 1.0 plugin works on this 1.2 host, and what 1.1 and 1.2 added is simply absent for
+    // The 1.0 plugin works on this host, and what 1.1 and 1.2 added is simply absent for
     // it: its storage answers "not available" without asking the host.
     assert_eq!(
         host.call("old_api_hello", "").await.1,
@@ -45,6 +50,15 @@ async fn older_minors_load_newer_and_broken_are_refused() {
     let info = host.manager.info("mid_api").await.expect("info");
     assert_eq!(info.api_version.as_deref(), Some("1.1.0"));
 
+    // The 1.2 plugin, built against the frozen copy of 1.2 as released.
+    assert_eq!(
+        host.call("last_api_hello", "").await.1,
+        vec!["hello from last api"]
+    );
+    assert_eq!(host.call("last_api_kv", "").await.1, vec!["count 1"]);
+    let info = host.manager.info("last_api").await.expect("info");
+    assert_eq!(info.api_version.as_deref(), Some("1.2.0"));
+
     let reason = |file: &str| {
         report
             .refused
@@ -54,7 +68,9 @@ async fn older_minors_load_newer_and_broken_are_refused() {
             .unwrap_or_else(|| panic!("{file} was not refused"))
     };
     let newer = reason("newer_api.so");
-    assert!(newer.contains("needs plugin-api 1.3.0"), "{newer}");
+    let next = semver::Version::parse(API_VERSION).expect("the API version");
+    let next = format!("{}.{}.0", next.major, next.minor + 1);
+    assert!(newer.contains(&format!("needs plugin-api {next}")), "{newer}");
     assert!(
         newer.contains(&format!("this host has plugin-api {API_VERSION}")),
         "{newer}"

@@ -1,6 +1,7 @@
-//! The compatibility fixture, one source for four crates: each builds it against its own copy
-//! of plugin-api (`old-api-plugin` → api-1.0, `mid-api-plugin` → api-1.1, `newer-api-plugin` →
-//! api-1.3, `broken-api-plugin` → a copy with a broken layout). Names come from the crate name.
+//! The compatibility fixture, one source for five crates: each builds it against its own copy
+//! of plugin-api (`old-api-plugin` → the frozen 1.0, `mid-api-plugin` → the frozen 1.1,
+//! `last-api-plugin` → the frozen 1.2, `newer-api-plugin` → today's API one minor ahead,
+//! `broken-api-plugin` → today's with a broken layout). Names come from the crate name.
 //!
 //! Commands (named after the plugin, so several can load together): `<name>_hello` replies
 //! `hello from <which> api`; `<name>_kv` counts in the key-value store and replies the count, or
@@ -8,7 +9,7 @@
 
 use zoryx_plugin_api::prelude::*;
 
-/// `old_api`, `mid_api`, `newer_api` or `broken_api`.
+/// `old_api`, `mid_api`, `last_api`, `newer_api` or `broken_api`.
 fn name() -> String {
     env!("CARGO_PKG_NAME")
         .trim_end_matches("-plugin")

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Generates copies of plugin-api for the compatibility fixtures, under target/compat-src/.
+"""Generates the copies of plugin-api derived from today's source, under target/compat-src/.
 
-- api-1.0:    the 1.0 API: version 1.0.0, without the storage functions 1.1 and 1.2 appended to
-              HostVtable; `Storage` answers "not available", and there is no `Host::sql` or
-              `Host::files`.
-- api-1.1:    the 1.1 API: version 1.1.0, with the key-value functions of 1.1 but without what
-              1.2 appended (key listing, SQL tables, files).
-- api-1.3:    version 1.3.0, otherwise identical to the current API: a plugin needing a newer
-              host.
+The released APIs (1.0, 1.1, 1.2) are NOT generated: they are frozen, committed copies in
+test-fixtures/compat/api/<version>/, the layout as it was released, so that a field broken in
+today's source cannot break the copy along with it. This script only makes what must follow
+today's source:
+
+- api-newer:  the current API with the next minor version: a plugin needing a newer host.
 - api-broken: the current version with a field inserted in the middle of InvocationFfi: an
               incompatible layout under the same version.
+
+`python3 make_api_copies.py --freeze X.Y` copies today's source into api/X.Y once, when X.Y is
+released (the one time a copy is taken from the current source).
 
 Every edit checks that the text it changes is there exactly once, and stops with an error
 otherwise, so a change to plugin-api cannot silently produce a wrong copy. The copies are
@@ -123,92 +125,6 @@ def write(name, files):
             path.rmdir()
 
 
-STORAGE_1_0 = """impl Storage {
-    /// Reads `key`. Storage is not part of plugin-api 1.0: always [`PluginError::NotAvailable`].
-    pub async fn get<T: DeserializeOwned>(
-        &self,
-        scope: Scope,
-        key: &str,
-    ) -> PluginResult<Option<T>> {
-        let _ = (self.host, scope.to_ffi(), key);
-        Err(PluginError::NotAvailable("plugin storage".to_owned()))
-    }
-
-    /// Writes `key`. Storage is not part of plugin-api 1.0: always [`PluginError::NotAvailable`].
-    pub async fn set<T: Serialize + ?Sized>(
-        &self,
-        scope: Scope,
-        key: &str,
-        value: &T,
-    ) -> PluginResult {
-        let _ = (self.host, scope.to_ffi(), key, value);
-        Err(PluginError::NotAvailable("plugin storage".to_owned()))
-    }
-
-    /// Deletes `key`. Storage is not part of plugin-api 1.0: always
-    /// [`PluginError::NotAvailable`].
-    pub async fn delete(&self, scope: Scope, key: &str) -> PluginResult<bool> {
-        let _ = (self.host, scope.to_ffi(), key);
-        Err(PluginError::NotAvailable("plugin storage".to_owned()))
-    }
-}
-
-"""
-
-
-def without_1_2(files):
-    """Removes what 1.2 added: the SQL and file API (`storage.rs`) and `Storage::keys`."""
-    del files["src/storage.rs"]
-    replace(files, "src/lib.rs", "pub mod storage;\n", "")
-    replace(files, "src/lib.rs", "pub use storage::{Files, Row, Sql};\n", "")
-    replace(
-        files,
-        "src/context.rs",
-        "    /// This plugin's key-value storage; see also [`Host::sql`] and [`Host::files`].\n",
-        "    /// This plugin's key-value storage.\n",
-    )
-
-
-def api_1_0():
-    old = copy("1.0.0")
-    without_1_2(old)
-    # HostVtable without the fields appended in 1.1 and 1.2 (they follow `emit`, the last 1.0
-    # field).
-    cut(
-        old,
-        "src/ffi/host_vtable.rs",
-        "    /// (1.1) Reads a key",
-        "}\n\n/// What the host hands a plugin",
-        "",
-    )
-    context = "src/context.rs"
-    cut(old, context, "fn storage_missing() -> PluginError {", "impl Storage {", "")
-    cut(old, context, "impl Storage {", "/// A counted reference", STORAGE_1_0)
-    write("api-1.0", old)
-
-
-def api_1_1():
-    mid = copy("1.1.0")
-    without_1_2(mid)
-    # HostVtable without the fields appended in 1.2 (they follow `kv_delete`).
-    cut(
-        mid,
-        "src/ffi/host_vtable.rs",
-        "    /// (1.2) The keys of",
-        "}\n\n/// What the host hands a plugin",
-        "",
-    )
-    # `Storage::keys` (1.2), the last method of `impl Storage`.
-    cut(
-        mid,
-        "src/context.rs",
-        "\n    /// The keys that start with `prefix`",
-        "}\n\n/// A counted reference",
-        "",
-    )
-    write("api-1.1", mid)
-
-
 def api_broken():
     broken = copy(current_version())
     types = "src/ffi/types.rs"
@@ -254,15 +170,32 @@ def current_version():
     return m.group(1)
 
 
+def next_minor(version):
+    major, minor, _ = (int(part) for part in version.split("."))
+    return f"{major}.{minor + 1}.0"
+
+
+def freeze(version):
+    """Copies today's source into test-fixtures/compat/api/<version> (a released API)."""
+    if not current_version().startswith(f"{version}."):
+        fail(f"plugin-api is {current_version()}, not {version}: freeze a version when it is current")
+    dest = ROOT / "test-fixtures" / "compat" / "api" / version
+    if dest.exists():
+        fail(f"{dest.relative_to(ROOT)} exists: a released API is never copied again")
+    global OUT
+    OUT = dest.parent
+    write(version, copy(current_version()))
+    print(f"froze plugin-api {current_version()} in {dest.relative_to(ROOT)}")
+
+
 def main():
+    if sys.argv[1:2] == ["--freeze"] and len(sys.argv) == 3:
+        freeze(sys.argv[2])
+        return
     OUT.mkdir(parents=True, exist_ok=True)
-    if not current_version().startswith("1.2."):
-        fail(f"plugin-api is {current_version()}: update the copies (api-1.1, api-1.3) for it")
-    api_1_0()
-    api_1_1()
-    write("api-1.3", copy("1.3.0"))
+    write("api-newer", copy(next_minor(current_version())))
     api_broken()
-    print(f"api copies in {OUT.relative_to(ROOT)}: api-1.0, api-1.1, api-1.3, api-broken")
+    print(f"api copies in {OUT.relative_to(ROOT)}: api-newer, api-broken")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+//! Parsed command arguments and typed access to them.
+
+use crate::error::PluginError;
+use crate::model::{ChannelId, RoleId, UserId};
+
+/// One parsed argument value. The host produces these from the declared [`ArgKind`](crate::ArgKind).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum ArgValue {
+    /// Text, quoted text or rest of line.
+    Text(String),
+    /// A whole number.
+    Integer(i64),
+    /// A decimal number.
+    Float(f64),
+    /// A yes/no value.
+    Bool(bool),
+    /// A user.
+    User(UserId),
+    /// A guild member (by user id).
+    Member(UserId),
+    /// A role.
+    Role(RoleId),
+    /// A channel.
+    Channel(ChannelId),
+}
+
+/// The arguments of one invocation, by declared name. Optional arguments not given are absent.
+///
+/// ```
+/// use zoryx_plugin_api::{ArgValue, Args, UserId};
+///
+/// let args = Args::new(vec![
+///     ("amount".into(), ArgValue::Integer(5)),
+///     ("to".into(), ArgValue::User(UserId(42))),
+/// ]);
+/// let amount: i64 = args.get("amount")?;
+/// let to: UserId = args.get("to")?;
+/// let note: Option<String> = args.get("note")?;
+/// assert_eq!((amount, to, note), (5, UserId(42), None));
+/// assert!(args.get::<String>("amount").is_err());
+/// # Ok::<(), zoryx_plugin_api::PluginError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Args {
+    values: Vec<(String, ArgValue)>,
+}
+
+impl Args {
+    /// Arguments from `(name, value)` pairs.
+    pub fn new(values: Vec<(String, ArgValue)>) -> Self {
+        Self { values }
+    }
+
+    /// The raw value of `name`, if given.
+    pub fn value(&self, name: &str) -> Option<&ArgValue> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Typed access: `T` is `String`, `i64`, `i32`, `u64`, `f64`, `bool`, an id type, or an
+    /// `Option` of one of those for optional arguments.
+    pub fn get<T: FromArg>(&self, name: &str) -> Result<T, PluginError> {
+        T::from_arg(name, self.value(name))
+    }
+
+    /// All values in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ArgValue)> {
+        self.values.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// How many arguments were given.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether no argument was given.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Conversion from an argument value to a Rust type, used by [`Args::get`].
+pub trait FromArg: Sized {
+    /// Converts `value` (absent when an optional argument was not given).
+    fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError>;
+}
+
+fn mismatch(name: &str, expected: &str, value: Option<&ArgValue>) -> PluginError {
+    PluginError::Argument {
+        name: name.to_owned(),
+        problem: match value {
+            None => "missing".to_owned(),
+            Some(v) => format!("expected {expected}, got {v:?}"),
+        },
+    }
+}
+
+macro_rules! from_arg {
+    ($ty:ty, $expected:literal, $($pat:pat => $out:expr),+) => {
+        impl FromArg for $ty {
+            fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
+                match value {
+                    $(Some($pat) => Ok($out),)+
+                    other => Err(mismatch(name, $expected, other)),
+                }
+            }
+        }
+    };
+}
+
+from_arg!(String, "text", ArgValue::Text(s) => s.clone());
+from_arg!(i64, "an integer", ArgValue::Integer(i) => *i);
+from_arg!(f64, "a number", ArgValue::Float(f) => *f, ArgValue::Integer(i) => *i as f64);
+from_arg!(bool, "yes or no", ArgValue::Bool(b) => *b);
+from_arg!(UserId, "a user", ArgValue::User(u) => *u, ArgValue::Member(u) => *u);
+from_arg!(RoleId, "a role", ArgValue::Role(r) => *r);
+from_arg!(ChannelId, "a channel", ArgValue::Channel(c) => *c);
+
+impl FromArg for i32 {
+    fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
+        let wide = i64::from_arg(name, value)?;
+        i32::try_from(wide).map_err(|_| PluginError::Argument {
+            name: name.to_owned(),
+            problem: format!("{wide} is out of range"),
+        })
+    }
+}
+
+impl FromArg for u64 {
+    fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
+        let wide = i64::from_arg(name, value)?;
+        u64::try_from(wide).map_err(|_| PluginError::Argument {
+            name: name.to_owned(),
+            problem: format!("{wide} must not be negative"),
+        })
+    }
+}
+
+impl<T: FromArg> FromArg for Option<T> {
+    fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
+        match value {
+            None => Ok(None),
+            Some(_) => T::from_arg(name, value).map(Some),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! # zoryx-plugin-api
+//!
+//! The API a Zoryx plugin is written against. A plugin is a plain Rust type that implements
+//! [`Plugin`], built as a `cdylib` and exported with [`export_plugin!`]. The Zoryx host loads it
+//! from `extensions/`, checks its layout and version, and hot-reloads it when the file changes.
+//!
+//! ```
+//! use zoryx_plugin_api::prelude::*;
+//!
+//! pub struct Hello;
+//!
+//! impl Plugin for Hello {
+//!     fn manifest() -> Manifest {
+//!         Manifest::new("hello", "0.1.0").description("Says hello")
+//!     }
+//!
+//!     fn register(plugin: &mut Registrar<Self>) {
+//!         plugin.command(CommandSpec::new("hello").description("Say hello"), hello);
+//!     }
+//!
+//!     async fn init(_host: Host) -> PluginResult<Self> {
+//!         Ok(Hello)
+//!     }
+//! }
+//!
+//! async fn hello(ctx: CommandContext<Hello>) -> PluginResult {
+//!     ctx.reply(format!("Hello, {}!", ctx.author().name)).await?;
+//!     Ok(())
+//! }
+//!
+//! zoryx_plugin_api::export_plugin!(Hello);
+//! ```
+//!
+//! ## Rules for plugin code
+//! - Do not start a runtime or threads; use the host's services ([`Host::sleep`], [`Host::send`]).
+//! - Avoid `thread_local!` values with destructors and the `tracing` crate: they keep the library
+//!   mapped after unload. Log with [`Host::info`] and friends.
+//! - Panics are caught and reported as errors; they never take the host down.
+//!
+//! ## Versioning
+//! [`API_VERSION`] is this crate's version. A host accepts plugins built against its own minor or
+//! an older one of the same major; see [`ApiVersion::accepts`].
+
+#![warn(missing_docs)]
+
+pub mod args;
+pub mod command;
+pub mod context;
+pub mod error;
+pub mod ffi;
+pub mod manifest;
+pub mod message;
+pub mod model;
+pub mod plugin;
+pub mod version;
+
+pub use args::{ArgValue, Args, FromArg};
+pub use command::{Arg, ArgKind, Bucket, CommandKind, CommandSpec, Cooldown, Permission};
+pub use context::{
+    CommandContext, ComponentContext, Host, Level, PluginContext, Scope, Storage, TimedOut,
+};
+pub use error::{PluginError, PluginResult};
+pub use manifest::Manifest;
+pub use message::{
+    Button, ButtonStyle, Component, Embed, EmbedField, Message, SelectMenu, SelectOption,
+};
+pub use model::{
+    ChannelId, Event, EventKind, Guild, GuildId, HookEvent, IncomingMessage, Interaction,
+    InteractionKind, Invocation, Member, MessageId, RoleId, Source, User, UserId,
+};
+pub use plugin::{Plugin, Registrar};
+pub use version::{API_VERSION, ApiVersion};
+
+/// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandContext, CommandKind,
+        CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent, Host, Manifest,
+        Message, MessageId, Permission, Plugin, PluginContext, PluginError, PluginResult,
+        Registrar, RoleId, Scope, SelectMenu, User, UserId,
+    };
+}

@@ -1,0 +1,446 @@
+//! What handlers receive: the host's services, and the invocation they answer.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use abi_stable::std_types::{RResult, RStr};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::args::{Args, FromArg};
+use crate::error::{PluginError, PluginResult};
+use crate::ffi::host_vtable::{CallData, HostHandle, ScopeFfi, level};
+use crate::message::Message;
+use crate::model::{ChannelId, GuildId, Interaction, Invocation, MessageId, User};
+
+/// Log severities for [`Host::log`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Something failed.
+    Error,
+    /// Something looks wrong.
+    Warn,
+    /// Normal operation.
+    Info,
+    /// Details for debugging.
+    Debug,
+    /// Very fine details.
+    Trace,
+}
+
+/// The host's services for this plugin: logging, config, time, messages, events and storage.
+///
+/// It is cheap to copy. Every context a handler receives dereferences to it, so
+/// `ctx.info("...")` and `ctx.sleep(..)` work directly on contexts.
+#[derive(Clone, Copy)]
+pub struct Host {
+    handle: HostHandle,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Host")
+    }
+}
+
+pub(crate) fn from_ffi<T>(result: RResult<T, crate::ffi::types::ErrorFfi>) -> PluginResult<T> {
+    result.into_result().map_err(|e| PluginError::from(&e))
+}
+
+impl Host {
+    pub(crate) fn new(handle: HostHandle) -> Self {
+        Self { handle }
+    }
+
+    pub(crate) fn handle(&self) -> HostHandle {
+        self.handle
+    }
+
+    /// Logs through the host's tracing, tagged with this plugin's name.
+    pub fn log(&self, level: Level, message: impl AsRef<str>) {
+        let code = match level {
+            Level::Error => level::ERROR,
+            Level::Warn => level::WARN,
+            Level::Info => level::INFO,
+            Level::Debug => level::DEBUG,
+            Level::Trace => level::TRACE,
+        };
+        (self.handle.vtable.log())(self.handle.data, code, RStr::from_str(message.as_ref()));
+    }
+
+    /// Logs at error level.
+    pub fn error(&self, message: impl AsRef<str>) {
+        self.log(Level::Error, message);
+    }
+
+    /// Logs at warning level.
+    pub fn warn(&self, message: impl AsRef<str>) {
+        self.log(Level::Warn, message);
+    }
+
+    /// Logs at info level.
+    pub fn info(&self, message: impl AsRef<str>) {
+        self.log(Level::Info, message);
+    }
+
+    /// Logs at debug level.
+    pub fn debug(&self, message: impl AsRef<str>) {
+        self.log(Level::Debug, message);
+    }
+
+    /// A config value by dotted key (`prefix`, `plugins.hello.greeting`), as JSON.
+    pub fn config_value(&self, key: &str) -> Option<serde_json::Value> {
+        let text = (self.handle.vtable.config())(self.handle.data, RStr::from_str(key));
+        text.into_option()
+            .and_then(|t| serde_json::from_str(t.as_str()).ok())
+    }
+
+    /// A config value by dotted key, converted to `T`; `Ok(None)` when absent.
+    pub fn config<T: DeserializeOwned>(&self, key: &str) -> PluginResult<Option<T>> {
+        match self.config_value(key) {
+            None => Ok(None),
+            Some(value) => serde_json::from_value(value).map(Some).map_err(|e| {
+                PluginError::Internal(format!("config `{key}` has an unexpected form: {e}"))
+            }),
+        }
+    }
+
+    /// Waits for `duration` on the host's timer (plugins have no runtime of their own).
+    pub async fn sleep(&self, duration: Duration) {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        (self.handle.vtable.sleep())(millis).await;
+    }
+
+    /// Runs `future`, giving up after `duration`.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) {
+    /// use std::time::Duration;
+    /// let slow = async { 42 };
+    /// match host.timeout(Duration::from_secs(2), slow).await {
+    ///     Ok(value) => host.info(format!("got {value}")),
+    ///     Err(_) => host.warn("gave up after 2 s"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn timeout<F: Future>(
+        &self,
+        duration: Duration,
+        future: F,
+    ) -> Result<F::Output, TimedOut> {
+        let future = std::pin::pin!(future);
+        let timer = std::pin::pin!(self.sleep(duration));
+        match futures::future::select(future, timer).await {
+            futures::future::Either::Left((value, _)) => Ok(value),
+            futures::future::Either::Right(((), _)) => Err(TimedOut(duration)),
+        }
+    }
+
+    /// The host's wall clock.
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis((self.handle.vtable.now_unix_ms())())
+    }
+
+    /// Sends a message to a channel.
+    pub async fn send(
+        &self,
+        channel: ChannelId,
+        message: impl Into<Message>,
+    ) -> PluginResult<MessageId> {
+        let message = message.into();
+        let future = (self.handle.vtable.send())(self.handle.data, channel.0, (&message).into());
+        from_ffi(future.await).map(MessageId)
+    }
+
+    /// Emits a named event to every registered hook (of every plugin); returns how many ran.
+    pub async fn emit(&self, event: &str, payload: serde_json::Value) -> PluginResult<u32> {
+        let payload = payload.to_string();
+        let future = (self.handle.vtable.emit())(
+            self.handle.data,
+            RStr::from_str(event),
+            RStr::from_str(&payload),
+        );
+        from_ffi(future.await)
+    }
+
+    /// This plugin's key-value storage.
+    pub fn storage(&self) -> Storage {
+        Storage { host: *self }
+    }
+}
+
+/// [`Host::timeout`] ran out of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("timed out after {0:?}")]
+pub struct TimedOut(pub Duration);
+
+/// Where a stored value lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Shared across guilds.
+    Global,
+    /// One guild's data.
+    Guild(GuildId),
+}
+
+impl Scope {
+    pub(crate) fn to_ffi(self) -> ScopeFfi {
+        match self {
+            Self::Global => ScopeFfi::RNone,
+            Self::Guild(id) => ScopeFfi::RSome(id.0),
+        }
+    }
+}
+
+/// A plugin's own key-value store with JSON values, per guild and global.
+///
+/// Data survives reloads and restarts; unloading a plugin never deletes it. A host that does not
+/// offer storage answers [`PluginError::NotAvailable`].
+///
+/// ```no_run
+/// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+/// use zoryx_plugin_api::Scope;
+/// let storage = host.storage();
+/// let visits: u64 = storage.get(Scope::Global, "visits").await?.unwrap_or(0);
+/// storage.set(Scope::Global, "visits", &(visits + 1)).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Storage {
+    host: Host,
+}
+
+fn storage_missing() -> PluginError {
+    PluginError::NotAvailable("plugin storage".to_owned())
+}
+
+impl Storage {
+    /// Reads `key`; `Ok(None)` when it was never set.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        scope: Scope,
+        key: &str,
+    ) -> PluginResult<Option<T>> {
+        let get = self
+            .host
+            .handle
+            .vtable
+            .kv_get()
+            .ok_or_else(storage_missing)?;
+        let text = from_ffi(get(self.host.handle.data, scope.to_ffi(), RStr::from_str(key)).await)?;
+        match text.into_option() {
+            None => Ok(None),
+            Some(text) => Ok(Some(serde_json::from_str(text.as_str())?)),
+        }
+    }
+
+    /// Writes `key`.
+    pub async fn set<T: Serialize + ?Sized>(
+        &self,
+        scope: Scope,
+        key: &str,
+        value: &T,
+    ) -> PluginResult {
+        let set = self
+            .host
+            .handle
+            .vtable
+            .kv_set()
+            .ok_or_else(storage_missing)?;
+        let json = serde_json::to_string(value)?;
+        from_ffi(
+            set(
+                self.host.handle.data,
+                scope.to_ffi(),
+                RStr::from_str(key),
+                RStr::from_str(&json),
+            )
+            .await,
+        )
+    }
+
+    /// Deletes `key`; returns whether it existed.
+    pub async fn delete(&self, scope: Scope, key: &str) -> PluginResult<bool> {
+        let delete = self
+            .host
+            .handle
+            .vtable
+            .kv_delete()
+            .ok_or_else(storage_missing)?;
+        from_ffi(delete(self.host.handle.data, scope.to_ffi(), RStr::from_str(key)).await)
+    }
+}
+
+/// A counted reference to where a call's replies go.
+pub(crate) struct CallHandle {
+    data: CallData,
+    host: HostHandle,
+}
+
+// SAFETY: the host's call state is `Send + Sync` and reference-counted through the vtable.
+unsafe impl Send for CallHandle {}
+// SAFETY: see `Send` above.
+unsafe impl Sync for CallHandle {}
+
+impl CallHandle {
+    pub(crate) fn new(data: CallData, host: HostHandle) -> Self {
+        Self { data, host }
+    }
+
+    async fn reply(&self, message: Message) -> PluginResult<MessageId> {
+        let future = (self.host.vtable.reply())(&self.data, (&message).into());
+        from_ffi(future.await).map(MessageId)
+    }
+}
+
+impl Clone for CallHandle {
+    fn clone(&self) -> Self {
+        Self {
+            data: (self.host.vtable.call_clone())(&self.data),
+            host: self.host,
+        }
+    }
+}
+
+impl Drop for CallHandle {
+    fn drop(&mut self) {
+        (self.host.vtable.call_drop())(&mut self.data);
+    }
+}
+
+/// What an event, hook or task handler receives: the plugin's data and the host.
+pub struct PluginContext<P> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+}
+
+impl<P> Clone for PluginContext<P> {
+    fn clone(&self) -> Self {
+        Self {
+            plugin: Arc::clone(&self.plugin),
+            host: self.host,
+        }
+    }
+}
+
+impl<P> PluginContext<P> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// The host's services.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+}
+
+impl<P> Deref for PluginContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// What a command handler receives: the plugin's data, the invocation, its arguments and a way
+/// to reply.
+///
+/// ```no_run
+/// use zoryx_plugin_api::prelude::*;
+///
+/// # struct Bank;
+/// async fn pay(ctx: CommandContext<Bank>) -> PluginResult {
+///     let to: UserId = ctx.arg("to")?;
+///     let amount: i64 = ctx.arg("amount")?;
+///     ctx.reply(format!("{} paid {} {amount} coins", ctx.author().name, to.mention())).await?;
+///     Ok(())
+/// }
+/// ```
+pub struct CommandContext<P> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+    pub(crate) invocation: Invocation,
+    pub(crate) args: Args,
+    pub(crate) call: CallHandle,
+}
+
+impl<P> CommandContext<P> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// The host's services.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Who invoked the command, where and how.
+    pub fn invocation(&self) -> &Invocation {
+        &self.invocation
+    }
+
+    /// The invoking user.
+    pub fn author(&self) -> &User {
+        &self.invocation.author
+    }
+
+    /// All parsed arguments.
+    pub fn args(&self) -> &Args {
+        &self.args
+    }
+
+    /// One argument, typed; see [`Args::get`].
+    pub fn arg<T: FromArg>(&self, name: &str) -> PluginResult<T> {
+        self.args.get(name)
+    }
+
+    /// Replies where the command was invoked (a message, an interaction response, the console).
+    pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.reply(message.into()).await
+    }
+}
+
+impl<P> Deref for CommandContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// What a component handler receives: the click or choice, and a way to reply.
+pub struct ComponentContext<P> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+    pub(crate) interaction: Interaction,
+    pub(crate) call: CallHandle,
+}
+
+impl<P> ComponentContext<P> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// The click or choice: `custom_id` in `name`, select values in `values`.
+    pub fn interaction(&self) -> &Interaction {
+        &self.interaction
+    }
+
+    /// Replies to the interaction.
+    pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.reply(message.into()).await
+    }
+}
+
+impl<P> Deref for ComponentContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
