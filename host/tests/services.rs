@@ -88,7 +88,31 @@ async fn a_failing_hook_trips_its_circuit_breaker(mode: Mode) {
     );
 }
 
+/// Discord's limits are checked before a plugin's message goes out, in-process and in a worker:
+/// one character past 2,000 is refused with an error naming the limit (nothing is sent, nothing
+/// cut), and `split_text` makes parts that go through.
+async fn a_message_past_discords_limits_is_refused_by_name(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
+    host.manager.load_all().await;
+    let (_, replies) = host.call("long", "2000").await;
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].chars().count(), 2000);
+    let (_, replies) = host.call("long", "2001").await;
+    assert_eq!(
+        replies[0],
+        "refused: host: message not sent: content has 2001 characters; Discord allows at most \
+         2000 (split long text with `zoryx_plugin_api::split_text`)"
+    );
+    let parts = &replies[1..];
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(parts.iter().all(|p| p.chars().count() <= 2000));
+    // 400 words and a space each, then "w": cut at the last space, which is dropped.
+    assert_eq!(parts[0], ["word"; 400].join(" "));
+    assert_eq!(parts[1], "w");
+}
+
 both_modes!(
     listeners_hooks_tasks_and_storage,
     a_failing_hook_trips_its_circuit_breaker,
+    a_message_past_discords_limits_is_refused_by_name,
 );

@@ -48,6 +48,7 @@ pub mod command;
 pub mod context;
 pub mod error;
 pub mod ffi;
+pub mod limits;
 pub mod manifest;
 pub mod message;
 pub mod model;
@@ -61,6 +62,7 @@ pub use context::{
     CommandContext, ComponentContext, Host, Level, PluginContext, Scope, Storage, TimedOut,
 };
 pub use error::{PluginError, PluginResult};
+pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{
     Button, ButtonStyle, Component, Embed, EmbedField, Message, SelectMenu, SelectOption,

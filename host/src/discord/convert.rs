@@ -1,8 +1,10 @@
 //! Conversions between serenity's model, plugin-api types and Discord JSON bodies.
 //!
 //! Outgoing messages are built as Discord JSON directly (the same shape serenity's
-//! `CreateMessage` / `CreateInteractionResponseMessage` serialise to), clipped to Discord's
-//! length limits so a long plugin reply is shortened rather than refused.
+//! `CreateMessage` / `CreateInteractionResponseMessage` serialise to). A plugin's message has
+//! been checked against Discord's limits already (`runtime/services.rs`, with
+//! `zoryx_plugin_api::limits`: past one, the plugin gets an error naming it); the clipping here
+//! only keeps the host's own messages within them.
 
 use serde_json::{Map, Value, json};
 use serenity::model::application::{CommandDataOptionValue, CommandInteraction};

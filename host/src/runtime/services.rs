@@ -407,6 +407,9 @@ extern "C" fn send(
 ) -> FfiFuture<RResult<u64, ErrorFfi>> {
     let host = host(data);
     let message = Message::from(&message);
+    if let Err(refused) = within_limits(&message) {
+        return host_future(async move { RErr(refused) });
+    }
     let future = host.shared.send(&host.name, ChannelId(channel), message);
     host_future(async move {
         match future.await {
@@ -416,10 +419,27 @@ extern "C" fn send(
     })
 }
 
+/// Discord's limits, checked before a plugin's message goes out: past one, the plugin gets an
+/// error naming it (instead of Discord's 400, or text cut short).
+fn within_limits(message: &Message) -> Result<(), ErrorFfi> {
+    message.check().map_err(|limit| {
+        let hint = if limit.field == "content" {
+            " (split long text with `zoryx_plugin_api::split_text`)"
+        } else {
+            ""
+        };
+        error(PluginError::Host(format!("message not sent: {limit}{hint}")))
+    })
+}
+
 extern "C" fn reply(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>> {
     // SAFETY: the plugin only passes handles the host gave it, released through `call_drop`.
     let state = unsafe { call_state(call) };
-    let future = state.sink.reply(Message::from(&message));
+    let message = Message::from(&message);
+    if let Err(refused) = within_limits(&message) {
+        return host_future(async move { RErr(refused) });
+    }
+    let future = state.sink.reply(message);
     host_future(async move {
         match future.await {
             Ok(id) => ROk(id.0),

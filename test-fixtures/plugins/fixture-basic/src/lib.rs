@@ -65,6 +65,7 @@ impl Plugin for Basic {
                     .arg(Arg::rest("rest").optional()),
                 echo,
             )
+            .command(CommandSpec::new("long").arg(Arg::integer("chars")), long)
             .command(
                 CommandSpec::new("owner_only").permission(Permission::Owner),
                 |ctx: CommandContext<Basic>| async move {
@@ -165,3 +166,18 @@ async fn echo(ctx: CommandContext<Basic>) -> PluginResult {
 }
 
 zoryx_plugin_api::export_plugin!(Basic);
+
+/// `long N`: replies N characters of words. Refused past Discord's limit, it says why and sends
+/// the text split into parts that fit.
+async fn long(ctx: CommandContext<Basic>) -> PluginResult {
+    let chars: i64 = ctx.arg("chars")?;
+    let chars = usize::try_from(chars).unwrap_or(0);
+    let text: String = "word ".repeat(chars / 5 + 1).chars().take(chars).collect();
+    if let Err(error) = ctx.reply(text.as_str()).await {
+        ctx.reply(format!("refused: {error}")).await?;
+        for part in zoryx_plugin_api::split_text(&text, zoryx_plugin_api::limits::CONTENT) {
+            ctx.reply(part).await?;
+        }
+    }
+    Ok(())
+}
