@@ -68,9 +68,11 @@ async fn older_minors_load_newer_and_broken_are_refused() {
             .unwrap_or_else(|| panic!("{file} was not refused"))
     };
     let newer = reason("newer_api.so");
-    let next = semver::Version::parse(API_VERSION).expect("the API version");
-    let next = format!("{}.{}.0", next.major, next.minor + 1);
-    assert!(newer.contains(&format!("needs plugin-api {next}")), "{newer}");
+    let next = format!("{}.{}.0", API_VERSION.major, API_VERSION.minor + 1);
+    assert!(
+        newer.contains(&format!("needs plugin-api {next}")),
+        "{newer}"
+    );
     assert!(
         newer.contains(&format!("this host has plugin-api {API_VERSION}")),
         "{newer}"

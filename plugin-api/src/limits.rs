@@ -9,7 +9,7 @@
 //! use zoryx_plugin_api::Message;
 //!
 //! let report = "line\n".repeat(1_000); // 5,000 characters
-//! let error = Message::text(report.clone()).check().unwrap_err();
+//! let error = Message::text(report.clone()).check().expect_err("past the limit");
 //! assert_eq!(error.field, "content");
 //! assert_eq!(error.max, limits::CONTENT);
 //!
@@ -68,7 +68,12 @@ pub struct LimitError {
     pub unit: &'static str,
 }
 
-fn check(field: impl FnOnce() -> String, actual: usize, max: usize, unit: &'static str) -> Result<(), LimitError> {
+fn check(
+    field: impl FnOnce() -> String,
+    actual: usize,
+    max: usize,
+    unit: &'static str,
+) -> Result<(), LimitError> {
     if actual <= max {
         return Ok(());
     }
@@ -95,19 +100,29 @@ impl Message {
     /// for n in 0..26 {
     ///     embed = embed.field(format!("#{n}"), "x", true);
     /// }
-    /// let error = Message::new().embed(embed).check().unwrap_err();
+    /// let error = Message::new().embed(embed).check().expect_err("past the limit");
     /// assert_eq!(error.to_string(), "embeds.0.fields has 26 fields; Discord allows at most 25");
     /// ```
     pub fn check(&self) -> Result<(), LimitError> {
         if let Some(content) = &self.content {
-            check(|| "content".to_owned(), chars(content), CONTENT, "characters")?;
+            check(
+                || "content".to_owned(),
+                chars(content),
+                CONTENT,
+                "characters",
+            )?;
         }
         check(|| "embeds".to_owned(), self.embeds.len(), EMBEDS, "embeds")?;
         let mut total = 0;
         for (i, embed) in self.embeds.iter().enumerate() {
             total += check_embed(embed, i)?;
         }
-        check(|| "embeds".to_owned(), total, EMBEDS_TOTAL, "characters in all")?;
+        check(
+            || "embeds".to_owned(),
+            total,
+            EMBEDS_TOTAL,
+            "characters in all",
+        )?;
         check_components(&self.components)
     }
 }
@@ -131,8 +146,18 @@ fn check_embed(embed: &Embed, i: usize) -> Result<usize, LimitError> {
     for (j, field) in embed.fields.iter().enumerate() {
         let name = chars(&field.name);
         let value = chars(&field.value);
-        check(|| at(&format!("fields.{j}.name")), name, FIELD_NAME, "characters")?;
-        check(|| at(&format!("fields.{j}.value")), value, FIELD_VALUE, "characters")?;
+        check(
+            || at(&format!("fields.{j}.name")),
+            name,
+            FIELD_NAME,
+            "characters",
+        )?;
+        check(
+            || at(&format!("fields.{j}.value")),
+            value,
+            FIELD_VALUE,
+            "characters",
+        )?;
         total += name + value;
     }
     Ok(total)
@@ -164,23 +189,48 @@ pub fn action_rows(components: &[Component]) -> usize {
 }
 
 fn check_components(components: &[Component]) -> Result<(), LimitError> {
-    check(|| "components".to_owned(), action_rows(components), ACTION_ROWS, "rows")?;
+    check(
+        || "components".to_owned(),
+        action_rows(components),
+        ACTION_ROWS,
+        "rows",
+    )?;
     for (i, component) in components.iter().enumerate() {
         let at = |name: &str| format!("components.{i}.{name}");
         match component {
             Component::Button(button) => {
-                check(|| at("label"), chars(&button.label), BUTTON_LABEL, "characters")?;
-                check(|| at("custom_id"), chars(&button.custom_id), CUSTOM_ID, "characters")?;
+                check(
+                    || at("label"),
+                    chars(&button.label),
+                    BUTTON_LABEL,
+                    "characters",
+                )?;
+                check(
+                    || at("custom_id"),
+                    chars(&button.custom_id),
+                    CUSTOM_ID,
+                    "characters",
+                )?;
             }
             Component::Select(menu) => {
-                check(|| at("custom_id"), chars(&menu.custom_id), CUSTOM_ID, "characters")?;
+                check(
+                    || at("custom_id"),
+                    chars(&menu.custom_id),
+                    CUSTOM_ID,
+                    "characters",
+                )?;
                 check(
                     || at("placeholder"),
                     chars(&menu.placeholder),
                     SELECT_PLACEHOLDER,
                     "characters",
                 )?;
-                check(|| at("options"), menu.options.len(), SELECT_OPTIONS, "options")?;
+                check(
+                    || at("options"),
+                    menu.options.len(),
+                    SELECT_OPTIONS,
+                    "options",
+                )?;
                 for (j, option) in menu.options.iter().enumerate() {
                     for (name, text) in [
                         ("label", &option.label),
@@ -242,7 +292,9 @@ mod tests {
     #[test]
     fn content_at_the_limit_passes_and_one_more_character_fails() {
         assert!(Message::text("é".repeat(CONTENT)).check().is_ok());
-        let error = Message::text("é".repeat(CONTENT + 1)).check().unwrap_err();
+        let error = Message::text("é".repeat(CONTENT + 1))
+            .check()
+            .expect_err("past the limit");
         assert_eq!(
             error,
             LimitError {
@@ -257,16 +309,24 @@ mod tests {
     #[test]
     fn embeds_fields_and_totals_are_named() {
         let long = Embed::new().field("n", "v".repeat(FIELD_VALUE + 1), false);
-        let error = Message::new().embed(Embed::new()).embed(long).check().unwrap_err();
+        let error = Message::new()
+            .embed(Embed::new())
+            .embed(long)
+            .check()
+            .expect_err("past the limit");
         assert_eq!(error.field, "embeds.1.fields.0.value");
         let big = || Embed::new().description("d".repeat(EMBED_DESCRIPTION));
-        let error = Message::new().embed(big()).embed(big()).check().unwrap_err();
+        let error = Message::new()
+            .embed(big())
+            .embed(big())
+            .check()
+            .expect_err("past the limit");
         assert_eq!((error.field.as_str(), error.actual), ("embeds", 8192));
         let mut many = Message::new();
         for _ in 0..=EMBEDS {
             many = many.embed(Embed::new());
         }
-        assert_eq!(many.check().unwrap_err().unit, "embeds");
+        assert_eq!(many.check().expect_err("past the limit").unit, "embeds");
     }
 
     #[test]
@@ -278,7 +338,7 @@ mod tests {
         assert_eq!(action_rows(&message.components), 5);
         assert!(message.check().is_ok());
         let message = message.select(SelectMenu::new("s", "pick").option("a", "a"));
-        let error = message.check().unwrap_err();
+        let error = message.check().expect_err("past the limit");
         assert_eq!((error.field.as_str(), error.actual), ("components", 6));
         let mixed = Message::new()
             .button(Button::new("a", "a"))
@@ -294,8 +354,14 @@ mod tests {
         assert!(parts.iter().all(|p| p.chars().count() <= CONTENT));
         let kept: usize = parts.iter().map(|p| p.chars().count()).sum();
         let breaks = parts.len() - 1;
-        assert!(text.chars().count() - kept <= breaks, "at most one break lost per cut");
-        assert_eq!(parts.concat().replace(['\n', ' '], ""), text.replace(['\n', ' '], ""));
+        assert!(
+            text.chars().count() - kept <= breaks,
+            "at most one break lost per cut"
+        );
+        assert_eq!(
+            parts.concat().replace(['\n', ' '], ""),
+            text.replace(['\n', ' '], "")
+        );
         assert!(split_text("", 10).is_empty());
         assert_eq!(split_text("ééé", 2), ["éé", "é"]);
         assert_eq!(split_text(" lead", 3), [" le", "ad"]);

@@ -428,7 +428,9 @@ fn within_limits(message: &Message) -> Result<(), ErrorFfi> {
         } else {
             ""
         };
-        error(PluginError::Host(format!("message not sent: {limit}{hint}")))
+        error(PluginError::Host(format!(
+            "message not sent: {limit}{hint}"
+        )))
     })
 }
 
