@@ -13,7 +13,9 @@
 //! alternate (one connected at a time) for a few rounds; each figure is the median.
 //!
 //! Then `!ping` p50/p99 over 1,000 sequential messages while four plugin handlers block their
-//! threads and one spins (the `misbehave` fixture).
+//! threads and one spins (the `misbehave` fixture); and `!l0_seen` with the one plugin `l0`
+//! in-process, then isolated in a worker process (`target/release/zoryx worker`): replies per
+//! second over a 5,000-message burst, side by side.
 //!
 //! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
 //! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten, and `RUST_LOG`
@@ -318,6 +320,56 @@ async fn ping_while_blocked(sim: &Simulator, dir: &Path) -> (f64, f64, usize) {
     (percentile(&times, 0.50), percentile(&times, 0.99), lost)
 }
 
+/// Messages in the isolated-plugin comparison's burst.
+const ISOLATED_BURST: usize = 5_000;
+
+/// `!l0_seen` through the simulator with the one plugin `l0` in-process, then isolated (a
+/// worker process): replies per second over a burst, and the sequential p50, for each.
+async fn isolated_vs_in_process(sim: &Simulator, dir: &Path) -> [(f64, f64, usize); 2] {
+    let checker = root().join("target/release/zoryx");
+    assert!(checker.exists(), "isolation needs target/release/zoryx");
+    let mut figures = [(0.0, 0.0, 0); 2];
+    for (slot, isolated) in figures.iter_mut().zip([false, true]) {
+        let name = if isolated { "isolated" } else { "in-process" };
+        let extensions = dir.join(format!("{name}-extensions"));
+        std::fs::create_dir_all(&extensions).expect("dir");
+        let file = format!("l0.{}", std::env::consts::DLL_EXTENSION);
+        std::fs::copy(listener(0), extensions.join(&file)).expect("copy");
+        let config = if isolated {
+            r#"{"isolation": {"plugins": ["l0"]}}"#
+        } else {
+            "{}"
+        };
+        let config = Config::parse(Path::new("config.json"), config).expect("config");
+        let core = config.core.clone();
+        let manager = Manager::new(
+            HostPaths {
+                extensions,
+                data: dir.join(format!("{name}-data")),
+                checker: Some(checker.clone()),
+            },
+            config,
+        )
+        .expect("manager");
+        let report = manager.load_all().await;
+        assert_eq!(report.loaded.len(), 1, "{:?}", report.refused);
+        let worker = manager.info("l0").await.and_then(|i| i.worker);
+        assert_eq!(worker.is_some(), isolated, "{worker:?}");
+        let bot = connect(sim, &manager, &core).await;
+        let _ = sequential(sim, "!l0_seen", WARM_UP).await;
+        let (times, lost_sequential) = sequential(sim, "!l0_seen", SEQUENTIAL).await;
+        let (per_second, lost_burst) = burst(sim, "!l0_seen", ISOLATED_BURST).await;
+        bot.shutdown().await;
+        manager.shutdown().await;
+        *slot = (
+            per_second,
+            percentile(&times, 0.50),
+            lost_sequential + lost_burst,
+        );
+    }
+    figures
+}
+
 /// The median of one figure over the rounds.
 fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     let mut values: Vec<f64> = rounds.iter().map(figure).collect();
@@ -369,6 +421,11 @@ fn main() {
         } else {
             None
         };
+        let isolation = if only.is_empty() {
+            Some(isolated_vs_in_process(&sim, dir.path()).await)
+        } else {
+            None
+        };
         sim.shutdown().await;
 
         let lost = |rounds: &[Figures]| -> usize {
@@ -415,6 +472,16 @@ fn main() {
             println!(
                 "| `!ping` while 4 plugin handlers block and 1 spins, {SEQUENTIAL} sequential | | p50 {p50:.3} ms, p99 {p99:.3} ms, {lost} lost | p99 < 100 ms {} |",
                 verdict(p99 < 100.0 && lost == 0)
+            );
+        }
+        if let Some([(local_rate, local_p50, local_lost), (isolated_rate, isolated_p50, isolated_lost)]) =
+            isolation
+        {
+            let share = 100.0 * isolated_rate / local_rate;
+            println!(
+                "| One plugin (`l0`) isolated in a worker process vs in-process: replies/s over a {ISOLATED_BURST}-message burst | in-process {local_rate:.0} (p50 {local_p50:.3} ms) | isolated {isolated_rate:.0} (p50 {isolated_p50:.3} ms), {} lost | ≥ 50 %: {share:.0} % {} |",
+                local_lost + isolated_lost,
+                verdict(share >= 50.0 && local_lost + isolated_lost == 0)
             );
         }
     });
