@@ -172,6 +172,21 @@ async fn typed_arguments_permissions_and_usage(mode: Mode) {
         }
         other => panic!("{other:?}"),
     }
+    // The same through a struct (`derive(CommandArgs)`): declared from its fields, read into
+    // them; a wrong value names the field.
+    let (_, replies) = host.call("give", "<@42> 5 for the help").await;
+    assert_eq!(replies, vec!["42|5|for the help"]);
+    assert_eq!(host.call("give", "<@42> 5").await.1, vec!["42|5|"]);
+    match host.call("give", "<@42> five").await.0 {
+        CommandOutcome::BadArguments { error, usage } => {
+            assert!(
+                error.to_string().contains("`five` is not a valid integer"),
+                "{error}"
+            );
+            assert_eq!(usage, "!give <to: user> <amount: integer> [note: text...]");
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(matches!(
         call_as(&host.manager, "owner_only", "", false).await.0,
         CommandOutcome::Denied { .. }

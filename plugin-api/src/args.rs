@@ -1,6 +1,7 @@
 //! Parsed command arguments and typed access to them.
 
-use crate::error::PluginError;
+use crate::command::{Arg, ArgKind};
+use crate::error::{PluginError, PluginResult};
 use crate::model::{ChannelId, RoleId, UserId};
 
 /// One parsed argument value. The host produces these from the declared [`ArgKind`](crate::ArgKind).
@@ -142,4 +143,90 @@ impl<T: FromArg> FromArg for Option<T> {
             Some(_) => T::from_arg(name, value).map(Some),
         }
     }
+}
+
+/// A Rust type a command argument is read as, and the kind it is declared with: what
+/// [`derive(CommandArgs)`](macro@crate::CommandArgs) uses to declare a field.
+pub trait ArgType: FromArg {
+    /// The kind the argument is declared with.
+    const KIND: ArgKind;
+    /// Whether it may be left out (`Option<_>`).
+    const OPTIONAL: bool = false;
+
+    /// The declaration of an argument `name` of this type.
+    fn declare(name: &str) -> Arg {
+        declare_as(name, Self::KIND, Self::OPTIONAL)
+    }
+}
+
+/// The declaration of an argument `name` of `kind`, optional or not.
+pub fn declare_as(name: &str, kind: ArgKind, optional: bool) -> Arg {
+    let arg = Arg::new(name, kind);
+    if optional { arg.optional() } else { arg }
+}
+
+macro_rules! arg_type {
+    ($($ty:ty => $kind:ident),* $(,)?) => {$(
+        impl ArgType for $ty {
+            const KIND: ArgKind = ArgKind::$kind;
+        }
+    )*};
+}
+
+arg_type! {
+    String => Text,
+    i64 => Integer,
+    i32 => Integer,
+    u64 => Integer,
+    f64 => Float,
+    bool => Bool,
+    UserId => User,
+    RoleId => Role,
+    ChannelId => Channel,
+}
+
+impl<T: ArgType> ArgType for Option<T> {
+    const KIND: ArgKind = T::KIND;
+    const OPTIONAL: bool = true;
+}
+
+/// A command's arguments as a struct: declared from its fields and read into it, so a name
+/// cannot be misspelt between the declaration and the handler. Derive it:
+///
+/// ```
+/// use zoryx_plugin_api::prelude::*;
+/// use zoryx_plugin_api::{ArgKind, ArgValue, Args};
+///
+/// #[derive(CommandArgs)]
+/// struct Give {
+///     /// Who receives.
+///     to: UserId,
+///     /// How many.
+///     amount: i64,
+///     /// Why (the rest of the line).
+///     #[arg(rest)]
+///     note: Option<String>,
+/// }
+///
+/// let declared = Give::declare();
+/// assert_eq!(declared[0].name, "to");
+/// assert_eq!(declared[0].description, "Who receives.");
+/// assert_eq!((declared[2].kind, declared[2].required), (ArgKind::Rest, false));
+///
+/// let args = Args::new(vec![
+///     ("to".into(), ArgValue::User(UserId(42))),
+///     ("amount".into(), ArgValue::Integer(5)),
+/// ]);
+/// let give = Give::parse(&args)?;
+/// assert_eq!((give.to, give.amount, give.note), (UserId(42), 5, None));
+/// # Ok::<(), PluginError>(())
+/// ```
+///
+/// and register the command with [`Registrar::command_with`](crate::Registrar::command_with),
+/// whose handler gets the struct.
+pub trait CommandArgs: Sized {
+    /// The argument declarations, in field order.
+    fn declare() -> Vec<Arg>;
+    /// Reads the parsed arguments into the struct.
+    fn parse(args: &Args) -> PluginResult<Self>;
 }

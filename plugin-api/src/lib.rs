@@ -43,6 +43,9 @@
 
 #![warn(missing_docs)]
 
+// The derive names this crate by its path, here as anywhere else.
+extern crate self as zoryx_plugin_api;
+
 pub mod args;
 pub mod command;
 pub mod context;
@@ -56,7 +59,7 @@ pub mod plugin;
 pub mod storage;
 pub mod version;
 
-pub use args::{ArgValue, Args, FromArg};
+pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
 pub use command::{Arg, ArgKind, Bucket, CommandKind, CommandSpec, Cooldown, Permission};
 pub use context::{
     CommandContext, ComponentContext, Host, Level, PluginContext, Scope, Storage, TimedOut,
@@ -74,13 +77,18 @@ pub use model::{
 pub use plugin::{Plugin, Registrar};
 pub use storage::{Files, Row, Sql};
 pub use version::{API_VERSION, ApiVersion};
+/// Derives [`CommandArgs`](trait@CommandArgs) for a struct with named fields: each field is an
+/// argument of the same name, its kind from its type (`Option<_>` makes it optional), its help
+/// text from its doc comment; `#[arg(rest)]` takes the rest of the line, `#[arg(member)]` a guild
+/// member, `#[arg(name = "...")]` renames it.
+pub use zoryx_plugin_macros::CommandArgs;
 
 /// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandContext, CommandKind,
-        CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent, Host, Manifest,
-        Message, MessageId, Permission, Plugin, PluginContext, PluginError, PluginResult,
-        Registrar, RoleId, Scope, SelectMenu, User, UserId,
+        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandArgs, CommandContext,
+        CommandKind, CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent,
+        Host, Manifest, Message, MessageId, Permission, Plugin, PluginContext, PluginError,
+        PluginResult, Registrar, RoleId, Scope, SelectMenu, User, UserId,
     };
 }

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::args::CommandArgs;
 use crate::command::CommandSpec;
 use crate::context::{CommandContext, ComponentContext, Host, PluginContext};
 use crate::error::PluginResult;
@@ -136,6 +137,58 @@ impl<P: Plugin> Registrar<P> {
         self.commands
             .push((spec, Box::new(move |ctx| Box::pin(handler(ctx)))));
         self
+    }
+
+    /// Registers a command whose arguments are the struct `A` (see [`CommandArgs`]): they are
+    /// declared from its fields (after any `spec` already has), and the handler gets them read
+    /// into it.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    ///
+    /// #[derive(CommandArgs)]
+    /// struct Repeat {
+    ///     /// How many times.
+    ///     times: i64,
+    ///     /// What to say.
+    ///     #[arg(rest)]
+    ///     text: String,
+    /// }
+    ///
+    /// struct Echo;
+    ///
+    /// impl Plugin for Echo {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("echo", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin.command_with(
+    ///             CommandSpec::new("repeat"),
+    ///             |ctx: CommandContext<Echo>, args: Repeat| async move {
+    ///                 let count = usize::try_from(args.times.clamp(1, 5)).unwrap_or(1);
+    ///                 ctx.reply(vec![args.text.as_str(); count].join(" ")).await?;
+    ///                 Ok(())
+    ///             },
+    ///         );
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Echo)
+    ///     }
+    /// }
+    /// ```
+    pub fn command_with<A, F, Fut>(&mut self, spec: CommandSpec, handler: F) -> &mut Self
+    where
+        A: CommandArgs + Send + 'static,
+        F: Fn(CommandContext<P>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        let spec = A::declare().into_iter().fold(spec, CommandSpec::arg);
+        self.command(spec, move |ctx: CommandContext<P>| {
+            let call = A::parse(ctx.args()).map(|args| handler(ctx, args));
+            async move { call?.await }
+        })
     }
 
     /// Registers a listener for one kind of event.

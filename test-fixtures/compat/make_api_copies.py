@@ -87,7 +87,14 @@ def manifest(version):
             source = package if section == "package" else deps
             if key.group(1) not in source:
                 fail(f"`{key.group(1)}` is not in the root Cargo.toml's workspace tables")
-            line = f"{key.group(1)} = {source[key.group(1)]}"
+            value = source[key.group(1)]
+            # A path in the root's tables is relative to the root; the copy lives elsewhere.
+            value = re.sub(
+                r'path\s*=\s*"([^"]+)"',
+                lambda m: f'path = "{(ROOT / m.group(1)).as_posix()}"',
+                value,
+            )
+            line = f"{key.group(1)} = {value}"
         elif section == "package" and re.match(r"^version\s*=", line):
             line = f'version = "{version}"'
         lines.append(line)

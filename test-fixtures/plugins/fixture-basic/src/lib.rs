@@ -66,6 +66,15 @@ impl Plugin for Basic {
                 echo,
             )
             .command(CommandSpec::new("long").arg(Arg::integer("chars")), long)
+            .command_with(
+                CommandSpec::new("give"),
+                |ctx: CommandContext<Basic>, args: Give| async move {
+                    let note = args.note.unwrap_or_default();
+                    ctx.reply(format!("{}|{}|{note}", args.to.0, args.amount))
+                        .await?;
+                    Ok(())
+                },
+            )
             .command(
                 CommandSpec::new("owner_only").permission(Permission::Owner),
                 |ctx: CommandContext<Basic>| async move {
@@ -180,4 +189,16 @@ async fn long(ctx: CommandContext<Basic>) -> PluginResult {
         }
     }
     Ok(())
+}
+
+/// `give`'s arguments, typed: declared from the fields, read into them.
+#[derive(CommandArgs)]
+struct Give {
+    /// Who receives.
+    to: UserId,
+    /// How many.
+    amount: i64,
+    /// Why.
+    #[arg(rest)]
+    note: Option<String>,
 }
