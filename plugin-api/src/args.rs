@@ -4,7 +4,7 @@ use crate::command::{Arg, ArgKind};
 use crate::error::{PluginError, PluginResult};
 use crate::model::{ChannelId, RoleId, UserId};
 
-/// One parsed argument value. The host produces these from the declared [`ArgKind`](crate::ArgKind).
+/// One parsed argument value. The host produces these from the declared [`ArgKind`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ArgValue {
     /// Text, quoted text or rest of line.
