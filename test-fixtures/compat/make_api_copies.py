@@ -46,16 +46,6 @@ def replace(files, path, old, new):
     files[path] = text.replace(old, new)
 
 
-def cut(files, path, start, end, new):
-    """Replaces the text from `start` (included) up to `end` (excluded) by `new`."""
-    text = files[path]
-    a = find(text, start, path)
-    b = find(text, end, path)
-    if b <= a:
-        fail(f"{path}: {end[:40]!r} does not follow {start[:40]!r}")
-    files[path] = text[:a] + new + text[b:]
-
-
 def table(section):
     """The `key = value` lines of one table of the root Cargo.toml (values as TOML text)."""
     text = (ROOT / "Cargo.toml").read_text()
