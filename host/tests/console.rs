@@ -24,7 +24,7 @@ async fn console_operations() {
     let info = run("info basic").await;
     assert!(info.contains("commands: version, slow"), "{info}");
     assert!(info.contains("tasks: tick every 0.05s"), "{info}");
-    assert!(info.contains("plugin-api 1.2.0"), "{info}");
+    assert!(info.contains("plugin-api 1.3.0"), "{info}");
     assert_eq!(run("call basic echo 1 a no").await, "");
     assert!(
         run("call basic echo x")

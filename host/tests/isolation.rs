@@ -313,10 +313,12 @@ async fn a_refused_library_is_refused_by_its_worker() {
         reasons.iter().any(|r| r.contains("not a Zoryx plugin")),
         "{reasons:?}"
     );
-    assert!(
-        reasons.iter().any(|r| r.contains("needs plugin-api 1.3")),
-        "{reasons:?}"
+    let next = format!(
+        "needs plugin-api {}.{}",
+        zoryx_plugin_api::API_VERSION.major,
+        zoryx_plugin_api::API_VERSION.minor + 1
     );
+    assert!(reasons.iter().any(|r| r.contains(&next)), "{reasons:?}");
     assert!(
         reasons
             .iter()

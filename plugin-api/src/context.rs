@@ -9,6 +9,7 @@ use abi_stable::std_types::{RResult, RStr};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::actions::{CallAction, Outcome};
 use crate::args::{Args, FromArg};
 use crate::error::{PluginError, PluginResult};
 use crate::ffi::host_vtable::{CallData, HostHandle, ScopeFfi, level};
@@ -323,6 +324,45 @@ impl CallHandle {
         let future = (self.host.vtable.reply())(&self.data, (&message).into());
         from_ffi(future.await).map(MessageId)
     }
+
+    async fn act(&self, action: &CallAction) -> PluginResult<Outcome> {
+        let request = self
+            .host
+            .vtable
+            .call_request()
+            .ok_or_else(|| PluginError::NotAvailable(action.describe().to_owned()))?;
+        let json = serde_json::to_string(action)?;
+        let answer = from_ffi(request(&self.data, RStr::from_str(&json)).await)?;
+        Ok(serde_json::from_str(answer.as_str())?)
+    }
+
+    async fn edit(&self, reply: MessageId, edit: Message) -> PluginResult {
+        self.act(&CallAction::EditReply {
+            reply: Some(reply),
+            edit,
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn delete(&self, reply: MessageId) -> PluginResult {
+        self.act(&CallAction::DeleteReply { reply: Some(reply) })
+            .await
+            .map(drop)
+    }
+
+    async fn followup(&self, message: Message) -> PluginResult<MessageId> {
+        match self.act(&CallAction::Followup { message }).await? {
+            Outcome::Id(id) => Ok(MessageId(id)),
+            other => Err(PluginError::Host(format!(
+                "the host answered a followup with {other:?}"
+            ))),
+        }
+    }
+
+    async fn defer(&self, ephemeral: bool) -> PluginResult {
+        self.act(&CallAction::Defer { ephemeral }).await.map(drop)
+    }
 }
 
 impl Clone for CallHandle {
@@ -428,9 +468,43 @@ impl<P> CommandContext<P> {
         self.args.get(name)
     }
 
-    /// Replies where the command was invoked (a message, an interaction response, the console).
+    /// Replies where the command was invoked (a message, an interaction response, the console);
+    /// resolves to the reply's message id, for [`CommandContext::edit_reply`].
     pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
         self.call.reply(message.into()).await
+    }
+
+    /// Replaces one of this command's replies (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: zoryx_plugin_api::CommandContext<()>) -> zoryx_plugin_api::PluginResult {
+    /// let reply = ctx.reply("Working on it…").await?;
+    /// // ... the slow part ...
+    /// ctx.edit_reply(reply, "Done.").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn edit_reply(&self, reply: MessageId, edit: impl Into<Message>) -> PluginResult {
+        self.call.edit(reply, edit.into()).await
+    }
+
+    /// Deletes one of this command's replies (plugin-api 1.3).
+    pub async fn delete_reply(&self, reply: MessageId) -> PluginResult {
+        self.call.delete(reply).await
+    }
+
+    /// Sends another message after the reply: an interaction followup (ephemeral if the
+    /// message says so), or another reply in the channel (plugin-api 1.3). Replies after the
+    /// first are followups already; this names the intent.
+    pub async fn followup(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.followup(message.into()).await
+    }
+
+    /// Acknowledges a slash command now ("thinking…", only for the user when `ephemeral`) so
+    /// a slow handler has 15 minutes to reply instead of 3 seconds; the first reply then
+    /// replaces the "thinking…" message. Prefix commands show the typing indicator
+    /// (plugin-api 1.3). The host defers on its own after 2.5 s; call this to do it at once.
+    pub async fn defer(&self, ephemeral: bool) -> PluginResult {
+        self.call.defer(ephemeral).await
     }
 }
 
@@ -461,9 +535,49 @@ impl<P> ComponentContext<P> {
         &self.interaction
     }
 
-    /// Replies to the interaction.
+    /// Replies to the interaction with a new message; resolves to its id.
     pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
         self.call.reply(message.into()).await
+    }
+
+    /// Replaces the message the component is on, in place: a counter that counts up, a page
+    /// that turns, buttons that disable themselves (plugin-api 1.3). Works once as the
+    /// interaction's answer, and again after it (it then edits that message).
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # async fn demo(ctx: ComponentContext<()>) -> PluginResult {
+    /// ctx.update(Message::text("Vote closed").button(Button::new("vote", "Vote").disabled())).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(&self, message: impl Into<Message>) -> PluginResult {
+        self.call
+            .act(&CallAction::Update {
+                message: message.into(),
+            })
+            .await
+            .map(drop)
+    }
+
+    /// Acknowledges the click without changing anything yet (interaction response 6); a
+    /// later [`ComponentContext::update`] edits the message (plugin-api 1.3).
+    pub async fn defer_update(&self) -> PluginResult {
+        self.call.defer(false).await
+    }
+
+    /// Replaces one of this interaction's replies (plugin-api 1.3).
+    pub async fn edit_reply(&self, reply: MessageId, edit: impl Into<Message>) -> PluginResult {
+        self.call.edit(reply, edit.into()).await
+    }
+
+    /// Deletes one of this interaction's replies (plugin-api 1.3).
+    pub async fn delete_reply(&self, reply: MessageId) -> PluginResult {
+        self.call.delete(reply).await
+    }
+
+    /// Sends a followup message (ephemeral if the message says so; plugin-api 1.3).
+    pub async fn followup(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.followup(message.into()).await
     }
 }
 

@@ -42,6 +42,26 @@ pub enum PluginError {
     /// The host does not offer this service (yet, or in this version).
     #[error("{0} is not available in this host yet")]
     NotAvailable(String),
+    /// The bot lacks a Discord permission for what the plugin asked (plugin-api 1.3).
+    #[error("the bot cannot {action}: it lacks the {permission} permission")]
+    MissingPermission {
+        /// What was asked ("kick a member").
+        action: String,
+        /// The permission, as Discord names it ("Kick Members").
+        permission: String,
+    },
+    /// Discord refused the request (plugin-api 1.3).
+    #[error("Discord refused to {action}: {message} (error {code}, HTTP {status})")]
+    Discord {
+        /// What was asked.
+        action: String,
+        /// The HTTP status.
+        status: u16,
+        /// Discord's error code (`50013`, `10008`...; 0 when it sent none).
+        code: u32,
+        /// Discord's message, with the fields it names for a 400.
+        message: String,
+    },
 }
 
 impl PluginError {

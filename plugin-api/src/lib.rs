@@ -46,25 +46,33 @@
 // The derive names this crate by its path, here as anywhere else.
 extern crate self as zoryx_plugin_api;
 
+pub mod actions;
 pub mod args;
 pub mod command;
 pub mod context;
 pub mod error;
 pub mod ffi;
+pub mod guild;
 pub mod limits;
 pub mod manifest;
 pub mod message;
 pub mod model;
+pub mod permissions;
 pub mod plugin;
 pub mod storage;
 pub mod version;
 
+pub use actions::{Action, CallAction, GuildHandle, Outcome};
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
 pub use command::{Arg, ArgKind, Bucket, CommandKind, CommandSpec, Cooldown, Permission};
 pub use context::{
     CommandContext, ComponentContext, Host, Level, PluginContext, Scope, Storage, TimedOut,
 };
 pub use error::{PluginError, PluginResult};
+pub use guild::{
+    Attachment, Ban, Channel, ChannelKind, ChannelMessage, ChannelSpec, Emoji, GuildInfo,
+    Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
+};
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{
@@ -74,6 +82,7 @@ pub use model::{
     ChannelId, Event, EventKind, Guild, GuildId, HookEvent, IncomingMessage, Interaction,
     InteractionKind, Invocation, Member, MessageId, RoleId, Source, User, UserId,
 };
+pub use permissions::Permissions;
 pub use plugin::{Plugin, Registrar};
 pub use storage::{Files, Row, Sql};
 pub use version::{API_VERSION, ApiVersion};
@@ -88,7 +97,7 @@ pub mod prelude {
     pub use crate::{
         Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandArgs, CommandContext,
         CommandKind, CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent,
-        Host, Manifest, Message, MessageId, Permission, Plugin, PluginContext, PluginError,
-        PluginResult, Registrar, RoleId, Scope, SelectMenu, User, UserId,
+        Host, Manifest, Message, MessageId, Permission, Permissions, Plugin, PluginContext,
+        PluginError, PluginResult, Registrar, RoleId, Scope, SelectMenu, User, UserId,
     };
 }

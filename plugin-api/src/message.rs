@@ -15,6 +15,7 @@
 /// assert!(message.ephemeral);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Message {
     /// Plain text content.
     pub content: Option<String>,

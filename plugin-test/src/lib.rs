@@ -37,8 +37,8 @@ use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::runtime::{CommandOutcome, CommandRequest, Outbox, ReplySink};
 use zoryx_plugin_api::ffi::ModuleOf;
 use zoryx_plugin_api::{
-    ChannelId, Event, GuildId, Interaction, InteractionKind, Invocation, Message, MessageId,
-    Permission, Plugin, PluginError, Source, User, UserId,
+    Action, CallAction, ChannelId, Event, GuildId, Interaction, InteractionKind, Invocation,
+    Message, MessageId, Outcome, Permission, Plugin, PluginError, Source, User, UserId,
 };
 
 /// Why a test step failed.
@@ -76,38 +76,174 @@ pub enum TestError {
     TimedOut(Duration),
 }
 
-#[derive(Default)]
-struct Replies(Mutex<Vec<Message>>);
+/// Where a call's replies and its call actions go: replies get ids 1, 2, 3... in order; a
+/// followup is a reply; every call action is recorded on the test.
+struct Replies {
+    replies: Mutex<Vec<Message>>,
+    actions: Arc<Mutex<Vec<CallAction>>>,
+}
 
-impl ReplySink for Replies {
-    fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>> {
-        let id = self
-            .0
+impl Replies {
+    fn new(actions: &Arc<Mutex<Vec<CallAction>>>) -> Arc<Self> {
+        Arc::new(Self {
+            replies: Mutex::new(Vec::new()),
+            actions: Arc::clone(actions),
+        })
+    }
+
+    fn push(&self, message: Message) -> Result<MessageId, String> {
+        self.replies
             .lock()
             .map(|mut r| {
                 r.push(message);
                 MessageId(r.len() as u64)
             })
-            .map_err(|_| "reply buffer poisoned".to_owned());
-        Box::pin(async move { id })
+            .map_err(|_| "reply buffer poisoned".to_owned())
     }
-}
 
-impl Replies {
     fn take(&self) -> Vec<Message> {
-        self.0
+        self.replies
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default()
     }
 }
 
+impl ReplySink for Replies {
+    fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>> {
+        let id = self.push(message);
+        Box::pin(async move { id })
+    }
+
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let answer = match &action {
+            CallAction::Followup { message } => self
+                .push(message.clone())
+                .map(|id| Outcome::Id(id.0))
+                .map_err(PluginError::Host),
+            CallAction::EditReply { reply, .. } | CallAction::DeleteReply { reply } => {
+                let known = self.replies.lock().map(|r| r.len() as u64).unwrap_or(0);
+                match reply {
+                    Some(id) if id.0 == 0 || id.0 > known => Err(PluginError::Discord {
+                        action: action.describe().to_owned(),
+                        status: 404,
+                        code: 10008,
+                        message: "Unknown Message".to_owned(),
+                    }),
+                    _ => Ok(Outcome::Done),
+                }
+            }
+            _ => Ok(Outcome::Done),
+        };
+        if let Ok(mut actions) = self.actions.lock() {
+            actions.push(action);
+        }
+        Box::pin(async move { answer })
+    }
+}
+
+/// Answers a test gives the plugin's Discord actions.
+type Answerer = dyn Fn(&Action) -> Option<Result<Outcome, PluginError>> + Send + Sync;
+
 #[derive(Default)]
 struct Sent(Mutex<Vec<(ChannelId, Message)>>);
 
-struct SentOutbox(Arc<Sent>);
+struct SentOutbox {
+    sent: Arc<Sent>,
+    actions: Arc<Mutex<Vec<Action>>>,
+    answerer: Arc<Mutex<Option<Arc<Answerer>>>>,
+}
+
+/// What an action gets when the test scripted nothing for it: writes succeed (created things
+/// echo their spec, with ids from 1000 up), reads are refused with a hint.
+fn default_answer(action: &Action, serial: u64) -> Result<Outcome, PluginError> {
+    use zoryx_plugin_api::{Channel, ChannelKind, ChannelMessage, Role, RoleId, Webhook};
+    let id = 1000 + serial;
+    Ok(match action {
+        Action::EditMessage {
+            channel,
+            message,
+            edit,
+        } => Outcome::Message(ChannelMessage {
+            id: *message,
+            channel_id: *channel,
+            content: edit.content.clone().unwrap_or_default(),
+            embed_count: u32::try_from(edit.embeds.len()).unwrap_or(u32::MAX),
+            ..ChannelMessage::default()
+        }),
+        Action::DirectMessage { .. } | Action::ExecuteWebhook { .. } => Outcome::Id(id),
+        Action::CreateRole { spec, .. } => Outcome::Role(Role {
+            id: RoleId(id),
+            name: spec.name.clone().unwrap_or_else(|| "new role".into()),
+            permissions: spec.permissions.unwrap_or_default(),
+            colour: spec.colour.unwrap_or(0),
+            hoist: spec.hoist.unwrap_or(false),
+            mentionable: spec.mentionable.unwrap_or(false),
+            position: 1,
+            managed: false,
+        }),
+        Action::CreateChannel { guild, spec, .. } => Outcome::Channel(Channel {
+            id: ChannelId(id),
+            guild_id: Some(*guild),
+            name: spec.name.clone().unwrap_or_default(),
+            kind: spec.kind.unwrap_or(ChannelKind::Text),
+            parent_id: spec.parent_id,
+            topic: spec.topic.clone(),
+            ..Channel::default()
+        }),
+        Action::CreateWebhook { channel, name } => Outcome::Webhook(Webhook {
+            id,
+            token: Some(format!("token-{id}")),
+            channel_id: *channel,
+            name: name.clone(),
+        }),
+        Action::DeleteMessage { .. }
+        | Action::BulkDelete { .. }
+        | Action::React { .. }
+        | Action::Unreact { .. }
+        | Action::DeleteRole { .. }
+        | Action::DeleteChannel { .. }
+        | Action::SetOverwrite { .. }
+        | Action::AddMemberRole { .. }
+        | Action::RemoveMemberRole { .. }
+        | Action::SetNickname { .. }
+        | Action::Kick { .. }
+        | Action::Ban { .. }
+        | Action::Unban { .. }
+        | Action::Timeout { .. } => Outcome::Done,
+        other => {
+            return Err(PluginError::NotAvailable(format!(
+                "{} in this test (script it with `PluginTest::answer_with`)",
+                other.describe()
+            )));
+        }
+    })
+}
 
 impl Outbox for SentOutbox {
+    fn act(
+        &self,
+        _plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let scripted = self
+            .answerer
+            .lock()
+            .ok()
+            .and_then(|a| a.clone())
+            .and_then(|answer| answer(&action));
+        let serial = self
+            .actions
+            .lock()
+            .map(|mut a| {
+                a.push(action.clone());
+                a.len() as u64
+            })
+            .unwrap_or(0);
+        let answer = scripted.unwrap_or_else(|| default_answer(&action, serial));
+        Box::pin(async move { answer })
+    }
+
     fn send(
         &self,
         _plugin: &str,
@@ -115,7 +251,7 @@ impl Outbox for SentOutbox {
         message: Message,
     ) -> BoxFuture<'static, Result<MessageId, String>> {
         let id = self
-            .0
+            .sent
             .0
             .lock()
             .map(|mut s| {
@@ -131,6 +267,9 @@ impl Outbox for SentOutbox {
 pub struct PluginTest {
     manager: Arc<Manager>,
     sent: Arc<Sent>,
+    actions: Arc<Mutex<Vec<Action>>>,
+    call_actions: Arc<Mutex<Vec<CallAction>>>,
+    answerer: Arc<Mutex<Option<Arc<Answerer>>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -172,10 +311,16 @@ impl PluginTest {
         )
         .map_err(|e| TestError::Load(e.to_string()))?;
         let sent = Arc::new(Sent::default());
+        let actions = Arc::new(Mutex::new(Vec::new()));
+        let answerer = Arc::new(Mutex::new(None));
         manager
             .dispatcher()
             .shared()
-            .set_outbox(Box::new(SentOutbox(Arc::clone(&sent))));
+            .set_outbox(Box::new(SentOutbox {
+                sent: Arc::clone(&sent),
+                actions: Arc::clone(&actions),
+                answerer: Arc::clone(&answerer),
+            }));
         manager
             .load_in_process(ModuleOf::<P>::DECLARATION.module)
             .await
@@ -183,6 +328,9 @@ impl PluginTest {
         Ok(Self {
             manager,
             sent,
+            actions,
+            call_actions: Arc::new(Mutex::new(Vec::new())),
+            answerer,
             _dir: dir,
         })
     }
@@ -225,7 +373,7 @@ impl PluginTest {
             source: Source::Prefix,
             prefix: "!".into(),
         };
-        let replies = Arc::new(Replies::default());
+        let replies = Replies::new(&self.call_actions);
         match self
             .manager
             .dispatcher()
@@ -283,7 +431,7 @@ impl PluginTest {
             is_owner: false,
             source: Source::Slash,
         };
-        let replies = Arc::new(Replies::default());
+        let replies = Replies::new(&self.call_actions);
         match self
             .manager
             .dispatcher()
@@ -296,6 +444,48 @@ impl PluginTest {
             }
             Some(Err(error)) => Err(TestError::Failed(error.into())),
             Some(Ok(())) => Ok(replies.take()),
+        }
+    }
+
+    /// The Discord actions the plugin asked for (edits, deletes, moderation...), oldest first
+    /// (and forgets them). Unscripted writes succeed; reads need [`PluginTest::answer_with`].
+    pub fn actions(&self) -> Vec<Action> {
+        self.actions
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default()
+    }
+
+    /// What commands and components asked about their own replies (edits, deletes,
+    /// followups, updates, deferrals), oldest first (and forgets them). Followups also count
+    /// among the replies `run` and `click` return.
+    pub fn call_actions(&self) -> Vec<CallAction> {
+        self.call_actions
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default()
+    }
+
+    /// Scripts Discord's answers: `answer` sees each action and returns `Some` to answer it
+    /// (reads, refusals), `None` for the default.
+    ///
+    /// ```ignore
+    /// use zoryx_plugin_api::{Action, Outcome, PluginError};
+    /// bot.answer_with(|action| match action {
+    ///     Action::Kick { .. } => Some(Err(PluginError::MissingPermission {
+    ///         action: "kick a member".into(),
+    ///         permission: "Kick Members".into(),
+    ///     })),
+    ///     Action::Roles { .. } => Some(Ok(Outcome::Roles(vec![]))),
+    ///     _ => None,
+    /// });
+    /// ```
+    pub fn answer_with(
+        &self,
+        answer: impl Fn(&Action) -> Option<Result<Outcome, PluginError>> + Send + Sync + 'static,
+    ) {
+        if let Ok(mut slot) = self.answerer.lock() {
+            *slot = Some(Arc::new(answer));
         }
     }
 

@@ -133,6 +133,7 @@ pub(super) async fn start(
         .set_outbox(Box::new(DiscordOutbox {
             rest,
             counters: Arc::clone(&counters),
+            bot_id,
         }));
 
     let runner = Arc::clone(&bot);

@@ -203,6 +203,15 @@ pub fn channel_message(message: &Message, reply_to: Option<MessageId>) -> Value 
     Value::Object(out)
 }
 
+/// The body of a message edit: the message becomes exactly `message` (embeds and components it
+/// does not have are removed).
+pub fn edited_message(message: &Message) -> Value {
+    let mut out = message_fields(message);
+    out.entry("embeds").or_insert_with(|| json!([]));
+    out.entry("components").or_insert_with(|| json!([]));
+    Value::Object(out)
+}
+
 /// The `data` of an interaction callback or the body of a followup; flag 64 when ephemeral.
 pub fn interaction_message(message: &Message) -> Value {
     let mut out = message_fields(message);

@@ -42,13 +42,19 @@ impl Handler {
         !self.bot.manager.table().listeners(kind).is_empty()
     }
 
-    fn interaction_sink(&self, id: u64, token: &str) -> Arc<InteractionReply> {
+    fn interaction_sink(
+        &self,
+        id: u64,
+        token: &str,
+        component: Option<(ChannelId, MessageId)>,
+    ) -> Arc<InteractionReply> {
         Arc::new(InteractionReply::new(
             self.bot.rest.clone(),
             Arc::clone(&self.bot.counters),
             self.bot.application_id.load(Ordering::Relaxed),
             id,
             token.to_owned(),
+            component,
         ))
     }
 
@@ -70,7 +76,7 @@ impl Handler {
             };
             self.deliver(|| Event::Interaction(interaction));
         }
-        let sink = self.interaction_sink(command.id.get(), &command.token);
+        let sink = self.interaction_sink(command.id.get(), &command.token, None);
         // The declared arguments: a built-in's, else the plugin command's.
         let specs = match bot.builtins.get(&name) {
             Some(builtin) => Some(builtin.spec.args.clone()),
@@ -184,7 +190,14 @@ impl Handler {
             is_owner: bot.is_owner(author.id.0),
             source: Source::Slash,
         };
-        let sink = self.interaction_sink(component.id.get(), &component.token);
+        let sink = self.interaction_sink(
+            component.id.get(),
+            &component.token,
+            Some((
+                ChannelId(component.channel_id.get()),
+                MessageId(component.message.id.get()),
+            )),
+        );
         sink.defer_after(bot.options.defer_after);
         let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
         let result = bot

@@ -14,6 +14,7 @@
 //!
 //! Serenity types stay inside this module.
 
+mod actions;
 pub mod builtins;
 pub mod connect;
 pub mod convert;

@@ -1,10 +1,11 @@
-//! Plugin `ctx.send(channel, message)`: posts to Discord.
+//! Plugin `ctx.send(channel, message)` and every other request of a plugin to Discord.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use zoryx_plugin_api::{ChannelId, Message, MessageId};
+use zoryx_plugin_api::{Action, ChannelId, Message, MessageId, Outcome, PluginError};
 
+use super::actions;
 use super::rest::Rest;
 use super::{Counters, reply};
 use crate::runtime::Outbox;
@@ -13,6 +14,8 @@ use crate::runtime::Outbox;
 pub struct DiscordOutbox {
     pub(crate) rest: Rest,
     pub(crate) counters: Arc<Counters>,
+    /// The bot's user id (its own member, its own permissions).
+    pub(crate) bot_id: u64,
 }
 
 impl Outbox for DiscordOutbox {
@@ -29,6 +32,24 @@ impl Outbox for DiscordOutbox {
             let result = reply::post(&rest, &counters, channel, &message, None).await;
             if let Err(error) = &result {
                 tracing::warn!(plugin, channel = channel.0, %error, "plugin message not sent");
+            }
+            result
+        })
+    }
+
+    fn act(
+        &self,
+        plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let rest = self.rest.clone();
+        let bot_id = self.bot_id;
+        let plugin = plugin.to_owned();
+        Box::pin(async move {
+            let what = action.describe();
+            let result = actions::run(&rest, bot_id, action).await;
+            if let Err(error) = &result {
+                tracing::debug!(plugin, what, %error, "plugin request refused");
             }
             result
         })

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use zoryx_plugin_api::{ChannelId, Message, MessageId};
+use zoryx_plugin_api::{CallAction, ChannelId, Message, MessageId, Outcome, PluginError};
 
+use super::actions::message_from_json;
 use super::rest::{Rest, RestError};
 use super::{Counters, bump, convert};
 use crate::runtime::ReplySink;
@@ -77,6 +78,50 @@ impl ReplySink for ChannelReply {
         let (channel, reply_to) = (self.channel, self.reply_to);
         Box::pin(async move { post(&rest, &counters, channel, &message, reply_to).await })
     }
+
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let rest = self.rest.clone();
+        let counters = Arc::clone(&self.counters);
+        let (channel, reply_to) = (self.channel, self.reply_to);
+        Box::pin(async move {
+            let message_path = |reply: Option<MessageId>| match reply {
+                Some(id) => Ok(format!("/channels/{}/messages/{}", channel.0, id.0)),
+                None => Err(PluginError::Host(
+                    "name the reply to change (the id `reply` returned)".to_owned(),
+                )),
+            };
+            match action {
+                CallAction::EditReply { reply, edit } => {
+                    let body = convert::edited_message(&edit);
+                    rest.request(reqwest::Method::PATCH, &message_path(reply)?, Some(&body))
+                        .await
+                        .map(|m| Outcome::Message(message_from_json(&m)))
+                        .map_err(|e| refused("edit a reply", &e))
+                }
+                CallAction::DeleteReply { reply } => rest
+                    .request(reqwest::Method::DELETE, &message_path(reply)?, None)
+                    .await
+                    .map(|_| Outcome::Done)
+                    .map_err(|e| refused("delete a reply", &e)),
+                CallAction::Followup { message } => {
+                    post(&rest, &counters, channel, &message, reply_to)
+                        .await
+                        .map(|id| Outcome::Id(id.0))
+                        .map_err(PluginError::Host)
+                }
+                // A message has no "thinking…" state; the typing indicator says the same.
+                CallAction::Defer { .. } => rest
+                    .post(&format!("/channels/{}/typing", channel.0), &json!({}))
+                    .await
+                    .map(|_| Outcome::Done)
+                    .map_err(|e| refused("show that the bot is typing", &e)),
+                other => Err(PluginError::NotAvailable(format!(
+                    "{} (only components can)",
+                    other.describe()
+                ))),
+            }
+        })
+    }
 }
 
 /// Where an interaction's answer stands.
@@ -86,32 +131,59 @@ enum Answer {
     Pending,
     /// Acknowledged with a deferred response (type 5): the first reply edits `@original`.
     Deferred,
+    /// A component acknowledged without a message (type 6): replies are followups, updates
+    /// edit the component's message (`@original`).
+    Acknowledged,
     /// The response was sent: further replies are followups.
     Sent,
+}
+
+/// The state of an interaction's answer, held while sending so answers go out in order.
+#[derive(Debug)]
+struct AnswerState {
+    answer: Answer,
+    /// The message of the original response (type 4/5), once known.
+    original: Option<MessageId>,
+    /// `@original` is the component's own message (after a type 6 or 7 response).
+    original_is_component: bool,
 }
 
 /// Replies to an interaction: the first reply is the callback (type 4), later ones followups.
 /// Discord expects the callback within 3 seconds: `defer_after` sends a
 /// deferred response (type 5) if the handler is still working, and the first reply then edits
-/// that response.
+/// that response. Plugins may also edit and delete replies, defer at once, and — for components
+/// — update the component's message in place (type 7, or an edit after type 6).
 pub struct InteractionReply {
     rest: Rest,
     counters: Arc<Counters>,
     application: u64,
     id: u64,
     token: String,
-    /// Held while sending so replies go out in order.
-    state: Arc<tokio::sync::Mutex<Answer>>,
+    /// For a component interaction: the message the component is on.
+    component: Option<(ChannelId, MessageId)>,
+    state: Arc<tokio::sync::Mutex<AnswerState>>,
+}
+
+/// The `response_message_id` of a callback answered `?with_response=true`.
+fn response_message(value: &Value) -> Option<MessageId> {
+    value
+        .get("interaction")
+        .and_then(|i| i.get("response_message_id"))
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .map(MessageId)
 }
 
 impl InteractionReply {
-    /// A sink for interaction `id` with `token`.
+    /// A sink for interaction `id` with `token`; `component`: the message a clicked component
+    /// is on.
     pub(crate) fn new(
         rest: Rest,
         counters: Arc<Counters>,
         application: u64,
         id: u64,
         token: String,
+        component: Option<(ChannelId, MessageId)>,
     ) -> Self {
         Self {
             rest,
@@ -119,32 +191,38 @@ impl InteractionReply {
             application,
             id,
             token,
-            state: Arc::new(tokio::sync::Mutex::new(Answer::Pending)),
+            component,
+            state: Arc::new(tokio::sync::Mutex::new(AnswerState {
+                answer: Answer::Pending,
+                original: None,
+                original_is_component: false,
+            })),
         }
     }
 
-    /// Whether a response with content was sent (a deferral alone does not count).
+    /// Whether the interaction was answered with content (a deferral or a silent
+    /// acknowledgement alone does not count).
     pub(crate) async fn answered(&self) -> bool {
-        *self.state.lock().await == Answer::Sent
+        self.state.lock().await.answer == Answer::Sent
     }
 
     /// Acknowledges a component interaction without changing anything (type 6), if nothing
     /// was sent; after a deferral, replaces the "thinking" response with `fallback`.
     pub(crate) async fn acknowledge(&self, fallback: Message) {
-        let state = *self.state.lock().await;
-        match state {
-            Answer::Sent => {}
+        let answer = self.state.lock().await.answer;
+        match answer {
+            Answer::Sent | Answer::Acknowledged => {}
             Answer::Deferred => {
                 let _ = self.reply(fallback).await;
             }
             Answer::Pending => {
                 let mut state = self.state.lock().await;
-                if *state != Answer::Pending {
+                if state.answer != Answer::Pending {
                     return;
                 }
                 let path = format!("/interactions/{}/{}/callback", self.id, self.token);
                 match self.rest.post(&path, &json!({"type": 6})).await {
-                    Ok(_) => *state = Answer::Sent,
+                    Ok(_) => state.answer = Answer::Sent,
                     Err(error) => tracing::warn!(%error, "component acknowledgement failed"),
                 }
             }
@@ -160,15 +238,171 @@ impl InteractionReply {
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let mut state = state.lock().await;
-            if *state != Answer::Pending {
+            if state.answer != Answer::Pending {
                 return;
             }
-            let path = format!("/interactions/{id}/{token}/callback");
+            let path = format!("/interactions/{id}/{token}/callback?with_response=true");
             match rest.post(&path, &json!({"type": 5})).await {
-                Ok(_) => *state = Answer::Deferred,
+                Ok(answer) => {
+                    state.answer = Answer::Deferred;
+                    state.original = response_message(&answer);
+                }
                 Err(error) => tracing::warn!(%error, "deferring the interaction failed"),
             }
         });
+    }
+
+    /// The webhook path of one of this interaction's messages (`@original` for the original
+    /// response, whichever id it has).
+    fn message_path(&self, state: &AnswerState, reply: Option<MessageId>) -> String {
+        let which = match reply {
+            None => "@original".to_owned(),
+            Some(id) if state.original == Some(id) => "@original".to_owned(),
+            Some(id) => id.0.to_string(),
+        };
+        format!(
+            "/webhooks/{}/{}/messages/{which}",
+            self.application, self.token
+        )
+    }
+
+    async fn update(&self, message: Message) -> Result<Outcome, PluginError> {
+        let Some((channel, on)) = self.component else {
+            return Err(PluginError::NotAvailable(
+                "updating a message in place (only components can)".to_owned(),
+            ));
+        };
+        let data = convert::edited_message(&message);
+        let mut state = self.state.lock().await;
+        let what = "update the component's message";
+        let result = match state.answer {
+            Answer::Pending => {
+                let path = format!(
+                    "/interactions/{}/{}/callback?with_response=true",
+                    self.id, self.token
+                );
+                let result = self
+                    .rest
+                    .post(&path, &json!({"type": 7, "data": data}))
+                    .await;
+                if result.is_ok() {
+                    state.answer = Answer::Sent;
+                    state.original_is_component = true;
+                }
+                result
+            }
+            Answer::Acknowledged => {
+                self.rest
+                    .request(
+                        reqwest::Method::PATCH,
+                        &self.message_path(&state, None),
+                        Some(&data),
+                    )
+                    .await
+            }
+            Answer::Sent if state.original_is_component => {
+                self.rest
+                    .request(
+                        reqwest::Method::PATCH,
+                        &self.message_path(&state, None),
+                        Some(&data),
+                    )
+                    .await
+            }
+            Answer::Deferred | Answer::Sent => {
+                let path = format!("/channels/{}/messages/{}", channel.0, on.0);
+                self.rest
+                    .request(reqwest::Method::PATCH, &path, Some(&data))
+                    .await
+            }
+        };
+        result.map(|_| Outcome::Done).map_err(|e| refused(what, &e))
+    }
+
+    async fn defer(&self, ephemeral: bool) -> Result<Outcome, PluginError> {
+        let mut state = self.state.lock().await;
+        if state.answer != Answer::Pending {
+            return Ok(Outcome::Done);
+        }
+        let path = format!(
+            "/interactions/{}/{}/callback?with_response=true",
+            self.id, self.token
+        );
+        let body = if self.component.is_some() {
+            json!({"type": 6})
+        } else if ephemeral {
+            json!({"type": 5, "data": {"flags": convert::EPHEMERAL}})
+        } else {
+            json!({"type": 5})
+        };
+        let answer = self
+            .rest
+            .post(&path, &body)
+            .await
+            .map_err(|e| refused("defer the answer", &e))?;
+        if self.component.is_some() {
+            state.answer = Answer::Acknowledged;
+            state.original_is_component = true;
+        } else {
+            state.answer = Answer::Deferred;
+            state.original = response_message(&answer);
+        }
+        Ok(Outcome::Done)
+    }
+
+    async fn edit_or_delete(
+        &self,
+        reply: Option<MessageId>,
+        edit: Option<Message>,
+    ) -> Result<Outcome, PluginError> {
+        let state = self.state.lock().await;
+        if reply.is_none() && !matches!(state.answer, Answer::Sent | Answer::Deferred) {
+            return Err(PluginError::Host(
+                "there is no reply to change yet".to_owned(),
+            ));
+        }
+        let path = self.message_path(&state, reply);
+        drop(state);
+        match edit {
+            Some(edit) => {
+                let body = convert::edited_message(&edit);
+                self.rest
+                    .request(reqwest::Method::PATCH, &path, Some(&body))
+                    .await
+                    .map(|m| Outcome::Message(message_from_json(&m)))
+                    .map_err(|e| refused("edit a reply", &e))
+            }
+            None => self
+                .rest
+                .request(reqwest::Method::DELETE, &path, None)
+                .await
+                .map(|_| Outcome::Done)
+                .map_err(|e| refused("delete a reply", &e)),
+        }
+    }
+}
+
+/// A refused request about a call's own replies, as the plugin sees it.
+fn refused(what: &str, error: &RestError) -> PluginError {
+    match error {
+        RestError::Status { status, body, .. } => {
+            let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            PluginError::Discord {
+                action: what.to_owned(),
+                status: *status,
+                code: value
+                    .get("code")
+                    .and_then(Value::as_u64)
+                    .and_then(|c| u32::try_from(c).ok())
+                    .unwrap_or(0),
+                message: value
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or(body)
+                    .to_owned(),
+            }
+        }
+        other => PluginError::Host(format!("could not {what}: {other}")),
     }
 }
 
@@ -181,8 +415,8 @@ impl ReplySink for InteractionReply {
         Box::pin(async move {
             let data = convert::interaction_message(&message);
             let mut state = state.lock().await;
-            match *state {
-                Answer::Sent => {
+            match state.answer {
+                Answer::Sent | Answer::Acknowledged => {
                     drop(state);
                     let result = rest
                         .post(&format!("/webhooks/{application}/{token}"), &data)
@@ -198,23 +432,60 @@ impl ReplySink for InteractionReply {
                         )
                         .await;
                     if result.is_ok() {
-                        *state = Answer::Sent;
+                        state.answer = Answer::Sent;
                     }
                     counted(&counters, result)
                 }
                 Answer::Pending => {
                     let result = rest
                         .post(
-                            &format!("/interactions/{id}/{token}/callback"),
+                            &format!("/interactions/{id}/{token}/callback?with_response=true"),
                             &json!({"type": 4, "data": data}),
                         )
                         .await;
+                    let original = result.as_ref().ok().and_then(response_message);
                     if result.is_ok() {
-                        *state = Answer::Sent;
+                        state.answer = Answer::Sent;
+                        state.original = original;
                     }
-                    counted(&counters, result).map(|_| MessageId(id))
+                    counted(&counters, result).map(|_| original.unwrap_or(MessageId(0)))
                 }
             }
         })
+    }
+
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let this = self.clone_handle();
+        Box::pin(async move {
+            match action {
+                CallAction::EditReply { reply, edit } => {
+                    this.edit_or_delete(reply, Some(edit)).await
+                }
+                CallAction::DeleteReply { reply } => this.edit_or_delete(reply, None).await,
+                CallAction::Followup { message } => this
+                    .reply(message)
+                    .await
+                    .map(|id| Outcome::Id(id.0))
+                    .map_err(PluginError::Host),
+                CallAction::Update { message } => this.update(message).await,
+                CallAction::Defer { ephemeral } => this.defer(ephemeral).await,
+                other => Err(PluginError::NotAvailable(other.describe().to_owned())),
+            }
+        })
+    }
+}
+
+impl InteractionReply {
+    /// Another handle on the same interaction (the same answer state).
+    fn clone_handle(&self) -> Self {
+        Self {
+            rest: self.rest.clone(),
+            counters: Arc::clone(&self.counters),
+            application: self.application,
+            id: self.id,
+            token: self.token.clone(),
+            component: self.component,
+            state: Arc::clone(&self.state),
+        }
     }
 }

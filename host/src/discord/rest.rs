@@ -155,6 +155,7 @@ impl Rest {
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
+        reason: Option<&str>,
     ) -> Result<impl AsRef<[u8]> + use<>, RestError> {
         let url = format!("{}{path}", self.api);
         let transport = |message: String| RestError::Transport {
@@ -166,6 +167,14 @@ impl Rest {
             Some(body) => Some(serde_json::to_vec(body).map_err(|e| transport(e.to_string()))?),
             None => None,
         };
+        // Discord takes the audit log reason URL-encoded, at most 512 characters.
+        let reason = reason
+            .map(|r| {
+                let r: String = r.chars().take(512).collect();
+                HeaderValue::from_str(&percent_encode(&r))
+            })
+            .transpose()
+            .map_err(|e| transport(e.to_string()))?;
         for attempt in 0..=MAX_RETRIES {
             // Never closed, so `acquire` only fails if it were; then go on unbounded.
             let permit = self.in_flight.acquire().await.ok();
@@ -174,6 +183,9 @@ impl Rest {
                 .request(method.clone(), &url)
                 .header(AUTHORIZATION, self.auth.clone())
                 .header(reqwest::header::USER_AGENT, USER_AGENT);
+            if let Some(reason) = &reason {
+                request = request.header("X-Audit-Log-Reason", reason.clone());
+            }
             if let Some(body) = &body {
                 request = request
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
@@ -228,7 +240,18 @@ impl Rest {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
-        let answer = self.send(method.clone(), path, body).await?;
+        self.request_with_reason(method, path, body, None).await
+    }
+
+    /// [`Rest::request`] with a reason for the guild's audit log.
+    pub async fn request_with_reason(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        reason: Option<&str>,
+    ) -> Result<Value, RestError> {
+        let answer = self.send(method.clone(), path, body, reason).await?;
         let answer = answer.as_ref();
         if answer.trim_ascii().is_empty() {
             return Ok(Value::Null);
@@ -243,7 +266,9 @@ impl Rest {
     /// `POST path` with a JSON body, returning only the `id` of what was created (0 when the
     /// answer has none). The rest of the answer is not parsed into a tree.
     pub async fn post_for_id(&self, path: &str, body: &Value) -> Result<u64, RestError> {
-        let answer = self.send(reqwest::Method::POST, path, Some(body)).await?;
+        let answer = self
+            .send(reqwest::Method::POST, path, Some(body), None)
+            .await?;
         Ok(created_id(answer.as_ref()))
     }
 
@@ -261,6 +286,20 @@ impl Rest {
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, RestError> {
         self.request(reqwest::Method::PUT, path, Some(body)).await
     }
+}
+
+/// `text` percent-encoded for a header: unreserved characters stay, every other byte of its
+/// UTF-8 becomes `%XX`.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The snowflake `id` of an answer body, 0 when absent or not a JSON object with one.
@@ -305,6 +344,11 @@ mod tests {
             retry_after(&reqwest::header::HeaderMap::new(), ""),
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn audit_reasons_are_percent_encoded() {
+        assert_eq!(percent_encode("spam, again ü"), "spam%2C%20again%20%C3%BC");
     }
 
     #[test]

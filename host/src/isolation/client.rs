@@ -24,6 +24,7 @@ use zoryx_plugin_api::{ApiVersion, ChannelId, PluginError};
 
 use super::protocol::{self, Answer, CallKind, FromWorker, Request, Start, ToWorker, Writer};
 use super::signal_name;
+use crate::runtime::services::{action_within_limits, call_action_within_limits};
 use crate::runtime::{ReplySink, Shared};
 
 /// How long a worker may take to load and describe its library.
@@ -517,6 +518,33 @@ impl Connection {
             Request::Storage(op) => {
                 let storage = self.shared.storage(plugin, op);
                 Box::pin(async move { storage.await.map(Answer::Storage) })
+            }
+            // Checked in the worker already; checked again, as the worker runs plugin code.
+            Request::Act(action) => {
+                let act: BoxFuture<'static, _> = match action_within_limits(&action) {
+                    Ok(()) => self.shared.act(plugin, action),
+                    Err(e) => Box::pin(async move { Err(e) }),
+                };
+                Box::pin(async move { Ok(Answer::Acted(act.await)) })
+            }
+            Request::CallAct { call, action } => {
+                let sink = self
+                    .calls
+                    .lock()
+                    .ok()
+                    .and_then(|calls| calls.sinks.get(&call).cloned());
+                match sink {
+                    Some(sink) => {
+                        let act: BoxFuture<'static, _> = match call_action_within_limits(&action) {
+                            Ok(()) => sink.act(action),
+                            Err(e) => Box::pin(async move { Err(e) }),
+                        };
+                        Box::pin(async move { Ok(Answer::Acted(act.await)) })
+                    }
+                    None => Box::pin(async {
+                        Err("the command is over; its replies are no longer delivered".to_owned())
+                    }),
+                }
             }
         };
         // Most answers are ready at once: answer here, without a task.

@@ -9,7 +9,10 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use zoryx_plugin_api::ffi::types::Description;
-use zoryx_plugin_api::{ApiVersion, Args, Event, Interaction, Invocation, Message, PluginError};
+use zoryx_plugin_api::{
+    Action, ApiVersion, Args, CallAction, Event, Interaction, Invocation, Message, Outcome,
+    PluginError,
+};
 
 use crate::runtime::services::{StorageOp, StorageValue};
 
@@ -154,6 +157,15 @@ pub enum Request {
     },
     /// Key-value, SQL or file storage.
     Storage(StorageOp),
+    /// A request to Discord (plugin-api 1.3).
+    Act(Action),
+    /// A request about call `call`'s own replies (plugin-api 1.3).
+    CallAct {
+        /// The command's or component's call id.
+        call: u64,
+        /// What to do.
+        action: CallAction,
+    },
 }
 
 /// The value of a [`Request`].
@@ -165,6 +177,8 @@ pub enum Answer {
     Count(u32),
     /// A storage value.
     Storage(StorageValue),
+    /// What an `Act` or `CallAct` came to; its error as the plugin sees it.
+    Acted(Result<Outcome, PluginError>),
 }
 
 /// Worker → host.

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
-use zoryx_plugin_api::{ChannelId, HookEvent, Message, MessageId, PluginError};
+use zoryx_plugin_api::{
+    Action, CallAction, ChannelId, HookEvent, Message, MessageId, Outcome, PluginError,
+};
 
 use super::protocol::{self, Answer, CallKind, FromWorker, Request, Start, ToWorker, Writer};
 use crate::loader::{Code, LoadedLibrary, Opened};
@@ -79,6 +81,18 @@ fn wrong_answer() -> String {
     "the host answered with the wrong kind of value".to_owned()
 }
 
+/// An action's answer from the host: its outcome, or the error as the host gave it.
+fn acted(
+    answer: BoxFuture<'static, Result<Answer, String>>,
+) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+    Box::pin(async move {
+        match answer.await.map_err(PluginError::Host)? {
+            Answer::Acted(result) => result,
+            _ => Err(PluginError::Host(wrong_answer())),
+        }
+    })
+}
+
 struct RemoteOutbox(Arc<Remote>);
 
 impl Outbox for RemoteOutbox {
@@ -98,6 +112,14 @@ impl Outbox for RemoteOutbox {
                 _ => Err(wrong_answer()),
             }
         })
+    }
+
+    fn act(
+        &self,
+        _plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        acted(self.0.request(Request::Act(action)))
     }
 }
 
@@ -167,6 +189,13 @@ impl ReplySink for RemoteSink {
                 _ => Err(wrong_answer()),
             }
         })
+    }
+
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        acted(self.remote.request(Request::CallAct {
+            call: self.id,
+            action,
+        }))
     }
 }
 

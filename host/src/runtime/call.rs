@@ -4,13 +4,20 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use zoryx_plugin_api::ffi::CallData;
-use zoryx_plugin_api::{Message, MessageId};
+use zoryx_plugin_api::{CallAction, Message, MessageId, Outcome, PluginError};
 
 /// Receives a call's replies: the console prints them, tests collect them, the Discord layer
 /// sends them.
 pub trait ReplySink: Send + Sync {
     /// Delivers one reply.
     fn reply(&self, message: Message) -> BoxFuture<'static, Result<MessageId, String>>;
+
+    /// Edits or deletes a reply, follows up, updates a component's message or defers
+    /// (plugin-api 1.3). A sink that cannot answers "not available".
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let error = PluginError::NotAvailable(format!("{} here", action.describe()));
+        Box::pin(async move { Err(error) })
+    }
 }
 
 /// A sink that refuses replies once its call ran past its time limit: the user already got a
@@ -42,6 +49,17 @@ impl ReplySink for ExpiringSink {
             });
         }
         self.inner.reply(message)
+    }
+
+    fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        if self.expired.load(std::sync::atomic::Ordering::Acquire) {
+            return Box::pin(async {
+                Err(PluginError::Host(
+                    "the command ran past its time limit; this request was dropped".to_owned(),
+                ))
+            });
+        }
+        self.inner.act(action)
     }
 }
 

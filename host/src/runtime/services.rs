@@ -11,16 +11,16 @@ use futures::future::BoxFuture;
 use zoryx_plugin_api::ffi::host_vtable::{ScopeFfi, level};
 use zoryx_plugin_api::ffi::types::{ErrorFfi, MessageFfi};
 use zoryx_plugin_api::ffi::{CallData, HostData, HostHandle, HostVtable, HostVtableRef};
-use zoryx_plugin_api::{ChannelId, Message, MessageId, PluginError};
+use zoryx_plugin_api::{Action, CallAction, ChannelId, Message, MessageId, Outcome, PluginError};
 
 use super::bridge::host_future;
 use super::call::{call_state, into_call_data, release_call_data};
 use super::dispatch::{Dispatcher, Limits};
 use super::pool::{PluginPool, PoolOptions};
 use crate::storage::plugin::PluginStorage;
-use crate::storage::plugin::sql::Outcome;
+use crate::storage::plugin::sql::Outcome as SqlOutcome;
 
-/// Where plugin messages to channels go.
+/// Where plugin messages to channels, and every other request of a plugin to Discord, go.
 pub trait Outbox: Send + Sync {
     /// Sends `message` to `channel` on behalf of `plugin`.
     fn send(
@@ -29,6 +29,22 @@ pub trait Outbox: Send + Sync {
         channel: ChannelId,
         message: Message,
     ) -> BoxFuture<'static, Result<MessageId, String>>;
+
+    /// Carries out `action` for `plugin` (edit, delete, guild structure, moderation...). The
+    /// messages in it were checked against Discord's limits already. Without a Discord
+    /// connection, nothing can be done.
+    fn act(
+        &self,
+        plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let _ = plugin;
+        let error = PluginError::NotAvailable(format!(
+            "{} (there is no Discord connection)",
+            action.describe()
+        ));
+        Box::pin(async move { Err(error) })
+    }
 }
 
 /// An outbox that logs messages; used until a Discord connection provides a real one.
@@ -147,8 +163,8 @@ impl StorageService for Arc<PluginStorage> {
                         params,
                         rows,
                     } => match storage.sql(&plugin, guild, &sql, &params, rows).await? {
-                        Outcome::Changed(n) => StorageValue::Changed(n),
-                        Outcome::Rows(rows) => {
+                        SqlOutcome::Changed(n) => StorageValue::Changed(n),
+                        SqlOutcome::Rows(rows) => {
                             let count = rows.len() as u64;
                             let rows: Vec<serde_json::Value> =
                                 rows.into_iter().map(serde_json::Value::Object).collect();
@@ -300,6 +316,15 @@ impl Shared {
         })
     }
 
+    /// Carries out a plugin's request to Discord.
+    pub fn act(
+        &self,
+        plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        self.outbox.load().act(plugin, action)
+    }
+
     /// Sends a plugin's message to a channel.
     pub fn send(
         &self,
@@ -422,16 +447,87 @@ extern "C" fn send(
 /// Discord's limits, checked before a plugin's message goes out: past one, the plugin gets an
 /// error naming it (instead of Discord's 400, or text cut short).
 fn within_limits(message: &Message) -> Result<(), ErrorFfi> {
+    check_message(message, "message not sent").map_err(error)
+}
+
+fn check_message(message: &Message, what: &str) -> Result<(), PluginError> {
     message.check().map_err(|limit| {
         let hint = if limit.field == "content" {
             " (split long text with `zoryx_plugin_api::split_text`)"
         } else {
             ""
         };
-        error(PluginError::Host(format!(
-            "message not sent: {limit}{hint}"
-        )))
+        PluginError::Host(format!("{what}: {limit}{hint}"))
     })
+}
+
+/// The messages an action carries, checked against Discord's limits before it goes out.
+pub(crate) fn action_within_limits(action: &Action) -> Result<(), PluginError> {
+    match action {
+        Action::EditMessage { edit, .. } => check_message(edit, "message not edited"),
+        Action::DirectMessage { message, .. } => check_message(message, "message not sent"),
+        Action::ExecuteWebhook { message, .. } => check_message(message, "message not sent"),
+        _ => Ok(()),
+    }
+}
+
+/// The messages a call action carries, checked the same way.
+pub(crate) fn call_action_within_limits(action: &CallAction) -> Result<(), PluginError> {
+    match action {
+        CallAction::EditReply { edit, .. } => check_message(edit, "reply not edited"),
+        CallAction::Followup { message } => check_message(message, "message not sent"),
+        CallAction::Update { message } => check_message(message, "message not updated"),
+        _ => Ok(()),
+    }
+}
+
+/// The plugin's JSON of an action, parsed; what the host answers, as JSON.
+fn acted<T: serde::de::DeserializeOwned>(json: RStr<'_>, what: &str) -> Result<T, PluginError> {
+    serde_json::from_str(json.as_str()).map_err(|e| {
+        PluginError::Host(format!(
+            "the host could not read this {what}: {e} (was the plugin built against a newer API?)"
+        ))
+    })
+}
+
+fn answered(
+    future: BoxFuture<'static, Result<Outcome, PluginError>>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    host_future(async move {
+        match future.await {
+            Ok(outcome) => match serde_json::to_string(&outcome) {
+                Ok(json) => ROk(RString::from(json)),
+                Err(e) => RErr(error(PluginError::Host(e.to_string()))),
+            },
+            Err(e) => RErr(error(e)),
+        }
+    })
+}
+
+extern "C" fn request(data: HostData, action: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    let host = host(data);
+    let action = match acted::<Action>(action, "request")
+        .and_then(|a| action_within_limits(&a).map(|()| a))
+    {
+        Ok(action) => action,
+        Err(e) => return host_future(async move { RErr(error(e)) }),
+    };
+    answered(host.shared.act(&host.name, action))
+}
+
+extern "C" fn call_request(
+    call: &CallData,
+    action: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    // SAFETY: the plugin only passes handles the host gave it, released through `call_drop`.
+    let state = unsafe { call_state(call) };
+    let action = match acted::<CallAction>(action, "request")
+        .and_then(|a| call_action_within_limits(&a).map(|()| a))
+    {
+        Ok(action) => action,
+        Err(e) => return host_future(async move { RErr(error(e)) }),
+    };
+    answered(state.sink.act(action))
 }
 
 extern "C" fn reply(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>> {
@@ -693,6 +789,8 @@ const VTABLE: &WithMetadata<HostVtable> = &WithMetadata::new(HostVtable {
     file_write,
     file_delete,
     file_list,
+    request,
+    call_request,
 });
 
 fn vtable() -> HostVtableRef {

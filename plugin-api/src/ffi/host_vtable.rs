@@ -2,8 +2,8 @@
 //!
 //! This is a prefix type. Fields up to and including `emit` existed in plugin-api 1.0 and are
 //! always present. Later minors append fields after it (1.1: key-value storage; 1.2: key
-//! listing, SQL tables, JSON files); a plugin reads them as `Option`s, so an older plugin keeps
-//! working on a newer host, which has every field it knows.
+//! listing, SQL tables, JSON files; 1.3: Discord actions and call actions); a plugin reads them as
+//! `Option`s, so an older plugin keeps working on a newer host, which has every field it knows.
 
 use std::ffi::c_void;
 
@@ -140,6 +140,18 @@ pub struct HostVtable {
     /// strings (folders end with `/`).
     pub file_list:
         extern "C" fn(host: HostData, dir: RStr<'_>) -> FfiFuture<RResult<RString, ErrorFfi>>,
+    /// (1.3) Carries out one [`Action`](crate::actions::Action), given as JSON; resolves to its
+    /// [`Outcome`](crate::actions::Outcome) as JSON.
+    pub request: extern "C" fn(
+        host: HostData,
+        action_json: RStr<'_>,
+    ) -> FfiFuture<RResult<RString, ErrorFfi>>,
+    /// (1.3) Carries out one [`CallAction`](crate::actions::CallAction) of the call behind
+    /// `call`, given as JSON; resolves to its [`Outcome`](crate::actions::Outcome) as JSON.
+    pub call_request: extern "C" fn(
+        call: &CallData,
+        action_json: RStr<'_>,
+    ) -> FfiFuture<RResult<RString, ErrorFfi>>,
 }
 
 /// What the host hands a plugin at initialisation: its function table and its state pointer.

@@ -45,7 +45,8 @@ fn bad(what: &str, value: u8) -> PluginError {
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
 pub struct ErrorFfi {
-    /// 0 user, 1 internal, 2 panic, 3 argument, 4 host, 5 not available.
+    /// 0 user, 1 internal, 2 panic, 3 argument, 4 host, 5 not available; 6 (1.3): any other
+    /// [`PluginError`], its JSON form in `message`.
     pub kind: u8,
     /// The message.
     pub message: RString,
@@ -62,6 +63,15 @@ impl From<&PluginError> for ErrorFfi {
             PluginError::Argument { name, problem } => (3, problem.as_str(), name.as_str()),
             PluginError::Host(m) => (4, m.as_str(), ""),
             PluginError::NotAvailable(m) => (5, m.as_str(), ""),
+            other => {
+                return Self {
+                    kind: 6,
+                    message: serde_json::to_string(other)
+                        .unwrap_or_else(|_| other.to_string())
+                        .into(),
+                    name: RString::new(),
+                };
+            }
         };
         Self {
             kind,
@@ -89,6 +99,7 @@ impl From<&ErrorFfi> for PluginError {
             },
             4 => Self::Host(message),
             5 => Self::NotAvailable(message),
+            6 => serde_json::from_str(&message).unwrap_or(Self::Internal(message)),
             _ => Self::Internal(message),
         }
     }

@@ -1,9 +1,10 @@
-//! Route: `POST /interactions/{id}/{token}/callback`.
+//! Route: `POST /interactions/{id}/{token}/callback` (with `?with_response=true`, the answer
+//! names the message the response created or updated).
 
 use axum::http::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::messages::{apply_edit, create_bot_message, validate_message_body};
+use super::messages::{apply_edit, create_bot_message, message_json, validate_message_body};
 use super::{ApiError, Reply, Req, id};
 use crate::events::SimEvent;
 use crate::simulator::Inner;
@@ -100,5 +101,33 @@ fn callback(inner: &Inner, iid: &str, token: &str, req: &Req<'_>) -> Result<Repl
         kind: kind as u8,
         body: data,
     });
-    Reply::no_content()
+    if req.query_param("with_response") != Some("true") {
+        return Reply::no_content();
+    }
+    // `?with_response=true`: the interaction and the message the response created or updated.
+    let shown = match kind {
+        4 | 5 => original,
+        7 => interaction.message_id,
+        _ => None,
+    };
+    let message = shown.and_then(|m| world.messages.get(&m));
+    let mut answer = json!({
+        "interaction": {
+            "id": iid.to_string(),
+            "type": interaction.kind,
+            "channel_id": interaction.channel_id.to_string(),
+        }
+    });
+    if let Some(g) = interaction.guild_id {
+        answer["interaction"]["guild_id"] = json!(g.to_string());
+    }
+    if let Some(m) = message {
+        answer["interaction"]["response_message_id"] = json!(m.id.to_string());
+        answer["interaction"]["response_message_loading"] = json!(kind == 5);
+        answer["interaction"]["response_message_ephemeral"] = json!(m.flags & 64 != 0);
+        if kind != 5 {
+            answer["resource"] = json!({"type": kind, "message": message_json(world, m)});
+        }
+    }
+    Reply::ok(answer)
 }

@@ -66,6 +66,11 @@ impl Plugin for Basic {
                 echo,
             )
             .command(CommandSpec::new("long").arg(Arg::integer("chars")), long)
+            .command(CommandSpec::new("draft").arg(Arg::rest("text")), draft)
+            .command(CommandSpec::new("roundtrip"), roundtrip)
+            .command(CommandSpec::new("act").arg(Arg::rest("json")), act)
+            .command(CommandSpec::new("counter"), counter)
+            .component("count:", count)
             .command_with(
                 CommandSpec::new("give"),
                 |ctx: CommandContext<Basic>, args: Give| async move {
@@ -175,6 +180,87 @@ async fn echo(ctx: CommandContext<Basic>) -> PluginResult {
 }
 
 zoryx_plugin_api::export_plugin!(Basic);
+
+/// `draft TEXT`: replies "draft…", then edits that reply to TEXT (`N chars` for N characters).
+/// A refused edit is reported in a second reply.
+async fn draft(ctx: CommandContext<Basic>) -> PluginResult {
+    let text: String = ctx.arg("text")?;
+    let text = match text
+        .strip_suffix(" chars")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(n) => "x".repeat(n),
+        None => text,
+    };
+    let id = ctx.reply("draft…").await?;
+    if let Err(error) = ctx.edit_reply(id, text.as_str()).await {
+        ctx.followup(format!("refused: {error}")).await?;
+    }
+    Ok(())
+}
+
+/// `roundtrip`: sends a message to the channel, reads it, edits it, reads it again, deletes
+/// it and tries to read it once more; replies with what it saw.
+async fn roundtrip(ctx: CommandContext<Basic>) -> PluginResult {
+    let channel = ctx.invocation().channel_id;
+    let id = ctx.send(channel, "one").await?;
+    let first = ctx.fetch_message(channel, id).await?;
+    let edited = ctx.edit_message(channel, id, "two").await?;
+    let again = ctx.fetch_message(channel, id).await?;
+    let recent = ctx.fetch_messages(channel, 5, None).await?;
+    ctx.react(channel, id, "👍").await.ok();
+    ctx.delete_message(channel, id).await?;
+    let gone = match ctx.fetch_message(channel, id).await {
+        Ok(_) => "still there".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    ctx.reply(format!(
+        "{}|{}|{}|{}|{}|{gone}",
+        first.content,
+        edited.content,
+        again.content,
+        again.edited_at.is_some(),
+        recent.iter().any(|m| m.id == id),
+    ))
+    .await?;
+    Ok(())
+}
+
+/// `act JSON`: carries out one raw action and replies with its outcome as JSON, or
+/// `refused: <error>`.
+async fn act(ctx: CommandContext<Basic>) -> PluginResult {
+    let json: String = ctx.arg("json")?;
+    let action: zoryx_plugin_api::Action = serde_json::from_str(&json)?;
+    match ctx.act(&action).await {
+        Ok(outcome) => ctx.reply(serde_json::to_string(&outcome)?).await?,
+        Err(error) => ctx.reply(format!("refused: {error}")).await?,
+    };
+    Ok(())
+}
+
+/// `counter`: a message with a button that counts its clicks by updating the message.
+async fn counter(ctx: CommandContext<Basic>) -> PluginResult {
+    ctx.reply(Message::text("count 0").button(Button::new("count:0", "+1")))
+        .await?;
+    Ok(())
+}
+
+async fn count(ctx: ComponentContext<Basic>) -> PluginResult {
+    let n: u64 = ctx
+        .interaction()
+        .name
+        .strip_prefix("count:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+        + 1;
+    let message = Message::text(format!("count {n}"));
+    let message = if n >= 3 {
+        message.button(Button::new(format!("count:{n}"), "+1").disabled())
+    } else {
+        message.button(Button::new(format!("count:{n}"), "+1"))
+    };
+    ctx.update(message).await
+}
 
 /// `long N`: replies N characters of words. Refused past Discord's limit, it says why and sends
 /// the text split into parts that fit.

@@ -1,0 +1,931 @@
+//! Everything a plugin asks of Discord beyond sending: editing, deleting and fetching messages,
+//! reactions, DMs, guild structure, moderation and webhooks (plugin-api 1.3).
+//!
+//! Each method builds one [`Action`], which the host checks (Discord's limits) and carries out
+//! with the bot's own permissions. A refusal comes back as a [`PluginError`] that says why:
+//! [`PluginError::MissingPermission`] names the permission the bot lacks, and
+//! [`PluginError::Discord`] carries Discord's code and message.
+//!
+//! ```no_run
+//! # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+//! use zoryx_plugin_api::{ChannelId, GuildId, Message, UserId};
+//!
+//! let channel = ChannelId(10);
+//! let id = host.send(channel, "Counting down: 3").await?;
+//! host.edit_message(channel, id, "Counting down: 2").await?;
+//! host.react(channel, id, "⏳").await?;
+//!
+//! let guild = host.guild(GuildId(1));
+//! guild.timeout(UserId(42), std::time::Duration::from_secs(600), "spam").await?;
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use abi_stable::std_types::RStr;
+use serde::{Deserialize, Serialize};
+
+use crate::context::{Host, from_ffi};
+use crate::error::{PluginError, PluginResult};
+use crate::guild::{
+    Ban, Channel, ChannelMessage, ChannelSpec, Emoji, GuildInfo, Overwrite, Role, RoleSpec, Webhook,
+};
+use crate::message::Message;
+use crate::model::{ChannelId, GuildId, Member, MessageId, RoleId, UserId};
+use crate::permissions::Permissions;
+
+/// One request of a plugin to Discord, carried out by the host.
+///
+/// This is the wire form behind the [`Host`] methods (JSON through the host function table);
+/// plugins call the methods. New minors append variants; a host never sees a variant newer
+/// than itself, because it refuses plugins built against a newer API.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Replace a message's content, embeds and components.
+    EditMessage {
+        /// Its channel.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+        /// What it becomes.
+        edit: Message,
+    },
+    /// Delete a message.
+    DeleteMessage {
+        /// Its channel.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Read one message.
+    FetchMessage {
+        /// Its channel.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+    },
+    /// Read the latest messages of a channel, newest first.
+    FetchMessages {
+        /// The channel.
+        channel: ChannelId,
+        /// How many (1–100).
+        limit: u8,
+        /// Only messages older than this one.
+        before: Option<MessageId>,
+    },
+    /// Delete 2–100 messages younger than 14 days at once.
+    BulkDelete {
+        /// Their channel.
+        channel: ChannelId,
+        /// The messages.
+        messages: Vec<MessageId>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Add the bot's reaction.
+    React {
+        /// The message's channel.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+        /// A unicode emoji, or `name:id` for a custom one.
+        emoji: String,
+    },
+    /// Remove a reaction: the bot's own (`user: None`) or someone else's.
+    Unreact {
+        /// The message's channel.
+        channel: ChannelId,
+        /// The message.
+        message: MessageId,
+        /// The emoji.
+        emoji: String,
+        /// Whose reaction; `None`: the bot's.
+        user: Option<UserId>,
+    },
+    /// Send a direct message to a user.
+    DirectMessage {
+        /// The user.
+        user: UserId,
+        /// The message.
+        message: Message,
+    },
+    /// Read a guild.
+    Guild {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// Read a guild's roles, lowest first.
+    Roles {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// Read a guild's channels, by position.
+    Channels {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// Read one member.
+    Member {
+        /// The guild.
+        guild: GuildId,
+        /// The user.
+        user: UserId,
+    },
+    /// Read a page of members, by user id.
+    Members {
+        /// The guild.
+        guild: GuildId,
+        /// Only users with a larger id.
+        after: Option<UserId>,
+        /// How many (1–1,000).
+        limit: u16,
+    },
+    /// Read a guild's bans.
+    Bans {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// Read a guild's custom emojis.
+    Emojis {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// What the bot may do in a guild, or in one of its channels (overwrites applied).
+    BotPermissions {
+        /// The guild.
+        guild: GuildId,
+        /// A channel of it.
+        channel: Option<ChannelId>,
+    },
+    /// Create a role.
+    CreateRole {
+        /// The guild.
+        guild: GuildId,
+        /// What it looks like.
+        spec: RoleSpec,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Change a role.
+    EditRole {
+        /// The guild.
+        guild: GuildId,
+        /// The role.
+        role: RoleId,
+        /// What changes.
+        spec: RoleSpec,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Delete a role.
+    DeleteRole {
+        /// The guild.
+        guild: GuildId,
+        /// The role.
+        role: RoleId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Create a channel.
+    CreateChannel {
+        /// The guild.
+        guild: GuildId,
+        /// What it looks like.
+        spec: ChannelSpec,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Change a channel.
+    EditChannel {
+        /// The channel.
+        channel: ChannelId,
+        /// What changes.
+        spec: ChannelSpec,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Delete a channel.
+    DeleteChannel {
+        /// The channel.
+        channel: ChannelId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Set or replace one permission overwrite of a channel.
+    SetOverwrite {
+        /// The channel.
+        channel: ChannelId,
+        /// The overwrite.
+        overwrite: Overwrite,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Give a member a role.
+    AddMemberRole {
+        /// The guild.
+        guild: GuildId,
+        /// The member.
+        user: UserId,
+        /// The role.
+        role: RoleId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Take a role from a member.
+    RemoveMemberRole {
+        /// The guild.
+        guild: GuildId,
+        /// The member.
+        user: UserId,
+        /// The role.
+        role: RoleId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Set (or clear, with `None`) a member's nickname; the bot's own too.
+    SetNickname {
+        /// The guild.
+        guild: GuildId,
+        /// The member.
+        user: UserId,
+        /// The nickname (at most 32 characters).
+        nick: Option<String>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Remove a member from the guild.
+    Kick {
+        /// The guild.
+        guild: GuildId,
+        /// The member.
+        user: UserId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Ban a user, deleting their messages of the last `delete_message_seconds` (at most 7 days).
+    Ban {
+        /// The guild.
+        guild: GuildId,
+        /// The user.
+        user: UserId,
+        /// How far back their messages go.
+        delete_message_seconds: u32,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Lift a ban.
+    Unban {
+        /// The guild.
+        guild: GuildId,
+        /// The user.
+        user: UserId,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Time a member out until a moment (at most 28 days ahead), or end a time-out (`None`).
+    Timeout {
+        /// The guild.
+        guild: GuildId,
+        /// The member.
+        user: UserId,
+        /// Until when, milliseconds since the Unix epoch.
+        until_unix_ms: Option<u64>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Create a webhook in a channel.
+    CreateWebhook {
+        /// The channel.
+        channel: ChannelId,
+        /// Its name (1–80 characters).
+        name: String,
+    },
+    /// Send a message through a webhook; resolves to the new message's id.
+    ExecuteWebhook {
+        /// The webhook's id.
+        webhook: u64,
+        /// Its token.
+        token: String,
+        /// The message.
+        message: Message,
+        /// The name shown instead of the webhook's.
+        username: Option<String>,
+        /// The avatar shown instead of the webhook's.
+        avatar_url: Option<String>,
+    },
+}
+
+impl Action {
+    /// What the action does, in words, for errors and logs ("kick a member").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::EditMessage { .. } => "edit a message",
+            Self::DeleteMessage { .. } => "delete a message",
+            Self::FetchMessage { .. } => "read a message",
+            Self::FetchMessages { .. } => "read a channel's messages",
+            Self::BulkDelete { .. } => "bulk delete messages",
+            Self::React { .. } => "add a reaction",
+            Self::Unreact { .. } => "remove a reaction",
+            Self::DirectMessage { .. } => "send a direct message",
+            Self::Guild { .. } => "read a guild",
+            Self::Roles { .. } => "read a guild's roles",
+            Self::Channels { .. } => "read a guild's channels",
+            Self::Member { .. } => "read a member",
+            Self::Members { .. } => "list members",
+            Self::Bans { .. } => "read the bans",
+            Self::Emojis { .. } => "read the emojis",
+            Self::BotPermissions { .. } => "read the bot's permissions",
+            Self::CreateRole { .. } => "create a role",
+            Self::EditRole { .. } => "edit a role",
+            Self::DeleteRole { .. } => "delete a role",
+            Self::CreateChannel { .. } => "create a channel",
+            Self::EditChannel { .. } => "edit a channel",
+            Self::DeleteChannel { .. } => "delete a channel",
+            Self::SetOverwrite { .. } => "set a channel's permissions",
+            Self::AddMemberRole { .. } => "give a member a role",
+            Self::RemoveMemberRole { .. } => "take a role from a member",
+            Self::SetNickname { .. } => "change a nickname",
+            Self::Kick { .. } => "kick a member",
+            Self::Ban { .. } => "ban a user",
+            Self::Unban { .. } => "unban a user",
+            Self::Timeout { .. } => "time a member out",
+            Self::CreateWebhook { .. } => "create a webhook",
+            Self::ExecuteWebhook { .. } => "send through a webhook",
+        }
+    }
+
+    /// The guild permissions the bot needs for the action (none for reads anyone may do).
+    /// Editing or deleting its own messages needs none; others' need Manage Messages.
+    pub fn required_permissions(&self) -> Permissions {
+        match self {
+            Self::DeleteMessage { .. } | Self::BulkDelete { .. } => Permissions::MANAGE_MESSAGES,
+            Self::Unreact { user: Some(_), .. } => Permissions::MANAGE_MESSAGES,
+            Self::FetchMessage { .. } | Self::FetchMessages { .. } => {
+                Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY
+            }
+            Self::React { .. } => Permissions::ADD_REACTIONS | Permissions::READ_MESSAGE_HISTORY,
+            Self::Bans { .. } | Self::Ban { .. } | Self::Unban { .. } => Permissions::BAN_MEMBERS,
+            Self::CreateRole { .. }
+            | Self::EditRole { .. }
+            | Self::DeleteRole { .. }
+            | Self::AddMemberRole { .. }
+            | Self::RemoveMemberRole { .. }
+            | Self::SetOverwrite { .. } => Permissions::MANAGE_ROLES,
+            Self::CreateChannel { .. } | Self::EditChannel { .. } | Self::DeleteChannel { .. } => {
+                Permissions::MANAGE_CHANNELS
+            }
+            Self::SetNickname { .. } => Permissions::MANAGE_NICKNAMES,
+            Self::Kick { .. } => Permissions::KICK_MEMBERS,
+            Self::Timeout { .. } => Permissions::MODERATE_MEMBERS,
+            Self::CreateWebhook { .. } => Permissions::MANAGE_WEBHOOKS,
+            _ => Permissions::NONE,
+        }
+    }
+}
+
+/// What the host answers an [`Action`] with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done; nothing to return.
+    Done,
+    /// The id of what was created (a message).
+    Id(u64),
+    /// One message.
+    Message(ChannelMessage),
+    /// Messages.
+    Messages(Vec<ChannelMessage>),
+    /// A guild.
+    Guild(GuildInfo),
+    /// One role.
+    Role(Role),
+    /// Roles.
+    Roles(Vec<Role>),
+    /// One channel.
+    Channel(Channel),
+    /// Channels.
+    Channels(Vec<Channel>),
+    /// One member.
+    Member(Member),
+    /// Members.
+    Members(Vec<Member>),
+    /// Bans.
+    Bans(Vec<Ban>),
+    /// Emojis.
+    Emojis(Vec<Emoji>),
+    /// Permissions.
+    Permissions(Permissions),
+    /// A webhook.
+    Webhook(Webhook),
+}
+
+fn unexpected(action: &str, outcome: &Outcome) -> PluginError {
+    PluginError::Host(format!(
+        "the host answered `{action}` with the wrong kind of value: {outcome:?}"
+    ))
+}
+
+macro_rules! expect {
+    ($outcome:expr, $action:literal, $pattern:pat => $value:expr) => {
+        match $outcome {
+            $pattern => Ok($value),
+            other => Err(unexpected($action, &other)),
+        }
+    };
+}
+
+impl Host {
+    /// Carries out one [`Action`]; the typed methods below are the usual way in.
+    pub async fn act(&self, action: &Action) -> PluginResult<Outcome> {
+        let handle = self.handle();
+        let request = handle
+            .vtable
+            .request()
+            .ok_or_else(|| PluginError::NotAvailable(action.describe().to_owned()))?;
+        let json = serde_json::to_string(action)?;
+        let answer = from_ffi(request(handle.data, RStr::from_str(&json)).await)?;
+        Ok(serde_json::from_str(answer.as_str())?)
+    }
+
+    async fn done(&self, action: Action) -> PluginResult {
+        expect!(self.act(&action).await?, "done", Outcome::Done => ())
+    }
+
+    /// Replaces a message's content, embeds and components (the bot's own messages only);
+    /// checked against Discord's limits like a new message.
+    pub async fn edit_message(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        edit: impl Into<Message>,
+    ) -> PluginResult<ChannelMessage> {
+        let action = Action::EditMessage {
+            channel,
+            message,
+            edit: edit.into(),
+        };
+        expect!(self.act(&action).await?, "edit_message", Outcome::Message(m) => m)
+    }
+
+    /// Deletes a message (others' need Manage Messages).
+    pub async fn delete_message(&self, channel: ChannelId, message: MessageId) -> PluginResult {
+        self.done(Action::DeleteMessage {
+            channel,
+            message,
+            reason: None,
+        })
+        .await
+    }
+
+    /// Reads one message.
+    pub async fn fetch_message(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+    ) -> PluginResult<ChannelMessage> {
+        let action = Action::FetchMessage { channel, message };
+        expect!(self.act(&action).await?, "fetch_message", Outcome::Message(m) => m)
+    }
+
+    /// Reads up to `limit` (1–100) of a channel's latest messages, newest first; with
+    /// `before`, those older than that message.
+    pub async fn fetch_messages(
+        &self,
+        channel: ChannelId,
+        limit: u8,
+        before: Option<MessageId>,
+    ) -> PluginResult<Vec<ChannelMessage>> {
+        let action = Action::FetchMessages {
+            channel,
+            limit,
+            before,
+        };
+        expect!(self.act(&action).await?, "fetch_messages", Outcome::Messages(m) => m)
+    }
+
+    /// Deletes 2–100 messages younger than 14 days in one request (Manage Messages).
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host, channel: zoryx_plugin_api::ChannelId) -> zoryx_plugin_api::PluginResult {
+    /// let recent = host.fetch_messages(channel, 20, None).await?;
+    /// let ids = recent.iter().map(|m| m.id).collect();
+    /// host.bulk_delete(channel, ids).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn bulk_delete(&self, channel: ChannelId, messages: Vec<MessageId>) -> PluginResult {
+        self.done(Action::BulkDelete {
+            channel,
+            messages,
+            reason: None,
+        })
+        .await
+    }
+
+    /// Adds the bot's reaction: a unicode emoji (`"👍"`) or a custom one (`"name:id"`).
+    pub async fn react(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        emoji: impl Into<String>,
+    ) -> PluginResult {
+        self.done(Action::React {
+            channel,
+            message,
+            emoji: emoji.into(),
+        })
+        .await
+    }
+
+    /// Removes a reaction: the bot's own with `user: None`, someone else's (Manage Messages).
+    pub async fn unreact(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        emoji: impl Into<String>,
+        user: Option<UserId>,
+    ) -> PluginResult {
+        self.done(Action::Unreact {
+            channel,
+            message,
+            emoji: emoji.into(),
+            user,
+        })
+        .await
+    }
+
+    /// Sends a direct message; fails when the user does not accept DMs from the bot.
+    pub async fn dm(&self, user: UserId, message: impl Into<Message>) -> PluginResult<MessageId> {
+        let action = Action::DirectMessage {
+            user,
+            message: message.into(),
+        };
+        expect!(self.act(&action).await?, "dm", Outcome::Id(id) => MessageId(id))
+    }
+
+    /// Changes a channel (Manage Channels).
+    pub async fn edit_channel(
+        &self,
+        channel: ChannelId,
+        spec: ChannelSpec,
+    ) -> PluginResult<Channel> {
+        let action = Action::EditChannel {
+            channel,
+            spec,
+            reason: None,
+        };
+        expect!(self.act(&action).await?, "edit_channel", Outcome::Channel(c) => c)
+    }
+
+    /// Deletes a channel (Manage Channels).
+    pub async fn delete_channel(&self, channel: ChannelId) -> PluginResult {
+        self.done(Action::DeleteChannel {
+            channel,
+            reason: None,
+        })
+        .await
+    }
+
+    /// Sets one permission overwrite of a channel (Manage Roles).
+    pub async fn set_overwrite(&self, channel: ChannelId, overwrite: Overwrite) -> PluginResult {
+        self.done(Action::SetOverwrite {
+            channel,
+            overwrite,
+            reason: None,
+        })
+        .await
+    }
+
+    /// Creates a webhook in a channel (Manage Webhooks).
+    pub async fn create_webhook(
+        &self,
+        channel: ChannelId,
+        name: impl Into<String>,
+    ) -> PluginResult<Webhook> {
+        let action = Action::CreateWebhook {
+            channel,
+            name: name.into(),
+        };
+        expect!(self.act(&action).await?, "create_webhook", Outcome::Webhook(w) => w)
+    }
+
+    /// Sends through a webhook, optionally under another name; resolves to the message's id.
+    pub async fn execute_webhook(
+        &self,
+        webhook: &Webhook,
+        message: impl Into<Message>,
+        username: Option<String>,
+    ) -> PluginResult<MessageId> {
+        let token = webhook.token.clone().ok_or_else(|| {
+            PluginError::Host(format!("webhook {} has no token the bot knows", webhook.id))
+        })?;
+        let action = Action::ExecuteWebhook {
+            webhook: webhook.id,
+            token,
+            message: message.into(),
+            username,
+            avatar_url: None,
+        };
+        expect!(self.act(&action).await?, "execute_webhook", Outcome::Id(id) => MessageId(id))
+    }
+
+    /// One guild's structure and moderation: `host.guild(id).kick(user, "reason")`.
+    pub fn guild(&self, guild: GuildId) -> GuildHandle {
+        GuildHandle { host: *self, guild }
+    }
+}
+
+/// One guild, through the host: its roles, channels, members, bans and emojis, and moderation.
+///
+/// Every write takes the bot's permissions in the guild; without one, the call fails with
+/// [`PluginError::MissingPermission`] naming it. Discord's role hierarchy applies: the bot acts
+/// only on members and roles below its highest role.
+///
+/// ```no_run
+/// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+/// use zoryx_plugin_api::{GuildId, Permissions, RoleSpec, UserId};
+///
+/// let guild = host.guild(GuildId(1));
+/// let muted = match guild.roles().await?.into_iter().find(|r| r.name == "Muted") {
+///     Some(role) => role,
+///     None => guild.create_role(RoleSpec::named("Muted").permissions(Permissions::VIEW_CHANNEL)).await?,
+/// };
+/// guild.add_role(UserId(42), muted.id, "muted by a moderator").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct GuildHandle {
+    host: Host,
+    guild: GuildId,
+}
+
+fn audit_reason(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+impl GuildHandle {
+    /// The guild's id.
+    pub fn id(&self) -> GuildId {
+        self.guild
+    }
+
+    /// The guild itself.
+    pub async fn info(&self) -> PluginResult<GuildInfo> {
+        let action = Action::Guild { guild: self.guild };
+        expect!(self.host.act(&action).await?, "guild", Outcome::Guild(g) => g)
+    }
+
+    /// Its roles, lowest first.
+    pub async fn roles(&self) -> PluginResult<Vec<Role>> {
+        let action = Action::Roles { guild: self.guild };
+        expect!(self.host.act(&action).await?, "roles", Outcome::Roles(r) => r)
+    }
+
+    /// Its channels, categories included, by position.
+    pub async fn channels(&self) -> PluginResult<Vec<Channel>> {
+        let action = Action::Channels { guild: self.guild };
+        expect!(self.host.act(&action).await?, "channels", Outcome::Channels(c) => c)
+    }
+
+    /// One member.
+    pub async fn member(&self, user: UserId) -> PluginResult<Member> {
+        let action = Action::Member {
+            guild: self.guild,
+            user,
+        };
+        expect!(self.host.act(&action).await?, "member", Outcome::Member(m) => m)
+    }
+
+    /// A page of up to `limit` (1–1,000) members with ids above `after`; page on with the
+    /// last id of the previous page. Needs the privileged Server Members intent on Discord.
+    pub async fn members(&self, after: Option<UserId>, limit: u16) -> PluginResult<Vec<Member>> {
+        let action = Action::Members {
+            guild: self.guild,
+            after,
+            limit,
+        };
+        expect!(self.host.act(&action).await?, "members", Outcome::Members(m) => m)
+    }
+
+    /// Its bans (Ban Members).
+    pub async fn bans(&self) -> PluginResult<Vec<Ban>> {
+        let action = Action::Bans { guild: self.guild };
+        expect!(self.host.act(&action).await?, "bans", Outcome::Bans(b) => b)
+    }
+
+    /// Its custom emojis.
+    pub async fn emojis(&self) -> PluginResult<Vec<Emoji>> {
+        let action = Action::Emojis { guild: self.guild };
+        expect!(self.host.act(&action).await?, "emojis", Outcome::Emojis(e) => e)
+    }
+
+    /// What the bot may do here, or in `channel` with its overwrites applied.
+    pub async fn bot_permissions(&self, channel: Option<ChannelId>) -> PluginResult<Permissions> {
+        let action = Action::BotPermissions {
+            guild: self.guild,
+            channel,
+        };
+        expect!(self.host.act(&action).await?, "bot_permissions", Outcome::Permissions(p) => p)
+    }
+
+    /// Creates a role (Manage Roles); it starts at the bottom of the hierarchy.
+    pub async fn create_role(&self, spec: RoleSpec) -> PluginResult<Role> {
+        let action = Action::CreateRole {
+            guild: self.guild,
+            spec,
+            reason: None,
+        };
+        expect!(self.host.act(&action).await?, "create_role", Outcome::Role(r) => r)
+    }
+
+    /// Changes a role below the bot's highest (Manage Roles).
+    pub async fn edit_role(&self, role: RoleId, spec: RoleSpec) -> PluginResult<Role> {
+        let action = Action::EditRole {
+            guild: self.guild,
+            role,
+            spec,
+            reason: None,
+        };
+        expect!(self.host.act(&action).await?, "edit_role", Outcome::Role(r) => r)
+    }
+
+    /// Deletes a role below the bot's highest (Manage Roles).
+    pub async fn delete_role(&self, role: RoleId) -> PluginResult {
+        self.host
+            .done(Action::DeleteRole {
+                guild: self.guild,
+                role,
+                reason: None,
+            })
+            .await
+    }
+
+    /// Creates a channel or category (Manage Channels).
+    pub async fn create_channel(&self, spec: ChannelSpec) -> PluginResult<Channel> {
+        let action = Action::CreateChannel {
+            guild: self.guild,
+            spec,
+            reason: None,
+        };
+        expect!(self.host.act(&action).await?, "create_channel", Outcome::Channel(c) => c)
+    }
+
+    /// Gives a member a role (Manage Roles); `reason` goes to the audit log (`""`: none).
+    pub async fn add_role(&self, user: UserId, role: RoleId, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::AddMemberRole {
+                guild: self.guild,
+                user,
+                role,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Takes a role from a member (Manage Roles).
+    pub async fn remove_role(&self, user: UserId, role: RoleId, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::RemoveMemberRole {
+                guild: self.guild,
+                user,
+                role,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Sets a member's nickname, or clears it with `None` (Manage Nicknames).
+    pub async fn set_nickname(&self, user: UserId, nick: Option<&str>) -> PluginResult {
+        self.host
+            .done(Action::SetNickname {
+                guild: self.guild,
+                user,
+                nick: nick.map(str::to_owned),
+                reason: None,
+            })
+            .await
+    }
+
+    /// Kicks a member (Kick Members).
+    pub async fn kick(&self, user: UserId, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::Kick {
+                guild: self.guild,
+                user,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Bans a user and deletes their messages of the last `delete_messages` (at most 7 days;
+    /// Ban Members).
+    pub async fn ban(&self, user: UserId, delete_messages: Duration, reason: &str) -> PluginResult {
+        let seconds = u32::try_from(delete_messages.as_secs()).unwrap_or(u32::MAX);
+        self.host
+            .done(Action::Ban {
+                guild: self.guild,
+                user,
+                delete_message_seconds: seconds,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Lifts a ban (Ban Members).
+    pub async fn unban(&self, user: UserId, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::Unban {
+                guild: self.guild,
+                user,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Times a member out for `duration` (at most 28 days; Timeout Members).
+    pub async fn timeout(&self, user: UserId, duration: Duration, reason: &str) -> PluginResult {
+        let now = self
+            .host
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let until = u64::try_from((now + duration).as_millis()).unwrap_or(u64::MAX);
+        self.host
+            .done(Action::Timeout {
+                guild: self.guild,
+                user,
+                until_unix_ms: Some(until),
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// Ends a member's time-out (Timeout Members).
+    pub async fn end_timeout(&self, user: UserId, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::Timeout {
+                guild: self.guild,
+                user,
+                until_unix_ms: None,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+}
+
+/// What a command or component handler asks of its own interaction or message: edit or delete
+/// its reply, follow up, update the clicked message in place, or acknowledge first.
+///
+/// Wire form behind the context methods ([`CommandContext::edit_reply`](crate::CommandContext::edit_reply)
+/// and the others).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CallAction {
+    /// Replace a reply's content (`None`: the first reply).
+    EditReply {
+        /// Which reply.
+        reply: Option<MessageId>,
+        /// What it becomes.
+        edit: Message,
+    },
+    /// Delete a reply (`None`: the first reply).
+    DeleteReply {
+        /// Which reply.
+        reply: Option<MessageId>,
+    },
+    /// Send another message after the first reply (ephemeral if the message says so).
+    Followup {
+        /// The message.
+        message: Message,
+    },
+    /// Components only: replace the message the component is on (interaction response 7, or
+    /// an edit of it after [`CallAction::Defer`]).
+    Update {
+        /// What the message becomes.
+        message: Message,
+    },
+    /// Acknowledge now and answer later: commands show "thinking…" (response 5, ephemeral if
+    /// asked); components acknowledge silently (response 6) and update their message later.
+    Defer {
+        /// Only the invoking user sees the "thinking…" message.
+        ephemeral: bool,
+    },
+}
+
+impl CallAction {
+    /// What the action does, in words.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::EditReply { .. } => "edit a reply",
+            Self::DeleteReply { .. } => "delete a reply",
+            Self::Followup { .. } => "send a followup",
+            Self::Update { .. } => "update the component's message",
+            Self::Defer { .. } => "defer the answer",
+        }
+    }
+}
