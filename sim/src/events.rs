@@ -91,6 +91,101 @@ pub enum SimEvent {
         /// Message id.
         message_id: u64,
     },
+    /// The bot bulk-deleted messages (`POST /channels/{id}/messages/bulk-delete`).
+    MessagesBulkDeleted {
+        /// Channel id.
+        channel_id: u64,
+        /// The messages deleted (ids of unknown messages in the request are left out).
+        message_ids: Vec<u64>,
+    },
+    /// The bot reacted to a message (`PUT .../reactions/{emoji}/@me`), a reaction new for it.
+    BotReactionAdded {
+        /// Channel id.
+        channel_id: u64,
+        /// Message id.
+        message_id: u64,
+        /// The emoji: the unicode emoji or `name:id`.
+        emoji: String,
+    },
+    /// The bot removed a reaction: its own (`user_id` is the bot) or a user's.
+    BotReactionRemoved {
+        /// Channel id.
+        channel_id: u64,
+        /// Message id.
+        message_id: u64,
+        /// The emoji: the unicode emoji or `name:id`.
+        emoji: String,
+        /// Whose reaction was removed.
+        user_id: u64,
+    },
+    /// The bot removed all reactions of a message, or all of one emoji.
+    BotReactionsCleared {
+        /// Channel id.
+        channel_id: u64,
+        /// Message id.
+        message_id: u64,
+        /// The emoji, `None` when all reactions were removed.
+        emoji: Option<String>,
+    },
+    /// The bot changed a member (`PATCH /guilds/{g}/members/{u}` or `/members/@me`).
+    MemberUpdated {
+        /// Guild id.
+        guild_id: u64,
+        /// The member's user id.
+        user_id: u64,
+        /// The request body as sent (`nick`, `roles`, `communication_disabled_until`...).
+        body: Value,
+    },
+    /// The bot kicked a member (`DELETE /guilds/{g}/members/{u}`).
+    MemberKicked {
+        /// Guild id.
+        guild_id: u64,
+        /// The user kicked.
+        user_id: u64,
+        /// The `X-Audit-Log-Reason`, if given.
+        reason: Option<String>,
+    },
+    /// The bot banned a user (`PUT /guilds/{g}/bans/{u}`).
+    MemberBanned {
+        /// Guild id.
+        guild_id: u64,
+        /// The user banned.
+        user_id: u64,
+        /// `delete_message_seconds` asked for (0 when absent).
+        delete_message_seconds: u64,
+        /// The `X-Audit-Log-Reason`, if given.
+        reason: Option<String>,
+    },
+    /// The bot lifted a ban (`DELETE /guilds/{g}/bans/{u}`).
+    MemberUnbanned {
+        /// Guild id.
+        guild_id: u64,
+        /// The user unbanned.
+        user_id: u64,
+    },
+    /// The bot edited a channel or its permission overwrites.
+    ChannelUpdated {
+        /// Channel id.
+        channel_id: u64,
+        /// The request body as sent (`null` for an overwrite removal).
+        body: Value,
+    },
+    /// The bot deleted a channel (`DELETE /channels/{id}`).
+    ChannelDeleted {
+        /// Channel id.
+        channel_id: u64,
+    },
+    /// A message was posted through a channel webhook (`POST /webhooks/{id}/{token}`).
+    WebhookMessage {
+        /// The webhook.
+        webhook_id: u64,
+        /// Channel id.
+        channel_id: u64,
+        /// New message id.
+        message_id: u64,
+        /// The request body as sent.
+        body: Value,
+    },
     /// The bot answered an interaction (`POST /interactions/{id}/{token}/callback`).
     InteractionResponse {
         /// The interaction answered (from the path).

@@ -161,7 +161,7 @@ pub(crate) fn create(
     if let Some(mid) = message_id
         && let Some(m) = world.messages.get(&mid)
     {
-        payload["message"] = m.to_json(world.user_json(m.author_id), None, true);
+        payload["message"] = m.to_json(world.author_json(m), None, true);
     }
     world.interaction_tokens.insert(token.clone(), id);
     world.interactions.insert(

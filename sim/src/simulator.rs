@@ -148,12 +148,15 @@ impl Inner {
 
     /// Dispatches MESSAGE_CREATE for a stored message.
     pub(crate) fn dispatch_message_create(&self, world: &World, message: &Message) {
-        let author = world.user_json(message.author_id);
-        let member = message.guild_id.and_then(|g| {
-            let mut m = world.member_json(g, message.author_id)?;
-            m.as_object_mut()?.remove("user");
-            Some(m)
-        });
+        let author = world.author_json(message);
+        let member = message
+            .guild_id
+            .filter(|_| message.webhook_author.is_none())
+            .and_then(|g| {
+                let mut m = world.member_json(g, message.author_id)?;
+                m.as_object_mut()?.remove("user");
+                Some(m)
+            });
         let mentions_bot = message.content.contains(&format!("<@{}>", world.bot_id))
             || message.content.contains(&format!("<@!{}>", world.bot_id));
         let mut data = message.to_json(author.clone(), member.clone(), true);
@@ -360,6 +363,7 @@ impl Simulator {
             }
         }
         world.guild_commands.remove(&id);
+        world.webhooks.retain(|_, w| w.guild_id != id);
         self.inner.dispatch(
             "GUILD_DELETE",
             json!({"id": id.to_string(), "unavailable": false}),
@@ -431,7 +435,8 @@ impl Simulator {
         Ok(id)
     }
 
-    /// Adds a user to a guild; sends GUILD_MEMBER_ADD.
+    /// Adds a user to a guild; sends GUILD_MEMBER_ADD. A user banned from the guild is
+    /// refused ([`SimError::Invalid`]), as Discord keeps banned users out.
     pub fn add_member(&self, guild: u64, user: u64) -> Result<(), SimError> {
         let mut world = self.world();
         if !world.users.contains_key(&user) {
@@ -445,6 +450,11 @@ impl Simulator {
                 kind: "guild",
                 id: guild,
             });
+        }
+        if world.guilds[&guild].bans.contains_key(&user) {
+            return Err(SimError::Invalid(format!(
+                "user {user} is banned from guild {guild}"
+            )));
         }
         if !world.add_member(guild, user) {
             return Err(SimError::Invalid(format!(
@@ -529,6 +539,150 @@ impl Simulator {
             Target::Guild(guild),
             opcodes::INTENT_GUILDS,
         );
+        Ok(())
+    }
+
+    /// Sets a role's permission bits (e.g. to take permissions away from the bot's own role,
+    /// see [`Simulator::bot_role`]); sends GUILD_ROLE_UPDATE.
+    pub fn set_role_permissions(
+        &self,
+        guild: u64,
+        role: u64,
+        permissions: u64,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        let r = world
+            .guilds
+            .get_mut(&guild)
+            .ok_or(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            })?
+            .roles
+            .get_mut(&role)
+            .ok_or(SimError::Unknown {
+                kind: "role",
+                id: role,
+            })?;
+        r.permissions = permissions;
+        let json = r.to_json();
+        self.inner.dispatch(
+            "GUILD_ROLE_UPDATE",
+            json!({"guild_id": guild.to_string(), "role": json}),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILDS,
+        );
+        Ok(())
+    }
+
+    /// Moves a role to `position` (1 is just above @everyone; the other roles are renumbered
+    /// as Discord does); sends GUILD_ROLE_UPDATE for each role that moved. Moving a role above
+    /// the bot's role puts its members out of the bot's reach.
+    pub fn set_role_position(&self, guild: u64, role: u64, position: u32) -> Result<(), SimError> {
+        let mut world = self.world();
+        let g = world.guilds.get(&guild).ok_or(SimError::Unknown {
+            kind: "guild",
+            id: guild,
+        })?;
+        if !g.roles.contains_key(&role) {
+            return Err(SimError::Unknown {
+                kind: "role",
+                id: role,
+            });
+        }
+        if role == guild {
+            return Err(SimError::Invalid("the @everyone role stays at 0".into()));
+        }
+        let before: Vec<(u64, u32)> = g.roles.values().map(|r| (r.id, r.position)).collect();
+        world.set_role_position(guild, role, position);
+        for (id, position) in before {
+            let r = &world.guilds[&guild].roles[&id];
+            if r.position != position {
+                self.inner.dispatch(
+                    "GUILD_ROLE_UPDATE",
+                    json!({"guild_id": guild.to_string(), "role": r.to_json()}),
+                    Target::Guild(guild),
+                    opcodes::INTENT_GUILDS,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The bot's managed role in a guild (created with the guild; ADMINISTRATOR, on top of
+    /// the default guild's roles).
+    pub fn bot_role(&self, guild: u64) -> Option<u64> {
+        let world = self.world();
+        let bot = world.bot_id;
+        world
+            .guilds
+            .get(&guild)?
+            .roles
+            .values()
+            .find(|r| r.bot_id == Some(bot))
+            .map(|r| r.id)
+    }
+
+    /// Adds a custom emoji to a guild (usable in reactions as `name:id`); sends
+    /// GUILD_EMOJIS_UPDATE. Returns its id.
+    pub fn add_emoji(&self, guild: u64, name: &str) -> Result<u64, SimError> {
+        let mut world = self.world();
+        if !world.guilds.contains_key(&guild) {
+            return Err(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            });
+        }
+        let id = world.create_emoji(guild, name);
+        self.inner.dispatch(
+            "GUILD_EMOJIS_UPDATE",
+            json!({"guild_id": guild.to_string(), "emojis": world.guilds[&guild].emojis_json()}),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILD_EXPRESSIONS,
+        );
+        Ok(id)
+    }
+
+    /// The user ids banned from a guild.
+    pub fn bans(&self, guild: u64) -> Vec<u64> {
+        self.world()
+            .guilds
+            .get(&guild)
+            .map(|g| g.bans.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// A member as Discord's member object (nick, roles, `communication_disabled_until`...).
+    pub fn member(&self, guild: u64, user: u64) -> Option<Value> {
+        self.world().member_json(guild, user)
+    }
+
+    /// A channel as Discord's channel object (with its `permission_overwrites`).
+    pub fn channel(&self, id: u64) -> Option<Value> {
+        let world = self.world();
+        let c = world.channels.get(&id)?;
+        let recipient = c.recipient.map(|u| world.user_json(u));
+        Some(c.to_json(recipient))
+    }
+
+    /// The user closes their DMs: the bot's messages in its DM with them are refused with
+    /// 50007 "Cannot send messages to this user" (opening the DM channel still works).
+    pub fn close_dms(&self, user: u64) -> Result<(), SimError> {
+        self.set_dms(user, true)
+    }
+
+    /// Undoes [`Simulator::close_dms`].
+    pub fn open_dms(&self, user: u64) -> Result<(), SimError> {
+        self.set_dms(user, false)
+    }
+
+    fn set_dms(&self, user: u64, closed: bool) -> Result<(), SimError> {
+        let mut world = self.world();
+        let u = world.users.get_mut(&user).ok_or(SimError::Unknown {
+            kind: "user",
+            id: user,
+        })?;
+        u.dms_closed = closed;
         Ok(())
     }
 
@@ -629,14 +783,16 @@ impl Simulator {
                 id: author,
             });
         }
-        let guild = world
-            .channels
-            .get(&channel)
-            .ok_or(SimError::Unknown {
-                kind: "channel",
-                id: channel,
-            })?
-            .guild_id;
+        let c = world.channels.get(&channel).ok_or(SimError::Unknown {
+            kind: "channel",
+            id: channel,
+        })?;
+        if !c.is_text() {
+            return Err(SimError::Invalid(format!(
+                "channel {channel} is a category: nobody posts there"
+            )));
+        }
+        let guild = c.guild_id;
         if let Some(g) = guild
             && !world
                 .guilds
@@ -653,6 +809,80 @@ impl Simulator {
         self.inner.dispatch_message_create(&world, &message);
         store_message(&mut world, message);
         Ok(id)
+    }
+
+    /// A user reacts to a message with `emoji` (a unicode emoji such as `"👍"`, or `name:id`
+    /// of a custom emoji, see [`Simulator::add_emoji`]): sends MESSAGE_REACTION_ADD (with
+    /// `member` in guilds). Reacting again with the same emoji changes nothing.
+    pub async fn inject_reaction(
+        &self,
+        channel: u64,
+        message: u64,
+        user: u64,
+        emoji: &str,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        let emoji = self.reaction_target(&world, channel, message, user, emoji)?;
+        crate::rest::reactions::add(&self.inner, &mut world, message, user, &emoji);
+        Ok(())
+    }
+
+    /// A user takes back their reaction: sends MESSAGE_REACTION_REMOVE if they had reacted.
+    pub async fn inject_unreaction(
+        &self,
+        channel: u64,
+        message: u64,
+        user: u64,
+        emoji: &str,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        let emoji = self.reaction_target(&world, channel, message, user, emoji)?;
+        crate::rest::reactions::remove(&self.inner, &mut world, message, user, &emoji);
+        Ok(())
+    }
+
+    fn reaction_target(
+        &self,
+        world: &World,
+        channel: u64,
+        message: u64,
+        user: u64,
+        emoji: &str,
+    ) -> Result<crate::world::ReactionEmoji, SimError> {
+        if !world.users.contains_key(&user) {
+            return Err(SimError::Unknown {
+                kind: "user",
+                id: user,
+            });
+        }
+        let c = world.channels.get(&channel).ok_or(SimError::Unknown {
+            kind: "channel",
+            id: channel,
+        })?;
+        if !world
+            .messages
+            .get(&message)
+            .is_some_and(|m| m.channel_id == channel)
+        {
+            return Err(SimError::Unknown {
+                kind: "message",
+                id: message,
+            });
+        }
+        let present = match c.guild_id {
+            Some(g) => world
+                .guilds
+                .get(&g)
+                .is_some_and(|g| g.members.contains_key(&user)),
+            None => c.recipient == Some(user) || user == world.bot_id,
+        };
+        if !present {
+            return Err(SimError::Invalid(format!(
+                "user {user} cannot see channel {channel}"
+            )));
+        }
+        crate::rest::reactions::parse_emoji(world, emoji)
+            .ok_or_else(|| SimError::Invalid(format!("unknown emoji {emoji:?}")))
     }
 
     /// A user sends the bot a direct message; returns `(dm channel id, message id)`.
@@ -898,6 +1128,6 @@ fn record(world: &World, m: &Message) -> MessageRecord {
         content: m.content.clone(),
         reply_to: m.reply_to,
         interaction_id: m.interaction_id,
-        payload: m.to_json(world.user_json(m.author_id), None, true),
+        payload: m.to_json(world.author_json(m), None, true),
     }
 }

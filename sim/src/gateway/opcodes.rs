@@ -21,12 +21,22 @@ pub const HEARTBEAT_ACK: u8 = 11;
 pub const INTENT_GUILDS: u64 = 1 << 0;
 /// GUILD_MEMBERS intent (privileged).
 pub const INTENT_GUILD_MEMBERS: u64 = 1 << 1;
+/// GUILD_MODERATION intent (bans).
+pub const INTENT_GUILD_MODERATION: u64 = 1 << 2;
+/// GUILD_EXPRESSIONS intent (emojis and stickers).
+pub const INTENT_GUILD_EXPRESSIONS: u64 = 1 << 3;
+/// GUILD_WEBHOOKS intent.
+pub const INTENT_GUILD_WEBHOOKS: u64 = 1 << 5;
 /// GUILD_PRESENCES intent (privileged).
 pub const INTENT_GUILD_PRESENCES: u64 = 1 << 8;
 /// GUILD_MESSAGES intent.
 pub const INTENT_GUILD_MESSAGES: u64 = 1 << 9;
+/// GUILD_MESSAGE_REACTIONS intent.
+pub const INTENT_GUILD_MESSAGE_REACTIONS: u64 = 1 << 10;
 /// DIRECT_MESSAGES intent.
 pub const INTENT_DIRECT_MESSAGES: u64 = 1 << 12;
+/// DIRECT_MESSAGE_REACTIONS intent.
+pub const INTENT_DIRECT_MESSAGE_REACTIONS: u64 = 1 << 13;
 /// MESSAGE_CONTENT intent (privileged).
 pub const INTENT_MESSAGE_CONTENT: u64 = 1 << 15;
 /// The privileged intents.

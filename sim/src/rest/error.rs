@@ -44,6 +44,16 @@ impl ApiError {
         }
     }
 
+    /// 403 Missing Permissions (50013).
+    pub fn missing_permissions() -> Self {
+        Self::forbidden("Missing Permissions", 50013)
+    }
+
+    /// 403 Missing Access (50001): the bot cannot see the channel.
+    pub fn missing_access() -> Self {
+        Self::forbidden("Missing Access", 50001)
+    }
+
     /// 405 for a known path with a wrong method.
     pub fn method_not_allowed() -> Self {
         Self {

@@ -1,13 +1,15 @@
-//! Routes under `/guilds/{id}`: the guild, its roles (read, create, edit, delete), channels
-//! (list, create), members (get, list) and member roles (add, remove).
+//! Routes under `/guilds/{id}`: the guild, its roles (read, create, edit, delete, reorder),
+//! channels (list, create), members (get, list; edits, kicks and bans in [`super::members`]),
+//! member roles (add, remove) and emojis (list).
 
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::{ApiError, Reply, Req, id};
+use super::{ApiError, Reply, Req, channels, id, members, snowflake};
 use crate::gateway::{Target, opcodes};
 use crate::simulator::Inner;
-use crate::world::World;
+use crate::world::channel::{GUILD_CATEGORY, GUILD_TEXT};
+use crate::world::{World, permissions};
 
 /// Answers the guild routes.
 pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiError>> {
@@ -56,6 +58,23 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
                 .and_then(Reply::ok),
             Err(e) => Err(e),
         },
+        (&Method::PATCH, ["roles"]) => reorder_roles(inner, world, guild, req),
+        (&Method::PATCH, ["members", uid]) => members::edit(inner, world, guild, uid, req),
+        (&Method::DELETE, ["members", uid]) if *uid != "@me" => {
+            members::kick(inner, world, guild, uid, req)
+        }
+        (&Method::GET, ["bans"]) => members::read_bans(world, guild, None, req),
+        (&Method::GET, ["bans", uid]) => members::read_bans(world, guild, Some(uid), req),
+        (&Method::PUT, ["bans", uid]) => members::ban(inner, world, guild, uid, req),
+        (&Method::DELETE, ["bans", uid]) => members::unban(inner, world, guild, uid),
+        (&Method::GET, ["emojis"]) => Reply::ok(Value::Array(world.guilds[&guild].emojis_json())),
+        (&Method::GET, ["emojis", eid]) => match id(eid, "Emoji", 10014)
+            .ok()
+            .and_then(|e| world.guilds[&guild].emojis.get(&e))
+        {
+            Some(e) => Reply::ok(e.to_json(None)),
+            None => Err(ApiError::unknown("Emoji", 10014)),
+        },
         (&Method::PUT, ["members", uid, "roles", rid]) => {
             member_role(inner, world, guild, uid, rid, true)
         }
@@ -70,7 +89,11 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
             | ["channels"]
             | ["members"]
             | ["members", _]
-            | ["members", _, "roles", _],
+            | ["members", _, "roles", _]
+            | ["bans"]
+            | ["bans", _]
+            | ["emojis"]
+            | ["emojis", _],
         ) => Err(ApiError::method_not_allowed()),
         _ => Err(ApiError::not_found()),
     })
@@ -79,6 +102,26 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
 fn require(world: &World, guild: u64, permission: u64) -> Result<(), ApiError> {
     if world.member_permissions(guild, world.bot_id) & permission == 0 {
         return Err(ApiError::forbidden("Missing Permissions", 50013));
+    }
+    Ok(())
+}
+
+/// The bot may only edit, delete or assign roles below its highest role (50013).
+fn require_below(world: &World, guild: u64, role: u64) -> Result<(), ApiError> {
+    if world.guilds[&guild].roles.contains_key(&role)
+        && !world.role_below(guild, world.bot_id, role)
+    {
+        return Err(ApiError::missing_permissions());
+    }
+    Ok(())
+}
+
+/// The bot may only give a role permissions it has itself (all, with ADMINISTRATOR).
+fn require_grantable(world: &World, guild: u64, body: &Value) -> Result<(), ApiError> {
+    if let Some(p) = parse_permissions(body)?
+        && p & !world.member_permissions(guild, world.bot_id) != 0
+    {
+        return Err(ApiError::missing_permissions());
     }
     Ok(())
 }
@@ -159,6 +202,7 @@ fn create_role(
     require(world, guild, crate::world::permissions::MANAGE_ROLES)?;
     let body = req.body();
     parse_permissions(&body)?;
+    require_grantable(world, guild, &body)?;
     let role = world.create_role(guild, "new role", 0);
     if let Some(r) = world
         .guilds
@@ -185,7 +229,10 @@ fn edit_role(
 ) -> Result<Reply, ApiError> {
     require(world, guild, crate::world::permissions::MANAGE_ROLES)?;
     let role = id(rid, "Role", 10011)?;
-    apply_role_body(world, guild, role, &req.body())?;
+    let body = req.body();
+    require_below(world, guild, role)?;
+    require_grantable(world, guild, &body)?;
+    apply_role_body(world, guild, role, &body)?;
     Reply::ok(role_update(inner, world, guild, role, "GUILD_ROLE_UPDATE"))
 }
 
@@ -195,6 +242,7 @@ fn delete_role(inner: &Inner, world: &mut World, guild: u64, rid: &str) -> Resul
     if role == guild {
         return Err(ApiError::bad_request("Invalid Role", 50028));
     }
+    require_below(world, guild, role)?;
     let g = world
         .guilds
         .get_mut(&guild)
@@ -220,7 +268,6 @@ fn create_channel(
     guild: u64,
     req: &Req<'_>,
 ) -> Result<Reply, ApiError> {
-    require(world, guild, crate::world::permissions::MANAGE_CHANNELS)?;
     let body = req.body();
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if name.is_empty() || name.chars().count() > 100 {
@@ -230,21 +277,28 @@ fn create_channel(
             "Must be between 1 and 100 in length.",
         ));
     }
-    if body
-        .get("type")
-        .and_then(Value::as_u64)
-        .is_some_and(|t| t != 0)
+    let kind = match body.get("type").filter(|v| !v.is_null()).map(Value::as_u64) {
+        None | Some(Some(0)) => GUILD_TEXT,
+        Some(Some(4)) => GUILD_CATEGORY,
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                "type",
+                "BASE_TYPE_CHOICES",
+                "The simulator creates text channels (type 0) and categories (type 4).",
+            ));
+        }
+    };
+    let patch = channels::parse_patch(world, guild, kind, &body)?;
+    let perms = world.member_permissions(guild, world.bot_id);
+    if perms & permissions::MANAGE_CHANNELS == 0 {
+        return Err(ApiError::missing_permissions());
+    }
+    if let Some(overwrites) = &patch.overwrites
+        && !overwrites.is_empty()
     {
-        return Err(ApiError::invalid_form(
-            "type",
-            "BASE_TYPE_CHOICES",
-            "The simulator only creates text channels (type 0).",
-        ));
+        channels::check_overwrite_rights(perms, overwrites)?;
     }
-    let cid = world.create_channel(guild, name);
-    if let Some(c) = world.channels.get_mut(&cid) {
-        c.topic = body.get("topic").and_then(Value::as_str).map(str::to_owned);
-    }
+    let cid = channels::create(world, guild, kind, name, patch);
     let json = world.channels[&cid].to_json(None);
     inner.dispatch(
         "CHANNEL_CREATE",
@@ -256,6 +310,86 @@ fn create_channel(
         status: 201,
         body: Some(json),
     })
+}
+
+/// `PATCH /guilds/{g}/roles` with `[{id, position}]`: MANAGE_ROLES; every role moved, and
+/// every position it moves to, must be below the bot's highest role. Dispatches
+/// GUILD_ROLE_UPDATE for each role whose position changed; answers all roles.
+fn reorder_roles(
+    inner: &Inner,
+    world: &mut World,
+    guild: u64,
+    req: &Req<'_>,
+) -> Result<Reply, ApiError> {
+    let body = req.body();
+    let Some(list) = body.as_array() else {
+        return Err(ApiError::invalid_form(
+            "_root",
+            "BASE_TYPE_LIST",
+            "Must be an array.",
+        ));
+    };
+    let mut moves = Vec::with_capacity(list.len());
+    for (i, item) in list.iter().enumerate() {
+        let Some(role) = item.get("id").and_then(snowflake) else {
+            return Err(ApiError::invalid_form(
+                &format!("{i}.id"),
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            ));
+        };
+        let position =
+            match item.get("position") {
+                None | Some(Value::Null) => None,
+                Some(p) => Some(p.as_u64().and_then(|p| u32::try_from(p).ok()).ok_or_else(
+                    || {
+                        ApiError::invalid_form(
+                            &format!("{i}.position"),
+                            "NUMBER_TYPE_COERCE",
+                            &format!("Value \"{p}\" is not int."),
+                        )
+                    },
+                )?),
+            };
+        if !world.guilds[&guild].roles.contains_key(&role) {
+            return Err(ApiError::unknown("Role", 10011));
+        }
+        moves.push((role, position));
+    }
+    require(world, guild, crate::world::permissions::MANAGE_ROLES)?;
+    let bot = world.bot_id;
+    let top = world.guilds[&guild].highest_position(bot);
+    let owner = world.guilds[&guild].owner_id == bot;
+    for (role, position) in &moves {
+        if *role == guild && position.is_some_and(|p| p != 0) {
+            return Err(ApiError::missing_permissions());
+        }
+        if !owner && (!world.role_below(guild, bot, *role) || position.is_some_and(|p| p >= top)) {
+            return Err(ApiError::missing_permissions());
+        }
+    }
+    let before: Vec<(u64, u32)> = world.guilds[&guild]
+        .roles
+        .values()
+        .map(|r| (r.id, r.position))
+        .collect();
+    for (role, position) in moves {
+        if let Some(p) = position
+            && role != guild
+        {
+            world.set_role_position(guild, role, p);
+        }
+    }
+    for (role, position) in before {
+        if world.guilds[&guild].roles[&role].position != position {
+            role_update(inner, world, guild, role, "GUILD_ROLE_UPDATE");
+        }
+    }
+    let mut roles: Vec<&crate::world::Role> = world.guilds[&guild].roles.values().collect();
+    roles.sort_by_key(|r| (r.position, r.id));
+    Reply::ok(Value::Array(
+        roles.into_iter().map(|r| r.to_json()).collect(),
+    ))
 }
 
 fn list_members(world: &World, guild: u64, req: &Req<'_>) -> Result<Reply, ApiError> {
@@ -288,6 +422,7 @@ fn member_role(
     require(world, guild, crate::world::permissions::MANAGE_ROLES)?;
     let uid = id(uid, "Member", 10007)?;
     let role = id(rid, "Role", 10011)?;
+    require_below(world, guild, role)?;
     let g = world
         .guilds
         .get_mut(&guild)

@@ -1,13 +1,15 @@
-//! Routes: `/channels/{id}` and `/channels/{id}/messages[/{mid}]`, `/channels/{id}/typing`.
+//! Routes: `/channels/{id}` and `/channels/{id}/messages[/{mid}]`, `/channels/{id}/typing`,
+//! `POST /channels/{id}/messages/bulk-delete`; the other channel routes (reactions, channel
+//! edits, overwrites, webhooks) are dispatched from here to their files.
 
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::{ApiError, Reply, Req, id};
+use super::{ApiError, Reply, Req, channels, id, reactions, snowflake, webhooks};
 use crate::events::SimEvent;
 use crate::gateway::{Target, opcodes};
 use crate::simulator::{Inner, store_message};
-use crate::snowflake::now_ms;
+use crate::snowflake::{now_ms, timestamp_ms};
 use crate::world::{Message, World, permissions};
 
 /// Discord's limits on message bodies.
@@ -203,7 +205,7 @@ fn validate_row(row: &Value, i: usize) -> Result<(), ApiError> {
 
 /// The message JSON as REST answers it.
 pub(crate) fn message_json(world: &World, m: &Message) -> Value {
-    m.to_json(world.user_json(m.author_id), None, true)
+    m.to_json(world.author_json(m), None, true)
 }
 
 /// Stores a bot-authored message and dispatches MESSAGE_CREATE for it. Returns its id.
@@ -246,7 +248,27 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
     if !world.channels.contains_key(&channel) {
         return Some(Err(ApiError::unknown("Channel", 10003)));
     }
+    if world.channel_permissions(channel, world.bot_id) & permissions::VIEW_CHANNEL == 0 {
+        return Some(Err(ApiError::missing_access()));
+    }
     Some(match (req.method, rest) {
+        (&Method::POST, ["messages", "bulk-delete"]) => bulk_delete(inner, world, channel, req),
+        (_, ["messages", mid, "reactions", emoji @ ..]) => {
+            reactions::route(inner, world, channel, mid, emoji, req)
+        }
+        (&Method::PATCH, []) => channels::edit(inner, world, channel, req),
+        (&Method::DELETE, []) => channels::delete(inner, world, channel),
+        (&Method::PUT, ["permissions", target]) => {
+            channels::put_overwrite(inner, world, channel, target, req)
+        }
+        (&Method::DELETE, ["permissions", target]) => {
+            channels::delete_overwrite(inner, world, channel, target)
+        }
+        (&Method::POST, ["webhooks"]) => webhooks::create(inner, world, channel, req),
+        (&Method::GET, ["webhooks"]) => webhooks::list(inner, world, channel),
+        (_, ["permissions", _] | ["webhooks"] | ["messages", "bulk-delete"]) => {
+            Err(ApiError::method_not_allowed())
+        }
         (&Method::GET, []) => {
             let c = &world.channels[&channel];
             let recipient = c.recipient.map(|u| world.user_json(u));
@@ -264,10 +286,7 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
             Err(e) => Err(e),
         },
         (&Method::DELETE, ["messages", mid]) => match find(world, channel, mid) {
-            Ok(m) => {
-                delete(inner, world, m);
-                Reply::no_content()
-            }
+            Ok(m) => delete_checked(inner, world, channel, m),
             Err(e) => Err(e),
         },
         (_, [] | ["messages"] | ["messages", _] | ["typing"]) => {
@@ -277,7 +296,7 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
     })
 }
 
-fn find(world: &World, channel: u64, mid: &str) -> Result<u64, ApiError> {
+pub(crate) fn find(world: &World, channel: u64, mid: &str) -> Result<u64, ApiError> {
     let mid = id(mid, "Message", 10008)?;
     match world.messages.get(&mid) {
         Some(m) if m.channel_id == channel => Ok(mid),
@@ -310,14 +329,7 @@ fn create(
 ) -> Result<Reply, ApiError> {
     let body = req.body();
     validate_message_body(&body, true)?;
-    if let Some(guild) = world.channels[&channel].guild_id {
-        let perms = world.member_permissions(guild, world.bot_id);
-        if perms & (permissions::SEND_MESSAGES | permissions::VIEW_CHANNEL)
-            != (permissions::SEND_MESSAGES | permissions::VIEW_CHANNEL)
-        {
-            return Err(ApiError::forbidden("Missing Permissions", 50013));
-        }
-    }
+    check_can_send(world, channel)?;
     if let Some(reference) = body.get("message_reference").filter(|v| !v.is_null()) {
         let target = reference.get("message_id").and_then(|v| {
             v.as_str()
@@ -346,6 +358,176 @@ fn create(
         body,
     });
     Reply::ok(message_json(world, m))
+}
+
+/// Whether the bot may post in `channel`: a text channel (50008 otherwise) where it has
+/// VIEW_CHANNEL (50001) and SEND_MESSAGES (50013) after overwrites; in a DM, the other user
+/// must take DMs (50007: a bot, or a user who closed their DMs).
+pub(crate) fn check_can_send(world: &World, channel: u64) -> Result<(), ApiError> {
+    let Some(c) = world.channels.get(&channel) else {
+        return Err(ApiError::unknown("Channel", 10003));
+    };
+    if !c.is_text() {
+        return Err(ApiError::bad_request(
+            "Cannot send messages in a non-text channel",
+            50008,
+        ));
+    }
+    if let Some(user) = c.recipient {
+        if world.users.get(&user).is_none_or(|u| u.bot || u.dms_closed) {
+            return Err(ApiError::forbidden(
+                "Cannot send messages to this user",
+                50007,
+            ));
+        }
+        return Ok(());
+    }
+    let perms = world.channel_permissions(channel, world.bot_id);
+    if perms & permissions::VIEW_CHANNEL == 0 {
+        return Err(ApiError::missing_access());
+    }
+    if perms & permissions::SEND_MESSAGES == 0 {
+        return Err(ApiError::missing_permissions());
+    }
+    Ok(())
+}
+
+/// `DELETE /channels/{c}/messages/{m}`: the bot's own messages always; others' need
+/// MANAGE_MESSAGES in a guild channel and are refused in a DM (50003).
+fn delete_checked(
+    inner: &Inner,
+    world: &mut World,
+    channel: u64,
+    mid: u64,
+) -> Result<Reply, ApiError> {
+    if world.messages[&mid].author_id != world.bot_id {
+        if world.channels[&channel].guild_id.is_none() {
+            return Err(ApiError::forbidden(
+                "Cannot execute action on a DM channel",
+                50003,
+            ));
+        }
+        if world.channel_permissions(channel, world.bot_id) & permissions::MANAGE_MESSAGES == 0 {
+            return Err(ApiError::missing_permissions());
+        }
+    }
+    delete(inner, world, mid);
+    Reply::no_content()
+}
+
+/// How old a message may be for bulk delete (14 days).
+const BULK_DELETE_MAX_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
+
+/// `POST /channels/{c}/messages/bulk-delete` with `{messages: [ids]}`: 2 to 100 distinct
+/// ids, none older than 14 days, MANAGE_MESSAGES; ids of unknown messages are skipped, as
+/// Discord does. Dispatches one MESSAGE_DELETE_BULK.
+fn bulk_delete(
+    inner: &Inner,
+    world: &mut World,
+    channel: u64,
+    req: &Req<'_>,
+) -> Result<Reply, ApiError> {
+    let body = req.body();
+    let Some(list) = body.get("messages").filter(|v| !v.is_null()) else {
+        return Err(ApiError::invalid_form(
+            "messages",
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        ));
+    };
+    let Some(list) = list.as_array() else {
+        return Err(ApiError::invalid_form(
+            "messages",
+            "BASE_TYPE_LIST",
+            "Must be an array.",
+        ));
+    };
+    if list.len() < 2 {
+        return Err(ApiError::invalid_form(
+            "messages",
+            "BASE_TYPE_MIN_LENGTH",
+            "Must be 2 or more in length.",
+        ));
+    }
+    if list.len() > 100 {
+        return Err(ApiError::invalid_form(
+            "messages",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 100 or fewer in length.",
+        ));
+    }
+    let mut ids: Vec<u64> = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        let Some(mid) = snowflake(v) else {
+            return Err(ApiError::invalid_form(
+                &format!("messages.{i}"),
+                "NUMBER_TYPE_COERCE",
+                &format!(
+                    "Value \"{}\" is not snowflake.",
+                    v.as_str().unwrap_or_default()
+                ),
+            ));
+        };
+        if ids.contains(&mid) {
+            return Err(ApiError::invalid_form(
+                &format!("messages.{i}"),
+                "SET_TYPE_ALREADY_CONTAINS_VALUE",
+                "The set already contains this value",
+            ));
+        }
+        ids.push(mid);
+    }
+    let Some(guild) = world.channels[&channel].guild_id else {
+        return Err(ApiError::forbidden(
+            "Cannot execute action on a DM channel",
+            50003,
+        ));
+    };
+    if world.channel_permissions(channel, world.bot_id) & permissions::MANAGE_MESSAGES == 0 {
+        return Err(ApiError::missing_permissions());
+    }
+    let now = now_ms();
+    if ids
+        .iter()
+        .any(|m| now.saturating_sub(timestamp_ms(*m)) > BULK_DELETE_MAX_AGE_MS)
+    {
+        return Err(ApiError::bad_request(
+            "You can only bulk delete messages that are under 14 days old.",
+            50034,
+        ));
+    }
+    let deleted: Vec<u64> = ids
+        .into_iter()
+        .filter(|m| {
+            world
+                .messages
+                .get(m)
+                .is_some_and(|x| x.channel_id == channel)
+        })
+        .collect();
+    for mid in &deleted {
+        world.messages.remove(mid);
+    }
+    if let Some(c) = world.channels.get_mut(&channel) {
+        c.messages.retain(|m| !deleted.contains(m));
+    }
+    if !deleted.is_empty() {
+        inner.dispatch(
+            "MESSAGE_DELETE_BULK",
+            json!({
+                "ids": deleted.iter().map(u64::to_string).collect::<Vec<_>>(),
+                "channel_id": channel.to_string(),
+                "guild_id": guild.to_string(),
+            }),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILD_MESSAGES,
+        );
+    }
+    inner.emit(SimEvent::MessagesBulkDeleted {
+        channel_id: channel,
+        message_ids: deleted,
+    });
+    Reply::no_content()
 }
 
 /// Applies an edit to a stored message, dispatches MESSAGE_UPDATE and emits `MessageEdited`.

@@ -4,13 +4,16 @@
 //! ([`crate::RecordedRequest`]); `Authorization: Bot <token>` is checked (401 otherwise);
 //! unknown routes get Discord's 404 JSON and bodies that are not JSON get a 400.
 
+pub mod channels;
 pub mod commands;
 pub mod error;
 pub mod gateway;
 pub mod guilds;
 pub mod interactions;
+pub mod members;
 pub mod messages;
 pub mod ratelimit;
+pub mod reactions;
 pub mod users;
 pub mod webhooks;
 
@@ -41,6 +44,8 @@ pub struct Req<'a> {
     pub body: Option<Value>,
     /// Query string.
     pub query: Option<&'a str>,
+    /// The `X-Audit-Log-Reason` header, percent-decoded.
+    pub reason: Option<String>,
 }
 
 impl Req<'_> {
@@ -57,6 +62,78 @@ impl Req<'_> {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)
     }
+
+    /// An integer query parameter within `min..=max`, checked as Discord does (50035 on the
+    /// parameter's name); `default` when absent.
+    pub fn int_param(&self, name: &str, min: u64, max: u64, default: u64) -> Result<u64, ApiError> {
+        let Some(raw) = self.query_param(name) else {
+            return Ok(default);
+        };
+        let Ok(n) = raw.parse::<i64>() else {
+            return Err(ApiError::invalid_form(
+                name,
+                "NUMBER_TYPE_COERCE",
+                &format!("Value \"{raw}\" is not int."),
+            ));
+        };
+        if n < min as i64 {
+            return Err(ApiError::invalid_form(
+                name,
+                "NUMBER_TYPE_MIN",
+                &format!("int value should be greater than or equal to {min}."),
+            ));
+        }
+        if n as u64 > max {
+            return Err(ApiError::invalid_form(
+                name,
+                "NUMBER_TYPE_MAX",
+                &format!("int value should be less than or equal to {max}."),
+            ));
+        }
+        Ok(n as u64)
+    }
+
+    /// A snowflake query parameter (50035 on the parameter's name when it is not one).
+    pub fn snowflake_param(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        match self.query_param(name) {
+            None => Ok(None),
+            Some(raw) => raw.parse().map(Some).map_err(|_| {
+                ApiError::invalid_form(
+                    name,
+                    "NUMBER_TYPE_COERCE",
+                    &format!("Value \"{raw}\" is not snowflake."),
+                )
+            }),
+        }
+    }
+}
+
+/// A snowflake in a JSON body: a string of digits or a number.
+pub fn snowflake(v: &Value) -> Option<u64> {
+    match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
+}
+
+/// Percent-decodes a path segment or header value (`%F0%9F%91%8D` → 👍); `None` if the
+/// result is not UTF-8 or an escape is malformed.
+pub fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A successful answer.
@@ -132,11 +209,21 @@ async fn handle(
     let segs: Option<Vec<&str>> = path
         .strip_prefix("/api/v10")
         .map(|rest| rest.split('/').filter(|s| !s.is_empty()).collect());
-    let auth_ok = headers
-        .get(header::AUTHORIZATION)
+    let auth_header = headers.get(header::AUTHORIZATION);
+    let auth_ok = auth_header
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bot "))
         .is_some_and(|t| t == inner.config.token);
+    // Webhook routes with a token authenticate with the token: Discord needs no
+    // Authorization header there.
+    let token_route = segs
+        .as_deref()
+        .is_some_and(|s| matches!(s, ["webhooks", _, _, ..]));
+    let auth_ok = auth_ok || (token_route && auth_header.is_none());
+    let reason = headers
+        .get("x-audit-log-reason")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| percent_decode(v).unwrap_or_else(|| v.to_owned()));
 
     let mut rate_limited = false;
     let mut deferred = Vec::new();
@@ -161,6 +248,7 @@ async fn handle(
                 segs: segs.clone(),
                 body,
                 query: query.as_deref(),
+                reason: reason.clone(),
             };
             let (result, held) = inner.deferring_events(|| route(&inner, &req));
             deferred = held;
@@ -183,7 +271,12 @@ async fn handle(
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .chain(std::iter::once((
             "authorization".to_owned(),
-            if auth_ok { "valid" } else { "invalid" }.to_owned(),
+            match (auth_ok, auth_header.is_some()) {
+                (true, true) => "valid",
+                (true, false) => "none (webhook token)",
+                _ => "invalid",
+            }
+            .to_owned(),
         )))
         .collect();
     inner.record(RecordedRequest {

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Member, Role};
 use crate::snowflake::{iso8601, now_ms};
+use crate::world::User;
 
 /// A guild.
 #[derive(Debug, Clone)]
@@ -24,6 +25,40 @@ pub struct Guild {
     pub channels: Vec<u64>,
     /// When the bot joined (Unix ms).
     pub joined_at_ms: u64,
+    /// Bans: banned user id → audit-log reason.
+    pub bans: BTreeMap<u64, Option<String>>,
+    /// Custom emojis by id.
+    pub emojis: BTreeMap<u64, Emoji>,
+}
+
+/// A custom guild emoji.
+#[derive(Debug, Clone)]
+pub struct Emoji {
+    /// Emoji id.
+    pub id: u64,
+    /// Name (without colons).
+    pub name: String,
+    /// Animated?
+    pub animated: bool,
+}
+
+impl Emoji {
+    /// The emoji object (`user` is the uploader, shown to MANAGE_GUILD_EXPRESSIONS holders).
+    pub fn to_json(&self, user: Option<&User>) -> Value {
+        let mut v = json!({
+            "id": self.id.to_string(),
+            "name": self.name,
+            "roles": [],
+            "require_colons": true,
+            "managed": false,
+            "animated": self.animated,
+            "available": true,
+        });
+        if let Some(u) = user {
+            v["user"] = u.to_json();
+        }
+        v
+    }
 }
 
 impl Guild {
@@ -37,7 +72,26 @@ impl Guild {
             members: BTreeMap::new(),
             channels: Vec::new(),
             joined_at_ms: now_ms(),
+            bans: BTreeMap::new(),
+            emojis: BTreeMap::new(),
         }
+    }
+
+    /// The custom emojis as JSON.
+    pub fn emojis_json(&self) -> Vec<Value> {
+        self.emojis.values().map(|e| e.to_json(None)).collect()
+    }
+
+    /// The highest role position of a member (0 for @everyone only; 0 for non-members).
+    pub fn highest_position(&self, user: u64) -> u32 {
+        self.members.get(&user).map_or(0, |m| {
+            m.roles
+                .iter()
+                .filter_map(|r| self.roles.get(r))
+                .map(|r| r.position)
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     fn roles_json(&self) -> Vec<Value> {
@@ -85,7 +139,7 @@ impl Guild {
             "premium_progress_bar_enabled": false,
             "nsfw": false,
             "nsfw_level": 0,
-            "emojis": [],
+            "emojis": self.emojis_json(),
             "stickers": [],
             "incidents_data": null,
         })

@@ -15,6 +15,8 @@ pub struct Member {
     pub roles: Vec<u64>,
     /// Joined at (Unix ms).
     pub joined_at_ms: u64,
+    /// Timed out until (Unix ms), as last set.
+    pub communication_disabled_until_ms: Option<u64>,
 }
 
 impl Member {
@@ -25,7 +27,14 @@ impl Member {
             nick: None,
             roles: Vec::new(),
             joined_at_ms: now_ms(),
+            communication_disabled_until_ms: None,
         }
+    }
+
+    /// Whether the member is timed out now.
+    pub fn timed_out(&self) -> bool {
+        self.communication_disabled_until_ms
+            .is_some_and(|until| until > now_ms())
     }
 
     /// The member object, embedding `user`.
@@ -42,7 +51,7 @@ impl Member {
             "mute": false,
             "flags": 0,
             "pending": false,
-            "communication_disabled_until": null,
+            "communication_disabled_until": self.communication_disabled_until_ms.map(iso8601),
         })
     }
 }

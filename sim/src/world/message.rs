@@ -29,8 +29,69 @@ pub struct Message {
     pub interaction_id: Option<u64>,
     /// Edit time (Unix ms).
     pub edited_at_ms: Option<u64>,
-    /// Written by a webhook (interaction responses): the application id.
+    /// Written by a webhook: the application id for interaction responses, the webhook id
+    /// for channel webhooks.
     pub webhook_id: Option<u64>,
+    /// For channel-webhook messages: the author object Discord shows (webhook id, the
+    /// `username` it was executed with). Such messages carry no `application_id`.
+    pub webhook_author: Option<Value>,
+    /// Reactions, in the order they first appeared.
+    pub reactions: Vec<Reaction>,
+}
+
+/// The emoji of a reaction: a unicode emoji (`id` `None`) or a custom emoji.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReactionEmoji {
+    /// Custom emoji id.
+    pub id: Option<u64>,
+    /// The unicode emoji, or the custom emoji's name.
+    pub name: String,
+    /// Animated custom emoji?
+    pub animated: bool,
+}
+
+impl ReactionEmoji {
+    /// The partial emoji object (`{id, name}`, plus `animated` for animated ones).
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({"id": self.id.map(|i| i.to_string()), "name": self.name});
+        if self.animated {
+            v["animated"] = json!(true);
+        }
+        v
+    }
+
+    /// The emoji as written in a reaction route: the unicode emoji or `name:id`.
+    pub fn key(&self) -> String {
+        match self.id {
+            Some(id) => format!("{}:{id}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone)]
+pub struct Reaction {
+    /// The emoji.
+    pub emoji: ReactionEmoji,
+    /// Who reacted, in order.
+    pub users: Vec<u64>,
+    /// Whether the bot is among them.
+    pub me: bool,
+}
+
+impl Reaction {
+    /// The reaction object of a message.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "emoji": self.emoji.to_json(),
+            "count": self.users.len(),
+            "count_details": {"burst": 0, "normal": self.users.len()},
+            "burst_colors": [],
+            "me": self.me,
+            "me_burst": false,
+        })
+    }
 }
 
 impl Message {
@@ -55,6 +116,8 @@ impl Message {
             interaction_id: None,
             edited_at_ms: None,
             webhook_id: None,
+            webhook_author: None,
+            reactions: Vec::new(),
         }
     }
 
@@ -146,7 +209,13 @@ impl Message {
             }
             if let Some(webhook) = self.webhook_id {
                 obj.insert("webhook_id".into(), json!(webhook.to_string()));
-                obj.insert("application_id".into(), json!(webhook.to_string()));
+                if self.webhook_author.is_none() {
+                    obj.insert("application_id".into(), json!(webhook.to_string()));
+                }
+            }
+            if !self.reactions.is_empty() {
+                let reactions: Vec<Value> = self.reactions.iter().map(Reaction::to_json).collect();
+                obj.insert("reactions".into(), json!(reactions));
             }
         }
         v

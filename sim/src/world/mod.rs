@@ -13,17 +13,19 @@ pub mod message;
 pub mod permissions;
 pub mod role;
 pub mod user;
+pub mod webhook;
 
 use std::collections::{BTreeMap, HashMap};
 
-pub use channel::Channel;
+pub use channel::{Channel, Overwrite};
 pub use command::Command;
-pub use guild::Guild;
+pub use guild::{Emoji, Guild};
 pub use interaction::Interaction;
 pub use member::Member;
-pub use message::Message;
+pub use message::{Message, Reaction, ReactionEmoji};
 pub use role::Role;
 pub use user::User;
+pub use webhook::Webhook;
 
 use crate::snowflake::Snowflakes;
 
@@ -50,6 +52,8 @@ pub struct World {
     pub guild_commands: HashMap<u64, Vec<Command>>,
     /// DM channel id per user.
     pub dm_channels: HashMap<u64, u64>,
+    /// Channel webhooks by id.
+    pub webhooks: BTreeMap<u64, Webhook>,
     /// The bot user (also the application id, as for new Discord applications).
     pub bot_id: u64,
     /// The application id.
@@ -87,6 +91,7 @@ impl World {
             global_commands: Vec::new(),
             guild_commands: HashMap::new(),
             dm_channels: HashMap::new(),
+            webhooks: BTreeMap::new(),
             bot_id,
             application_id: bot_id,
             owner_id,
@@ -104,8 +109,12 @@ impl World {
         let guild = world.create_guild("Zoryx Sandbox", owner_id);
         let general = world.guilds[&guild].channels[0];
         world.create_channel(guild, "bot-commands");
-        world.create_role(guild, "Moderator", permissions::MANAGE_MESSAGES);
+        let moderator = world.create_role(guild, "Moderator", permissions::MANAGE_MESSAGES);
         let admin = world.create_role(guild, "Admin", permissions::ADMINISTRATOR);
+        // Bottom to top: Moderator, Admin, then the bot's role, dragged to the top as a server
+        // that lets its bot moderate everyone does.
+        world.set_role_position(guild, moderator, 1);
+        world.set_role_position(guild, admin, 2);
         world.add_member(guild, guest_id);
         world.add_member(guild, owner_id);
         if let Some(member) = world
@@ -169,24 +178,81 @@ impl World {
         id
     }
 
-    /// Creates a role in a guild; returns its id (0 if the guild is unknown).
+    /// Creates a guild category; returns its id (0 if the guild is unknown).
+    pub fn create_category(&mut self, guild: u64, name: &str) -> u64 {
+        let id = self.create_channel(guild, name);
+        if let Some(c) = self.channels.get_mut(&id) {
+            *c = Channel::category(id, guild, name, c.position);
+        }
+        id
+    }
+
+    /// Creates a role in a guild at position 1, just above @everyone, as Discord places new
+    /// roles (the others move up); returns its id (0 if the guild is unknown).
     pub fn create_role(&mut self, guild: u64, name: &str, permissions: u64) -> u64 {
         let id = self.ids.next();
         let Some(g) = self.guilds.get_mut(&guild) else {
             return 0;
         };
-        let position = g.roles.len() as u32;
-        g.roles
-            .insert(id, Role::new(id, name, permissions, position));
+        g.roles.insert(id, Role::new(id, name, permissions, 0));
+        self.set_role_position(guild, id, 1);
         id
     }
 
-    /// Adds a user to a guild (no-op if already a member); returns whether it was added.
+    /// Moves a role to `position` (clamped to 1..=number of roles below @everyone) and
+    /// renumbers the others 1, 2, ... in their order, as Discord does. @everyone stays at 0.
+    pub fn set_role_position(&mut self, guild: u64, role: u64, position: u32) {
+        let Some(g) = self.guilds.get_mut(&guild) else {
+            return;
+        };
+        if role == guild || !g.roles.contains_key(&role) {
+            return;
+        }
+        let mut order: Vec<(u32, u64)> = g
+            .roles
+            .values()
+            .filter(|r| r.id != guild && r.id != role)
+            .map(|r| (r.position, r.id))
+            .collect();
+        order.sort_unstable();
+        let index = (position.max(1) as usize - 1).min(order.len());
+        order.insert(index, (0, role));
+        for (i, (_, id)) in order.iter().enumerate() {
+            if let Some(r) = g.roles.get_mut(id) {
+                r.position = i as u32 + 1;
+            }
+        }
+    }
+
+    /// Adds a custom emoji to a guild; returns its id (0 if the guild is unknown).
+    pub fn create_emoji(&mut self, guild: u64, name: &str) -> u64 {
+        let id = self.ids.next();
+        let Some(g) = self.guilds.get_mut(&guild) else {
+            return 0;
+        };
+        g.emojis.insert(
+            id,
+            Emoji {
+                id,
+                name: name.to_owned(),
+                animated: false,
+            },
+        );
+        id
+    }
+
+    /// A custom emoji of any guild the bot is in.
+    pub fn find_emoji(&self, id: u64) -> Option<&Emoji> {
+        self.guilds.values().find_map(|g| g.emojis.get(&id))
+    }
+
+    /// Adds a user to a guild (no-op if already a member or banned); returns whether it was
+    /// added.
     pub fn add_member(&mut self, guild: u64, user: u64) -> bool {
         let Some(g) = self.guilds.get_mut(&guild) else {
             return false;
         };
-        if g.members.contains_key(&user) {
+        if g.members.contains_key(&user) || g.bans.contains_key(&user) {
             return false;
         }
         g.members.insert(user, Member::new(user));
@@ -209,6 +275,14 @@ impl World {
         match self.users.get(&id) {
             Some(user) => user.to_json(),
             None => User::new(id, "unknown-user", false).to_json(),
+        }
+    }
+
+    /// The author object of a message: its user, or the webhook's author for webhook messages.
+    pub fn author_json(&self, message: &Message) -> serde_json::Value {
+        match &message.webhook_author {
+            Some(author) => author.clone(),
+            None => self.user_json(message.author_id),
         }
     }
 
@@ -239,6 +313,78 @@ impl World {
         } else {
             perms
         }
+    }
+
+    /// Computed permissions of a user in a channel, with Discord's algorithm: the guild-level
+    /// permissions (all for the owner and ADMINISTRATOR), then the @everyone overwrite, the
+    /// member's role overwrites combined, then the member's own overwrite; without
+    /// VIEW_CHANNEL nothing is left. In a DM: [`permissions::DM`].
+    pub fn channel_permissions(&self, channel: u64, user: u64) -> u64 {
+        let Some(c) = self.channels.get(&channel) else {
+            return 0;
+        };
+        let Some(guild) = c.guild_id else {
+            return permissions::DM;
+        };
+        let Some(g) = self.guilds.get(&guild) else {
+            return 0;
+        };
+        let mut perms = self.member_permissions(guild, user);
+        if perms == permissions::ALL {
+            return perms;
+        }
+        let apply = |perms: u64, allow: u64, deny: u64| (perms & !deny) | allow;
+        if let Some(o) = c.overwrites.iter().find(|o| o.kind == 0 && o.id == guild) {
+            perms = apply(perms, o.allow, o.deny);
+        }
+        let roles = g
+            .members
+            .get(&user)
+            .map(|m| m.roles.as_slice())
+            .unwrap_or_default();
+        let (allow, deny) = c
+            .overwrites
+            .iter()
+            .filter(|o| o.kind == 0 && o.id != guild && roles.contains(&o.id))
+            .fold((0, 0), |(a, d), o| (a | o.allow, d | o.deny));
+        perms = apply(perms, allow, deny);
+        if let Some(o) = c.overwrites.iter().find(|o| o.kind == 1 && o.id == user) {
+            perms = apply(perms, o.allow, o.deny);
+        }
+        if perms & permissions::VIEW_CHANNEL == 0 {
+            return 0;
+        }
+        perms
+    }
+
+    /// Whether `actor` may moderate `target` in a guild by Discord's role hierarchy: nobody
+    /// acts on the owner, the owner acts on everyone else, and anyone else only on members
+    /// whose highest role is strictly below their own.
+    pub fn outranks(&self, guild: u64, actor: u64, target: u64) -> bool {
+        let Some(g) = self.guilds.get(&guild) else {
+            return false;
+        };
+        if target == g.owner_id {
+            return false;
+        }
+        if actor == g.owner_id {
+            return true;
+        }
+        g.highest_position(actor) > g.highest_position(target)
+    }
+
+    /// Whether `actor` may assign, edit or delete `role` by the role hierarchy: the owner
+    /// may; anyone else only below their own highest role.
+    pub fn role_below(&self, guild: u64, actor: u64, role: u64) -> bool {
+        let Some(g) = self.guilds.get(&guild) else {
+            return false;
+        };
+        if actor == g.owner_id {
+            return true;
+        }
+        g.roles
+            .get(&role)
+            .is_some_and(|r| r.position < g.highest_position(actor))
     }
 
     /// The full GUILD_CREATE payload of a guild.

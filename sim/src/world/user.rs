@@ -11,6 +11,8 @@ pub struct User {
     pub name: String,
     /// Bot account?
     pub bot: bool,
+    /// Refuses direct messages from the bot (see [`crate::Simulator::close_dms`]).
+    pub dms_closed: bool,
 }
 
 impl User {
@@ -20,6 +22,7 @@ impl User {
             id,
             name: name.to_owned(),
             bot,
+            dms_closed: false,
         }
     }
 

@@ -198,6 +198,12 @@ fn diagnose(name: &str, d: &Value) -> String {
         "INTERACTION_CREATE" => why::<e::InteractionCreateEvent>(d),
         "GUILD_MEMBER_ADD" => why::<e::GuildMemberAddEvent>(d),
         "GUILD_ROLE_CREATE" => why::<e::GuildRoleCreateEvent>(d),
+        "GUILD_MEMBER_UPDATE" => why::<e::GuildMemberUpdateEvent>(d),
+        "GUILD_BAN_ADD" => why::<e::GuildBanAddEvent>(d),
+        "CHANNEL_UPDATE" => why::<e::ChannelUpdateEvent>(d),
+        "MESSAGE_REACTION_ADD" => why::<e::ReactionAddEvent>(d),
+        "MESSAGE_REACTION_REMOVE_EMOJI" => why::<e::ReactionRemoveEmojiEvent>(d),
+        "MESSAGE_DELETE_BULK" => why::<e::MessageDeleteBulkEvent>(d),
         "RESUMED" => why::<e::ResumedEvent>(d),
         _ => "no typed diagnosis".into(),
     }
@@ -275,6 +281,115 @@ impl Api {
         let resp = req.send().await.expect("answered");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Api {
+    /// Sends a request with extra headers; `auth` false leaves out the Authorization header
+    /// (webhook executions authenticate with their token). Returns status and JSON body.
+    pub async fn call_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+        auth: bool,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if auth {
+            req = req.header("Authorization", format!("Bot {}", self.token));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("answered");
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.expect("body");
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("answers are JSON")
+        };
+        (status, json)
+    }
+
+    /// Expects a Discord error: the status, the JSON `code`, and for 50035 the `_errors` code
+    /// at `field` (a dotted path). Returns the body.
+    pub async fn refused(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        status: u16,
+        code: u64,
+        field: Option<(&str, &str)>,
+    ) -> Value {
+        let json = self.expect(method, path, body, status).await;
+        assert_eq!(json["code"], code, "{method} {path}: {json}");
+        if let Some((field, error)) = field {
+            let mut at = &json["errors"];
+            for part in field.split('.') {
+                at = &at[part];
+            }
+            assert_eq!(
+                at["_errors"][0]["code"], error,
+                "{method} {path}: the error at {field}: {json}"
+            );
+        }
+        json
+    }
+}
+
+/// The spec's per-field `errors` tree uses integer codes where Discord sends strings; the
+/// tree is parsed with serenity's own parser and left out of the spec check.
+pub fn without_form_errors(body: &Value) -> Value {
+    let Some(errors) = body.get("errors") else {
+        return body.clone();
+    };
+    let parsed: serenity::http::DiscordJsonError =
+        serde_json::from_value(body.clone()).expect("serenity parses the error body");
+    assert!(!parsed.errors.is_empty(), "field errors parse: {errors}");
+    let mut body = body.clone();
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("errors");
+    }
+    body
+}
+
+/// Every recorded response (and every request body answered 2xx) checked against Discord's
+/// OpenAPI spec; the violations found. `None` when the spec is not available.
+pub fn spec_violations(sim: &Simulator, what: &str) -> Option<Vec<String>> {
+    let spec = zoryx_openapi::load_or_skip(what)?;
+    let mut failures = Vec::new();
+    for r in &sim.requests() {
+        let response = r.response.as_ref().map(without_form_errors);
+        if let Err(e) = spec.validate_response(&r.method, &r.path, r.status, response.as_ref()) {
+            failures.push(format!("{} {} → {}: {e}", r.method, r.path, r.status));
+        }
+        if let Some(body) = &r.body
+            && r.status < 300
+            && let Err(e) = spec.validate_request(&r.method, &r.path, body)
+        {
+            failures.push(format!("request {} {}: {e}", r.method, r.path));
+        }
+    }
+    Some(failures)
+}
+
+/// Asserts that everything the simulator answered so far matches the spec (skipped without
+/// the spec).
+pub fn assert_spec(sim: &Simulator, what: &str) {
+    if let Some(failures) = spec_violations(sim, what) {
+        assert!(
+            failures.is_empty(),
+            "{} spec violations:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 
