@@ -34,14 +34,48 @@
 //!   key set, heartbeats, RESUME with a per-session replay buffer, RECONNECT, INVALID_SESSION,
 //!   close codes, sharding by `(guild_id >> 22) % shard_count`, intents filtering (no
 //!   MESSAGE_CONTENT → empty `content`).
-//! - **World** ([`world`]): guilds, channels, roles, members, users, messages, interactions
-//!   and application commands; by default the guild "Zoryx Sandbox" with #general and
-//!   #bot-commands, roles @everyone, Moderator and Admin, and the users bot, operator (owner)
-//!   and guest.
+//! - **World** ([`world`]): guilds, channels (text, categories, DMs) with permission
+//!   overwrites, roles with positions, members (nick, roles, timeout), bans, custom emojis,
+//!   users, messages with reactions, channel webhooks, interactions and application commands;
+//!   by default the guild "Zoryx Sandbox" with #general and #bot-commands, roles @everyone,
+//!   Moderator (1), Admin (2) and the bot's own role (3, ADMINISTRATOR, on top), and the users
+//!   bot, operator (owner) and guest. New roles go to position 1, as on Discord.
 //! - **REST** ([`rest`]): gateway discovery, users and application, channel messages,
 //!   interaction callbacks and webhooks (followups, `@original`), application command bulk
 //!   overwrite, guild/role/channel/member reads; auth check, Discord's error shapes,
-//!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]).
+//!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]). Moderation:
+//!   - reactions: `PUT|DELETE /channels/{c}/messages/{m}/reactions/{emoji}/@me`,
+//!     `DELETE .../reactions/{emoji}/{user}`, `GET .../reactions/{emoji}` (`limit`, `after`),
+//!     `DELETE .../reactions[/{emoji}]`; `{emoji}` is URL-encoded unicode or `name:id`
+//!     (400 10014 Unknown Emoji otherwise), at most 20 emojis a message (30010);
+//!   - `POST /channels/{c}/messages/bulk-delete` (2..=100 distinct ids, 50034 for messages
+//!     over 14 days old); `DELETE` of others' messages needs MANAGE_MESSAGES (50003 in DMs);
+//!   - members: `PATCH /guilds/{g}/members/{u}` (`nick`, `roles`,
+//!     `communication_disabled_until` up to 28 days; `mute`/`deaf`/`channel_id` answer 40032
+//!     as nobody is in voice), `PATCH /guilds/{g}/members/@me` (`nick`), `DELETE` (kick);
+//!     `PATCH /guilds/{g}/roles` (positions);
+//!   - bans: `PUT|GET|DELETE /guilds/{g}/bans/{u}` (`delete_message_seconds` 0..=604800,
+//!     10026 Unknown Ban), `GET /guilds/{g}/bans` (`limit`, `before`, `after`);
+//!   - channels: `PATCH|DELETE /channels/{c}`, categories (`type` 4) and `parent_id` on
+//!     `POST /guilds/{g}/channels`, `PUT|DELETE /channels/{c}/permissions/{id}`;
+//!   - `GET /guilds/{g}/emojis`; channel webhooks: `POST|GET /channels/{c}/webhooks`,
+//!     `GET|DELETE /webhooks/{id}`, `POST /webhooks/{id}/{token}` (`?wait=true`; no
+//!     Authorization needed), names without "clyde"/"discord";
+//!   - DMs: 50007 "Cannot send messages to this user" to bots and to users who closed their
+//!     DMs ([`Simulator::close_dms`]).
+//! - **Permissions** ([`permissions`]): Discord's algorithm per channel (roles, ADMINISTRATOR
+//!   and the owner get all, then the @everyone, role and member overwrites; no VIEW_CHANNEL →
+//!   50001 Missing Access), and the role hierarchy: the bot acts (nick, timeout, kick, ban)
+//!   only on members whose highest role is below its own, never on the owner, and manages
+//!   (edits, deletes, assigns, moves) only roles below its highest; 50013 otherwise. It only
+//!   grants, in roles and overwrites, permissions it has.
+//! - **Gateway events** of the moderation routes, each only to sessions with its intent:
+//!   MESSAGE_REACTION_ADD (with `member` in guilds) / _REMOVE / _REMOVE_ALL / _REMOVE_EMOJI
+//!   (GUILD_MESSAGE_REACTIONS or DIRECT_MESSAGE_REACTIONS), MESSAGE_DELETE_BULK
+//!   (GUILD_MESSAGES), GUILD_MEMBER_UPDATE / GUILD_MEMBER_REMOVE (GUILD_MEMBERS),
+//!   GUILD_BAN_ADD / GUILD_BAN_REMOVE (GUILD_MODERATION), CHANNEL_CREATE / _UPDATE / _DELETE
+//!   and GUILD_ROLE_UPDATE (GUILDS), GUILD_EMOJIS_UPDATE (GUILD_EXPRESSIONS), WEBHOOKS_UPDATE
+//!   (GUILD_WEBHOOKS).
 //! - **Observation**: [`Simulator::subscribe`] ([`SimEvent`]: what the bot did, each reply tied
 //!   to the message or interaction it answers), [`Simulator::requests`] (every REST request)
 //!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
@@ -56,6 +90,11 @@
 //! | slash command / click | [`Simulator::inject_slash`], [`Simulator::inject_component`] | INTERACTION_CREATE |
 //! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
 //! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
+//! | taking permissions away | [`Simulator::set_role_permissions`], [`Simulator::set_role_position`], [`Simulator::bot_role`] | GUILD_ROLE_UPDATE |
+//! | a user reacts | [`Simulator::inject_reaction`], [`Simulator::inject_unreaction`] | MESSAGE_REACTION_ADD/REMOVE |
+//! | custom emojis | [`Simulator::add_emoji`] | GUILD_EMOJIS_UPDATE |
+//! | DMs closed | [`Simulator::close_dms`], [`Simulator::open_dms`] | (50007 on the bot's DMs) |
+//! | reading moderation state | [`Simulator::member`], [`Simulator::bans`], [`Simulator::channel`], [`Simulator::message`] (with `reactions`) | — |
 //! | connection trouble | [`Simulator::drop_session`], [`Simulator::send_reconnect`], [`Simulator::invalidate_session`], [`Simulator::refuse_gateway`] | close code, op 7, op 9, 503 on connect |
 //! | Discord pushing back | [`Simulator::rate_limit`], [`SimConfig::privileged_intents_enabled`] | 429, close 4014 |
 //!
@@ -66,8 +105,20 @@
 //!
 //! ## Known limits
 //! - Attachments: a multipart message's `payload_json` is used, the files are not stored.
-//! - Only text and DM channels; no threads, voice, presences, reactions or member chunking
-//!   (op 8 is accepted and ignored).
+//! - Only text channels, categories and DMs; no threads, voice, presences, super reactions
+//!   or member chunking (op 8 is accepted and ignored). Nobody is in voice, so member
+//!   `mute`/`deaf`/`channel_id` are always refused with 40032.
+//! - Unicode emojis are recognised by their code points (emoji blocks, joiners, keycaps), not
+//!   against Discord's full emoji list.
+//! - A channel's `position` is stored as sent; the other channels are not renumbered.
+//!   Channel overwrites are copied from a category when a channel is created in it, not kept
+//!   in sync afterwards.
+//! - Timed-out members keep their permissions (only the timestamp is stored); DMs need no
+//!   mutual guild.
+//! - A user banned from a guild cannot be put back by [`Simulator::add_member`] (it returns
+//!   [`SimError::Invalid`]) until the ban is lifted.
+//! - MESSAGE_REACTION_REMOVE_EMOJI also carries `burst` and `type`, which serenity 0.12
+//!   requires there.
 //! - Discord's per-field `errors` of a 400 use string codes (`"BASE_TYPE_MAX_LENGTH"`), as
 //!   Discord and serenity do; the OpenAPI spec types them as integers, so the conformance
 //!   test checks that tree with serenity's parser instead of the spec.

@@ -859,10 +859,10 @@ impl Simulator {
             kind: "channel",
             id: channel,
         })?;
-        if !world
+        if world
             .messages
             .get(&message)
-            .is_some_and(|m| m.channel_id == channel)
+            .is_none_or(|m| m.channel_id != channel)
         {
             return Err(SimError::Unknown {
                 kind: "message",

@@ -41,7 +41,7 @@ async fn every_simulator_response_and_tour_request_matches_the_spec() {
     );
     let mut failures = Vec::new();
     for r in &requests {
-        let response = r.response.as_ref().map(without_form_errors);
+        let response = r.response.as_ref().map(support::without_form_errors);
         if let Err(e) = spec.validate_response(&r.method, &r.path, r.status, response.as_ref()) {
             failures.push(format!("{} {} → {}: {e}", r.method, r.path, r.status));
         }
@@ -60,22 +60,37 @@ async fn every_simulator_response_and_tour_request_matches_the_spec() {
     );
 }
 
-/// The spec types the per-field `errors` tree of a 400 with integer codes, but Discord sends
-/// string codes (`"BASE_TYPE_MAX_LENGTH"`) and serenity requires strings. The simulator keeps
-/// Discord's format: the tree is checked with serenity's own parser and left out of the
-/// spec check; everything else of the error body is validated.
-fn without_form_errors(body: &serde_json::Value) -> serde_json::Value {
-    let Some(errors) = body.get("errors") else {
-        return body.clone();
+#[tokio::test]
+async fn every_moderation_answer_matches_the_spec() {
+    let Some(spec) = zoryx_openapi::load_or_skip("the moderation routes' OpenAPI conformance test")
+    else {
+        return;
     };
-    let parsed: serenity::http::DiscordJsonError =
-        serde_json::from_value(body.clone()).expect("serenity parses the error body");
-    assert!(!parsed.errors.is_empty(), "field errors parse: {errors}");
-    let mut body = body.clone();
-    if let Some(obj) = body.as_object_mut() {
-        obj.remove("errors");
+    let sim = start().await;
+    let api = Api::new(&sim);
+    support::moderation_tour::run(&sim, &api).await;
+    let requests = sim.requests();
+    let called: std::collections::HashSet<(String, String)> = requests
+        .iter()
+        .filter_map(|r| Some((r.method.clone(), spec.template(&r.method, &r.path)?)))
+        .collect();
+    for (method, template) in support::moderation_tour::ROUTES {
+        assert!(
+            called.contains(&((*method).to_owned(), (*template).to_owned())),
+            "the tour calls {method} {template}"
+        );
     }
-    body
+    assert!(
+        requests.iter().any(|r| r.status == 403) && requests.iter().any(|r| r.status == 400),
+        "refusals are checked too"
+    );
+    let failures = support::spec_violations(&sim, "the moderation routes").unwrap_or_default();
+    assert!(
+        failures.is_empty(),
+        "{} violations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

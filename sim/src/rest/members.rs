@@ -55,7 +55,11 @@ pub(crate) fn parse_iso8601(text: &str) -> Option<u64> {
         d.next()?.parse().ok()?,
         d.next()?.parse().ok()?,
     );
-    if d.next().is_some() || !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
+    if d.next().is_some()
+        || !(1..=9999).contains(&y)
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&da)
+    {
         return None;
     }
     let (clock, offset_min) = if let Some(t) = time.strip_suffix('Z') {
@@ -561,6 +565,8 @@ mod tests {
             Some(1_735_689_600_000)
         );
         assert_eq!(parse_iso8601("tomorrow"), None);
+        assert_eq!(parse_iso8601("99999999999999-01-01T00:00:00Z"), None);
+        assert_eq!(parse_iso8601("2025-01-01T00:00:00+99999999999:00"), None);
         assert_eq!(parse_iso8601("2025-13-01T00:00:00Z"), None);
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod moderation_tour;
 pub mod tour;
 
 use std::time::Duration;
