@@ -104,12 +104,28 @@ async fn a_reply_is_edited_in_place(mode: Mode) {
 
 async fn messages_are_fetched_edited_and_deleted(mode: Mode) {
     let mut bot = start(mode).await;
+    let mut events = bot.sim.subscribe();
     let (_, _, body) = asked(&mut bot, "!roundtrip").await;
     assert_eq!(
         text_of(&body),
         "one|two|two|true|true|Discord refused to read a message: Unknown Message (error \
          10008, HTTP 404)"
     );
+    let deleted = loop {
+        if let Ok(SimEvent::MessageDeleted { message_id, .. }) = events.recv().await {
+            break message_id;
+        }
+    };
+    // The deletion came back as MESSAGE_DELETE, a 1.3 event kind, to the plugin's listener.
+    let seen = loop {
+        let (_, _, body) = asked(&mut bot, "!deleted").await;
+        let text = text_of(&body);
+        if text.contains(&deleted.to_string()) {
+            break text;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(seen, format!("deleted: {deleted}"));
     bot.shutdown().await;
 }
 

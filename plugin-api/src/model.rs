@@ -198,6 +198,15 @@ pub enum Event {
     },
     /// A slash command or component interaction.
     Interaction(Interaction),
+    /// A message was deleted (plugin-api 1.3).
+    MessageDelete {
+        /// Its id.
+        message_id: MessageId,
+        /// Its channel.
+        channel_id: ChannelId,
+        /// Its guild, `None` in DMs.
+        guild_id: Option<GuildId>,
+    },
 }
 
 impl Event {
@@ -211,6 +220,7 @@ impl Event {
             Self::MemberJoin(_) => EventKind::MemberJoin,
             Self::MemberLeave { .. } => EventKind::MemberLeave,
             Self::Interaction(_) => EventKind::Interaction,
+            Self::MessageDelete { .. } => EventKind::MessageDelete,
         }
     }
 }
@@ -235,11 +245,13 @@ pub enum EventKind {
     MemberLeave = 5,
     /// [`Event::Interaction`]
     Interaction = 6,
+    /// [`Event::MessageDelete`] (plugin-api 1.3)
+    MessageDelete = 7,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         Self::Ready,
         Self::MessageCreate,
         Self::GuildJoin,
@@ -247,7 +259,18 @@ impl EventKind {
         Self::MemberJoin,
         Self::MemberLeave,
         Self::Interaction,
+        Self::MessageDelete,
     ];
+
+    /// The first kind added in plugin-api 1.3: listeners of it and later kinds are described
+    /// and called through the JSON path (`describe_extra`, `call_extra`), so the 1.0 layout of
+    /// events never changes.
+    pub const FIRST_EXTRA: EventKind = EventKind::MessageDelete;
+
+    /// Whether this kind was added in plugin-api 1.3 or later.
+    pub const fn is_extra(self) -> bool {
+        self as u8 >= Self::FIRST_EXTRA as u8
+    }
 
     /// The kind's snake_case name (`message_create`, ...).
     pub const fn name(self) -> &'static str {
@@ -259,6 +282,7 @@ impl EventKind {
             Self::MemberJoin => "member_join",
             Self::MemberLeave => "member_leave",
             Self::Interaction => "interaction",
+            Self::MessageDelete => "message_delete",
         }
     }
 

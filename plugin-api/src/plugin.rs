@@ -113,6 +113,8 @@ pub struct Registrar<P> {
     pub(crate) hooks: Vec<(String, i32, HookHandler<P>)>,
     pub(crate) tasks: Vec<(String, Duration, TaskHandler<P>)>,
     pub(crate) components: Vec<(String, ComponentHandler<P>)>,
+    /// Listeners of event kinds added in 1.3 or later (called through `call_extra`).
+    pub(crate) extra_listeners: Vec<(EventKind, EventHandler<P>)>,
 }
 
 impl<P: Plugin> Registrar<P> {
@@ -123,6 +125,7 @@ impl<P: Plugin> Registrar<P> {
             hooks: Vec::new(),
             tasks: Vec::new(),
             components: Vec::new(),
+            extra_listeners: Vec::new(),
         };
         P::register(&mut registrar);
         registrar
@@ -197,10 +200,12 @@ impl<P: Plugin> Registrar<P> {
         F: Fn(PluginContext<P>, Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = PluginResult> + Send + 'static,
     {
-        self.listeners.push((
-            kind,
-            Box::new(move |ctx, event| Box::pin(handler(ctx, event))),
-        ));
+        let handler: EventHandler<P> = Box::new(move |ctx, event| Box::pin(handler(ctx, event)));
+        if kind.is_extra() {
+            self.extra_listeners.push((kind, handler));
+        } else {
+            self.listeners.push((kind, handler));
+        }
         self
     }
 
@@ -247,6 +252,12 @@ impl<P: Plugin> Registrar<P> {
         self.components
             .push((prefix.into(), Box::new(move |ctx| Box::pin(handler(ctx)))));
         self
+    }
+
+    pub(crate) fn extras(&self) -> crate::ffi::extra::Extras {
+        crate::ffi::extra::Extras {
+            listeners: self.extra_listeners.iter().map(|(kind, _)| *kind).collect(),
+        }
     }
 
     pub(crate) fn describe(&self, manifest: &Manifest) -> DescriptionFfi {

@@ -370,4 +370,18 @@ impl EventHandler for Handler {
             user: convert::user(&user),
         });
     }
+
+    async fn message_delete(
+        &self,
+        _ctx: Context,
+        channel_id: serenity::model::id::ChannelId,
+        message_id: serenity::model::id::MessageId,
+        guild_id: Option<SGuildId>,
+    ) {
+        self.deliver(|| Event::MessageDelete {
+            message_id: MessageId(message_id.get()),
+            channel_id: ChannelId(channel_id.get()),
+            guild_id: guild_id.map(|g| GuildId(g.get())),
+        });
+    }
 }

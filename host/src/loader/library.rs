@@ -10,7 +10,7 @@ use zoryx_plugin_api::ffi::types::Description;
 use zoryx_plugin_api::ffi::{
     DECLARATION_SYMBOL, DECLARATION_VERSION, MAGIC, PluginDeclaration, PluginModuleRef,
 };
-use zoryx_plugin_api::{API_VERSION, ApiVersion, PluginError};
+use zoryx_plugin_api::{API_VERSION, ApiVersion};
 
 use super::LoadError;
 use super::layout::summarise;
@@ -111,10 +111,7 @@ impl LoadedLibrary {
 
     /// Reads the plugin's manifest and registrations.
     pub fn describe(&self) -> Result<Description, LoadError> {
-        let description = (self.module.describe())()
-            .into_result()
-            .map_err(|e| LoadError::Describe(PluginError::from(&e)))?;
-        Description::try_from(&description).map_err(LoadError::Describe)
+        zoryx_plugin_api::ffi::extra::describe(self.module).map_err(LoadError::Describe)
     }
 
     /// Closes the library now and reports what is still mapped of it afterwards.

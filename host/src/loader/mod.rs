@@ -170,10 +170,8 @@ impl Opened {
     /// A plugin compiled into this process (tests of plugins, see `zoryx-plugin-test`): no
     /// library to open or close, same checks of its manifest and registrations.
     pub fn in_process(module: PluginModuleRef) -> Result<Self, LoadError> {
-        let description = (module.describe())()
-            .into_result()
-            .map_err(|e| LoadError::Describe(PluginError::from(&e)))?;
-        let description = Description::try_from(&description).map_err(LoadError::Describe)?;
+        let description =
+            zoryx_plugin_api::ffi::extra::describe(module).map_err(LoadError::Describe)?;
         Ok(Self {
             code: Code::Library {
                 module,

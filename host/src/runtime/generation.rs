@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use abi_stable::std_types::{ROption, RStr};
+use zoryx_plugin_api::ffi::extra;
 use zoryx_plugin_api::ffi::types::{
     ArgsFfi, Description, EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
 };
@@ -557,11 +559,31 @@ impl Generation {
                 })
             }
             Call::Event { index, event } => {
-                let event = EventFfi::from(event);
-                Box::pin(async move {
-                    let future = (module.on_event())(instance, index, event);
-                    PluginCall::new(future, generation).await
-                })
+                let base = u32::try_from(self.description.listeners.len()).unwrap_or(u32::MAX);
+                match EventFfi::of(event) {
+                    Some(event) if index < base => Box::pin(async move {
+                        let future = (module.on_event())(instance, index, event);
+                        PluginCall::new(future, generation).await
+                    }),
+                    // Listeners of 1.3's kinds: the event as JSON through `call_extra`.
+                    _ => {
+                        let Some(call_extra) = module.call_extra() else {
+                            return Err(CallError::Plugin(PluginError::Internal(
+                                "the plugin has no 1.3 handlers".into(),
+                            )));
+                        };
+                        let json = serde_json::to_string(event)
+                            .map_err(|e| CallError::Plugin(PluginError::from(e)))?;
+                        let future = call_extra(
+                            instance,
+                            RStr::from_str(extra::kind::EVENT),
+                            index - base.min(index),
+                            ROption::RNone,
+                            RStr::from_str(&json),
+                        );
+                        Box::pin(async move { PluginCall::new(future, generation).await.map(drop) })
+                    }
+                }
             }
             Call::Hook { index, event } => {
                 let event = HookEventFfi::from(event);

@@ -62,6 +62,11 @@ impl Table {
             for (i, kind) in d.listeners.iter().enumerate() {
                 table.listeners.entry(*kind).or_default().push(route(i));
             }
+            // Listeners of 1.3's event kinds come after the 1.0 ones, by index.
+            for (i, kind) in d.extras.listeners.iter().enumerate() {
+                let i = d.listeners.len() + i;
+                table.listeners.entry(*kind).or_default().push(route(i));
+            }
             for (i, (event, priority)) in d.hooks.iter().enumerate() {
                 table
                     .hooks

@@ -11,6 +11,7 @@
 //! - the function tables are abi_stable prefix types whose last required field never moves, so
 //!   newer minors only append.
 
+pub mod extra;
 pub mod host_vtable;
 pub mod module;
 pub mod shim;
@@ -39,6 +40,8 @@ impl<P: crate::Plugin> ModuleOf<P> {
                 on_component: shim::on_component::<P>,
                 shutdown: shim::shutdown::<P>,
                 drop_instance: shim::drop_instance::<P>,
+                describe_extra: shim::describe_extra::<P>,
+                call_extra: shim::call_extra::<P>,
             })
     }
 

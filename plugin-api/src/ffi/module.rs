@@ -4,7 +4,7 @@
 use std::ffi::c_void;
 
 use abi_stable::StableAbi;
-use abi_stable::std_types::RResult;
+use abi_stable::std_types::{ROption, RResult, RStr, RString};
 use abi_stable::type_layout::TypeLayout;
 use async_ffi::FfiFuture;
 
@@ -89,6 +89,18 @@ pub struct PluginModule {
     /// Frees the instance. No call may follow.
     #[sabi(last_prefix_field)]
     pub drop_instance: extern "C" fn(instance: InstanceHandle) -> RResult<(), ErrorFfi>,
+    /// (1.3) The registrations 1.3 and later added, as JSON ([`Extras`](super::extra::Extras)).
+    pub describe_extra: extern "C" fn() -> RResult<RString, ErrorFfi>,
+    /// (1.3) Runs handler `index` of [`kind`](super::extra::kind) `kind` with `input` (JSON);
+    /// `call` is where replies go for handlers that reply. Resolves to the handler's output as
+    /// JSON.
+    pub call_extra: extern "C" fn(
+        instance: InstanceHandle,
+        kind: RStr<'_>,
+        index: u32,
+        call: ROption<CallData>,
+        input: RStr<'_>,
+    ) -> FfiFuture<RResult<RString, ErrorFfi>>,
 }
 
 /// The static every plugin exports under [`DECLARATION_SYMBOL`].

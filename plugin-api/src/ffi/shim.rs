@@ -8,11 +8,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once, OnceLock};
 
-use abi_stable::std_types::{RErr, ROk, RResult, RStr};
+use std::pin::Pin;
+
+use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString};
 use async_ffi::{FfiFuture, FutureExt as _};
 use futures::FutureExt as _;
 
-use super::host_vtable::{HostHandle, level};
+use super::host_vtable::{CallData, HostHandle, level};
 use super::module::{CallFfi, InstanceHandle};
 use super::types::{
     DescriptionFfi, ErrorFfi, EventFfi, HookEventFfi, InteractionFfi, args_from_ffi,
@@ -244,6 +246,51 @@ pub extern "C" fn shutdown<P: Plugin>(
         let plugin = Arc::clone(&rt.plugin);
         let host = rt.host;
         Ok(async move { plugin.shutdown(host).await })
+    })
+}
+
+/// `describe_extra` for plugin type `P`: the registrations of 1.3 and later, as JSON.
+pub extern "C" fn describe_extra<P: Plugin>() -> RResult<RString, ErrorFfi> {
+    match guard(|| Ok(Registrar::<P>::collect().extras())) {
+        ROk(extras) => super::extra::to_json(&extras),
+        RErr(error) => RErr(error),
+    }
+}
+
+/// `call_extra` for plugin type `P`: runs a handler registered through 1.3's JSON path.
+pub extern "C" fn call_extra<P: Plugin>(
+    instance: InstanceHandle,
+    kind: RStr<'_>,
+    index: u32,
+    call: ROption<CallData>,
+    input: RStr<'_>,
+) -> FfiFuture<RResult<RString, ErrorFfi>> {
+    // Everything borrowed is read before this function returns.
+    let kind = kind.as_str().to_owned();
+    let input = input.as_str().to_owned();
+    guard_future(|| -> PluginResult<_> {
+        let rt = runtime::<P>(instance);
+        // A handle given for a handler that does not reply is released here.
+        let _call = call
+            .into_option()
+            .map(|c| CallHandle::new(c, host_handle(rt)));
+        match kind.as_str() {
+            super::extra::kind::EVENT => {
+                let (_, run) = handler(&rt.handlers.extra_listeners, index, "listener")?;
+                let event: crate::Event = serde_json::from_str(&input)?;
+                let future = run(context(rt), event);
+                Ok(Box::pin(async move {
+                    future.await?;
+                    Ok(RString::from("null"))
+                })
+                    as Pin<
+                        Box<dyn Future<Output = PluginResult<RString>> + Send>,
+                    >)
+            }
+            other => Err(PluginError::Internal(format!(
+                "this plugin has no `{other}` handlers (built against an older plugin-api?)"
+            ))),
+        }
     })
 }
 

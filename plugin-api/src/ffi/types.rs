@@ -330,9 +330,11 @@ pub enum EventFfi {
     Interaction(InteractionFfi),
 }
 
-impl From<&Event> for EventFfi {
-    fn from(event: &Event) -> Self {
-        match event {
+impl EventFfi {
+    /// The 1.0 form of `event`; `None` for kinds added later, which travel as JSON through
+    /// `call_extra` instead.
+    pub fn of(event: &Event) -> Option<Self> {
+        Some(match event {
             Event::Ready { user, guild_count } => Self::Ready {
                 user: user.into(),
                 guild_count: *guild_count,
@@ -346,7 +348,8 @@ impl From<&Event> for EventFfi {
                 user: user.into(),
             },
             Event::Interaction(i) => Self::Interaction(i.into()),
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -1006,6 +1009,8 @@ pub struct Description {
     pub tasks: Vec<(String, Duration)>,
     /// Component `custom_id` prefixes, by index.
     pub components: Vec<String>,
+    /// What plugin-api 1.3 and later added (empty for older plugins).
+    pub extras: super::extra::Extras,
 }
 
 impl TryFrom<&DescriptionFfi> for Description {
@@ -1040,6 +1045,7 @@ impl TryFrom<&DescriptionFfi> for Description {
                 })
                 .collect(),
             components: strings(&d.components),
+            extras: super::extra::Extras::default(),
         })
     }
 }

@@ -13,6 +13,7 @@ const VERSION: &str = if cfg!(feature = "v2") { "v2" } else { "v1" };
 pub struct Basic {
     ticks: AtomicU64,
     hooks: Mutex<Vec<String>>,
+    deleted: Mutex<Vec<u64>>,
 }
 
 impl Plugin for Basic {
@@ -70,6 +71,31 @@ impl Plugin for Basic {
             .command(CommandSpec::new("roundtrip"), roundtrip)
             .command(CommandSpec::new("act").arg(Arg::rest("json")), act)
             .command(CommandSpec::new("counter"), counter)
+            .command(
+                CommandSpec::new("deleted"),
+                |ctx: CommandContext<Basic>| async move {
+                    let deleted = ctx
+                        .data()
+                        .deleted
+                        .lock()
+                        .map(|d| d.clone())
+                        .unwrap_or_default();
+                    let ids: Vec<String> = deleted.iter().map(u64::to_string).collect();
+                    ctx.reply(format!("deleted: {}", ids.join(","))).await?;
+                    Ok(())
+                },
+            )
+            .listen(
+                EventKind::MessageDelete,
+                |ctx: PluginContext<Basic>, event| async move {
+                    if let Event::MessageDelete { message_id, .. } = event
+                        && let Ok(mut deleted) = ctx.data().deleted.lock()
+                    {
+                        deleted.push(message_id.0);
+                    }
+                    Ok(())
+                },
+            )
             .component("count:", count)
             .command_with(
                 CommandSpec::new("give"),
