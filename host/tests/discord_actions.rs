@@ -254,7 +254,211 @@ async fn guild_structure_and_a_missing_permission_named(mode: Mode) {
     bot.shutdown().await;
 }
 
+async fn moderation_reactions_channels_and_webhooks(mode: Mode) {
+    let mut bot = start(mode).await;
+    let (guild, channel) = (bot.guild(), bot.channel());
+    let guest = bot.sim.guest().id;
+    let owner = bot.sim.owner().id;
+
+    // Reactions: the bot's own, and removing someone else's (Manage Messages).
+    let target = bot
+        .sim
+        .inject_message(channel, guest, "react to me")
+        .await
+        .expect("message");
+    let reacted = act(
+        &mut bot,
+        json!({"react": {"channel": channel, "message": target, "emoji": "👍"}}),
+    )
+    .await;
+    assert_eq!(reacted, json!("done"));
+    bot.sim
+        .inject_reaction(channel, target, guest, "🔥")
+        .await
+        .expect("reaction");
+    let removed = act(
+        &mut bot,
+        json!({"unreact": {"channel": channel, "message": target, "emoji": "🔥", "user": guest}}),
+    )
+    .await;
+    assert_eq!(removed, json!("done"));
+    let fetched = act(
+        &mut bot,
+        json!({"fetch_message": {"channel": channel, "message": target}}),
+    )
+    .await;
+    assert_eq!(
+        fetched["message"]["reactions"],
+        json!([{"emoji": "👍", "count": 1, "me": true}])
+    );
+
+    // Bulk delete: 2–100 messages; one is refused with Discord's field error.
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            bot.sim
+                .inject_message(channel, guest, &format!("spam {n}"))
+                .await
+                .expect("message"),
+        );
+    }
+    let one = act(
+        &mut bot,
+        json!({"bulk_delete": {"channel": channel, "messages": [ids[0]]}}),
+    )
+    .await;
+    assert_eq!(
+        one,
+        json!(
+            "refused: host: refused before sending (bulk delete messages): messages has 1 \
+             messages; Discord takes 2 to 100 (delete one message with `delete_message`)"
+        )
+    );
+    let bulk = act(
+        &mut bot,
+        json!({"bulk_delete": {"channel": channel, "messages": ids, "reason": "spam"}}),
+    )
+    .await;
+    assert_eq!(bulk, json!("done"));
+    assert!(ids.iter().all(|id| bot.sim.message(*id).is_none()));
+
+    // Members: nickname, time-out, kick; bans.
+    let nick = act(
+        &mut bot,
+        json!({"set_nickname": {"guild": guild, "user": guest, "nick": "Quiet One"}}),
+    )
+    .await;
+    assert_eq!(nick, json!("done"));
+    assert_eq!(
+        bot.sim.member(guild, guest).expect("member")["nick"],
+        "Quiet One"
+    );
+    let in_ten_minutes = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+        + 600_000;
+    let timed_out = act(
+        &mut bot,
+        json!({"timeout": {"guild": guild, "user": guest, "until_unix_ms": in_ten_minutes}}),
+    )
+    .await;
+    assert_eq!(timed_out, json!("done"));
+    assert!(
+        bot.sim.member(guild, guest).expect("member")["communication_disabled_until"].is_string()
+    );
+    let kicked = act(
+        &mut bot,
+        json!({"kick": {"guild": guild, "user": guest, "reason": "testing"}}),
+    )
+    .await;
+    assert_eq!(kicked, json!("done"));
+    assert!(bot.sim.member(guild, guest).is_none());
+    let banned = act(
+        &mut bot,
+        json!({"ban": {"guild": guild, "user": guest, "delete_message_seconds": 0}}),
+    )
+    .await;
+    assert_eq!(banned, json!("done"));
+    let bans = act(&mut bot, json!({"bans": {"guild": guild}})).await;
+    assert_eq!(bans["bans"][0]["user"]["id"], json!(guest), "{bans}");
+    let unbanned = act(&mut bot, json!({"unban": {"guild": guild, "user": guest}})).await;
+    assert_eq!(unbanned, json!("done"));
+    assert!(bot.sim.bans(guild).is_empty());
+
+    // The owner is above everyone: Discord refuses, and the error says it is the hierarchy.
+    let refused = act(&mut bot, json!({"kick": {"guild": guild, "user": owner}})).await;
+    let refused = refused.as_str().expect("refusal").to_owned();
+    assert!(
+        refused.contains(
+            "the bot has Kick Members, so the target is at or above the bot's highest role"
+        ),
+        "{refused}"
+    );
+
+    // Channels: a category, a channel in it with an overwrite, an edit, a delete.
+    let category = act(
+        &mut bot,
+        json!({"create_channel": {"guild": guild, "spec": {"name": "Staff", "kind": "category"}}}),
+    )
+    .await;
+    let category_id = category["channel"]["id"].as_u64().expect("id");
+    assert_eq!(category["channel"]["kind"], "category");
+    let logs = act(
+        &mut bot,
+        json!({"create_channel": {"guild": guild, "spec": {"name": "mod-logs",
+            "parent_id": category_id, "topic": "What moderators did",
+            "overwrites": [{"target": {"role": guild}, "allow": 0, "deny": 1024}]}}}),
+    )
+    .await;
+    let logs_id = logs["channel"]["id"].as_u64().expect("id");
+    assert_eq!(logs["channel"]["parent_id"], json!(category_id));
+    assert_eq!(
+        logs["channel"]["overwrites"][0]["deny"],
+        json!(1024),
+        "{logs}"
+    );
+    let edited = act(
+        &mut bot,
+        json!({"edit_channel": {"channel": logs_id, "spec": {"topic": "Moderation", "slowmode_seconds": 5}}}),
+    )
+    .await;
+    assert_eq!(edited["channel"]["topic"], "Moderation");
+    assert_eq!(edited["channel"]["slowmode_seconds"], 5);
+    let overwrite = act(
+        &mut bot,
+        json!({"set_overwrite": {"channel": logs_id,
+            "overwrite": {"target": {"member": guest}, "allow": 1024, "deny": 0}}}),
+    )
+    .await;
+    assert_eq!(overwrite, json!("done"));
+    let deleted = act(&mut bot, json!({"delete_channel": {"channel": logs_id}})).await;
+    assert_eq!(deleted, json!("done"));
+    assert!(bot.sim.channel(logs_id).is_none());
+
+    // Webhooks: create one, send through it under another name.
+    let hook = act(
+        &mut bot,
+        json!({"create_webhook": {"channel": channel, "name": "Announcer"}}),
+    )
+    .await;
+    let (hook_id, token) = (
+        hook["webhook"]["id"].as_u64().expect("id"),
+        hook["webhook"]["token"].as_str().expect("token").to_owned(),
+    );
+    let sent = act(
+        &mut bot,
+        json!({"execute_webhook": {"webhook": hook_id, "token": token,
+            "message": {"content": "hear ye"}, "username": "Town Crier"}}),
+    )
+    .await;
+    let sent_id = sent["id"].as_u64().expect("id");
+    assert_eq!(
+        bot.sim.message(sent_id).expect("message").content,
+        "hear ye"
+    );
+
+    // Emojis.
+    let emoji = bot.sim.add_emoji(guild, "zoryx").expect("emoji");
+    let emojis = act(&mut bot, json!({"emojis": {"guild": guild}})).await;
+    assert_eq!(emojis["emojis"][0]["id"], json!(emoji), "{emojis}");
+
+    // Without Kick Members on its role, the bot is told so by name.
+    let role = bot.sim.bot_role(guild).expect("bot role");
+    bot.sim
+        .set_role_permissions(guild, role, 1 << 11 | 1 << 10)
+        .expect("permissions");
+    bot.sim.add_member(guild, guest).expect("rejoin");
+    let refused = act(&mut bot, json!({"kick": {"guild": guild, "user": guest}})).await;
+    assert_eq!(
+        refused,
+        json!("refused: the bot cannot kick a member: it lacks the Kick Members permission")
+    );
+    bot.shutdown().await;
+}
+
 both_modes!(
+    moderation_reactions_channels_and_webhooks,
     a_reply_is_edited_in_place,
     messages_are_fetched_edited_and_deleted,
     a_component_updates_its_own_message,

@@ -358,6 +358,143 @@ impl Action {
         }
     }
 
+    /// Discord's limits on the action, checked before it is sent: bulk deletes take 2–100
+    /// messages, nicknames 32 characters, role names 100, channel names 1–100 and topics
+    /// 1,024, slow mode 21,600 s, ban message deletion 7 days, time-outs 28 days (from `now`),
+    /// webhook names 1–80, audit log reasons 512, and every message the limits of
+    /// [`Message::check`]. The error names the limit; the host checks the same before sending.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Action, ChannelId, MessageId};
+    ///
+    /// let one = Action::BulkDelete { channel: ChannelId(1), messages: vec![MessageId(2)], reason: None };
+    /// let error = one.check(std::time::SystemTime::now()).unwrap_err();
+    /// assert_eq!(error, "messages has 1 messages; Discord takes 2 to 100 (delete one message with `delete_message`)");
+    /// ```
+    pub fn check(&self, now: std::time::SystemTime) -> Result<(), String> {
+        fn at_most(field: &str, text: &str, max: usize) -> Result<(), String> {
+            let n = text.chars().count();
+            if n > max {
+                return Err(format!(
+                    "{field} has {n} characters; Discord allows at most {max}"
+                ));
+            }
+            Ok(())
+        }
+        fn between(field: &str, text: &str, min: usize, max: usize) -> Result<(), String> {
+            let n = text.chars().count();
+            if n < min || n > max {
+                return Err(format!(
+                    "{field} has {n} characters; Discord takes {min} to {max}"
+                ));
+            }
+            Ok(())
+        }
+        let reason = match self {
+            Self::DeleteMessage { reason, .. }
+            | Self::BulkDelete { reason, .. }
+            | Self::CreateRole { reason, .. }
+            | Self::EditRole { reason, .. }
+            | Self::DeleteRole { reason, .. }
+            | Self::CreateChannel { reason, .. }
+            | Self::EditChannel { reason, .. }
+            | Self::DeleteChannel { reason, .. }
+            | Self::SetOverwrite { reason, .. }
+            | Self::AddMemberRole { reason, .. }
+            | Self::RemoveMemberRole { reason, .. }
+            | Self::SetNickname { reason, .. }
+            | Self::Kick { reason, .. }
+            | Self::Ban { reason, .. }
+            | Self::Unban { reason, .. }
+            | Self::Timeout { reason, .. } => reason.as_deref(),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            at_most("reason", reason, 512)?;
+        }
+        match self {
+            Self::EditMessage { edit: message, .. } | Self::DirectMessage { message, .. } => {
+                message.check().map_err(|e| e.to_string())?;
+            }
+            Self::ExecuteWebhook {
+                message, username, ..
+            } => {
+                message.check().map_err(|e| e.to_string())?;
+                if let Some(name) = username {
+                    between("username", name, 1, 80)?;
+                }
+            }
+            Self::BulkDelete { messages, .. } => {
+                let n = messages.len();
+                if !(2..=100).contains(&n) {
+                    let hint = if n == 1 {
+                        " (delete one message with `delete_message`)"
+                    } else {
+                        ""
+                    };
+                    return Err(format!(
+                        "messages has {n} messages; Discord takes 2 to 100{hint}"
+                    ));
+                }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = messages.iter().find(|m| !seen.insert(**m)) {
+                    return Err(format!("messages names {twice} twice"));
+                }
+            }
+            Self::SetNickname {
+                nick: Some(nick), ..
+            } => at_most("nick", nick, 32)?,
+            Self::CreateRole { spec, .. } | Self::EditRole { spec, .. } => {
+                if let Some(name) = &spec.name {
+                    at_most("name", name, 100)?;
+                }
+            }
+            Self::CreateChannel { spec, .. } | Self::EditChannel { spec, .. } => {
+                if let Some(name) = &spec.name {
+                    between("name", name, 1, 100)?;
+                }
+                if let Some(topic) = &spec.topic {
+                    at_most("topic", topic, 1024)?;
+                }
+                if let Some(seconds) = spec.slowmode_seconds
+                    && seconds > 21_600
+                {
+                    return Err(format!(
+                        "rate_limit_per_user is {seconds} seconds; Discord allows at most 21600"
+                    ));
+                }
+            }
+            Self::Ban {
+                delete_message_seconds,
+                ..
+            } if *delete_message_seconds > 604_800 => {
+                return Err(format!(
+                    "delete_message_seconds is {delete_message_seconds}; Discord allows at most \
+                     604800 (7 days)"
+                ));
+            }
+            Self::Timeout {
+                until_unix_ms: Some(until),
+                ..
+            } => {
+                let now = now
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                const DAYS_28_MS: u64 = 28 * 24 * 3600 * 1000;
+                if until.saturating_sub(now) > DAYS_28_MS {
+                    return Err(
+                        "communication_disabled_until is more than 28 days ahead; Discord allows \
+                         at most 28 days"
+                            .to_owned(),
+                    );
+                }
+            }
+            Self::CreateWebhook { name, .. } => between("name", name, 1, 80)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// The guild permissions the bot needs for the action (none for reads anyone may do).
     /// Editing or deleting its own messages needs none; others' need Manage Messages.
     pub fn required_permissions(&self) -> Permissions {

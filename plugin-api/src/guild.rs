@@ -153,6 +153,7 @@ impl RoleSpec {
 
 /// What kind of channel.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChannelKind {
     /// A text channel.
@@ -210,6 +211,7 @@ impl ChannelKind {
 
 /// Whom a permission overwrite is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OverwriteTarget {
     /// A role (the guild's id: @everyone).
     Role(RoleId),

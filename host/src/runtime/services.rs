@@ -461,14 +461,19 @@ fn check_message(message: &Message, what: &str) -> Result<(), PluginError> {
     })
 }
 
-/// The messages an action carries, checked against Discord's limits before it goes out.
+/// Discord's limits on an action (its messages included), checked before it goes out.
 pub(crate) fn action_within_limits(action: &Action) -> Result<(), PluginError> {
-    match action {
-        Action::EditMessage { edit, .. } => check_message(edit, "message not edited"),
-        Action::DirectMessage { message, .. } => check_message(message, "message not sent"),
-        Action::ExecuteWebhook { message, .. } => check_message(message, "message not sent"),
-        _ => Ok(()),
-    }
+    action.check(SystemTime::now()).map_err(|limit| {
+        let hint = if limit.starts_with("content ") {
+            " (split long text with `zoryx_plugin_api::split_text`)"
+        } else {
+            ""
+        };
+        PluginError::Host(format!(
+            "refused before sending ({}): {limit}{hint}",
+            action.describe()
+        ))
+    })
 }
 
 /// The messages a call action carries, checked the same way.

@@ -155,8 +155,9 @@ pub(crate) fn overwrite_json(overwrite: &Overwrite) -> Value {
     json!({
         "id": id.to_string(),
         "type": kind,
-        "allow": overwrite.allow.0.to_string(),
-        "deny": overwrite.deny.0.to_string(),
+        // Integers, as Discord's spec types overwrite requests (answers carry strings).
+        "allow": overwrite.allow.0,
+        "deny": overwrite.deny.0,
     })
 }
 
