@@ -21,6 +21,7 @@ pub mod console;
 pub mod discord;
 pub mod guild_settings;
 pub mod health;
+pub mod http;
 pub mod isolation;
 pub mod loader;
 pub mod logging;

@@ -250,6 +250,11 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 },
                 config,
             )?;
+            // Plugins' writes of their own config section go back to this file.
+            manager
+                .dispatcher()
+                .shared()
+                .set_config_file(cli.config.clone());
             // One atomic file store for plugins' files and the owner commands.
             let atomic = AtomicStore::new(AtomicOptions::from(&config_atomic));
             manager

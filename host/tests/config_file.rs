@@ -11,6 +11,10 @@ use zoryx_host::config::{BotEnv, Config, ConfigError};
 /// Every dotted key the seed documents, plus `discord.*`, `atomic_files.*`, `limits.*`,
 /// `health.*` and `isolation.*`.
 const KEYS: &[&str] = &[
+    "http.allow",
+    "http.timeout_seconds",
+    "http.max_response_kb",
+    "plugins",
     "prefix",
     "allow_mention_prefix",
     "owner_ids",
@@ -69,7 +73,13 @@ fn leaf_keys(value: &Value, prefix: &str, out: &mut Vec<String>) {
                 format!("{prefix}.{key}")
             };
             if child.is_object()
-                && !["command_permissions", "limits.commands"].contains(&dotted.as_str())
+                && ![
+                    "command_permissions",
+                    "limits.commands",
+                    "http.allow",
+                    "plugins",
+                ]
+                .contains(&dotted.as_str())
             {
                 leaf_keys(child, &dotted, out);
             } else {

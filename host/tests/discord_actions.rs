@@ -208,6 +208,14 @@ async fn guild_structure_and_a_missing_permission_named(mode: Mode) {
             .any(|c| c["name"] == "bot-commands"),
         "{channels}"
     );
+    // The catalogue lists the host's own commands (no plugin) with the plugins'.
+    let (_, _, body) = asked(&mut bot, "!catalogue").await;
+    let catalogue = text_of(&body);
+    let names: Vec<&str> = catalogue.split(' ').collect();
+    assert!(
+        names.contains(&"host:ping") && names.contains(&"basic:roundtrip"),
+        "{catalogue}"
+    );
     let info = act(&mut bot, json!({"guild": {"guild": guild}})).await;
     assert_eq!(info["guild"]["name"], "Zoryx Sandbox");
 

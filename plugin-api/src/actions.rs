@@ -304,6 +304,17 @@ pub enum Action {
         /// Its name (1–80 characters).
         name: String,
     },
+    /// Send an HTTP request through the host (to hosts allowed for the plugin).
+    Http(crate::http::HttpRequest),
+    /// Read the plugin's own section of `config.json` (`plugins.<name>`), as JSON text.
+    PluginConfig,
+    /// Replace the plugin's own section of `config.json`, written atomically.
+    SetPluginConfig {
+        /// The new section, as JSON text.
+        value_json: String,
+    },
+    /// Every command the bot has: the host's and every plugin's.
+    Commands,
     /// Send a message through a webhook; resolves to the new message's id.
     ExecuteWebhook {
         /// The webhook's id.
@@ -355,6 +366,10 @@ impl Action {
             Self::Timeout { .. } => "time a member out",
             Self::CreateWebhook { .. } => "create a webhook",
             Self::ExecuteWebhook { .. } => "send through a webhook",
+            Self::Http(_) => "send an HTTP request",
+            Self::PluginConfig => "read the plugin's config",
+            Self::SetPluginConfig { .. } => "write the plugin's config",
+            Self::Commands => "list the commands",
         }
     }
 
@@ -559,6 +574,22 @@ pub enum Outcome {
     Permissions(Permissions),
     /// A webhook.
     Webhook(Webhook),
+    /// An HTTP answer.
+    Http(crate::http::HttpResponse),
+    /// A JSON value, as text (`null` when absent).
+    Json(String),
+    /// The command catalogue.
+    Commands(Vec<CommandInfo>),
+}
+
+/// One command of the bot, as help menus list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandInfo {
+    /// Its declaration: name, description, category, kind, aliases, arguments, cooldown,
+    /// permission level.
+    pub spec: crate::command::CommandSpec,
+    /// The plugin that owns it; `None` for the host's built-in commands.
+    pub plugin: Option<String>,
 }
 
 fn unexpected(action: &str, outcome: &Outcome) -> PluginError {
@@ -768,6 +799,43 @@ impl Host {
             avatar_url: None,
         };
         expect!(self.act(&action).await?, "execute_webhook", Outcome::Id(id) => MessageId(id))
+    }
+
+    /// This plugin's own section of `config.json` (`plugins.<name>`), `None` when absent.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// #[derive(serde::Serialize, serde::Deserialize, Default)]
+    /// struct Settings { greeting: String }
+    ///
+    /// let mut settings: Settings = host.plugin_config().await?.unwrap_or_default();
+    /// settings.greeting = "Welcome!".into();
+    /// host.set_plugin_config(&settings).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn plugin_config<T: serde::de::DeserializeOwned>(&self) -> PluginResult<Option<T>> {
+        let json = expect!(self.act(&Action::PluginConfig).await?, "plugin_config", Outcome::Json(j) => j)?;
+        let value: serde_json::Value = serde_json::from_str(&json)?;
+        if value.is_null() {
+            return Ok(None);
+        }
+        serde_json::from_value(value).map(Some).map_err(|e| {
+            PluginError::Internal(format!(
+                "the plugin's config section has an unexpected form: {e}"
+            ))
+        })
+    }
+
+    /// Replaces this plugin's own section of `config.json` (written atomically; the rest of
+    /// the file is left as it is). Later [`Host::config_value`] reads see it.
+    pub async fn set_plugin_config<T: Serialize + ?Sized>(&self, value: &T) -> PluginResult {
+        let value_json = serde_json::to_string(value)?;
+        self.done(Action::SetPluginConfig { value_json }).await
+    }
+
+    /// Every command of the bot (built-ins and every plugin's), for help menus.
+    pub async fn commands(&self) -> PluginResult<Vec<CommandInfo>> {
+        expect!(self.act(&Action::Commands).await?, "commands", Outcome::Commands(c) => c)
     }
 
     /// One guild's structure and moderation: `host.guild(id).kick(user, "reason")`.

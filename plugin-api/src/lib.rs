@@ -53,6 +53,7 @@ pub mod context;
 pub mod error;
 pub mod ffi;
 pub mod guild;
+pub mod http;
 pub mod limits;
 pub mod manifest;
 pub mod message;
@@ -62,7 +63,7 @@ pub mod plugin;
 pub mod storage;
 pub mod version;
 
-pub use actions::{Action, CallAction, GuildHandle, Outcome};
+pub use actions::{Action, CallAction, CommandInfo, GuildHandle, Outcome};
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
 pub use command::{Arg, ArgKind, Bucket, CommandKind, CommandSpec, Cooldown, Permission};
 pub use context::{
@@ -73,6 +74,7 @@ pub use guild::{
     Attachment, Ban, Channel, ChannelKind, ChannelMessage, ChannelSpec, Emoji, GuildInfo,
     Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
 };
+pub use http::{HttpRequest, HttpResponse};
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{

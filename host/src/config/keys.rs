@@ -279,6 +279,29 @@ impl Default for IsolationConfig {
     }
 }
 
+/// `http.*`: outbound HTTP of plugins (`Host::http`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// Plugin name → the hosts it may reach: `api.example.com`, `*.example.com` (subdomains),
+    /// `host:port`, or `*` (any). A plugin not listed may reach none.
+    pub allow: BTreeMap<String, Vec<String>>,
+    /// The longest one request may take, redirects included, in seconds.
+    pub timeout_seconds: f64,
+    /// The largest answer body a plugin may receive, in KiB.
+    pub max_response_kb: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            allow: BTreeMap::new(),
+            timeout_seconds: 10.0,
+            max_response_kb: 1024,
+        }
+    }
+}
+
 /// Every key of `config.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -317,6 +340,11 @@ pub struct CoreConfig {
     pub health: HealthConfig,
     /// Plugins in worker processes.
     pub isolation: IsolationConfig,
+    /// Outbound HTTP of plugins.
+    pub http: HttpConfig,
+    /// Plugin name → the plugin's own settings (any JSON), read with `Host::plugin_config` and
+    /// written with `Host::set_plugin_config`.
+    pub plugins: BTreeMap<String, serde_json::Value>,
 }
 
 impl Default for CoreConfig {
@@ -339,6 +367,8 @@ impl Default for CoreConfig {
             limits: LimitsConfig::default(),
             health: HealthConfig::default(),
             isolation: IsolationConfig::default(),
+            http: HttpConfig::default(),
+            plugins: BTreeMap::new(),
         }
     }
 }

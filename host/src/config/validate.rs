@@ -247,7 +247,54 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             "extension names (or \"*\" for all), got an empty name".to_owned(),
         );
     }
+    let h = &core.http;
+    check(
+        h.timeout_seconds.is_finite() && h.timeout_seconds > 0.0 && h.timeout_seconds <= 300.0,
+        "http.timeout_seconds",
+        format!(
+            "a number of seconds above 0, at most 300, got {}",
+            h.timeout_seconds
+        ),
+    );
+    check(
+        (1..=1_048_576).contains(&h.max_response_kb),
+        "http.max_response_kb",
+        format!(
+            "a number of KiB from 1 to 1048576, got {}",
+            h.max_response_kb
+        ),
+    );
+    for (plugin, hosts) in &h.allow {
+        for host in hosts {
+            check(
+                is_host_pattern(host),
+                &format!("http.allow.{plugin}"),
+                format!(
+                    "host names such as api.example.com, *.example.com, host:port or \"*\" \
+                     (no scheme or path), got {host:?}"
+                ),
+            );
+        }
+    }
     found
+}
+
+/// Whether `text` is an `http.allow` host pattern.
+fn is_host_pattern(text: &str) -> bool {
+    let text = text.trim();
+    if text == "*" {
+        return true;
+    }
+    let name = text.strip_prefix("*.").unwrap_or(text);
+    let (name, port) = match name.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (name, None),
+    };
+    !name.is_empty()
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
 }
 
 /// Whether `text` is an absolute http(s) URL with a host.
@@ -276,7 +323,12 @@ pub fn unknown_keys(raw: &Value) -> Vec<UnknownKey> {
 }
 
 /// Maps whose keys are data, not settings.
-const FREE_MAPS: [&str; 2] = ["command_permissions", "limits.commands"];
+const FREE_MAPS: [&str; 4] = [
+    "command_permissions",
+    "limits.commands",
+    "http.allow",
+    "plugins",
+];
 
 fn walk(raw: &Value, known: &Value, prefix: &str, found: &mut Vec<UnknownKey>) {
     let (Value::Object(raw), Value::Object(known)) = (raw, known) else {

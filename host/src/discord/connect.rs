@@ -117,6 +117,11 @@ pub(super) async fn start(
         in_flight: tokio::sync::watch::Sender::new(0),
     });
     bot.services.gateway.attach(&bot);
+    // The catalogue plugins read (help menus) lists the host's commands first.
+    manager
+        .dispatcher()
+        .shared()
+        .set_builtin_commands(bot.builtins.iter().map(|b| b.spec.clone()).collect());
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {
             bot: Arc::clone(&bot),

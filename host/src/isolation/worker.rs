@@ -428,6 +428,7 @@ impl Worker {
         let shared = Shared::new(config, Box::new(RemoteOutbox(Arc::clone(remote))));
         shared.set_storage_service(Box::new(RemoteStorage(Arc::clone(remote))));
         shared.set_emitter(Box::new(RemoteEmitter(Arc::clone(remote))));
+        shared.forward_requests();
         shared.set_pool_options(PoolOptions {
             max_threads: start.max_threads,
             blocked_after: Duration::from_millis(start.blocked_ms),

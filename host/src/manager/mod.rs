@@ -193,6 +193,13 @@ impl Manager {
         }
         let shared = Shared::new(config.raw.clone(), Box::new(LogOutbox::default()));
         shared.set_limits(limits_of(&config.core.limits));
+        let http = &config.core.http;
+        shared.set_http(crate::http::HttpService::new(crate::http::HttpOptions {
+            allow: http.allow.clone(),
+            timeout: Duration::from_secs_f64(http.timeout_seconds),
+            max_response_bytes: usize::try_from(http.max_response_kb.saturating_mul(1024))
+                .unwrap_or(usize::MAX),
+        }));
         shared.set_pool_options(PoolOptions {
             max_threads: usize::try_from(config.core.limits.plugin_threads).unwrap_or(256),
             blocked_after: Duration::from_millis(config.core.limits.blocked_thread_ms),

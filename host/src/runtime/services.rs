@@ -11,12 +11,15 @@ use futures::future::BoxFuture;
 use zoryx_plugin_api::ffi::host_vtable::{ScopeFfi, level};
 use zoryx_plugin_api::ffi::types::{ErrorFfi, MessageFfi};
 use zoryx_plugin_api::ffi::{CallData, HostData, HostHandle, HostVtable, HostVtableRef};
-use zoryx_plugin_api::{Action, CallAction, ChannelId, Message, MessageId, Outcome, PluginError};
+use zoryx_plugin_api::{
+    Action, CallAction, ChannelId, CommandInfo, Message, MessageId, Outcome, PluginError,
+};
 
 use super::bridge::host_future;
 use super::call::{call_state, into_call_data, release_call_data};
 use super::dispatch::{Dispatcher, Limits};
 use super::pool::{PluginPool, PoolOptions};
+use crate::http::HttpService;
 use crate::storage::plugin::PluginStorage;
 use crate::storage::plugin::sql::Outcome as SqlOutcome;
 
@@ -207,6 +210,16 @@ pub struct Shared {
     limits: arc_swap::ArcSwap<Limits>,
     pool_options: std::sync::Mutex<PoolOptions>,
     pool: OnceLock<PluginPool>,
+    /// Outbound HTTP of plugins (`http.*`); `None` until configured.
+    http: arc_swap::ArcSwapOption<HttpService>,
+    /// `config.json`, for plugins' writes of their own section; `None`: in memory only.
+    config_file: std::sync::Mutex<Option<std::path::PathBuf>>,
+    /// One config write at a time.
+    config_write: tokio::sync::Mutex<()>,
+    /// The host's own commands, for the catalogue.
+    builtins: arc_swap::ArcSwap<Vec<zoryx_plugin_api::CommandSpec>>,
+    /// In a worker: every request goes to the host (through the outbox).
+    forward: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Shared {
@@ -230,7 +243,152 @@ impl Shared {
             limits: arc_swap::ArcSwap::from_pointee(Limits::default()),
             pool_options: std::sync::Mutex::new(PoolOptions::default()),
             pool: OnceLock::new(),
+            http: arc_swap::ArcSwapOption::empty(),
+            config_file: std::sync::Mutex::new(None),
+            config_write: tokio::sync::Mutex::new(()),
+            builtins: arc_swap::ArcSwap::from_pointee(Vec::new()),
+            forward: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Sets how plugins' HTTP requests go out.
+    pub fn set_http(&self, service: HttpService) {
+        self.http.store(Some(Arc::new(service)));
+    }
+
+    /// Names `config.json`, where plugins' own sections are written back.
+    pub fn set_config_file(&self, path: std::path::PathBuf) {
+        if let Ok(mut file) = self.config_file.lock() {
+            *file = Some(path);
+        }
+    }
+
+    /// The host's own commands, listed in the catalogue before the plugins'.
+    pub fn set_builtin_commands(&self, commands: Vec<zoryx_plugin_api::CommandSpec>) {
+        self.builtins.store(Arc::new(commands));
+    }
+
+    /// In a worker process: every request of the plugin is answered by the host.
+    pub fn forward_requests(&self) {
+        self.forward
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every command: the host's, then each plugin's (by plugin name).
+    pub fn catalogue(&self) -> Vec<CommandInfo> {
+        let mut all: Vec<CommandInfo> = self
+            .builtins
+            .load()
+            .iter()
+            .map(|spec| CommandInfo {
+                spec: spec.clone(),
+                plugin: None,
+            })
+            .collect();
+        if let Some(dispatcher) = self.dispatcher() {
+            for (name, generation) in &dispatcher.table().plugins {
+                all.extend(
+                    generation
+                        .description
+                        .commands
+                        .iter()
+                        .map(|spec| CommandInfo {
+                            spec: spec.clone(),
+                            plugin: Some(name.clone()),
+                        }),
+                );
+            }
+        }
+        all
+    }
+
+    /// Replaces `plugins.<plugin>` of the config: in `config.json` (re-read, changed in that one
+    /// place, checked to still be a valid config, written atomically) and in memory.
+    async fn write_plugin_config(&self, plugin: &str, value_json: &str) -> Result<(), PluginError> {
+        const MAX_SECTION: usize = 256 * 1024;
+        if value_json.len() > MAX_SECTION {
+            return Err(PluginError::Host(format!(
+                "config not written: the section is over {} KiB",
+                MAX_SECTION / 1024
+            )));
+        }
+        let value: serde_json::Value = serde_json::from_str(value_json)
+            .map_err(|e| PluginError::Host(format!("config not written: {e}")))?;
+        let _one_at_a_time = self.config_write.lock().await;
+        let file = self.config_file.lock().ok().and_then(|f| f.clone());
+        if let Some(path) = file {
+            let path2 = path.clone();
+            let plugin2 = plugin.to_owned();
+            let value2 = value.clone();
+            tokio::task::spawn_blocking(move || write_section(&path2, &plugin2, value2))
+                .await
+                .map_err(|e| PluginError::Host(format!("config not written: {e}")))??;
+            tracing::info!(plugin, file = %path.display(), "plugin config section written");
+        }
+        let mut config = (**self.config.load()).clone();
+        if let Some(root) = config.as_object_mut() {
+            let plugins = root
+                .entry("plugins")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(plugins) = plugins.as_object_mut() {
+                plugins.insert(plugin.to_owned(), value);
+            }
+        }
+        self.config.store(Arc::new(config));
+        Ok(())
+    }
+
+    /// Whether the host answers `action` itself (HTTP, config, catalogue) rather than the
+    /// outbox (Discord); never in a worker, which asks the host for everything.
+    fn answers_itself(&self, action: &Action) -> bool {
+        !self.forward.load(std::sync::atomic::Ordering::Relaxed)
+            && matches!(
+                action,
+                Action::Http(_)
+                    | Action::PluginConfig
+                    | Action::SetPluginConfig { .. }
+                    | Action::Commands
+            )
+    }
+
+    /// Answers the requests of [`Shared::answers_itself`].
+    fn host_request(
+        self: &Arc<Self>,
+        plugin: &str,
+        action: Action,
+    ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        let plugin = plugin.to_owned();
+        match action {
+            Action::Http(request) => {
+                let http = self.http.load_full();
+                Box::pin(async move {
+                    match http {
+                        Some(http) => http.send(&plugin, request).await.map(Outcome::Http),
+                        None => Err(PluginError::NotAvailable("outbound HTTP".to_owned())),
+                    }
+                })
+            }
+            Action::PluginConfig => {
+                let value = self
+                    .config_value(&format!("plugins.{plugin}"))
+                    .unwrap_or(serde_json::Value::Null);
+                Box::pin(async move { Ok(Outcome::Json(value.to_string())) })
+            }
+            Action::SetPluginConfig { value_json } => {
+                let shared = Arc::clone(self);
+                Box::pin(async move {
+                    shared
+                        .write_plugin_config(&plugin, &value_json)
+                        .await
+                        .map(|()| Outcome::Done)
+                })
+            }
+            Action::Commands => {
+                let all = self.catalogue();
+                Box::pin(async move { Ok(Outcome::Commands(all)) })
+            }
+            other => self.outbox.load().act(&plugin, other),
+        }
     }
 
     /// Sets the time limits of plugin calls.
@@ -316,13 +474,18 @@ impl Shared {
         })
     }
 
-    /// Carries out a plugin's request to Discord.
+    /// Carries out a plugin's request: HTTP, its config and the catalogue here, the rest by
+    /// the outbox (Discord).
     pub fn act(
-        &self,
+        self: &Arc<Self>,
         plugin: &str,
         action: Action,
     ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
-        self.outbox.load().act(plugin, action)
+        if self.answers_itself(&action) {
+            self.host_request(plugin, action)
+        } else {
+            self.outbox.load().act(plugin, action)
+        }
     }
 
     /// Sends a plugin's message to a channel.
@@ -367,6 +530,35 @@ impl Shared {
         }
         Some(value.clone())
     }
+}
+
+/// `config.json` with `plugins.<plugin>` replaced, if the result is still a valid config.
+fn write_section(
+    path: &std::path::Path,
+    plugin: &str,
+    value: serde_json::Value,
+) -> Result<(), PluginError> {
+    let not_written = |why: String| PluginError::Host(format!("config not written: {why}"));
+    let mut document: serde_json::Value = match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| not_written(format!("{} does not parse now ({e})", path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
+        Err(e) => return Err(not_written(format!("{}: {e}", path.display()))),
+    };
+    let root = document
+        .as_object_mut()
+        .ok_or_else(|| not_written(format!("{} is not a JSON object", path.display())))?;
+    let plugins = root
+        .entry("plugins")
+        .or_insert_with(|| serde_json::json!({}));
+    let plugins = plugins
+        .as_object_mut()
+        .ok_or_else(|| not_written("`plugins` is not an object".to_owned()))?;
+    plugins.insert(plugin.to_owned(), value);
+    let text = serde_json::to_string_pretty(&document).map_err(|e| not_written(e.to_string()))?;
+    crate::config::Config::parse(path, &text).map_err(|e| not_written(e.to_string()))?;
+    crate::storage::atomic::write_bytes(path, format!("{text}\n").as_bytes())
+        .map_err(|e| not_written(e.to_string()))
 }
 
 /// Host state for one plugin generation; plugins see it as [`HostData`].

@@ -71,6 +71,14 @@ impl Plugin for Basic {
             .command(CommandSpec::new("roundtrip"), roundtrip)
             .command(CommandSpec::new("act").arg(Arg::rest("json")), act)
             .command(CommandSpec::new("counter"), counter)
+            .command(CommandSpec::new("fetch").arg(Arg::text("url")), fetch)
+            .command(
+                CommandSpec::new("setting")
+                    .arg(Arg::text("key"))
+                    .arg(Arg::rest("value")),
+                setting,
+            )
+            .command(CommandSpec::new("catalogue"), catalogue)
             .command(
                 CommandSpec::new("deleted"),
                 |ctx: CommandContext<Basic>| async move {
@@ -261,6 +269,49 @@ async fn act(ctx: CommandContext<Basic>) -> PluginResult {
         Ok(outcome) => ctx.reply(serde_json::to_string(&outcome)?).await?,
         Err(error) => ctx.reply(format!("refused: {error}")).await?,
     };
+    Ok(())
+}
+
+/// `fetch URL`: a GET through the host; replies `STATUS BODY` or `refused: <error>`.
+async fn fetch(ctx: CommandContext<Basic>) -> PluginResult {
+    let url: String = ctx.arg("url")?;
+    match ctx.http(zoryx_plugin_api::HttpRequest::get(url)).await {
+        Ok(answer) => {
+            ctx.reply(format!("{} {}", answer.status, answer.text()))
+                .await?
+        }
+        Err(error) => ctx.reply(format!("refused: {error}")).await?,
+    };
+    Ok(())
+}
+
+/// `setting KEY VALUE`: sets one key of the plugin's config section (a JSON object); replies
+/// the section as it is afterwards, read back from the host.
+async fn setting(ctx: CommandContext<Basic>) -> PluginResult {
+    let key: String = ctx.arg("key")?;
+    let value: String = ctx.arg("value")?;
+    let mut section: serde_json::Map<String, serde_json::Value> =
+        ctx.plugin_config().await?.unwrap_or_default();
+    section.insert(key, serde_json::Value::String(value));
+    if let Err(error) = ctx.set_plugin_config(&section).await {
+        ctx.reply(format!("refused: {error}")).await?;
+        return Ok(());
+    }
+    let read: serde_json::Value = ctx.plugin_config().await?.unwrap_or_default();
+    ctx.reply(read.to_string()).await?;
+    Ok(())
+}
+
+/// `catalogue`: every command of the bot as `plugin:name`, sorted (`host` for built-ins).
+async fn catalogue(ctx: CommandContext<Basic>) -> PluginResult {
+    let mut names: Vec<String> = ctx
+        .commands()
+        .await?
+        .into_iter()
+        .map(|c| format!("{}:{}", c.plugin.as_deref().unwrap_or("host"), c.spec.name))
+        .collect();
+    names.sort();
+    ctx.reply(names.join(" ")).await?;
     Ok(())
 }
 

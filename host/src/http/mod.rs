@@ -1,0 +1,259 @@
+//! Outbound HTTP for plugins (`Host::http`): one client, the operator's allow-list per plugin
+//! (`http.allow`, deny by default), a time limit (`http.timeout_seconds`), a size limit on the
+//! answer (`http.max_response_kb`) and on the request body (1 MiB). Redirects are followed by
+//! hand, at most five, each hop checked against the allow-list like the first.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
+use reqwest::{Method, StatusCode, Url};
+use zoryx_plugin_api::{HttpRequest, HttpResponse, PluginError};
+
+/// The largest request body a plugin may send.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// Redirects followed at most.
+const MAX_REDIRECTS: usize = 5;
+
+/// `http.*` as the service uses it.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Plugin name → host patterns (`api.example.com`, `*.example.com`, `host:port`, `*`).
+    pub allow: BTreeMap<String, Vec<String>>,
+    /// The longest a request may take, redirects included.
+    pub timeout: Duration,
+    /// The largest answer body.
+    pub max_response_bytes: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            allow: BTreeMap::new(),
+            timeout: Duration::from_secs(10),
+            max_response_bytes: 1 << 20,
+        }
+    }
+}
+
+/// The host's HTTP client for plugins.
+pub struct HttpService {
+    client: reqwest::Client,
+    options: HttpOptions,
+}
+
+impl std::fmt::Debug for HttpService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpService")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `pattern` allows `host` (lower case) on `port`.
+fn allows(pattern: &str, host: &str, port: u16) -> bool {
+    let pattern = pattern.trim().to_ascii_lowercase();
+    if pattern == "*" {
+        return true;
+    }
+    let (name, wanted_port) = match pattern.rsplit_once(':') {
+        Some((name, p)) if !name.contains(':') => (name.to_owned(), p.parse::<u16>().ok()),
+        _ => (pattern.clone(), None),
+    };
+    if wanted_port.is_some_and(|p| p != port) {
+        return false;
+    }
+    match name.strip_prefix("*.") {
+        Some(domain) => host.len() > domain.len() + 1 && host.ends_with(&format!(".{domain}")),
+        None => host == name,
+    }
+}
+
+fn refused(message: impl Into<String>) -> PluginError {
+    PluginError::Host(message.into())
+}
+
+impl HttpService {
+    /// A service with `options`.
+    pub fn new(options: HttpOptions) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .build()
+            .unwrap_or_default();
+        Self { client, options }
+    }
+
+    /// Checks that `plugin` may reach `url`.
+    fn check(&self, plugin: &str, url: &Url) -> Result<(), PluginError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(refused(format!("`{url}` is not an http or https URL")));
+        }
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let port = url.port_or_known_default().unwrap_or(0);
+        let allowed = self
+            .options
+            .allow
+            .get(plugin)
+            .is_some_and(|patterns| patterns.iter().any(|p| allows(p, &host, port)));
+        if allowed {
+            Ok(())
+        } else {
+            Err(refused(format!(
+                "plugin `{plugin}` may not reach `{host}`: add it to `http.allow.{plugin}` in \
+                 config.json"
+            )))
+        }
+    }
+
+    /// Sends `request` for `plugin`.
+    pub async fn send(
+        &self,
+        plugin: &str,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, PluginError> {
+        let mut method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| refused(format!("`{}` is not an HTTP method", request.method)))?;
+        let mut url = Url::parse(&request.url)
+            .map_err(|e| refused(format!("`{}` is not a URL: {e}", request.url)))?;
+        let mut body = request.body;
+        if body.as_ref().is_some_and(|b| b.len() > MAX_REQUEST_BYTES) {
+            return Err(refused(format!(
+                "the request body is over {} KiB",
+                MAX_REQUEST_BYTES / 1024
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| refused(format!("`{name}` is not a header name")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| refused(format!("the value of header `{name}` is not valid")))?;
+            headers.append(name, value);
+        }
+        let timeout = request
+            .timeout_ms
+            .map(Duration::from_millis)
+            .map_or(self.options.timeout, |t| t.min(self.options.timeout));
+        let exchange = async {
+            for _ in 0..=MAX_REDIRECTS {
+                self.check(plugin, &url)?;
+                let mut builder = self
+                    .client
+                    .request(method.clone(), url.clone())
+                    .headers(headers.clone());
+                if let Some(body) = &body {
+                    builder = builder.body(body.clone());
+                }
+                let mut response = builder
+                    .send()
+                    .await
+                    .map_err(|e| refused(format!("{method} {url}: {}", causes(&e))))?;
+                let status = response.status();
+                if status.is_redirection()
+                    && let Some(next) = response
+                        .headers()
+                        .get(LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .and_then(|l| url.join(l).ok())
+                {
+                    if status == StatusCode::SEE_OTHER
+                        || (matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                            && method == Method::POST)
+                    {
+                        method = Method::GET;
+                        body = None;
+                    }
+                    url = next;
+                    continue;
+                }
+                let answer_headers = response
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| {
+                        (
+                            n.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect();
+                let limit = self.options.max_response_bytes;
+                if response
+                    .content_length()
+                    .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+                {
+                    return Err(too_large(&url, limit));
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| refused(format!("{method} {url}: {}", causes(&e))))?
+                {
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_large(&url, limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                return Ok(HttpResponse {
+                    status: status.as_u16(),
+                    headers: answer_headers,
+                    body,
+                });
+            }
+            Err(refused(format!(
+                "{} redirected more than {MAX_REDIRECTS} times",
+                request.url
+            )))
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(refused(format!(
+                "{} took longer than {:.1} s",
+                request.url,
+                timeout.as_secs_f64()
+            ))),
+        }
+    }
+}
+
+fn too_large(url: &Url, limit: usize) -> PluginError {
+    refused(format!(
+        "the answer of {url} is over {} KiB (`http.max_response_kb`)",
+        limit / 1024
+    ))
+}
+
+/// An error with its causes (reqwest's own message leaves out why).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_hosts_ports_and_subdomains() {
+        assert!(allows("api.example.com", "api.example.com", 443));
+        assert!(allows("API.example.com", "api.example.com", 80));
+        assert!(!allows("api.example.com", "evil.com", 443));
+        assert!(!allows("example.com", "api.example.com", 443));
+        assert!(allows("*.example.com", "api.example.com", 443));
+        assert!(!allows("*.example.com", "example.com", 443));
+        assert!(!allows("*.example.com", "badexample.com", 443));
+        assert!(allows("127.0.0.1:8080", "127.0.0.1", 8080));
+        assert!(!allows("127.0.0.1:8080", "127.0.0.1", 8081));
+        assert!(allows("*", "anything.org", 1));
+    }
+}
