@@ -154,6 +154,42 @@ async fn a_component_updates_its_own_message(mode: Mode) {
     bot.shutdown().await;
 }
 
+async fn typed_custom_ids_and_hook_payloads(mode: Mode) {
+    let mut bot = start(mode).await;
+    let (_, message, body) = asked(&mut bot, "!pager").await;
+    let button = &body["components"][0]["components"][0];
+    assert_eq!(button["custom_id"], r#"page:{"page":1}"#);
+    let guest = bot.sim.guest().id;
+    let id = bot
+        .sim
+        .inject_component(message, guest, r#"page:{"page":1}"#, Vec::new())
+        .await
+        .expect("click");
+    let (kind, data) = bot.callback(id).await;
+    assert_eq!((kind, data["content"].as_str()), (7, Some("page 2")));
+    assert_eq!(
+        data["components"][0]["components"][0]["custom_id"],
+        r#"page:{"page":2}"#
+    );
+    // An id that does not read as the type fails the handler, naming it.
+    let id = bot
+        .sim
+        .inject_component(message, guest, "page:not json", Vec::new())
+        .await
+        .expect("click");
+    let (_, data) = bot.callback(id).await;
+    assert!(
+        text_of(&data).contains("custom id `page:not json` does not read as its type"),
+        "{data}"
+    );
+
+    let (_, _, body) = asked(&mut bot, "!ring 5").await;
+    assert_eq!(text_of(&body), "1 hook(s) ran");
+    let (_, _, body) = asked(&mut bot, "!hooks").await;
+    assert!(text_of(&body).contains("ring 5"), "{body}");
+    bot.shutdown().await;
+}
+
 async fn guild_structure_and_a_missing_permission_named(mode: Mode) {
     let mut bot = start(mode).await;
     let guild = bot.guild();
@@ -466,6 +502,7 @@ async fn moderation_reactions_channels_and_webhooks(mode: Mode) {
 }
 
 both_modes!(
+    typed_custom_ids_and_hook_payloads,
     moderation_reactions_channels_and_webhooks,
     a_reply_is_edited_in_place,
     messages_are_fetched_edited_and_deleted,

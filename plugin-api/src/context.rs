@@ -166,6 +166,15 @@ impl Host {
         from_ffi(future.await)
     }
 
+    /// Emits `payload` under its type's event name (see [`HookPayload`](crate::HookPayload));
+    /// returns how many hooks ran.
+    pub async fn emit_payload<T: crate::typed::HookPayload>(
+        &self,
+        payload: &T,
+    ) -> PluginResult<u32> {
+        self.emit(T::EVENT, serde_json::to_value(payload)?).await
+    }
+
     /// This plugin's key-value storage; see also [`Host::sql`] and [`Host::files`].
     pub fn storage(&self) -> Storage {
         Storage { host: *self }
@@ -528,6 +537,11 @@ impl<P> ComponentContext<P> {
     /// The plugin instance (its state).
     pub fn data(&self) -> &P {
         &self.plugin
+    }
+
+    /// The value a typed custom id carries (see [`CustomId`](crate::CustomId)).
+    pub fn custom_id<T: crate::typed::CustomId>(&self) -> PluginResult<T> {
+        T::from_custom_id(&self.interaction.name)
     }
 
     /// The click or choice: `custom_id` in `name`, select values in `values`.

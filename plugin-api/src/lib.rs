@@ -61,6 +61,7 @@ pub mod model;
 pub mod permissions;
 pub mod plugin;
 pub mod storage;
+pub mod typed;
 pub mod version;
 
 pub use actions::{Action, CallAction, CommandInfo, GuildHandle, Outcome};
@@ -87,6 +88,7 @@ pub use model::{
 pub use permissions::Permissions;
 pub use plugin::{Plugin, Registrar};
 pub use storage::{Files, Row, Sql};
+pub use typed::{CustomId, HookPayload};
 pub use version::{API_VERSION, ApiVersion};
 /// Derives [`CommandArgs`](trait@CommandArgs) for a struct with named fields: each field is an
 /// argument of the same name, its kind from its type (`Option<_>` makes it optional), its help

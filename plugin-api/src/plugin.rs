@@ -254,6 +254,50 @@ impl<P: Plugin> Registrar<P> {
         self
     }
 
+    /// Registers a component handler for the buttons and menus carrying a `T` (see
+    /// [`CustomId`](crate::CustomId)); the handler gets the value read back. An id that does not
+    /// read as `T` fails the call with an error naming it.
+    pub fn on_click<T, F, Fut>(&mut self, handler: F) -> &mut Self
+    where
+        T: crate::typed::CustomId + Send + 'static,
+        F: Fn(ComponentContext<P>, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        self.component(
+            format!("{}:", T::PREFIX),
+            move |ctx: ComponentContext<P>| {
+                let call =
+                    T::from_custom_id(&ctx.interaction().name).map(|value| handler(ctx, value));
+                async move { call?.await }
+            },
+        )
+    }
+
+    /// Registers a hook on `T`'s event (see [`HookPayload`](crate::HookPayload)); the handler
+    /// gets the payload read as `T`.
+    pub fn on_hook<T, F, Fut>(&mut self, priority: i32, handler: F) -> &mut Self
+    where
+        T: crate::typed::HookPayload + Send + 'static,
+        F: Fn(PluginContext<P>, T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        self.hook(
+            T::EVENT,
+            priority,
+            move |ctx: PluginContext<P>, event: HookEvent| {
+                let call = serde_json::from_value::<T>(event.payload)
+                    .map_err(|e| {
+                        crate::error::PluginError::Internal(format!(
+                            "`{}` payload does not read as its type: {e}",
+                            T::EVENT
+                        ))
+                    })
+                    .map(|payload| handler(ctx, payload));
+                async move { call?.await }
+            },
+        )
+    }
+
     pub(crate) fn extras(&self) -> crate::ffi::extra::Extras {
         crate::ffi::extra::Extras {
             listeners: self.extra_listeners.iter().map(|(kind, _)| *kind).collect(),

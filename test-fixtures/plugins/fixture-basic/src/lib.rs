@@ -4,6 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use zoryx_plugin_api::CustomId as _;
 use zoryx_plugin_api::prelude::*;
 
 const VERSION: &str = if cfg!(feature = "v2") { "v2" } else { "v1" };
@@ -79,6 +80,38 @@ impl Plugin for Basic {
                 setting,
             )
             .command(CommandSpec::new("catalogue"), catalogue)
+            .command(
+                CommandSpec::new("pager"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.reply(Message::text("page 1").button(Page { page: 1 }.button("next")?))
+                        .await?;
+                    Ok(())
+                },
+            )
+            .on_click(|ctx: ComponentContext<Basic>, page: Page| async move {
+                let next = Page {
+                    page: page.page + 1,
+                };
+                ctx.update(
+                    Message::text(format!("page {}", next.page)).button(next.button("next")?),
+                )
+                .await
+            })
+            .command(
+                CommandSpec::new("ring").arg(Arg::integer("n")),
+                |ctx: CommandContext<Basic>| async move {
+                    let n: i64 = ctx.arg("n")?;
+                    let ran = ctx.emit_payload(&Ring { n }).await?;
+                    ctx.reply(format!("{ran} hook(s) ran")).await?;
+                    Ok(())
+                },
+            )
+            .on_hook(0, |ctx: PluginContext<Basic>, ring: Ring| async move {
+                if let Ok(mut hooks) = ctx.data().hooks.lock() {
+                    hooks.push(format!("ring {}", ring.n));
+                }
+                Ok(())
+            })
             .command(
                 CommandSpec::new("deleted"),
                 |ctx: CommandContext<Basic>| async move {
@@ -214,6 +247,26 @@ async fn echo(ctx: CommandContext<Basic>) -> PluginResult {
 }
 
 zoryx_plugin_api::export_plugin!(Basic);
+
+/// A page button, its number carried in its custom id.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Page {
+    page: u32,
+}
+
+impl zoryx_plugin_api::CustomId for Page {
+    const PREFIX: &'static str = "page";
+}
+
+/// A typed framework event.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Ring {
+    n: i64,
+}
+
+impl zoryx_plugin_api::HookPayload for Ring {
+    const EVENT: &'static str = "fixture_ring";
+}
 
 /// `draft TEXT`: replies "draft…", then edits that reply to TEXT (`N chars` for N characters).
 /// A refused edit is reported in a second reply.
