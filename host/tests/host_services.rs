@@ -158,7 +158,47 @@ async fn the_catalogue_lists_every_plugins_commands(mode: Mode) {
     host.manager.shutdown().await;
 }
 
+async fn a_missed_cron_run_catches_up_at_start(mode: Mode) {
+    let host = TestHost::in_mode(&[("basic-v1.so", "basic.so")], mode);
+    let data = host.dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    // The bot was down for an hour: the minutely task missed its runs.
+    std::fs::write(
+        data.join("schedules.json"),
+        format!(r#"{{"basic": {{"minutely": {}}}}}"#, now - 3600),
+    )
+    .expect("state");
+    host.manager.load_all().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let runs: u64 = host.call("cron_runs", "").await.1[0]
+            .parse()
+            .expect("count");
+        if runs > 0 {
+            // Once, not once per missed minute.
+            assert_eq!(runs, 1);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the missed run never ran"
+        );
+        tokio::task::yield_now().await;
+    }
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("schedules.json")).expect("state"))
+            .expect("json");
+    let last = state["basic"]["minutely"].as_u64().expect("last run");
+    assert!(last >= now, "the run was recorded: {last} < {now}");
+    host.manager.shutdown().await;
+}
+
 both_modes!(
+    a_missed_cron_run_catches_up_at_start,
     http_requests_go_only_where_allowed,
     the_plugin_config_section_is_written_back,
     the_catalogue_lists_every_plugins_commands,

@@ -60,6 +60,7 @@ pub mod message;
 pub mod model;
 pub mod permissions;
 pub mod plugin;
+pub mod schedule;
 pub mod storage;
 pub mod typed;
 pub mod version;
@@ -87,6 +88,7 @@ pub use model::{
 };
 pub use permissions::Permissions;
 pub use plugin::{Plugin, Registrar};
+pub use schedule::Cron;
 pub use storage::{Files, Row, Sql};
 pub use typed::{CustomId, HookPayload};
 pub use version::{API_VERSION, ApiVersion};
@@ -99,9 +101,10 @@ pub use zoryx_plugin_macros::CommandArgs;
 /// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, CommandArgs, CommandContext,
-        CommandKind, CommandSpec, ComponentContext, Embed, Event, EventKind, GuildId, HookEvent,
-        Host, Manifest, Message, MessageId, Permission, Permissions, Plugin, PluginContext,
-        PluginError, PluginResult, Registrar, RoleId, Scope, SelectMenu, User, UserId,
+        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, ChannelSpec, CommandArgs,
+        CommandContext, CommandKind, CommandSpec, ComponentContext, Embed, Event, EventKind,
+        GuildId, HookEvent, Host, HttpRequest, Manifest, Message, MessageId, Permission,
+        Permissions, Plugin, PluginContext, PluginError, PluginResult, Registrar, RoleId, RoleSpec,
+        Scope, SelectMenu, User, UserId,
     };
 }

@@ -115,6 +115,8 @@ pub struct Registrar<P> {
     pub(crate) components: Vec<(String, ComponentHandler<P>)>,
     /// Listeners of event kinds added in 1.3 or later (called through `call_extra`).
     pub(crate) extra_listeners: Vec<(EventKind, EventHandler<P>)>,
+    /// Tasks on cron schedules (called through `call_extra`).
+    pub(crate) cron_tasks: Vec<(crate::ffi::extra::CronTask, TaskHandler<P>)>,
 }
 
 impl<P: Plugin> Registrar<P> {
@@ -126,6 +128,7 @@ impl<P: Plugin> Registrar<P> {
             tasks: Vec::new(),
             components: Vec::new(),
             extra_listeners: Vec::new(),
+            cron_tasks: Vec::new(),
         };
         P::register(&mut registrar);
         registrar
@@ -254,6 +257,47 @@ impl<P: Plugin> Registrar<P> {
         self
     }
 
+    /// Registers a task the host runs on a cron schedule (five fields, UTC; see [`Cron`](crate::Cron))
+    /// while the plugin is loaded. With `catch_up`, a run missed while the bot was down (or the
+    /// plugin unloaded) happens once when it is back; the host keeps the time of the last run.
+    /// An expression that does not parse refuses the load, naming the task.
+    ///
+    /// ```
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # struct Reports;
+    /// # fn register(plugin: &mut Registrar<Reports>) {
+    /// plugin.cron("weekly-report", "0 9 * * mon", true, |ctx: PluginContext<Reports>| async move {
+    ///     ctx.info("Monday, 09:00 UTC: time for the weekly report");
+    ///     Ok(())
+    /// });
+    /// # }
+    /// # impl Plugin for Reports {
+    /// #     fn manifest() -> Manifest { Manifest::new("reports", "0.1.0") }
+    /// #     fn register(plugin: &mut Registrar<Self>) { register(plugin) }
+    /// #     async fn init(_host: Host) -> PluginResult<Self> { Ok(Reports) }
+    /// # }
+    /// ```
+    pub fn cron<F, Fut>(
+        &mut self,
+        name: impl Into<String>,
+        cron: impl Into<String>,
+        catch_up: bool,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Fn(PluginContext<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        let task = crate::ffi::extra::CronTask {
+            name: name.into(),
+            cron: cron.into(),
+            catch_up,
+        };
+        self.cron_tasks
+            .push((task, Box::new(move |ctx| Box::pin(handler(ctx)))));
+        self
+    }
+
     /// Registers a component handler for the buttons and menus carrying a `T` (see
     /// [`CustomId`](crate::CustomId)); the handler gets the value read back. An id that does not
     /// read as `T` fails the call with an error naming it.
@@ -301,6 +345,11 @@ impl<P: Plugin> Registrar<P> {
     pub(crate) fn extras(&self) -> crate::ffi::extra::Extras {
         crate::ffi::extra::Extras {
             listeners: self.extra_listeners.iter().map(|(kind, _)| *kind).collect(),
+            cron: self
+                .cron_tasks
+                .iter()
+                .map(|(task, _)| task.clone())
+                .collect(),
         }
     }
 

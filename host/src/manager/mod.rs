@@ -193,6 +193,7 @@ impl Manager {
         }
         let shared = Shared::new(config.raw.clone(), Box::new(LogOutbox::default()));
         shared.set_limits(limits_of(&config.core.limits));
+        shared.set_state_dir(paths.data.clone());
         let http = &config.core.http;
         shared.set_http(crate::http::HttpService::new(crate::http::HttpOptions {
             allow: http.allow.clone(),

@@ -521,5 +521,72 @@ impl Dispatcher {
                 }
             });
         }
+        let base = generation.description.tasks.len();
+        for (i, task) in generation.description.extras.cron.iter().enumerate() {
+            let Ok(cron) = zoryx_plugin_api::Cron::parse(&task.cron) else {
+                continue; // refused at load; never here
+            };
+            let index = u32::try_from(base + i).unwrap_or(u32::MAX);
+            let weak = Arc::downgrade(generation);
+            let cancel = generation.cancel.clone();
+            let shared = Arc::clone(&self.shared);
+            let task = task.clone();
+            tokio::spawn(async move {
+                let plugin = match weak.upgrade() {
+                    Some(generation) => generation.name.clone(),
+                    None => return,
+                };
+                let now = unix_now();
+                // A run missed while the bot was down (or the plugin unloaded) runs once now.
+                let mut missed = false;
+                if task.catch_up {
+                    match shared.last_run(&plugin, &task.name).await {
+                        Some(last) => missed = cron.next_after(last).is_some_and(|due| due <= now),
+                        None => shared.record_run(&plugin, &task.name, now).await,
+                    }
+                }
+                loop {
+                    if !missed {
+                        let Some(due) = cron.next_after(unix_now()) else {
+                            tracing::warn!(
+                                plugin,
+                                task = task.name,
+                                cron = task.cron,
+                                "the cron task never runs again"
+                            );
+                            break;
+                        };
+                        let wait = Duration::from_secs(due.saturating_sub(unix_now()));
+                        tokio::select! {
+                            () = cancel.cancelled() => break,
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                        // Woken early by a clock change: wait again.
+                        if unix_now() < due {
+                            continue;
+                        }
+                    }
+                    missed = false;
+                    let Some(generation) = weak.upgrade() else {
+                        break;
+                    };
+                    if task.catch_up {
+                        shared.record_run(&plugin, &task.name, unix_now()).await;
+                    }
+                    let call = Call::Task { index };
+                    let what = format!("task {}", task.name);
+                    if let Err(error) = generation.call(call, what, limit).await {
+                        tracing::warn!(plugin, task = task.name, %error, "scheduled task failed");
+                    }
+                }
+            });
+        }
     }
+}
+
+/// The wall clock in Unix seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

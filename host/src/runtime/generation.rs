@@ -592,10 +592,30 @@ impl Generation {
                     PluginCall::new(future, generation).await
                 })
             }
-            Call::Task { index } => Box::pin(async move {
-                let future = (module.run_task())(instance, index);
-                PluginCall::new(future, generation).await
-            }),
+            Call::Task { index } => {
+                let base = u32::try_from(self.description.tasks.len()).unwrap_or(u32::MAX);
+                if index < base {
+                    Box::pin(async move {
+                        let future = (module.run_task())(instance, index);
+                        PluginCall::new(future, generation).await
+                    })
+                } else {
+                    // Cron tasks (1.3) come after the interval tasks, through `call_extra`.
+                    let Some(call_extra) = module.call_extra() else {
+                        return Err(CallError::Plugin(PluginError::Internal(
+                            "the plugin has no 1.3 handlers".into(),
+                        )));
+                    };
+                    let future = call_extra(
+                        instance,
+                        RStr::from_str(extra::kind::CRON),
+                        index - base,
+                        ROption::RNone,
+                        RStr::from_str("null"),
+                    );
+                    Box::pin(async move { PluginCall::new(future, generation).await.map(drop) })
+                }
+            }
         };
         Ok((future, expiry))
     }

@@ -220,6 +220,12 @@ pub struct Shared {
     builtins: arc_swap::ArcSwap<Vec<zoryx_plugin_api::CommandSpec>>,
     /// In a worker: every request goes to the host (through the outbox).
     forward: std::sync::atomic::AtomicBool,
+    /// Where the host keeps its own state files (`schedules.json`); `None`: in memory only.
+    state_dir: std::sync::Mutex<Option<std::path::PathBuf>>,
+    /// Last runs of catch-up cron tasks: plugin → task → Unix seconds.
+    schedules: tokio::sync::Mutex<
+        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>>,
+    >,
 }
 
 impl Drop for Shared {
@@ -248,7 +254,65 @@ impl Shared {
             config_write: tokio::sync::Mutex::new(()),
             builtins: arc_swap::ArcSwap::from_pointee(Vec::new()),
             forward: std::sync::atomic::AtomicBool::new(false),
+            state_dir: std::sync::Mutex::new(None),
+            schedules: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// Names the folder of the host's state files (the data folder).
+    pub fn set_state_dir(&self, dir: std::path::PathBuf) {
+        if let Ok(mut slot) = self.state_dir.lock() {
+            *slot = Some(dir);
+        }
+    }
+
+    fn schedules_file(&self) -> Option<std::path::PathBuf> {
+        self.state_dir
+            .lock()
+            .ok()
+            .and_then(|d| d.as_ref().map(|d| d.join("schedules.json")))
+    }
+
+    /// When catch-up cron task `task` of `plugin` last ran (Unix seconds), if it ever did.
+    pub async fn last_run(&self, plugin: &str, task: &str) -> Option<u64> {
+        let mut schedules = self.schedules.lock().await;
+        let map = schedules.get_or_insert_with(|| {
+            self.schedules_file()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default()
+        });
+        map.get(plugin).and_then(|tasks| tasks.get(task)).copied()
+    }
+
+    /// Records a run of catch-up cron task `task` of `plugin` at `at` (Unix seconds), in
+    /// `schedules.json` (atomically) and in memory.
+    pub async fn record_run(&self, plugin: &str, task: &str, at: u64) {
+        let _ = self.last_run(plugin, task).await;
+        let mut schedules = self.schedules.lock().await;
+        let Some(map) = schedules.as_mut() else {
+            return;
+        };
+        map.entry(plugin.to_owned())
+            .or_default()
+            .insert(task.to_owned(), at);
+        let Some(file) = self.schedules_file() else {
+            return;
+        };
+        let bytes = match serde_json::to_vec_pretty(&*map) {
+            Ok(bytes) => bytes,
+            Err(_) => return,
+        };
+        let written =
+            tokio::task::spawn_blocking(move || crate::storage::atomic::write_bytes(&file, &bytes))
+                .await;
+        if !matches!(written, Ok(Ok(()))) {
+            tracing::warn!(
+                plugin,
+                task,
+                "the last run of a cron task could not be recorded"
+            );
+        }
     }
 
     /// Sets how plugins' HTTP requests go out.

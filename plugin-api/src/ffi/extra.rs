@@ -19,6 +19,20 @@ pub mod kind {
     /// A listener of an event kind added in 1.3 or later; input: the [`Event`](crate::Event)
     /// as JSON; output: `null`.
     pub const EVENT: &str = "event";
+    /// A task on a cron schedule; input and output: `null`.
+    pub const CRON: &str = "cron";
+}
+
+/// A task run on a cron schedule (UTC).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CronTask {
+    /// The task's name.
+    pub name: String,
+    /// Its five-field cron expression.
+    pub cron: String,
+    /// Whether a run missed while the bot was down happens once at the next start.
+    pub catch_up: bool,
 }
 
 /// Registrations added in plugin-api 1.3 and later.
@@ -27,12 +41,14 @@ pub mod kind {
 pub struct Extras {
     /// Listeners of event kinds added in 1.3 or later, by index ([`kind::EVENT`]).
     pub listeners: Vec<EventKind>,
+    /// Tasks on cron schedules, by index ([`kind::CRON`]).
+    pub cron: Vec<CronTask>,
 }
 
 impl Extras {
     /// Whether nothing was registered here.
     pub fn is_empty(&self) -> bool {
-        self.listeners.is_empty()
+        self.listeners.is_empty() && self.cron.is_empty()
     }
 }
 
@@ -47,6 +63,11 @@ pub fn describe(module: PluginModuleRef) -> Result<Description, PluginError> {
         let json = extra().into_result().map_err(|e| PluginError::from(&e))?;
         description.extras = serde_json::from_str(json.as_str()).map_err(|e| {
             PluginError::Internal(format!("the plugin's 1.3 registrations are malformed: {e}"))
+        })?;
+    }
+    for task in &description.extras.cron {
+        crate::schedule::Cron::parse(&task.cron).map_err(|e| {
+            PluginError::Internal(format!("task `{}`: cron `{}`: {e}", task.name, task.cron))
         })?;
     }
     Ok(description)

@@ -287,6 +287,17 @@ pub extern "C" fn call_extra<P: Plugin>(
                         Box<dyn Future<Output = PluginResult<RString>> + Send>,
                     >)
             }
+            super::extra::kind::CRON => {
+                let (_, run) = handler(&rt.handlers.cron_tasks, index, "cron task")?;
+                let future = run(context(rt));
+                Ok(Box::pin(async move {
+                    future.await?;
+                    Ok(RString::from("null"))
+                })
+                    as Pin<
+                        Box<dyn Future<Output = PluginResult<RString>> + Send>,
+                    >)
+            }
             other => Err(PluginError::Internal(format!(
                 "this plugin has no `{other}` handlers (built against an older plugin-api?)"
             ))),

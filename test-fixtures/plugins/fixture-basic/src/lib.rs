@@ -15,6 +15,7 @@ pub struct Basic {
     ticks: AtomicU64,
     hooks: Mutex<Vec<String>>,
     deleted: Mutex<Vec<u64>>,
+    cron_runs: AtomicU64,
 }
 
 impl Plugin for Basic {
@@ -80,6 +81,23 @@ impl Plugin for Basic {
                 setting,
             )
             .command(CommandSpec::new("catalogue"), catalogue)
+            .cron(
+                "minutely",
+                "* * * * *",
+                true,
+                |ctx: PluginContext<Basic>| async move {
+                    ctx.data().cron_runs.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("cron_runs"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.reply(ctx.data().cron_runs.load(Ordering::SeqCst).to_string())
+                        .await?;
+                    Ok(())
+                },
+            )
             .command(
                 CommandSpec::new("pager"),
                 |ctx: CommandContext<Basic>| async move {

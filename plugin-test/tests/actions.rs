@@ -1,0 +1,130 @@
+//! Plugin-api 1.3 in-process: Discord requests are recorded and answered (scripted where a test
+//! says so), call actions are recorded, and a bad cron schedule refuses the load.
+
+use zoryx_plugin_api::prelude::*;
+use zoryx_plugin_api::{Action, CallAction, Outcome, Role};
+use zoryx_plugin_test::{PluginTest, TestError};
+
+/// A moderation plugin: `mute USER` gives the "Muted" role (creating it if needed) and edits
+/// its reply with the result.
+struct Mod;
+
+async fn mute(ctx: CommandContext<Mod>) -> PluginResult {
+    let user: UserId = ctx.arg("user")?;
+    let guild = ctx.guild(ctx.invocation().guild_id.ok_or("guild only")?);
+    let working = ctx.reply("muting…").await?;
+    let muted = match guild.roles().await?.into_iter().find(|r| r.name == "Muted") {
+        Some(role) => role,
+        None => guild.create_role(RoleSpec::named("Muted")).await?,
+    };
+    match guild.add_role(user, muted.id, "muted").await {
+        Ok(()) => {
+            ctx.edit_reply(working, format!("muted {}", user.mention()))
+                .await?
+        }
+        Err(error) => {
+            ctx.edit_reply(working, format!("could not: {error}"))
+                .await?
+        }
+    }
+    Ok(())
+}
+
+impl Plugin for Mod {
+    fn manifest() -> Manifest {
+        Manifest::new("moderation", "0.1.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin.command(CommandSpec::new("mute").arg(Arg::user("user")), mute);
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(Mod)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_are_recorded_and_answers_scripted() {
+    let bot = PluginTest::new::<Mod>().await.expect("load");
+    // Reads need an answer from the test; writes succeed unless scripted otherwise.
+    bot.answer_with(|action| match action {
+        Action::Roles { .. } => Some(Ok(Outcome::Roles(vec![Role {
+            id: RoleId(77),
+            name: "Muted".into(),
+            ..Role::default()
+        }]))),
+        _ => None,
+    });
+    let replies = bot.run("mute <@5>").await.expect("run");
+    assert_eq!(replies[0].content.as_deref(), Some("muting…"));
+    let actions = bot.actions();
+    assert!(matches!(actions[0], Action::Roles { .. }), "{actions:?}");
+    assert!(
+        matches!(
+            actions[1],
+            Action::AddMemberRole {
+                user: UserId(5),
+                role: RoleId(77),
+                ..
+            }
+        ),
+        "{actions:?}"
+    );
+    let edits = bot.call_actions();
+    assert!(
+        matches!(&edits[0], CallAction::EditReply { reply: Some(MessageId(1)), edit } if edit.content.as_deref() == Some("muted <@5>")),
+        "{edits:?}"
+    );
+
+    // A refusal the test scripts reaches the plugin as the error it would get from Discord.
+    bot.answer_with(|action| match action {
+        Action::Roles { .. } => Some(Ok(Outcome::Roles(Vec::new()))),
+        Action::AddMemberRole { .. } => Some(Err(PluginError::MissingPermission {
+            action: "give a member a role".into(),
+            permission: "Manage Roles".into(),
+        })),
+        _ => None,
+    });
+    bot.run("mute <@5>").await.expect("run");
+    assert!(matches!(bot.actions()[1], Action::CreateRole { .. }));
+    let edits = bot.call_actions();
+    assert!(
+        matches!(&edits[0], CallAction::EditReply { edit, .. } if edit.content.as_deref() == Some("could not: the bot cannot give a member a role: it lacks the Manage Roles permission")),
+        "{edits:?}"
+    );
+}
+
+/// A plugin whose schedule does not parse.
+struct BadCron;
+
+impl Plugin for BadCron {
+    fn manifest() -> Manifest {
+        Manifest::new("badcron", "0.1.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin.cron(
+            "nightly",
+            "0 25 * * *",
+            false,
+            |_ctx: PluginContext<BadCron>| async { Ok(()) },
+        );
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(BadCron)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_cron_schedule_refuses_the_load() {
+    let error = PluginTest::new::<BadCron>().await.expect_err("refused");
+    let TestError::Load(message) = error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        message.contains("task `nightly`: cron `0 25 * * *`: hour: 25 is outside 0-23"),
+        "{message}"
+    );
+}
