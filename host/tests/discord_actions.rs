@@ -116,16 +116,31 @@ async fn messages_are_fetched_edited_and_deleted(mode: Mode) {
             break message_id;
         }
     };
+    // A command can delete the message that invoked it.
+    let owner = bot.sim.owner().id;
+    let vanish = bot
+        .sim
+        .inject_message(bot.channel(), owner, "!vanish")
+        .await
+        .expect("inject");
+    loop {
+        if let Ok(SimEvent::MessageDeleted { message_id, .. }) = events.recv().await
+            && message_id == vanish
+        {
+            break;
+        }
+    }
+    assert!(bot.sim.message(vanish).is_none());
     // The deletion came back as MESSAGE_DELETE, a 1.3 event kind, to the plugin's listener.
     let seen = loop {
         let (_, _, body) = asked(&mut bot, "!deleted").await;
         let text = text_of(&body);
-        if text.contains(&deleted.to_string()) {
+        if text.contains(&vanish.to_string()) {
             break text;
         }
         tokio::task::yield_now().await;
     };
-    assert_eq!(seen, format!("deleted: {deleted}"));
+    assert_eq!(seen, format!("deleted: {deleted},{vanish}"));
     bot.shutdown().await;
 }
 

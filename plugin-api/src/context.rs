@@ -501,6 +501,21 @@ impl<P> CommandContext<P> {
         self.call.delete(reply).await
     }
 
+    /// Deletes the message that invoked a prefix command (the bot needs Manage Messages in
+    /// guilds); slash commands have no such message (plugin-api 1.3).
+    pub async fn delete_invocation(&self) -> PluginResult {
+        match self.invocation.message_id {
+            Some(message) => {
+                self.host
+                    .delete_message(self.invocation.channel_id, message)
+                    .await
+            }
+            None => Err(PluginError::user(
+                "this command was not invoked by a message, so there is none to delete",
+            )),
+        }
+    }
+
     /// Sends another message after the reply: an interaction followup (ephemeral if the
     /// message says so), or another reply in the channel (plugin-api 1.3). Replies after the
     /// first are followups already; this names the intent.

@@ -81,6 +81,15 @@ impl Plugin for Basic {
                 setting,
             )
             .command(CommandSpec::new("catalogue"), catalogue)
+            .command(
+                CommandSpec::new("vanish"),
+                |ctx: CommandContext<Basic>| async move {
+                    ctx.delete_invocation().await?;
+                    let channel = ctx.invocation().channel_id;
+                    ctx.send(channel, "the command is gone").await?;
+                    Ok(())
+                },
+            )
             .cron(
                 "minutely",
                 "* * * * *",
