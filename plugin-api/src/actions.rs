@@ -1120,6 +1120,18 @@ pub enum CallAction {
         /// Only the invoking user sees the "thinking…" message.
         ephemeral: bool,
     },
+    /// Show a form as the answer (interaction response 9; commands and components, not
+    /// modal submissions; plugin-api 1.3).
+    Modal {
+        /// The form.
+        modal: crate::interaction::Modal,
+    },
+    /// Answer an autocomplete request with suggestions (interaction response 8; at most 25,
+    /// the rest are cut; plugin-api 1.3). Sent by the host with what the handler returned.
+    Autocomplete {
+        /// The suggestions.
+        choices: Vec<crate::command::Choice>,
+    },
 }
 
 impl CallAction {
@@ -1131,6 +1143,8 @@ impl CallAction {
             Self::Followup { .. } => "send a followup",
             Self::Update { .. } => "update the component's message",
             Self::Defer { .. } => "defer the answer",
+            Self::Modal { .. } => "show a modal",
+            Self::Autocomplete { .. } => "answer with suggestions",
         }
     }
 }

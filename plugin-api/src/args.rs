@@ -222,6 +222,33 @@ impl<T: ArgType> ArgType for Option<T> {
 /// # Ok::<(), PluginError>(())
 /// ```
 ///
+/// Choices, ranges and lengths go in the `arg` attribute (plugin-api 1.3); the host checks
+/// them before the handler runs, and slash commands offer them:
+///
+/// ```
+/// use zoryx_plugin_api::prelude::*;
+/// use zoryx_plugin_api::{ArgValue, Number};
+///
+/// #[derive(CommandArgs)]
+/// struct Paint {
+///     /// The colour.
+///     #[arg(choices("red", "blue"))]
+///     colour: String,
+///     /// How many coats.
+///     #[arg(min = 1, max = 3)]
+///     coats: Option<i64>,
+///     /// A name for it.
+///     #[arg(min_length = 2, max_length = 20)]
+///     name: Option<String>,
+/// }
+///
+/// let declared = Paint::declare();
+/// assert_eq!(declared[0].choices.len(), 2);
+/// assert_eq!((declared[1].min, declared[1].max), (Some(Number::Integer(1)), Some(Number::Integer(3))));
+/// assert!(declared[1].check_value(&ArgValue::Integer(4)).is_err());
+/// assert_eq!(declared[2].max_length, Some(20));
+/// ```
+///
 /// and register the command with [`Registrar::command_with`](crate::Registrar::command_with),
 /// whose handler gets the struct.
 pub trait CommandArgs: Sized {

@@ -13,6 +13,7 @@ use crate::actions::{CallAction, Outcome};
 use crate::args::{Args, FromArg};
 use crate::error::{PluginError, PluginResult};
 use crate::ffi::host_vtable::{CallData, HostHandle, ScopeFfi, level};
+use crate::interaction::{AutocompleteRequest, Modal, ModalSubmit};
 use crate::message::Message;
 use crate::model::{ChannelId, GuildId, Interaction, Invocation, MessageId, User};
 
@@ -372,6 +373,16 @@ impl CallHandle {
     async fn defer(&self, ephemeral: bool) -> PluginResult {
         self.act(&CallAction::Defer { ephemeral }).await.map(drop)
     }
+
+    async fn modal(&self, modal: Modal) -> PluginResult {
+        self.act(&CallAction::Modal { modal }).await.map(drop)
+    }
+
+    pub(crate) async fn suggest(&self, choices: Vec<crate::command::Choice>) -> PluginResult {
+        self.act(&CallAction::Autocomplete { choices })
+            .await
+            .map(drop)
+    }
 }
 
 impl Clone for CallHandle {
@@ -530,6 +541,15 @@ impl<P> CommandContext<P> {
     pub async fn defer(&self, ephemeral: bool) -> PluginResult {
         self.call.defer(ephemeral).await
     }
+
+    /// Shows a form as the answer to a slash command (plugin-api 1.3); what the user types
+    /// goes to the [`Registrar::modal`](crate::Registrar::modal) handler of its `custom_id`.
+    /// Only as the first answer (not after a reply or a deferral), and only for slash
+    /// commands: a prefix command gets [`PluginError::NotAvailable`]. The host checks
+    /// Discord's limits first ([`Modal::check`]).
+    pub async fn modal(&self, modal: Modal) -> PluginResult {
+        self.call.modal(modal).await
+    }
 }
 
 impl<P> Deref for CommandContext<P> {
@@ -608,9 +628,226 @@ impl<P> ComponentContext<P> {
     pub async fn followup(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
         self.call.followup(message.into()).await
     }
+
+    /// Shows a form as the answer to the click (plugin-api 1.3); only as the first answer.
+    pub async fn modal(&self, modal: Modal) -> PluginResult {
+        self.call.modal(modal).await
+    }
 }
 
 impl<P> Deref for ComponentContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// What an autocomplete handler receives: what the user has typed so far into the option, and
+/// the options filled already (plugin-api 1.3). It returns the suggestions.
+pub struct AutocompleteContext<P> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+    pub(crate) request: AutocompleteRequest,
+}
+
+impl<P> AutocompleteContext<P> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// The whole request: command, option, user, place.
+    pub fn request(&self) -> &AutocompleteRequest {
+        &self.request
+    }
+
+    /// What is typed so far into the option.
+    pub fn value(&self) -> &str {
+        &self.request.value
+    }
+
+    /// The option being typed.
+    pub fn option(&self) -> &str {
+        &self.request.option
+    }
+
+    /// The other options filled so far.
+    pub fn args(&self) -> &Args {
+        &self.request.args
+    }
+
+    /// Another option, typed; see [`Args::get`].
+    pub fn arg<T: FromArg>(&self, name: &str) -> PluginResult<T> {
+        self.request.args.get(name)
+    }
+}
+
+impl<P> Deref for AutocompleteContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// What a modal submission handler receives: the typed values, and a way to answer like a
+/// component handler (plugin-api 1.3).
+pub struct ModalContext<P> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+    pub(crate) submit: ModalSubmit,
+    pub(crate) call: CallHandle,
+}
+
+impl<P> ModalContext<P> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// The submission: the modal's `custom_id`, every value, who and where.
+    pub fn submission(&self) -> &ModalSubmit {
+        &self.submit
+    }
+
+    /// The value typed into input `custom_id`.
+    pub fn value(&self, custom_id: &str) -> Option<&str> {
+        self.submit.value(custom_id)
+    }
+
+    /// Replies with a new message; resolves to its id.
+    pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.reply(message.into()).await
+    }
+
+    /// Replaces the message whose component showed the modal, in place (only for modals
+    /// shown by a component).
+    pub async fn update(&self, message: impl Into<Message>) -> PluginResult {
+        self.call
+            .act(&CallAction::Update {
+                message: message.into(),
+            })
+            .await
+            .map(drop)
+    }
+
+    /// Acknowledges now and answers later: silently for a modal shown by a component (a later
+    /// [`ModalContext::update`] edits its message), with "thinking…" otherwise (ephemeral if
+    /// asked).
+    pub async fn defer(&self, ephemeral: bool) -> PluginResult {
+        self.call.defer(ephemeral).await
+    }
+
+    /// Replaces one of the replies.
+    pub async fn edit_reply(&self, reply: MessageId, edit: impl Into<Message>) -> PluginResult {
+        self.call.edit(reply, edit.into()).await
+    }
+
+    /// Deletes one of the replies.
+    pub async fn delete_reply(&self, reply: MessageId) -> PluginResult {
+        self.call.delete(reply).await
+    }
+
+    /// Sends a followup message.
+    pub async fn followup(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.followup(message.into()).await
+    }
+}
+
+impl<P> Deref for ModalContext<P> {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+/// What a context menu command receives: who ran it where, what it was run on (`T`:
+/// [`TargetUser`](crate::TargetUser) or [`ChannelMessage`](crate::ChannelMessage)), and a way
+/// to answer (plugin-api 1.3).
+pub struct ContextMenuContext<P, T> {
+    pub(crate) plugin: Arc<P>,
+    pub(crate) host: Host,
+    pub(crate) invocation: Invocation,
+    pub(crate) target: T,
+    pub(crate) call: CallHandle,
+}
+
+/// What a user command receives.
+pub type UserCommandContext<P> = ContextMenuContext<P, crate::interaction::TargetUser>;
+/// What a message command receives.
+pub type MessageCommandContext<P> = ContextMenuContext<P, crate::guild::ChannelMessage>;
+
+impl<P, T> ContextMenuContext<P, T> {
+    /// The plugin instance (its state).
+    pub fn data(&self) -> &P {
+        &self.plugin
+    }
+
+    /// Who ran it, where (`command` is the menu's name).
+    pub fn invocation(&self) -> &Invocation {
+        &self.invocation
+    }
+
+    /// What it was run on.
+    pub fn target(&self) -> &T {
+        &self.target
+    }
+
+    /// Replies with a new message; resolves to its id.
+    pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.reply(message.into()).await
+    }
+
+    /// Acknowledges now ("thinking…", ephemeral if asked) and replies later.
+    pub async fn defer(&self, ephemeral: bool) -> PluginResult {
+        self.call.defer(ephemeral).await
+    }
+
+    /// Replaces one of the replies.
+    pub async fn edit_reply(&self, reply: MessageId, edit: impl Into<Message>) -> PluginResult {
+        self.call.edit(reply, edit.into()).await
+    }
+
+    /// Deletes one of the replies.
+    pub async fn delete_reply(&self, reply: MessageId) -> PluginResult {
+        self.call.delete(reply).await
+    }
+
+    /// Sends a followup message.
+    pub async fn followup(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
+        self.call.followup(message.into()).await
+    }
+
+    /// Shows a form as the answer; only as the first answer.
+    pub async fn modal(&self, modal: Modal) -> PluginResult {
+        self.call.modal(modal).await
+    }
+
+    /// The same call with its target converted; `None` when `f` refuses it.
+    pub(crate) fn map_target<U>(
+        self,
+        f: impl FnOnce(T) -> Option<U>,
+    ) -> Option<ContextMenuContext<P, U>> {
+        let Self {
+            plugin,
+            host,
+            invocation,
+            target,
+            call,
+        } = self;
+        Some(ContextMenuContext {
+            plugin,
+            host,
+            invocation,
+            target: f(target)?,
+            call,
+        })
+    }
+}
+
+impl<P, T> Deref for ContextMenuContext<P, T> {
     type Target = Host;
 
     fn deref(&self) -> &Host {

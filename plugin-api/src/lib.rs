@@ -54,6 +54,7 @@ pub mod error;
 pub mod ffi;
 pub mod guild;
 pub mod http;
+pub mod interaction;
 pub mod limits;
 pub mod manifest;
 pub mod message;
@@ -67,9 +68,14 @@ pub mod version;
 
 pub use actions::{Action, CallAction, CommandInfo, GuildHandle, Outcome};
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
-pub use command::{Arg, ArgKind, Bucket, CommandKind, CommandSpec, Cooldown, Permission};
+pub use command::{
+    Arg, ArgKind, Bucket, Choice, ChoiceValue, CommandKind, CommandSpec, Cooldown, Number,
+    Permission, RegistrationError,
+};
 pub use context::{
-    CommandContext, ComponentContext, Host, Level, PluginContext, Scope, Storage, TimedOut,
+    AutocompleteContext, CommandContext, ComponentContext, ContextMenuContext, Host, Level,
+    MessageCommandContext, ModalContext, PluginContext, Scope, Storage, TimedOut,
+    UserCommandContext,
 };
 pub use error::{PluginError, PluginResult};
 pub use guild::{
@@ -77,6 +83,10 @@ pub use guild::{
     Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
 };
 pub use http::{HttpRequest, HttpResponse};
+pub use interaction::{
+    AutocompleteRequest, ContextMenu, ContextMenuKind, MenuTarget, Modal, ModalSubmit, TargetUser,
+    TextInput, TextInputStyle,
+};
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{
@@ -95,15 +105,16 @@ pub use version::{API_VERSION, ApiVersion};
 /// Derives [`CommandArgs`](trait@CommandArgs) for a struct with named fields: each field is an
 /// argument of the same name, its kind from its type (`Option<_>` makes it optional), its help
 /// text from its doc comment; `#[arg(rest)]` takes the rest of the line, `#[arg(member)]` a guild
-/// member, `#[arg(name = "...")]` renames it.
+/// member, `#[arg(name = "...")]` renames it; `#[arg(choices("a", "b"))]`, `#[arg(min = 1,
+/// max = 10)]` and `#[arg(min_length = 2, max_length = 20)]` set its rules (plugin-api 1.3).
 pub use zoryx_plugin_macros::CommandArgs;
 
 /// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Arg, ArgKind, Bucket, Button, ButtonStyle, ChannelId, ChannelSpec, CommandArgs,
-        CommandContext, CommandKind, CommandSpec, ComponentContext, Embed, Event, EventKind,
-        GuildId, HookEvent, Host, HttpRequest, Manifest, Message, MessageId, Permission,
+        Arg, ArgKind, AutocompleteContext, Bucket, Button, ButtonStyle, ChannelId, ChannelSpec,
+        CommandArgs, CommandContext, CommandKind, CommandSpec, ComponentContext, Embed, Event,
+        EventKind, GuildId, HookEvent, Host, HttpRequest, Manifest, Message, MessageId, Permission,
         Permissions, Plugin, PluginContext, PluginError, PluginResult, Registrar, RoleId, RoleSpec,
         Scope, SelectMenu, User, UserId,
     };

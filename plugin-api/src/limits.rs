@@ -53,6 +53,20 @@ pub const SELECT_OPTIONS: usize = 25;
 pub const SELECT_OPTION_TEXT: usize = 100;
 /// Characters of a select menu's placeholder.
 pub const SELECT_PLACEHOLDER: usize = 150;
+/// Characters of a modal's title (plugin-api 1.3).
+pub const MODAL_TITLE: usize = 45;
+/// Text inputs of one modal, one to a row (plugin-api 1.3).
+pub const MODAL_INPUTS: usize = 5;
+/// Characters of a text input's label (plugin-api 1.3).
+pub const TEXT_INPUT_LABEL: usize = 45;
+/// Characters of a text input's placeholder (plugin-api 1.3).
+pub const TEXT_INPUT_PLACEHOLDER: usize = 100;
+/// Characters of a text input's value and lengths (plugin-api 1.3).
+pub const TEXT_INPUT_VALUE: usize = 4000;
+/// Suggestions of one autocomplete answer (plugin-api 1.3).
+pub const AUTOCOMPLETE_CHOICES: usize = 25;
+/// Characters of a choice's name (plugin-api 1.3).
+pub const CHOICE_NAME: usize = 100;
 
 /// A message past one of Discord's limits.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -68,7 +82,7 @@ pub struct LimitError {
     pub unit: &'static str,
 }
 
-fn check(
+pub(crate) fn check(
     field: impl FnOnce() -> String,
     actual: usize,
     max: usize,
@@ -85,7 +99,7 @@ fn check(
     })
 }
 
-fn chars(text: &str) -> usize {
+pub(crate) fn chars(text: &str) -> usize {
     text.chars().count()
 }
 

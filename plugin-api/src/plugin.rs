@@ -5,10 +5,16 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::args::CommandArgs;
-use crate::command::CommandSpec;
-use crate::context::{CommandContext, ComponentContext, Host, PluginContext};
-use crate::error::PluginResult;
+use crate::command::{Arg, Choice, CommandSpec};
+use crate::context::{
+    AutocompleteContext, CommandContext, ComponentContext, ContextMenuContext, Host, ModalContext,
+    PluginContext,
+};
+use crate::error::{PluginError, PluginResult};
+use crate::ffi::extra::AutocompleteSpec;
 use crate::ffi::types::{CommandSpecFfi, DescriptionFfi, HookSpecFfi, ManifestFfi, TaskSpecFfi};
+use crate::guild::ChannelMessage;
+use crate::interaction::{ContextMenu, ContextMenuKind, MenuTarget, TargetUser};
 use crate::manifest::Manifest;
 use crate::model::{Event, EventKind, HookEvent};
 
@@ -105,6 +111,12 @@ pub(crate) type HookHandler<P> =
 pub(crate) type TaskHandler<P> = Box<dyn Fn(PluginContext<P>) -> HandlerFuture + Send + Sync>;
 pub(crate) type ComponentHandler<P> =
     Box<dyn Fn(ComponentContext<P>) -> HandlerFuture + Send + Sync>;
+pub(crate) type ChoicesFuture = Pin<Box<dyn Future<Output = PluginResult<Vec<Choice>>> + Send>>;
+pub(crate) type AutocompleteHandler<P> =
+    Box<dyn Fn(AutocompleteContext<P>) -> ChoicesFuture + Send + Sync>;
+pub(crate) type ModalHandler<P> = Box<dyn Fn(ModalContext<P>) -> HandlerFuture + Send + Sync>;
+pub(crate) type MenuHandler<P> =
+    Box<dyn Fn(ContextMenuContext<P, MenuTarget>) -> HandlerFuture + Send + Sync>;
 
 /// Collects what a plugin registers in [`Plugin::register`].
 pub struct Registrar<P> {
@@ -117,6 +129,18 @@ pub struct Registrar<P> {
     pub(crate) extra_listeners: Vec<(EventKind, EventHandler<P>)>,
     /// Tasks on cron schedules (called through `call_extra`).
     pub(crate) cron_tasks: Vec<(crate::ffi::extra::CronTask, TaskHandler<P>)>,
+    /// Subcommand handlers by path, with arguments declared by a typed struct; moved to
+    /// `commands` (flattened) once registration is over.
+    pub(crate) subcommands: Vec<(String, Vec<Arg>, CommandHandler<P>)>,
+    /// Autocomplete handlers (called through `call_extra`).
+    pub(crate) autocompletes: Vec<(AutocompleteSpec, AutocompleteHandler<P>)>,
+    /// Modal submission handlers by `custom_id` prefix (called through `call_extra`).
+    pub(crate) modals: Vec<(String, ModalHandler<P>)>,
+    /// Context menu commands (called through `call_extra`).
+    pub(crate) context_menus: Vec<(ContextMenu, MenuHandler<P>)>,
+    /// What does not fit together (a subcommand without a handler...): `describe` fails with
+    /// it.
+    pub(crate) problems: Vec<String>,
 }
 
 impl<P: Plugin> Registrar<P> {
@@ -129,9 +153,132 @@ impl<P: Plugin> Registrar<P> {
             components: Vec::new(),
             extra_listeners: Vec::new(),
             cron_tasks: Vec::new(),
+            subcommands: Vec::new(),
+            autocompletes: Vec::new(),
+            modals: Vec::new(),
+            context_menus: Vec::new(),
+            problems: Vec::new(),
         };
         P::register(&mut registrar);
+        registrar.flatten_subcommands();
+        registrar.mark_autocompletes();
         registrar
+    }
+
+    /// Subcommand handlers become commands named by their path (`config set`), after every
+    /// top-level command, in registration order: each is called with its own arguments. Its
+    /// kind is its command's, its permission the higher of both, its default permissions and
+    /// DM use its command's.
+    fn flatten_subcommands(&mut self) {
+        for (path, typed, handler) in std::mem::take(&mut self.subcommands) {
+            let words: Vec<&str> = path.split_whitespace().collect();
+            let Some((root_name, below)) = words.split_first() else {
+                self.problems
+                    .push("a subcommand has an empty path".to_owned());
+                continue;
+            };
+            let Some(root) = self
+                .commands
+                .iter_mut()
+                .map(|(spec, _)| spec)
+                .find(|spec| spec.name.eq_ignore_ascii_case(root_name))
+            else {
+                self.problems.push(format!(
+                    "subcommand `{path}`: there is no command `{root_name}`"
+                ));
+                continue;
+            };
+            let (kind, permission, default_permissions, dm) = (
+                root.kind,
+                root.permission,
+                root.default_permissions,
+                root.dm,
+            );
+            let Some(leaf) = find_mut(root, below) else {
+                self.problems.push(format!(
+                    "subcommand `{path}` is not declared with `CommandSpec::subcommand`"
+                ));
+                continue;
+            };
+            if !leaf.subcommands.is_empty() {
+                self.problems.push(format!(
+                    "`{path}` is a group: register handlers for its subcommands"
+                ));
+                continue;
+            }
+            leaf.args.extend(typed);
+            let mut spec = leaf.clone();
+            spec.name = words.join(" ");
+            spec.kind = kind;
+            spec.permission = spec.permission.max(permission);
+            spec.default_permissions = default_permissions;
+            spec.dm = dm;
+            self.commands.push((spec, handler));
+        }
+        let mut missing = Vec::new();
+        for (spec, _) in &self.commands {
+            if spec.name.contains(' ') {
+                continue;
+            }
+            leaves(spec, &spec.name, &mut missing);
+        }
+        for path in missing {
+            let handled = self
+                .commands
+                .iter()
+                .any(|(spec, _)| spec.name.eq_ignore_ascii_case(&path));
+            if !handled {
+                self.problems.push(format!(
+                    "subcommand `{path}` has no handler (`Registrar::subcommand`)"
+                ));
+            }
+        }
+    }
+
+    /// Marks the options autocomplete handlers serve, and checks each marked option has one.
+    fn mark_autocompletes(&mut self) {
+        for (target, _) in &self.autocompletes {
+            let words: Vec<&str> = target.command.split_whitespace().collect();
+            let mut found = false;
+            for (spec, _) in &mut self.commands {
+                if spec.name.eq_ignore_ascii_case(&words.join(" ")) {
+                    for arg in spec.args.iter_mut().filter(|a| a.name == target.option) {
+                        arg.autocomplete = true;
+                        found = true;
+                    }
+                }
+                // The declaration under its command, for the slash registration.
+                if let Some((root, below)) = words.split_first()
+                    && !below.is_empty()
+                    && spec.name.eq_ignore_ascii_case(root)
+                    && let Some(leaf) = find_mut(spec, below)
+                {
+                    for arg in leaf.args.iter_mut().filter(|a| a.name == target.option) {
+                        arg.autocomplete = true;
+                    }
+                }
+            }
+            if !found {
+                self.problems.push(format!(
+                    "autocomplete for `{}`: it has no option `{}`",
+                    target.command, target.option
+                ));
+            }
+        }
+        for (spec, _) in &self.commands {
+            for arg in spec.args.iter().filter(|a| a.autocomplete) {
+                let served = self.autocompletes.iter().any(|(t, _)| {
+                    t.command.eq_ignore_ascii_case(&spec.name) && t.option == arg.name
+                });
+                if !served {
+                    self.problems.push(format!(
+                        "option `{}` of `{}` autocompletes but has no handler \
+                         (`Registrar::autocomplete`)",
+                        arg.name, spec.name
+                    ));
+                }
+            }
+        }
     }
 
     /// Registers a command and its handler.
@@ -342,14 +489,315 @@ impl<P: Plugin> Registrar<P> {
         )
     }
 
+    /// Registers the handler of subcommand `path` (`"config set"`, `"config role add"`),
+    /// declared on its command with [`CommandSpec::subcommand`]; it gets the subcommand's own
+    /// arguments (plugin-api 1.3). `!config set colour red` and `/config set` both call it.
+    /// The command's own handler runs for `!config` alone.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    ///
+    /// struct Settings;
+    ///
+    /// impl Plugin for Settings {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("settings", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin
+    ///             .command(
+    ///                 CommandSpec::new("config")
+    ///                     .description("Server settings")
+    ///                     .default_permissions(Permissions::MANAGE_GUILD)
+    ///                     .subcommand(CommandSpec::new("show").description("Show them"))
+    ///                     .subcommand(
+    ///                         CommandSpec::new("set")
+    ///                             .description("Change one")
+    ///                             .arg(Arg::text("key").choices(["colour", "size"]))
+    ///                             .arg(Arg::rest("value")),
+    ///                     ),
+    ///                 |ctx: CommandContext<Settings>| async move {
+    ///                     ctx.reply("Try `config show` or `config set`.").await?;
+    ///                     Ok(())
+    ///                 },
+    ///             )
+    ///             .subcommand("config show", |ctx: CommandContext<Settings>| async move {
+    ///                 ctx.reply("colour: red").await?;
+    ///                 Ok(())
+    ///             })
+    ///             .subcommand("config set", |ctx: CommandContext<Settings>| async move {
+    ///                 let key: String = ctx.arg("key")?;
+    ///                 let value: String = ctx.arg("value")?;
+    ///                 ctx.reply(format!("{key} = {value}")).await?;
+    ///                 Ok(())
+    ///             });
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Settings)
+    ///     }
+    /// }
+    /// ```
+    pub fn subcommand<F, Fut>(&mut self, path: impl Into<String>, handler: F) -> &mut Self
+    where
+        F: Fn(CommandContext<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        self.subcommands.push((
+            path.into(),
+            Vec::new(),
+            Box::new(move |ctx| Box::pin(handler(ctx))),
+        ));
+        self
+    }
+
+    /// As [`Registrar::subcommand`], with the arguments declared and read by the struct `A`
+    /// (see [`Registrar::command_with`]); they are appended to the subcommand's declaration.
+    pub fn subcommand_with<A, F, Fut>(&mut self, path: impl Into<String>, handler: F) -> &mut Self
+    where
+        A: CommandArgs + Send + 'static,
+        F: Fn(CommandContext<P>, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        self.subcommands.push((
+            path.into(),
+            A::declare(),
+            Box::new(move |ctx: CommandContext<P>| {
+                let call = A::parse(ctx.args()).map(|args| handler(ctx, args));
+                Box::pin(async move { call?.await })
+            }),
+        ));
+        self
+    }
+
+    /// Registers the suggestions for option `option` of command `command` (a path for
+    /// subcommands: `"config set"`), shown while the user types it in the slash command; it
+    /// marks the option for autocomplete (plugin-api 1.3). The handler gets what is typed so
+    /// far and the options filled already, and returns up to 25 choices (the host cuts the
+    /// rest, and answers within Discord's 3 seconds: a handler slower than 2.5 s, or one that
+    /// fails, shows no suggestions). The value the user finally sends is not limited to the
+    /// suggestions.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    /// use zoryx_plugin_api::command::Choice;
+    ///
+    /// const FRUITS: [&str; 4] = ["apple", "apricot", "banana", "cherry"];
+    ///
+    /// struct Shop;
+    ///
+    /// impl Plugin for Shop {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("shop", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin
+    ///             .command(
+    ///                 CommandSpec::new("buy").arg(Arg::text("fruit")),
+    ///                 |ctx: CommandContext<Shop>| async move {
+    ///                     ctx.reply(format!("bought {}", ctx.arg::<String>("fruit")?)).await?;
+    ///                     Ok(())
+    ///                 },
+    ///             )
+    ///             .autocomplete("buy", "fruit", |ctx: AutocompleteContext<Shop>| async move {
+    ///                 let typed = ctx.value().to_lowercase();
+    ///                 Ok(FRUITS
+    ///                     .iter()
+    ///                     .filter(|f| f.starts_with(&typed))
+    ///                     .map(|f| Choice::from(*f))
+    ///                     .collect())
+    ///             });
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Shop)
+    ///     }
+    /// }
+    /// ```
+    pub fn autocomplete<F, Fut>(
+        &mut self,
+        command: impl Into<String>,
+        option: impl Into<String>,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Fn(AutocompleteContext<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult<Vec<Choice>>> + Send + 'static,
+    {
+        let command: String = command.into();
+        self.autocompletes.push((
+            AutocompleteSpec {
+                command: command.split_whitespace().collect::<Vec<_>>().join(" "),
+                option: option.into(),
+            },
+            Box::new(move |ctx| Box::pin(handler(ctx))),
+        ));
+        self
+    }
+
+    /// Registers the handler for modal submissions whose `custom_id` starts with `prefix`
+    /// (plugin-api 1.3). Show the modal with [`CommandContext::modal`] or
+    /// [`ComponentContext::modal`]; the handler reads the typed values and answers like a
+    /// component handler.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    /// use zoryx_plugin_api::{Modal, ModalContext, TextInput};
+    ///
+    /// struct Feedback;
+    ///
+    /// impl Plugin for Feedback {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("feedback", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin
+    ///             .command(
+    ///                 CommandSpec::new("feedback").kind(CommandKind::Slash),
+    ///                 |ctx: CommandContext<Feedback>| async move {
+    ///                     let form = Modal::new("feedback:1", "Feedback")
+    ///                         .input(TextInput::short("topic", "Topic"))
+    ///                         .input(TextInput::paragraph("body", "Details").required(false));
+    ///                     ctx.modal(form).await
+    ///                 },
+    ///             )
+    ///             .modal("feedback:", |ctx: ModalContext<Feedback>| async move {
+    ///                 let topic = ctx.value("topic").unwrap_or_default().to_owned();
+    ///                 ctx.reply(Message::text(format!("Thanks for your words on {topic}")).ephemeral())
+    ///                     .await?;
+    ///                 Ok(())
+    ///             });
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Feedback)
+    ///     }
+    /// }
+    /// ```
+    pub fn modal<F, Fut>(&mut self, prefix: impl Into<String>, handler: F) -> &mut Self
+    where
+        F: Fn(ModalContext<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        self.modals
+            .push((prefix.into(), Box::new(move |ctx| Box::pin(handler(ctx)))));
+        self
+    }
+
+    /// Registers a context menu command on users ("Apps" → `menu`; plugin-api 1.3). The
+    /// handler gets the user (and their membership in a guild).
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    /// use zoryx_plugin_api::{ContextMenu, MessageCommandContext, UserCommandContext};
+    ///
+    /// struct Reports;
+    ///
+    /// impl Plugin for Reports {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("reports", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin
+    ///             .user_command("Report", |ctx: UserCommandContext<Reports>| async move {
+    ///                 let who = &ctx.target().user;
+    ///                 ctx.reply(Message::text(format!("Reported {}", who.name)).ephemeral())
+    ///                     .await?;
+    ///                 Ok(())
+    ///             })
+    ///             .message_command(
+    ///                 ContextMenu::from("Quote").dm(false),
+    ///                 |ctx: MessageCommandContext<Reports>| async move {
+    ///                     ctx.reply(format!("> {}", ctx.target().content)).await?;
+    ///                     Ok(())
+    ///                 },
+    ///             );
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Reports)
+    ///     }
+    /// }
+    /// ```
+    pub fn user_command<F, Fut>(&mut self, menu: impl Into<ContextMenu>, handler: F) -> &mut Self
+    where
+        F: Fn(ContextMenuContext<P, TargetUser>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        let mut menu = menu.into();
+        menu.kind = ContextMenuKind::User;
+        self.context_menus.push((
+            menu,
+            Box::new(move |ctx: ContextMenuContext<P, MenuTarget>| {
+                match ctx.map_target(|t| match t {
+                    MenuTarget::User(user) => Some(user),
+                    MenuTarget::Message(_) => None,
+                }) {
+                    Some(ctx) => Box::pin(handler(ctx)) as HandlerFuture,
+                    None => Box::pin(async { Err(wrong_target()) }),
+                }
+            }),
+        ));
+        self
+    }
+
+    /// Registers a context menu command on messages ("Apps" → `menu`; plugin-api 1.3). The
+    /// handler gets the message.
+    pub fn message_command<F, Fut>(&mut self, menu: impl Into<ContextMenu>, handler: F) -> &mut Self
+    where
+        F: Fn(ContextMenuContext<P, ChannelMessage>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult> + Send + 'static,
+    {
+        let mut menu = menu.into();
+        menu.kind = ContextMenuKind::Message;
+        self.context_menus.push((
+            menu,
+            Box::new(move |ctx: ContextMenuContext<P, MenuTarget>| {
+                match ctx.map_target(|t| match t {
+                    MenuTarget::Message(message) => Some(message),
+                    MenuTarget::User(_) => None,
+                }) {
+                    Some(ctx) => Box::pin(handler(ctx)) as HandlerFuture,
+                    None => Box::pin(async { Err(wrong_target()) }),
+                }
+            }),
+        ));
+        self
+    }
+
     pub(crate) fn extras(&self) -> crate::ffi::extra::Extras {
         crate::ffi::extra::Extras {
             listeners: self.extra_listeners.iter().map(|(kind, _)| *kind).collect(),
+            commands: self
+                .commands
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (spec, _))| {
+                    let extras = crate::ffi::extra::CommandExtras::of(spec)?;
+                    Some((u32::try_from(i).ok()?, extras))
+                })
+                .collect(),
+            autocompletes: self.autocompletes.iter().map(|(t, _)| t.clone()).collect(),
+            modals: self.modals.iter().map(|(p, _)| p.clone()).collect(),
+            context_menus: self.context_menus.iter().map(|(m, _)| m.clone()).collect(),
             cron: self
                 .cron_tasks
                 .iter()
                 .map(|(task, _)| task.clone())
                 .collect(),
+        }
+    }
+
+    /// Fails when the registrations do not fit together.
+    pub(crate) fn problems(&self) -> PluginResult {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PluginError::Internal(self.problems.join("; ")))
         }
     }
 
@@ -383,6 +831,34 @@ impl<P: Plugin> Registrar<P> {
                 .iter()
                 .map(|(prefix, _)| prefix.as_str().into())
                 .collect(),
+        }
+    }
+}
+
+fn wrong_target() -> PluginError {
+    PluginError::Internal("a context menu command was run on the wrong kind of target".into())
+}
+
+/// The subcommand at `path` below `spec`.
+fn find_mut<'a>(spec: &'a mut CommandSpec, path: &[&str]) -> Option<&'a mut CommandSpec> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(spec);
+    };
+    let sub = spec
+        .subcommands
+        .iter_mut()
+        .find(|s| s.name.eq_ignore_ascii_case(first))?;
+    find_mut(sub, rest)
+}
+
+/// The paths of the subcommands (not groups) below `spec`.
+fn leaves(spec: &CommandSpec, path: &str, out: &mut Vec<String>) {
+    for sub in &spec.subcommands {
+        let below = format!("{path} {}", sub.name);
+        if sub.subcommands.is_empty() {
+            out.push(below);
+        } else {
+            leaves(sub, &below, out);
         }
     }
 }

@@ -3,13 +3,15 @@
 
 use proc_macro::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields, LitStr, parse_macro_input};
+use syn::{Data, DeriveInput, Fields, Lit, LitStr, parse_macro_input};
 
 /// Derives `zoryx_plugin_api::CommandArgs` for a struct with named fields: each field is an
 /// argument of the same name, its kind from its type (`String`, integers, `f64`, `bool`,
 /// `UserId`, `RoleId`, `ChannelId`; `Option<_>` makes it optional), its help text from its doc
 /// comment. `#[arg(rest)]` takes the rest of the line, `#[arg(member)]` a guild member,
-/// `#[arg(name = "...")]` renames it.
+/// `#[arg(name = "...")]` renames it; `#[arg(choices("a", "b"))]` (or numbers) limits its
+/// values, `#[arg(min = 1, max = 10)]` its range, `#[arg(min_length = 2, max_length = 20)]`
+/// its length.
 #[proc_macro_derive(CommandArgs, attributes(arg))]
 pub fn derive_command_args(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -41,6 +43,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let ty = &field.ty;
         let mut name = ident.to_string().trim_start_matches("r#").to_owned();
         let mut kind = None;
+        let mut rules = Vec::new();
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("arg")) {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rest") {
@@ -49,8 +52,42 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                     kind = Some(quote!(::zoryx_plugin_api::ArgKind::Member));
                 } else if meta.path.is_ident("name") {
                     name = meta.value()?.parse::<LitStr>()?.value();
+                } else if meta.path.is_ident("choices") {
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let list = content
+                        .parse_terminated(<Lit as syn::parse::Parse>::parse, syn::Token![,])?;
+                    for lit in list {
+                        rules.push(match lit {
+                            Lit::Str(s) => quote!(.choice(#s, #s)),
+                            Lit::Int(i) => {
+                                let shown = i.base10_digits().to_owned();
+                                quote!(.choice(#shown, #i as i64))
+                            }
+                            Lit::Float(f) => {
+                                let shown = f.base10_digits().to_owned();
+                                quote!(.choice(#shown, #f as f64))
+                            }
+                            other => {
+                                return Err(syn::Error::new_spanned(
+                                    other,
+                                    "a choice is a string, an integer or a float literal",
+                                ));
+                            }
+                        });
+                    }
+                } else if ["min", "max", "min_length", "max_length"]
+                    .iter()
+                    .any(|rule| meta.path.is_ident(rule))
+                {
+                    let which = meta.path.get_ident().cloned();
+                    let value: syn::Expr = meta.value()?.parse()?;
+                    rules.push(quote!(.#which(#value)));
                 } else {
-                    return Err(meta.error("expected `rest`, `member` or `name = \"...\"`"));
+                    return Err(meta.error(
+                        "expected `rest`, `member`, `name = \"...\"`, `choices(...)`, `min = ..`, \
+                         `max = ..`, `min_length = ..` or `max_length = ..`",
+                    ));
                 }
                 Ok(())
             })?;
@@ -77,7 +114,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             },
             None => quote! { <#ty as ::zoryx_plugin_api::ArgType>::declare(#name) },
         };
-        declares.push(quote! { #declare.description(#description) });
+        declares.push(quote! { #declare.description(#description) #(#rules)* });
         parses.push(quote! { #ident: args.get::<#ty>(#name)? });
     }
     let ident = &input.ident;

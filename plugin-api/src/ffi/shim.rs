@@ -19,7 +19,10 @@ use super::module::{CallFfi, InstanceHandle};
 use super::types::{
     DescriptionFfi, ErrorFfi, EventFfi, HookEventFfi, InteractionFfi, args_from_ffi,
 };
-use crate::context::{CallHandle, CommandContext, ComponentContext, Host, PluginContext};
+use crate::context::{
+    AutocompleteContext, CallHandle, CommandContext, ComponentContext, ContextMenuContext, Host,
+    ModalContext, PluginContext,
+};
 use crate::error::{PluginError, PluginResult};
 use crate::plugin::{HandlerFuture, Plugin, Registrar};
 
@@ -125,7 +128,11 @@ fn handler<'a, T>(list: &'a [T], index: u32, what: &str) -> PluginResult<&'a T> 
 
 /// `describe` for plugin type `P`.
 pub extern "C" fn describe<P: Plugin>() -> RResult<DescriptionFfi, ErrorFfi> {
-    guard(|| Ok(Registrar::<P>::collect().describe(&P::manifest())))
+    guard(|| {
+        let registrar = Registrar::<P>::collect();
+        registrar.problems()?;
+        Ok(registrar.describe(&P::manifest()))
+    })
 }
 
 /// `init` for plugin type `P`.
@@ -270,11 +277,59 @@ pub extern "C" fn call_extra<P: Plugin>(
     let input = input.as_str().to_owned();
     guard_future(|| -> PluginResult<_> {
         let rt = runtime::<P>(instance);
-        // A handle given for a handler that does not reply is released here.
-        let _call = call
+        // A handle given for a handler that does not reply is released when it drops.
+        let call = call
             .into_option()
             .map(|c| CallHandle::new(c, host_handle(rt)));
+        let what = kind.clone();
+        let call = move || {
+            call.ok_or_else(|| {
+                PluginError::Internal(format!("a `{what}` call needs a reply route"))
+            })
+        };
+        type Output = Pin<Box<dyn Future<Output = PluginResult<RString>> + Send>>;
+        let done = |future: HandlerFuture| -> Output {
+            Box::pin(async move {
+                future.await?;
+                Ok(RString::from("null"))
+            })
+        };
         match kind.as_str() {
+            super::extra::kind::AUTOCOMPLETE => {
+                let (_, run) = handler(&rt.handlers.autocompletes, index, "autocomplete handler")?;
+                let request: crate::AutocompleteRequest = serde_json::from_str(&input)?;
+                let call = call()?;
+                let future = run(AutocompleteContext {
+                    plugin: Arc::clone(&rt.plugin),
+                    host: rt.host,
+                    request,
+                });
+                Ok(done(Box::pin(async move {
+                    let choices = future.await?;
+                    call.suggest(choices).await
+                })))
+            }
+            super::extra::kind::MODAL => {
+                let (_, run) = handler(&rt.handlers.modals, index, "modal handler")?;
+                let submit: crate::ModalSubmit = serde_json::from_str(&input)?;
+                Ok(done(run(ModalContext {
+                    plugin: Arc::clone(&rt.plugin),
+                    host: rt.host,
+                    submit,
+                    call: call()?,
+                })))
+            }
+            super::extra::kind::CONTEXT_MENU => {
+                let (_, run) = handler(&rt.handlers.context_menus, index, "context menu command")?;
+                let menu: super::extra::MenuCall = serde_json::from_str(&input)?;
+                Ok(done(run(ContextMenuContext {
+                    plugin: Arc::clone(&rt.plugin),
+                    host: rt.host,
+                    invocation: menu.invocation,
+                    target: menu.target,
+                    call: call()?,
+                })))
+            }
             super::extra::kind::EVENT => {
                 let (_, run) = handler(&rt.handlers.extra_listeners, index, "listener")?;
                 let event: crate::Event = serde_json::from_str(&input)?;

@@ -908,12 +908,8 @@ impl TryFrom<&CommandSpecFfi> for CommandSpec {
                 let kind = *ARG_KINDS
                     .get(usize::from(a.kind))
                     .ok_or_else(|| bad("argument kind", a.kind))?;
-                Ok(Arg {
-                    name: a.name.as_str().to_owned(),
-                    description: a.description.as_str().to_owned(),
-                    kind,
-                    required: a.required,
-                })
+                let arg = Arg::new(a.name.as_str(), kind).description(a.description.as_str());
+                Ok(if a.required { arg } else { arg.optional() })
             })
             .collect::<Result<Vec<_>, PluginError>>()?;
         let kind = match spec.kind {
@@ -952,6 +948,8 @@ impl TryFrom<&CommandSpecFfi> for CommandSpec {
             kind,
             cooldown,
             permission,
+            // The 1.3 fields travel in the extras (`extra::CommandExtras`).
+            ..CommandSpec::new(spec.name.as_str())
         })
     }
 }
