@@ -24,6 +24,66 @@ pub enum ArgError {
     /// A quote was opened and never closed.
     #[error("unclosed quote")]
     UnclosedQuote,
+    /// A value outside the argument's choices, range or lengths.
+    #[error("`{name}` {problem}")]
+    Rule {
+        /// The argument.
+        name: String,
+        /// What it must be ("must be one of: red, blue").
+        problem: String,
+    },
+    /// The word after a command with subcommands names none of them.
+    #[error("{} is not a subcommand: expected one of {}", given.as_deref().map_or_else(|| "nothing".to_owned(), |g| format!("`{g}`")), expected.join(", "))]
+    Subcommand {
+        /// What was typed (`None`: nothing).
+        given: Option<String>,
+        /// The subcommands there are.
+        expected: Vec<String>,
+    },
+}
+
+/// Applies the arguments' rules to parsed values (plugin-api 1.3): a typed word naming a text
+/// choice (its value or its name, any case) becomes that choice's value; then every value is
+/// checked against its argument's choices, range and lengths.
+///
+/// ```
+/// use zoryx_host::commands::args::{apply_rules, parse_args};
+/// use zoryx_plugin_api::Arg;
+///
+/// let specs = [Arg::text("colour").choices([("Red", "red"), ("Blue", "blue")]), Arg::integer("n").range(1, 3)];
+/// let args = apply_rules(&specs, parse_args(&specs, "RED 2").unwrap()).unwrap();
+/// assert_eq!(args.get::<String>("colour").unwrap(), "red");
+/// let error = apply_rules(&specs, parse_args(&specs, "red 4").unwrap()).unwrap_err();
+/// assert_eq!(error.to_string(), "`n` must be at most 3");
+/// ```
+pub fn apply_rules(specs: &[Arg], args: Args) -> Result<Args, ArgError> {
+    if specs.iter().all(|a| {
+        a.choices.is_empty()
+            && a.min.is_none()
+            && a.max.is_none()
+            && a.min_length.is_none()
+            && a.max_length.is_none()
+    }) {
+        return Ok(args);
+    }
+    let mut values = Vec::with_capacity(args.len());
+    for (name, value) in args.iter() {
+        let mut value = value.clone();
+        if let Some(spec) = specs.iter().find(|a| a.name == name) {
+            if let ArgValue::Text(text) = &value
+                && let Some(choice) = spec.choice_for(text)
+                && let zoryx_plugin_api::ChoiceValue::Text(chosen) = &choice.value
+            {
+                value = ArgValue::Text(chosen.clone());
+            }
+            spec.check_value(&value).map_err(|problem| ArgError::Rule {
+                name: name.to_owned(),
+                problem,
+            })?;
+        }
+        values.push((name.to_owned(), value));
+    }
+    Ok(Args::new(values))
 }
 
 /// Splits off the next token: a word, or a `"quoted string"` with `\"` escapes.

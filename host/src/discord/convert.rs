@@ -7,7 +7,7 @@
 //! only keeps the host's own messages within them.
 
 use serde_json::{Map, Value, json};
-use serenity::model::application::{CommandDataOptionValue, CommandInteraction};
+use serenity::model::application::{CommandDataOption, CommandDataOptionValue};
 use zoryx_plugin_api::{
     ArgKind, ArgValue, ButtonStyle, ChannelId, Component, Embed, GuildId, IncomingMessage, Member,
     Message, MessageId, RoleId, User, UserId,
@@ -251,46 +251,161 @@ pub fn member(member: &serenity::model::guild::Member) -> Member {
     }
 }
 
+/// The command an application command interaction runs: its name, or the path of its
+/// subcommand (`config set`, `config role add`), and the options given to that one.
+pub fn command_path<'a>(
+    name: &str,
+    options: &'a [CommandDataOption],
+) -> (String, &'a [CommandDataOption]) {
+    let mut path = name.to_owned();
+    let mut options = options;
+    while let [only] = options
+        && let CommandDataOptionValue::SubCommand(inner)
+        | CommandDataOptionValue::SubCommandGroup(inner) = &only.value
+    {
+        path.push(' ');
+        path.push_str(&only.name);
+        options = inner;
+    }
+    (path, options)
+}
+
+/// One option's value as the declared kind expects it; `None` when it is of another type.
+fn slash_value(value: &CommandDataOptionValue, kind: ArgKind) -> Option<ArgValue> {
+    Some(match (value, kind) {
+        (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
+            ArgValue::Text(s.clone())
+        }
+        (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
+        (CommandDataOptionValue::Integer(i), ArgKind::Float) => ArgValue::Float(*i as f64),
+        (CommandDataOptionValue::Number(n), ArgKind::Float) => ArgValue::Float(*n),
+        (CommandDataOptionValue::Boolean(b), ArgKind::Bool) => ArgValue::Bool(*b),
+        (CommandDataOptionValue::User(u), ArgKind::User) => ArgValue::User(UserId(u.get())),
+        (CommandDataOptionValue::User(u), ArgKind::Member) => ArgValue::Member(UserId(u.get())),
+        (CommandDataOptionValue::Role(r), ArgKind::Role) => ArgValue::Role(RoleId(r.get())),
+        (CommandDataOptionValue::Channel(c), ArgKind::Channel) => {
+            ArgValue::Channel(ChannelId(c.get()))
+        }
+        _ => return None,
+    })
+}
+
+/// The options filled so far while an option is being typed (autocomplete): those of the
+/// declared type, the one being typed left out.
+pub fn partial_args(
+    specs: &[zoryx_plugin_api::Arg],
+    options: &[CommandDataOption],
+) -> Vec<(String, ArgValue)> {
+    specs
+        .iter()
+        .filter_map(|spec| {
+            let option = options.iter().find(|o| o.name == spec.name)?;
+            Some((spec.name.clone(), slash_value(&option.value, spec.kind)?))
+        })
+        .collect()
+}
+
 /// A slash command's options as the argument values the command's handler expects, in
 /// declaration order. Options the command does not declare are ignored; a value of the wrong
 /// type is an error naming the option.
 pub fn slash_args(
     specs: &[zoryx_plugin_api::Arg],
-    command: &CommandInteraction,
+    options: &[CommandDataOption],
 ) -> Result<Vec<(String, ArgValue)>, String> {
     let mut out = Vec::new();
     for spec in specs {
-        let Some(option) = command.data.options.iter().find(|o| o.name == spec.name) else {
+        let Some(option) = options.iter().find(|o| o.name == spec.name) else {
             if spec.required {
                 return Err(format!("missing required option `{}`", spec.name));
             }
             continue;
         };
-        let value = match (&option.value, spec.kind) {
-            (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
-                ArgValue::Text(s.clone())
-            }
-            (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
-            (CommandDataOptionValue::Integer(i), ArgKind::Float) => ArgValue::Float(*i as f64),
-            (CommandDataOptionValue::Number(n), ArgKind::Float) => ArgValue::Float(*n),
-            (CommandDataOptionValue::Boolean(b), ArgKind::Bool) => ArgValue::Bool(*b),
-            (CommandDataOptionValue::User(u), ArgKind::User) => ArgValue::User(UserId(u.get())),
-            (CommandDataOptionValue::User(u), ArgKind::Member) => ArgValue::Member(UserId(u.get())),
-            (CommandDataOptionValue::Role(r), ArgKind::Role) => ArgValue::Role(RoleId(r.get())),
-            (CommandDataOptionValue::Channel(c), ArgKind::Channel) => {
-                ArgValue::Channel(ChannelId(c.get()))
-            }
-            (other, kind) => {
-                return Err(format!(
-                    "option `{}` should be {}, got {other:?}",
-                    spec.name,
-                    kind.name()
-                ));
-            }
+        let value = match slash_value(&option.value, spec.kind) {
+            Some(value) => value,
+            None => match (&option.value, spec.kind) {
+                (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
+                    ArgValue::Text(s.clone())
+                }
+                (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
+                (CommandDataOptionValue::Integer(i), ArgKind::Float) => ArgValue::Float(*i as f64),
+                (CommandDataOptionValue::Number(n), ArgKind::Float) => ArgValue::Float(*n),
+                (CommandDataOptionValue::Boolean(b), ArgKind::Bool) => ArgValue::Bool(*b),
+                (CommandDataOptionValue::User(u), ArgKind::User) => ArgValue::User(UserId(u.get())),
+                (CommandDataOptionValue::User(u), ArgKind::Member) => {
+                    ArgValue::Member(UserId(u.get()))
+                }
+                (CommandDataOptionValue::Role(r), ArgKind::Role) => ArgValue::Role(RoleId(r.get())),
+                (CommandDataOptionValue::Channel(c), ArgKind::Channel) => {
+                    ArgValue::Channel(ChannelId(c.get()))
+                }
+                (other, kind) => {
+                    return Err(format!(
+                        "option `{}` should be {}, got {other:?}",
+                        spec.name,
+                        kind.name()
+                    ));
+                }
+            },
         };
         out.push((spec.name.clone(), value));
     }
     Ok(out)
+}
+
+/// The `data` of a modal callback (type 9): one text input to an action row.
+pub fn modal_json(modal: &zoryx_plugin_api::Modal) -> Value {
+    let rows: Vec<Value> = modal
+        .inputs
+        .iter()
+        .map(|input| {
+            let mut text = json!({
+                "type": 4,
+                "custom_id": input.custom_id,
+                "style": input.style.code(),
+                "label": input.label,
+                "required": input.required,
+            });
+            if let Some(min) = input.min_length {
+                text["min_length"] = json!(min);
+            }
+            if let Some(max) = input.max_length {
+                text["max_length"] = json!(max);
+            }
+            if let Some(placeholder) = &input.placeholder {
+                text["placeholder"] = json!(placeholder);
+            }
+            if let Some(value) = &input.value {
+                text["value"] = json!(value);
+            }
+            json!({"type": 1, "components": [text]})
+        })
+        .collect();
+    json!({"custom_id": modal.custom_id, "title": modal.title, "components": rows})
+}
+
+/// The `data` of an autocomplete callback (type 8): at most 25 choices, names of 1–100
+/// characters (longer ones shortened, empty ones named by their value).
+pub fn autocomplete_json(choices: &[zoryx_plugin_api::Choice]) -> Value {
+    use zoryx_plugin_api::ChoiceValue;
+    use zoryx_plugin_api::limits::{AUTOCOMPLETE_CHOICES, CHOICE_NAME};
+    let choices: Vec<Value> = choices
+        .iter()
+        .take(AUTOCOMPLETE_CHOICES)
+        .map(|c| {
+            let name = if c.name.is_empty() {
+                c.value.to_string()
+            } else {
+                c.name.clone()
+            };
+            let value = match &c.value {
+                ChoiceValue::Text(t) => json!(clip(t, CHOICE_NAME)),
+                ChoiceValue::Integer(i) => json!(i),
+                ChoiceValue::Float(f) => json!(f),
+            };
+            json!({"name": non_empty(clip(&name, CHOICE_NAME)), "value": value})
+        })
+        .collect();
+    json!({"choices": choices})
 }
 
 #[cfg(test)]

@@ -8,14 +8,16 @@ use std::sync::atomic::Ordering;
 
 use serde_json::json;
 use serenity::all::{
-    ComponentInteraction, ComponentInteractionDataKind, Context, EventHandler, GuildId as SGuildId,
-    Interaction as SInteraction, Member as SMember, Ready, ResumedEvent, UnavailableGuild,
-    User as SUser,
+    ActionRowComponent, CommandType, ComponentInteraction, ComponentInteractionDataKind, Context,
+    EventHandler, GuildId as SGuildId, Interaction as SInteraction, Member as SMember,
+    ModalInteraction, Ready, ResolvedTarget, ResumedEvent, UnavailableGuild, User as SUser,
 };
 use serenity::model::application::CommandInteraction;
+use zoryx_plugin_api::ffi::extra::MenuCall;
 use zoryx_plugin_api::{
-    Args, ChannelId, Event, EventKind, Guild, GuildId, Interaction, InteractionKind, Invocation,
-    Message, MessageId, Source,
+    Args, AutocompleteRequest, CallAction, ChannelId, ContextMenuKind, Event, EventKind, Guild,
+    GuildId, Interaction, InteractionKind, Invocation, Member, MenuTarget, Message, MessageId,
+    ModalSubmit, RoleId, Source, TargetUser,
 };
 
 use super::pipeline::{Bot, CommandInput, colour, embed, level_of};
@@ -60,7 +62,8 @@ impl Handler {
 
     async fn slash(&self, command: CommandInteraction) {
         let bot = &self.bot;
-        let name = command.data.name.clone();
+        // A subcommand runs as the command named by its path (`config set`).
+        let (name, options) = convert::command_path(&command.data.name, &command.data.options);
         let author = convert::user(&command.user);
         let guild_id = command.guild_id.map(|g| GuildId(g.get()));
         let channel_id = ChannelId(command.channel_id.get());
@@ -103,7 +106,7 @@ impl Handler {
                 .await;
             return;
         };
-        let args = match convert::slash_args(&specs, &command) {
+        let args = match convert::slash_args(&specs, options) {
             Ok(values) => Args::new(values),
             Err(error) => {
                 let _ = sink
@@ -149,6 +152,192 @@ impl Handler {
                 "That command is not available right now (its plugin is not loaded)."
             };
             let _ = sink.reply(Message::text(text).ephemeral()).await;
+        }
+    }
+
+    /// An option being typed (interaction type 4): the plugin's suggestions answer it
+    /// (callback type 8), an empty list when none come within the limit.
+    async fn autocomplete(&self, command: CommandInteraction) {
+        let bot = &self.bot;
+        let Some(focused) = command.data.autocomplete() else {
+            return;
+        };
+        let (path, options) = convert::command_path(&command.data.name, &command.data.options);
+        let specs = {
+            let table = bot.manager.table();
+            table
+                .command(&path)
+                .and_then(|route| {
+                    route
+                        .generation
+                        .description
+                        .commands
+                        .get(route.index as usize)
+                        .map(|spec| spec.args.clone())
+                })
+                .unwrap_or_default()
+        };
+        let request = AutocompleteRequest {
+            id: command.id.get(),
+            command: path,
+            option: focused.name.to_owned(),
+            value: focused.value.to_owned(),
+            args: Args::new(convert::partial_args(&specs, options)),
+            user: convert::user(&command.user),
+            channel_id: ChannelId(command.channel_id.get()),
+            guild_id: command.guild_id.map(|g| GuildId(g.get())),
+        };
+        let sink = self.interaction_sink(command.id.get(), &command.token, None);
+        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let result = bot
+            .manager
+            .dispatcher()
+            .autocomplete(&request, Arc::clone(&sink) as Arc<dyn ReplySink>)
+            .await;
+        match result {
+            None => tracing::debug!(
+                command = request.command,
+                option = request.option,
+                "no autocomplete handler"
+            ),
+            Some(Err(error)) => {
+                tracing::warn!(command = request.command, option = request.option, %error, "autocomplete failed");
+            }
+            Some(Ok(())) => {}
+        }
+        if !sink.answered().await {
+            let _ = sink
+                .act(CallAction::Autocomplete {
+                    choices: Vec::new(),
+                })
+                .await;
+        }
+    }
+
+    /// A context menu command on a user or a message (application command types 2 and 3).
+    async fn context_menu(&self, command: CommandInteraction) {
+        let bot = &self.bot;
+        let kind = match command.data.kind {
+            CommandType::User => ContextMenuKind::User,
+            _ => ContextMenuKind::Message,
+        };
+        let guild_id = command.guild_id.map(|g| GuildId(g.get()));
+        let target = match command.data.target() {
+            Some(ResolvedTarget::User(user, member)) => MenuTarget::User(TargetUser {
+                user: convert::user(user),
+                member: member.zip(guild_id).map(|(m, guild_id)| Member {
+                    user: convert::user(user),
+                    guild_id,
+                    nick: m.nick.clone(),
+                    roles: m.roles.iter().map(|r| RoleId(r.get())).collect(),
+                }),
+            }),
+            Some(ResolvedTarget::Message(message)) => {
+                MenuTarget::Message(super::actions::message_from_json(
+                    &serde_json::to_value(message).unwrap_or_default(),
+                ))
+            }
+            _ => return,
+        };
+        let author = convert::user(&command.user);
+        let invocation = Invocation {
+            command: command.data.name.clone(),
+            author: author.clone(),
+            guild_id,
+            channel_id: ChannelId(command.channel_id.get()),
+            message_id: None,
+            is_owner: bot.is_owner(author.id.0),
+            source: Source::Slash,
+        };
+        let sink = self.interaction_sink(command.id.get(), &command.token, None);
+        sink.defer_after(bot.options.defer_after);
+        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let call = MenuCall { invocation, target };
+        let result = bot
+            .manager
+            .dispatcher()
+            .context_menu(kind, &call, Arc::clone(&sink) as Arc<dyn ReplySink>)
+            .await;
+        self.finish(&sink, result, &call.invocation.command, false)
+            .await;
+    }
+
+    /// A modal's submission (interaction type 5), to the plugin of its `custom_id` prefix.
+    async fn modal_submit(&self, modal: ModalInteraction) {
+        let bot = &self.bot;
+        let values = modal
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .filter_map(|c| match c {
+                ActionRowComponent::InputText(input) => Some((
+                    input.custom_id.clone(),
+                    input.value.clone().unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let on = modal
+            .message
+            .as_ref()
+            .map(|m| (ChannelId(m.channel_id.get()), MessageId(m.id.get())));
+        let submit = ModalSubmit {
+            id: modal.id.get(),
+            custom_id: modal.data.custom_id.clone(),
+            values,
+            user: convert::user(&modal.user),
+            channel_id: ChannelId(modal.channel_id.get()),
+            guild_id: modal.guild_id.map(|g| GuildId(g.get())),
+            message_id: on.map(|(_, m)| m),
+        };
+        let sink = self.interaction_sink(modal.id.get(), &modal.token, on);
+        sink.defer_after(bot.options.defer_after);
+        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let result = bot
+            .manager
+            .dispatcher()
+            .modal(&submit, Arc::clone(&sink) as Arc<dyn ReplySink>)
+            .await;
+        self.finish(&sink, result, &submit.custom_id, on.is_some())
+            .await;
+    }
+
+    /// Answers what a handler left unanswered: a missing plugin or a failure ephemerally,
+    /// success silently (`acknowledge`, for an interaction on a message) or with "Done".
+    async fn finish(
+        &self,
+        sink: &InteractionReply,
+        result: Option<Result<(), crate::runtime::CallError>>,
+        what: &str,
+        acknowledge: bool,
+    ) {
+        match result {
+            None => {
+                let _ = sink
+                    .reply(
+                        Message::text("That plugin is not loaded, so this no longer works.")
+                            .ephemeral(),
+                    )
+                    .await;
+            }
+            Some(Err(error)) => {
+                tracing::warn!(what, %error, "interaction handler failed");
+                if !sink.answered().await {
+                    let _ = sink
+                        .reply(embed(colour::RED, "Error", error.to_string()).ephemeral())
+                        .await;
+                }
+            }
+            Some(Ok(())) if acknowledge => {
+                sink.acknowledge(Message::text("✅ Done.").ephemeral())
+                    .await
+            }
+            Some(Ok(())) => {
+                if !sink.answered().await {
+                    let _ = sink.reply(Message::text("✅ Done.").ephemeral()).await;
+                }
+            }
         }
     }
 
@@ -289,7 +478,12 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
         match interaction {
-            SInteraction::Command(command) => self.slash(command).await,
+            SInteraction::Command(command) => match command.data.kind {
+                CommandType::User | CommandType::Message => self.context_menu(command).await,
+                _ => self.slash(command).await,
+            },
+            SInteraction::Autocomplete(command) => self.autocomplete(command).await,
+            SInteraction::Modal(modal) => self.modal_submit(modal).await,
             SInteraction::Component(component) => self.component(component).await,
             _ => {}
         }

@@ -216,14 +216,19 @@ impl Bot {
 
     /// The author's level in `guild` from the cache (roles and ownership).
     fn level_from_cache(&self, guild: GuildId, user: u64, roles: &[u64]) -> Permission {
+        level_of(self.permissions_from_cache(guild, user, roles))
+    }
+
+    /// The author's guild permissions from the cache (roles; the owner has them all).
+    fn permissions_from_cache(&self, guild: GuildId, user: u64, roles: &[u64]) -> Permissions {
         let Some(cache) = self.cache.get() else {
-            return Permission::Everyone;
+            return Permissions::empty();
         };
         let Some(guild) = cache.guild(serenity::all::GuildId::new(guild.0)) else {
-            return Permission::Everyone;
+            return Permissions::empty();
         };
         if guild.owner_id.get() == user {
-            return Permission::Administrator;
+            return Permissions::all();
         }
         let mut ids: Vec<u64> = roles.to_vec();
         if ids.is_empty()
@@ -243,7 +248,7 @@ impl Bot {
                 permissions |= role.permissions;
             }
         }
-        level_of(permissions)
+        permissions
     }
 
     fn level(&self, input: &CommandInput) -> Permission {
@@ -268,7 +273,7 @@ impl Bot {
             return self.run_builtin(builtin, input, is_owner, sink).await;
         }
         // Only compute the level when the command needs more than Everyone.
-        let needed = {
+        let (needed, default_permissions, dm) = {
             let table = self.manager.table();
             let Some(route) = table.command(&input.command) else {
                 return false;
@@ -281,8 +286,33 @@ impl Bot {
             else {
                 return false;
             };
-            spec.permission
+            (spec.permission, spec.default_permissions, spec.dm)
         };
+        // Discord applies a slash command's DM use and default permissions itself; the prefix
+        // form gets the same rules here (bot owners excepted from the permissions).
+        if input.source == Source::Prefix {
+            let refusal = match (input.guild_id, default_permissions) {
+                (None, _) if !dm => Some(format!("`{}` only works in servers.", input.command)),
+                (Some(guild), Some(wanted)) if !is_owner => {
+                    let has = self.permissions_from_cache(guild, input.author.id.0, &input.roles);
+                    let has = zoryx_plugin_api::Permissions(has.bits());
+                    let missing = has.missing(wanted);
+                    (!missing.is_empty()).then(|| {
+                        format!(
+                            "⛔ You need the {} permission to use `{}`.",
+                            missing.names().join(", "),
+                            input.command
+                        )
+                    })
+                }
+                _ => None,
+            };
+            if let Some(text) = refusal {
+                bump(&self.counters.commands_run);
+                let _ = sink.reply(Message::text(text).ephemeral()).await;
+                return true;
+            }
+        }
         let level = match needed {
             Permission::Moderator | Permission::Administrator if !is_owner => self.level(&input),
             _ => Permission::Everyone,

@@ -115,6 +115,11 @@ impl ReplySink for ChannelReply {
                     .await
                     .map(|_| Outcome::Done)
                     .map_err(|e| refused("show that the bot is typing", &e)),
+                CallAction::Modal { .. } => Err(PluginError::NotAvailable(
+                    "showing a modal to a prefix command (modals answer interactions: slash \
+                     commands, components and context menus)"
+                        .to_owned(),
+                )),
                 other => Err(PluginError::NotAvailable(format!(
                     "{} (only components can)",
                     other.describe()
@@ -469,6 +474,22 @@ impl ReplySink for InteractionReply {
                     .map_err(PluginError::Host),
                 CallAction::Update { message } => this.update(message).await,
                 CallAction::Defer { ephemeral } => this.defer(ephemeral).await,
+                CallAction::Modal { modal } => {
+                    let data = convert::modal_json(&modal);
+                    this.first_answer("show a modal", json!({"type": 9, "data": data}))
+                        .await
+                }
+                CallAction::Autocomplete { choices } => {
+                    if choices.len() > zoryx_plugin_api::limits::AUTOCOMPLETE_CHOICES {
+                        tracing::warn!(
+                            offered = choices.len(),
+                            "autocomplete offered more than 25 choices; Discord shows the first 25"
+                        );
+                    }
+                    let data = convert::autocomplete_json(&choices);
+                    this.first_answer("answer with suggestions", json!({"type": 8, "data": data}))
+                        .await
+                }
                 other => Err(PluginError::NotAvailable(other.describe().to_owned())),
             }
         })
@@ -476,6 +497,24 @@ impl ReplySink for InteractionReply {
 }
 
 impl InteractionReply {
+    /// Sends a response that can only be the interaction's first (a modal, suggestions);
+    /// after it the interaction counts as answered.
+    async fn first_answer(&self, what: &str, body: Value) -> Result<Outcome, PluginError> {
+        let mut state = self.state.lock().await;
+        if state.answer != Answer::Pending {
+            return Err(PluginError::Host(format!(
+                "cannot {what}: the interaction was answered already (only its first answer can)"
+            )));
+        }
+        let path = format!("/interactions/{}/{}/callback", self.id, self.token);
+        self.rest
+            .post(&path, &body)
+            .await
+            .map_err(|e| refused(what, &e))?;
+        state.answer = Answer::Sent;
+        Ok(Outcome::Done)
+    }
+
     /// Another handle on the same interaction (the same answer state).
     fn clone_handle(&self) -> Self {
         Self {

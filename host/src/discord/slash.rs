@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
-use zoryx_plugin_api::{Arg, ArgKind, CommandKind, CommandSpec};
+use zoryx_plugin_api::{Arg, ArgKind, ChoiceValue, CommandKind, CommandSpec, ContextMenu, Number};
 
 use super::convert::clip;
 use super::pipeline::Bot;
@@ -25,46 +25,122 @@ fn option_type(kind: ArgKind) -> u8 {
     }
 }
 
-/// Whether Discord accepts `name` as a command or option name (lowercase, 1-32 of letters,
-/// digits, `-` and `_`).
-fn valid_name(name: &str) -> bool {
-    let count = name.chars().count();
-    (1..=32).contains(&count)
-        && name
-            .chars()
-            .all(|c| c == '-' || c == '_' || c.is_alphanumeric())
-        && name.to_lowercase() == name
-}
-
 fn description(text: &str, fallback: &str) -> String {
     let text = text.trim();
     clip(if text.is_empty() { fallback } else { text }, 100)
 }
 
+fn number(value: Number) -> Value {
+    match value {
+        Number::Integer(i) => json!(i),
+        Number::Float(f) => json!(f),
+    }
+}
+
 fn option(arg: &Arg) -> Value {
-    json!({
+    let mut option = json!({
         "type": option_type(arg.kind),
         "name": arg.name,
         "description": description(&arg.description, &arg.name),
         "required": arg.required,
-    })
+    });
+    if !arg.choices.is_empty() {
+        let choices: Vec<Value> = arg
+            .choices
+            .iter()
+            .map(|c| {
+                let value = match &c.value {
+                    ChoiceValue::Text(t) => json!(t),
+                    ChoiceValue::Integer(i) => json!(i),
+                    ChoiceValue::Float(f) => json!(f),
+                };
+                json!({"name": c.name, "value": value})
+            })
+            .collect();
+        option["choices"] = Value::Array(choices);
+    }
+    if let Some(min) = arg.min {
+        option["min_value"] = number(min);
+    }
+    if let Some(max) = arg.max {
+        option["max_value"] = number(max);
+    }
+    if let Some(min) = arg.min_length {
+        option["min_length"] = json!(min);
+    }
+    if let Some(max) = arg.max_length {
+        option["max_length"] = json!(max);
+    }
+    if !arg.channel_types.is_empty() {
+        let mut kinds: Vec<u8> = arg.channel_types.iter().map(|k| k.code()).collect();
+        kinds.dedup();
+        option["channel_types"] = json!(kinds);
+    }
+    if arg.autocomplete {
+        option["autocomplete"] = json!(true);
+    }
+    option
 }
 
-/// One command's JSON, or `None` when Discord would refuse its names.
-pub fn command_json(spec: &CommandSpec) -> Option<Value> {
-    if !valid_name(&spec.name) || !spec.args.iter().all(|a| valid_name(&a.name)) {
-        return None;
+/// The options of a command or subcommand: its arguments (required ones first, as Discord
+/// demands), or its subcommands (type 1) and groups (type 2).
+fn options(spec: &CommandSpec) -> Vec<Value> {
+    if !spec.subcommands.is_empty() {
+        return spec
+            .subcommands
+            .iter()
+            .map(|sub| {
+                json!({
+                    "type": if sub.subcommands.is_empty() { 1 } else { 2 },
+                    "name": sub.name,
+                    "description": description(&sub.description, &sub.name),
+                    "options": options(sub),
+                })
+            })
+            .collect();
     }
-    // Discord demands required options before optional ones.
     let mut args: Vec<&Arg> = spec.args.iter().collect();
     args.sort_by_key(|a| !a.required);
-    let options: Vec<Value> = args.into_iter().take(25).map(option).collect();
-    Some(json!({
+    args.into_iter().map(option).collect()
+}
+
+/// One command's JSON, or `None` when Discord would refuse it (see [`CommandSpec::check`]).
+pub fn command_json(spec: &CommandSpec) -> Option<Value> {
+    if spec.check().is_err() {
+        return None;
+    }
+    let mut json = json!({
         "type": 1,
         "name": spec.name,
         "description": description(&spec.description, &spec.name),
-        "options": options,
-    }))
+        "options": options(spec),
+    });
+    permissions_json(&mut json, spec.default_permissions, spec.dm);
+    Some(json)
+}
+
+/// `default_member_permissions` (the bit set, as the OpenAPI spec types it) and `contexts`
+/// (guilds only when DMs are not allowed).
+fn permissions_json(
+    json: &mut Value,
+    permissions: Option<zoryx_plugin_api::Permissions>,
+    dm: bool,
+) {
+    if let Some(permissions) = permissions {
+        json["default_member_permissions"] = json!(permissions.0);
+    }
+    if !dm {
+        json["contexts"] = json!([0]);
+    }
+}
+
+/// A context menu command's JSON (type 2 on users, 3 on messages), or `None` when Discord
+/// would refuse its name.
+pub fn menu_json(menu: &ContextMenu) -> Option<Value> {
+    menu.check().ok()?;
+    let mut json = json!({"type": menu.kind.code(), "name": menu.name});
+    permissions_json(&mut json, menu.default_permissions, menu.dm);
+    Some(json)
 }
 
 fn is_slash(spec: &CommandSpec) -> bool {
@@ -77,7 +153,8 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut push = |spec: &CommandSpec, owner: &str| {
-        if !is_slash(spec) || names.contains(&spec.name) {
+        // Subcommands (`config set`) are registered within their command.
+        if !is_slash(spec) || spec.name.contains(' ') || names.contains(&spec.name) {
             return;
         }
         match command_json(spec) {
@@ -88,7 +165,8 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
             None => tracing::warn!(
                 command = spec.name,
                 owner,
-                "not registered as a slash command: Discord needs lowercase names of 1-32 letters, digits, - or _"
+                problem = spec.check().err().map(|e| e.to_string()),
+                "not registered as a slash command: Discord would refuse it"
             ),
         }
     };
@@ -102,6 +180,29 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
                 continue;
             }
             push(spec, plugin);
+        }
+    }
+    // Context menu commands: a name per kind, 5 of each per application on Discord.
+    let mut menus: Vec<(u8, String)> = Vec::new();
+    for (plugin, generation) in &table.plugins {
+        for menu in &generation.description.extras.context_menus {
+            let key = (menu.kind.code(), menu.name.clone());
+            if menus.contains(&key) {
+                continue;
+            }
+            let same_kind = menus.iter().filter(|(k, _)| *k == key.0).count();
+            if same_kind >= 5 {
+                tracing::warn!(
+                    plugin,
+                    menu = menu.name,
+                    "not registered: Discord allows 5 context menu commands of a kind"
+                );
+                continue;
+            }
+            if let Some(json) = menu_json(menu) {
+                menus.push(key);
+                out.push(json);
+            }
         }
     }
     let limits = bot.options.slash_limits;
@@ -232,5 +333,49 @@ mod tests {
         assert_eq!(names, ["amount", "to", "note"]);
         assert_eq!(json["options"][1]["type"], 6);
         assert!(command_json(&CommandSpec::new("Bad Name")).is_none());
+    }
+
+    #[test]
+    fn rules_subcommands_and_permissions_take_discords_shape() {
+        use zoryx_plugin_api::{ChannelKind, Permissions};
+        let spec = CommandSpec::new("config")
+            .description("Settings")
+            .default_permissions(Permissions::MANAGE_GUILD)
+            .dm(false)
+            .subcommand(
+                CommandSpec::new("set")
+                    .arg(Arg::text("key").choices(["colour", "size"]))
+                    .arg(Arg::integer("n").range(1, 10).optional())
+                    .arg(Arg::text("note").length(2, 50).optional()),
+            )
+            .subcommand(
+                CommandSpec::new("role").subcommand(
+                    CommandSpec::new("add")
+                        .arg(Arg::channel("where").channel_types([ChannelKind::Text])),
+                ),
+            );
+        let json = command_json(&spec).expect("valid");
+        assert_eq!(json["default_member_permissions"], 32);
+        assert_eq!(json["contexts"], json!([0]));
+        let set = &json["options"][0];
+        assert_eq!(set["type"], 1);
+        assert_eq!(
+            set["options"][0]["choices"][1],
+            json!({"name": "size", "value": "size"})
+        );
+        assert_eq!(
+            (
+                set["options"][1]["min_value"].clone(),
+                set["options"][1]["max_value"].clone()
+            ),
+            (json!(1), json!(10))
+        );
+        assert_eq!(set["options"][2]["min_length"], 2);
+        let role = &json["options"][1];
+        assert_eq!(role["type"], 2);
+        assert_eq!(
+            role["options"][0]["options"][0]["channel_types"],
+            json!([0])
+        );
     }
 }

@@ -101,6 +101,17 @@ pub enum CallKind {
         /// Task index.
         index: u32,
     },
+    /// A handler of 1.3's JSON path (autocomplete, modal, context menu).
+    Extra {
+        /// Its kind (`zoryx_plugin_api::ffi::extra::kind`).
+        kind: String,
+        /// Handler index within the kind.
+        index: u32,
+        /// Its input as JSON text.
+        input: String,
+        /// Whether it answers through a reply route (its requests name this call).
+        replies: bool,
+    },
 }
 
 /// Host → worker.

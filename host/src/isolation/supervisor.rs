@@ -174,6 +174,20 @@ fn call_kind(call: Call<'_>) -> (CallKind, Option<Arc<dyn ReplySink>>) {
             None,
         ),
         Call::Task { index } => (CallKind::Task { index }, None),
+        Call::Extra {
+            kind,
+            index,
+            input,
+            sink,
+        } => (
+            CallKind::Extra {
+                kind: kind.to_owned(),
+                index,
+                input,
+                replies: sink.is_some(),
+            },
+            sink,
+        ),
     }
 }
 

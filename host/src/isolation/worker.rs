@@ -604,6 +604,20 @@ impl Worker {
                 )
             }
             CallKind::Task { index } => (Call::Task { index: *index }, format!("task {index}")),
+            CallKind::Extra {
+                kind,
+                index,
+                input,
+                replies,
+            } => (
+                Call::Extra {
+                    kind,
+                    index: *index,
+                    input: input.clone(),
+                    sink: replies.then(|| sink(&self.remote)),
+                },
+                format!("{kind} {index}"),
+            ),
             CallKind::Init { .. } | CallKind::Shutdown => return,
         };
         let remote = Arc::clone(&self.remote);

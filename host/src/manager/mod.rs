@@ -523,6 +523,17 @@ impl Manager {
                 manifest.name
             )));
         }
+        // Discord's registration limits, before anything is registered: a slash command or
+        // context menu past one refuses the load, naming the command and option.
+        for spec in &opened.description.commands {
+            let slash = !matches!(spec.kind, zoryx_plugin_api::CommandKind::Prefix);
+            if slash && !spec.name.contains(' ') {
+                spec.check().map_err(|e| invalid(e.to_string()))?;
+            }
+        }
+        for menu in &opened.description.extras.context_menus {
+            menu.check().map_err(|e| invalid(e.to_string()))?;
+        }
         let table = self.dispatcher.table();
         for spec in &opened.description.commands {
             for name in std::iter::once(&spec.name).chain(&spec.aliases) {

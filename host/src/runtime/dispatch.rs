@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use serde_json::json;
+use zoryx_plugin_api::ffi::extra::{self, MenuCall};
 use zoryx_plugin_api::{
-    Args, ChannelId, Event, GuildId, HookEvent, Interaction, Invocation, MessageId, Permission,
-    PluginError, Source, User,
+    Args, AutocompleteRequest, ChannelId, CommandSpec, ContextMenuKind, Event, GuildId, HookEvent,
+    Interaction, Invocation, MessageId, ModalSubmit, Permission, PluginError, Source, User,
 };
 
 use super::call::ReplySink;
@@ -20,7 +21,7 @@ use super::generation::{Call, CallError, Generation};
 use super::hooks::{HookHealth, HookId};
 use super::services::Shared;
 use super::table::{Route, Table};
-use crate::commands::args::{ArgError, parse_args};
+use crate::commands::args::{ArgError, apply_rules, parse_args};
 use crate::commands::cooldown::Cooldowns;
 
 /// How long plugin calls may run before they are cancelled (`limits.*` in `config.json`).
@@ -151,6 +152,46 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// The longest an autocomplete handler may take: Discord waits 3 seconds for the answer.
+pub const AUTOCOMPLETE_LIMIT: Duration = Duration::from_millis(2500);
+
+/// The subcommand the words of `args` name below `spec` (`set colour red` → `config set`,
+/// `colour red`); `Ok(None)` for no words at all (the command's own handler runs). A word
+/// that names no subcommand, or a group without one, is an error with the usage to show.
+#[allow(clippy::type_complexity)]
+fn subcommand_path(
+    spec: &CommandSpec,
+    args: &str,
+) -> Result<Option<(String, String)>, (ArgError, String)> {
+    let mut node = spec;
+    let mut path = spec.name.clone();
+    let mut rest = args.trim_start();
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    while !node.subcommands.is_empty() {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        let found = node
+            .subcommands
+            .iter()
+            .find(|s| !word.is_empty() && s.name.eq_ignore_ascii_case(word));
+        let Some(sub) = found else {
+            let error = ArgError::Subcommand {
+                given: (!word.is_empty()).then(|| word.to_owned()),
+                expected: node.subcommands.iter().map(|s| s.name.clone()).collect(),
+            };
+            let mut usage = node.clone();
+            usage.name = path;
+            return Err((error, usage.usage("")));
+        };
+        path = format!("{path} {}", sub.name);
+        node = sub;
+        rest = rest[end..].trim_start();
+    }
+    Ok(Some((path, rest.to_owned())))
+}
+
 /// Runs command `route` with already-parsed arguments on the plugin threads, cancelled past
 /// `limit`. This is the host → plugin hot path.
 pub async fn call_command(
@@ -225,10 +266,38 @@ impl Dispatcher {
         parsed: Option<Args>,
         sink: Arc<dyn ReplySink>,
     ) -> CommandOutcome {
+        let mut request = request;
         let table = self.table.load();
-        let Some(route) = table.command(&request.command).cloned() else {
+        let Some(mut route) = table.command(&request.command).cloned() else {
             return CommandOutcome::Unknown;
         };
+        // A prefix command with subcommands: the words after it name one (`config set ...`).
+        if parsed.is_none()
+            && let Some(spec) = route
+                .generation
+                .description
+                .commands
+                .get(route.index as usize)
+            && !spec.subcommands.is_empty()
+        {
+            match subcommand_path(spec, &request.args) {
+                Ok(None) => {}
+                Ok(Some((path, rest))) => {
+                    let Some(leaf) = table.command(&path).cloned() else {
+                        return CommandOutcome::Unknown;
+                    };
+                    route = leaf;
+                    request.command = path;
+                    request.args = rest;
+                }
+                Err((error, usage)) => {
+                    return CommandOutcome::BadArguments {
+                        error,
+                        usage: format!("{}{usage}", request.prefix),
+                    };
+                }
+            }
+        }
         drop(table);
         let generation = &route.generation;
         if request
@@ -262,7 +331,8 @@ impl Dispatcher {
         let parsed = match parsed {
             Some(args) => Ok(args),
             None => parse_args(&spec.args, &request.args),
-        };
+        }
+        .and_then(|args| apply_rules(&spec.args, args));
         let args = match parsed {
             Ok(args) => args,
             Err(error) => {
@@ -491,6 +561,99 @@ impl Dispatcher {
         let what = format!("component {}", interaction.name);
         let limit = self.shared.limits().command;
         Some(route.generation.call(call, what, limit).await)
+    }
+
+    /// Asks the autocomplete handler of the option being typed for suggestions; they go to
+    /// `sink` as [`CallAction::Autocomplete`](zoryx_plugin_api::CallAction::Autocomplete).
+    /// `None` when no loaded plugin serves that option. The call has at most
+    /// [`AUTOCOMPLETE_LIMIT`] (Discord waits 3 s).
+    pub async fn autocomplete(
+        &self,
+        request: &AutocompleteRequest,
+        sink: Arc<dyn ReplySink>,
+    ) -> Option<Result<(), CallError>> {
+        let route = self
+            .table
+            .load()
+            .autocomplete(&request.command, &request.option)
+            .cloned()?;
+        let limit = self
+            .shared
+            .limits()
+            .command(&request.command)
+            .min(AUTOCOMPLETE_LIMIT);
+        let what = format!("autocomplete {} {}", request.command, request.option);
+        Some(
+            self.call_extra(
+                &route,
+                extra::kind::AUTOCOMPLETE,
+                request,
+                Some(sink),
+                what,
+                limit,
+            )
+            .await,
+        )
+    }
+
+    /// Routes a modal submission to the plugin that registered its `custom_id` prefix.
+    /// `None` when no loaded plugin handles it.
+    pub async fn modal(
+        &self,
+        submit: &ModalSubmit,
+        sink: Arc<dyn ReplySink>,
+    ) -> Option<Result<(), CallError>> {
+        let route = self.table.load().modal(&submit.custom_id).cloned()?;
+        let limit = self.shared.limits().command;
+        let what = format!("modal {}", submit.custom_id);
+        Some(
+            self.call_extra(&route, extra::kind::MODAL, submit, Some(sink), what, limit)
+                .await,
+        )
+    }
+
+    /// Runs the context menu command of `kind` named `call.invocation.command`. `None` when
+    /// no loaded plugin registered it.
+    pub async fn context_menu(
+        &self,
+        kind: ContextMenuKind,
+        call: &MenuCall,
+        sink: Arc<dyn ReplySink>,
+    ) -> Option<Result<(), CallError>> {
+        let name = &call.invocation.command;
+        let route = self.table.load().context_menu(kind, name).cloned()?;
+        let limit = self.shared.limits().command(name);
+        let what = format!("context menu {name}");
+        Some(
+            self.call_extra(
+                &route,
+                extra::kind::CONTEXT_MENU,
+                call,
+                Some(sink),
+                what,
+                limit,
+            )
+            .await,
+        )
+    }
+
+    async fn call_extra(
+        &self,
+        route: &Route,
+        kind: &str,
+        input: &impl serde::Serialize,
+        sink: Option<Arc<dyn ReplySink>>,
+        what: String,
+        limit: Duration,
+    ) -> Result<(), CallError> {
+        let input = serde_json::to_string(input).map_err(|e| CallError::Plugin(e.into()))?;
+        let call = Call::Extra {
+            kind,
+            index: route.index,
+            input,
+            sink,
+        };
+        route.generation.call(call, what, limit).await
     }
 
     /// Starts the scheduled tasks of a generation; they stop when it is retired.

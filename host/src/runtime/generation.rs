@@ -14,7 +14,7 @@ use zoryx_plugin_api::ffi::extra;
 use zoryx_plugin_api::ffi::types::{
     ArgsFfi, Description, EventFfi, HookEventFfi, InteractionFfi, InvocationFfi, args_to_ffi,
 };
-use zoryx_plugin_api::ffi::{CallFfi, InstanceHandle, PluginModuleRef};
+use zoryx_plugin_api::ffi::{CallData, CallFfi, InstanceHandle, PluginModuleRef};
 use zoryx_plugin_api::{ApiVersion, Args, Event, HookEvent, Interaction, Invocation, PluginError};
 
 use super::bridge::PluginCall;
@@ -211,6 +211,28 @@ impl Drop for SendCall {
     }
 }
 
+/// A reply route on its way to the plugin thread of a `call_extra` call; released if the call
+/// never starts.
+struct SendData(Option<CallData>);
+
+// SAFETY: as for `SendCall`: a counted pointer to a `Send + Sync` `CallState`.
+unsafe impl Send for SendData {}
+
+impl SendData {
+    fn take(mut self) -> ROption<CallData> {
+        self.0.take().into()
+    }
+}
+
+impl Drop for SendData {
+    fn drop(&mut self) {
+        if let Some(mut data) = self.0.take() {
+            // SAFETY: the handle came from `into_call_data` and was never given to the plugin.
+            unsafe { super::call::release_call_data(&mut data) };
+        }
+    }
+}
+
 /// One call into a plugin: which handler, with what.
 pub(crate) enum Call<'a> {
     /// A command handler.
@@ -233,6 +255,15 @@ pub(crate) enum Call<'a> {
     Hook { index: u32, event: &'a HookEvent },
     /// A scheduled task.
     Task { index: u32 },
+    /// A handler registered through 1.3's JSON path (`call_extra`): autocomplete, modal
+    /// submissions, context menu commands. `sink` is where its replies go, for those that
+    /// answer.
+    Extra {
+        kind: &'a str,
+        index: u32,
+        input: String,
+        sink: Option<Arc<dyn ReplySink>>,
+    },
 }
 
 /// Why a plugin call did not return the plugin's own result.
@@ -615,6 +646,38 @@ impl Generation {
                     );
                     Box::pin(async move { PluginCall::new(future, generation).await.map(drop) })
                 }
+            }
+            Call::Extra {
+                kind,
+                index,
+                input,
+                sink,
+            } => {
+                let Some(call_extra) = module.call_extra() else {
+                    return Err(CallError::Plugin(PluginError::Internal(
+                        "the plugin has no 1.3 handlers".into(),
+                    )));
+                };
+                let data = sink.map(|sink| {
+                    let sink = ExpiringSink::wrap(sink);
+                    expiry = Some(Arc::clone(&sink));
+                    into_call_data(Arc::new(CallState {
+                        sink: sink as Arc<dyn ReplySink>,
+                    }))
+                });
+                let data = SendData(data);
+                let kind = kind.to_owned();
+                Box::pin(async move {
+                    // The plugin copies what it borrows before `call_extra` returns.
+                    let future = call_extra(
+                        instance,
+                        RStr::from_str(&kind),
+                        index,
+                        data.take(),
+                        RStr::from_str(&input),
+                    );
+                    PluginCall::new(future, generation).await.map(drop)
+                })
             }
         };
         Ok((future, expiry))

@@ -738,6 +738,9 @@ pub(crate) fn call_action_within_limits(action: &CallAction) -> Result<(), Plugi
         CallAction::EditReply { edit, .. } => check_message(edit, "reply not edited"),
         CallAction::Followup { message } => check_message(message, "message not sent"),
         CallAction::Update { message } => check_message(message, "message not updated"),
+        CallAction::Modal { modal } => modal
+            .check()
+            .map_err(|limit| PluginError::Host(format!("modal not shown: {limit}"))),
         _ => Ok(()),
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use zoryx_plugin_api::EventKind;
+use zoryx_plugin_api::{ContextMenuKind, EventKind};
 
 use super::generation::Generation;
 
@@ -35,6 +35,12 @@ pub struct Table {
     listeners: HashMap<EventKind, Vec<Route>>,
     hooks: HashMap<String, Vec<HookRoute>>,
     components: Vec<(String, Route)>,
+    /// Autocomplete handlers by (command path, lowercase; option).
+    autocompletes: HashMap<(String, String), Route>,
+    /// Modal handlers by `custom_id` prefix, longest first.
+    modals: Vec<(String, Route)>,
+    /// Context menu commands by kind and name.
+    context_menus: HashMap<(ContextMenuKind, String), Route>,
 }
 
 fn index(i: usize) -> u32 {
@@ -80,6 +86,21 @@ impl Table {
             for (i, prefix) in d.components.iter().enumerate() {
                 table.components.push((prefix.clone(), route(i)));
             }
+            for (i, target) in d.extras.autocompletes.iter().enumerate() {
+                table
+                    .autocompletes
+                    .entry((target.command.to_lowercase(), target.option.clone()))
+                    .or_insert_with(|| route(i));
+            }
+            for (i, prefix) in d.extras.modals.iter().enumerate() {
+                table.modals.push((prefix.clone(), route(i)));
+            }
+            for (i, menu) in d.extras.context_menus.iter().enumerate() {
+                table
+                    .context_menus
+                    .entry((menu.kind, menu.name.clone()))
+                    .or_insert_with(|| route(i));
+            }
         }
         for hooks in table.hooks.values_mut() {
             hooks.sort_by(|a, b| {
@@ -90,6 +111,9 @@ impl Table {
         }
         table
             .components
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        table
+            .modals
             .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         table.plugins = plugins;
         table
@@ -119,6 +143,26 @@ impl Table {
             .iter()
             .find(|(prefix, _)| custom_id.starts_with(prefix.as_str()))
             .map(|(_, route)| route)
+    }
+
+    /// The autocomplete handler of option `option` of command `command` (a path for
+    /// subcommands).
+    pub fn autocomplete(&self, command: &str, option: &str) -> Option<&Route> {
+        self.autocompletes
+            .get(&(command.to_lowercase(), option.to_owned()))
+    }
+
+    /// The modal handler for a `custom_id` (longest matching prefix).
+    pub fn modal(&self, custom_id: &str) -> Option<&Route> {
+        self.modals
+            .iter()
+            .find(|(prefix, _)| custom_id.starts_with(prefix.as_str()))
+            .map(|(_, route)| route)
+    }
+
+    /// The context menu command of `kind` named `name`.
+    pub fn context_menu(&self, kind: ContextMenuKind, name: &str) -> Option<&Route> {
+        self.context_menus.get(&(kind, name.to_owned()))
     }
 
     /// Every command name and alias, lowercase, with the plugin that owns it.
