@@ -176,6 +176,7 @@ pub(crate) fn create(
             message_id,
             response_kind: None,
             original_message: None,
+            modal: None,
             payload: payload.clone(),
         },
     );
@@ -185,4 +186,158 @@ pub(crate) fn create(
     };
     inner.dispatch("INTERACTION_CREATE", payload, target, 0);
     Ok(id)
+}
+
+/// The registered command a user would pick: `kind` 1 (slash), 2 (user) or 3 (message), by
+/// name, the guild's commands first, then the global ones.
+pub(crate) fn registered(
+    world: &World,
+    guild: Option<u64>,
+    name: &str,
+    kind: u64,
+) -> Option<crate::world::Command> {
+    world
+        .guild_commands
+        .get(&guild.unwrap_or(0))
+        .into_iter()
+        .flatten()
+        .chain(world.global_commands.iter())
+        .find(|c| c.name() == name && c.kind() == kind)
+        .cloned()
+}
+
+/// What Discord's client checks before it lets a user run a command: the command is offered
+/// where they are (its contexts) and to them (its default member permissions; administrators
+/// and the guild owner have them all).
+pub(crate) fn offered(
+    world: &World,
+    command: &crate::world::Command,
+    guild: Option<u64>,
+    user: u64,
+) -> Result<(), SimError> {
+    if !command.usable_in(guild.is_some()) {
+        return Err(SimError::Invalid(format!(
+            "`{}` is not offered {}: Discord's client does not show it there",
+            command.name(),
+            if guild.is_some() {
+                "in guilds"
+            } else {
+                "in DMs"
+            }
+        )));
+    }
+    if let (Some(g), Some(needed)) = (guild, command.default_member_permissions()) {
+        let has = world.member_permissions(g, user);
+        let admin = has & crate::world::permissions::ADMINISTRATOR != 0;
+        if !admin && has & needed != needed {
+            return Err(SimError::Invalid(format!(
+                "user {user} lacks the default member permissions of `{}` ({needed}): Discord's \
+                 client does not offer it to them",
+                command.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The registered options below a command for a subcommand path (`["set"]`,
+/// `["role", "add"]`), or `None` when the command has no such subcommand.
+pub(crate) fn leaf_options<'a>(command: &'a Value, path: &[&str]) -> Option<&'a [Value]> {
+    let mut options: &[Value] = command
+        .get("options")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for word in path {
+        let sub = options.iter().find(|o| {
+            matches!(o.get("type").and_then(Value::as_u64), Some(1 | 2))
+                && o.get("name").and_then(Value::as_str) == Some(word)
+        })?;
+        options = sub
+            .get("options")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+    }
+    Some(options)
+}
+
+/// `options` wrapped in the subcommand (type 1) and group (type 2) options of `path`.
+pub(crate) fn nest(path: &[&str], options: Value) -> Value {
+    let mut inner = options;
+    for (i, word) in path.iter().enumerate().rev() {
+        let kind = if i + 1 == path.len() { 1 } else { 2 };
+        let mut option = json!({"type": kind, "name": word});
+        if !inner.is_null() {
+            option["options"] = inner;
+        }
+        inner = json!([option]);
+    }
+    inner
+}
+
+/// What Discord's client enforces on the options a user sends: required ones present, values
+/// among the choices, within the range and lengths.
+pub(crate) fn check_options(registered: &[Value], given: &Value) -> Result<(), SimError> {
+    let given: &[Value] = given.as_array().map(Vec::as_slice).unwrap_or_default();
+    for option in registered {
+        let name = option
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let value = given
+            .iter()
+            .find(|g| g.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|g| g.get("value"));
+        let Some(value) = value else {
+            if option.get("required").and_then(Value::as_bool) == Some(true) {
+                return Err(SimError::Invalid(format!(
+                    "option `{name}` is required: Discord's client does not send the command without it"
+                )));
+            }
+            continue;
+        };
+        let refuse = |why: String| {
+            Err(SimError::Invalid(format!(
+                "option `{name}`: {why}: Discord's client does not send it"
+            )))
+        };
+        if let Some(choices) = option.get("choices").and_then(Value::as_array)
+            && !choices.is_empty()
+            && !choices.iter().any(|c| c.get("value") == Some(value))
+        {
+            return refuse(format!("{value} is not one of its choices"));
+        }
+        if let Some(n) = value.as_f64() {
+            if option
+                .get("min_value")
+                .and_then(Value::as_f64)
+                .is_some_and(|min| n < min)
+            {
+                return refuse(format!("{n} is below its minimum"));
+            }
+            if option
+                .get("max_value")
+                .and_then(Value::as_f64)
+                .is_some_and(|max| n > max)
+            {
+                return refuse(format!("{n} is above its maximum"));
+            }
+        }
+        if let Some(text) = value.as_str() {
+            let chars = text.chars().count() as u64;
+            if option
+                .get("min_length")
+                .and_then(Value::as_u64)
+                .is_some_and(|min| chars < min)
+                || option
+                    .get("max_length")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|max| chars > max)
+            {
+                return refuse(format!("{chars} characters is outside its lengths"));
+            }
+        }
+    }
+    Ok(())
 }

@@ -902,34 +902,50 @@ impl Simulator {
     }
 
     /// A user runs a slash command: sends INTERACTION_CREATE (type 2). `guild` is a guild id
-    /// or `None` for a DM (then `channel` is ignored and the user's DM channel used). `options` is the
-    /// `data.options` array Discord would send (e.g. `[{"name":"text","type":3,"value":"hi"}]`;
-    /// `null` for none). Returns the interaction id.
+    /// or `None` for a DM (then `channel` is ignored and the user's DM channel used).
+    /// `command` is the command's name, or the path of a subcommand (`"config set"`, sent as
+    /// Discord nests it). `options` is the `data.options` array Discord would send for that
+    /// command or subcommand (e.g. `[{"name":"text","type":3,"value":"hi"}]`; `null` for
+    /// none). Returns the interaction id.
+    ///
+    /// Like Discord's client, it refuses ([`SimError::Invalid`]) to run a registered command
+    /// where its contexts do not offer it, for a member without its default member
+    /// permissions, or with options its registration refuses (a required one missing, a value
+    /// outside the choices, the range or the lengths). An unregistered name is sent as it is.
     pub async fn inject_slash(
         &self,
         guild: impl Into<Option<u64>>,
         channel: u64,
         user: u64,
-        command_name: &str,
+        command: &str,
         options: Value,
     ) -> Result<u64, SimError> {
         let guild = guild.into();
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let Some((name, path)) = words.split_first() else {
+            return Err(SimError::Invalid("a slash command needs a name".into()));
+        };
         let mut world = self.world();
-        let command = world
-            .guild_commands
-            .get(&guild.unwrap_or(0))
-            .into_iter()
-            .flatten()
-            .chain(world.global_commands.iter())
-            .find(|c| c.name() == command_name)
-            .map(|c| c.id);
-        let command_id = match command {
-            Some(id) => id,
+        let registered = crate::interactions::registered(&world, guild, name, 1);
+        if let Some(cmd) = &registered {
+            crate::interactions::offered(&world, cmd, guild, user)?;
+            let leaf = crate::interactions::leaf_options(&cmd.body, path).ok_or_else(|| {
+                SimError::Invalid(format!("`{name}` has no subcommand `{}`", path.join(" ")))
+            })?;
+            crate::interactions::check_options(leaf, &options)?;
+        }
+        let command_id = match &registered {
+            Some(cmd) => cmd.id,
             None => world.ids.next(),
+        };
+        let options = if path.is_empty() {
+            options
+        } else {
+            crate::interactions::nest(path, options)
         };
         let mut data = json!({
             "id": command_id.to_string(),
-            "name": command_name,
+            "name": name,
             "type": 1,
         });
         if let Some(g) = guild {
@@ -941,6 +957,228 @@ impl Simulator {
         let resolved = crate::interactions::resolved_for_options(&world, guild, &options);
         if !resolved.as_object().is_some_and(serde_json::Map::is_empty) {
             data["resolved"] = resolved;
+        }
+        crate::interactions::create(&self.inner, &mut world, 2, guild, channel, user, None, data)
+    }
+
+    /// A user types into an option marked for autocomplete: sends INTERACTION_CREATE (type
+    /// 4) with `focused` = `(option, typed so far)` as the focused option and `others` (a
+    /// `data.options` array, or `null`) as the options filled so far. `command` is a name or a subcommand path. The
+    /// bot answers with callback type 8 only. Refused ([`SimError::Invalid`]) unless the
+    /// command is registered with that option marked `autocomplete`, as Discord only asks
+    /// then. Returns the interaction id.
+    pub async fn inject_autocomplete(
+        &self,
+        guild: impl Into<Option<u64>>,
+        channel: u64,
+        user: u64,
+        command: &str,
+        focused: (&str, &str),
+        others: Value,
+    ) -> Result<u64, SimError> {
+        let (option, typed) = focused;
+        let guild = guild.into();
+        let words: Vec<&str> = command.split_whitespace().collect();
+        let Some((name, path)) = words.split_first() else {
+            return Err(SimError::Invalid("a slash command needs a name".into()));
+        };
+        let mut world = self.world();
+        let cmd = crate::interactions::registered(&world, guild, name, 1)
+            .ok_or_else(|| SimError::Invalid(format!("`{name}` is not registered")))?;
+        crate::interactions::offered(&world, &cmd, guild, user)?;
+        let focused = crate::interactions::leaf_options(&cmd.body, path)
+            .and_then(|leaf| {
+                leaf.iter()
+                    .find(|o| o.get("name").and_then(Value::as_str) == Some(option))
+            })
+            .filter(|o| o.get("autocomplete").and_then(Value::as_bool) == Some(true))
+            .ok_or_else(|| {
+                SimError::Invalid(format!(
+                    "`{command}` has no option `{option}` marked autocomplete: Discord does not ask"
+                ))
+            })?;
+        let kind = focused.get("type").and_then(Value::as_u64).unwrap_or(3);
+        let mut leaf: Vec<Value> = others.as_array().cloned().unwrap_or_default();
+        leaf.retain(|o| o.get("name").and_then(Value::as_str) != Some(option));
+        leaf.push(json!({"type": kind, "name": option, "value": typed, "focused": true}));
+        let options = if path.is_empty() {
+            Value::Array(leaf)
+        } else {
+            crate::interactions::nest(path, Value::Array(leaf))
+        };
+        let mut data = json!({
+            "id": cmd.id.to_string(),
+            "name": name,
+            "type": 1,
+            "options": options,
+        });
+        if let Some(g) = guild {
+            data["guild_id"] = json!(g.to_string());
+        }
+        crate::interactions::create(&self.inner, &mut world, 4, guild, channel, user, None, data)
+    }
+
+    /// The user who was shown a modal submits it: sends INTERACTION_CREATE (type 5) with
+    /// `values` (`(input custom_id, text)`) for the modal the bot answered interaction
+    /// `answered` with (callback type 9), in the same place, on the same message for a modal a
+    /// component showed. Refused ([`SimError::Invalid`]) when that interaction was not
+    /// answered with a modal, for an unknown input, or where Discord's client would not let it
+    /// through: a required input left empty, a text outside the input's lengths. Inputs not
+    /// named are sent empty. Returns the interaction id.
+    pub async fn inject_modal_submit(
+        &self,
+        answered: u64,
+        values: &[(&str, &str)],
+    ) -> Result<u64, SimError> {
+        let mut world = self.world();
+        let shown = world
+            .interactions
+            .get(&answered)
+            .cloned()
+            .ok_or(SimError::Unknown {
+                kind: "interaction",
+                id: answered,
+            })?;
+        let Some(modal) = shown.modal.clone() else {
+            return Err(SimError::Invalid(format!(
+                "interaction {answered} was not answered with a modal"
+            )));
+        };
+        let inputs: Vec<&Value> = modal
+            .get("components")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|row| row.get("components").and_then(Value::as_array))
+            .flatten()
+            .collect();
+        for (id, _) in values {
+            if !inputs
+                .iter()
+                .any(|i| i.get("custom_id").and_then(Value::as_str) == Some(id))
+            {
+                return Err(SimError::Invalid(format!("the modal has no input `{id}`")));
+            }
+        }
+        let mut rows = Vec::new();
+        for input in inputs {
+            let id = input
+                .get("custom_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let text = values
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map_or("", |(_, v)| *v);
+            let chars = text.chars().count() as u64;
+            let required = input.get("required").and_then(Value::as_bool) != Some(false);
+            if required && text.is_empty() {
+                return Err(SimError::Invalid(format!(
+                    "input `{id}` is required: Discord's client does not submit it empty"
+                )));
+            }
+            let min = input.get("min_length").and_then(Value::as_u64).unwrap_or(0);
+            let max = input
+                .get("max_length")
+                .and_then(Value::as_u64)
+                .unwrap_or(4000);
+            if !text.is_empty() && !(min..=max).contains(&chars) {
+                return Err(SimError::Invalid(format!(
+                    "input `{id}` takes {min}-{max} characters, not {chars}: Discord's client \
+                     does not submit it"
+                )));
+            }
+            rows.push(json!({
+                "type": 1,
+                "components": [{"type": 4, "custom_id": id, "value": text}],
+            }));
+        }
+        let data = json!({
+            "custom_id": modal.get("custom_id").cloned().unwrap_or(Value::Null),
+            "components": rows,
+        });
+        crate::interactions::create(
+            &self.inner,
+            &mut world,
+            5,
+            shown.guild_id,
+            shown.channel_id,
+            shown.user_id,
+            shown.message_id,
+            data,
+        )
+    }
+
+    /// A user runs the user command `name` ("Apps" on `target`): sends INTERACTION_CREATE
+    /// (type 2, command type 2) with the target resolved. Refused ([`SimError::Invalid`])
+    /// unless it is registered and offered to the user there. Returns the interaction id.
+    pub async fn inject_user_command(
+        &self,
+        guild: impl Into<Option<u64>>,
+        channel: u64,
+        user: u64,
+        name: &str,
+        target: u64,
+    ) -> Result<u64, SimError> {
+        let guild = guild.into();
+        let mut world = self.world();
+        if !world.users.contains_key(&target) {
+            return Err(SimError::Unknown {
+                kind: "user",
+                id: target,
+            });
+        }
+        let cmd = crate::interactions::registered(&world, guild, name, 2)
+            .ok_or_else(|| SimError::Invalid(format!("no user command `{name}` is registered")))?;
+        crate::interactions::offered(&world, &cmd, guild, user)?;
+        let resolved = crate::interactions::resolved_for_options(
+            &world,
+            guild,
+            &json!([{"type": 6, "value": target.to_string()}]),
+        );
+        let mut data = json!({
+            "id": cmd.id.to_string(),
+            "name": name,
+            "type": 2,
+            "target_id": target.to_string(),
+            "resolved": resolved,
+        });
+        if let Some(g) = guild {
+            data["guild_id"] = json!(g.to_string());
+        }
+        crate::interactions::create(&self.inner, &mut world, 2, guild, channel, user, None, data)
+    }
+
+    /// A user runs the message command `name` ("Apps" on message `message_id`, in its
+    /// channel): sends INTERACTION_CREATE (type 2, command type 3) with the message resolved.
+    /// Refused ([`SimError::Invalid`]) unless it is registered and offered to the user there.
+    /// Returns the interaction id.
+    pub async fn inject_message_command(
+        &self,
+        message_id: u64,
+        user: u64,
+        name: &str,
+    ) -> Result<u64, SimError> {
+        let mut world = self.world();
+        let message = world.messages.get(&message_id).ok_or(SimError::Unknown {
+            kind: "message",
+            id: message_id,
+        })?;
+        let (channel, guild) = (message.channel_id, message.guild_id);
+        let json = message.to_json(world.author_json(message), None, true);
+        let cmd = crate::interactions::registered(&world, guild, name, 3).ok_or_else(|| {
+            SimError::Invalid(format!("no message command `{name}` is registered"))
+        })?;
+        crate::interactions::offered(&world, &cmd, guild, user)?;
+        let mut data = json!({
+            "id": cmd.id.to_string(),
+            "name": name,
+            "type": 3,
+            "target_id": message_id.to_string(),
+            "resolved": {"messages": {message_id.to_string(): json}},
+        });
+        if let Some(g) = guild {
+            data["guild_id"] = json!(g.to_string());
         }
         crate::interactions::create(&self.inner, &mut world, 2, guild, channel, user, None, data)
     }

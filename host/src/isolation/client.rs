@@ -473,7 +473,7 @@ impl Connection {
                 if let Some(ready) = self.calls.lock().ok().and_then(|mut c| c.ready.take()) {
                     let _ = ready.send(Ok(Hello {
                         api_version,
-                        description,
+                        description: *description,
                     }));
                 }
             }

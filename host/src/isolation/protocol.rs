@@ -200,7 +200,7 @@ pub enum FromWorker {
         /// The plugin-api it was built against.
         api_version: ApiVersion,
         /// Manifest and registrations.
-        description: Description,
+        description: Box<Description>,
     },
     /// The library was refused (the loader's message); the worker exits.
     Refused {

@@ -422,7 +422,7 @@ impl Worker {
         };
         remote.send(&FromWorker::Ready {
             api_version: opened.api_version,
-            description: opened.description.clone(),
+            description: Box::new(opened.description.clone()),
         });
         let config = serde_json::from_str(&start.config).unwrap_or(serde_json::Value::Null);
         let shared = Shared::new(config, Box::new(RemoteOutbox(Arc::clone(remote))));

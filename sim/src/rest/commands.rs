@@ -111,7 +111,10 @@ fn find<'w>(world: &'w World, guild: Option<u64>, cid: &str) -> Result<&'w Comma
         .ok_or_else(|| ApiError::unknown("application command", 10063))
 }
 
-/// Validates one command object the way Discord does (names, descriptions, options).
+/// Validates one command object the way Discord does: names, descriptions, options (their
+/// choices, ranges, lengths, channel types, autocomplete, subcommand structure), default
+/// member permissions and contexts; context menu commands (types 2 and 3) take a name of 1–32
+/// characters of any case and no description or options.
 pub(crate) fn validate_command(cmd: &Value, path: &str) -> Result<(), ApiError> {
     let field = |f: &str| {
         if path.is_empty() {
@@ -121,6 +124,13 @@ pub(crate) fn validate_command(cmd: &Value, path: &str) -> Result<(), ApiError> 
         }
     };
     let kind = cmd.get("type").and_then(Value::as_u64).unwrap_or(1);
+    if !(1..=3).contains(&kind) {
+        return Err(ApiError::invalid_form(
+            &field("type"),
+            "BASE_TYPE_CHOICES",
+            "Value must be one of {1, 2, 3, 4}.",
+        ));
+    }
     let name = cmd.get("name").and_then(Value::as_str).unwrap_or_default();
     let name_ok = !name.is_empty()
         && name.chars().count() <= 32
@@ -135,11 +145,11 @@ pub(crate) fn validate_command(cmd: &Value, path: &str) -> Result<(), ApiError> 
             "Command name is invalid",
         ));
     }
+    let description = cmd
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if kind == 1 {
-        let description = cmd
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
         let len = description.chars().count();
         if !(1..=100).contains(&len) {
             return Err(ApiError::invalid_form(
@@ -148,11 +158,205 @@ pub(crate) fn validate_command(cmd: &Value, path: &str) -> Result<(), ApiError> 
                 "Must be between 1 and 100 in length.",
             ));
         }
+    } else {
+        if !description.is_empty() {
+            return Err(ApiError::invalid_form(
+                &field("description"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION",
+                "Context menu commands cannot have description",
+            ));
+        }
+        if cmd
+            .get("options")
+            .and_then(Value::as_array)
+            .is_some_and(|o| !o.is_empty())
+        {
+            return Err(ApiError::invalid_form(
+                &field("options"),
+                "APPLICATION_COMMAND_CONTEXT_MENU_OPTIONS",
+                "Context menu commands cannot have options",
+            ));
+        }
     }
-    validate_options(cmd.get("options"), &field("options"))
+    match cmd.get("default_member_permissions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) if n.as_u64().is_some() => {}
+        Some(Value::String(s)) if s.parse::<u64>().is_ok() => {}
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                &field("default_member_permissions"),
+                "BASE_TYPE_NUMBER",
+                "Value \"default_member_permissions\" is not int.",
+            ));
+        }
+    }
+    match cmd.get("contexts") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(list))
+            if !list.is_empty() && list.iter().all(|c| c.as_u64().is_some_and(|c| c <= 2)) => {}
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                &field("contexts"),
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {0, 1, 2}.",
+            ));
+        }
+    }
+    if kind == 1 {
+        validate_options(cmd.get("options"), &field("options"), 0)?;
+    }
+    Ok(())
 }
 
-fn validate_options(options: Option<&Value>, path: &str) -> Result<(), ApiError> {
+fn invalid(at: &str, key: &str, code: &str, message: &str) -> ApiError {
+    ApiError::invalid_form(&format!("{at}.{key}"), code, message)
+}
+
+/// One option's rules: choices only on string, integer and number options (at most 25, names
+/// of 1–100 characters, values of the option's type, strings of at most 100), ranges only on
+/// numbers, lengths only on strings (0–6000, 1–6000), channel types only on channels,
+/// autocomplete only on the three choice types and never with choices.
+fn validate_rules(option: &Value, kind: u64, at: &str) -> Result<(), ApiError> {
+    let has = |key: &str| option.get(key).is_some_and(|v| !v.is_null());
+    let choice_kind = matches!(kind, 3 | 4 | 10);
+    if let Some(choices) = option.get("choices").filter(|c| !c.is_null()) {
+        let list = choices
+            .as_array()
+            .ok_or_else(|| invalid(at, "choices", "BASE_TYPE_LIST", "Must be an array."))?;
+        if !choice_kind && !list.is_empty() {
+            return Err(invalid(
+                at,
+                "choices",
+                "APPLICATION_COMMAND_OPTION_CHOICES_INVALID",
+                "Choices are only valid for string, integer and number options",
+            ));
+        }
+        if list.len() > 25 {
+            return Err(invalid(
+                at,
+                "choices",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            ));
+        }
+        for (i, choice) in list.iter().enumerate() {
+            let here = format!("{at}.choices.{i}");
+            let name = choice
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !(1..=100).contains(&name.chars().count()) {
+                return Err(invalid(
+                    &here,
+                    "name",
+                    "BASE_TYPE_BAD_LENGTH",
+                    "Must be between 1 and 100 in length.",
+                ));
+            }
+            let value = choice.get("value").unwrap_or(&Value::Null);
+            let fits = match kind {
+                3 => value.as_str().is_some_and(|s| s.chars().count() <= 100),
+                4 => value.as_i64().is_some(),
+                _ => value.as_f64().is_some(),
+            };
+            if !fits {
+                return Err(invalid(
+                    &here,
+                    "value",
+                    "APPLICATION_COMMAND_OPTION_CHOICE_VALUE_INVALID",
+                    "Choice value does not match the option type",
+                ));
+            }
+        }
+        if !list.is_empty() && option.get("autocomplete").and_then(Value::as_bool) == Some(true) {
+            return Err(invalid(
+                at,
+                "autocomplete",
+                "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID",
+                "Autocomplete cannot be set on options with choices",
+            ));
+        }
+    }
+    if option.get("autocomplete").and_then(Value::as_bool) == Some(true) && !choice_kind {
+        return Err(invalid(
+            at,
+            "autocomplete",
+            "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID",
+            "Autocomplete is only valid for string, integer and number options",
+        ));
+    }
+    for key in ["min_value", "max_value"] {
+        if has(key) {
+            let number = option.get(key).and_then(Value::as_f64);
+            let whole = kind != 4 || option.get(key).and_then(Value::as_i64).is_some();
+            if !matches!(kind, 4 | 10) || number.is_none() || !whole {
+                return Err(invalid(
+                    at,
+                    key,
+                    "APPLICATION_COMMAND_OPTION_RANGE_INVALID",
+                    "Ranges are only valid for integer and number options",
+                ));
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (
+        option.get("min_value").and_then(Value::as_f64),
+        option.get("max_value").and_then(Value::as_f64),
+    ) && min > max
+    {
+        return Err(invalid(
+            at,
+            "min_value",
+            "APPLICATION_COMMAND_OPTION_RANGE_INVALID",
+            "min_value must be less than or equal to max_value",
+        ));
+    }
+    for (key, min) in [("min_length", 0), ("max_length", 1)] {
+        if has(key) {
+            if kind != 3 {
+                return Err(invalid(
+                    at,
+                    key,
+                    "APPLICATION_COMMAND_OPTION_LENGTH_INVALID",
+                    "Lengths are only valid for string options",
+                ));
+            }
+            if !option
+                .get(key)
+                .and_then(Value::as_u64)
+                .is_some_and(|n| (min..=6000).contains(&n))
+            {
+                return Err(invalid(
+                    at,
+                    key,
+                    "NUMBER_TYPE_MAX",
+                    &format!("int value should be between {min} and 6000."),
+                ));
+            }
+        }
+    }
+    if has("channel_types") {
+        let ok = kind == 7
+            && option
+                .get("channel_types")
+                .and_then(Value::as_array)
+                .is_some_and(|l| l.iter().all(|t| t.as_u64().is_some()));
+        if !ok {
+            return Err(invalid(
+                at,
+                "channel_types",
+                "APPLICATION_COMMAND_OPTION_CHANNEL_TYPES_INVALID",
+                "Channel types are only valid for channel options",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The options of a command (`depth` 0), of a subcommand group (1) or of a subcommand (2 at
+/// most): subcommands and groups never beside other options, groups only at the top, holding
+/// only subcommands, subcommands holding no subcommands.
+fn validate_options(options: Option<&Value>, path: &str, depth: u8) -> Result<(), ApiError> {
     let Some(options) = options.filter(|v| !v.is_null()) else {
         return Ok(());
     };
@@ -170,6 +374,14 @@ fn validate_options(options: Option<&Value>, path: &str) -> Result<(), ApiError>
             "Must be 25 or fewer in length.",
         ));
     }
+    let nested = |o: &Value| matches!(o.get("type").and_then(Value::as_u64), Some(1 | 2));
+    if list.iter().any(nested) && !list.iter().all(nested) {
+        return Err(ApiError::invalid_form(
+            path,
+            "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+            "Sub-command and sub-command group option types are mutually exclusive to all other types",
+        ));
+    }
     let mut seen_optional = false;
     let mut names = HashSet::new();
     for (i, option) in list.iter().enumerate() {
@@ -180,6 +392,18 @@ fn validate_options(options: Option<&Value>, path: &str) -> Result<(), ApiError>
                 &format!("{at}.type"),
                 "BASE_TYPE_CHOICES",
                 "Value must be one of {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}.",
+            ));
+        }
+        let misplaced = match kind {
+            2 => depth > 0,
+            1 => depth > 1,
+            _ => false,
+        };
+        if misplaced {
+            return Err(ApiError::invalid_form(
+                &format!("{at}.type"),
+                "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+                "Sub-command groups hold only sub-commands, and sub-commands nest no deeper",
             ));
         }
         validate_command(
@@ -213,8 +437,23 @@ fn validate_options(options: Option<&Value>, path: &str) -> Result<(), ApiError>
             ));
         }
         seen_optional |= !required;
-        if kind <= 2 {
-            validate_options(option.get("options"), &format!("{at}.options"))?;
+        match kind {
+            2 => {
+                let inner = option.get("options").and_then(Value::as_array);
+                if inner.is_some_and(|l| {
+                    l.iter()
+                        .any(|o| o.get("type").and_then(Value::as_u64) != Some(1))
+                }) {
+                    return Err(ApiError::invalid_form(
+                        &format!("{at}.options"),
+                        "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+                        "Sub-command groups hold only sub-commands",
+                    ));
+                }
+                validate_options(option.get("options"), &format!("{at}.options"), 1)?;
+            }
+            1 => validate_options(option.get("options"), &format!("{at}.options"), 2)?,
+            _ => validate_rules(option, kind, &at)?,
         }
     }
     Ok(())

@@ -24,6 +24,30 @@ impl Command {
             .unwrap_or_default()
     }
 
+    /// The application command type (1 slash, 2 user, 3 message).
+    pub fn kind(&self) -> u64 {
+        self.body.get("type").and_then(Value::as_u64).unwrap_or(1)
+    }
+
+    /// The permission bit set members need by default, if any.
+    pub fn default_member_permissions(&self) -> Option<u64> {
+        match self.body.get("default_member_permissions")? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether it can be used in a guild (`true`) or in a DM with the bot (`false`).
+    pub fn usable_in(&self, guild: bool) -> bool {
+        match self.body.get("contexts").and_then(Value::as_array) {
+            Some(contexts) => contexts
+                .iter()
+                .any(|c| c.as_u64() == Some(if guild { 0 } else { 1 })),
+            None => guild || self.body.get("dm_permission").and_then(Value::as_bool) != Some(false),
+        }
+    }
+
     /// The command object Discord answers with.
     pub fn to_json(&self, application_id: u64) -> Value {
         let mut v = json!({
@@ -54,6 +78,22 @@ impl Command {
             }
             if obj.get("type").is_none_or(Value::is_null) {
                 obj.insert("type".into(), json!(1));
+            }
+            // Discord answers the permission bit set as a string, however it was sent, and
+            // `dm_permission` as the contexts say.
+            match obj.get("default_member_permissions") {
+                Some(Value::Number(n)) => {
+                    let text = n.to_string();
+                    obj.insert("default_member_permissions".into(), json!(text));
+                }
+                Some(Value::String(_)) => {}
+                _ => {
+                    obj.insert("default_member_permissions".into(), Value::Null);
+                }
+            }
+            if let Some(contexts) = obj.get("contexts").and_then(Value::as_array) {
+                let dm = contexts.iter().any(|c| c.as_u64() == Some(1));
+                obj.insert("dm_permission".into(), json!(dm));
             }
         }
         v

@@ -9,7 +9,8 @@ pub struct Interaction {
     pub id: u64,
     /// Its token (for callbacks and the webhook routes).
     pub token: String,
-    /// 2 = application command, 3 = message component.
+    /// 2 = application command (slash or context menu), 3 = message component,
+    /// 4 = autocomplete, 5 = modal submission.
     pub kind: u8,
     /// Guild (`None` in DMs).
     pub guild_id: Option<u64>,
@@ -23,6 +24,8 @@ pub struct Interaction {
     pub response_kind: Option<u8>,
     /// The message created by the original response (type 4/5), if any.
     pub original_message: Option<u64>,
+    /// The modal the bot answered with (callback type 9): its `data`.
+    pub modal: Option<Value>,
     /// The `INTERACTION_CREATE` payload.
     pub payload: Value,
 }
