@@ -21,6 +21,11 @@ put "$(lib fixture-basic)" "basic-v1.$ext"
 build -p fixture-basic --features fixture-basic/v2
 put "$(lib fixture-basic)" "basic-v2.$ext"
 
+build -p fixture-interactions
+put "$(lib fixture-interactions)" "interactions.$ext"
+build -p fixture-interactions --features fixture-interactions/too-many-choices
+put "$(lib fixture-interactions)" "interactions-bad.$ext"
+
 for crate in fixture-init-panic fixture-init-error fixture-pinning fixture-misbehave; do
   build -p "$crate"
   put "$(lib "$crate")" "${crate#fixture-}.$ext"

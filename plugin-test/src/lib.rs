@@ -36,9 +36,12 @@ use zoryx_host::config::Config;
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::runtime::{CommandOutcome, CommandRequest, Outbox, ReplySink};
 use zoryx_plugin_api::ffi::ModuleOf;
+use zoryx_plugin_api::ffi::extra::MenuCall;
 use zoryx_plugin_api::{
-    Action, CallAction, ChannelId, Event, GuildId, Interaction, InteractionKind, Invocation,
-    Message, MessageId, Outcome, Permission, Plugin, PluginError, Source, User, UserId,
+    Action, ArgValue, Args, AutocompleteRequest, CallAction, ChannelId, ChannelMessage, Choice,
+    ContextMenuKind, Event, GuildId, Interaction, InteractionKind, Invocation, MenuTarget, Message,
+    MessageId, ModalSubmit, Outcome, Permission, Plugin, PluginError, Source, TargetUser, User,
+    UserId,
 };
 
 /// Why a test step failed.
@@ -74,6 +77,9 @@ pub enum TestError {
     /// The handler ran past its time limit (`limits.command_seconds`) and was cancelled.
     #[error("took longer than {0:?} and was cancelled")]
     TimedOut(Duration),
+    /// No handler for that autocomplete option, modal or context menu command.
+    #[error("no handler for {0}")]
+    NoHandler(String),
 }
 
 /// Where a call's replies and its call actions go: replies get ids 1, 2, 3... in order; a
@@ -447,6 +453,164 @@ impl PluginTest {
         }
     }
 
+    /// Asks the autocomplete handler of option `option` of `command` (a path for
+    /// subcommands) for suggestions while `typed` is typed and `filled` are the options filled
+    /// so far, as `user`; returns what the host would send Discord (at most 25: the host cuts
+    /// the rest).
+    ///
+    /// ```ignore
+    /// let choices = bot.autocomplete("buy", "fruit", "ap", &[], tester()).await?;
+    /// assert_eq!(choices[0].name, "APPLE");
+    /// ```
+    pub async fn autocomplete(
+        &self,
+        command: &str,
+        option: &str,
+        typed: &str,
+        filled: &[(&str, ArgValue)],
+        user: User,
+    ) -> Result<Vec<Choice>, TestError> {
+        let request = AutocompleteRequest {
+            id: 1,
+            command: command.split_whitespace().collect::<Vec<_>>().join(" "),
+            option: option.to_owned(),
+            value: typed.to_owned(),
+            args: Args::new(
+                filled
+                    .iter()
+                    .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                    .collect(),
+            ),
+            user,
+            channel_id: ChannelId(1),
+            guild_id: Some(GuildId(1)),
+        };
+        let replies = Replies::new(&self.call_actions);
+        let result = self
+            .manager
+            .dispatcher()
+            .autocomplete(&request, replies.clone())
+            .await;
+        self.finished(result, &format!("autocomplete of `{command}` `{option}`"))?;
+        let mut actions = self
+            .call_actions
+            .lock()
+            .map_err(|_| TestError::Failed(PluginError::Host("call actions poisoned".into())))?;
+        let at = actions
+            .iter()
+            .rposition(|a| matches!(a, CallAction::Autocomplete { .. }));
+        match at.map(|i| actions.remove(i)) {
+            Some(CallAction::Autocomplete { mut choices }) => {
+                choices.truncate(zoryx_plugin_api::limits::AUTOCOMPLETE_CHOICES);
+                Ok(choices)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Submits modal `custom_id` with `values` (`(input custom_id, text)`) as `user`, as if
+    /// the modal had been shown by a command (no message); returns the replies. The modals a
+    /// plugin shows are in [`PluginTest::call_actions`] as [`CallAction::Modal`].
+    pub async fn submit_modal(
+        &self,
+        custom_id: &str,
+        values: &[(&str, &str)],
+        user: User,
+    ) -> Result<Vec<Message>, TestError> {
+        let submit = ModalSubmit {
+            id: 1,
+            custom_id: custom_id.to_owned(),
+            values: values
+                .iter()
+                .map(|(id, v)| ((*id).to_owned(), (*v).to_owned()))
+                .collect(),
+            user,
+            channel_id: ChannelId(1),
+            guild_id: Some(GuildId(1)),
+            message_id: None,
+        };
+        let replies = Replies::new(&self.call_actions);
+        let result = self
+            .manager
+            .dispatcher()
+            .modal(&submit, replies.clone())
+            .await;
+        self.finished(result, &format!("modal `{custom_id}`"))?;
+        Ok(replies.take())
+    }
+
+    /// Runs user command `name` on `target` as `user` in guild 1; returns the replies.
+    pub async fn user_command(
+        &self,
+        name: &str,
+        target: TargetUser,
+        user: User,
+    ) -> Result<Vec<Message>, TestError> {
+        self.menu(ContextMenuKind::User, name, MenuTarget::User(target), user)
+            .await
+    }
+
+    /// Runs message command `name` on `target` as `user` in guild 1; returns the replies.
+    pub async fn message_command(
+        &self,
+        name: &str,
+        target: ChannelMessage,
+        user: User,
+    ) -> Result<Vec<Message>, TestError> {
+        self.menu(
+            ContextMenuKind::Message,
+            name,
+            MenuTarget::Message(target),
+            user,
+        )
+        .await
+    }
+
+    async fn menu(
+        &self,
+        kind: ContextMenuKind,
+        name: &str,
+        target: MenuTarget,
+        user: User,
+    ) -> Result<Vec<Message>, TestError> {
+        let call = MenuCall {
+            invocation: Invocation {
+                command: name.to_owned(),
+                author: user,
+                guild_id: Some(GuildId(1)),
+                channel_id: ChannelId(1),
+                message_id: None,
+                is_owner: false,
+                source: Source::Slash,
+            },
+            target,
+        };
+        let replies = Replies::new(&self.call_actions);
+        let result = self
+            .manager
+            .dispatcher()
+            .context_menu(kind, &call, replies.clone())
+            .await;
+        self.finished(result, &format!("context menu command `{name}`"))?;
+        Ok(replies.take())
+    }
+
+    /// A routed call's result as the test sees it.
+    fn finished(
+        &self,
+        result: Option<Result<(), zoryx_host::runtime::CallError>>,
+        what: &str,
+    ) -> Result<(), TestError> {
+        match result {
+            None => Err(TestError::NoHandler(what.to_owned())),
+            Some(Err(zoryx_host::runtime::CallError::TimedOut(limit))) => {
+                Err(TestError::TimedOut(limit))
+            }
+            Some(Err(error)) => Err(TestError::Failed(error.into())),
+            Some(Ok(())) => Ok(()),
+        }
+    }
+
     /// The Discord actions the plugin asked for (edits, deletes, moderation...), oldest first
     /// (and forgets them). Unscripted writes succeed; reads need [`PluginTest::answer_with`].
     pub fn actions(&self) -> Vec<Action> {
@@ -457,7 +621,7 @@ impl PluginTest {
     }
 
     /// What commands and components asked about their own replies (edits, deletes,
-    /// followups, updates, deferrals), oldest first (and forgets them). Followups also count
+    /// followups, updates, deferrals, modals shown), oldest first (and forgets them). Followups also count
     /// among the replies `run` and `click` return.
     pub fn call_actions(&self) -> Vec<CallAction> {
         self.call_actions
