@@ -262,16 +262,17 @@ pub(crate) fn leaf_options<'a>(command: &'a Value, path: &[&str]) -> Option<&'a 
     Some(options)
 }
 
-/// `options` wrapped in the subcommand (type 1) and group (type 2) options of `path`.
+/// `options` wrapped in the subcommand (type 1) and group (type 2) options of `path`; as on
+/// Discord, a subcommand given no options carries an empty `options` list.
 pub(crate) fn nest(path: &[&str], options: Value) -> Value {
-    let mut inner = options;
+    let mut inner = if options.is_null() {
+        json!([])
+    } else {
+        options
+    };
     for (i, word) in path.iter().enumerate().rev() {
         let kind = if i + 1 == path.len() { 1 } else { 2 };
-        let mut option = json!({"type": kind, "name": word});
-        if !inner.is_null() {
-            option["options"] = inner;
-        }
-        inner = json!([option]);
+        inner = json!([{"type": kind, "name": word, "options": inner}]);
     }
     inner
 }

@@ -188,6 +188,7 @@ impl Handler {
             guild_id: command.guild_id.map(|g| GuildId(g.get())),
         };
         let sink = self.interaction_sink(command.id.get(), &command.token, None);
+        sink.suggest_nothing_after(crate::runtime::AUTOCOMPLETE_DEADLINE);
         let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
         let result = bot
             .manager

@@ -257,6 +257,22 @@ impl InteractionReply {
         });
     }
 
+    /// Answers an autocomplete request without suggestions after `delay` unless it was
+    /// answered by then (Discord waits 3 seconds; a late handler's answer is refused).
+    pub(crate) fn suggest_nothing_after(&self, delay: std::time::Duration) {
+        let this = self.clone_handle();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if this.state.lock().await.answer != Answer::Pending {
+                return;
+            }
+            let body = json!({"type": 8, "data": convert::autocomplete_json(&[])});
+            if let Err(error) = this.first_answer("answer with suggestions", body).await {
+                tracing::debug!(%error, "answering an autocomplete request in time failed");
+            }
+        });
+    }
+
     /// The webhook path of one of this interaction's messages (`@original` for the original
     /// response, whichever id it has).
     fn message_path(&self, state: &AnswerState, reply: Option<MessageId>) -> String {

@@ -152,8 +152,9 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// The longest an autocomplete handler may take: Discord waits 3 seconds for the answer.
-pub const AUTOCOMPLETE_LIMIT: Duration = Duration::from_millis(2500);
+/// When the host answers an autocomplete request without suggestions if the handler has not
+/// answered yet: Discord waits 3 seconds for the answer.
+pub const AUTOCOMPLETE_DEADLINE: Duration = Duration::from_millis(2500);
 
 /// The subcommand the words of `args` name below `spec` (`set colour red` → `config set`,
 /// `colour red`); `Ok(None)` for no words at all (the command's own handler runs). A word
@@ -565,8 +566,9 @@ impl Dispatcher {
 
     /// Asks the autocomplete handler of the option being typed for suggestions; they go to
     /// `sink` as [`CallAction::Autocomplete`](zoryx_plugin_api::CallAction::Autocomplete).
-    /// `None` when no loaded plugin serves that option. The call has at most
-    /// [`AUTOCOMPLETE_LIMIT`] (Discord waits 3 s).
+    /// `None` when no loaded plugin serves that option. The call has a command's time limit;
+    /// the Discord layer answers without suggestions at [`AUTOCOMPLETE_DEADLINE`] if the
+    /// handler has not answered by then (Discord waits 3 s).
     pub async fn autocomplete(
         &self,
         request: &AutocompleteRequest,
@@ -577,11 +579,7 @@ impl Dispatcher {
             .load()
             .autocomplete(&request.command, &request.option)
             .cloned()?;
-        let limit = self
-            .shared
-            .limits()
-            .command(&request.command)
-            .min(AUTOCOMPLETE_LIMIT);
+        let limit = self.shared.limits().command(&request.command);
         let what = format!("autocomplete {} {}", request.command, request.option);
         Some(
             self.call_extra(

@@ -10,7 +10,9 @@ pub mod services;
 pub mod table;
 
 pub use call::ReplySink;
-pub use dispatch::{CommandOutcome, CommandRequest, Dispatcher, Limits, call_command};
+pub use dispatch::{
+    AUTOCOMPLETE_DEADLINE, CommandOutcome, CommandRequest, Dispatcher, Limits, call_command,
+};
 pub use generation::CallError;
 pub use generation::{Generation, LibraryStats, LibraryTracker, PinnedLibrary};
 pub use pool::{CallStats, PluginPool, PoolOptions};
