@@ -36,13 +36,27 @@
 //!   MESSAGE_CONTENT → empty `content`).
 //! - **World** ([`world`]): guilds, channels (text, categories, DMs) with permission
 //!   overwrites, roles with positions, members (nick, roles, timeout), bans, custom emojis,
-//!   users, messages with reactions, channel webhooks, interactions and application commands;
+//!   users, messages with reactions, channel webhooks, interactions (slash commands, context
+//!   menus, components, autocomplete, modal submissions) and application commands;
 //!   by default the guild "Zoryx Sandbox" with #general and #bot-commands, roles @everyone,
 //!   Moderator (1), Admin (2) and the bot's own role (3, ADMINISTRATOR, on top), and the users
 //!   bot, operator (owner) and guest. New roles go to position 1, as on Discord.
 //! - **REST** ([`rest`]): gateway discovery, users and application, channel messages,
 //!   interaction callbacks and webhooks (followups, `@original`), application command bulk
-//!   overwrite, guild/role/channel/member reads; auth check, Discord's error shapes,
+//!   overwrite, guild/role/channel/member reads;
+//!   - interaction callbacks by interaction type, as Discord takes them (50035 `type`: "Value
+//!     must be one of {..}." otherwise): commands and context menus {4, 5, 9}, components
+//!     {4, 5, 6, 7, 9}, autocomplete {8} only, modal submissions {4, 5, 6, 7} (6 and 7 for a
+//!     modal a component showed) — never a modal for a modal; suggestions (8): at most 25,
+//!     names of 1–100 characters, string values of at most 100; modals (9): `custom_id`
+//!     1–100, title 1–45, 1–5 action rows of one text input (style 1/2, label 1–45, lengths
+//!     0–4000/1–4000, placeholder ≤ 100, value ≤ 4000), field paths in the 50035 errors;
+//!   - command registration: option choices (string/integer/number only, ≤ 25, names 1–100,
+//!     values of the option's type), `min_value`/`max_value` (integer/number), `min_length`/
+//!     `max_length` (string, 0–6000/1–6000), `channel_types` (channel), `autocomplete` (never
+//!     with choices), subcommands and groups (never beside other options, one level of groups),
+//!     `default_member_permissions` (integer or string, answered as a string), `contexts`,
+//!     user and message commands (types 2 and 3: no description, no options); auth check, Discord's error shapes,
 //!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]). Moderation:
 //!   - reactions: `PUT|DELETE /channels/{c}/messages/{m}/reactions/{emoji}/@me`,
 //!     `DELETE .../reactions/{emoji}/{user}`, `GET .../reactions/{emoji}` (`limit`, `after`),
@@ -87,7 +101,10 @@
 //! | What | Call | What the bot sees |
 //! |---|---|---|
 //! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`] | MESSAGE_CREATE |
-//! | slash command / click | [`Simulator::inject_slash`], [`Simulator::inject_component`] | INTERACTION_CREATE |
+//! | slash command / click | [`Simulator::inject_slash`] (a subcommand path: `"config set"`), [`Simulator::inject_component`] | INTERACTION_CREATE (types 2, 3) |
+//! | typing into an autocomplete option | [`Simulator::inject_autocomplete`] | INTERACTION_CREATE (type 4) |
+//! | submitting the modal the bot showed | [`Simulator::inject_modal_submit`] | INTERACTION_CREATE (type 5) |
+//! | "Apps" on a user or a message | [`Simulator::inject_user_command`], [`Simulator::inject_message_command`] | INTERACTION_CREATE (type 2, command types 2, 3) |
 //! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
 //! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
 //! | taking permissions away | [`Simulator::set_role_permissions`], [`Simulator::set_role_position`], [`Simulator::bot_role`] | GUILD_ROLE_UPDATE |
@@ -102,6 +119,13 @@
 //! `reply_to` (its `message_reference.message_id`); [`SimEvent::InteractionResponse`] and
 //! [`SimEvent::Followup`] carry the interaction id. An event is sent only after its REST
 //! request is in [`Simulator::requests`].
+//!
+//! Like Discord's client, the injections refuse ([`SimError::Invalid`]) what a user could not
+//! send: a registered command where its `contexts` do not offer it or to a member without its
+//! `default_member_permissions` (administrators have them all), options outside the
+//! registered choices, range or lengths or a required one missing, autocomplete on an option
+//! not marked for it, a modal submission with a required input empty or a text outside the
+//! input's lengths.
 //!
 //! ## Known limits
 //! - Attachments: a multipart message's `payload_json` is used, the files are not stored.
@@ -122,6 +146,8 @@
 //! - Discord's per-field `errors` of a 400 use string codes (`"BASE_TYPE_MAX_LENGTH"`), as
 //!   Discord and serenity do; the OpenAPI spec types them as integers, so the conformance
 //!   test checks that tree with serenity's parser instead of the spec.
+//! - Permission overrides per server for application commands are not simulated: the default
+//!   member permissions are all that decides.
 //! - Real rate limiting is not simulated: headers always report room left, and 429s come
 //!   only from [`Simulator::rate_limit`].
 
