@@ -43,21 +43,9 @@
 //!   bot, operator (owner) and guest. New roles go to position 1, as on Discord.
 //! - **REST** ([`rest`]): gateway discovery, users and application, channel messages,
 //!   interaction callbacks and webhooks (followups, `@original`), application command bulk
-//!   overwrite, guild/role/channel/member reads;
-//!   - interaction callbacks by interaction type, as Discord takes them (50035 `type`: "Value
-//!     must be one of {..}." otherwise): commands and context menus {4, 5, 9}, components
-//!     {4, 5, 6, 7, 9}, autocomplete {8} only, modal submissions {4, 5, 6, 7} (6 and 7 for a
-//!     modal a component showed) — never a modal for a modal; suggestions (8): at most 25,
-//!     names of 1–100 characters, string values of at most 100; modals (9): `custom_id`
-//!     1–100, title 1–45, 1–5 action rows of one text input (style 1/2, label 1–45, lengths
-//!     0–4000/1–4000, placeholder ≤ 100, value ≤ 4000), field paths in the 50035 errors;
-//!   - command registration: option choices (string/integer/number only, ≤ 25, names 1–100,
-//!     values of the option's type), `min_value`/`max_value` (integer/number), `min_length`/
-//!     `max_length` (string, 0–6000/1–6000), `channel_types` (channel), `autocomplete` (never
-//!     with choices), subcommands and groups (never beside other options, one level of groups),
-//!     `default_member_permissions` (integer or string, answered as a string), `contexts`,
-//!     user and message commands (types 2 and 3: no description, no options); auth check, Discord's error shapes,
-//!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]). Moderation:
+//!   overwrite, guild/role/channel/member reads; auth check, Discord's error shapes,
+//!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]). Moderation,
+//!   interactions and commands:
 //!   - reactions: `PUT|DELETE /channels/{c}/messages/{m}/reactions/{emoji}/@me`,
 //!     `DELETE .../reactions/{emoji}/{user}`, `GET .../reactions/{emoji}` (`limit`, `after`),
 //!     `DELETE .../reactions[/{emoji}]`; `{emoji}` is URL-encoded unicode or `name:id`
@@ -76,7 +64,20 @@
 //!     `GET|DELETE /webhooks/{id}`, `POST /webhooks/{id}/{token}` (`?wait=true`; no
 //!     Authorization needed), names without "clyde"/"discord";
 //!   - DMs: 50007 "Cannot send messages to this user" to bots and to users who closed their
-//!     DMs ([`Simulator::close_dms`]).
+//!     DMs ([`Simulator::close_dms`]);
+//!   - interaction callbacks by interaction type, as Discord takes them (50035 `type`: "Value
+//!     must be one of {..}." otherwise): commands and context menus {4, 5, 9}, components
+//!     {4, 5, 6, 7, 9}, autocomplete {8} only, modal submissions {4, 5, 6, 7} (6 and 7 for a
+//!     modal a component showed) — never a modal for a modal; suggestions (8): at most 25,
+//!     names of 1–100 characters, string values of at most 100; modals (9): `custom_id`
+//!     1–100, title 1–45, 1–5 action rows of one text input (style 1/2, label 1–45, lengths
+//!     0–4000/1–4000, placeholder ≤ 100, value ≤ 4000), field paths in the 50035 errors;
+//!   - command registration: option choices (string/integer/number only, ≤ 25, names 1–100,
+//!     values of the option's type), `min_value`/`max_value` (integer/number), `min_length`/
+//!     `max_length` (string, 0–6000/1–6000), `channel_types` (channel), `autocomplete` (never
+//!     with choices), subcommands and groups (never beside other options, one level of groups),
+//!     `default_member_permissions` (integer or string, answered as a string), `contexts`,
+//!     user and message commands (types 2 and 3: no description, no options).
 //! - **Permissions** ([`permissions`]): Discord's algorithm per channel (roles, ADMINISTRATOR
 //!   and the owner get all, then the @everyone, role and member overwrites; no VIEW_CHANNEL →
 //!   50001 Missing Access), and the role hierarchy: the bot acts (nick, timeout, kick, ban)

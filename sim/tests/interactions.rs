@@ -38,7 +38,8 @@ async fn register(api: &Api, sim: &zoryx_sim::Simulator, commands: Value, status
 fn shop() -> Value {
     json!([
         {"name": "buy", "description": "Buy", "options": [
-            {"type": 3, "name": "fruit", "description": "Fruit", "required": true, "autocomplete": true},
+            // serenity sends an empty `channel_types` on every option: no channel types at all.
+            {"type": 3, "name": "fruit", "description": "Fruit", "required": true, "autocomplete": true, "channel_types": []},
             {"type": 4, "name": "count", "description": "How many", "min_value": 1, "max_value": 5},
         ]},
         {"name": "config", "description": "Settings", "default_member_permissions": 32, "contexts": [0], "options": [
@@ -100,6 +101,11 @@ async fn registration_refuses_what_discord_refuses_with_field_paths() {
             ]}]),
             vec!["0", "options"],
             "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+        ),
+        (
+            json!([{"name": "pick", "description": "d", "options": [{"type": 3, "name": "s", "description": "d", "channel_types": [0]}]}]),
+            vec!["0", "options", "0", "channel_types"],
+            "APPLICATION_COMMAND_OPTION_CHANNEL_TYPES_INVALID",
         ),
         (
             json!([{"type": 2, "name": "Inspect", "description": "no"}]),

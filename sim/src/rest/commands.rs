@@ -335,12 +335,10 @@ fn validate_rules(option: &Value, kind: u64, at: &str) -> Result<(), ApiError> {
             }
         }
     }
-    if has("channel_types") {
-        let ok = kind == 7
-            && option
-                .get("channel_types")
-                .and_then(Value::as_array)
-                .is_some_and(|l| l.iter().all(|t| t.as_u64().is_some()));
+    // An empty list (serenity sends one on every option) is no channel types at all.
+    let channel_types = option.get("channel_types").and_then(Value::as_array);
+    if has("channel_types") && channel_types.is_none_or(|l| !l.is_empty()) {
+        let ok = kind == 7 && channel_types.is_some_and(|l| l.iter().all(|t| t.as_u64().is_some()));
         if !ok {
             return Err(invalid(
                 at,
