@@ -25,16 +25,16 @@ pub mod kind {
     /// A listener of an event kind added in 1.3 or later; input: the [`Event`](crate::Event)
     /// as JSON; output: `null`.
     pub const EVENT: &str = "event";
-    /// An autocomplete handler ([`Extras::autocompletes`]); input: an
+    /// An autocomplete handler ([`Extras::autocompletes`](super::Extras::autocompletes)); input: an
     /// [`AutocompleteRequest`](crate::AutocompleteRequest); the handler's suggestions go to
     /// the call's reply route as [`CallAction::Autocomplete`](crate::CallAction::Autocomplete);
     /// output: `null`.
     pub const AUTOCOMPLETE: &str = "autocomplete";
-    /// A modal submission handler ([`Extras::modals`]); input: a
+    /// A modal submission handler ([`Extras::modals`](super::Extras::modals)); input: a
     /// [`ModalSubmit`](crate::ModalSubmit); replies go to the call's route; output: `null`.
     pub const MODAL: &str = "modal";
-    /// A context menu command ([`Extras::context_menus`]); input: a
-    /// [`MenuCall`](super::extra::MenuCall); replies go to the call's route; output: `null`.
+    /// A context menu command ([`Extras::context_menus`](super::Extras::context_menus)); input: a
+    /// [`MenuCall`](super::MenuCall); replies go to the call's route; output: `null`.
     pub const CONTEXT_MENU: &str = "context_menu";
     /// A task on a cron schedule; input and output: `null`.
     pub const CRON: &str = "cron";
