@@ -166,6 +166,14 @@ pub struct Arg {
 ///
 /// Converts from the integer and float types, so `Arg::integer("n").range(1, 100)` and
 /// `Arg::float("f").min(0.5)` read naturally.
+///
+/// ```
+/// use zoryx_plugin_api::{Arg, Number};
+///
+/// assert_eq!(Arg::integer("n").range(1, 100).max, Some(Number::Integer(100)));
+/// assert_eq!(Arg::float("f").min(0.5).min, Some(Number::Float(0.5)));
+/// assert_eq!(Number::Integer(3).as_f64(), 3.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Number {
@@ -269,6 +277,13 @@ impl<N: Into<String>, V: Into<ChoiceValue>> From<(N, V)> for Choice {
 }
 
 /// The value of a [`Choice`]: text, a whole number or a decimal number, as the argument's kind.
+///
+/// ```
+/// use zoryx_plugin_api::ChoiceValue;
+///
+/// assert_eq!(ChoiceValue::from("red"), ChoiceValue::Text("red".into()));
+/// assert_eq!(ChoiceValue::from(3).to_string(), "3");
+/// ```
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChoiceValue {
@@ -957,6 +972,15 @@ impl Arg {
 
 /// A command Discord would refuse to register, or whose options contradict each other
 /// (plugin-api 1.3; see [`CommandSpec::check`]).
+///
+/// ```
+/// use zoryx_plugin_api::{Arg, CommandSpec};
+///
+/// let spec = CommandSpec::new("roll").arg(Arg::boolean("loud").range(1, 2));
+/// let error = spec.check().unwrap_err();
+/// assert_eq!((error.command.as_str(), error.option.as_deref()), ("roll", Some("loud")));
+/// assert_eq!(error.problem, "a yes/no option takes no range");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("command `{command}`{}: {problem}", option.as_ref().map(|o| format!(", option `{o}`")).unwrap_or_default())]
 pub struct RegistrationError {

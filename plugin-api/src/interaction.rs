@@ -19,6 +19,13 @@ use crate::model::{ChannelId, GuildId, Member, MessageId, User};
 use crate::permissions::Permissions;
 
 /// How a text input looks.
+///
+/// ```
+/// use zoryx_plugin_api::{TextInput, TextInputStyle};
+///
+/// assert_eq!(TextInput::paragraph("body", "Details").style, TextInputStyle::Paragraph);
+/// assert_eq!(TextInputStyle::Short.code(), 1);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TextInputStyle {
     /// One line.
@@ -39,6 +46,14 @@ impl TextInputStyle {
 }
 
 /// A field of a [`Modal`] the user types into.
+///
+/// ```
+/// use zoryx_plugin_api::TextInput;
+///
+/// let topic = TextInput::short("topic", "Topic").length(2, 50).placeholder("What about?");
+/// assert!(topic.required);
+/// assert_eq!((topic.min_length, topic.max_length), (Some(2), Some(50)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextInput {
     /// Names the value in the submission (1–100 characters).
@@ -218,6 +233,23 @@ impl Modal {
 }
 
 /// What the user typed into a modal (interaction type 5).
+///
+/// ```
+/// use zoryx_plugin_api::{ChannelId, ModalSubmit, User};
+///
+/// let submit = ModalSubmit {
+///     id: 1,
+///     custom_id: "feedback:1".into(),
+///     values: vec![("topic".into(), "docs".into()), ("body".into(), String::new())],
+///     user: User::default(),
+///     channel_id: ChannelId(2),
+///     guild_id: None,
+///     message_id: None,
+/// };
+/// assert_eq!(submit.value("topic"), Some("docs"));
+/// assert_eq!(submit.value("body"), Some(""));
+/// assert_eq!(submit.value("other"), None);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModalSubmit {
     /// The interaction id.
@@ -248,6 +280,23 @@ impl ModalSubmit {
 }
 
 /// A user typing into an option marked for autocomplete (interaction type 4).
+///
+/// ```
+/// use zoryx_plugin_api::{ArgValue, Args, AutocompleteRequest, ChannelId, User};
+///
+/// let request = AutocompleteRequest {
+///     id: 1,
+///     command: "buy".into(),
+///     option: "fruit".into(),
+///     value: "ap".into(),
+///     args: Args::new(vec![("limit".into(), ArgValue::Integer(2))]),
+///     user: User::default(),
+///     channel_id: ChannelId(2),
+///     guild_id: None,
+/// };
+/// assert_eq!(request.args.get::<i64>("limit")?, 2);
+/// # Ok::<(), zoryx_plugin_api::PluginError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AutocompleteRequest {
     /// The interaction id.
@@ -270,6 +319,12 @@ pub struct AutocompleteRequest {
 }
 
 /// On what a context menu command appears.
+///
+/// ```
+/// use zoryx_plugin_api::ContextMenuKind;
+///
+/// assert_eq!((ContextMenuKind::User.code(), ContextMenuKind::Message.code()), (2, 3));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ContextMenuKind {
     /// "Apps" on a user (application command type 2).
@@ -360,6 +415,13 @@ impl From<String> for ContextMenu {
 }
 
 /// The user a user command was run on.
+///
+/// ```
+/// use zoryx_plugin_api::{MenuTarget, TargetUser, User};
+///
+/// let target = MenuTarget::User(TargetUser { user: User::default(), member: None });
+/// assert!(matches!(target, MenuTarget::User(TargetUser { member: None, .. })));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetUser {
     /// The user.
