@@ -124,8 +124,7 @@ pub async fn check_report(file: &Path, trial_exe: Option<&Path>) -> Result<Strin
             .collect::<Vec<_>>()
             .join(", "),
         listeners = d
-            .listeners
-            .iter()
+            .listened()
             .map(|k| k.name())
             .collect::<Vec<_>>()
             .join(", "),

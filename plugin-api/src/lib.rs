@@ -51,6 +51,7 @@ pub mod args;
 pub mod command;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod ffi;
 pub mod guild;
 pub mod http;
@@ -78,6 +79,7 @@ pub use context::{
     UserCommandContext,
 };
 pub use error::{PluginError, PluginResult};
+pub use events::{MessageUpdate, UserReaction, VoiceState};
 pub use guild::{
     Attachment, Ban, Channel, ChannelKind, ChannelMessage, ChannelSpec, Emoji, GuildInfo,
     Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,

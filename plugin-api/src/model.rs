@@ -4,6 +4,9 @@
 
 use std::fmt;
 
+use crate::events::{MessageUpdate, UserReaction, VoiceState};
+use crate::guild::{Attachment, Channel, Role};
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $mention:literal) => {
         $(#[$doc])*
@@ -110,6 +113,15 @@ pub struct IncomingMessage {
     pub author: User,
     /// The text.
     pub content: String,
+    /// Its files (plugin-api 1.3).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    /// The message it replies to (plugin-api 1.3).
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+    /// The author's roles in the guild, empty in DMs (plugin-api 1.3).
+    #[serde(default)]
+    pub member_roles: Vec<RoleId>,
 }
 
 /// What kind of interaction arrived.
@@ -171,6 +183,10 @@ pub struct Invocation {
 }
 
 /// An event a plugin can listen to.
+///
+/// The kinds added in plugin-api 1.3 (from [`Event::MessageDelete`] on) need the intents the
+/// host asks Discord for; the members' ones (member join, leave and update) need the
+/// privileged "Server Members Intent" enabled for the bot.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Event {
@@ -207,6 +223,70 @@ pub enum Event {
         /// Its guild, `None` in DMs.
         guild_id: Option<GuildId>,
     },
+    /// A message was edited (plugin-api 1.3). Edits of bots' messages are not delivered.
+    MessageUpdate(MessageUpdate),
+    /// Messages were deleted together (plugin-api 1.3): by a moderator's bulk delete, or a
+    /// ban that removed the user's recent messages.
+    MessageBulkDelete {
+        /// Their ids.
+        message_ids: Vec<MessageId>,
+        /// Their channel.
+        channel_id: ChannelId,
+        /// Its guild, `None` in DMs.
+        guild_id: Option<GuildId>,
+    },
+    /// Someone reacted to a message (plugin-api 1.3).
+    ReactionAdd(UserReaction),
+    /// Someone took a reaction back (plugin-api 1.3).
+    ReactionRemove(UserReaction),
+    /// A member changed: nickname, roles, time-out (plugin-api 1.3). Carries the member as it
+    /// is now.
+    MemberUpdate(Member),
+    /// Someone joined, left or moved between voice channels, or muted or deafened
+    /// (plugin-api 1.3); see [`VoiceState::joined`], [`VoiceState::left`],
+    /// [`VoiceState::moved`].
+    VoiceStateUpdate(VoiceState),
+    /// A channel (or category) was created (plugin-api 1.3).
+    ChannelCreate(Channel),
+    /// A channel was changed; carries it as it is now (plugin-api 1.3).
+    ChannelUpdate(Channel),
+    /// A channel was deleted; carries it as it was (plugin-api 1.3).
+    ChannelDelete(Channel),
+    /// A role was created (plugin-api 1.3).
+    RoleCreate {
+        /// Its guild.
+        guild_id: GuildId,
+        /// The role.
+        role: Role,
+    },
+    /// A role was changed; carries it as it is now (plugin-api 1.3).
+    RoleUpdate {
+        /// Its guild.
+        guild_id: GuildId,
+        /// The role.
+        role: Role,
+    },
+    /// A role was deleted (plugin-api 1.3).
+    RoleDelete {
+        /// Its guild.
+        guild_id: GuildId,
+        /// The role's id.
+        role_id: RoleId,
+    },
+    /// A user was banned (plugin-api 1.3).
+    BanAdd {
+        /// The guild.
+        guild_id: GuildId,
+        /// Who.
+        user: User,
+    },
+    /// A ban was lifted (plugin-api 1.3).
+    BanRemove {
+        /// The guild.
+        guild_id: GuildId,
+        /// Who.
+        user: User,
+    },
 }
 
 impl Event {
@@ -221,6 +301,20 @@ impl Event {
             Self::MemberLeave { .. } => EventKind::MemberLeave,
             Self::Interaction(_) => EventKind::Interaction,
             Self::MessageDelete { .. } => EventKind::MessageDelete,
+            Self::MessageUpdate(_) => EventKind::MessageUpdate,
+            Self::MessageBulkDelete { .. } => EventKind::MessageBulkDelete,
+            Self::ReactionAdd(_) => EventKind::ReactionAdd,
+            Self::ReactionRemove(_) => EventKind::ReactionRemove,
+            Self::MemberUpdate(_) => EventKind::MemberUpdate,
+            Self::VoiceStateUpdate(_) => EventKind::VoiceStateUpdate,
+            Self::ChannelCreate(_) => EventKind::ChannelCreate,
+            Self::ChannelUpdate(_) => EventKind::ChannelUpdate,
+            Self::ChannelDelete(_) => EventKind::ChannelDelete,
+            Self::RoleCreate { .. } => EventKind::RoleCreate,
+            Self::RoleUpdate { .. } => EventKind::RoleUpdate,
+            Self::RoleDelete { .. } => EventKind::RoleDelete,
+            Self::BanAdd { .. } => EventKind::BanAdd,
+            Self::BanRemove { .. } => EventKind::BanRemove,
         }
     }
 }
@@ -247,11 +341,39 @@ pub enum EventKind {
     Interaction = 6,
     /// [`Event::MessageDelete`] (plugin-api 1.3)
     MessageDelete = 7,
+    /// [`Event::MessageUpdate`] (plugin-api 1.3)
+    MessageUpdate = 8,
+    /// [`Event::MessageBulkDelete`] (plugin-api 1.3)
+    MessageBulkDelete = 9,
+    /// [`Event::ReactionAdd`] (plugin-api 1.3)
+    ReactionAdd = 10,
+    /// [`Event::ReactionRemove`] (plugin-api 1.3)
+    ReactionRemove = 11,
+    /// [`Event::MemberUpdate`] (plugin-api 1.3)
+    MemberUpdate = 12,
+    /// [`Event::VoiceStateUpdate`] (plugin-api 1.3)
+    VoiceStateUpdate = 13,
+    /// [`Event::ChannelCreate`] (plugin-api 1.3)
+    ChannelCreate = 14,
+    /// [`Event::ChannelUpdate`] (plugin-api 1.3)
+    ChannelUpdate = 15,
+    /// [`Event::ChannelDelete`] (plugin-api 1.3)
+    ChannelDelete = 16,
+    /// [`Event::RoleCreate`] (plugin-api 1.3)
+    RoleCreate = 17,
+    /// [`Event::RoleUpdate`] (plugin-api 1.3)
+    RoleUpdate = 18,
+    /// [`Event::RoleDelete`] (plugin-api 1.3)
+    RoleDelete = 19,
+    /// [`Event::BanAdd`] (plugin-api 1.3)
+    BanAdd = 20,
+    /// [`Event::BanRemove`] (plugin-api 1.3)
+    BanRemove = 21,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 22] = [
         Self::Ready,
         Self::MessageCreate,
         Self::GuildJoin,
@@ -260,11 +382,25 @@ impl EventKind {
         Self::MemberLeave,
         Self::Interaction,
         Self::MessageDelete,
+        Self::MessageUpdate,
+        Self::MessageBulkDelete,
+        Self::ReactionAdd,
+        Self::ReactionRemove,
+        Self::MemberUpdate,
+        Self::VoiceStateUpdate,
+        Self::ChannelCreate,
+        Self::ChannelUpdate,
+        Self::ChannelDelete,
+        Self::RoleCreate,
+        Self::RoleUpdate,
+        Self::RoleDelete,
+        Self::BanAdd,
+        Self::BanRemove,
     ];
 
-    /// The first kind added in plugin-api 1.3: listeners of it and later kinds are described
-    /// and called through the JSON path (`describe_extra`, `call_extra`), so the 1.0 layout of
-    /// events never changes.
+    /// The first kind added in plugin-api 1.3: the 1.0 layout of events (`EventFfi`) has no
+    /// place for it and later kinds, so only plugins built against 1.3 or later can listen to
+    /// them; those plugins get every event, of any kind, as JSON through `call_extra`.
     pub const FIRST_EXTRA: EventKind = EventKind::MessageDelete;
 
     /// Whether this kind was added in plugin-api 1.3 or later.
@@ -283,6 +419,20 @@ impl EventKind {
             Self::MemberLeave => "member_leave",
             Self::Interaction => "interaction",
             Self::MessageDelete => "message_delete",
+            Self::MessageUpdate => "message_update",
+            Self::MessageBulkDelete => "message_bulk_delete",
+            Self::ReactionAdd => "reaction_add",
+            Self::ReactionRemove => "reaction_remove",
+            Self::MemberUpdate => "member_update",
+            Self::VoiceStateUpdate => "voice_state_update",
+            Self::ChannelCreate => "channel_create",
+            Self::ChannelUpdate => "channel_update",
+            Self::ChannelDelete => "channel_delete",
+            Self::RoleCreate => "role_create",
+            Self::RoleUpdate => "role_update",
+            Self::RoleDelete => "role_delete",
+            Self::BanAdd => "ban_add",
+            Self::BanRemove => "ban_remove",
         }
     }
 
@@ -303,4 +453,73 @@ pub struct HookEvent {
     pub name: String,
     /// Its parameters, a JSON object (e.g. `{"extension_name": "hello"}`).
     pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_place_and_name() {
+        for (i, kind) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i);
+            assert_eq!(EventKind::from_u8(*kind as u8), Some(*kind));
+            assert_eq!(kind.is_extra(), i >= EventKind::FIRST_EXTRA as usize);
+        }
+        assert_eq!(EventKind::from_u8(EventKind::ALL.len() as u8), None);
+        let mut names: Vec<&str> = EventKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EventKind::ALL.len());
+    }
+
+    #[test]
+    fn a_message_without_1_3_fields_still_reads() {
+        let json = r#"{"MessageCreate":{"id":1,"channel_id":2,"guild_id":null,
+            "author":{"id":3,"name":"a","bot":false},"content":"hi"}}"#;
+        let event: Event = serde_json::from_str(json).expect("1.2-shaped JSON");
+        let Event::MessageCreate(message) = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(message.content, "hi");
+        assert!(message.attachments.is_empty() && message.member_roles.is_empty());
+        assert_eq!(message.reply_to, None);
+    }
+
+    #[test]
+    fn new_events_round_trip_as_json_with_their_kind() {
+        let events = [
+            Event::ReactionAdd(UserReaction {
+                user_id: UserId(1),
+                emoji: "party:9".into(),
+                ..UserReaction::default()
+            }),
+            Event::VoiceStateUpdate(VoiceState {
+                channel_id: Some(ChannelId(5)),
+                ..VoiceState::default()
+            }),
+            Event::RoleDelete {
+                guild_id: GuildId(1),
+                role_id: RoleId(2),
+            },
+            Event::ChannelUpdate(Channel::default()),
+            Event::MessageBulkDelete {
+                message_ids: vec![MessageId(1), MessageId(2)],
+                channel_id: ChannelId(3),
+                guild_id: None,
+            },
+        ];
+        let kinds = [
+            EventKind::ReactionAdd,
+            EventKind::VoiceStateUpdate,
+            EventKind::RoleDelete,
+            EventKind::ChannelUpdate,
+            EventKind::MessageBulkDelete,
+        ];
+        for (event, kind) in events.into_iter().zip(kinds) {
+            assert_eq!(event.kind(), kind);
+            let json = serde_json::to_string(&event).expect("json");
+            assert_eq!(serde_json::from_str::<Event>(&json).expect("back"), event);
+        }
+    }
 }

@@ -121,11 +121,11 @@ pub(crate) type MenuHandler<P> =
 /// Collects what a plugin registers in [`Plugin::register`].
 pub struct Registrar<P> {
     pub(crate) commands: Vec<(CommandSpec, CommandHandler<P>)>,
-    pub(crate) listeners: Vec<(EventKind, EventHandler<P>)>,
     pub(crate) hooks: Vec<(String, i32, HookHandler<P>)>,
     pub(crate) tasks: Vec<(String, Duration, TaskHandler<P>)>,
     pub(crate) components: Vec<(String, ComponentHandler<P>)>,
-    /// Listeners of event kinds added in 1.3 or later (called through `call_extra`).
+    /// Every listener, of any kind: from 1.3 on, events travel as JSON (through
+    /// `call_extra`), so they can carry what the 1.0 layout has no place for.
     pub(crate) extra_listeners: Vec<(EventKind, EventHandler<P>)>,
     /// Tasks on cron schedules (called through `call_extra`).
     pub(crate) cron_tasks: Vec<(crate::ffi::extra::CronTask, TaskHandler<P>)>,
@@ -147,7 +147,6 @@ impl<P: Plugin> Registrar<P> {
     pub(crate) fn collect() -> Self {
         let mut registrar = Self {
             commands: Vec::new(),
-            listeners: Vec::new(),
             hooks: Vec::new(),
             tasks: Vec::new(),
             components: Vec::new(),
@@ -344,18 +343,53 @@ impl<P: Plugin> Registrar<P> {
         })
     }
 
-    /// Registers a listener for one kind of event.
+    /// Registers a listener for one kind of event. Listeners of one event run one after
+    /// another, in the order plugins were loaded and then registered.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    ///
+    /// struct Lobby;
+    ///
+    /// impl Plugin for Lobby {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("lobby", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin
+    ///             .listen(EventKind::ReactionAdd, |ctx: PluginContext<Lobby>, event| async move {
+    ///                 if let Event::ReactionAdd(reaction) = event
+    ///                     && reaction.is("👋")
+    ///                 {
+    ///                     ctx.info(format!("{} waved", reaction.user_id));
+    ///                 }
+    ///                 Ok(())
+    ///             })
+    ///             .listen(EventKind::VoiceStateUpdate, |ctx: PluginContext<Lobby>, event| async move {
+    ///                 if let Event::VoiceStateUpdate(voice) = event
+    ///                     && let Some(channel) = voice.joined()
+    ///                 {
+    ///                     ctx.info(format!("{} joined {}", voice.user_id, channel.mention()));
+    ///                 }
+    ///                 Ok(())
+    ///             });
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Lobby)
+    ///     }
+    /// }
+    /// ```
     pub fn listen<F, Fut>(&mut self, kind: EventKind, handler: F) -> &mut Self
     where
         F: Fn(PluginContext<P>, Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = PluginResult> + Send + 'static,
     {
+        // Every listener goes through 1.3's JSON path, whatever its kind; the 1.0 list of the
+        // description stays empty.
         let handler: EventHandler<P> = Box::new(move |ctx, event| Box::pin(handler(ctx, event)));
-        if kind.is_extra() {
-            self.extra_listeners.push((kind, handler));
-        } else {
-            self.listeners.push((kind, handler));
-        }
+        self.extra_listeners.push((kind, handler));
         self
     }
 
@@ -809,7 +843,8 @@ impl<P: Plugin> Registrar<P> {
                 .iter()
                 .map(|(spec, _)| CommandSpecFfi::from(spec))
                 .collect(),
-            listeners: self.listeners.iter().map(|(kind, _)| *kind as u8).collect(),
+            // 1.3 describes its listeners in `Extras` (see `listen`).
+            listeners: Default::default(),
             hooks: self
                 .hooks
                 .iter()
@@ -860,5 +895,45 @@ fn leaves(spec: &CommandSpec, path: &str, out: &mut Vec<String>) {
         } else {
             leaves(sub, &below, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Listens;
+
+    impl Plugin for Listens {
+        fn manifest() -> Manifest {
+            Manifest::new("listens", "1.0.0")
+        }
+
+        fn register(plugin: &mut Registrar<Self>) {
+            let noop = |_ctx: PluginContext<Listens>, _event: Event| async { Ok(()) };
+            plugin
+                .listen(EventKind::MessageCreate, noop)
+                .listen(EventKind::ReactionAdd, noop)
+                .listen(EventKind::Ready, noop);
+        }
+
+        async fn init(_host: Host) -> PluginResult<Self> {
+            Ok(Listens)
+        }
+    }
+
+    #[test]
+    fn every_listener_is_described_in_the_extras() {
+        let registrar = Registrar::<Listens>::collect();
+        let description = registrar.describe(&Listens::manifest());
+        assert!(description.listeners.is_empty());
+        assert_eq!(
+            registrar.extras().listeners,
+            [
+                EventKind::MessageCreate,
+                EventKind::ReactionAdd,
+                EventKind::Ready
+            ]
+        );
     }
 }

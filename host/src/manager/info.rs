@@ -116,7 +116,7 @@ impl PluginInfo {
                 |d| d.commands.iter().map(|c| c.name.clone()).collect(),
             ),
             listeners: d.map_or_else(Vec::new, |d| {
-                d.listeners.iter().map(|k| k.name().to_owned()).collect()
+                d.listened().map(|k| k.name().to_owned()).collect()
             }),
             hooks: d.map_or_else(Vec::new, |d| {
                 d.hooks.iter().map(|(e, p)| format!("{e} ({p})")).collect()

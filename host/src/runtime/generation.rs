@@ -596,7 +596,8 @@ impl Generation {
                         let future = (module.on_event())(instance, index, event);
                         PluginCall::new(future, generation).await
                     }),
-                    // Listeners of 1.3's kinds: the event as JSON through `call_extra`.
+                    // A 1.3 plugin's listeners (all of them): the event as JSON through
+                    // `call_extra`, with what the 1.0 layout has no place for.
                     _ => {
                         let Some(call_extra) = module.call_extra() else {
                             return Err(CallError::Plugin(PluginError::Internal(

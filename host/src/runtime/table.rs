@@ -68,7 +68,8 @@ impl Table {
             for (i, kind) in d.listeners.iter().enumerate() {
                 table.listeners.entry(*kind).or_default().push(route(i));
             }
-            // Listeners of 1.3's event kinds come after the 1.0 ones, by index.
+            // The listeners of `Extras` (all of a 1.3 plugin's, whose 1.0 list is empty) come
+            // after the 1.0 ones, by index.
             for (i, kind) in d.extras.listeners.iter().enumerate() {
                 let i = d.listeners.len() + i;
                 table.listeners.entry(*kind).or_default().push(route(i));

@@ -22,8 +22,8 @@ use crate::permissions::Permissions;
 
 /// The kinds of handler `call_extra` runs, by name.
 pub mod kind {
-    /// A listener of an event kind added in 1.3 or later; input: the [`Event`](crate::Event)
-    /// as JSON; output: `null`.
+    /// A listener (from 1.3 every listener, of any event kind); input: the
+    /// [`Event`](crate::Event) as JSON; output: `null`.
     pub const EVENT: &str = "event";
     /// An autocomplete handler ([`Extras::autocompletes`](super::Extras::autocompletes)); input: an
     /// [`AutocompleteRequest`](crate::AutocompleteRequest); the handler's suggestions go to
@@ -56,7 +56,8 @@ pub struct CronTask {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Extras {
-    /// Listeners of event kinds added in 1.3 or later, by index ([`kind::EVENT`]).
+    /// The plugin's listeners, by index ([`kind::EVENT`]): all of them, of any event kind
+    /// (a 1.3 plugin's 1.0 list of listeners is empty).
     pub listeners: Vec<EventKind>,
     /// What 1.3 added to commands (choices, ranges, subcommands, permissions...), by the
     /// command's index in the description; commands without any are left out.

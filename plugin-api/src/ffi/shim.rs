@@ -186,16 +186,18 @@ fn host_handle<P: Plugin>(rt: &Runtime<P>) -> HostHandle {
     rt.host.handle()
 }
 
-/// `on_event` for plugin type `P`.
+/// `on_event` for plugin type `P`: never called, as a 1.3 plugin describes no listener in the
+/// 1.0 layout (they all come through [`call_extra`]); it answers with an error if it is.
 pub extern "C" fn on_event<P: Plugin>(
-    instance: InstanceHandle,
+    _instance: InstanceHandle,
     index: u32,
-    event: EventFfi,
+    _event: EventFfi,
 ) -> FfiFuture<RResult<(), ErrorFfi>> {
     guard_future(|| -> PluginResult<HandlerFuture> {
-        let rt = runtime::<P>(instance);
-        let (_, run) = handler(&rt.handlers.listeners, index, "listener")?;
-        Ok(run(context(rt), (&event).into()))
+        Err(PluginError::Internal(format!(
+            "no 1.0 listener with index {index}: this plugin's listeners are called through \
+             call_extra"
+        )))
     })
 }
 

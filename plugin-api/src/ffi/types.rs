@@ -241,6 +241,8 @@ impl From<&IncomingMessageFfi> for IncomingMessage {
             guild_id: message.guild_id.map(GuildId).into_option(),
             author: (&message.author).into(),
             content: message.content.as_str().to_owned(),
+            // The 1.0 layout carries none of 1.3's additions.
+            ..IncomingMessage::default()
         }
     }
 }
@@ -1009,6 +1011,14 @@ pub struct Description {
     pub components: Vec<String>,
     /// What plugin-api 1.3 and later added (empty for older plugins).
     pub extras: super::extra::Extras,
+}
+
+impl Description {
+    /// Every listened event kind in routing order: the 1.0 list (plugins built against 1.0 to
+    /// 1.2), then the listeners of [`Extras`](super::extra::Extras) (1.3 and later).
+    pub fn listened(&self) -> impl Iterator<Item = EventKind> + '_ {
+        self.listeners.iter().chain(&self.extras.listeners).copied()
+    }
 }
 
 impl TryFrom<&DescriptionFfi> for Description {
