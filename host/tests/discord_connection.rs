@@ -104,11 +104,17 @@ async fn missing_privileged_intents_and_bad_tokens_are_explained() {
     .await
     .expect("the token is fine");
     let error = handle.wait_ready(WAIT).await.expect_err("4014");
-    assert!(matches!(error, DiscordError::DisallowedIntents), "{error}");
-    let message = error.to_string();
     assert!(
-        message.contains("Message Content") && message.contains("Server Members"),
-        "{message}"
+        matches!(&error, DiscordError::DisallowedIntents { privileged } if privileged.len() == 2),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "Discord refused the gateway intents (close 4014 \"Disallowed intent(s)\"): the bot asks \
+         for the privileged \"Server Members Intent\" (GUILD_MEMBERS) and \"Message Content \
+         Intent\" (MESSAGE_CONTENT); enable them in the Discord Developer Portal \
+         (https://discord.com/developers/applications → your application → Bot → Privileged \
+         Gateway Intents), save, then restart"
     );
     handle.shutdown().await;
 

@@ -16,21 +16,63 @@ use super::{Counters, DiscordError, DiscordHandle, DiscordOptions, Services, Sha
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
-/// The intents the bot needs. MESSAGE_CONTENT and GUILD_MEMBERS are privileged: they must be
-/// enabled for the application in the Developer Portal.
+/// The intents the bot asks for: what commands and every plugin event kind need.
+///
+/// The non-privileged ones are always asked for, whether a loaded plugin listens or not:
+/// plugins come and go while the bot stays connected, and the intents are fixed at IDENTIFY.
+/// MESSAGE_CONTENT and GUILD_MEMBERS are privileged: they must be enabled for the application
+/// in the Developer Portal (see [`PRIVILEGED`] and [`DiscordError::DisallowedIntents`]).
 pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS
         | GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT
         | GatewayIntents::GUILD_MEMBERS
         | GatewayIntents::DIRECT_MESSAGES
+        // Reactions (plugin-api 1.3 ReactionAdd / ReactionRemove).
+        | GatewayIntents::GUILD_MESSAGE_REACTIONS
+        | GatewayIntents::DIRECT_MESSAGE_REACTIONS
+        // Bans (BanAdd / BanRemove).
+        | GatewayIntents::GUILD_MODERATION
+        // Voice channels joined, left and moved between (VoiceStateUpdate).
+        | GatewayIntents::GUILD_VOICE_STATES
+}
+
+/// The privileged intents: the flag, its name, and the switch's label in the Developer
+/// Portal (Bot → Privileged Gateway Intents).
+pub const PRIVILEGED: [(GatewayIntents, &str, &str); 3] = [
+    (
+        GatewayIntents::GUILD_PRESENCES,
+        "GUILD_PRESENCES",
+        "Presence Intent",
+    ),
+    (
+        GatewayIntents::GUILD_MEMBERS,
+        "GUILD_MEMBERS",
+        "Server Members Intent",
+    ),
+    (
+        GatewayIntents::MESSAGE_CONTENT,
+        "MESSAGE_CONTENT",
+        "Message Content Intent",
+    ),
+];
+
+/// The privileged intents among `intents`, as `"Label" (NAME)`.
+pub fn privileged(intents: GatewayIntents) -> Vec<String> {
+    PRIVILEGED
+        .iter()
+        .filter(|(flag, _, _)| intents.contains(*flag))
+        .map(|(_, name, label)| format!("\"{label}\" ({name})"))
+        .collect()
 }
 
 /// A client error in words the operator can act on.
 fn explain(error: serenity::Error) -> DiscordError {
     match error {
         serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
-            DiscordError::DisallowedIntents
+            DiscordError::DisallowedIntents {
+                privileged: privileged(intents()),
+            }
         }
         serenity::Error::Gateway(GatewayError::InvalidAuthentication) => DiscordError::InvalidToken,
         serenity::Error::Gateway(GatewayError::InvalidShardData) => DiscordError::Sharding(
@@ -190,5 +232,23 @@ mod tests {
         assert_eq!(shard_range(4, &[2, 1]).expect("range"), (1, 2));
         assert!(shard_range(4, &[0, 2]).is_err());
         assert!(shard_range(2, &[1, 2]).is_err());
+    }
+
+    #[test]
+    fn the_privileged_intents_asked_for_are_named_with_their_switches() {
+        assert_eq!(
+            privileged(intents()),
+            [
+                "\"Server Members Intent\" (GUILD_MEMBERS)",
+                "\"Message Content Intent\" (MESSAGE_CONTENT)"
+            ]
+        );
+        assert!(privileged(GatewayIntents::GUILDS).is_empty());
+        assert!(!intents().contains(GatewayIntents::GUILD_PRESENCES));
+        assert!(intents().contains(
+            GatewayIntents::GUILD_MESSAGE_REACTIONS
+                | GatewayIntents::GUILD_VOICE_STATES
+                | GatewayIntents::GUILD_MODERATION
+        ));
     }
 }

@@ -8,9 +8,14 @@
 
 use serde_json::{Map, Value, json};
 use serenity::model::application::{CommandDataOption, CommandDataOptionValue};
+use serenity::model::channel::{
+    GuildChannel, PermissionOverwriteType, Reaction as SReaction, ReactionType,
+};
+use serenity::model::event::MessageUpdateEvent;
 use zoryx_plugin_api::{
-    ArgKind, ArgValue, ButtonStyle, ChannelId, Component, Embed, GuildId, IncomingMessage, Member,
-    Message, MessageId, RoleId, User, UserId,
+    ArgKind, ArgValue, Attachment, ButtonStyle, Channel, ChannelId, ChannelKind, Component, Embed,
+    GuildId, IncomingMessage, Member, Message, MessageId, MessageUpdate, Overwrite,
+    OverwriteTarget, Permissions, Role, RoleId, User, UserId, UserReaction, VoiceState,
 };
 
 /// Discord's limits.
@@ -238,7 +243,135 @@ pub fn incoming(message: &serenity::model::channel::Message) -> IncomingMessage 
         guild_id: message.guild_id.map(|g| GuildId(g.get())),
         author: user(&message.author),
         content: message.content.clone(),
+        attachments: message.attachments.iter().map(attachment).collect(),
+        reply_to: message
+            .message_reference
+            .as_ref()
+            .and_then(|r| r.message_id)
+            .map(|m| MessageId(m.get())),
+        member_roles: message
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().map(|r| RoleId(r.get())).collect())
+            .unwrap_or_default(),
     }
+}
+
+/// A serenity attachment as a plugin-api one.
+pub fn attachment(file: &serenity::model::channel::Attachment) -> Attachment {
+    Attachment {
+        id: file.id.get(),
+        filename: file.filename.clone(),
+        size: u64::from(file.size),
+        url: file.url.clone(),
+        content_type: file.content_type.clone(),
+    }
+}
+
+/// A MESSAGE_UPDATE as a plugin-api message update: what the update carries.
+pub fn message_update(event: &MessageUpdateEvent) -> MessageUpdate {
+    MessageUpdate {
+        message_id: MessageId(event.id.get()),
+        channel_id: ChannelId(event.channel_id.get()),
+        guild_id: event.guild_id.map(|g| GuildId(g.get())),
+        content: event.content.clone(),
+        author: event.author.as_ref().map(user),
+        edited_at: event.edited_timestamp.and_then(|t| t.to_rfc3339()),
+        attachments: event
+            .attachments
+            .as_ref()
+            .map(|files| files.iter().map(attachment).collect()),
+    }
+}
+
+/// An emoji as reactions name it: the character, or `name:id` for a custom emoji.
+pub fn emoji(emoji: &ReactionType) -> String {
+    match emoji {
+        ReactionType::Unicode(text) => text.clone(),
+        ReactionType::Custom { id, name, .. } => {
+            format!("{}:{}", name.as_deref().unwrap_or_default(), id.get())
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A serenity reaction as one user's plugin-api reaction (`None` without a user, which the
+/// gateway always sends).
+pub fn user_reaction(reaction: &SReaction) -> Option<UserReaction> {
+    Some(UserReaction {
+        user_id: UserId(reaction.user_id?.get()),
+        channel_id: ChannelId(reaction.channel_id.get()),
+        message_id: MessageId(reaction.message_id.get()),
+        guild_id: reaction.guild_id.map(|g| GuildId(g.get())),
+        emoji: emoji(&reaction.emoji),
+        member: reaction.member.as_ref().map(member),
+    })
+}
+
+/// A serenity guild channel (or category) as a plugin-api channel.
+pub fn channel(channel: &GuildChannel) -> Channel {
+    Channel {
+        id: ChannelId(channel.id.get()),
+        guild_id: Some(GuildId(channel.guild_id.get())),
+        name: channel.name.clone(),
+        kind: ChannelKind::from_code(u8::from(channel.kind)),
+        parent_id: channel.parent_id.map(|p| ChannelId(p.get())),
+        position: i32::from(channel.position),
+        topic: channel.topic.clone(),
+        nsfw: channel.nsfw,
+        slowmode_seconds: channel.rate_limit_per_user.map_or(0, u32::from),
+        overwrites: channel
+            .permission_overwrites
+            .iter()
+            .filter_map(|o| {
+                let target = match o.kind {
+                    PermissionOverwriteType::Member(u) => OverwriteTarget::Member(UserId(u.get())),
+                    PermissionOverwriteType::Role(r) => OverwriteTarget::Role(RoleId(r.get())),
+                    _ => return None,
+                };
+                Some(Overwrite {
+                    target,
+                    allow: Permissions(o.allow.bits()),
+                    deny: Permissions(o.deny.bits()),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A serenity role as a plugin-api role.
+pub fn role(role: &serenity::model::guild::Role) -> Role {
+    Role {
+        id: RoleId(role.id.get()),
+        name: role.name.clone(),
+        permissions: Permissions(role.permissions.bits()),
+        position: i32::from(role.position),
+        colour: role.colour.0,
+        hoist: role.hoist,
+        mentionable: role.mentionable,
+        managed: role.managed,
+    }
+}
+
+/// A serenity voice state as a plugin-api one; `previous` is the channel the user was in
+/// before (from the cache of voice states the gateway keeps up to date).
+pub fn voice_state(
+    state: &serenity::model::voice::VoiceState,
+    previous: Option<&serenity::model::voice::VoiceState>,
+) -> Option<VoiceState> {
+    Some(VoiceState {
+        guild_id: GuildId(state.guild_id?.get()),
+        user_id: UserId(state.user_id.get()),
+        channel_id: state.channel_id.map(|c| ChannelId(c.get())),
+        previous: previous
+            .and_then(|p| p.channel_id)
+            .map(|c| ChannelId(c.get())),
+        member: state.member.as_ref().map(member),
+        mute: state.mute,
+        deaf: state.deaf,
+        self_mute: state.self_mute,
+        self_deaf: state.self_deaf,
+    })
 }
 
 /// A serenity member as a plugin-api member.

@@ -8,16 +8,19 @@ use std::sync::atomic::Ordering;
 
 use serde_json::json;
 use serenity::all::{
-    ActionRowComponent, CommandType, ComponentInteraction, ComponentInteractionDataKind, Context,
-    EventHandler, GuildId as SGuildId, Interaction as SInteraction, Member as SMember,
-    ModalInteraction, Ready, ResolvedTarget, ResumedEvent, UnavailableGuild, User as SUser,
+    ActionRowComponent, ChannelId as SChannelId, CommandType, ComponentInteraction,
+    ComponentInteractionDataKind, Context, EventHandler, GuildChannel, GuildId as SGuildId,
+    GuildMemberUpdateEvent, Interaction as SInteraction, Member as SMember,
+    MessageId as SMessageId, MessageUpdateEvent, ModalInteraction, Reaction as SReaction, Ready,
+    ResolvedTarget, ResumedEvent, Role as SRole, RoleId as SRoleId, UnavailableGuild,
+    User as SUser, VoiceState as SVoiceState,
 };
 use serenity::model::application::CommandInteraction;
 use zoryx_plugin_api::ffi::extra::MenuCall;
 use zoryx_plugin_api::{
     Args, AutocompleteRequest, CallAction, ChannelId, ContextMenuKind, Event, EventKind, Guild,
     GuildId, Interaction, InteractionKind, Invocation, Member, MenuTarget, Message, MessageId,
-    ModalSubmit, RoleId, Source, TargetUser,
+    ModalSubmit, RoleId, Source, TargetUser, UserReaction,
 };
 
 use super::pipeline::{Bot, CommandInput, colour, embed, level_of};
@@ -42,6 +45,14 @@ impl Handler {
 
     fn has_listeners(&self, kind: EventKind) -> bool {
         !self.bot.manager.table().listeners(kind).is_empty()
+    }
+
+    /// A user's reaction as an event, unless nobody listens or the bot itself reacted.
+    fn reaction(&self, kind: EventKind, reaction: &SReaction) -> Option<UserReaction> {
+        if !self.has_listeners(kind) {
+            return None;
+        }
+        convert::user_reaction(reaction).filter(|r| r.user_id.0 != self.bot.bot_id())
     }
 
     fn interaction_sink(
@@ -577,6 +588,138 @@ impl EventHandler for Handler {
             message_id: MessageId(message_id.get()),
             channel_id: ChannelId(channel_id.get()),
             guild_id: guild_id.map(|g| GuildId(g.get())),
+        });
+    }
+
+    async fn message_delete_bulk(
+        &self,
+        _ctx: Context,
+        channel_id: SChannelId,
+        message_ids: Vec<SMessageId>,
+        guild_id: Option<SGuildId>,
+    ) {
+        self.deliver(|| Event::MessageBulkDelete {
+            message_ids: message_ids.iter().map(|m| MessageId(m.get())).collect(),
+            channel_id: ChannelId(channel_id.get()),
+            guild_id: guild_id.map(|g| GuildId(g.get())),
+        });
+    }
+
+    async fn message_update(
+        &self,
+        _ctx: Context,
+        _old: Option<serenity::model::channel::Message>,
+        _new: Option<serenity::model::channel::Message>,
+        event: MessageUpdateEvent,
+    ) {
+        // Bots' messages are left out, as they are from MESSAGE_CREATE.
+        if event.author.as_ref().is_some_and(|a| a.bot) {
+            return;
+        }
+        self.deliver(|| Event::MessageUpdate(convert::message_update(&event)));
+    }
+
+    async fn reaction_add(&self, _ctx: Context, reaction: SReaction) {
+        if let Some(reaction) = self.reaction(EventKind::ReactionAdd, &reaction) {
+            self.deliver(|| Event::ReactionAdd(reaction));
+        }
+    }
+
+    async fn reaction_remove(&self, _ctx: Context, reaction: SReaction) {
+        if let Some(reaction) = self.reaction(EventKind::ReactionRemove, &reaction) {
+            self.deliver(|| Event::ReactionRemove(reaction));
+        }
+    }
+
+    async fn guild_member_update(
+        &self,
+        _ctx: Context,
+        _old: Option<SMember>,
+        _new: Option<SMember>,
+        event: GuildMemberUpdateEvent,
+    ) {
+        // The event itself says what the member is now; the cache may not know the member.
+        self.deliver(|| {
+            Event::MemberUpdate(Member {
+                user: convert::user(&event.user),
+                guild_id: GuildId(event.guild_id.get()),
+                nick: event.nick.clone(),
+                roles: event.roles.iter().map(|r| RoleId(r.get())).collect(),
+            })
+        });
+    }
+
+    async fn voice_state_update(&self, _ctx: Context, old: Option<SVoiceState>, new: SVoiceState) {
+        // `old` is the state the cache held (filled from GUILD_CREATE's voice states, then
+        // kept up to date by these events).
+        if let Some(state) = convert::voice_state(&new, old.as_ref()) {
+            self.deliver(|| Event::VoiceStateUpdate(state));
+        }
+    }
+
+    async fn channel_create(&self, _ctx: Context, channel: GuildChannel) {
+        self.deliver(|| Event::ChannelCreate(convert::channel(&channel)));
+    }
+
+    async fn category_create(&self, _ctx: Context, category: GuildChannel) {
+        self.deliver(|| Event::ChannelCreate(convert::channel(&category)));
+    }
+
+    async fn channel_update(&self, _ctx: Context, _old: Option<GuildChannel>, new: GuildChannel) {
+        self.deliver(|| Event::ChannelUpdate(convert::channel(&new)));
+    }
+
+    async fn channel_delete(
+        &self,
+        _ctx: Context,
+        channel: GuildChannel,
+        _messages: Option<Vec<serenity::model::channel::Message>>,
+    ) {
+        self.deliver(|| Event::ChannelDelete(convert::channel(&channel)));
+    }
+
+    async fn category_delete(&self, _ctx: Context, category: GuildChannel) {
+        self.deliver(|| Event::ChannelDelete(convert::channel(&category)));
+    }
+
+    async fn guild_role_create(&self, _ctx: Context, new: SRole) {
+        self.deliver(|| Event::RoleCreate {
+            guild_id: GuildId(new.guild_id.get()),
+            role: convert::role(&new),
+        });
+    }
+
+    async fn guild_role_update(&self, _ctx: Context, _old: Option<SRole>, new: SRole) {
+        self.deliver(|| Event::RoleUpdate {
+            guild_id: GuildId(new.guild_id.get()),
+            role: convert::role(&new),
+        });
+    }
+
+    async fn guild_role_delete(
+        &self,
+        _ctx: Context,
+        guild_id: SGuildId,
+        role_id: SRoleId,
+        _role: Option<SRole>,
+    ) {
+        self.deliver(|| Event::RoleDelete {
+            guild_id: GuildId(guild_id.get()),
+            role_id: RoleId(role_id.get()),
+        });
+    }
+
+    async fn guild_ban_addition(&self, _ctx: Context, guild_id: SGuildId, user: SUser) {
+        self.deliver(|| Event::BanAdd {
+            guild_id: GuildId(guild_id.get()),
+            user: convert::user(&user),
+        });
+    }
+
+    async fn guild_ban_removal(&self, _ctx: Context, guild_id: SGuildId, user: SUser) {
+        self.deliver(|| Event::BanRemove {
+            guild_id: GuildId(guild_id.get()),
+            user: convert::user(&user),
         });
     }
 }

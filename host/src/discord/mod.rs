@@ -191,11 +191,16 @@ pub enum DiscordError {
         "Discord refused the bot token (401 / close 4004): check DISCORD_TOKEN; copy it again from the Developer Portal's Bot page"
     )]
     InvalidToken,
-    /// A privileged intent is not enabled for the application.
+    /// A privileged intent the bot asks for is not enabled for the application.
     #[error(
-        "Discord refused the gateway intents (close 4014 \"Disallowed intent(s)\"): enable the \"Message Content Intent\" and \"Server Members Intent\" on the Bot page of the Discord Developer Portal, then restart"
+        "Discord refused the gateway intents (close 4014 \"Disallowed intent(s)\"): the bot asks for the privileged {}; enable {} in the Discord Developer Portal (https://discord.com/developers/applications → your application → Bot → Privileged Gateway Intents), save, then restart",
+        privileged.join(" and "),
+        if privileged.len() == 1 { "it" } else { "them" }
     )]
-    DisallowedIntents,
+    DisallowedIntents {
+        /// The privileged intents asked for, as `"Portal label" (NAME)`.
+        privileged: Vec<String>,
+    },
     /// Sharding settings Discord would not accept.
     #[error("sharding: {0}")]
     Sharding(String),
