@@ -34,10 +34,11 @@
 //!   key set, heartbeats, RESUME with a per-session replay buffer, RECONNECT, INVALID_SESSION,
 //!   close codes, sharding by `(guild_id >> 22) % shard_count`, intents filtering (no
 //!   MESSAGE_CONTENT → empty `content`).
-//! - **World** ([`world`]): guilds, channels (text, categories, DMs) with permission
-//!   overwrites, roles with positions, members (nick, roles, timeout), bans, custom emojis,
-//!   users, messages with reactions, channel webhooks, interactions (slash commands, context
-//!   menus, components, autocomplete, modal submissions) and application commands;
+//! - **World** ([`world`]): guilds, channels (text, voice, categories, DMs) with permission
+//!   overwrites, roles with positions, members (nick, roles, timeout), who is in which voice
+//!   channel, bans, custom emojis, users, messages with reactions and users' attachments
+//!   (names and sizes), channel webhooks, interactions (slash commands, context menus,
+//!   components, autocomplete, modal submissions) and application commands;
 //!   by default the guild "Zoryx Sandbox" with #general and #bot-commands, roles @everyone,
 //!   Moderator (1), Admin (2) and the bot's own role (3, ADMINISTRATOR, on top), and the users
 //!   bot, operator (owner) and guest. New roles go to position 1, as on Discord.
@@ -53,8 +54,9 @@
 //!   - `POST /channels/{c}/messages/bulk-delete` (2..=100 distinct ids, 50034 for messages
 //!     over 14 days old); `DELETE` of others' messages needs MANAGE_MESSAGES (50003 in DMs);
 //!   - members: `PATCH /guilds/{g}/members/{u}` (`nick`, `roles`,
-//!     `communication_disabled_until` up to 28 days; `mute`/`deaf`/`channel_id` answer 40032
-//!     as nobody is in voice), `PATCH /guilds/{g}/members/@me` (`nick`), `DELETE` (kick);
+//!     `communication_disabled_until` up to 28 days; `mute`/`deaf`/`channel_id` answer 40032:
+//!     voice moderation is not simulated), `PATCH /guilds/{g}/members/@me` (`nick`),
+//!     `DELETE` (kick; a member in voice is disconnected first);
 //!     `PATCH /guilds/{g}/roles` (positions);
 //!   - bans: `PUT|GET|DELETE /guilds/{g}/bans/{u}` (`delete_message_seconds` 0..=604800,
 //!     10026 Unknown Ban), `GET /guilds/{g}/bans` (`limit`, `before`, `after`);
@@ -90,7 +92,8 @@
 //!   (GUILD_MESSAGES), GUILD_MEMBER_UPDATE / GUILD_MEMBER_REMOVE (GUILD_MEMBERS),
 //!   GUILD_BAN_ADD / GUILD_BAN_REMOVE (GUILD_MODERATION), CHANNEL_CREATE / _UPDATE / _DELETE
 //!   and GUILD_ROLE_UPDATE (GUILDS), GUILD_EMOJIS_UPDATE (GUILD_EXPRESSIONS), WEBHOOKS_UPDATE
-//!   (GUILD_WEBHOOKS).
+//!   (GUILD_WEBHOOKS), VOICE_STATE_UPDATE when a member in voice is kicked, banned or their
+//!   channel deleted (GUILD_VOICE_STATES).
 //! - **Observation**: [`Simulator::subscribe`] ([`SimEvent`]: what the bot did, each reply tied
 //!   to the message or interaction it answers), [`Simulator::requests`] (every REST request)
 //!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
@@ -101,12 +104,14 @@
 //! ## Scripting at a glance
 //! | What | Call | What the bot sees |
 //! |---|---|---|
-//! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`] | MESSAGE_CREATE |
+//! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`], [`Simulator::inject_files`] (with attachments) | MESSAGE_CREATE |
+//! | a user edits or deletes a message | [`Simulator::inject_edit`] (their own), [`Simulator::inject_delete`] (their own, or with MANAGE_MESSAGES) | MESSAGE_UPDATE, MESSAGE_DELETE |
 //! | slash command / click | [`Simulator::inject_slash`] (a subcommand path: `"config set"`), [`Simulator::inject_component`] | INTERACTION_CREATE (types 2, 3) |
 //! | typing into an autocomplete option | [`Simulator::inject_autocomplete`] | INTERACTION_CREATE (type 4) |
 //! | submitting the modal the bot showed | [`Simulator::inject_modal_submit`] | INTERACTION_CREATE (type 5) |
 //! | "Apps" on a user or a message | [`Simulator::inject_user_command`], [`Simulator::inject_message_command`] | INTERACTION_CREATE (type 2, command types 2, 3) |
-//! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
+//! | people and guilds | [`Simulator::add_user`], [`Simulator::add_member`], [`Simulator::remove_member`], [`Simulator::add_guild`], [`Simulator::remove_guild`], [`Simulator::add_channel`], [`Simulator::add_voice_channel`] | GUILD_MEMBER_ADD/REMOVE, GUILD_CREATE/DELETE, CHANNEL_CREATE |
+//! | voice | [`Simulator::inject_voice_join`], [`Simulator::inject_voice_move`], [`Simulator::inject_voice_leave`], [`Simulator::voice_channel`] | VOICE_STATE_UPDATE (GUILD_VOICE_STATES, 1 << 7); GUILD_CREATE carries `voice_states` |
 //! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
 //! | taking permissions away | [`Simulator::set_role_permissions`], [`Simulator::set_role_position`], [`Simulator::bot_role`] | GUILD_ROLE_UPDATE |
 //! | a user reacts | [`Simulator::inject_reaction`], [`Simulator::inject_unreaction`] | MESSAGE_REACTION_ADD/REMOVE |
@@ -129,10 +134,13 @@
 //! input's lengths.
 //!
 //! ## Known limits
-//! - Attachments: a multipart message's `payload_json` is used, the files are not stored.
-//! - Only text channels, categories and DMs; no threads, voice, presences, super reactions
-//!   or member chunking (op 8 is accepted and ignored). Nobody is in voice, so member
-//!   `mute`/`deaf`/`channel_id` are always refused with 40032.
+//! - Attachments: a multipart message's `payload_json` is used, the files are not stored;
+//!   users' attachments ([`Simulator::inject_files`]) have a name and a size, and URLs of
+//!   Discord's CDN form that lead nowhere.
+//! - Text channels, voice channels (members join, move and leave; no text chat in them, no
+//!   audio, no mute or deafen), categories and DMs; no threads, presences, super reactions
+//!   or member chunking (op 8 is accepted and ignored). Member `mute`/`deaf`/`channel_id`
+//!   are always refused with 40032.
 //! - Unicode emojis are recognised by their code points (emoji blocks, joiners, keycaps), not
 //!   against Discord's full emoji list.
 //! - A channel's `position` is stored as sent; the other channels are not renumbered.

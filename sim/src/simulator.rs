@@ -15,7 +15,7 @@ use crate::events::{MessageRecord, RecordedRequest, SimEvent, UserInfo};
 use crate::gateway::hub::Outgoing;
 use crate::gateway::{Dispatch, Hub, Target, opcodes};
 use crate::rest::ratelimit::ScriptedLimits;
-use crate::world::{Interaction, Message, World};
+use crate::world::{Attachment, Interaction, Message, VoiceState, World};
 
 /// Shared state of a running simulator.
 #[derive(Debug)]
@@ -144,6 +144,45 @@ impl Inner {
             intent,
             data_without_content: None,
         });
+    }
+
+    /// Puts `user` in the voice channel `channel` of `guild` (`None`: out of voice) and
+    /// dispatches VOICE_STATE_UPDATE (GUILD_VOICE_STATES); returns whether anything changed.
+    /// Call it while the member is still in the guild, so the event carries the member.
+    pub(crate) fn set_voice(
+        &self,
+        world: &mut World,
+        guild: u64,
+        user: u64,
+        channel: Option<u64>,
+    ) -> bool {
+        let session = format!("{:032x}", world.ids.next());
+        let Some(g) = world.guilds.get_mut(&guild) else {
+            return false;
+        };
+        let before = g.voice_states.get(&user).cloned();
+        if before.as_ref().and_then(|v| v.channel_id) == channel {
+            return false;
+        }
+        match channel {
+            // A move keeps the voice session; a join starts one.
+            Some(c) => {
+                let session = before.map_or(session, |v| v.session_id);
+                g.voice_states
+                    .insert(user, VoiceState::joined(user, c, session));
+            }
+            None => {
+                g.voice_states.remove(&user);
+            }
+        }
+        let payload = world.voice_state_json(guild, user);
+        self.dispatch(
+            "VOICE_STATE_UPDATE",
+            payload,
+            Target::Guild(guild),
+            opcodes::INTENT_GUILD_VOICE_STATES,
+        );
+        true
     }
 
     /// Dispatches MESSAGE_CREATE for a stored message.
@@ -435,6 +474,28 @@ impl Simulator {
         Ok(id)
     }
 
+    /// Creates a voice channel; sends CHANNEL_CREATE. Members join it with
+    /// [`Simulator::inject_voice_join`].
+    pub fn add_voice_channel(&self, guild: u64, name: &str) -> Result<u64, SimError> {
+        let mut world = self.world();
+        if !world.guilds.contains_key(&guild) {
+            return Err(SimError::Unknown {
+                kind: "guild",
+                id: guild,
+            });
+        }
+        let id = world.create_voice_channel(guild, name);
+        if let Some(c) = world.channels.get(&id) {
+            self.inner.dispatch(
+                "CHANNEL_CREATE",
+                c.to_json(None),
+                Target::Guild(guild),
+                opcodes::INTENT_GUILDS,
+            );
+        }
+        Ok(id)
+    }
+
     /// Adds a user to a guild; sends GUILD_MEMBER_ADD. A user banned from the guild is
     /// refused ([`SimError::Invalid`]), as Discord keeps banned users out.
     pub fn add_member(&self, guild: u64, user: u64) -> Result<(), SimError> {
@@ -473,17 +534,24 @@ impl Simulator {
         Ok(())
     }
 
-    /// Removes a member; sends GUILD_MEMBER_REMOVE.
+    /// Removes a member; sends GUILD_MEMBER_REMOVE (after VOICE_STATE_UPDATE if they were in
+    /// voice).
     pub fn remove_member(&self, guild: u64, user: u64) -> Result<(), SimError> {
         let mut world = self.world();
-        let g = world.guilds.get_mut(&guild).ok_or(SimError::Unknown {
+        let g = world.guilds.get(&guild).ok_or(SimError::Unknown {
             kind: "guild",
             id: guild,
         })?;
-        g.members.remove(&user).ok_or(SimError::Unknown {
-            kind: "member",
-            id: user,
-        })?;
+        if !g.members.contains_key(&user) {
+            return Err(SimError::Unknown {
+                kind: "member",
+                id: user,
+            });
+        }
+        self.inner.set_voice(&mut world, guild, user, None);
+        if let Some(g) = world.guilds.get_mut(&guild) {
+            g.members.remove(&user);
+        }
         let payload = json!({"guild_id": guild.to_string(), "user": world.user_json(user)});
         self.inner.dispatch(
             "GUILD_MEMBER_REMOVE",
@@ -755,7 +823,7 @@ impl Simulator {
         author: u64,
         content: &str,
     ) -> Result<u64, SimError> {
-        self.post_user_message(channel, author, content, None)
+        self.post_user_message(channel, author, content, None, &[])
     }
 
     /// Like [`Simulator::inject_message`], replying to `reply_to`.
@@ -766,7 +834,68 @@ impl Simulator {
         content: &str,
         reply_to: u64,
     ) -> Result<u64, SimError> {
-        self.post_user_message(channel, author, content, Some(reply_to))
+        self.post_user_message(channel, author, content, Some(reply_to), &[])
+    }
+
+    /// Like [`Simulator::inject_message`], with files: `(file name, size in bytes)` each.
+    /// The message carries their attachment objects; the contents are not stored.
+    pub async fn inject_files(
+        &self,
+        channel: u64,
+        author: u64,
+        content: &str,
+        files: &[(&str, u64)],
+    ) -> Result<u64, SimError> {
+        self.post_user_message(channel, author, content, None, files)
+    }
+
+    /// A user edits their own message to read `content`: sends MESSAGE_UPDATE (the whole
+    /// message, with its `edited_timestamp`).
+    pub async fn inject_edit(
+        &self,
+        message: u64,
+        user: u64,
+        content: &str,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        let m = world.messages.get(&message).ok_or(SimError::Unknown {
+            kind: "message",
+            id: message,
+        })?;
+        if m.author_id != user || m.webhook_id.is_some() {
+            return Err(SimError::Invalid(format!(
+                "user {user} did not write message {message}: only its author edits a message"
+            )));
+        }
+        crate::rest::messages::edit_stored(
+            &self.inner,
+            &mut world,
+            message,
+            &json!({"content": content}),
+        );
+        Ok(())
+    }
+
+    /// A user deletes a message: their own, or anyone's in a guild channel where they have
+    /// MANAGE_MESSAGES. Sends MESSAGE_DELETE.
+    pub async fn inject_delete(&self, message: u64, user: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        let m = world.messages.get(&message).ok_or(SimError::Unknown {
+            kind: "message",
+            id: message,
+        })?;
+        let moderator = m.guild_id.is_some()
+            && world.channel_permissions(m.channel_id, user)
+                & crate::world::permissions::MANAGE_MESSAGES
+                != 0;
+        if m.author_id != user && !moderator {
+            return Err(SimError::Invalid(format!(
+                "user {user} may not delete message {message}: it is not theirs and they lack \
+                 MANAGE_MESSAGES there"
+            )));
+        }
+        crate::rest::messages::delete_stored(&self.inner, &mut world, message);
+        Ok(())
     }
 
     fn post_user_message(
@@ -775,6 +904,7 @@ impl Simulator {
         author: u64,
         content: &str,
         reply_to: Option<u64>,
+        files: &[(&str, u64)],
     ) -> Result<u64, SimError> {
         let mut world = self.world();
         if !world.users.contains_key(&author) {
@@ -806,6 +936,14 @@ impl Simulator {
         let id = world.ids.next();
         let mut message = Message::new(id, channel, guild, author, content);
         message.reply_to = reply_to;
+        for (filename, size) in files {
+            let id = world.ids.next();
+            message.attachments.push(Attachment {
+                id,
+                filename: (*filename).to_owned(),
+                size: *size,
+            });
+        }
         self.inner.dispatch_message_create(&world, &message);
         store_message(&mut world, message);
         Ok(id)
@@ -885,6 +1023,110 @@ impl Simulator {
             .ok_or_else(|| SimError::Invalid(format!("unknown emoji {emoji:?}")))
     }
 
+    /// A member joins the voice channel `channel` of `guild` from no voice channel: sends
+    /// VOICE_STATE_UPDATE (with `member`) to sessions with GUILD_VOICE_STATES. A member already
+    /// in voice moves with [`Simulator::inject_voice_move`] instead.
+    pub async fn inject_voice_join(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        Self::voice_target(&world, guild, Some(channel), user)?;
+        if let Some(now) = world.guilds[&guild].voice_states.get(&user) {
+            return Err(SimError::Invalid(format!(
+                "user {user} is in voice channel {} already: move instead",
+                now.channel_id.unwrap_or_default()
+            )));
+        }
+        self.inner.set_voice(&mut world, guild, user, Some(channel));
+        Ok(())
+    }
+
+    /// A member in voice moves to the voice channel `channel`: sends VOICE_STATE_UPDATE.
+    pub async fn inject_voice_move(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+    ) -> Result<(), SimError> {
+        let mut world = self.world();
+        Self::voice_target(&world, guild, Some(channel), user)?;
+        match world.guilds[&guild]
+            .voice_states
+            .get(&user)
+            .and_then(|v| v.channel_id)
+        {
+            None => {
+                return Err(SimError::Invalid(format!(
+                    "user {user} is in no voice channel: join first"
+                )));
+            }
+            Some(now) if now == channel => {
+                return Err(SimError::Invalid(format!(
+                    "user {user} is in voice channel {channel} already"
+                )));
+            }
+            Some(_) => {}
+        }
+        self.inner.set_voice(&mut world, guild, user, Some(channel));
+        Ok(())
+    }
+
+    /// A member leaves voice: sends VOICE_STATE_UPDATE with `channel_id` null.
+    pub async fn inject_voice_leave(&self, guild: u64, user: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        Self::voice_target(&world, guild, None, user)?;
+        if !self.inner.set_voice(&mut world, guild, user, None) {
+            return Err(SimError::Invalid(format!(
+                "user {user} is in no voice channel"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The voice channel a member is in, if any.
+    pub fn voice_channel(&self, guild: u64, user: u64) -> Option<u64> {
+        self.world()
+            .guilds
+            .get(&guild)?
+            .voice_states
+            .get(&user)?
+            .channel_id
+    }
+
+    /// Checks a voice move: a member of `guild`, and `channel` one of its voice channels.
+    fn voice_target(
+        world: &World,
+        guild: u64,
+        channel: Option<u64>,
+        user: u64,
+    ) -> Result<(), SimError> {
+        let g = world.guilds.get(&guild).ok_or(SimError::Unknown {
+            kind: "guild",
+            id: guild,
+        })?;
+        if !g.members.contains_key(&user) {
+            return Err(SimError::Unknown {
+                kind: "member",
+                id: user,
+            });
+        }
+        if let Some(channel) = channel {
+            let c = world.channels.get(&channel).ok_or(SimError::Unknown {
+                kind: "channel",
+                id: channel,
+            })?;
+            if c.guild_id != Some(guild) || !c.is_voice() {
+                return Err(SimError::Invalid(format!(
+                    "channel {channel} is not a voice channel of guild {guild}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// A user sends the bot a direct message; returns `(dm channel id, message id)`.
     pub async fn inject_dm(&self, author: u64, content: &str) -> Result<(u64, u64), SimError> {
         let channel = {
@@ -897,7 +1139,7 @@ impl Simulator {
             }
             world.dm_channel(author)
         };
-        let id = self.post_user_message(channel, author, content, None)?;
+        let id = self.post_user_message(channel, author, content, None, &[])?;
         Ok((channel, id))
     }
 

@@ -27,6 +27,8 @@ pub const INTENT_GUILD_MODERATION: u64 = 1 << 2;
 pub const INTENT_GUILD_EXPRESSIONS: u64 = 1 << 3;
 /// GUILD_WEBHOOKS intent.
 pub const INTENT_GUILD_WEBHOOKS: u64 = 1 << 5;
+/// GUILD_VOICE_STATES intent.
+pub const INTENT_GUILD_VOICE_STATES: u64 = 1 << 7;
 /// GUILD_PRESENCES intent (privileged).
 pub const INTENT_GUILD_PRESENCES: u64 = 1 << 8;
 /// GUILD_MESSAGES intent.

@@ -327,8 +327,8 @@ pub(crate) fn edit(
 }
 
 /// `DELETE /channels/{id}`: MANAGE_CHANNELS; removes the channel with its messages and
-/// webhooks (a category's channels stay, without parent); dispatches CHANNEL_DELETE and
-/// answers the channel. For a DM the channel is answered and kept, as closing a DM does.
+/// webhooks (a category's channels stay, without parent; members in a voice channel are
+/// disconnected, VOICE_STATE_UPDATE); dispatches CHANNEL_DELETE and answers the channel. For a DM the channel is answered and kept, as closing a DM does.
 pub(crate) fn delete(inner: &Inner, world: &mut World, channel: u64) -> Result<Reply, ApiError> {
     let Some(guild) = world.channels[&channel].guild_id else {
         let c = &world.channels[&channel];
@@ -337,6 +337,16 @@ pub(crate) fn delete(inner: &Inner, world: &mut World, channel: u64) -> Result<R
     };
     if world.channel_permissions(channel, world.bot_id) & permissions::MANAGE_CHANNELS == 0 {
         return Err(ApiError::missing_permissions());
+    }
+    // Whoever is in a deleted voice channel is disconnected.
+    let in_voice: Vec<u64> = world.guilds[&guild]
+        .voice_states
+        .values()
+        .filter(|v| v.channel_id == Some(channel))
+        .map(|v| v.user_id)
+        .collect();
+    for user in in_voice {
+        inner.set_voice(world, guild, user, None);
     }
     let Some(c) = world.channels.remove(&channel) else {
         return Err(ApiError::unknown("Channel", 10003));

@@ -216,7 +216,8 @@ fn parse_member_patch(world: &World, guild: u64, body: &Value) -> Result<MemberP
 /// nick). Nick: MANAGE_NICKNAMES (CHANGE_NICKNAME for the bot's own); roles: MANAGE_ROLES,
 /// each role added or removed below the bot's highest; timeout: MODERATE_MEMBERS, never on an
 /// administrator or the owner; the member acted on must rank below the bot. Voice fields are
-/// refused with 40032, as nobody is in voice. Dispatches GUILD_MEMBER_UPDATE on a change.
+/// refused with 40032: voice moderation is not simulated. Dispatches GUILD_MEMBER_UPDATE on a
+/// change.
 pub(crate) fn edit(
     inner: &Inner,
     world: &mut World,
@@ -334,6 +335,7 @@ pub(crate) fn kick(
     if !world.outranks(guild, world.bot_id, user) {
         return Err(ApiError::missing_permissions());
     }
+    inner.set_voice(world, guild, user, None);
     if let Some(g) = world.guilds.get_mut(&guild) {
         g.members.remove(&user);
     }
@@ -425,6 +427,7 @@ pub(crate) fn ban(
     if user == world.guilds[&guild].owner_id || (is_member && !world.outranks(guild, bot, user)) {
         return Err(ApiError::missing_permissions());
     }
+    inner.set_voice(world, guild, user, None);
     if let Some(g) = world.guilds.get_mut(&guild) {
         g.bans.insert(user, req.reason.clone());
         g.members.remove(&user);

@@ -530,8 +530,23 @@ fn bulk_delete(
     Reply::no_content()
 }
 
-/// Applies an edit to a stored message, dispatches MESSAGE_UPDATE and emits `MessageEdited`.
+/// Applies an edit of the bot's to a stored message, dispatches MESSAGE_UPDATE and emits
+/// `MessageEdited`.
 pub(crate) fn apply_edit(inner: &Inner, world: &mut World, mid: u64, body: &Value) -> Value {
+    let json = edit_stored(inner, world, mid, body);
+    if !json.is_null() {
+        inner.emit(SimEvent::MessageEdited {
+            channel_id: world.messages[&mid].channel_id,
+            message_id: mid,
+            body: body.clone(),
+        });
+    }
+    json
+}
+
+/// Applies an edit (the bot's or a user's) to a stored message and dispatches MESSAGE_UPDATE
+/// (not for ephemeral messages); returns the message as REST answers it, `null` if unknown.
+pub(crate) fn edit_stored(inner: &Inner, world: &mut World, mid: u64, body: &Value) -> Value {
     let Some(m) = world.messages.get_mut(&mid) else {
         return Value::Null;
     };
@@ -553,11 +568,6 @@ pub(crate) fn apply_edit(inner: &Inner, world: &mut World, mid: u64, body: &Valu
         }
         inner.dispatch("MESSAGE_UPDATE", update, target, intent);
     }
-    inner.emit(SimEvent::MessageEdited {
-        channel_id: m.channel_id,
-        message_id: mid,
-        body: body.clone(),
-    });
     json
 }
 
@@ -573,11 +583,22 @@ fn edit(inner: &Inner, world: &mut World, mid: u64, req: &Req<'_>) -> Result<Rep
     Reply::ok(apply_edit(inner, world, mid, &body))
 }
 
-/// Deletes a stored message, dispatches MESSAGE_DELETE and emits `MessageDeleted`.
+/// Deletes a stored message for the bot, dispatches MESSAGE_DELETE and emits
+/// `MessageDeleted`.
 pub(crate) fn delete(inner: &Inner, world: &mut World, mid: u64) {
-    let Some(m) = world.messages.remove(&mid) else {
+    let Some(m) = delete_stored(inner, world, mid) else {
         return;
     };
+    inner.emit(SimEvent::MessageDeleted {
+        channel_id: m.channel_id,
+        message_id: mid,
+    });
+}
+
+/// Deletes a stored message (for the bot or a user) and dispatches MESSAGE_DELETE (not for
+/// ephemeral messages); returns it.
+pub(crate) fn delete_stored(inner: &Inner, world: &mut World, mid: u64) -> Option<Message> {
+    let m = world.messages.remove(&mid)?;
     if let Some(c) = world.channels.get_mut(&m.channel_id) {
         c.messages.retain(|x| *x != mid);
     }
@@ -592,8 +613,5 @@ pub(crate) fn delete(inner: &Inner, world: &mut World, mid: u64) {
     if m.flags & 64 == 0 {
         inner.dispatch("MESSAGE_DELETE", data, target, intent);
     }
-    inner.emit(SimEvent::MessageDeleted {
-        channel_id: m.channel_id,
-        message_id: mid,
-    });
+    Some(m)
 }

@@ -1,4 +1,5 @@
-//! Channels: guild text channels, categories and DM channels, with permission overwrites.
+//! Channels: guild text channels, voice channels, categories and DM channels, with permission
+//! overwrites.
 
 use serde_json::{Value, json};
 
@@ -6,6 +7,8 @@ use serde_json::{Value, json};
 pub const GUILD_TEXT: u8 = 0;
 /// Discord channel type 1: a DM.
 pub const DM: u8 = 1;
+/// Discord channel type 2: a guild voice channel.
+pub const GUILD_VOICE: u8 = 2;
 /// Discord channel type 4: a guild category.
 pub const GUILD_CATEGORY: u8 = 4;
 
@@ -39,7 +42,7 @@ impl Overwrite {
 pub struct Channel {
     /// Channel id.
     pub id: u64,
-    /// Discord channel type: [`GUILD_TEXT`], [`DM`] or [`GUILD_CATEGORY`].
+    /// Discord channel type: [`GUILD_TEXT`], [`DM`], [`GUILD_VOICE`] or [`GUILD_CATEGORY`].
     pub kind: u8,
     /// The guild, `None` for a DM.
     pub guild_id: Option<u64>,
@@ -93,6 +96,14 @@ impl Channel {
         }
     }
 
+    /// A guild voice channel.
+    pub fn voice(id: u64, guild: u64, name: &str, position: u32) -> Self {
+        Self {
+            kind: GUILD_VOICE,
+            ..Self::guild_text(id, guild, name, position)
+        }
+    }
+
     /// A DM channel with `user`.
     pub fn dm(id: u64, user: u64) -> Self {
         Self {
@@ -112,14 +123,20 @@ impl Channel {
         }
     }
 
-    /// Discord channel type (0 guild text, 1 DM, 4 category).
+    /// Discord channel type (0 guild text, 1 DM, 2 voice, 4 category).
     pub fn kind(&self) -> u8 {
         self.kind
     }
 
-    /// Whether messages can be posted here (text channels and DMs, not categories).
+    /// Whether messages can be posted here (text channels and DMs, not categories; not voice
+    /// channels either, whose text chat is not simulated).
     pub fn is_text(&self) -> bool {
-        self.kind != GUILD_CATEGORY
+        matches!(self.kind, GUILD_TEXT | DM)
+    }
+
+    /// Whether members can join it in voice.
+    pub fn is_voice(&self) -> bool {
+        self.kind == GUILD_VOICE
     }
 
     /// The overwrites as JSON.
@@ -140,6 +157,22 @@ impl Channel {
                 "permission_overwrites": self.overwrites_json(),
                 "nsfw": self.nsfw,
                 "parent_id": null,
+                "flags": 0,
+            }),
+            (Some(guild), GUILD_VOICE) => json!({
+                "id": self.id.to_string(),
+                "type": GUILD_VOICE,
+                "guild_id": guild.to_string(),
+                "name": self.name,
+                "position": self.position,
+                "permission_overwrites": self.overwrites_json(),
+                "nsfw": self.nsfw,
+                "last_message_id": last,
+                "rate_limit_per_user": self.rate_limit_per_user,
+                "parent_id": self.parent_id.map(|p| p.to_string()),
+                "bitrate": 64000,
+                "user_limit": 0,
+                "rtc_region": null,
                 "flags": 0,
             }),
             (Some(guild), _) => json!({

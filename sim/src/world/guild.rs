@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Member, Role};
+use super::{Member, Role, VoiceState};
 use crate::snowflake::{iso8601, now_ms};
 use crate::world::User;
 
@@ -29,6 +29,8 @@ pub struct Guild {
     pub bans: BTreeMap<u64, Option<String>>,
     /// Custom emojis by id.
     pub emojis: BTreeMap<u64, Emoji>,
+    /// Who is in a voice channel, by user id.
+    pub voice_states: BTreeMap<u64, VoiceState>,
 }
 
 /// A custom guild emoji.
@@ -74,6 +76,7 @@ impl Guild {
             joined_at_ms: now_ms(),
             bans: BTreeMap::new(),
             emojis: BTreeMap::new(),
+            voice_states: BTreeMap::new(),
         }
     }
 
@@ -146,14 +149,19 @@ impl Guild {
     }
 
     /// The GUILD_CREATE payload: the guild object plus the gateway-only keys.
-    pub fn to_create_json(&self, channels: Vec<Value>, members: Vec<Value>) -> Value {
+    pub fn to_create_json(
+        &self,
+        channels: Vec<Value>,
+        members: Vec<Value>,
+        voice_states: Vec<Value>,
+    ) -> Value {
         let mut v = self.to_json();
         if let Some(obj) = v.as_object_mut() {
             obj.insert("joined_at".into(), json!(iso8601(self.joined_at_ms)));
             obj.insert("large".into(), json!(false));
             obj.insert("unavailable".into(), json!(false));
             obj.insert("member_count".into(), json!(self.members.len()));
-            obj.insert("voice_states".into(), json!([]));
+            obj.insert("voice_states".into(), json!(voice_states));
             obj.insert("members".into(), json!(members));
             obj.insert("channels".into(), json!(channels));
             obj.insert("threads".into(), json!([]));

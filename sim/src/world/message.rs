@@ -37,6 +37,37 @@ pub struct Message {
     pub webhook_author: Option<Value>,
     /// Reactions, in the order they first appeared.
     pub reactions: Vec<Reaction>,
+    /// Files a user posted with it (their contents are not stored).
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file on a message: its name and size (the contents are not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Attachment id.
+    pub id: u64,
+    /// File name.
+    pub filename: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl Attachment {
+    /// The attachment object of a message in `channel`; its URLs have Discord's CDN form and
+    /// lead nowhere.
+    pub fn to_json(&self, channel: u64) -> Value {
+        let url = format!(
+            "https://cdn.discordapp.com/attachments/{channel}/{}/{}",
+            self.id, self.filename
+        );
+        json!({
+            "id": self.id.to_string(),
+            "filename": self.filename,
+            "size": self.size,
+            "url": url,
+            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+        })
+    }
 }
 
 /// The emoji of a reaction: a unicode emoji (`id` `None`) or a custom emoji.
@@ -118,6 +149,7 @@ impl Message {
             webhook_id: None,
             webhook_author: None,
             reactions: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 
@@ -182,7 +214,11 @@ impl Message {
             "mention_everyone": false,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": if content_visible {
+                self.attachments.iter().map(|a| a.to_json(self.channel_id)).collect()
+            } else {
+                Vec::new()
+            },
             "embeds": if content_visible { self.embeds_json() } else { Vec::new() },
             "components": if content_visible { self.components.clone() } else { Vec::new() },
             "pinned": false,

@@ -13,6 +13,7 @@ pub mod message;
 pub mod permissions;
 pub mod role;
 pub mod user;
+pub mod voice;
 pub mod webhook;
 
 use std::collections::{BTreeMap, HashMap};
@@ -22,9 +23,10 @@ pub use command::Command;
 pub use guild::{Emoji, Guild};
 pub use interaction::Interaction;
 pub use member::Member;
-pub use message::{Message, Reaction, ReactionEmoji};
+pub use message::{Attachment, Message, Reaction, ReactionEmoji};
 pub use role::Role;
 pub use user::User;
+pub use voice::VoiceState;
 pub use webhook::Webhook;
 
 use crate::snowflake::Snowflakes;
@@ -175,6 +177,15 @@ impl World {
         g.channels.push(id);
         self.channels
             .insert(id, Channel::guild_text(id, guild, name, position));
+        id
+    }
+
+    /// Creates a guild voice channel; returns its id (0 if the guild is unknown).
+    pub fn create_voice_channel(&mut self, guild: u64, name: &str) -> u64 {
+        let id = self.create_channel(guild, name);
+        if let Some(c) = self.channels.get_mut(&id) {
+            *c = Channel::voice(id, guild, name, c.position);
+        }
         id
     }
 
@@ -401,6 +412,22 @@ impl World {
             .keys()
             .filter_map(|u| self.member_json(guild, *u))
             .collect();
-        Some(g.to_create_json(channels, members))
+        let voice_states: Vec<_> = g.voice_states.values().map(|v| v.to_json(None)).collect();
+        Some(g.to_create_json(channels, members, voice_states))
+    }
+
+    /// The VOICE_STATE_UPDATE payload of a user in a guild: their voice state, or (after they
+    /// left) one with `channel_id` null.
+    pub fn voice_state_json(&self, guild: u64, user: u64) -> serde_json::Value {
+        let member = self.member_json(guild, user);
+        let state = self
+            .guilds
+            .get(&guild)
+            .and_then(|g| g.voice_states.get(&user))
+            .cloned()
+            .unwrap_or_else(|| VoiceState::left(user));
+        let mut json = state.to_json(member);
+        json["guild_id"] = serde_json::json!(guild.to_string());
+        json
     }
 }

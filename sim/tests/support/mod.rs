@@ -205,6 +205,8 @@ fn diagnose(name: &str, d: &Value) -> String {
         "MESSAGE_REACTION_ADD" => why::<e::ReactionAddEvent>(d),
         "MESSAGE_REACTION_REMOVE_EMOJI" => why::<e::ReactionRemoveEmojiEvent>(d),
         "MESSAGE_DELETE_BULK" => why::<e::MessageDeleteBulkEvent>(d),
+        "MESSAGE_UPDATE" => why::<e::MessageUpdateEvent>(d),
+        "VOICE_STATE_UPDATE" => why::<e::VoiceStateUpdateEvent>(d),
         "RESUMED" => why::<e::ResumedEvent>(d),
         _ => "no typed diagnosis".into(),
     }
