@@ -186,15 +186,17 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         overflowed: 0,
         conn: Some((conn.id, conn.tx.clone())),
     };
-    session.push("READY", &ready);
-    if intents & opcodes::INTENT_GUILDS != 0 {
-        for guild in &guilds {
-            session.push("GUILD_CREATE", guild);
+    // The session joins the hub in the same locked step that sends READY: a dispatch made as
+    // soon as the bot has READY (a test's first message) must find the session.
+    inner.hub.with(|sessions| {
+        session.push("READY", &ready);
+        if intents & opcodes::INTENT_GUILDS != 0 {
+            for guild in &guilds {
+                session.push("GUILD_CREATE", guild);
+            }
         }
-    }
-    inner
-        .hub
-        .with(|sessions| sessions.insert(session_id.clone(), session));
+        sessions.insert(session_id.clone(), session)
+    });
     conn.session = Some(session_id.clone());
     inner.hub.mark_ready();
     let _ = inner.events.send(SimEvent::Identified {
