@@ -16,7 +16,27 @@ pub struct Basic {
     hooks: Mutex<Vec<String>>,
     deleted: Mutex<Vec<u64>>,
     cron_runs: AtomicU64,
+    /// Where `watch` asked the events of plugin-api 1.3 to be reported.
+    watching: Mutex<Option<ChannelId>>,
 }
+
+/// The kinds `watch` reports, besides messages starting with `inspect`.
+const WATCHED: [EventKind; 14] = [
+    EventKind::MessageUpdate,
+    EventKind::MessageBulkDelete,
+    EventKind::ReactionAdd,
+    EventKind::ReactionRemove,
+    EventKind::MemberUpdate,
+    EventKind::VoiceStateUpdate,
+    EventKind::ChannelCreate,
+    EventKind::ChannelUpdate,
+    EventKind::ChannelDelete,
+    EventKind::RoleCreate,
+    EventKind::RoleUpdate,
+    EventKind::RoleDelete,
+    EventKind::BanAdd,
+    EventKind::BanRemove,
+];
 
 impl Plugin for Basic {
     fn manifest() -> Manifest {
@@ -164,6 +184,17 @@ impl Plugin for Basic {
                     Ok(())
                 },
             )
+            .command(
+                CommandSpec::new("watch"),
+                |ctx: CommandContext<Basic>| async move {
+                    if let Ok(mut watching) = ctx.data().watching.lock() {
+                        *watching = Some(ctx.invocation().channel_id);
+                    }
+                    ctx.reply("watching").await?;
+                    Ok(())
+                },
+            )
+            .listen(EventKind::MessageCreate, report)
             .component("count:", count)
             .command_with(
                 CommandSpec::new("give"),
@@ -249,6 +280,9 @@ impl Plugin for Basic {
                     Ok(())
                 },
             );
+        for kind in WATCHED {
+            plugin.listen(kind, report);
+        }
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
@@ -293,6 +327,100 @@ struct Ring {
 
 impl zoryx_plugin_api::HookPayload for Ring {
     const EVENT: &'static str = "fixture_ring";
+}
+
+fn ids<T: std::fmt::Display>(list: &[T]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One line for what an event carried, `None` for events `watch` does not report.
+fn summary(event: &Event) -> Option<String> {
+    Some(match event {
+        Event::MessageCreate(m) if m.content.starts_with("inspect") => {
+            let files: Vec<String> = m
+                .attachments
+                .iter()
+                .map(|a| format!("{}:{}", a.filename, a.size))
+                .collect();
+            format!(
+                "message {} files={} reply_to={} roles={}",
+                m.id,
+                files.join(","),
+                m.reply_to.map(|r| r.to_string()).unwrap_or_default(),
+                ids(&m.member_roles),
+            )
+        }
+        Event::MessageUpdate(u) => format!(
+            "message_update {} in {} content={} author={} edited={} files={}",
+            u.message_id,
+            u.channel_id,
+            u.content.as_deref().unwrap_or("?"),
+            u.author.as_ref().map(|a| a.name.as_str()).unwrap_or("?"),
+            u.edited_at.is_some(),
+            u.attachments.as_ref().map_or(0, Vec::len),
+        ),
+        Event::MessageBulkDelete {
+            message_ids,
+            channel_id,
+            ..
+        } => format!("message_bulk_delete {} in {channel_id}", ids(message_ids)),
+        Event::ReactionAdd(r) | Event::ReactionRemove(r) => format!(
+            "{} {} by {} on {} in {} member={}",
+            event.kind().name(),
+            r.emoji,
+            r.user_id,
+            r.message_id,
+            r.channel_id,
+            r.member.as_ref().map_or("-", |m| m.user.name.as_str()),
+        ),
+        Event::MemberUpdate(m) => format!(
+            "member_update {} nick={} roles={}",
+            m.user.name,
+            m.nick.as_deref().unwrap_or("-"),
+            ids(&m.roles),
+        ),
+        Event::VoiceStateUpdate(v) => {
+            let what = match (v.joined(), v.left(), v.moved()) {
+                (Some(channel), _, _) => format!("joined {channel}"),
+                (_, Some(channel), _) => format!("left {channel}"),
+                (_, _, Some((from, to))) => format!("moved {from}->{to}"),
+                _ => "stayed".to_owned(),
+            };
+            format!("voice {} {what}", v.user_id)
+        }
+        Event::ChannelCreate(c) | Event::ChannelUpdate(c) | Event::ChannelDelete(c) => format!(
+            "{} {} {} {:?} topic={}",
+            event.kind().name(),
+            c.id,
+            c.name,
+            c.kind,
+            c.topic.as_deref().unwrap_or("-"),
+        ),
+        Event::RoleCreate { role, .. } | Event::RoleUpdate { role, .. } => format!(
+            "{} {} {} permissions={}",
+            event.kind().name(),
+            role.id,
+            role.name,
+            role.permissions.0,
+        ),
+        Event::RoleDelete { role_id, .. } => format!("role_delete {role_id}"),
+        Event::BanAdd { user, .. } | Event::BanRemove { user, .. } => {
+            format!("{} {} {}", event.kind().name(), user.id, user.name)
+        }
+        _ => return None,
+    })
+}
+
+/// Reports an event in the channel `watch` was asked in: `saw <summary>`.
+async fn report(ctx: PluginContext<Basic>, event: Event) -> PluginResult {
+    let channel = ctx.data().watching.lock().ok().and_then(|w| *w);
+    if let (Some(channel), Some(line)) = (channel, summary(&event)) {
+        ctx.send(channel, format!("saw {line}")).await?;
+    }
+    Ok(())
 }
 
 /// `draft TEXT`: replies "draft…", then edits that reply to TEXT (`N chars` for N characters).
