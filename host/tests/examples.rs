@@ -46,6 +46,7 @@ async fn hello_activity_and_polls(mode: Mode) {
                 guild_id: None,
                 author: user(id),
                 content: "hi".into(),
+                ..IncomingMessage::default()
             });
             host.manager.dispatcher().dispatch_event(&event).await;
         }

@@ -22,6 +22,7 @@ async fn listeners_hooks_tasks_and_storage(mode: Mode) {
             bot: false,
         },
         content: "ping-listener".into(),
+        ..IncomingMessage::default()
     });
     let results = host.manager.dispatcher().dispatch_event(&event).await;
     assert_eq!(results.len(), 1);

@@ -399,7 +399,8 @@ impl PluginTest {
         }
     }
 
-    /// Delivers an event to the plugin's listeners.
+    /// Delivers an event, of any kind, to the plugin's listeners of its kind (as the host
+    /// does: as JSON through the plugin's `call_extra`); a listener's error is returned.
     pub async fn event(&self, event: &Event) -> Result<(), TestError> {
         for (_, result) in self.manager.dispatcher().dispatch_event(event).await {
             result.map_err(TestError::Failed)?;

@@ -15,6 +15,7 @@ fn message(author: u64, bot: bool) -> Event {
             bot,
         },
         content: "hi".into(),
+        ..IncomingMessage::default()
     })
 }
 
