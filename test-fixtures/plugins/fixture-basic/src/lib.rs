@@ -20,7 +20,8 @@ pub struct Basic {
     watching: Mutex<Option<ChannelId>>,
 }
 
-/// The kinds `watch` reports, besides messages starting with `inspect`.
+/// The kinds `watch` reports, besides messages starting with `inspect` (seen by the message
+/// listener).
 const WATCHED: [EventKind; 14] = [
     EventKind::MessageUpdate,
     EventKind::MessageBulkDelete,
@@ -194,7 +195,6 @@ impl Plugin for Basic {
                     Ok(())
                 },
             )
-            .listen(EventKind::MessageCreate, report)
             .component("count:", count)
             .command_with(
                 CommandSpec::new("give"),
@@ -247,12 +247,13 @@ impl Plugin for Basic {
             .listen(
                 EventKind::MessageCreate,
                 |ctx: PluginContext<Basic>, event| async move {
-                    if let Event::MessageCreate(message) = event
+                    if let Event::MessageCreate(message) = &event
                         && message.content == "ping-listener"
                     {
                         ctx.send(message.channel_id, "pong-listener").await?;
+                        return Ok(());
                     }
-                    Ok(())
+                    report(ctx, event).await
                 },
             )
             .hook(
