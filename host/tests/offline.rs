@@ -80,10 +80,38 @@ impl Session {
         }
     }
 
+    /// Reads lines until each of `needles` was part of one, in any order (the console prints
+    /// what the bot does and what a command says from two tasks); returns the lines read.
+    fn expect_all(&mut self, needles: &[String]) -> Vec<String> {
+        let mut left: Vec<&String> = needles.iter().collect();
+        let mut read = Vec::new();
+        while !left.is_empty() {
+            let what = format!("{left:?}");
+            let line = self
+                .until(&what, |l| left.iter().any(|n| l.contains(n.as_str())))
+                .pop()
+                .unwrap_or_default();
+            left.retain(|n| !line.contains(n.as_str()));
+            read.push(line);
+        }
+        read
+    }
+
     /// Reads the reply block whose header says it answers `who`; returns its body lines.
     fn reply_to(&mut self, who: &str) -> Vec<String> {
-        let header = format!("replying to {who}:");
-        self.until(&format!("reply to {who}"), |l| l.ends_with(&header));
+        self.reply_block(who).1
+    }
+
+    /// Reads the reply block whose header says it answers `who` (`... replying to who [id]:`);
+    /// returns the header and its body lines.
+    fn reply_block(&mut self, who: &str) -> (String, Vec<String>) {
+        let marker = format!("replying to {who} [");
+        let header = self
+            .until(&format!("reply to {who}"), |l| {
+                l.contains(&marker) && l.ends_with("]:")
+            })
+            .pop()
+            .unwrap_or_default();
         let mut body = Vec::new();
         // The body is the indented lines that follow the header.
         loop {
@@ -94,12 +122,21 @@ impl Session {
                 }
                 Ok(line) => {
                     self.seen.push(line);
-                    return body;
+                    return (header, body);
                 }
-                Err(_) => return body,
+                Err(_) => return (header, body),
             }
         }
     }
+}
+
+/// The ids in brackets of a console header line, in order: `Zoryx [7] ..., replying to
+/// operator [5]:` gives `[7, 5]`.
+fn ids(line: &str) -> Vec<u64> {
+    line.split('[')
+        .skip(1)
+        .filter_map(|part| part.split(']').next()?.parse().ok())
+        .collect()
 }
 
 impl Drop for Session {
@@ -200,4 +237,103 @@ fn the_sandbox_guild_keeps_its_prefix_across_restarts() {
         second.seen
     );
     second.quit();
+}
+
+/// The console's message verbs against the real binary: the operator reacts to, edits and
+/// deletes messages and joins voice, and the fixture plugin (watching) reports the events it
+/// got; the bot's own edits, reactions and deletions are shown with message ids.
+#[test]
+fn chat_console_reacts_edits_deletes_and_joins_voice() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+    std::fs::copy(
+        fixture("basic-v1.so"),
+        dir.path().join("extensions/basic.so"),
+    )
+    .expect("copy");
+    let mut session = Session::start(dir.path());
+    session.until("banner", |l| l.contains("offline mode"));
+
+    session.send("!watch");
+    let (header, body) = session.reply_block("operator");
+    assert_eq!(body, ["  watching"], "{:?}", session.seen);
+    let [_, asked] = ids(&header)[..] else {
+        panic!("no ids in {header:?}")
+    };
+
+    session.send(&format!(":react {asked} 👍"));
+    session.expect_all(&[
+        format!("operator reacted 👍 to [{asked}]"),
+        "saw reaction_add 👍 by ".to_owned(),
+    ]);
+
+    session.send(&format!(":edit {asked} !watch again"));
+    let lines = session.expect_all(&[
+        format!("operator edited [{asked}]"),
+        format!("saw message_update {asked} in "),
+    ]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("content=!watch again author=operator edited=true files=0")),
+        "{lines:?}"
+    );
+    session.send(":history");
+    session.until("the edited message in the history", |l| {
+        l == format!("  [{asked}] operator (edited): !watch again")
+    });
+
+    session.send(":join Lounge");
+    let lines = session.expect_all(&[
+        "operator joined 🔊Lounge".to_owned(),
+        "saw voice ".to_owned(),
+    ]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("saw voice ") && l.contains(" joined ")),
+        "{lines:?}"
+    );
+    session.send(":join lounge");
+    session.until("already there", |l| l == "operator is in 🔊Lounge already");
+    session.send(":leave");
+    let lines = session.expect_all(&["operator left 🔊Lounge".to_owned(), "saw voice ".to_owned()]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("saw voice ") && l.contains(" left ")),
+        "{lines:?}"
+    );
+    session.send(":join Attic");
+    session.until("the voice channels named", |l| {
+        l == "no voice channel `Attic`; voice channels: Lounge"
+    });
+
+    // The bot sends, edits, reacts to and deletes a message of its own.
+    session.send("!roundtrip");
+    let sent = session.until("the bot's message", |l| {
+        l.starts_with("Zoryx [") && l.ends_with("in #general:")
+    });
+    let [own] = ids(sent.last().expect("line"))[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(session.until("its text", |_| true), ["  one"]);
+    session.expect_all(&[
+        format!("Zoryx [{own}] (edited):"),
+        format!("Zoryx reacted 👍 to [{own}]"),
+        format!("Zoryx deleted message [{own}] in #general"),
+    ]);
+
+    session.send(&format!(":delete {asked}"));
+    session.expect_all(&[
+        format!("operator deleted [{asked}]"),
+        format!("saw message_delete {asked}"),
+    ]);
+    session.send(&format!(":edit {asked} gone"));
+    session.until("an unknown message refused", |l| {
+        l.starts_with("could not edit:")
+    });
+    session.send(":react nope 👍");
+    session.until("usage", |l| l == "usage: :react MESSAGE_ID EMOJI");
+    session.quit();
 }

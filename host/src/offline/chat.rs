@@ -101,10 +101,13 @@ impl ChatConsole {
             .unwrap_or_else(|| format!("guild {}", self.guild))
     }
 
+    /// `#name`, or `🔊name` for a voice channel.
     fn channel_name(&self, channel: u64) -> String {
-        self.sim
-            .channel_name(channel)
-            .map_or_else(|| format!("channel {channel}"), |name| format!("#{name}"))
+        let mark = if self.is_voice(channel) { "🔊" } else { "#" };
+        self.sim.channel_name(channel).map_or_else(
+            || format!("channel {channel}"),
+            |name| format!("{mark}{name}"),
+        )
     }
 
     /// Prints what the bot does until the simulator stops. Spawned by [`ChatConsole::run`].
@@ -131,22 +134,22 @@ impl ChatConsole {
         match event {
             SimEvent::BotMessage {
                 channel_id,
+                message_id,
                 reply_to,
                 body,
-                ..
             } => {
                 let reply_to = reply_to.map(|id| {
-                    lock(&self.state)
-                        .injected
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("message {id}"))
+                    let who = lock(&self.state).injected.get(&id).cloned();
+                    match who {
+                        Some(who) => format!("{who} {}", render::id(id)),
+                        None => format!("message {}", render::id(id)),
+                    }
                 });
                 let origin = Origin::Channel {
                     channel: self.channel_name(*channel_id),
                     reply_to,
                 };
-                Some(render::render(bot, &origin, body))
+                Some(render::render(bot, Some(*message_id), &origin, body))
             }
             SimEvent::InteractionResponse {
                 interaction_id,
@@ -154,20 +157,32 @@ impl ChatConsole {
                 body,
             } => {
                 let what = self.interaction(*interaction_id);
+                let message = self.response_message(*interaction_id);
                 match kind {
-                    4 => Some(render::render(bot, &Origin::Interaction { what }, body)),
+                    4 => Some(render::render(
+                        bot,
+                        message,
+                        &Origin::Interaction { what },
+                        body,
+                    )),
                     5 => Some(format!("{bot} is thinking about {what}…")),
-                    7 => Some(render::render(bot, &Origin::Edit, body)),
+                    7 => Some(render::render(bot, None, &Origin::Edit, body)),
                     _ => None,
                 }
             }
             SimEvent::Followup {
                 interaction_id,
+                message_id,
                 body,
                 ..
             } => {
                 let what = self.interaction(*interaction_id);
-                Some(render::render(bot, &Origin::Followup { what }, body))
+                Some(render::render(
+                    bot,
+                    Some(*message_id),
+                    &Origin::Followup { what },
+                    body,
+                ))
             }
             SimEvent::OriginalEdited {
                 interaction_id,
@@ -176,12 +191,84 @@ impl ChatConsole {
             } => {
                 // A deferred answer (type 5) arrives as an edit of the original response.
                 let what = self.interaction(*interaction_id);
-                Some(render::render(bot, &Origin::Interaction { what }, body))
+                let message = self.response_message(*interaction_id);
+                Some(render::render(
+                    bot,
+                    message,
+                    &Origin::Interaction { what },
+                    body,
+                ))
             }
-            SimEvent::MessageEdited { body, .. } => Some(render::render(bot, &Origin::Edit, body)),
-            SimEvent::MessageDeleted { message_id, .. } => {
-                Some(format!("{bot} deleted message {message_id}"))
-            }
+            SimEvent::MessageEdited {
+                message_id, body, ..
+            } => Some(render::render(bot, Some(*message_id), &Origin::Edit, body)),
+            SimEvent::MessageDeleted {
+                channel_id,
+                message_id,
+            } => Some(format!(
+                "{bot} deleted message {} in {}",
+                render::id(*message_id),
+                self.channel_name(*channel_id)
+            )),
+            SimEvent::MessagesBulkDeleted {
+                channel_id,
+                message_ids,
+            } => Some(format!(
+                "{bot} deleted {} messages in {}: {}",
+                message_ids.len(),
+                self.channel_name(*channel_id),
+                message_ids
+                    .iter()
+                    .map(|m| render::id(*m))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            SimEvent::BotReactionAdded {
+                message_id, emoji, ..
+            } => Some(format!(
+                "{bot} reacted {emoji} to {}",
+                render::id(*message_id)
+            )),
+            SimEvent::BotReactionRemoved {
+                message_id,
+                emoji,
+                user_id,
+                ..
+            } => Some(if self.sim.bot_user().id == *user_id {
+                format!("{bot} took back its {emoji} on {}", render::id(*message_id))
+            } else {
+                let who = self
+                    .user_name(*user_id)
+                    .unwrap_or_else(|| format!("user {user_id}"));
+                format!(
+                    "{bot} removed {who}'s {emoji} from {}",
+                    render::id(*message_id)
+                )
+            }),
+            SimEvent::BotReactionsCleared {
+                message_id, emoji, ..
+            } => Some(match emoji {
+                Some(emoji) => format!(
+                    "{bot} cleared the {emoji} reactions of {}",
+                    render::id(*message_id)
+                ),
+                None => format!("{bot} cleared the reactions of {}", render::id(*message_id)),
+            }),
+            SimEvent::MemberKicked { user_id, .. } => Some(format!(
+                "{bot} kicked {}",
+                self.user_name(*user_id)
+                    .unwrap_or_else(|| format!("user {user_id}"))
+            )),
+            SimEvent::MemberBanned { user_id, .. } => Some(format!(
+                "{bot} banned {}",
+                self.user_name(*user_id)
+                    .unwrap_or_else(|| format!("user {user_id}"))
+            )),
+            SimEvent::MemberUnbanned { user_id, .. } => Some(format!(
+                "{bot} lifted the ban of {}",
+                self.user_name(*user_id)
+                    .unwrap_or_else(|| format!("user {user_id}"))
+            )),
             SimEvent::Resumed { replayed, .. } => Some(format!(
                 "(gateway session resumed; {replayed} missed events replayed)"
             )),
@@ -200,6 +287,16 @@ impl ChatConsole {
             .find(|u| u.id == id)
             .map(|u| u.name.clone());
         known.or_else(|| self.sim.user(id).map(|u| u.name))
+    }
+
+    /// The message an interaction's response became, if the simulator stored one in the
+    /// console's channel: the first tied to the interaction (followups come after it).
+    fn response_message(&self, interaction: u64) -> Option<u64> {
+        self.sim
+            .messages(self.channel)
+            .iter()
+            .find(|m| m.interaction_id == Some(interaction))
+            .map(|m| m.id)
     }
 
     fn interaction(&self, id: u64) -> String {
@@ -247,6 +344,12 @@ impl ChatConsole {
             Line::Users => self.users(),
             Line::Slash { name, options } => self.slash(&name, &options).await,
             Line::Click { custom_id, values } => self.click(&custom_id, values).await,
+            Line::React { message, emoji } => self.react(message, &emoji).await,
+            Line::Edit { message, text } => self.edit(message, &text).await,
+            Line::Delete { message } => self.delete(message).await,
+            Line::History(count) => self.history(count),
+            Line::Join(name) => self.join(&name).await,
+            Line::Leave => self.leave().await,
             Line::Guild => self.guild_info(),
             Line::Channel => format!(
                 "channel {} ({}) in {}",
@@ -342,6 +445,139 @@ impl ChatConsole {
             self.guild_name(),
             self.guild
         )
+    }
+
+    fn is_voice(&self, channel: u64) -> bool {
+        self.sim
+            .channel(channel)
+            .is_some_and(|c| c.get("type").and_then(Value::as_u64) == Some(2))
+    }
+
+    /// The current user reacts to a message.
+    async fn react(&self, message: u64, emoji: &str) -> String {
+        let Some(record) = self.sim.message(message) else {
+            return format!("no message {}", render::id(message));
+        };
+        let me = self.current_user();
+        match self
+            .sim
+            .inject_reaction(record.channel_id, message, me.id, emoji)
+            .await
+        {
+            Ok(()) => format!("{} reacted {emoji} to {}", me.name, render::id(message)),
+            Err(error) => format!("could not react: {error}"),
+        }
+    }
+
+    /// The current user edits their message.
+    async fn edit(&self, message: u64, text: &str) -> String {
+        let me = self.current_user();
+        match self.sim.inject_edit(message, me.id, text).await {
+            Ok(()) => format!("{} edited {}", me.name, render::id(message)),
+            Err(error) => format!("could not edit: {error}"),
+        }
+    }
+
+    /// The current user deletes a message (theirs, or anyone's with MANAGE_MESSAGES).
+    async fn delete(&self, message: u64) -> String {
+        let me = self.current_user();
+        match self.sim.inject_delete(message, me.id).await {
+            Ok(()) => format!("{} deleted {}", me.name, render::id(message)),
+            Err(error) => format!("could not delete: {error}"),
+        }
+    }
+
+    /// The channel's last `count` messages, oldest first, with their ids.
+    fn history(&self, count: usize) -> String {
+        let messages = self.sim.messages(self.channel);
+        if messages.is_empty() {
+            return format!("no messages in {} yet", self.channel_name(self.channel));
+        }
+        let skip = messages.len().saturating_sub(count);
+        let mut out = format!("last messages in {}:", self.channel_name(self.channel));
+        for m in &messages[skip..] {
+            let author = self
+                .user_name(m.author_id)
+                .unwrap_or_else(|| format!("user {}", m.author_id));
+            let edited = if m.payload["edited_timestamp"].is_string() {
+                " (edited)"
+            } else {
+                ""
+            };
+            let mut text = m.content.lines().next().unwrap_or_default().to_owned();
+            if text.chars().count() > 80 {
+                text = format!("{}…", text.chars().take(79).collect::<String>());
+            }
+            if text.is_empty()
+                && m.payload["embeds"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty())
+            {
+                text = "(embed)".to_owned();
+            }
+            out.push_str(&format!(
+                "\n  {} {author}{edited}: {text}",
+                render::id(m.id)
+            ));
+            for file in m.payload["attachments"].as_array().into_iter().flatten() {
+                out.push_str(&format!("\n    {}", render::attachment(file)));
+            }
+        }
+        render::name_mentions(&out, |id| self.user_name(id))
+    }
+
+    /// The guild's voice channel called `name` (case-insensitive).
+    fn voice_channel(&self, name: &str) -> Result<u64, String> {
+        let voice: Vec<(u64, String)> = self
+            .sim
+            .channels(self.guild)
+            .into_iter()
+            .filter(|id| self.is_voice(*id))
+            .filter_map(|id| Some((id, self.sim.channel_name(id)?)))
+            .collect();
+        if let Some((id, _)) = voice.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)) {
+            return Ok(*id);
+        }
+        let names: Vec<&str> = voice.iter().map(|(_, n)| n.as_str()).collect();
+        Err(if names.is_empty() {
+            format!("no voice channel `{name}`: the guild has none")
+        } else {
+            format!(
+                "no voice channel `{name}`; voice channels: {}",
+                names.join(", ")
+            )
+        })
+    }
+
+    /// The current user joins the voice channel `name`, or moves there from another.
+    async fn join(&self, name: &str) -> String {
+        let channel = match self.voice_channel(name) {
+            Ok(channel) => channel,
+            Err(text) => return text,
+        };
+        let me = self.current_user();
+        let shown = self.channel_name(channel);
+        let result = match self.sim.voice_channel(self.guild, me.id) {
+            Some(now) if now == channel => return format!("{} is in {shown} already", me.name),
+            Some(_) => self.sim.inject_voice_move(self.guild, channel, me.id).await,
+            None => self.sim.inject_voice_join(self.guild, channel, me.id).await,
+        };
+        match result {
+            Ok(()) => format!("{} joined {shown}", me.name),
+            Err(error) => format!("could not join {shown}: {error}"),
+        }
+    }
+
+    /// The current user leaves voice.
+    async fn leave(&self) -> String {
+        let me = self.current_user();
+        let Some(channel) = self.sim.voice_channel(self.guild, me.id) else {
+            return format!("{} is in no voice channel", me.name);
+        };
+        match self.sim.inject_voice_leave(self.guild, me.id).await {
+            Ok(()) => format!("{} left {}", me.name, self.channel_name(channel)),
+            Err(error) => format!("could not leave voice: {error}"),
+        }
     }
 
     /// Finds the registered slash command `name` (guild commands first, then global).

@@ -27,6 +27,31 @@ pub enum Line {
         /// Values chosen in a select menu.
         values: Vec<String>,
     },
+    /// `:react MESSAGE_ID EMOJI`: the current user reacts to a message.
+    React {
+        /// The message.
+        message: u64,
+        /// The emoji: the character, or `name:id` of a custom emoji.
+        emoji: String,
+    },
+    /// `:edit MESSAGE_ID TEXT`: the current user edits their message.
+    Edit {
+        /// The message.
+        message: u64,
+        /// Its new text, as typed.
+        text: String,
+    },
+    /// `:delete MESSAGE_ID`: the current user deletes a message.
+    Delete {
+        /// The message.
+        message: u64,
+    },
+    /// `:history [N]`: the channel's last messages with their ids.
+    History(usize),
+    /// `:join VOICE_CHANNEL`: the current user joins (or moves to) a voice channel.
+    Join(String),
+    /// `:leave`: the current user leaves voice.
+    Leave,
     /// `:guild`.
     Guild,
     /// `:channel`.
@@ -48,6 +73,11 @@ chat console: plain lines are sent as chat messages; lines starting with `:` are
   :users                   the simulated users, and who you are
   :slash NAME [opt=value]  run a slash command (quote values with spaces: opt=\"a b\")
   :click ID [values...]    click a button / choose in a select menu of the last bot message with it
+  :history [N]             the last N messages here (default 10); ids are shown in brackets: [123]
+  :react ID EMOJI          react to message ID with EMOJI (👍, or name:id of a custom emoji)
+  :edit ID TEXT            edit your message ID to read TEXT
+  :delete ID               delete message ID (yours; anyone's as the owner)
+  :join NAME, :leave       join (or move to) the voice channel NAME; leave voice
   :guild, :channel         where you are
   :drop                    drop the gateway session (the bot resumes)
   :quit                    stop (Ctrl-C and end of input too)
@@ -84,6 +114,15 @@ pub fn words(text: &str) -> Vec<String> {
         out.push(current);
     }
     out
+}
+
+/// A message id as typed: digits, optionally in the brackets the console shows them in.
+fn message_id(text: &str) -> Option<u64> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 /// Parses one line the operator typed.
@@ -133,6 +172,44 @@ pub fn parse(line: &str) -> Line {
                 options,
             }
         }
+        "react" => match words(rest).as_slice() {
+            [message, emoji] => match message_id(message) {
+                Some(message) => Line::React {
+                    message,
+                    emoji: emoji.clone(),
+                },
+                None => Line::Usage("usage: :react MESSAGE_ID EMOJI"),
+            },
+            _ => Line::Usage("usage: :react MESSAGE_ID EMOJI"),
+        },
+        "edit" => {
+            let (message, text) = rest
+                .split_once(char::is_whitespace)
+                .map_or((rest, ""), |(m, t)| (m, t.trim_start()));
+            match message_id(message) {
+                Some(message) if !text.is_empty() => Line::Edit {
+                    message,
+                    text: text.to_owned(),
+                },
+                _ => Line::Usage("usage: :edit MESSAGE_ID TEXT"),
+            }
+        }
+        "delete" => match message_id(rest) {
+            Some(message) => Line::Delete { message },
+            None => Line::Usage("usage: :delete MESSAGE_ID"),
+        },
+        "history" => match rest {
+            "" => Line::History(10),
+            n => match n.parse::<usize>() {
+                Ok(n) if n > 0 => Line::History(n),
+                _ => Line::Usage("usage: :history [N]"),
+            },
+        },
+        "join" => match rest.trim_start_matches(['#', '🔊']).trim() {
+            "" => Line::Usage("usage: :join VOICE_CHANNEL"),
+            name => Line::Join(name.to_owned()),
+        },
+        "leave" => Line::Leave,
         "click" => {
             let mut parts = words(rest).into_iter();
             match parts.next() {
@@ -193,6 +270,48 @@ mod tests {
                 values: vec!["cats".into(), "big dogs".into()],
             }
         );
+    }
+
+    #[test]
+    fn message_verbs_take_an_id() {
+        assert_eq!(
+            parse(":react 123 👍"),
+            Line::React {
+                message: 123,
+                emoji: "👍".into()
+            }
+        );
+        assert_eq!(
+            parse(":react [123] party:42"),
+            Line::React {
+                message: 123,
+                emoji: "party:42".into()
+            }
+        );
+        assert!(matches!(parse(":react 123"), Line::Usage(_)));
+        assert!(matches!(parse(":react abc 👍"), Line::Usage(_)));
+        assert_eq!(
+            parse(":edit 123   new  words "),
+            Line::Edit {
+                message: 123,
+                text: "new  words".into()
+            }
+        );
+        assert!(matches!(parse(":edit 123"), Line::Usage(_)));
+        assert_eq!(parse(":delete 9"), Line::Delete { message: 9 });
+        assert!(matches!(parse(":delete"), Line::Usage(_)));
+        assert_eq!(parse(":history"), Line::History(10));
+        assert_eq!(parse(":history 3"), Line::History(3));
+        assert!(matches!(parse(":history 0"), Line::Usage(_)));
+    }
+
+    #[test]
+    fn voice_verbs() {
+        assert_eq!(parse(":join Lounge"), Line::Join("Lounge".into()));
+        assert_eq!(parse(":join #Music Room"), Line::Join("Music Room".into()));
+        assert_eq!(parse(":join 🔊Lounge"), Line::Join("Lounge".into()));
+        assert!(matches!(parse(":join"), Line::Usage(_)));
+        assert_eq!(parse(":leave"), Line::Leave);
     }
 
     #[test]

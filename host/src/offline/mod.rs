@@ -29,6 +29,9 @@ pub use chat::ChatConsole;
 /// How long the bot may take to connect to the simulator.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The voice channel the sandbox guild gets, for `:join`.
+pub const VOICE_CHANNEL: &str = "Lounge";
+
 /// Offline mode could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
@@ -51,9 +54,10 @@ pub struct Offline {
 }
 
 impl Offline {
-    /// Starts the simulator on a loopback port and connects the bot to it, with the simulated
-    /// operator among the owners, guild settings in `settings` and the owner commands' storage
-    /// in `services`. Returns once the bot is READY.
+    /// Starts the simulator on a loopback port, gives its guild the voice channel
+    /// [`VOICE_CHANNEL`], and connects the bot to it, with the simulated operator among the
+    /// owners, guild settings in `settings` and the owner commands' storage in `services`.
+    /// Returns once the bot is READY.
     pub async fn start(
         manager: Arc<Manager>,
         config: &CoreConfig,
@@ -62,6 +66,7 @@ impl Offline {
         services: Services,
     ) -> Result<Self, OfflineError> {
         let sim = Simulator::start(SimConfig::default()).await?;
+        sim.add_voice_channel(sim.default_guild(), VOICE_CHANNEL)?;
         let env = BotEnv {
             token: Some(sim.token().to_owned()),
             api_base: Some(sim.base_url()),

@@ -1,6 +1,7 @@
 //! Bot messages as the chat console prints them, from the JSON the bot sent to the simulator:
-//! text, embeds (title, description, fields, colour by name, footer), buttons and select menus
-//! with their custom ids, and an ephemeral marker.
+//! the message id in brackets (`[123]`, what `:react`, `:edit` and `:delete` take), text,
+//! embeds (title, description, fields, colour by name, footer), buttons and select menus with
+//! their custom ids, files by name and size, and an ephemeral marker.
 
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub enum Origin {
     Channel {
         /// The channel's display name (`#general`).
         channel: String,
-        /// Whom it answers, when it is a reply.
+        /// Whom it answers, when it is a reply (`operator [456]`).
         reply_to: Option<String>,
     },
     /// The answer to an interaction (a slash command or a click).
@@ -29,7 +30,7 @@ pub enum Origin {
         /// What the interaction was.
         what: String,
     },
-    /// An edit of an earlier message.
+    /// An edit of an earlier message (the id is the edited message's).
     Edit,
 }
 
@@ -47,10 +48,19 @@ pub fn is_ephemeral(body: &Value) -> bool {
         .is_some_and(|flags| flags & EPHEMERAL != 0)
 }
 
-/// Renders a message body (`content`, `embeds`, `components`, `flags`) under a header line
-/// naming the bot and where the message went. Every line ends with `\n`.
-pub fn render(bot: &str, origin: &Origin, body: &Value) -> String {
+/// A message id as the console shows it: `[123]`.
+pub fn id(message: u64) -> String {
+    format!("[{message}]")
+}
+
+/// Renders a message body (`content`, `embeds`, `components`, `attachments`, `flags`) under a
+/// header line naming the bot, the message's id when known, and where the message went. Every
+/// line ends with `\n`.
+pub fn render(bot: &str, message: Option<u64>, origin: &Origin, body: &Value) -> String {
     let mut header = format!("{bot} ");
+    if let Some(message) = message {
+        header.push_str(&format!("{} ", id(message)));
+    }
     match origin {
         Origin::Channel { channel, reply_to } => {
             header.push_str(&format!("in {channel}"));
@@ -60,7 +70,7 @@ pub fn render(bot: &str, origin: &Origin, body: &Value) -> String {
         }
         Origin::Interaction { what } => header.push_str(&format!("answering {what}")),
         Origin::Followup { what } => header.push_str(&format!("following up {what}")),
-        Origin::Edit => header.push_str("edited a message"),
+        Origin::Edit => header.push_str("(edited)"),
     }
     if is_ephemeral(body) {
         header.push_str(" [ephemeral: only you can see this]");
@@ -102,10 +112,38 @@ pub fn render_body(body: &Value) -> String {
             out.push_str(&format!("  {}\n", line.join("  ")));
         }
     }
+    for file in body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push_str(&format!("  {}\n", attachment(file)));
+    }
     if out.is_empty() {
         out.push_str("  (empty message)\n");
     }
     out
+}
+
+/// A file of a message: `📎 name (size)`, the size when known.
+pub fn attachment(file: &Value) -> String {
+    let name = text(file, "filename").unwrap_or("(unnamed file)");
+    match file.get("size").and_then(Value::as_u64) {
+        Some(size) => format!("📎 {name} ({})", size_text(size)),
+        None => format!("📎 {name}"),
+    }
+}
+
+/// A size in bytes for people: `12 B`, `2.0 KiB`, `3.5 MiB`.
+pub fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = KIB * KIB;
+    match bytes {
+        b if b < KIB => format!("{b} B"),
+        b if b < MIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b => format!("{:.1} MiB", b as f64 / MIB as f64),
+    }
 }
 
 fn render_embed(embed: &Value) -> String {
@@ -262,8 +300,8 @@ mod tests {
             reply_to: Some("operator".into()),
         };
         assert_eq!(
-            render("zoryx", &origin, &body),
-            "zoryx in #general, replying to operator:\n  pong\n"
+            render("zoryx", Some(7), &origin, &body),
+            "zoryx [7] in #general, replying to operator:\n  pong\n"
         );
     }
 
@@ -281,6 +319,7 @@ mod tests {
         });
         let text = render(
             "zoryx",
+            None,
             &Origin::Interaction {
                 what: "/reload".into(),
             },
@@ -316,6 +355,24 @@ mod tests {
              [ Pick ▾ ] (poll:pick: Cats=cats | Dogs=d)\n"
         );
         assert_eq!(custom_ids(&body), ["poll:yes", "poll:no", "poll:pick"]);
+    }
+
+    #[test]
+    fn files_show_their_name_and_size_and_edits_say_so() {
+        let body = json!({
+            "content": "here",
+            "attachments": [
+                {"id": "1", "filename": "cat.png", "size": 2048},
+                {"id": "2", "filename": "notes.txt", "size": 12},
+                {"id": "3", "filename": "big.zip", "size": 3_670_016},
+                {"id": "0", "filename": "upload.bin"}
+            ]
+        });
+        assert_eq!(
+            render("zoryx", Some(5), &Origin::Edit, &body),
+            "zoryx [5] (edited):\n  here\n  📎 cat.png (2.0 KiB)\n  📎 notes.txt (12 B)\n  \
+             📎 big.zip (3.5 MiB)\n  📎 upload.bin\n"
+        );
     }
 
     #[test]
