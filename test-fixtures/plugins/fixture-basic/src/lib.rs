@@ -22,7 +22,8 @@ pub struct Basic {
 
 /// The kinds `watch` reports, besides messages starting with `inspect` (seen by the message
 /// listener).
-const WATCHED: [EventKind; 14] = [
+const WATCHED: [EventKind; 15] = [
+    EventKind::MessageDelete,
     EventKind::MessageUpdate,
     EventKind::MessageBulkDelete,
     EventKind::ReactionAdd,
@@ -363,6 +364,7 @@ fn summary(event: &Event) -> Option<String> {
             u.edited_at.is_some(),
             u.attachments.as_ref().map_or(0, Vec::len),
         ),
+        Event::MessageDelete { message_id, .. } => format!("message_delete {message_id}"),
         Event::MessageBulkDelete {
             message_ids,
             channel_id,
