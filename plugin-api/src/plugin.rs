@@ -343,8 +343,8 @@ impl<P: Plugin> Registrar<P> {
         })
     }
 
-    /// Registers a listener for one kind of event. Listeners of one event run one after
-    /// another, in the order plugins were loaded and then registered.
+    /// Registers a listener for one kind of event (see [`Event`] for what each kind carries).
+    /// A listener failing does not keep the event from the others.
     ///
     /// ```
     /// use zoryx_plugin_api::prelude::*;
