@@ -89,6 +89,10 @@ where
 }
 
 /// A call into a plugin that keeps the plugin's library open until it is done.
+///
+/// Only until then: an output the plugin allocated (an `RString`, an `RVec`) is freed through
+/// the plugin's code, so whoever drops it must keep the library open too (hold another `Arc`
+/// of the generation while dropping it, or convert it first).
 pub struct PluginCall<T, G> {
     // Field order matters: the future (plugin code) is dropped before the guard.
     future: Option<FfiFuture<RResult<T, ErrorFfi>>>,

@@ -613,7 +613,15 @@ impl Generation {
                             ROption::RNone,
                             RStr::from_str(&json),
                         );
-                        Box::pin(async move { PluginCall::new(future, generation).await.map(drop) })
+                        Box::pin(async move {
+                            // The output (JSON `null`) was allocated by the plugin: it is freed
+                            // while this `Arc` keeps the library open, even if the call's own
+                            // was the last one.
+                            let open = Arc::clone(&generation);
+                            let output = PluginCall::new(future, generation).await.map(drop);
+                            drop(open);
+                            output
+                        })
                     }
                 }
             }
