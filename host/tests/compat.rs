@@ -3,7 +3,9 @@
 mod support;
 
 use support::TestHost;
-use zoryx_plugin_api::API_VERSION;
+use zoryx_plugin_api::{
+    API_VERSION, Attachment, ChannelId, Event, IncomingMessage, MessageId, RoleId, User, UserId,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn older_minors_load_newer_and_broken_are_refused() {
@@ -58,6 +60,36 @@ async fn older_minors_load_newer_and_broken_are_refused() {
     assert_eq!(host.call("last_api_kv", "").await.1, vec!["count 1"]);
     let info = host.manager.info("last_api").await.expect("info");
     assert_eq!(info.api_version.as_deref(), Some("1.2.0"));
+
+    // A message with what 1.3 added reaches the older plugins' listeners through the 1.0
+    // layout of events, which carries what it always did.
+    let message = Event::MessageCreate(IncomingMessage {
+        id: MessageId(1),
+        channel_id: ChannelId(2),
+        guild_id: None,
+        author: User {
+            id: UserId(3),
+            name: "ann".into(),
+            bot: false,
+        },
+        content: "hi".into(),
+        attachments: vec![Attachment {
+            filename: "cat.png".into(),
+            ..Attachment::default()
+        }],
+        reply_to: Some(MessageId(9)),
+        member_roles: vec![RoleId(4)],
+    });
+    let results = host.manager.dispatcher().dispatch_event(&message).await;
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    for name in ["old_api", "mid_api", "last_api"] {
+        assert_eq!(
+            host.call(&format!("{name}_heard"), "").await.1,
+            vec!["heard hi by ann"],
+            "{name}"
+        );
+    }
 
     let reason = |file: &str| {
         report

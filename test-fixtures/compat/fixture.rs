@@ -5,7 +5,10 @@
 //!
 //! Commands (named after the plugin, so several can load together): `<name>_hello` replies
 //! `hello from <which> api`; `<name>_kv` counts in the key-value store and replies the count, or
-//! the error its API copy answers.
+//! the error its API copy answers; `<name>_heard` replies the messages its listener was given
+//! (the 1.0 layout of events for plugins built against 1.0 to 1.2, JSON from 1.3).
+
+use std::sync::Mutex;
 
 use zoryx_plugin_api::prelude::*;
 
@@ -16,8 +19,10 @@ fn name() -> String {
         .replace('-', "_")
 }
 
-/// The fixture.
-pub struct Fixture;
+/// The fixture: the texts of the messages its listener was given.
+pub struct Fixture {
+    heard: Mutex<Vec<String>>,
+}
 
 impl Plugin for Fixture {
     fn manifest() -> Manifest {
@@ -25,6 +30,30 @@ impl Plugin for Fixture {
     }
 
     fn register(plugin: &mut Registrar<Self>) {
+        plugin.listen(
+            EventKind::MessageCreate,
+            |ctx: PluginContext<Fixture>, event| async move {
+                if let Event::MessageCreate(message) = event
+                    && let Ok(mut heard) = ctx.data().heard.lock()
+                {
+                    heard.push(format!("{} by {}", message.content, message.author.name));
+                }
+                Ok(())
+            },
+        );
+        plugin.command(
+            CommandSpec::new(format!("{}_heard", name())),
+            |ctx: CommandContext<Fixture>| async move {
+                let heard = ctx
+                    .data()
+                    .heard
+                    .lock()
+                    .map(|h| h.join(", "))
+                    .unwrap_or_default();
+                ctx.reply(format!("heard {heard}")).await?;
+                Ok(())
+            },
+        );
         plugin.command(
             CommandSpec::new(format!("{}_hello", name())),
             |ctx: CommandContext<Fixture>| async move {
@@ -53,7 +82,9 @@ impl Plugin for Fixture {
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
-        Ok(Self)
+        Ok(Self {
+            heard: Mutex::new(Vec::new()),
+        })
     }
 }
 
