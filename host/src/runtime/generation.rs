@@ -653,7 +653,14 @@ impl Generation {
                         ROption::RNone,
                         RStr::from_str("null"),
                     );
-                    Box::pin(async move { PluginCall::new(future, generation).await.map(drop) })
+                    Box::pin(async move {
+                        // The output is the plugin's allocation: freed while `open` keeps the
+                        // library open.
+                        let open = Arc::clone(&generation);
+                        let output = PluginCall::new(future, generation).await.map(drop);
+                        drop(open);
+                        output
+                    })
                 }
             }
             Call::Extra {
@@ -685,7 +692,12 @@ impl Generation {
                         data.take(),
                         RStr::from_str(&input),
                     );
-                    PluginCall::new(future, generation).await.map(drop)
+                    // The output is the plugin's allocation: freed while `open` keeps the
+                    // library open.
+                    let open = Arc::clone(&generation);
+                    let output = PluginCall::new(future, generation).await.map(drop);
+                    drop(open);
+                    output
                 })
             }
         };
