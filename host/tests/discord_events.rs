@@ -283,7 +283,7 @@ async fn channels_and_categories_are_created_changed_and_deleted(mode: Mode) {
         format!("saw channel_update {news} news Text topic=What happened")
     );
     let created = w.act(
-        json!({"create_channel": {"guild": guild, "spec": {"name": "Staff", "kind": "Category"}}}),
+        json!({"create_channel": {"guild": guild, "spec": {"name": "Staff", "kind": "category"}}}),
     )
     .await;
     let staff = created["channel"]["id"].as_u64().expect("category id");
