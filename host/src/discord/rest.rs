@@ -313,7 +313,7 @@ fn created_id(answer: &[u8]) -> u64 {
 
 /// An error with its chain of causes, `outer: inner: ...`: reqwest's own message ("error sending
 /// request") leaves out why (refused, reset, no address...).
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -10,6 +10,8 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 use zoryx_plugin_api::{HttpRequest, HttpResponse, PluginError};
 
+use crate::discord::rest::with_causes;
+
 /// The largest request body a plugin may send.
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 /// Redirects followed at most.
@@ -148,7 +150,7 @@ impl HttpService {
                 let mut response = builder
                     .send()
                     .await
-                    .map_err(|e| refused(format!("{method} {url}: {}", causes(&e))))?;
+                    .map_err(|e| refused(format!("{method} {url}: {}", with_causes(&e))))?;
                 let status = response.status();
                 if status.is_redirection()
                     && let Some(next) = response
@@ -188,7 +190,7 @@ impl HttpService {
                 while let Some(chunk) = response
                     .chunk()
                     .await
-                    .map_err(|e| refused(format!("{method} {url}: {}", causes(&e))))?
+                    .map_err(|e| refused(format!("{method} {url}: {}", with_causes(&e))))?
                 {
                     if body.len() + chunk.len() > limit {
                         return Err(too_large(&url, limit));
@@ -222,21 +224,6 @@ fn too_large(url: &Url, limit: usize) -> PluginError {
         "the answer of {url} is over {} KiB (`http.max_response_kb`)",
         limit / 1024
     ))
-}
-
-/// An error with its causes (reqwest's own message leaves out why).
-fn causes(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
