@@ -516,7 +516,41 @@ async fn moderation_reactions_channels_and_webhooks(mode: Mode) {
     bot.shutdown().await;
 }
 
+async fn the_bots_statistics(mode: Mode) {
+    let mut bot = start(mode).await;
+    let _ = asked(&mut bot, "!echo one").await;
+    let stats = act(&mut bot, json!("stats")).await;
+    let stats = &stats["stats"];
+    let guilds = bot.sim.guilds();
+    let members: usize = guilds.iter().map(|g| bot.sim.members(*g).len()).sum();
+    let channels: usize = guilds.iter().map(|g| bot.sim.channels(*g).len()).sum();
+    assert_eq!(stats["guilds"], json!(guilds.len()), "{stats}");
+    assert_eq!(stats["users"], json!(members), "{stats}");
+    assert_eq!(stats["channels"], json!(channels), "{stats}");
+    assert_eq!(
+        (&stats["shards"], &stats["connected"]),
+        (&json!(1), &json!(true))
+    );
+    // `!echo one` and `!act …` were seen; `!echo` has run (`!act` is still running).
+    assert!(stats["messages_seen"].as_u64() >= Some(2), "{stats}");
+    assert!(stats["commands_run"].as_u64() >= Some(1), "{stats}");
+    assert_eq!(stats["replies_failed"], json!(0), "{stats}");
+    assert_eq!(stats["plugins_loaded"], json!(1));
+    let (_, _, catalogue) = asked(&mut bot, "!catalogue").await;
+    let listed = text_of(&catalogue).split(' ').count();
+    assert!(listed > 10, "{catalogue}");
+    assert_eq!(stats["commands"], json!(listed));
+    assert!(stats["memory_bytes"].as_u64() > Some(1 << 20), "{stats}");
+    assert_eq!(
+        stats["api_version"],
+        json!(zoryx_plugin_api::API_VERSION.to_string())
+    );
+    assert_eq!(stats["host_version"], json!(env!("CARGO_PKG_VERSION")));
+    bot.shutdown().await;
+}
+
 both_modes!(
+    the_bots_statistics,
     typed_custom_ids_and_hook_payloads,
     moderation_reactions_channels_and_webhooks,
     a_reply_is_edited_in_place,

@@ -315,6 +315,9 @@ pub enum Action {
     },
     /// Every command the bot has: the host's and every plugin's.
     Commands,
+    /// The bot's live statistics (uptime, guilds, users, latency, counters), for info
+    /// commands.
+    Stats,
     /// Send a message through a webhook; resolves to the new message's id.
     ExecuteWebhook {
         /// The webhook's id.
@@ -370,6 +373,7 @@ impl Action {
             Self::PluginConfig => "read the plugin's config",
             Self::SetPluginConfig { .. } => "write the plugin's config",
             Self::Commands => "list the commands",
+            Self::Stats => "read the bot's statistics",
         }
     }
 
@@ -580,6 +584,8 @@ pub enum Outcome {
     Json(String),
     /// The command catalogue.
     Commands(Vec<CommandInfo>),
+    /// The bot's statistics.
+    Stats(BotStats),
 }
 
 /// One command of the bot, as help menus list it.
@@ -590,6 +596,61 @@ pub struct CommandInfo {
     pub spec: crate::command::CommandSpec,
     /// The plugin that owns it; `None` for the host's built-in commands.
     pub plugin: Option<String>,
+}
+
+/// The bot's live statistics, as info commands show them ([`Host::stats`]).
+///
+/// Fields the host cannot know are zero or `None`: without a Discord connection (the host
+/// running with the console only) `connected` is false and the Discord counters are 0. New
+/// fields may be added in later minor versions, so the struct is `#[non_exhaustive]`: read its
+/// fields, do not build it.
+///
+/// ```
+/// use zoryx_plugin_api::BotStats;
+///
+/// let stats: BotStats = serde_json::from_str(r#"{"guilds": 3, "uptime_seconds": 90}"#).unwrap();
+/// assert_eq!(stats.guilds, 3);
+/// assert_eq!(stats.latency_ms, None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct BotStats {
+    /// Seconds since the host started.
+    pub uptime_seconds: u64,
+    /// Whether the bot is connected to Discord (at least one shard ready).
+    pub connected: bool,
+    /// Guilds the bot is in.
+    pub guilds: u64,
+    /// Members across those guilds (Discord's member counts, so a user in two guilds counts
+    /// twice).
+    pub users: u64,
+    /// Channels across those guilds.
+    pub channels: u64,
+    /// Gateway shards this process runs.
+    pub shards: u32,
+    /// The gateway heartbeat latency, once measured.
+    pub latency_ms: Option<f64>,
+    /// Messages seen since start (not counting bots').
+    pub messages_seen: u64,
+    /// Commands run since start (prefix and slash, built-in and plugin).
+    pub commands_run: u64,
+    /// Replies and sends that reached Discord since start.
+    pub replies_sent: u64,
+    /// Replies and sends that failed since start.
+    pub replies_failed: u64,
+    /// Slash commands in the last registration with Discord.
+    pub slash_commands: u64,
+    /// Plugins loaded.
+    pub plugins_loaded: u64,
+    /// Commands the bot has (the host's and every plugin's; see [`Host::commands`]).
+    pub commands: u64,
+    /// The process's resident memory, where the platform tells it.
+    pub memory_bytes: Option<u64>,
+    /// The host's version.
+    pub host_version: String,
+    /// The plugin API version the host implements.
+    pub api_version: String,
 }
 
 fn unexpected(action: &str, outcome: &Outcome) -> PluginError {
@@ -836,6 +897,18 @@ impl Host {
     /// Every command of the bot (built-ins and every plugin's), for help menus.
     pub async fn commands(&self) -> PluginResult<Vec<CommandInfo>> {
         expect!(self.act(&Action::Commands).await?, "commands", Outcome::Commands(c) => c)
+    }
+
+    /// The bot's live statistics, for info commands (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// let stats = host.stats().await?;
+    /// let line = format!("{} guilds, up {} s", stats.guilds, stats.uptime_seconds);
+    /// # let _ = line; Ok(()) }
+    /// ```
+    pub async fn stats(&self) -> PluginResult<BotStats> {
+        expect!(self.act(&Action::Stats).await?, "stats", Outcome::Stats(s) => s)
     }
 
     /// One guild's structure and moderation: `host.guild(id).kick(user, "reason")`.

@@ -148,6 +148,16 @@ impl ReplySink for Replies {
     }
 }
 
+/// The Discord statistics a test set with [`PluginTest::set_stats`].
+struct FixedStats(zoryx_plugin_api::BotStats);
+
+impl zoryx_host::runtime::services::StatsSource for FixedStats {
+    fn discord_stats(&self) -> BoxFuture<'static, zoryx_plugin_api::BotStats> {
+        let stats = self.0.clone();
+        Box::pin(async move { stats })
+    }
+}
+
 /// Answers a test gives the plugin's Discord actions.
 type Answerer = dyn Fn(&Action) -> Option<Result<Outcome, PluginError>> + Send + Sync;
 
@@ -652,6 +662,17 @@ impl PluginTest {
         if let Ok(mut slot) = self.answerer.lock() {
             *slot = Some(Arc::new(answer));
         }
+    }
+
+    /// Sets the Discord side of what [`Host::stats`](zoryx_plugin_api::Host::stats) answers
+    /// (guilds, users, channels, shards, latency, counters); the host fills in the uptime,
+    /// plugins, commands, memory and versions itself, as in the bot. Without it those Discord
+    /// figures are zero and `connected` is false.
+    pub fn set_stats(&self, stats: zoryx_plugin_api::BotStats) {
+        self.manager
+            .dispatcher()
+            .shared()
+            .set_stats_source(Box::new(FixedStats(stats)));
     }
 
     /// Messages the plugin sent to channels with `send`, oldest first (and forgets them).

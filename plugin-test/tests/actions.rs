@@ -128,3 +128,55 @@ async fn a_bad_cron_schedule_refuses_the_load() {
         "{message}"
     );
 }
+
+/// An info plugin: `about` replies with the bot's statistics.
+struct About;
+
+impl Plugin for About {
+    fn manifest() -> Manifest {
+        Manifest::new("about", "0.1.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin.command(
+            CommandSpec::new("about"),
+            |ctx: CommandContext<About>| async move {
+                let stats = ctx.stats().await?;
+                ctx.reply(format!(
+                    "{} guilds, {} users, {} plugins, {} commands, connected: {}",
+                    stats.guilds,
+                    stats.users,
+                    stats.plugins_loaded,
+                    stats.commands,
+                    stats.connected
+                ))
+                .await?;
+                Ok(())
+            },
+        );
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(About)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statistics_are_the_hosts_with_the_discord_side_a_test_sets() {
+    let bot = PluginTest::new::<About>().await.expect("load");
+    let replies = bot.run("about").await.expect("run");
+    assert_eq!(
+        replies[0].content.as_deref(),
+        Some("0 guilds, 0 users, 1 plugins, 1 commands, connected: false")
+    );
+    let mut stats = zoryx_plugin_api::BotStats::default();
+    stats.guilds = 12;
+    stats.users = 3400;
+    stats.connected = true;
+    bot.set_stats(stats);
+    let replies = bot.run("about").await.expect("run");
+    assert_eq!(
+        replies[0].content.as_deref(),
+        Some("12 guilds, 3400 users, 1 plugins, 1 commands, connected: true")
+    );
+}

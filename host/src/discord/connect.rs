@@ -164,6 +164,12 @@ pub(super) async fn start(
         .dispatcher()
         .shared()
         .set_builtin_commands(bot.builtins.iter().map(|b| b.spec.clone()).collect());
+    manager
+        .dispatcher()
+        .shared()
+        .set_stats_source(Box::new(super::pipeline::ConnectionStats(Arc::downgrade(
+            &bot,
+        ))));
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {
             bot: Arc::clone(&bot),

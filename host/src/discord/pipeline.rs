@@ -185,6 +185,35 @@ impl Bot {
         }
     }
 
+    /// The Discord side of a plugin's [`zoryx_plugin_api::Action::Stats`]: counters, the
+    /// cache's guilds, members and channels, and the shards' states and latency.
+    pub(crate) async fn plugin_stats(&self) -> zoryx_plugin_api::BotStats {
+        let counters = self.stats();
+        let report = self.services.gateway.report().await;
+        let mut stats = zoryx_plugin_api::BotStats::default();
+        stats.connected = report
+            .shards
+            .iter()
+            .any(|s| s.state == super::ShardState::Connected);
+        stats.shards = u32::try_from(report.shards.len()).unwrap_or(u32::MAX);
+        stats.latency_ms = report.shards.iter().find_map(|s| s.latency_ms);
+        stats.guilds = counters.guilds;
+        if let Some(cache) = self.cache.get() {
+            for id in cache.guilds() {
+                if let Some(guild) = cache.guild(id) {
+                    stats.users += guild.member_count;
+                    stats.channels += guild.channels.len() as u64;
+                }
+            }
+        }
+        stats.messages_seen = counters.messages_seen;
+        stats.commands_run = counters.commands_run;
+        stats.replies_sent = counters.replies_sent;
+        stats.replies_failed = counters.replies_failed;
+        stats.slash_commands = counters.slash_registered;
+        stats
+    }
+
     /// The guilds the bot is in, from the cache.
     pub(crate) fn guild_ids(&self) -> std::collections::HashSet<u64> {
         self.cache
@@ -480,5 +509,21 @@ fn level_name(level: Permission) -> &'static str {
         Permission::Moderator => "Moderator (Manage Messages)",
         Permission::Administrator => "Administrator",
         Permission::Owner => "bot owner",
+    }
+}
+
+/// [`crate::runtime::services::StatsSource`] of a running connection; a stopped one (dropped
+/// bot) answers zeros.
+pub(crate) struct ConnectionStats(pub(crate) std::sync::Weak<Bot>);
+
+impl crate::runtime::services::StatsSource for ConnectionStats {
+    fn discord_stats(&self) -> futures::future::BoxFuture<'static, zoryx_plugin_api::BotStats> {
+        let bot = self.0.upgrade();
+        Box::pin(async move {
+            match bot {
+                Some(bot) => bot.plugin_stats().await,
+                None => zoryx_plugin_api::BotStats::default(),
+            }
+        })
     }
 }

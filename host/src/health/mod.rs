@@ -26,6 +26,14 @@ use crate::discord::{GatewayReport, GatewayStatus};
 
 pub use probe::{Probe, check, probe, target};
 
+/// The process's resident memory in bytes (sysinfo), where the platform tells it.
+pub fn rss_bytes() -> Option<u64> {
+    let pid = sysinfo::get_current_pid().ok()?;
+    let mut system = sysinfo::System::new();
+    system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
+    system.process(pid).map(sysinfo::Process::memory)
+}
+
 /// Why the endpoint could not start or be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum HealthError {

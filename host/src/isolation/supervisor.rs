@@ -158,7 +158,7 @@ fn call_kind(call: Call<'_>) -> (CallKind, Option<Arc<dyn ReplySink>>) {
             },
             Some(sink),
         ),
-        Call::Event { index, event } => (
+        Call::Event { index, event, .. } => (
             CallKind::Event {
                 index,
                 event: event.clone(),

@@ -552,6 +552,7 @@ impl Worker {
             })
         };
         let hook;
+        let json = std::sync::OnceLock::new();
         let (call, what) = match &call {
             CallKind::Command {
                 index,
@@ -583,6 +584,7 @@ impl Worker {
                 Call::Event {
                     index: *index,
                     event,
+                    json: &json,
                 },
                 format!("listener {:?}", event.kind()),
             ),

@@ -4,8 +4,8 @@
 //! to and keeps it until the call is over. A reload publishes a new table: calls already running
 //! finish on the generation they started on, new calls go to the new one.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -419,12 +419,14 @@ impl Dispatcher {
         }
         let what = format!("listener {:?}", event.kind());
         let names: Vec<String> = routes.iter().map(|r| r.generation.name.clone()).collect();
+        let json = OnceLock::new();
         let calls = routes
             .into_iter()
             .map(|route| {
                 let call = Call::Event {
                     index: route.index,
                     event,
+                    json: &json,
                 };
                 (route.generation, call, what.clone())
             })
@@ -456,10 +458,12 @@ impl Dispatcher {
         let what = format!("listener {kind:?}");
         let mut pool = None;
         let (mut names, mut calls, mut isolated) = (Vec::new(), Vec::new(), Vec::new());
+        let json = OnceLock::new();
         for route in routes {
             let call = Call::Event {
                 index: route.index,
                 event: &event,
+                json: &json,
             };
             match route.generation.prepare(call, what.clone()) {
                 None => isolated.push(route),
@@ -485,12 +489,14 @@ impl Dispatcher {
         }
         if !isolated.is_empty() {
             tokio::spawn(async move {
+                let json = OnceLock::new();
                 let calls = isolated
                     .into_iter()
                     .map(|route| {
                         let call = Call::Event {
                             index: route.index,
                             event: &event,
+                            json: &json,
                         };
                         (route.generation, call, what.clone())
                     })

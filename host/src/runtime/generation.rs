@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use abi_stable::std_types::{ROption, RStr};
@@ -249,8 +249,14 @@ pub(crate) enum Call<'a> {
         interaction: &'a Interaction,
         sink: Arc<dyn ReplySink>,
     },
-    /// An event listener.
-    Event { index: u32, event: &'a Event },
+    /// An event listener. `json` is the event serialised for 1.3 plugins, made by the first
+    /// such listener and shared by the rest of one delivery, so ten listeners cost one
+    /// serialisation.
+    Event {
+        index: u32,
+        event: &'a Event,
+        json: &'a OnceLock<String>,
+    },
     /// A framework hook.
     Hook { index: u32, event: &'a HookEvent },
     /// A scheduled task.
@@ -589,7 +595,7 @@ impl Generation {
                     PluginCall::new(future, generation).await
                 })
             }
-            Call::Event { index, event } => {
+            Call::Event { index, event, json } => {
                 let base = u32::try_from(self.description.listeners.len()).unwrap_or(u32::MAX);
                 match EventFfi::of(event) {
                     Some(event) if index < base => Box::pin(async move {
@@ -604,14 +610,20 @@ impl Generation {
                                 "the plugin has no 1.3 handlers".into(),
                             )));
                         };
-                        let json = serde_json::to_string(event)
-                            .map_err(|e| CallError::Plugin(PluginError::from(e)))?;
+                        let json = match json.get() {
+                            Some(json) => json,
+                            None => {
+                                let made = serde_json::to_string(event)
+                                    .map_err(|e| CallError::Plugin(PluginError::from(e)))?;
+                                json.get_or_init(|| made)
+                            }
+                        };
                         let future = call_extra(
                             instance,
                             RStr::from_str(extra::kind::EVENT),
                             index - base.min(index),
                             ROption::RNone,
-                            RStr::from_str(&json),
+                            RStr::from_str(json),
                         );
                         Box::pin(async move {
                             // The output (JSON `null`) was allocated by the plugin: it is freed

@@ -12,7 +12,7 @@ use zoryx_plugin_api::ffi::host_vtable::{ScopeFfi, level};
 use zoryx_plugin_api::ffi::types::{ErrorFfi, MessageFfi};
 use zoryx_plugin_api::ffi::{CallData, HostData, HostHandle, HostVtable, HostVtableRef};
 use zoryx_plugin_api::{
-    Action, CallAction, ChannelId, CommandInfo, Message, MessageId, Outcome, PluginError,
+    Action, BotStats, CallAction, ChannelId, CommandInfo, Message, MessageId, Outcome, PluginError,
 };
 
 use super::bridge::host_future;
@@ -22,6 +22,13 @@ use super::pool::{PluginPool, PoolOptions};
 use crate::http::HttpService;
 use crate::storage::plugin::PluginStorage;
 use crate::storage::plugin::sql::Outcome as SqlOutcome;
+
+/// The Discord side of the bot's statistics ([`Action::Stats`]): the connection fills in
+/// guilds, users, channels, shards, latency and its counters; the host adds the rest.
+pub trait StatsSource: Send + Sync {
+    /// The statistics the Discord connection knows.
+    fn discord_stats(&self) -> BoxFuture<'static, BotStats>;
+}
 
 /// Where plugin messages to channels, and every other request of a plugin to Discord, go.
 pub trait Outbox: Send + Sync {
@@ -226,6 +233,10 @@ pub struct Shared {
     schedules: tokio::sync::Mutex<
         Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>>,
     >,
+    /// The Discord connection's statistics, once it started.
+    stats: arc_swap::ArcSwapOption<Box<dyn StatsSource>>,
+    /// When the services were made: the host's start, for the uptime.
+    started: std::time::Instant,
 }
 
 impl Drop for Shared {
@@ -256,7 +267,33 @@ impl Shared {
             forward: std::sync::atomic::AtomicBool::new(false),
             state_dir: std::sync::Mutex::new(None),
             schedules: tokio::sync::Mutex::new(None),
+            stats: arc_swap::ArcSwapOption::empty(),
+            started: std::time::Instant::now(),
         })
+    }
+
+    /// Where [`Action::Stats`] gets the Discord side of the statistics.
+    pub fn set_stats_source(&self, source: Box<dyn StatsSource>) {
+        self.stats.store(Some(Arc::new(source)));
+    }
+
+    /// The bot's statistics: the Discord connection's (if one started), the host's uptime,
+    /// plugins, commands, memory and versions.
+    pub async fn stats(&self) -> BotStats {
+        let source = self.stats.load_full();
+        let mut stats = match source {
+            Some(source) => source.discord_stats().await,
+            None => BotStats::default(),
+        };
+        stats.uptime_seconds = self.started.elapsed().as_secs();
+        stats.plugins_loaded = self
+            .dispatcher()
+            .map_or(0, |d| d.table().plugins.len() as u64);
+        stats.commands = self.catalogue().len() as u64;
+        stats.memory_bytes = crate::health::rss_bytes();
+        stats.host_version = env!("CARGO_PKG_VERSION").to_owned();
+        stats.api_version = zoryx_plugin_api::API_VERSION.to_string();
+        stats
     }
 
     /// Names the folder of the host's state files (the data folder).
@@ -412,6 +449,7 @@ impl Shared {
                     | Action::PluginConfig
                     | Action::SetPluginConfig { .. }
                     | Action::Commands
+                    | Action::Stats
             )
     }
 
@@ -450,6 +488,10 @@ impl Shared {
             Action::Commands => {
                 let all = self.catalogue();
                 Box::pin(async move { Ok(Outcome::Commands(all)) })
+            }
+            Action::Stats => {
+                let shared = Arc::clone(self);
+                Box::pin(async move { Ok(Outcome::Stats(shared.stats().await)) })
             }
             other => self.outbox.load().act(&plugin, other),
         }

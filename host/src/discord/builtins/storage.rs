@@ -100,14 +100,6 @@ pub(super) fn register(builtins: &mut Builtins) {
         });
 }
 
-/// The process's resident memory, from sysinfo.
-fn rss_bytes() -> Option<u64> {
-    let pid = sysinfo::get_current_pid().ok()?;
-    let mut system = sysinfo::System::new();
-    system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
-    system.process(pid).map(sysinfo::Process::memory)
-}
-
 async fn integrity(call: BuiltinCall) -> Result<Message, String> {
     let services = &call.bot.services;
     let Some(db) = services.db.clone() else {
@@ -127,7 +119,7 @@ async fn integrity(call: BuiltinCall) -> Result<Message, String> {
             "{loaded} loaded, {} not loaded",
             plugins.len() - loaded
         )),
-        memory_rss_bytes: rss_bytes(),
+        memory_rss_bytes: crate::health::rss_bytes(),
     };
     let databases = db.databases().integrity_check().await;
     Ok(report::integritycheck(&databases, &health))
