@@ -296,6 +296,7 @@ async fn call(manager: &Arc<Manager>, rest: &str) -> String {
         message_id: None,
         source: Source::Console,
         prefix: String::new(),
+        attachments: Vec::new(),
     };
     match manager
         .dispatcher()

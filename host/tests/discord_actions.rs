@@ -549,7 +549,63 @@ async fn the_bots_statistics(mode: Mode) {
     bot.shutdown().await;
 }
 
+async fn files_attached_as_arguments(mode: Mode) {
+    let mut bot = start(mode).await;
+    let owner = bot.sim.owner().id;
+    // A prefix command takes the message's files, in order.
+    let with_files = bot
+        .sim
+        .inject_files(
+            bot.channel(),
+            owner,
+            "!filecheck",
+            &[("notes.txt", 12), ("cat.png", 2048)],
+        )
+        .await
+        .expect("inject");
+    assert_eq!(
+        text_of(&bot.reply_to(with_files).await),
+        "notes.txt 12 true | cat.png"
+    );
+    let (_, _, body) = asked(&mut bot, "!filecheck").await;
+    let text = text_of(&body);
+    assert!(text.contains("attach a file for `file`"), "{text}");
+    assert!(
+        text.contains("!filecheck <file: file> [other: file]"),
+        "{text}"
+    );
+
+    // A slash command registers attachment options (type 11) and gets the uploaded file.
+    let commands = bot.wait_registered("filecheck").await;
+    let command = commands
+        .iter()
+        .find(|c| c["name"] == "filecheck")
+        .expect("registered");
+    assert_eq!(command["options"][0]["type"], 11, "{command}");
+    assert_eq!(command["options"][1]["required"], false, "{command}");
+    let upload = bot.sim.upload("report.pdf", 90_000);
+    let guest = bot.sim.guest().id;
+    let id = bot
+        .sim
+        .inject_slash(
+            bot.guild(),
+            bot.channel(),
+            guest,
+            "filecheck",
+            json!([{"name": "file", "type": 11, "value": upload.to_string()}]),
+        )
+        .await
+        .expect("slash");
+    let (kind, data) = bot.callback(id).await;
+    assert_eq!(
+        (kind, data["content"].as_str()),
+        (4, Some("report.pdf 90000 true | -"))
+    );
+    bot.shutdown().await;
+}
+
 both_modes!(
+    files_attached_as_arguments,
     the_bots_statistics,
     typed_custom_ids_and_hook_payloads,
     moderation_reactions_channels_and_webhooks,

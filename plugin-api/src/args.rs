@@ -116,6 +116,18 @@ from_arg!(UserId, "a user", ArgValue::User(u) => *u, ArgValue::Member(u) => *u);
 from_arg!(RoleId, "a role", ArgValue::Role(r) => *r);
 from_arg!(ChannelId, "a channel", ArgValue::Channel(c) => *c);
 
+/// An [`Arg::attachment`]: the host gives its metadata as JSON text.
+impl FromArg for crate::guild::Attachment {
+    fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
+        match value {
+            Some(ArgValue::Text(json)) => {
+                serde_json::from_str(json).map_err(|_| mismatch(name, "an attached file", value))
+            }
+            other => Err(mismatch(name, "an attached file", other)),
+        }
+    }
+}
+
 impl FromArg for i32 {
     fn from_arg(name: &str, value: Option<&ArgValue>) -> Result<Self, PluginError> {
         let wide = i64::from_arg(name, value)?;
@@ -185,9 +197,21 @@ arg_type! {
     ChannelId => Channel,
 }
 
+impl ArgType for crate::guild::Attachment {
+    const KIND: ArgKind = ArgKind::Text;
+
+    fn declare(name: &str) -> Arg {
+        Arg::attachment(name)
+    }
+}
+
 impl<T: ArgType> ArgType for Option<T> {
     const KIND: ArgKind = T::KIND;
     const OPTIONAL: bool = true;
+
+    fn declare(name: &str) -> Arg {
+        T::declare(name).optional()
+    }
 }
 
 /// A command's arguments as a struct: declared from its fields and read into it, so a name

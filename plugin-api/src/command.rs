@@ -160,6 +160,10 @@ pub struct Arg {
     /// [`Registrar::autocomplete`](crate::Registrar::autocomplete)).
     #[serde(default)]
     pub autocomplete: bool,
+    /// A file the user attaches (plugin-api 1.3; see [`Arg::attachment`]); its kind is
+    /// [`ArgKind::Text`], which carries the file's metadata.
+    #[serde(default)]
+    pub attachment: bool,
 }
 
 /// A number an argument's range is given in: whole or decimal.
@@ -358,7 +362,31 @@ impl Arg {
             max_length: None,
             channel_types: Vec::new(),
             autocomplete: false,
+            attachment: false,
         }
+    }
+
+    /// A file the user attaches (plugin-api 1.3): a slash command's attachment option, or on
+    /// a prefix command the message's next attached file (in the order of the files, one per
+    /// such argument). The handler reads its metadata — name, size, type and a URL to download
+    /// it from (through [`Host::http`](crate::Host::http)) — as an
+    /// [`Attachment`](crate::Attachment).
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Arg, ArgValue, Args, Attachment};
+    ///
+    /// let arg = Arg::attachment("image").description("The picture to check");
+    /// assert!(arg.attachment && arg.required);
+    /// // The host hands the handler the file's metadata:
+    /// let file = Attachment { id: 1, filename: "cat.png".into(), size: 2048, ..Attachment::default() };
+    /// let args = Args::new(vec![("image".into(), ArgValue::Text(serde_json::to_string(&file)?))]);
+    /// assert_eq!(args.get::<Attachment>("image")?.filename, "cat.png");
+    /// # Ok::<(), zoryx_plugin_api::PluginError>(())
+    /// ```
+    pub fn attachment(name: impl Into<String>) -> Self {
+        let mut arg = Self::new(name, ArgKind::Text);
+        arg.attachment = true;
+        arg
     }
 
     arg_constructors! {
@@ -734,7 +762,9 @@ impl CommandSpec {
         }
         for arg in &self.args {
             let (open, close) = if arg.required { ('<', '>') } else { ('[', ']') };
-            let kind = if arg.choices.is_empty() {
+            let kind = if arg.attachment {
+                "file".to_owned()
+            } else if arg.choices.is_empty() {
                 arg.kind.name().to_owned()
             } else {
                 let names: Vec<&str> = arg.choices.iter().map(|c| c.name.as_str()).collect();
@@ -883,6 +913,14 @@ impl Arg {
                 "the description has {} characters; Discord allows at most {DESCRIPTION}",
                 chars(&self.description)
             ));
+        }
+        if self.attachment
+            && (!self.choices.is_empty()
+                || self.min_length.is_some()
+                || self.max_length.is_some()
+                || self.autocomplete)
+        {
+            return Err("a file option takes no choices, lengths or autocomplete".to_owned());
         }
         let numeric = matches!(self.kind, ArgKind::Integer | ArgKind::Float);
         let text = matches!(self.kind, ArgKind::Text | ArgKind::Rest);

@@ -114,10 +114,10 @@ pub use zoryx_plugin_macros::CommandArgs;
 /// Everything a plugin usually needs: `use zoryx_plugin_api::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Arg, ArgKind, AutocompleteContext, Bucket, Button, ButtonStyle, ChannelId, ChannelSpec,
-        CommandArgs, CommandContext, CommandKind, CommandSpec, ComponentContext, Embed, Event,
-        EventKind, GuildId, HookEvent, Host, HttpRequest, Manifest, Message, MessageId, Permission,
-        Permissions, Plugin, PluginContext, PluginError, PluginResult, Registrar, RoleId, RoleSpec,
-        Scope, SelectMenu, User, UserId,
+        Arg, ArgKind, Attachment, AutocompleteContext, Bucket, Button, ButtonStyle, ChannelId,
+        ChannelSpec, CommandArgs, CommandContext, CommandKind, CommandSpec, ComponentContext,
+        Embed, Event, EventKind, GuildId, HookEvent, Host, HttpRequest, Manifest, Message,
+        MessageId, Permission, Permissions, Plugin, PluginContext, PluginError, PluginResult,
+        Registrar, RoleId, RoleSpec, Scope, SelectMenu, User, UserId,
     };
 }

@@ -374,6 +374,27 @@ impl PluginTest {
         permission: Permission,
         line: &str,
     ) -> Result<Vec<Message>, TestError> {
+        self.run_full(user, permission, line, Vec::new()).await
+    }
+
+    /// Runs a command line sent with `files` attached (for
+    /// [`Arg::attachment`](zoryx_plugin_api::Arg::attachment) arguments), as the owner.
+    pub async fn run_with_files(
+        &self,
+        line: &str,
+        files: Vec<zoryx_plugin_api::Attachment>,
+    ) -> Result<Vec<Message>, TestError> {
+        self.run_full(tester(), Permission::Owner, line, files)
+            .await
+    }
+
+    async fn run_full(
+        &self,
+        user: User,
+        permission: Permission,
+        line: &str,
+        files: Vec<zoryx_plugin_api::Attachment>,
+    ) -> Result<Vec<Message>, TestError> {
         let line = line.trim();
         let (command, args) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let request = CommandRequest {
@@ -388,6 +409,7 @@ impl PluginTest {
             message_id: None,
             source: Source::Prefix,
             prefix: "!".into(),
+            attachments: files,
         };
         let replies = Replies::new(&self.call_actions);
         match self

@@ -180,3 +180,48 @@ async fn statistics_are_the_hosts_with_the_discord_side_a_test_sets() {
         Some("12 guilds, 3400 users, 1 plugins, 1 commands, connected: true")
     );
 }
+
+/// A plugin taking a file: `size FILE` replies with its name and size.
+struct Sizer;
+
+impl Plugin for Sizer {
+    fn manifest() -> Manifest {
+        Manifest::new("sizer", "0.1.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin.command(
+            CommandSpec::new("size").arg(Arg::attachment("file")),
+            |ctx: CommandContext<Sizer>| async move {
+                let file: Attachment = ctx.arg("file")?;
+                ctx.reply(format!("{}: {} bytes", file.filename, file.size))
+                    .await?;
+                Ok(())
+            },
+        );
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(Sizer)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn file_arguments_take_the_attached_files() {
+    let bot = PluginTest::new::<Sizer>().await.expect("load");
+    let file = Attachment {
+        id: 5,
+        filename: "log.txt".into(),
+        size: 300,
+        ..Attachment::default()
+    };
+    let replies = bot.run_with_files("size", vec![file]).await.expect("run");
+    assert_eq!(replies[0].content.as_deref(), Some("log.txt: 300 bytes"));
+    match bot.run("size").await {
+        Err(TestError::BadArguments { error, usage }) => {
+            assert_eq!(error, "attach a file for `file`");
+            assert_eq!(usage, "!size <file: file>");
+        }
+        other => panic!("expected a missing file: {other:?}"),
+    }
+}

@@ -7,13 +7,14 @@ use crate::gateway::Target;
 use crate::simulator::Inner;
 use crate::world::{Interaction, World};
 
-/// The `resolved` object for USER (6), ROLE (8) and CHANNEL (7) options, so serenity can
-/// resolve them like Discord's own payloads.
+/// The `resolved` object for USER (6), ROLE (8), CHANNEL (7) and ATTACHMENT (11) options, so
+/// serenity can resolve them like Discord's own payloads.
 pub(crate) fn resolved_for_options(world: &World, guild: Option<u64>, options: &Value) -> Value {
     let mut users = Map::new();
     let mut members = Map::new();
     let mut roles = Map::new();
     let mut channels = Map::new();
+    let mut attachments = Map::new();
     let mut stack: Vec<&Value> = options
         .as_array()
         .map(|a| a.iter().collect())
@@ -56,6 +57,25 @@ pub(crate) fn resolved_for_options(world: &World, guild: Option<u64>, options: &
                     channels.insert(id.to_string(), v);
                 }
             }
+            11 => {
+                if let Some((filename, size)) = world.uploads.get(&id) {
+                    let url = format!(
+                        "https://cdn.discordapp.com/ephemeral-attachments/{}/{id}/{filename}",
+                        world.application_id
+                    );
+                    attachments.insert(
+                        id.to_string(),
+                        json!({
+                            "id": id.to_string(),
+                            "filename": filename,
+                            "size": size,
+                            "url": url,
+                            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                            "ephemeral": true,
+                        }),
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -65,6 +85,7 @@ pub(crate) fn resolved_for_options(world: &World, guild: Option<u64>, options: &
         ("members", members),
         ("roles", roles),
         ("channels", channels),
+        ("attachments", attachments),
     ] {
         if !map.is_empty() {
             resolved.insert(key.into(), Value::Object(map));

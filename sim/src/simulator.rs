@@ -849,6 +849,16 @@ impl Simulator {
         self.post_user_message(channel, author, content, None, files)
     }
 
+    /// A user uploads a file for a slash command's attachment option (type 11): returns the
+    /// attachment id to give as the option's value; the interaction's `resolved.attachments`
+    /// then describes it, as Discord's client does.
+    pub fn upload(&self, filename: &str, size: u64) -> u64 {
+        let mut world = self.world();
+        let id = world.ids.next();
+        world.uploads.insert(id, (filename.to_owned(), size));
+        id
+    }
+
     /// A user edits their own message to read `content`: sends MESSAGE_UPDATE (the whole
     /// message, with its `edited_timestamp`).
     pub async fn inject_edit(

@@ -1,6 +1,6 @@
 //! Parsing a command's argument text by its declared types.
 
-use zoryx_plugin_api::{Arg, ArgKind, ArgValue, Args, ChannelId, RoleId, UserId};
+use zoryx_plugin_api::{Arg, ArgKind, ArgValue, Args, Attachment, ChannelId, RoleId, UserId};
 
 /// Why the arguments did not fit the command.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -8,6 +8,9 @@ pub enum ArgError {
     /// A required argument was not given.
     #[error("missing argument `{0}`")]
     Missing(String),
+    /// A required file argument, and no (more) file attached to the message.
+    #[error("attach a file for `{0}`")]
+    MissingFile(String),
     /// An argument did not parse as its type.
     #[error("`{value}` is not a valid {expected} for `{name}`")]
     Invalid {
@@ -171,9 +174,44 @@ fn convert(arg: &Arg, token: String) -> Result<ArgValue, ArgError> {
 /// assert_eq!(args.get::<String>("note").unwrap(), r#"thanks for "lunch""#);
 /// ```
 pub fn parse_args(specs: &[Arg], input: &str) -> Result<Args, ArgError> {
+    parse_args_with_files(specs, input, &[])
+}
+
+/// [`parse_args`] for a message with `files` attached: each [`Arg::attachment`] takes the next
+/// file, in order, and no text.
+///
+/// ```
+/// use zoryx_host::commands::args::parse_args_with_files;
+/// use zoryx_plugin_api::{Arg, Attachment};
+///
+/// let specs = [Arg::attachment("image"), Arg::text("caption")];
+/// let file = Attachment { id: 9, filename: "cat.png".into(), ..Attachment::default() };
+/// let args = parse_args_with_files(&specs, "cute", &[file]).unwrap();
+/// assert_eq!(args.get::<Attachment>("image").unwrap().filename, "cat.png");
+/// let error = parse_args_with_files(&specs, "cute", &[]).unwrap_err();
+/// assert_eq!(error.to_string(), "attach a file for `image`");
+/// ```
+pub fn parse_args_with_files(
+    specs: &[Arg],
+    input: &str,
+    files: &[Attachment],
+) -> Result<Args, ArgError> {
     let mut rest = input;
+    let mut files = files.iter();
     let mut values = Vec::with_capacity(specs.len());
     for arg in specs {
+        if arg.attachment {
+            match files.next() {
+                Some(file) => {
+                    let json = serde_json::to_string(file)
+                        .map_err(|_| ArgError::MissingFile(arg.name.clone()))?;
+                    values.push((arg.name.clone(), ArgValue::Text(json)));
+                }
+                None if arg.required => return Err(ArgError::MissingFile(arg.name.clone())),
+                None => {}
+            }
+            continue;
+        }
         if arg.kind == ArgKind::Rest {
             let text = rest.trim();
             rest = "";

@@ -7,7 +7,9 @@
 //! only keeps the host's own messages within them.
 
 use serde_json::{Map, Value, json};
-use serenity::model::application::{CommandDataOption, CommandDataOptionValue};
+use serenity::model::application::{
+    CommandDataOption, CommandDataOptionValue, CommandDataResolved,
+};
 use serenity::model::channel::{
     GuildChannel, PermissionOverwriteType, Reaction as SReaction, ReactionType,
 };
@@ -403,10 +405,19 @@ pub fn command_path<'a>(
     (path, options)
 }
 
-/// One option's value as the declared kind expects it; `None` when it is of another type.
-fn slash_value(value: &CommandDataOptionValue, kind: ArgKind) -> Option<ArgValue> {
-    Some(match (value, kind) {
-        (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
+/// One option's value as the declared argument expects it; `None` when it is of another type.
+/// An attachment option's file comes from the interaction's `resolved` data.
+fn slash_value(
+    value: &CommandDataOptionValue,
+    spec: &zoryx_plugin_api::Arg,
+    resolved: &CommandDataResolved,
+) -> Option<ArgValue> {
+    Some(match (value, spec.kind) {
+        (CommandDataOptionValue::Attachment(id), _) if spec.attachment => {
+            let file = resolved.attachments.get(id)?;
+            ArgValue::Text(serde_json::to_string(&attachment(file)).ok()?)
+        }
+        (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) if !spec.attachment => {
             ArgValue::Text(s.clone())
         }
         (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
@@ -428,12 +439,16 @@ fn slash_value(value: &CommandDataOptionValue, kind: ArgKind) -> Option<ArgValue
 pub fn partial_args(
     specs: &[zoryx_plugin_api::Arg],
     options: &[CommandDataOption],
+    resolved: &CommandDataResolved,
 ) -> Vec<(String, ArgValue)> {
     specs
         .iter()
         .filter_map(|spec| {
             let option = options.iter().find(|o| o.name == spec.name)?;
-            Some((spec.name.clone(), slash_value(&option.value, spec.kind)?))
+            Some((
+                spec.name.clone(),
+                slash_value(&option.value, spec, resolved)?,
+            ))
         })
         .collect()
 }
@@ -444,6 +459,7 @@ pub fn partial_args(
 pub fn slash_args(
     specs: &[zoryx_plugin_api::Arg],
     options: &[CommandDataOption],
+    resolved: &CommandDataResolved,
 ) -> Result<Vec<(String, ArgValue)>, String> {
     let mut out = Vec::new();
     for spec in specs {
@@ -453,32 +469,16 @@ pub fn slash_args(
             }
             continue;
         };
-        let value = match slash_value(&option.value, spec.kind) {
-            Some(value) => value,
-            None => match (&option.value, spec.kind) {
-                (CommandDataOptionValue::String(s), ArgKind::Text | ArgKind::Rest) => {
-                    ArgValue::Text(s.clone())
-                }
-                (CommandDataOptionValue::Integer(i), ArgKind::Integer) => ArgValue::Integer(*i),
-                (CommandDataOptionValue::Integer(i), ArgKind::Float) => ArgValue::Float(*i as f64),
-                (CommandDataOptionValue::Number(n), ArgKind::Float) => ArgValue::Float(*n),
-                (CommandDataOptionValue::Boolean(b), ArgKind::Bool) => ArgValue::Bool(*b),
-                (CommandDataOptionValue::User(u), ArgKind::User) => ArgValue::User(UserId(u.get())),
-                (CommandDataOptionValue::User(u), ArgKind::Member) => {
-                    ArgValue::Member(UserId(u.get()))
-                }
-                (CommandDataOptionValue::Role(r), ArgKind::Role) => ArgValue::Role(RoleId(r.get())),
-                (CommandDataOptionValue::Channel(c), ArgKind::Channel) => {
-                    ArgValue::Channel(ChannelId(c.get()))
-                }
-                (other, kind) => {
-                    return Err(format!(
-                        "option `{}` should be {}, got {other:?}",
-                        spec.name,
-                        kind.name()
-                    ));
-                }
-            },
+        let Some(value) = slash_value(&option.value, spec, resolved) else {
+            let expected = if spec.attachment {
+                "a file"
+            } else {
+                spec.kind.name()
+            };
+            return Err(format!(
+                "option `{}` should be {expected}, got {:?}",
+                spec.name, option.value
+            ));
         };
         out.push((spec.name.clone(), value));
     }

@@ -117,7 +117,7 @@ impl Handler {
                 .await;
             return;
         };
-        let args = match convert::slash_args(&specs, options) {
+        let args = match convert::slash_args(&specs, options, &command.data.resolved) {
             Ok(values) => Args::new(values),
             Err(error) => {
                 let _ = sink
@@ -151,6 +151,7 @@ impl Handler {
             message_id: None,
             source: Source::Slash,
             prefix,
+            attachments: Vec::new(),
         };
         sink.defer_after(bot.options.defer_after);
         let handled = bot
@@ -193,7 +194,11 @@ impl Handler {
             command: path,
             option: focused.name.to_owned(),
             value: focused.value.to_owned(),
-            args: Args::new(convert::partial_args(&specs, options)),
+            args: Args::new(convert::partial_args(
+                &specs,
+                options,
+                &command.data.resolved,
+            )),
             user: convert::user(&command.user),
             channel_id: ChannelId(command.channel_id.get()),
             guild_id: command.guild_id.map(|g| GuildId(g.get())),
@@ -478,6 +483,11 @@ impl EventHandler for Handler {
             message_id: Some(MessageId(message.id.get())),
             source: Source::Prefix,
             prefix: parsed.prefix,
+            attachments: message
+                .attachments
+                .iter()
+                .map(convert::attachment)
+                .collect(),
         };
         let sink = Arc::new(ChannelReply {
             rest: bot.rest.clone(),

@@ -15,7 +15,7 @@ use zoryx_plugin_api::{
 use super::builtins::{BuiltinCall, Builtins};
 use super::rest::Rest;
 use super::{BotStats, Counters, DiscordError, DiscordOptions, bump, load};
-use crate::commands::args::parse_args;
+use crate::commands::args::parse_args_with_files;
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 use crate::runtime::{CommandOutcome, CommandRequest, ReplySink};
@@ -154,6 +154,8 @@ pub(crate) struct CommandInput {
     pub(crate) message_id: Option<MessageId>,
     pub(crate) source: Source,
     pub(crate) prefix: String,
+    /// The message's files (prefix commands), for file arguments.
+    pub(crate) attachments: Vec<zoryx_plugin_api::Attachment>,
 }
 
 /// The permission level `permissions` amount to.
@@ -360,6 +362,7 @@ impl Bot {
             message_id: input.message_id,
             source: input.source,
             prefix: input.prefix,
+            attachments: input.attachments,
         };
         // Slash options arrive typed: they skip text parsing but get the same checks.
         let outcome = self
@@ -464,7 +467,7 @@ impl Bot {
         }
         let args = match input.slash_args {
             Some(args) => args,
-            None => match parse_args(&spec.args, &input.args) {
+            None => match parse_args_with_files(&spec.args, &input.args, &input.attachments) {
                 Ok(args) => args,
                 Err(error) => {
                     let _ = sink

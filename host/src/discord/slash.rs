@@ -39,7 +39,7 @@ fn number(value: Number) -> Value {
 
 fn option(arg: &Arg) -> Value {
     let mut option = json!({
-        "type": option_type(arg.kind),
+        "type": if arg.attachment { 11 } else { option_type(arg.kind) },
         "name": arg.name,
         "description": description(&arg.description, &arg.name),
         "required": arg.required,

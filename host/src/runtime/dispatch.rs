@@ -21,7 +21,7 @@ use super::generation::{Call, CallError, Generation};
 use super::hooks::{HookHealth, HookId};
 use super::services::Shared;
 use super::table::{Route, Table};
-use crate::commands::args::{ArgError, apply_rules, parse_args};
+use crate::commands::args::{ArgError, apply_rules, parse_args_with_files};
 use crate::commands::cooldown::Cooldowns;
 
 /// How long plugin calls may run before they are cancelled (`limits.*` in `config.json`).
@@ -89,6 +89,10 @@ pub struct CommandRequest {
     pub source: Source,
     /// The prefix used, for usage lines.
     pub prefix: String,
+    /// The files attached to the triggering message, for [`Arg::attachment`] arguments.
+    ///
+    /// [`Arg::attachment`]: zoryx_plugin_api::Arg::attachment
+    pub attachments: Vec<zoryx_plugin_api::Attachment>,
 }
 
 /// What became of a [`CommandRequest`].
@@ -331,7 +335,7 @@ impl Dispatcher {
         };
         let parsed = match parsed {
             Some(args) => Ok(args),
-            None => parse_args(&spec.args, &request.args),
+            None => parse_args_with_files(&spec.args, &request.args, &request.attachments),
         }
         .and_then(|args| apply_rules(&spec.args, args));
         let args = match parsed {

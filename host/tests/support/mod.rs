@@ -178,6 +178,7 @@ pub fn request(command: &str, args: &str, owner: bool) -> CommandRequest {
         message_id: None,
         source: Source::Console,
         prefix: "!".into(),
+        attachments: Vec::new(),
     }
 }
 

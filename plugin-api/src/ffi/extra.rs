@@ -111,6 +111,8 @@ pub struct ArgExtras {
     pub channel_types: Vec<ChannelKind>,
     /// [`Arg::autocomplete`].
     pub autocomplete: bool,
+    /// [`Arg::attachment`].
+    pub attachment: bool,
 }
 
 impl ArgExtras {
@@ -123,6 +125,7 @@ impl ArgExtras {
             max_length: arg.max_length,
             channel_types: arg.channel_types.clone(),
             autocomplete: arg.autocomplete,
+            attachment: arg.attachment,
         }
     }
 
@@ -134,6 +137,7 @@ impl ArgExtras {
         arg.max_length = self.max_length;
         arg.channel_types = self.channel_types;
         arg.autocomplete = self.autocomplete;
+        arg.attachment = self.attachment;
     }
 }
 

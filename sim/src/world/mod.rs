@@ -48,6 +48,8 @@ pub struct World {
     pub interactions: HashMap<u64, Interaction>,
     /// Interaction id by token.
     pub interaction_tokens: HashMap<String, u64>,
+    /// Files uploaded for slash commands' attachment options, by attachment id.
+    pub uploads: HashMap<u64, (String, u64)>,
     /// Global application commands.
     pub global_commands: Vec<Command>,
     /// Guild application commands.
@@ -90,6 +92,7 @@ impl World {
             messages: HashMap::new(),
             interactions: HashMap::new(),
             interaction_tokens: HashMap::new(),
+            uploads: HashMap::new(),
             global_commands: Vec::new(),
             guild_commands: HashMap::new(),
             dm_channels: HashMap::new(),

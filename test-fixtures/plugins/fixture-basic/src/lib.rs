@@ -198,6 +198,20 @@ impl Plugin for Basic {
             )
             .component("count:", count)
             .command_with(
+                CommandSpec::new("filecheck"),
+                |ctx: CommandContext<Basic>, args: FileCheck| async move {
+                    let other = args.other.map_or_else(|| "-".to_owned(), |f| f.filename);
+                    ctx.reply(format!(
+                        "{} {} {} | {other}",
+                        args.file.filename,
+                        args.file.size,
+                        args.file.url.contains(&args.file.id.to_string())
+                    ))
+                    .await?;
+                    Ok(())
+                },
+            )
+            .command_with(
                 CommandSpec::new("give"),
                 |ctx: CommandContext<Basic>, args: Give| async move {
                     let note = args.note.unwrap_or_default();
@@ -563,6 +577,15 @@ async fn long(ctx: CommandContext<Basic>) -> PluginResult {
         }
     }
     Ok(())
+}
+
+/// `filecheck`'s arguments: files the user attaches.
+#[derive(CommandArgs)]
+struct FileCheck {
+    /// The file to check.
+    file: Attachment,
+    /// Another one.
+    other: Option<Attachment>,
 }
 
 /// `give`'s arguments, typed: declared from the fields, read into them.
