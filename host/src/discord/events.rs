@@ -1,7 +1,8 @@
 //! serenity's gateway events → the command pipeline and plugin listeners.
 //!
-//! serenity runs each event in its own task, so a slow command never holds up the next message;
-//! listener deliveries are spawned as well so they never delay a command.
+//! serenity runs each event in its own task, so a slow command never holds up the next message.
+//! Listener deliveries never wait for the listeners; a message that is a command goes to its
+//! listeners once the command's own call is queued, so the command is answered first.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -448,9 +449,16 @@ impl EventHandler for Handler {
         }
         let bot = &self.bot;
         bump(&bot.counters.messages_seen);
-        if self.has_listeners(EventKind::MessageCreate) {
-            self.deliver(|| Event::MessageCreate(convert::incoming(&message)));
-        }
+        // Listeners get the message once a command in it is on its way (below), so that the
+        // command's call is queued on the plugin threads before theirs and is answered first.
+        let mut event = self
+            .has_listeners(EventKind::MessageCreate)
+            .then(|| Event::MessageCreate(convert::incoming(&message)));
+        let deliver = |event: &mut Option<Event>| {
+            if let Some(event) = event.take() {
+                self.bot.manager.dispatcher().deliver_event(event);
+            }
+        };
         let guild_id = message.guild_id.map(|g| GuildId(g.get()));
         let effective = prefix::resolve(
             bot.settings.as_ref(),
@@ -465,6 +473,7 @@ impl EventHandler for Handler {
             bot.bot_id(),
             guild_id.is_none(),
         ) else {
+            deliver(&mut event);
             return;
         };
         let input = CommandInput {
@@ -495,7 +504,18 @@ impl EventHandler for Handler {
             channel: input.channel_id,
             reply_to: input.message_id,
         });
-        bot.run_command(input, sink).await;
+        let mut command = std::pin::pin!(bot.run_command(input, sink));
+        if event.is_some() {
+            // Runs the command up to its first wait (its call queued), then the listeners.
+            let first =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(command.as_mut().poll(cx))).await;
+            if first.is_ready() {
+                deliver(&mut event);
+                return;
+            }
+            deliver(&mut event);
+        }
+        command.await;
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
