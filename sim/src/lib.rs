@@ -131,7 +131,8 @@
 //! `default_member_permissions` (administrators have them all), options outside the
 //! registered choices, range or lengths or a required one missing, autocomplete on an option
 //! not marked for it, a modal submission with a required input empty or a text outside the
-//! input's lengths.
+//! input's lengths. Inputs a submission leaves out are sent as the client sends untouched ones:
+//! with the modal's prefilled value.
 //!
 //! ## Known limits
 //! - Attachments: a multipart message's `payload_json` is used, the files are not stored;

@@ -1276,7 +1276,8 @@ impl Simulator {
     /// component showed. Refused ([`SimError::Invalid`]) when that interaction was not
     /// answered with a modal, for an unknown input, or where Discord's client would not let it
     /// through: a required input left empty, a text outside the input's lengths. Inputs not
-    /// named are sent empty. Returns the interaction id.
+    /// named are sent as the client sends an input the user did not touch: with the value the
+    /// modal prefilled, else empty. Returns the interaction id.
     pub async fn inject_modal_submit(
         &self,
         answered: u64,
@@ -1318,10 +1319,11 @@ impl Simulator {
                 .get("custom_id")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
+            let prefilled = input.get("value").and_then(Value::as_str).unwrap_or("");
             let text = values
                 .iter()
                 .find(|(i, _)| *i == id)
-                .map_or("", |(_, v)| *v);
+                .map_or(prefilled, |(_, v)| *v);
             let chars = text.chars().count() as u64;
             let required = input.get("required").and_then(Value::as_bool) != Some(false);
             if required && text.is_empty() {

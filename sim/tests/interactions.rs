@@ -276,6 +276,62 @@ async fn each_interaction_takes_its_own_callback_types() {
     support::assert_spec(&sim, "autocomplete and modal callbacks");
 }
 
+/// An input the user leaves alone is submitted with the value the modal prefilled, as
+/// Discord's client submits it; one they clear is sent empty, and lengths still apply.
+#[tokio::test]
+async fn untouched_inputs_submit_their_prefilled_value() {
+    let sim = start().await;
+    let api = Api::new(&sim);
+    register(&api, &sim, shop(), 200).await;
+    let (guild, channel, owner) = (sim.default_guild(), sim.default_channel(), sim.owner().id);
+    let slash = sim
+        .inject_slash(
+            guild,
+            channel,
+            owner,
+            "buy",
+            json!([{"name": "fruit", "type": 3, "value": "kiwi"}]),
+        )
+        .await
+        .expect("slash");
+    let path = format!("/interactions/{slash}/{}/callback", token(&sim, slash));
+    let modal = json!({"type": 9, "data": {"custom_id": "order", "title": "Order", "components": [
+        {"type": 1, "components": [{"type": 4, "custom_id": "where", "style": 1, "label": "Where",
+                                    "value": "home", "min_length": 2}]},
+        {"type": 1, "components": [{"type": 4, "custom_id": "note", "style": 2, "label": "Note",
+                                    "required": false, "value": "none"}]},
+    ]}});
+    api.expect("POST", &path, Some(modal), 204).await;
+    let submitted = |id: u64| {
+        let (payload, _) = sim.interaction(id).expect("stored");
+        payload["data"]["components"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| {
+                row["components"][0]["value"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    let untouched = sim.inject_modal_submit(slash, &[]).await.expect("submit");
+    assert_eq!(submitted(untouched), ["home", "none"]);
+    let cleared = sim
+        .inject_modal_submit(slash, &[("note", "")])
+        .await
+        .expect("submit");
+    assert_eq!(submitted(cleared), ["home", ""]);
+    assert!(
+        matches!(
+            sim.inject_modal_submit(slash, &[("where", "x")]).await,
+            Err(SimError::Invalid(_))
+        ),
+        "below the input's minimum length"
+    );
+}
+
 #[tokio::test]
 async fn commands_are_offered_as_discords_client_offers_them() {
     let sim = start().await;
