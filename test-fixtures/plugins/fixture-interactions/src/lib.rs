@@ -137,8 +137,11 @@ impl Plugin for Interactions {
             )
             .component("form:", |ctx: ComponentContext<Interactions>| async move {
                 ctx.modal(
-                    Modal::new("feedback:button", "Quick form")
-                        .input(TextInput::short("topic", "Topic").length(2, 20)),
+                    Modal::new("feedback:button", "Quick form").input(
+                        TextInput::short("topic", "Topic")
+                            .length(2, 20)
+                            .value("general"),
+                    ),
                 )
                 .await
             })
