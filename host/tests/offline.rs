@@ -337,3 +337,225 @@ fn chat_console_reacts_edits_deletes_and_joins_voice() {
     session.until("usage", |l| l == "usage: :react MESSAGE_ID EMOJI");
     session.quit();
 }
+
+impl Session {
+    /// Starts the binary over a folder whose `extensions/` holds the interactions fixture, and
+    /// waits until its slash commands are registered with the simulator (a debounced bulk
+    /// overwrite after READY), asking `:slash` for an unknown name until the answer lists
+    /// `wanted`.
+    fn with_interactions(dir: &std::path::Path, wanted: &str) -> Self {
+        std::fs::create_dir_all(dir.join("extensions")).expect("dir");
+        std::fs::copy(
+            fixture("interactions.so"),
+            dir.join("extensions/interactions.so"),
+        )
+        .expect("copy");
+        let mut session = Session::start(dir);
+        session.until("banner", |l| l.contains("offline mode"));
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            session.send(":slash zz-probe");
+            while let Ok(line) = session.lines.recv_timeout(Duration::from_millis(300)) {
+                session.seen.push(line.clone());
+                if line.starts_with("no slash command `zz-probe`; registered:")
+                    && line.contains(wanted)
+                {
+                    return session;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{wanted}` was never registered:\n{}",
+                session.seen.join("\n")
+            );
+        }
+    }
+}
+
+/// A form (modal) shown by a slash command, filled field by field as the console asks: an
+/// empty required field is refused and asked again, a paragraph takes `\n`, and the plugin's
+/// reply shows what was submitted. In one line (`:modal`), a form Discord's client would not
+/// submit — a required field empty, a value too long — is refused before anything is sent and
+/// stays open; `:cancel` closes one.
+#[test]
+fn chat_console_fills_a_modal_field_by_field_or_in_one_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut session = Session::with_interactions(dir.path(), "feedback");
+
+    session.send(":slash feedback");
+    let shown = session.until("the first field's question", |l| {
+        l == "› Topic (1/2; required):"
+    });
+    for expected in [
+        "Zoryx answering /feedback by operator with a form:",
+        "  ┌ Feedback (feedback:command)",
+        "  │ topic: Topic — short, required; placeholder \"What about?\"",
+        "  │ body: Details — paragraph, optional, at most 200 characters",
+    ] {
+        assert!(shown.iter().any(|l| l == expected), "{expected}: {shown:?}");
+    }
+    session.send("");
+    session.until("the refusal", |l| l == "`Topic` (topic) is required");
+    session.until("the question again", |l| l == "› Topic (1/2; required):");
+    session.send("docs");
+    session.until("the second field's question", |l| {
+        l == "› Details (2/2; optional: empty skips; \\n for a new line):"
+    });
+    session.send("more\\nplease");
+    // What the console says and what the bot answers come from two tasks, in either order.
+    session.expect_all(&[
+        "operator submitted the form \"Feedback\": topic=\"docs\" body=\"more\\nplease\""
+            .to_owned(),
+        "answering form \"Feedback\" by operator [ephemeral: only you can see this]:".to_owned(),
+        "  feedback:command: topic=docs body=more".to_owned(),
+        "  please".to_owned(),
+    ]);
+
+    // In one line: refused while a required field is empty or a value is too long; the
+    // form stays open with what was typed, and the next fill submits it.
+    session.send(":slash feedback");
+    session.until("the form again", |l| l == "› Topic (1/2; required):");
+    session.send(":modal body=hi");
+    session.until("the required field", |l| {
+        l.starts_with(
+            "not submitted (Discord's client would not send it): `Topic` (topic) is required;",
+        )
+    });
+    session.send(&format!(":modal topic=api body=\"{}\"", "x".repeat(201)));
+    session.until("the long field", |l| {
+        l.starts_with(
+            "not submitted (Discord's client would not send it): `Details` (body) takes at most 200 characters, not 201;",
+        )
+    });
+    session.send(":modal body=short");
+    session.expect_all(&[
+        "operator submitted the form \"Feedback\": topic=\"api\" body=\"short\"".to_owned(),
+        "answering form \"Feedback\" by operator [ephemeral".to_owned(),
+        "  feedback:command: topic=api body=short".to_owned(),
+    ]);
+    session.send(":modal topic=again");
+    session.until("nothing open", |l| l.starts_with("no form is open"));
+
+    // `:cancel` closes a form; plain lines are chat again.
+    session.send(":slash feedback");
+    session.until("the form again", |l| l == "› Topic (1/2; required):");
+    session.send(":cancel");
+    session.until("closed", |l| {
+        l == "closed the form \"Feedback\" without submitting it"
+    });
+    session.send("!ping");
+    let pong = session.reply_to("operator");
+    assert!(
+        pong.iter().any(|l| l.to_lowercase().contains("pong")),
+        "{:?}",
+        session.seen
+    );
+    session.quit();
+}
+
+/// A form shown by a button, with a prefilled field: an empty line keeps the value, and the
+/// submission updates the button's message.
+#[test]
+fn chat_console_submits_a_buttons_form_with_its_prefilled_value() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut session = Session::with_interactions(dir.path(), "feedback");
+    session.send("!form");
+    let body = session.reply_to("operator");
+    assert!(
+        body.iter().any(|l| l.contains("[ Open ] (form:open)")),
+        "{body:?}"
+    );
+    session.send(":click form:open");
+    let shown = session.until("the prefilled field's question", |l| {
+        l == "› Topic (1/1; empty keeps \"general\"):"
+    });
+    assert!(
+        shown
+            .iter()
+            .any(|l| l
+                == "  │ topic: Topic — short, required, 2–20 characters; filled with \"general\""),
+        "{shown:?}"
+    );
+    // Too short for the input, then kept as it was.
+    session.send("x");
+    session.until("the refusal", |l| {
+        l == "`Topic` (topic) takes at least 2 characters, not 1"
+    });
+    session.send("");
+    session.expect_all(&[
+        "operator submitted the form \"Quick form\": topic=\"general\"".to_owned(),
+        "Zoryx (edited):".to_owned(),
+        "  form closed: general".to_owned(),
+    ]);
+    session.quit();
+}
+
+/// `:slash NAME option=typed?` lists what Discord's client would: the bot's suggestions
+/// (numbered, name → value) for an autocomplete option, the matching registered choices for
+/// an option with choices; `:pick N` runs the command with one. Options without either, and
+/// a bot suggesting nothing, say so.
+#[test]
+fn chat_console_lists_suggestions_and_picks_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut session = Session::with_interactions(dir.path(), "buy");
+
+    session.send(":slash buy fruit=ap? limit=5");
+    let listed = session.until("the suggestions", |l| {
+        l == "`:pick N` runs /buy with fruit set to suggestion N"
+    });
+    let at = listed
+        .iter()
+        .position(|l| l == "Zoryx suggests for /buy fruit \"ap\":")
+        .unwrap_or_else(|| panic!("{listed:?}"));
+    assert_eq!(
+        listed[at + 1..],
+        [
+            "  1. APPLE → apple",
+            "  2. APRICOT → apricot",
+            "`:pick N` runs /buy with fruit set to suggestion N",
+        ]
+    );
+    session.send(":pick 2");
+    session.until("the answer", |l| l.contains("answering /buy by operator:"));
+    assert_eq!(session.until("its text", |_| true), ["  bought apricot"]);
+    session.send(":pick 3");
+    session.until("out of range", |l| {
+        l == "there are 2 suggestions: pick 1 to 2"
+    });
+
+    session.send(":slash buy fruit=zz?");
+    session.until("nothing suggested", |l| {
+        l == "Zoryx suggests nothing for /buy fruit \"zz\""
+    });
+
+    // Registered choices are listed by the client itself, filtered by what is typed.
+    session.send(":slash paint colour=r?");
+    let listed = session.until("the choices", |l| {
+        l == "`:pick N` runs /paint with colour set to suggestion N"
+    });
+    let n = listed.len();
+    assert_eq!(
+        listed[n - 4..],
+        [
+            "/paint's option `colour` has fixed choices (Discord's client lists them; the bot is not asked):",
+            "  1. Red → red",
+            "  2. Green → green",
+            "`:pick N` runs /paint with colour set to suggestion N",
+        ]
+    );
+    session.send(":pick 2");
+    session.until("the answer", |l| {
+        l.contains("answering /paint by operator:")
+    });
+    assert_eq!(session.until("its text", |_| true), ["  green||"]);
+
+    session.send(":slash paint name=ab?");
+    session.until("no autocomplete", |l| {
+        l.starts_with("/paint's option `name` has no autocomplete and no choices")
+    });
+    session.send(":slash buy colour=a?");
+    session.until("unknown option", |l| {
+        l == "/buy has no option `colour`; its options: fruit, limit"
+    });
+    session.quit();
+}

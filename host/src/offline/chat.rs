@@ -4,11 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 use tokio::sync::broadcast::error::RecvError;
 use zoryx_sim::{SimEvent, Simulator, UserInfo};
 
+use super::form::{Form, Step};
 use super::line::{self, Line};
 use super::render::{self, Origin};
 use crate::console;
@@ -35,7 +38,68 @@ struct State {
     /// Injected message id → who wrote it.
     injected: HashMap<u64, String>,
     /// Injected interaction id → what it was (`/ping`, `click poll:yes`), and by whom.
-    interactions: HashMap<u64, String>,
+    interactions: HashMap<u64, Asked>,
+    /// The newest interaction injected whose first answer the printer has not seen yet.
+    awaiting: Option<u64>,
+    /// The form (modal) the bot showed last, while it is being filled.
+    form: Option<Form>,
+    /// The last suggestions shown, for `:pick`.
+    suggestions: Option<Suggestions>,
+}
+
+/// What an injected interaction was, and who did it.
+#[derive(Clone, Debug)]
+struct Asked {
+    /// `/ping`, `click poll:yes`, `form "Feedback"`.
+    what: String,
+    /// The user's name.
+    by: String,
+}
+
+/// Suggestions shown for one option of a slash command, for `:pick`.
+#[derive(Clone, Debug)]
+struct Suggestions {
+    /// The command.
+    name: String,
+    /// Its other options as typed.
+    options: Vec<(String, String)>,
+    /// The option the suggestions are for.
+    option: String,
+    /// The suggested values, as they would be typed.
+    values: Vec<String>,
+}
+
+/// How long `:modal` waits for the form of a command or click it follows (Discord gives a bot
+/// 3 s for its first answer).
+const FORM_WAIT: Duration = Duration::from_secs(3);
+
+/// How long suggestions are waited for (the host answers an autocomplete within 2.5 s).
+const SUGGESTIONS_WAIT: Duration = Duration::from_secs(5);
+
+/// A typed value for a message: quoted, new lines as `\n`.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\n', "\\n"))
+}
+
+/// Choices (`{"name", "value"}`, registered or suggested) as `(name, value)`, each value as it
+/// would be typed: text as is, numbers in JSON.
+fn choice_pairs(choices: &[Value]) -> Vec<(String, String)> {
+    choices
+        .iter()
+        .map(|choice| {
+            let name = choice
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let value = match choice.get("value") {
+                Some(Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            (name, value)
+        })
+        .collect()
 }
 
 /// The chat console over a running simulator and host.
@@ -45,6 +109,8 @@ pub struct ChatConsole {
     guild: u64,
     channel: u64,
     state: Arc<Mutex<State>>,
+    /// Woken whenever the printer has seen the first answer to an interaction.
+    answered: Notify,
 }
 
 fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
@@ -68,7 +134,11 @@ impl ChatConsole {
                 current: owner,
                 injected: HashMap::new(),
                 interactions: HashMap::new(),
+                awaiting: None,
+                form: None,
+                suggestions: None,
             })),
+            answered: Notify::new(),
             sim,
             manager,
         }
@@ -126,6 +196,14 @@ impl ChatConsole {
             if let Some(text) = self.describe(&bot, &event) {
                 emit(&render::name_mentions(&text, |id| self.user_name(id)));
             }
+            if let SimEvent::InteractionResponse { interaction_id, .. } = &event {
+                let mut state = lock(&self.state);
+                if state.awaiting == Some(*interaction_id) {
+                    state.awaiting = None;
+                }
+                drop(state);
+                self.answered.notify_waiters();
+            }
         }
     }
 
@@ -167,6 +245,8 @@ impl ChatConsole {
                     )),
                     5 => Some(format!("{bot} is thinking about {what}…")),
                     7 => Some(render::render(bot, None, &Origin::Edit, body)),
+                    // Suggestions (8) are printed by the `:slash ...?` that asked for them.
+                    9 => Some(self.show_form(bot, *interaction_id, &what, body)),
                     _ => None,
                 }
             }
@@ -300,11 +380,36 @@ impl ChatConsole {
     }
 
     fn interaction(&self, id: u64) -> String {
-        lock(&self.state)
-            .interactions
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| format!("interaction {id}"))
+        lock(&self.state).interactions.get(&id).map_or_else(
+            || format!("interaction {id}"),
+            |asked| format!("{} by {}", asked.what, asked.by),
+        )
+    }
+
+    /// Records an interaction the console injected, as the newest awaiting its answer.
+    fn asked(&self, id: u64, what: String, by: &str) {
+        let mut state = lock(&self.state);
+        state.interactions.insert(
+            id,
+            Asked {
+                what,
+                by: by.to_owned(),
+            },
+        );
+        state.awaiting = Some(id);
+    }
+
+    /// A modal the bot answered `interaction` with: kept as the open form (replacing one left
+    /// open, as a new modal does on Discord) and shown with the question for its first field.
+    fn show_form(&self, bot: &str, interaction: u64, what: &str, modal: &Value) -> String {
+        let form = Form::from_modal(interaction, modal);
+        let mut out = format!("{bot} answering {what} with a form:\n{}", form.render());
+        match form.prompt() {
+            Some(prompt) => out.push_str(&prompt),
+            None => out.push_str("(nothing to fill: `:modal` submits it)"),
+        }
+        lock(&self.state).form = Some(form);
+        out
     }
 
     /// Reads `input` until `:quit` or its end, printing the bot's answers meanwhile.
@@ -331,8 +436,10 @@ impl ChatConsole {
     /// own), or `None` to quit.
     pub async fn execute(&self, line: Line) -> Option<String> {
         let text = match line {
+            Line::Empty if self.form_open() => self.answer("").await,
             Line::Empty => String::new(),
             Line::Quit => return None,
+            Line::Say(text) if self.form_open() => self.answer(&text).await,
             Line::Say(text) => self.say(&text).await,
             Line::Help => {
                 let operator = console::execute(&self.manager, "help")
@@ -343,6 +450,18 @@ impl ChatConsole {
             Line::As(name) => self.switch_user(&name).await,
             Line::Users => self.users(),
             Line::Slash { name, options } => self.slash(&name, &options).await,
+            Line::Complete {
+                name,
+                options,
+                option,
+                typed,
+            } => self.complete(&name, options, &option, &typed).await,
+            Line::Pick(n) => self.pick(n).await,
+            Line::Modal(fields) => self.fill_form(&fields).await,
+            Line::Cancel => match lock(&self.state).form.take() {
+                Some(form) => format!("closed the form \"{}\" without submitting it", form.title),
+                None => "no form is open".to_owned(),
+            },
             Line::Click { custom_id, values } => self.click(&custom_id, values).await,
             Line::React { message, emoji } => self.react(message, &emoji).await,
             Line::Edit { message, text } => self.edit(message, &text).await,
@@ -655,41 +774,65 @@ impl ChatConsole {
         }
     }
 
-    async fn slash(&self, name: &str, options: &[(String, String)]) -> String {
-        let command = match self.slash_command(name) {
-            Ok(command) => command,
-            Err(text) => return text,
-        };
-        let declared = command
+    /// The registered options of a slash command.
+    fn declared_options(command: &Value) -> Vec<Value> {
+        command
             .get("options")
             .and_then(Value::as_array)
             .cloned()
-            .unwrap_or_default();
-        let mut sent = Vec::new();
-        for (key, value) in options {
-            let Some(option) = declared
-                .iter()
-                .find(|o| o.get("name").and_then(Value::as_str) == Some(key))
-            else {
+            .unwrap_or_default()
+    }
+
+    /// The registered option `key` of `/name`, or a line naming its options.
+    fn declared<'a>(name: &str, declared: &'a [Value], key: &str) -> Result<&'a Value, String> {
+        declared
+            .iter()
+            .find(|o| o.get("name").and_then(Value::as_str) == Some(key))
+            .ok_or_else(|| {
                 let known: Vec<&str> = declared
                     .iter()
                     .filter_map(|o| o.get("name").and_then(Value::as_str))
                     .collect();
-                return format!(
+                format!(
                     "/{name} has no option `{key}`; its options: {}",
                     if known.is_empty() {
                         "none".to_owned()
                     } else {
                         known.join(", ")
                     }
-                );
-            };
+                )
+            })
+    }
+
+    /// Typed options as the `data.options` Discord sends for `/name`.
+    fn typed_options(
+        &self,
+        name: &str,
+        declared: &[Value],
+        options: &[(String, String)],
+    ) -> Result<Vec<Value>, String> {
+        let mut sent = Vec::new();
+        for (key, value) in options {
+            let option = Self::declared(name, declared, key)?;
             let kind = option.get("type").and_then(Value::as_u64).unwrap_or(3);
             match self.option_value(kind, value) {
                 Ok(value) => sent.push(json!({"name": key, "type": kind, "value": value})),
-                Err(text) => return format!("option `{key}`: {text}"),
+                Err(text) => return Err(format!("option `{key}`: {text}")),
             }
         }
+        Ok(sent)
+    }
+
+    async fn slash(&self, name: &str, options: &[(String, String)]) -> String {
+        let command = match self.slash_command(name) {
+            Ok(command) => command,
+            Err(text) => return text,
+        };
+        let declared = Self::declared_options(&command);
+        let sent = match self.typed_options(name, &declared, options) {
+            Ok(sent) => sent,
+            Err(text) => return text,
+        };
         let me = self.current_user();
         match self
             .sim
@@ -697,12 +840,269 @@ impl ChatConsole {
             .await
         {
             Ok(id) => {
-                lock(&self.state)
-                    .interactions
-                    .insert(id, format!("/{name} by {}", me.name));
+                self.asked(id, format!("/{name}"), &me.name);
                 String::new()
             }
             Err(error) => format!("could not run /{name}: {error}"),
+        }
+    }
+
+    /// `:slash NAME option=typed?`: what Discord's client lists while `option` is typed — the
+    /// bot's suggestions (an autocomplete interaction answered with type 8) for an option
+    /// marked autocomplete, the registered choices matching what is typed for an option with
+    /// choices. Numbered for `:pick`.
+    async fn complete(
+        &self,
+        name: &str,
+        options: Vec<(String, String)>,
+        option: &str,
+        typed: &str,
+    ) -> String {
+        let command = match self.slash_command(name) {
+            Ok(command) => command,
+            Err(text) => return text,
+        };
+        let declared = Self::declared_options(&command);
+        let focused = match Self::declared(name, &declared, option) {
+            Ok(focused) => focused.clone(),
+            Err(text) => return text,
+        };
+        let asked = format!("/{name} {option} {}", quoted(typed));
+        if focused.get("autocomplete").and_then(Value::as_bool) != Some(true) {
+            return match focused.get("choices").and_then(Value::as_array) {
+                Some(choices) if !choices.is_empty() => {
+                    self.fixed_choices(name, options, option, typed, choices)
+                }
+                _ => format!(
+                    "/{name}'s option `{option}` has no autocomplete and no choices: Discord's \
+                     client suggests nothing for it (type the value: `:slash {name} {option}=…`)"
+                ),
+            };
+        }
+        let others = match self.typed_options(name, &declared, &options) {
+            Ok(others) => others,
+            Err(text) => return text,
+        };
+        let me = self.current_user();
+        let bot = self.sim.bot_user().name;
+        // Subscribed before asking, so the answer cannot come first.
+        let mut events = self.sim.subscribe();
+        let id = match self
+            .sim
+            .inject_autocomplete(
+                self.guild,
+                self.channel,
+                me.id,
+                name,
+                (option, typed),
+                Value::Array(others),
+            )
+            .await
+        {
+            Ok(id) => id,
+            Err(error) => return format!("could not ask for suggestions: {error}"),
+        };
+        let answer = async {
+            loop {
+                match events.recv().await {
+                    Ok(SimEvent::InteractionResponse {
+                        interaction_id,
+                        body,
+                        ..
+                    }) if interaction_id == id => return Some(body),
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        };
+        let Ok(Some(body)) = tokio::time::timeout(SUGGESTIONS_WAIT, answer).await else {
+            return format!(
+                "{bot} answered nothing for {asked} within {}s",
+                SUGGESTIONS_WAIT.as_secs()
+            );
+        };
+        let choices = choice_pairs(
+            body.get("choices")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        );
+        if choices.is_empty() {
+            return format!("{bot} suggests nothing for {asked}");
+        }
+        let header = format!("{bot} suggests for {asked}:");
+        self.numbered(header, name, options, option, choices)
+    }
+
+    /// The registered choices of an option matching what is typed (Discord's client lists
+    /// them itself: the bot is not asked).
+    fn fixed_choices(
+        &self,
+        name: &str,
+        options: Vec<(String, String)>,
+        option: &str,
+        typed: &str,
+        choices: &[Value],
+    ) -> String {
+        let all = choice_pairs(choices);
+        let wanted = typed.to_lowercase();
+        let matching: Vec<(String, String)> = all
+            .iter()
+            .filter(|(n, v)| {
+                n.to_lowercase().contains(&wanted) || v.to_lowercase().contains(&wanted)
+            })
+            .cloned()
+            .collect();
+        if matching.is_empty() {
+            let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+            return format!(
+                "no choice of /{name} {option} matches {}; its choices: {}",
+                quoted(typed),
+                names.join(", ")
+            );
+        }
+        let header = format!(
+            "/{name}'s option `{option}` has fixed choices (Discord's client lists them; the bot \
+             is not asked):"
+        );
+        self.numbered(header, name, options, option, matching)
+    }
+
+    /// Suggestions numbered under `header`, kept for `:pick`.
+    fn numbered(
+        &self,
+        header: String,
+        name: &str,
+        options: Vec<(String, String)>,
+        option: &str,
+        choices: Vec<(String, String)>,
+    ) -> String {
+        let mut out = header;
+        for (n, (label, value)) in choices.iter().enumerate() {
+            out.push_str(&format!("\n  {}. {label} → {value}", n + 1));
+        }
+        out.push_str(&format!(
+            "\n`:pick N` runs /{name} with {option} set to suggestion N"
+        ));
+        lock(&self.state).suggestions = Some(Suggestions {
+            name: name.to_owned(),
+            options,
+            option: option.to_owned(),
+            values: choices.into_iter().map(|(_, v)| v).collect(),
+        });
+        out
+    }
+
+    /// `:pick N`: runs the command of the last suggestions with suggestion N.
+    async fn pick(&self, n: usize) -> String {
+        let Some(suggestions) = lock(&self.state).suggestions.clone() else {
+            return "no suggestions to pick from: ask with `:slash NAME option=typed?`".to_owned();
+        };
+        let Some(value) = n.checked_sub(1).and_then(|i| suggestions.values.get(i)) else {
+            return format!(
+                "there are {} suggestions: pick 1 to {}",
+                suggestions.values.len(),
+                suggestions.values.len()
+            );
+        };
+        let mut options = suggestions.options;
+        options.push((suggestions.option, value.clone()));
+        self.slash(&suggestions.name, &options).await
+    }
+
+    fn form_open(&self) -> bool {
+        lock(&self.state).form.is_some()
+    }
+
+    /// One plain line answers the open form's current field; after the last, it is submitted.
+    async fn answer(&self, line: &str) -> String {
+        let step = match lock(&self.state).form.as_mut() {
+            Some(form) => form.answer(line),
+            None => return "no form is open".to_owned(),
+        };
+        match step {
+            Step::Again(text) | Step::Next(text) => text,
+            Step::Done => self.submit().await,
+        }
+    }
+
+    /// Waits (up to [`FORM_WAIT`]) for a form when the newest interaction the console sent
+    /// has not been answered yet: `:modal` may follow the command or click at once.
+    async fn wait_for_form(&self) -> bool {
+        let deadline = tokio::time::Instant::now() + FORM_WAIT;
+        loop {
+            let answered = self.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            {
+                let state = lock(&self.state);
+                if state.form.is_some() {
+                    return true;
+                }
+                if state.awaiting.is_none() {
+                    return false;
+                }
+            }
+            if tokio::time::timeout_at(deadline, answered).await.is_err() {
+                return self.form_open();
+            }
+        }
+    }
+
+    /// `:modal [field=value ...]`: fills the open form and submits it.
+    async fn fill_form(&self, fields: &[(String, String)]) -> String {
+        if !self.wait_for_form().await {
+            return "no form is open: a command or a button of the bot shows one".to_owned();
+        }
+        let filled = match lock(&self.state).form.as_mut() {
+            Some(form) => form.fill(fields),
+            None => return "no form is open".to_owned(),
+        };
+        match filled {
+            Ok(()) => self.submit().await,
+            Err(text) => text,
+        }
+    }
+
+    /// Submits the open form, once Discord's client would: a MODAL_SUBMIT interaction
+    /// through the simulator, from the user who was shown it. A form the client would not
+    /// submit (a required field empty, a value outside its lengths) stays open, unsent.
+    async fn submit(&self) -> String {
+        let Some(form) = lock(&self.state).form.take() else {
+            return "no form is open".to_owned();
+        };
+        if let Err(why) = form.check() {
+            let title = form.title.clone();
+            lock(&self.state).form = Some(form);
+            return format!(
+                "not submitted (Discord's client would not send it): {why}; \"{title}\" is \
+                 still open: `:modal field=value ...` again, or `:cancel`"
+            );
+        }
+        let values = form.values();
+        let pairs: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(id, value)| (id.as_str(), value.as_str()))
+            .collect();
+        let shown_to = lock(&self.state)
+            .interactions
+            .get(&form.interaction)
+            .map(|asked| asked.by.clone());
+        let by = shown_to.unwrap_or_else(|| self.current_user().name);
+        match self.sim.inject_modal_submit(form.interaction, &pairs).await {
+            Ok(id) => {
+                self.asked(id, format!("form \"{}\"", form.title), &by);
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(id, value)| format!("{id}={}", quoted(value)))
+                    .collect();
+                format!(
+                    "{by} submitted the form \"{}\": {}",
+                    form.title,
+                    shown.join(" ")
+                )
+            }
+            Err(error) => format!("could not submit the form \"{}\": {error}", form.title),
         }
     }
 
@@ -731,9 +1131,7 @@ impl ChatConsole {
             .await
         {
             Ok(id) => {
-                lock(&self.state)
-                    .interactions
-                    .insert(id, format!("click {custom_id} by {}", me.name));
+                self.asked(id, format!("click {custom_id}"), &me.name);
                 String::new()
             }
             Err(error) => format!("could not click `{custom_id}`: {error}"),

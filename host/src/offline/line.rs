@@ -20,6 +20,24 @@ pub enum Line {
         /// `(option, value)` pairs in the order typed.
         options: Vec<(String, String)>,
     },
+    /// `:slash NAME [opt=value ...] opt=typed?`: the suggestions for one option as it is
+    /// being typed (Discord's autocomplete), the other options as filled so far.
+    Complete {
+        /// The command name, without `/`.
+        name: String,
+        /// The other options, `(option, value)` in the order typed.
+        options: Vec<(String, String)>,
+        /// The option being typed.
+        option: String,
+        /// What is typed into it so far (without the `?`).
+        typed: String,
+    },
+    /// `:pick N`: run the command of the last suggestions with suggestion N (from 1).
+    Pick(usize),
+    /// `:modal [field=value ...]`: fill the open form in one line and submit it.
+    Modal(Vec<(String, String)>),
+    /// `:cancel`: close the open form without submitting it.
+    Cancel,
     /// `:click CUSTOM_ID [values...]`.
     Click {
         /// The component's custom id.
@@ -72,6 +90,15 @@ chat console: plain lines are sent as chat messages; lines starting with `:` are
   :as NAME                 speak as NAME (a new plain member if unknown); `:as operator` goes back
   :users                   the simulated users, and who you are
   :slash NAME [opt=value]  run a slash command (quote values with spaces: opt=\"a b\")
+  :slash NAME opt=typed?   the bot's suggestions for opt as typed so far (autocomplete), numbered;
+                           other options may come too; quote a value that ends in ? (opt=\"why?\")
+  :pick N                  run the command of the last suggestions with suggestion N
+  (forms)                  when the bot shows a form (modal), plain lines answer its fields in turn:
+                           an empty line keeps the field's value or skips an optional field,
+                           `\\n` starts a new line in a paragraph field, `::text` answers `:text`
+  :modal [field=value]     fill the open form in one line and submit it (unnamed fields keep their
+                           value or stay empty)
+  :cancel                  close the open form without submitting it
   :click ID [values...]    click a button / choose in a select menu of the last bot message with it
   :history [N]             the last N messages here (default 10); ids are shown in brackets: [123]
   :react ID EMOJI          react to message ID with EMOJI (👍, or name:id of a custom emoji)
@@ -84,36 +111,117 @@ chat console: plain lines are sent as chat messages; lines starting with `:` are
   ::text                   send `:text` as chat
 operator commands (with `:`): ";
 
-/// Splits `text` into words; `"..."` or `'...'` keeps spaces, also inside a word (`opt="a b"`).
-pub fn words(text: &str) -> Vec<String> {
+/// One word of a line: its text, and whether it ends in a `?` typed outside quotes (the
+/// autocomplete mark of `:slash`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Word {
+    text: String,
+    asks: bool,
+}
+
+/// Splits `text` into [`Word`]s; `"..."` or `'...'` keeps spaces, also inside a word.
+fn split(text: &str) -> Vec<Word> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
     let mut in_word = false;
+    // Whether the last character of the word was typed outside quotes.
+    let mut bare_end = false;
+    let mut end_word = |current: &mut String, bare_end: bool| {
+        let text = std::mem::take(current);
+        let asks = bare_end && text.ends_with('?');
+        out.push(Word { text, asks });
+    };
     for c in text.chars() {
         match quote {
             Some(q) if c == q => quote = None,
-            Some(_) => current.push(c),
+            Some(_) => {
+                current.push(c);
+                bare_end = false;
+            }
             None if c == '"' || c == '\'' => {
                 quote = Some(c);
                 in_word = true;
             }
             None if c.is_whitespace() => {
                 if in_word {
-                    out.push(std::mem::take(&mut current));
+                    end_word(&mut current, bare_end);
                     in_word = false;
+                    bare_end = false;
                 }
             }
             None => {
                 current.push(c);
                 in_word = true;
+                bare_end = true;
             }
         }
     }
     if in_word {
-        out.push(current);
+        end_word(&mut current, bare_end);
     }
     out
+}
+
+/// Splits `text` into words; `"..."` or `'...'` keeps spaces, also inside a word (`opt="a b"`).
+pub fn words(text: &str) -> Vec<String> {
+    split(text).into_iter().map(|w| w.text).collect()
+}
+
+/// `field=value` pairs, in the order typed; `None` when a word has no `=` or no field name.
+fn pairs(words: impl IntoIterator<Item = String>) -> Option<Vec<(String, String)>> {
+    words
+        .into_iter()
+        .map(|word| match word.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Some((key.to_owned(), value.to_owned())),
+            _ => None,
+        })
+        .collect()
+}
+
+const SLASH_USAGE: &str =
+    "usage: :slash NAME [option=value ...], or with one option=typed? for suggestions";
+
+/// `:slash`'s words: a plain run, or suggestions for the one option that ends in a bare `?`
+/// (`fruit=ap?`, or `fruit?` with nothing typed yet).
+fn slash(rest: &str) -> Line {
+    let mut parts = split(rest).into_iter();
+    let Some(name) = parts.next() else {
+        return Line::Usage(SLASH_USAGE);
+    };
+    let name = name.text.trim_start_matches('/').to_owned();
+    let mut options = Vec::new();
+    let mut focus: Option<(String, String)> = None;
+    for part in parts {
+        let (key, value) = match part.text.split_once('=') {
+            Some((key, value)) if !key.is_empty() => (key.to_owned(), value.to_owned()),
+            // `fruit?`: suggestions with nothing typed yet.
+            None if part.asks && part.text.len() > 1 => {
+                (part.text.trim_end_matches('?').to_owned(), "?".to_owned())
+            }
+            _ => return Line::Usage(SLASH_USAGE),
+        };
+        if part.asks {
+            if focus.is_some() {
+                return Line::Usage(
+                    "only one option can be typed into at a time: end only one value with `?`",
+                );
+            }
+            let typed = value.strip_suffix('?').unwrap_or(&value).to_owned();
+            focus = Some((key, typed));
+        } else {
+            options.push((key, value));
+        }
+    }
+    match focus {
+        Some((option, typed)) => Line::Complete {
+            name,
+            options,
+            option,
+            typed,
+        },
+        None => Line::Slash { name, options },
+    }
 }
 
 /// A message id as typed: digits, optionally in the brackets the console shows them in.
@@ -153,25 +261,16 @@ pub fn parse(line: &str) -> Line {
             [name] => Line::As(name.clone()),
             _ => Line::Usage("usage: :as NAME"),
         },
-        "slash" => {
-            let mut parts = words(rest).into_iter();
-            let Some(name) = parts.next() else {
-                return Line::Usage("usage: :slash NAME [option=value ...]");
-            };
-            let mut options = Vec::new();
-            for part in parts {
-                match part.split_once('=') {
-                    Some((key, value)) if !key.is_empty() => {
-                        options.push((key.to_owned(), value.to_owned()));
-                    }
-                    _ => return Line::Usage("usage: :slash NAME [option=value ...]"),
-                }
-            }
-            Line::Slash {
-                name: name.trim_start_matches('/').to_owned(),
-                options,
-            }
-        }
+        "slash" => slash(rest),
+        "pick" => match rest.parse::<usize>() {
+            Ok(n) if n > 0 => Line::Pick(n),
+            _ => Line::Usage("usage: :pick N (the number of one of the last suggestions)"),
+        },
+        "modal" | "submit" => match pairs(words(rest)) {
+            Some(fields) => Line::Modal(fields),
+            None => Line::Usage("usage: :modal [field=value ...] (quote values with spaces)"),
+        },
+        "cancel" => Line::Cancel,
         "react" => match words(rest).as_slice() {
             [message, emoji] => match message_id(message) {
                 Some(message) => Line::React {
@@ -259,6 +358,83 @@ mod tests {
             }
         );
         assert!(matches!(parse(":slash echo nonsense"), Line::Usage(_)));
+    }
+
+    #[test]
+    fn a_bare_question_mark_asks_for_suggestions() {
+        assert_eq!(
+            parse(":slash buy fruit=ap? limit=2"),
+            Line::Complete {
+                name: "buy".into(),
+                options: vec![("limit".into(), "2".into())],
+                option: "fruit".into(),
+                typed: "ap".into(),
+            }
+        );
+        // Nothing typed yet: `fruit?` or `fruit=?`.
+        for line in [":slash /buy fruit?", ":slash buy fruit=?"] {
+            assert_eq!(
+                parse(line),
+                Line::Complete {
+                    name: "buy".into(),
+                    options: vec![],
+                    option: "fruit".into(),
+                    typed: String::new(),
+                },
+                "{line}"
+            );
+        }
+        // What is typed may have spaces; only the `?` itself must be outside the quotes.
+        assert_eq!(
+            parse(r#":slash buy fruit="blue b"?"#),
+            Line::Complete {
+                name: "buy".into(),
+                options: vec![],
+                option: "fruit".into(),
+                typed: "blue b".into(),
+            }
+        );
+        // A quoted `?` is part of the value: a plain run.
+        assert_eq!(
+            parse(r#":slash ask q="why?" n='3?'"#),
+            Line::Slash {
+                name: "ask".into(),
+                options: vec![("q".into(), "why?".into()), ("n".into(), "3?".into())],
+            }
+        );
+        assert!(
+            matches!(parse(":slash buy fruit=a? limit=1?"), Line::Usage(m) if m.contains("one option"))
+        );
+        assert!(matches!(parse(":slash buy =a?"), Line::Usage(_)));
+        assert!(matches!(parse(":slash buy ?"), Line::Usage(_)));
+    }
+
+    #[test]
+    fn picks_take_a_number_from_one() {
+        assert_eq!(parse(":pick 2"), Line::Pick(2));
+        assert!(matches!(parse(":pick 0"), Line::Usage(_)));
+        assert!(matches!(parse(":pick"), Line::Usage(_)));
+        assert!(matches!(parse(":pick two"), Line::Usage(_)));
+    }
+
+    #[test]
+    fn forms_fill_in_one_line_or_close() {
+        assert_eq!(
+            parse(r#":modal topic=docs body="more, please" note="#),
+            Line::Modal(vec![
+                ("topic".into(), "docs".into()),
+                ("body".into(), "more, please".into()),
+                ("note".into(), String::new()),
+            ])
+        );
+        assert_eq!(parse(":modal"), Line::Modal(vec![]));
+        assert_eq!(
+            parse(":submit topic=x"),
+            Line::Modal(vec![("topic".into(), "x".into())])
+        );
+        assert!(matches!(parse(":modal docs"), Line::Usage(_)));
+        assert!(matches!(parse(":modal =docs"), Line::Usage(_)));
+        assert_eq!(parse(":cancel"), Line::Cancel);
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //!
 //! - [`colour`]: embed colours by name;
 //! - [`render`]: the bot's messages (as sent to the simulator) for a terminal;
+//! - [`form`]: the forms (modals) the bot shows, rendered and filled field by field;
 //! - [`line`](mod@line): what the operator types, parsed;
 //! - [`chat`]: the console itself.
 
 pub mod chat;
 pub mod colour;
+pub mod form;
 pub mod line;
 pub mod render;
 
