@@ -331,6 +331,15 @@ pub enum Action {
         /// The avatar shown instead of the webhook's.
         avatar_url: Option<String>,
     },
+    /// Send a message to a channel; resolves to the new message's id. [`Host::send`] uses it
+    /// for a message the 1.0 layout cannot carry (files, a disabled select menu: see
+    /// [`Message::needs_json`]), the 1.0 path for every other.
+    Send {
+        /// The channel.
+        channel: ChannelId,
+        /// The message.
+        message: Message,
+    },
 }
 
 impl Action {
@@ -374,6 +383,7 @@ impl Action {
             Self::SetPluginConfig { .. } => "write the plugin's config",
             Self::Commands => "list the commands",
             Self::Stats => "read the bot's statistics",
+            Self::Send { .. } => "send a message",
         }
     }
 
@@ -432,7 +442,9 @@ impl Action {
             at_most("reason", reason, 512)?;
         }
         match self {
-            Self::EditMessage { edit: message, .. } | Self::DirectMessage { message, .. } => {
+            Self::EditMessage { edit: message, .. }
+            | Self::DirectMessage { message, .. }
+            | Self::Send { message, .. } => {
                 message.check().map_err(|e| e.to_string())?;
             }
             Self::ExecuteWebhook {
@@ -538,6 +550,10 @@ impl Action {
             Self::Kick { .. } => Permissions::KICK_MEMBERS,
             Self::Timeout { .. } => Permissions::MODERATE_MEMBERS,
             Self::CreateWebhook { .. } => Permissions::MANAGE_WEBHOOKS,
+            Self::Send { message, .. } if !message.files.is_empty() => {
+                Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::ATTACH_FILES
+            }
+            Self::Send { .. } => Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES,
             _ => Permissions::NONE,
         }
     }
@@ -1205,6 +1221,13 @@ pub enum CallAction {
         /// The suggestions.
         choices: Vec<crate::command::Choice>,
     },
+    /// Reply where the call was invoked, as `reply` does; resolves to the reply's id
+    /// ([`Outcome::Id`]). The context's `reply` uses it for a message the 1.0 layout cannot
+    /// carry (files, a disabled select menu: see [`Message::needs_json`]).
+    Reply {
+        /// The message.
+        message: Message,
+    },
 }
 
 impl CallAction {
@@ -1218,6 +1241,7 @@ impl CallAction {
             Self::Defer { .. } => "defer the answer",
             Self::Modal { .. } => "show a modal",
             Self::Autocomplete { .. } => "answer with suggestions",
+            Self::Reply { .. } => "reply",
         }
     }
 }

@@ -145,13 +145,33 @@ impl Host {
         UNIX_EPOCH + Duration::from_millis((self.handle.vtable.now_unix_ms())())
     }
 
-    /// Sends a message to a channel.
+    /// Sends a message to a channel; resolves to its id. Files and disabled select menus go
+    /// too (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// use zoryx_plugin_api::{ChannelId, Message};
+    ///
+    /// let csv = "name,score\nada,3\n";
+    /// host.send(ChannelId(10), Message::text("The scores").file("scores.csv", csv)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send(
         &self,
         channel: ChannelId,
         message: impl Into<Message>,
     ) -> PluginResult<MessageId> {
         let message = message.into();
+        if message.needs_json() {
+            // What the 1.0 layout cannot carry goes as JSON (plugin-api 1.3).
+            let action = crate::actions::Action::Send { channel, message };
+            return match self.act(&action).await? {
+                Outcome::Id(id) => Ok(MessageId(id)),
+                other => Err(PluginError::Host(format!(
+                    "the host answered a send with {other:?}"
+                ))),
+            };
+        }
         let future = (self.handle.vtable.send())(self.handle.data, channel.0, (&message).into());
         from_ffi(future.await).map(MessageId)
     }
@@ -331,6 +351,15 @@ impl CallHandle {
     }
 
     async fn reply(&self, message: Message) -> PluginResult<MessageId> {
+        if message.needs_json() {
+            // What the 1.0 layout cannot carry goes as JSON (plugin-api 1.3).
+            return match self.act(&CallAction::Reply { message }).await? {
+                Outcome::Id(id) => Ok(MessageId(id)),
+                other => Err(PluginError::Host(format!(
+                    "the host answered a reply with {other:?}"
+                ))),
+            };
+        }
         let future = (self.host.vtable.reply())(&self.data, (&message).into());
         from_ffi(future.await).map(MessageId)
     }
@@ -489,7 +518,17 @@ impl<P> CommandContext<P> {
     }
 
     /// Replies where the command was invoked (a message, an interaction response, the console);
-    /// resolves to the reply's message id, for [`CommandContext::edit_reply`].
+    /// resolves to the reply's message id, for [`CommandContext::edit_reply`]. Files and
+    /// disabled select menus go too (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: zoryx_plugin_api::CommandContext<()>) -> zoryx_plugin_api::PluginResult {
+    /// use zoryx_plugin_api::{FileUpload, Message};
+    ///
+    /// let log = FileUpload::new("today.log", "12:00 started\n").description("Today's log");
+    /// ctx.reply(Message::text("Here is the log").attach(log)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn reply(&self, message: impl Into<Message>) -> PluginResult<MessageId> {
         self.call.reply(message.into()).await
     }
@@ -597,6 +636,19 @@ impl<P> ComponentContext<P> {
     /// # use zoryx_plugin_api::prelude::*;
     /// # async fn demo(ctx: ComponentContext<()>) -> PluginResult {
     /// ctx.update(Message::text("Vote closed").button(Button::new("vote", "Vote").disabled())).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// To grey out every button and select menu of a message whose time is up, send it again
+    /// through [`Message::disable_components`]:
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # async fn demo(ctx: ComponentContext<()>) -> PluginResult {
+    /// let poll = Message::text("Poll over")
+    ///     .button(Button::new("vote:yes", "Yes"))
+    ///     .select(SelectMenu::new("vote:pick", "Pick").option("A", "a"));
+    /// ctx.update(poll.disable_components()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn update(&self, message: impl Into<Message>) -> PluginResult {

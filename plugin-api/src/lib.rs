@@ -48,6 +48,7 @@ extern crate self as zoryx_plugin_api;
 
 pub mod actions;
 pub mod args;
+mod base64;
 pub mod command;
 pub mod context;
 pub mod error;
@@ -92,7 +93,8 @@ pub use interaction::{
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{
-    Button, ButtonStyle, Component, Embed, EmbedField, Message, SelectMenu, SelectOption,
+    Button, ButtonStyle, Component, Embed, EmbedField, FileUpload, Message, SelectMenu,
+    SelectOption,
 };
 pub use model::{
     ChannelId, Event, EventKind, Guild, GuildId, HookEvent, IncomingMessage, Interaction,
@@ -116,8 +118,8 @@ pub mod prelude {
     pub use crate::{
         Arg, ArgKind, Attachment, AutocompleteContext, Bucket, Button, ButtonStyle, ChannelId,
         ChannelSpec, CommandArgs, CommandContext, CommandKind, CommandSpec, ComponentContext,
-        Embed, Event, EventKind, GuildId, HookEvent, Host, HttpRequest, Manifest, Message,
-        MessageId, Permission, Permissions, Plugin, PluginContext, PluginError, PluginResult,
-        Registrar, RoleId, RoleSpec, Scope, SelectMenu, User, UserId,
+        Embed, Event, EventKind, FileUpload, GuildId, HookEvent, Host, HttpRequest, Manifest,
+        Message, MessageId, Permission, Permissions, Plugin, PluginContext, PluginError,
+        PluginResult, Registrar, RoleId, RoleSpec, Scope, SelectMenu, User, UserId,
     };
 }

@@ -67,18 +67,28 @@ pub const TEXT_INPUT_VALUE: usize = 4000;
 pub const AUTOCOMPLETE_CHOICES: usize = 25;
 /// Characters of a choice's name (plugin-api 1.3).
 pub const CHOICE_NAME: usize = 100;
+/// Files on one message (plugin-api 1.3).
+pub const FILES: usize = 10;
+/// Bytes of all the files of one message together: Discord's default upload limit, 10 MiB
+/// (plugin-api 1.3).
+pub const FILES_TOTAL_BYTES: usize = 10 * 1024 * 1024;
+/// Characters of a file's name, at least 1 (plugin-api 1.3).
+pub const FILENAME: usize = 1024;
+/// Characters of a file's description (plugin-api 1.3).
+pub const FILE_DESCRIPTION: usize = 1024;
 
 /// A message past one of Discord's limits.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field} has {actual} {unit}; Discord allows at most {max}")]
 pub struct LimitError {
-    /// Where, as Discord names it: `content`, `embeds.0.fields.3.value`, `components`, ...
+    /// Where, as Discord names it: `content`, `embeds.0.fields.3.value`, `components`, ...;
+    /// files as the message names them: `files`, `files.2.filename`, `files.2.description`.
     pub field: String,
     /// What it has.
     pub actual: usize,
     /// What Discord allows.
     pub max: usize,
-    /// What is counted: `characters`, `embeds`, `fields`, `rows`, ...
+    /// What is counted: `characters`, `embeds`, `fields`, `rows`, `files`, `bytes in all`, ...
     pub unit: &'static str,
 }
 
@@ -117,6 +127,22 @@ impl Message {
     /// let error = Message::new().embed(embed).check().expect_err("past the limit");
     /// assert_eq!(error.to_string(), "embeds.0.fields has 26 fields; Discord allows at most 25");
     /// ```
+    ///
+    /// Files (plugin-api 1.3): at most [`FILES`], together at most [`FILES_TOTAL_BYTES`], each
+    /// named (at most [`FILENAME`] characters) with a description of at most
+    /// [`FILE_DESCRIPTION`]:
+    ///
+    /// ```
+    /// use zoryx_plugin_api::Message;
+    ///
+    /// let big = Message::new().file("a.bin", vec![0; 6 << 20]).file("b.bin", vec![0; 5 << 20]);
+    /// assert_eq!(
+    ///     big.check().unwrap_err().to_string(),
+    ///     "files has 11534336 bytes in all; Discord allows at most 10485760"
+    /// );
+    /// let unnamed = Message::new().file("", "x");
+    /// assert_eq!(unnamed.check().unwrap_err().field, "files.0.filename");
+    /// ```
     pub fn check(&self) -> Result<(), LimitError> {
         if let Some(content) = &self.content {
             check(
@@ -137,8 +163,42 @@ impl Message {
             EMBEDS_TOTAL,
             "characters in all",
         )?;
-        check_components(&self.components)
+        check_components(&self.components)?;
+        check_files(&self.files)
     }
+}
+
+/// The files of a message: how many, their size together, their names and descriptions.
+fn check_files(files: &[crate::message::FileUpload]) -> Result<(), LimitError> {
+    check(|| "files".to_owned(), files.len(), FILES, "files")?;
+    let total = files.iter().map(|f| f.bytes.len()).sum();
+    check(
+        || "files".to_owned(),
+        total,
+        FILES_TOTAL_BYTES,
+        "bytes in all",
+    )?;
+    for (i, file) in files.iter().enumerate() {
+        let at = |name: &str| format!("files.{i}.{name}");
+        if file.name.is_empty() {
+            return Err(LimitError {
+                field: at("filename"),
+                actual: 0,
+                max: FILENAME,
+                unit: "characters (at least 1 needed)",
+            });
+        }
+        check(|| at("filename"), chars(&file.name), FILENAME, "characters")?;
+        if let Some(description) = &file.description {
+            check(
+                || at("description"),
+                chars(description),
+                FILE_DESCRIPTION,
+                "characters",
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks one embed; returns its characters (for the total).
@@ -359,6 +419,64 @@ mod tests {
             .select(SelectMenu::new("s", "p"))
             .button(Button::new("b", "b"));
         assert_eq!(action_rows(&mixed.components), 3);
+    }
+
+    #[test]
+    fn files_are_counted_weighed_and_named() {
+        use crate::message::FileUpload;
+        let mut ten = Message::new();
+        for n in 0..FILES {
+            ten = ten.file(format!("f{n}.txt"), vec![0; FILES_TOTAL_BYTES / FILES]);
+        }
+        assert!(ten.check().is_ok());
+        let error = ten
+            .clone()
+            .file("one-more.txt", "x")
+            .check()
+            .expect_err("past the limit");
+        assert_eq!(
+            error,
+            LimitError {
+                field: "files".into(),
+                actual: 11,
+                max: 10,
+                unit: "files"
+            }
+        );
+        let exact = Message::new().file("all.bin", vec![7; FILES_TOTAL_BYTES]);
+        assert!(exact.check().is_ok());
+        let over = exact.file("byte.bin", vec![1]);
+        let error = over.check().expect_err("past the limit");
+        assert_eq!(
+            (error.field.as_str(), error.actual, error.unit),
+            ("files", FILES_TOTAL_BYTES + 1, "bytes in all")
+        );
+        let long_name = Message::new().file("n".repeat(FILENAME + 1), "x");
+        assert_eq!(
+            long_name.check().expect_err("past the limit").field,
+            "files.0.filename"
+        );
+        assert!(
+            Message::new()
+                .file("n".repeat(FILENAME), "x")
+                .check()
+                .is_ok()
+        );
+        let described = Message::new()
+            .file("a.txt", "a")
+            .attach(FileUpload::new("b.txt", "b").description("d".repeat(FILE_DESCRIPTION + 1)));
+        assert_eq!(
+            described.check().expect_err("past the limit").to_string(),
+            "files.1.description has 1025 characters; Discord allows at most 1024"
+        );
+        let error = Message::new()
+            .file("", "x")
+            .check()
+            .expect_err("past the limit");
+        assert_eq!(
+            error.to_string(),
+            "files.0.filename has 0 characters (at least 1 needed); Discord allows at most 1024"
+        );
     }
 
     #[test]

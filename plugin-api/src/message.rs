@@ -1,4 +1,6 @@
-//! Outgoing messages: text, embeds, buttons and select menus.
+//! Outgoing messages: text, embeds, buttons, select menus and files.
+
+use serde::ser::{SerializeStruct, Serializer};
 
 /// A message a plugin sends or replies with.
 ///
@@ -14,7 +16,19 @@
 /// assert_eq!(message.embeds[0].fields.len(), 1);
 /// assert!(message.ephemeral);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Files go along as attachments (plugin-api 1.3):
+///
+/// ```
+/// use zoryx_plugin_api::{FileUpload, Message};
+///
+/// let report = Message::text("Today's numbers")
+///     .file("report.csv", b"day,count\nmonday,3\n".to_vec())
+///     .attach(FileUpload::new("chart.png", vec![0x89, b'P', b'N', b'G']).description("The chart"));
+/// assert_eq!(report.files[1].name, "chart.png");
+/// assert!(report.needs_json());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(default)]
 pub struct Message {
     /// Plain text content.
@@ -25,6 +39,32 @@ pub struct Message {
     pub components: Vec<Component>,
     /// Only the invoking user sees it (interaction replies only).
     pub ephemeral: bool,
+    /// Files sent as attachments (plugin-api 1.3): at most ten, together at most 10 MiB (see
+    /// [`limits`](crate::limits)). In JSON the contents are base64 and the field is left out
+    /// when empty. An edit with files replaces the message's attachments; an edit without
+    /// leaves them as they are.
+    pub files: Vec<FileUpload>,
+}
+
+// By hand rather than derived: `files` is left out of JSON when empty (the JSON of a message
+// without files is what it was before 1.3), but always written in binary formats, which read
+// fields by position (the isolation protocol's postcard).
+impl serde::Serialize for Message {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let skip_files = self.files.is_empty() && serializer.is_human_readable();
+        let fields = if skip_files { 4 } else { 5 };
+        let mut out = serializer.serialize_struct("Message", fields)?;
+        out.serialize_field("content", &self.content)?;
+        out.serialize_field("embeds", &self.embeds)?;
+        out.serialize_field("components", &self.components)?;
+        out.serialize_field("ephemeral", &self.ephemeral)?;
+        if skip_files {
+            out.skip_field("files")?;
+        } else {
+            out.serialize_field("files", &self.files)?;
+        }
+        out.end()
+    }
 }
 
 impl Message {
@@ -69,6 +109,113 @@ impl Message {
     pub fn ephemeral(mut self) -> Self {
         self.ephemeral = true;
         self
+    }
+
+    /// Adds a file named `name` with `bytes` as its contents (plugin-api 1.3).
+    pub fn file(self, name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        self.attach(FileUpload::new(name, bytes))
+    }
+
+    /// Adds a file built with [`FileUpload`] (with a description, say; plugin-api 1.3).
+    pub fn attach(mut self, file: FileUpload) -> Self {
+        self.files.push(file);
+        self
+    }
+
+    /// Greys out every button and select menu (plugin-api 1.3): for a message whose components
+    /// have had their time, shown but no longer clickable.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Button, Component, Message, SelectMenu};
+    ///
+    /// let poll = Message::text("Vote!")
+    ///     .button(Button::new("vote:yes", "Yes"))
+    ///     .select(SelectMenu::new("vote:pick", "Pick one").option("A", "a"));
+    /// let closed = poll.content("Voting closed").disable_components();
+    /// assert!(closed.components.iter().all(|c| match c {
+    ///     Component::Button(b) => b.disabled,
+    ///     Component::Select(s) => s.disabled,
+    /// }));
+    /// ```
+    pub fn disable_components(mut self) -> Self {
+        for component in &mut self.components {
+            match component {
+                Component::Button(button) => button.disabled = true,
+                Component::Select(menu) => menu.disabled = true,
+            }
+        }
+        self
+    }
+
+    /// Whether the message carries what the frozen 1.0 layout of a message has no place for:
+    /// files, or a disabled select menu (plugin-api 1.3). Such a message goes to the host as
+    /// JSON; every other one through the 1.0 layout, the faster path.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Message, SelectMenu};
+    ///
+    /// assert!(!Message::text("hi").needs_json());
+    /// assert!(Message::text("hi").file("a.txt", "a").needs_json());
+    /// assert!(Message::new().select(SelectMenu::new("s", "p").disabled()).needs_json());
+    /// ```
+    pub fn needs_json(&self) -> bool {
+        !self.files.is_empty()
+            || self
+                .components
+                .iter()
+                .any(|c| matches!(c, Component::Select(menu) if menu.disabled))
+    }
+}
+
+/// A file to send with a [`Message`]: its name, contents and an optional description (alt
+/// text; plugin-api 1.3).
+///
+/// ```
+/// use zoryx_plugin_api::{FileUpload, Message};
+///
+/// let file = FileUpload::new("notes.txt", "remember the milk").description("A note");
+/// let json = serde_json::to_value(Message::new().attach(file.clone())).unwrap();
+/// assert_eq!(json["files"][0]["bytes"], "cmVtZW1iZXIgdGhlIG1pbGs=");
+/// let back: Message = serde_json::from_value(json).unwrap();
+/// assert_eq!(back.files, [file]);
+/// ```
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileUpload {
+    /// The file name Discord shows (1–1,024 characters); its extension decides how it is shown.
+    pub name: String,
+    /// The contents; base64 in JSON.
+    #[serde(with = "crate::base64::bytes")]
+    pub bytes: Vec<u8>,
+    /// A description (alt text), at most 1,024 characters.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl FileUpload {
+    /// A file named `name` with `bytes` as its contents.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Self {
+            name: name.into(),
+            bytes: bytes.into(),
+            description: None,
+        }
+    }
+
+    /// Sets the description (alt text).
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+// The contents are left out: a message in a log line should not print megabytes.
+impl std::fmt::Debug for FileUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileUpload")
+            .field("name", &self.name)
+            .field("size", &self.bytes.len())
+            .field("description", &self.description)
+            .finish()
     }
 }
 
@@ -252,6 +399,9 @@ pub struct SelectMenu {
     pub min_values: u8,
     /// Maximum number of choices.
     pub max_values: u8,
+    /// Whether it is greyed out (plugin-api 1.3; `false` when absent from JSON).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 /// One option of a [`SelectMenu`].
@@ -274,6 +424,7 @@ impl SelectMenu {
             options: Vec::new(),
             min_values: 1,
             max_values: 1,
+            disabled: false,
         }
     }
 
@@ -292,5 +443,75 @@ impl SelectMenu {
         self.min_values = min;
         self.max_values = max;
         self
+    }
+
+    /// Greys it out (plugin-api 1.3). A message with a disabled select menu goes to the host
+    /// as JSON ([`Message::needs_json`]).
+    pub fn disabled(mut self) -> Self {
+        self.disabled = true;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_and_disabled_menus_round_trip_through_json() {
+        let message = Message::text("report")
+            .file("a.bin", vec![0_u8, 1, 2, 253, 254, 255])
+            .attach(FileUpload::new("b.txt", "hello").description("greeting"))
+            .select(SelectMenu::new("pick", "Pick").option("A", "a").disabled());
+        let json = serde_json::to_value(&message).expect("to JSON");
+        assert_eq!(json["files"][0]["bytes"], "AAEC/f7/");
+        assert_eq!(json["files"][1]["description"], "greeting");
+        assert_eq!(json["components"][0]["Select"]["disabled"], true);
+        let back: Message = serde_json::from_value(json).expect("from JSON");
+        assert_eq!(back, message);
+    }
+
+    #[test]
+    fn json_from_before_1_3_still_reads() {
+        let message = Message::text("hi").select(SelectMenu::new("s", "p").option("A", "a"));
+        let json = serde_json::to_value(&message).expect("to JSON");
+        assert!(json.get("files").is_none(), "no files, no field: {json}");
+        let mut old = json.clone();
+        if let Some(menu) = old["components"][0]["Select"].as_object_mut() {
+            menu.remove("disabled");
+        }
+        let back: Message = serde_json::from_value(old).expect("from JSON");
+        assert_eq!(back, message);
+        assert!(!back.needs_json());
+    }
+
+    #[test]
+    fn bad_base64_is_refused_naming_it() {
+        let json = serde_json::json!({"files": [{"name": "a", "bytes": "no!"}]});
+        let error = serde_json::from_value::<Message>(json).expect_err("not base64");
+        assert!(error.to_string().contains("base64"), "{error}");
+    }
+
+    #[test]
+    fn disable_components_greys_out_everything_and_needs_json_for_menus() {
+        let message = Message::text("x")
+            .button(Button::new("b", "B"))
+            .select(SelectMenu::new("s", "S"));
+        assert!(!message.needs_json());
+        let closed = message.disable_components();
+        assert!(closed.needs_json());
+        assert!(matches!(&closed.components[0], Component::Button(b) if b.disabled));
+        assert!(matches!(&closed.components[1], Component::Select(s) if s.disabled));
+        let only_buttons = Message::new()
+            .button(Button::new("b", "B"))
+            .disable_components();
+        assert!(
+            !only_buttons.needs_json(),
+            "buttons carry `disabled` in 1.0"
+        );
+        assert_eq!(
+            format!("{:?}", FileUpload::new("big.bin", vec![0; 1 << 20])),
+            r#"FileUpload { name: "big.bin", size: 1048576, description: None }"#
+        );
     }
 }

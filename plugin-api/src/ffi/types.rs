@@ -715,12 +715,15 @@ impl From<&ComponentFfi> for Component {
                     .collect(),
                 min_values: *min_values,
                 max_values: *max_values,
+                // The 1.0 layout has no place for it: a disabled menu goes as JSON.
+                disabled: false,
             }),
         }
     }
 }
 
-/// [`Message`] across the boundary.
+/// [`Message`] across the boundary: the frozen 1.0 layout, without files or disabled select
+/// menus (such a message crosses as JSON; see [`Message::needs_json`]).
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
 pub struct MessageFfi {
@@ -752,6 +755,8 @@ impl From<&MessageFfi> for Message {
             embeds: message.embeds.iter().map(Into::into).collect(),
             components: message.components.iter().map(Into::into).collect(),
             ephemeral: message.ephemeral,
+            // Files have no place in the 1.0 layout: such messages go as JSON.
+            files: Vec::new(),
         }
     }
 }
