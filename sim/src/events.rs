@@ -50,8 +50,10 @@ pub struct RecordedRequest {
     /// Headers of interest (`content-type`, `user-agent`, `x-audit-log-reason`, ...); the
     /// `authorization` header is recorded as whether it was valid, never its value.
     pub headers: Vec<(String, String)>,
-    /// The JSON body, if the request had one that parsed.
+    /// The JSON body, if the request had one that parsed (a multipart body's `payload_json`).
     pub body: Option<Value>,
+    /// The files of a multipart body: each `files[n]` part's index, file name and size.
+    pub files: Vec<(u64, String, usize)>,
     /// Status code answered.
     pub status: u16,
     /// The JSON body answered, if any.

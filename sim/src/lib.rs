@@ -67,6 +67,15 @@
 //!     Authorization needed), names without "clyde"/"discord";
 //!   - DMs: 50007 "Cannot send messages to this user" to bots and to users who closed their
 //!     DMs ([`Simulator::close_dms`]);
+//!   - files: `multipart/form-data` message bodies (a `payload_json` part and `files[n]`
+//!     parts) on every route that takes a message — channel messages and their edits,
+//!     interaction callbacks 4 and 7, followups, `@original` and followup edits, webhook
+//!     executions: `attachments` entries name the parts by `id` (50035 `attachments.{i}`
+//!     ATTACHMENT_NOT_FOUND for an entry with neither a part nor a kept attachment), at most
+//!     ten files (30015), at most 10 MiB each (413, 40005), file names of 1–1024 characters
+//!     and descriptions of at most 1024; an edit keeps the attachments its `attachments`
+//!     lists, or adds its files to them when it has none; ATTACH_FILES in guild channels;
+//!     attachments are answered with `content_type` (from the part) and `description`;
 //!   - interaction callbacks by interaction type, as Discord takes them (50035 `type`: "Value
 //!     must be one of {..}." otherwise): commands and context menus {4, 5, 9}, components
 //!     {4, 5, 6, 7, 9}, autocomplete {8} only, modal submissions {4, 5, 6, 7} (6 and 7 for a
@@ -131,13 +140,15 @@
 //! `default_member_permissions` (administrators have them all), options outside the
 //! registered choices, range or lengths or a required one missing, autocomplete on an option
 //! not marked for it, a modal submission with a required input empty or a text outside the
-//! input's lengths. Inputs a submission leaves out are sent as the client sends untouched ones:
-//! with the modal's prefilled value.
+//! input's lengths, a click on a disabled button or select menu. Inputs a submission leaves
+//! out are sent as the client sends untouched ones: with the modal's prefilled value.
 //!
 //! ## Known limits
-//! - Attachments: a multipart message's `payload_json` is used, the files are not stored;
-//!   users' attachments ([`Simulator::inject_files`]) have a name and a size, and URLs of
-//!   Discord's CDN form that lead nowhere.
+//! - Attachments: the bot's files are stored with their contents ([`Simulator::attachments`]),
+//!   users' ([`Simulator::inject_files`]) only with a name and a size; their URLs have
+//!   Discord's CDN form and lead nowhere. The upload limit is the default 10 MiB per file.
+//!   A `files[n]` part that no `attachments` entry names is refused with a 50035 on
+//!   `files[n]` (ATTACHMENT_NOT_FOUND), a shape of the simulator's own.
 //! - Text channels, voice channels (members join, move and leave; no text chat in them, no
 //!   audio, no mute or deafen), categories and DMs; no threads, presences, super reactions
 //!   or member chunking (op 8 is accepted and ignored). Member `mute`/`deaf`/`channel_id`

@@ -952,6 +952,9 @@ impl Simulator {
                 id,
                 filename: (*filename).to_owned(),
                 size: *size,
+                content_type: None,
+                description: None,
+                data: None,
             });
         }
         self.inner.dispatch_message_create(&world, &message);
@@ -1438,7 +1441,8 @@ impl Simulator {
     }
 
     /// A user clicks a button (or picks `values` in a select menu) on a bot message: sends
-    /// INTERACTION_CREATE (type 3). Returns the interaction id.
+    /// INTERACTION_CREATE (type 3). Returns the interaction id. A disabled component cannot be
+    /// used ([`SimError::Invalid`]), as in Discord's client.
     pub async fn inject_component(
         &self,
         message_id: u64,
@@ -1452,6 +1456,16 @@ impl Simulator {
             id: message_id,
         })?;
         let (channel, guild) = (message.channel_id, message.guild_id);
+        if message
+            .component(custom_id)
+            .and_then(|c| c.get("disabled"))
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            return Err(SimError::Invalid(format!(
+                "component `{custom_id}` of message {message_id} is disabled: nobody can use it"
+            )));
+        }
         let component_type = message
             .component_type(custom_id)
             .unwrap_or(if values.is_empty() { 2 } else { 3 });
@@ -1571,6 +1585,16 @@ impl Simulator {
     pub fn message(&self, id: u64) -> Option<MessageRecord> {
         let world = self.world();
         world.messages.get(&id).map(|m| record(&world, m))
+    }
+
+    /// The attachments of a message, with the contents of the files the bot uploaded
+    /// (empty for an unknown message).
+    pub fn attachments(&self, id: u64) -> Vec<Attachment> {
+        self.world()
+            .messages
+            .get(&id)
+            .map(|m| m.attachments.clone())
+            .unwrap_or_default()
     }
 
     /// The registered application commands (global for `None`), as Discord returns them.

@@ -74,6 +74,14 @@ impl ApiError {
         }
     }
 
+    /// 413 for a body past the upload limit (40005).
+    pub fn entity_too_large() -> Self {
+        Self {
+            status: 413,
+            body: json!({"message": "Request entity too large", "code": 40005}),
+        }
+    }
+
     /// 400 for a body that is not JSON.
     pub fn bad_json() -> Self {
         Self {

@@ -4,7 +4,9 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::messages::{apply_edit, create_bot_message, message_json, validate_message_body};
+use super::messages::{
+    apply_edit, attachments, create_bot_message, message_json, validate_message_body,
+};
 use super::{ApiError, Reply, Req, id};
 use crate::events::SimEvent;
 use crate::simulator::Inner;
@@ -247,12 +249,14 @@ fn callback(inner: &Inner, iid: &str, token: &str, req: &Req<'_>) -> Result<Repl
         8 => validate_autocomplete(&data)?,
         9 => validate_modal(&data)?,
         4 => {
-            validate_message_body(&data, true)?;
+            validate_message_body(&data, req.files.is_empty())?;
+            let files = attachments(world, &data, &req.files, &[])?.unwrap_or_default();
             original = Some(create_bot_message(
                 inner,
                 world,
                 interaction.channel_id,
                 &data,
+                files,
                 Some(iid),
             ));
         }
@@ -266,6 +270,7 @@ fn callback(inner: &Inner, iid: &str, token: &str, req: &Req<'_>) -> Result<Repl
                 world,
                 interaction.channel_id,
                 &deferred,
+                Vec::new(),
                 Some(iid),
             ));
         }
@@ -278,7 +283,13 @@ fn callback(inner: &Inner, iid: &str, token: &str, req: &Req<'_>) -> Result<Repl
         7 => {
             validate_message_body(&data, false)?;
             if let Some(mid) = interaction.message_id {
-                apply_edit(inner, world, mid, &data);
+                let existing = world
+                    .messages
+                    .get(&mid)
+                    .map(|m| m.attachments.clone())
+                    .unwrap_or_default();
+                let files = attachments(world, &data, &req.files, &existing)?;
+                apply_edit(inner, world, mid, &data, files);
             }
         }
         _ => {}

@@ -5,17 +5,165 @@
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::{ApiError, Reply, Req, channels, id, reactions, snowflake, webhooks};
+use super::{ApiError, FilePart, Reply, Req, channels, id, reactions, snowflake, webhooks};
 use crate::events::SimEvent;
 use crate::gateway::{Target, opcodes};
 use crate::simulator::{Inner, store_message};
 use crate::snowflake::{now_ms, timestamp_ms};
-use crate::world::{Message, World, permissions};
+use crate::world::{Attachment, Message, World, permissions};
 
 /// Discord's limits on message bodies.
 const MAX_CONTENT: usize = 2000;
 const MAX_EMBEDS: usize = 10;
 const MAX_ROWS: usize = 5;
+/// Files on one message.
+pub(crate) const MAX_FILES: usize = 10;
+/// Bytes of one uploaded file: the default upload limit (`attachment_size_limit`).
+pub(crate) const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// Characters of an attachment's file name (at least 1) and of its description.
+const MAX_FILENAME: usize = 1024;
+const MAX_DESCRIPTION: usize = 1024;
+
+/// The attachments a message body and its uploaded files (`files[n]` parts) give a message
+/// that has `existing` ones, checked as Discord checks them; `None` when nothing about them
+/// changes (no `attachments` field, no files).
+///
+/// With an `attachments` list, the message keeps exactly what it lists: entries whose `id`
+/// is the `n` of a `files[n]` part are the new files (named by the entry's `filename`, else
+/// the part's; described by its `description`), entries with the id of an attachment the
+/// message has keep it (edits), and an entry naming neither is refused (50035
+/// `attachments.{i}`: ATTACHMENT_NOT_FOUND), as is a file no entry names (50035
+/// `files[n]`). Without the list, uploaded files are added (after the existing ones, for an
+/// edit). More than ten files: 30015; a file past the upload limit: 413 (40005).
+pub(crate) fn attachments(
+    world: &mut World,
+    body: &Value,
+    files: &[FilePart],
+    existing: &[Attachment],
+) -> Result<Option<Vec<Attachment>>, ApiError> {
+    let too_many = || {
+        ApiError::bad_request(
+            "Maximum number of attachments in a message reached (10)",
+            30015,
+        )
+    };
+    if files.len() > MAX_FILES {
+        return Err(too_many());
+    }
+    if files.iter().any(|f| f.bytes.len() > MAX_FILE_BYTES) {
+        return Err(ApiError::entity_too_large());
+    }
+    let upload = |world: &mut World, part: &FilePart, entry: Option<&Value>| Attachment {
+        id: world.ids.next(),
+        filename: entry
+            .and_then(|e| e.get("filename"))
+            .and_then(Value::as_str)
+            .unwrap_or(&part.filename)
+            .to_owned(),
+        size: part.bytes.len() as u64,
+        content_type: part
+            .content_type
+            .clone()
+            .filter(|t| t != "application/octet-stream"),
+        description: entry
+            .and_then(|e| e.get("description"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        data: Some(part.bytes.as_slice().into()),
+    };
+    let entries = match body.get("attachments") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(list)) => Some(list),
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                "attachments",
+                "BASE_TYPE_LIST",
+                "Must be an array.",
+            ));
+        }
+    };
+    let Some(entries) = entries else {
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let mut kept = existing.to_vec();
+        for part in files {
+            kept.push(upload(world, part, None));
+        }
+        if kept.len() > MAX_FILES {
+            return Err(too_many());
+        }
+        return Ok(Some(kept));
+    };
+    if entries.len() > MAX_FILES {
+        return Err(ApiError::invalid_form(
+            "attachments",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 10 or fewer in length.",
+        ));
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    let mut named = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let at = |key: &str| format!("attachments.{i}.{key}");
+        let Some(id) = entry.get("id").and_then(snowflake) else {
+            return Err(ApiError::invalid_form(
+                &at("id"),
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            ));
+        };
+        match entry.get("filename") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) if (1..=MAX_FILENAME).contains(&name.chars().count()) => {}
+            Some(Value::String(_)) => {
+                return Err(ApiError::invalid_form(
+                    &at("filename"),
+                    "BASE_TYPE_BAD_LENGTH",
+                    "Must be between 1 and 1024 in length.",
+                ));
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_form(
+                    &at("filename"),
+                    "BASE_TYPE_STRING",
+                    "Could not interpret the value as string.",
+                ));
+            }
+        }
+        if let Some(description) = entry.get("description").filter(|d| !d.is_null())
+            && description
+                .as_str()
+                .is_none_or(|d| d.chars().count() > MAX_DESCRIPTION)
+        {
+            return Err(ApiError::invalid_form(
+                &at("description"),
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 1024 or fewer in length.",
+            ));
+        }
+        if let Some(part) = files.iter().find(|f| f.index == id) {
+            named.push(id);
+            out.push(upload(world, part, Some(entry)));
+        } else if let Some(kept) = existing.iter().find(|a| a.id == id) {
+            out.push(kept.clone());
+        } else {
+            return Err(ApiError::invalid_form(
+                &format!("attachments.{i}"),
+                "ATTACHMENT_NOT_FOUND",
+                "Attachment data not found",
+            ));
+        }
+    }
+    if let Some(part) = files.iter().find(|f| !named.contains(&f.index)) {
+        return Err(ApiError::invalid_form(
+            &format!("files[{}]", part.index),
+            "ATTACHMENT_NOT_FOUND",
+            "No entry of attachments names this file",
+        ));
+    }
+    Ok(Some(out))
+}
 
 /// Checks a message create/edit body the way Discord does. `create` requires something to
 /// send (content, embeds, components, stickers, attachments or a poll).
@@ -208,18 +356,21 @@ pub(crate) fn message_json(world: &World, m: &Message) -> Value {
     m.to_json(world.author_json(m), None, true)
 }
 
-/// Stores a bot-authored message and dispatches MESSAGE_CREATE for it. Returns its id.
+/// Stores a bot-authored message with `attachments` and dispatches MESSAGE_CREATE for it.
+/// Returns its id.
 pub(crate) fn create_bot_message(
     inner: &Inner,
     world: &mut World,
     channel: u64,
     body: &Value,
+    attachments: Vec<Attachment>,
     interaction: Option<u64>,
 ) -> u64 {
     let id = world.ids.next();
     let guild = world.channels.get(&channel).and_then(|c| c.guild_id);
     let mut message = Message::new(id, channel, guild, world.bot_id, "");
     message.apply_body(body);
+    message.attachments = attachments;
     message.reply_to = body
         .get("message_reference")
         .and_then(|r| r.get("message_id"))
@@ -328,8 +479,15 @@ fn create(
     req: &Req<'_>,
 ) -> Result<Reply, ApiError> {
     let body = req.body();
-    validate_message_body(&body, true)?;
+    validate_message_body(&body, req.files.is_empty())?;
     check_can_send(world, channel)?;
+    let files = attachments(world, &body, &req.files, &[])?.unwrap_or_default();
+    if !files.is_empty()
+        && world.channels[&channel].guild_id.is_some()
+        && world.channel_permissions(channel, world.bot_id) & permissions::ATTACH_FILES == 0
+    {
+        return Err(ApiError::missing_permissions());
+    }
     if let Some(reference) = body.get("message_reference").filter(|v| !v.is_null()) {
         let target = reference.get("message_id").and_then(|v| {
             v.as_str()
@@ -349,7 +507,7 @@ fn create(
             ));
         }
     }
-    let id = create_bot_message(inner, world, channel, &body, None);
+    let id = create_bot_message(inner, world, channel, &body, files, None);
     let m = &world.messages[&id];
     inner.emit(SimEvent::BotMessage {
         channel_id: channel,
@@ -530,9 +688,18 @@ fn bulk_delete(
     Reply::no_content()
 }
 
-/// Applies an edit of the bot's to a stored message, dispatches MESSAGE_UPDATE and emits
-/// `MessageEdited`.
-pub(crate) fn apply_edit(inner: &Inner, world: &mut World, mid: u64, body: &Value) -> Value {
+/// Applies an edit of the bot's to a stored message (its attachments too, when `attachments`
+/// says what they become), dispatches MESSAGE_UPDATE and emits `MessageEdited`.
+pub(crate) fn apply_edit(
+    inner: &Inner,
+    world: &mut World,
+    mid: u64,
+    body: &Value,
+    attachments: Option<Vec<Attachment>>,
+) -> Value {
+    if let (Some(files), Some(m)) = (attachments, world.messages.get_mut(&mid)) {
+        m.attachments = files;
+    }
     let json = edit_stored(inner, world, mid, body);
     if !json.is_null() {
         inner.emit(SimEvent::MessageEdited {
@@ -580,7 +747,9 @@ fn edit(inner: &Inner, world: &mut World, mid: u64, req: &Req<'_>) -> Result<Rep
             50005,
         ));
     }
-    Reply::ok(apply_edit(inner, world, mid, &body))
+    let existing = world.messages[&mid].attachments.clone();
+    let files = attachments(world, &body, &req.files, &existing)?;
+    Reply::ok(apply_edit(inner, world, mid, &body, files))
 }
 
 /// Deletes a stored message for the bot, dispatches MESSAGE_DELETE and emits

@@ -12,6 +12,7 @@ pub mod guilds;
 pub mod interactions;
 pub mod members;
 pub mod messages;
+pub mod multipart;
 pub mod ratelimit;
 pub mod reactions;
 pub mod users;
@@ -22,13 +23,15 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Value, json};
 
 pub use error::ApiError;
+pub use multipart::FilePart;
 
 use crate::events::{RecordedRequest, SimEvent};
 use crate::simulator::Inner;
@@ -46,6 +49,8 @@ pub struct Req<'a> {
     pub query: Option<&'a str>,
     /// The `X-Audit-Log-Reason` header, percent-decoded.
     pub reason: Option<String>,
+    /// The files of a multipart body (`files[n]` parts), in the order sent.
+    pub files: Vec<FilePart>,
 }
 
 impl Req<'_> {
@@ -168,11 +173,16 @@ pub fn id(seg: &str, what: &str, code: u32) -> Result<u64, ApiError> {
     seg.parse().map_err(|_| ApiError::unknown(what, code))
 }
 
+/// The largest request body taken: ten files at the upload limit and their JSON. Past it,
+/// Discord's 413 (40005).
+const MAX_BODY: usize = 10 * messages::MAX_FILE_BYTES + (1 << 20);
+
 /// The server: the gateway WebSocket at `/ws`, everything else through [`handle`].
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/ws", get(crate::gateway::connection::upgrade))
         .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(inner)
 }
 
@@ -189,23 +199,31 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().map(str::to_owned);
-    let parsed_body: Result<Option<Value>, ApiError> = if body.is_empty() {
-        Ok(None)
-    } else if headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/"))
-    {
-        Ok(multipart_payload_json(&body))
-    } else {
-        serde_json::from_slice(&body)
+        .unwrap_or_default();
+    let mut files = Vec::new();
+    let parsed_body: Result<Option<Value>, ApiError> = match body {
+        Err(_) => Err(ApiError::entity_too_large()),
+        Ok(body) if body.is_empty() => Ok(None),
+        Ok(body) if content_type.starts_with("multipart/") => multipart::parse(content_type, &body)
+            .map(|parts| {
+                files = parts.files;
+                parts.payload
+            }),
+        Ok(body) => serde_json::from_slice(&body)
             .map(Some)
-            .map_err(|_| ApiError::bad_json())
+            .map_err(|_| ApiError::bad_json()),
     };
+    let recorded_files = files
+        .iter()
+        .map(|f| (f.index, f.filename.clone(), f.bytes.len()))
+        .collect();
     let segs: Option<Vec<&str>> = path
         .strip_prefix("/api/v10")
         .map(|rest| rest.split('/').filter(|s| !s.is_empty()).collect());
@@ -249,6 +267,7 @@ async fn handle(
                 body,
                 query: query.as_deref(),
                 reason: reason.clone(),
+                files: std::mem::take(&mut files),
             };
             let (result, held) = inner.deferring_events(|| route(&inner, &req));
             deferred = held;
@@ -285,6 +304,7 @@ async fn handle(
         query,
         headers: recorded_headers,
         body: parsed_body.ok().flatten(),
+        files: recorded_files,
         status,
         response: out.clone(),
         at: SystemTime::now(),
@@ -319,17 +339,6 @@ async fn handle(
         None => builder.body(Body::empty()),
     };
     response.unwrap_or_else(|_| Response::new(Body::empty()))
-}
-
-/// The `payload_json` part of a multipart body (messages with attachments), if present.
-fn multipart_payload_json(body: &[u8]) -> Option<Value> {
-    let text = String::from_utf8_lossy(body);
-    let start = text.find("name=\"payload_json\"")?;
-    let rest = &text[start..];
-    let json_start = rest.find("\r\n\r\n")? + 4;
-    let rest = &rest[json_start..];
-    let end = rest.find("\r\n--")?;
-    serde_json::from_str(&rest[..end]).ok()
 }
 
 fn route(inner: &Inner, req: &Req<'_>) -> Result<Reply, ApiError> {

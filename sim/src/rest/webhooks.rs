@@ -7,7 +7,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::messages::{
-    apply_edit, create_bot_message, delete, message_json, validate_message_body,
+    apply_edit, attachments, create_bot_message, delete, message_json, validate_message_body,
 };
 use super::{ApiError, Reply, Req, id};
 use crate::events::SimEvent;
@@ -46,9 +46,12 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
         (&Method::PATCH, ["messages", which]) => match target(world, &interaction, which) {
             Ok(m) => {
                 let body = req.body();
-                match validate_message_body(&body, false) {
-                    Ok(()) => {
-                        let json = apply_edit(inner, world, m, &body);
+                let existing = world.messages[&m].attachments.clone();
+                let checked = validate_message_body(&body, false)
+                    .and_then(|()| attachments(world, &body, &req.files, &existing));
+                match checked {
+                    Ok(files) => {
+                        let json = apply_edit(inner, world, m, &body, files);
                         if *which == "@original" {
                             inner.emit(SimEvent::OriginalEdited {
                                 interaction_id: interaction.id,
@@ -129,12 +132,14 @@ fn followup(
         return Err(ApiError::unknown("Webhook", 10015));
     }
     let body = req.body();
-    validate_message_body(&body, true)?;
+    validate_message_body(&body, req.files.is_empty())?;
+    let files = attachments(world, &body, &req.files, &[])?.unwrap_or_default();
     let mid = create_bot_message(
         inner,
         world,
         interaction.channel_id,
         &body,
+        files,
         Some(interaction.id),
     );
     inner.emit(SimEvent::Followup {
@@ -348,7 +353,7 @@ fn execute(
     req: &Req<'_>,
 ) -> Result<Reply, ApiError> {
     let body = req.body();
-    validate_message_body(&body, true)?;
+    validate_message_body(&body, req.files.is_empty())?;
     let username = match body.get("username") {
         None | Some(Value::Null) => None,
         Some(Value::String(u)) => {
@@ -381,6 +386,7 @@ fn execute(
         "",
     );
     message.apply_body(&body);
+    message.attachments = attachments(world, &body, &req.files, &[])?.unwrap_or_default();
     message.webhook_id = Some(webhook.id);
     message.webhook_author = Some(webhook.author_json(username));
     inner.dispatch_message_create(world, &message);

@@ -37,11 +37,11 @@ pub struct Message {
     pub webhook_author: Option<Value>,
     /// Reactions, in the order they first appeared.
     pub reactions: Vec<Reaction>,
-    /// Files a user posted with it (their contents are not stored).
+    /// Its files: a user's (name and size), or uploaded by the bot (with their contents).
     pub attachments: Vec<Attachment>,
 }
 
-/// A file on a message: its name and size (the contents are not stored).
+/// A file on a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// Attachment id.
@@ -50,6 +50,13 @@ pub struct Attachment {
     pub filename: String,
     /// Size in bytes.
     pub size: u64,
+    /// The media type its upload gave, if any.
+    pub content_type: Option<String>,
+    /// Its description (alt text), if any.
+    pub description: Option<String>,
+    /// The contents, for files the bot uploaded (`None` for users' files, which are only
+    /// named and sized).
+    pub data: Option<std::sync::Arc<[u8]>>,
 }
 
 impl Attachment {
@@ -60,13 +67,20 @@ impl Attachment {
             "https://cdn.discordapp.com/attachments/{channel}/{}/{}",
             self.id, self.filename
         );
-        json!({
+        let mut v = json!({
             "id": self.id.to_string(),
             "filename": self.filename,
             "size": self.size,
             "url": url,
             "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
-        })
+        });
+        if let Some(kind) = &self.content_type {
+            v["content_type"] = json!(kind);
+        }
+        if let Some(description) = &self.description {
+            v["description"] = json!(description);
+        }
+        v
     }
 }
 
@@ -170,11 +184,11 @@ impl Message {
         }
     }
 
-    /// Finds the component with `custom_id` in the message's action rows; returns its type.
-    pub fn component_type(&self, custom_id: &str) -> Option<u64> {
-        fn find(v: &Value, custom_id: &str) -> Option<u64> {
+    /// Finds the component with `custom_id` in the message's action rows.
+    pub fn component(&self, custom_id: &str) -> Option<&Value> {
+        fn find<'a>(v: &'a Value, custom_id: &str) -> Option<&'a Value> {
             if v.get("custom_id").and_then(Value::as_str) == Some(custom_id) {
-                return v.get("type").and_then(Value::as_u64);
+                return Some(v);
             }
             v.get("components")?
                 .as_array()?
@@ -182,6 +196,13 @@ impl Message {
                 .find_map(|c| find(c, custom_id))
         }
         self.components.iter().find_map(|c| find(c, custom_id))
+    }
+
+    /// The type of the component with `custom_id` in the message's action rows.
+    pub fn component_type(&self, custom_id: &str) -> Option<u64> {
+        self.component(custom_id)?
+            .get("type")
+            .and_then(Value::as_u64)
     }
 
     /// Normalises embeds to what Discord returns (`type: "rich"`, integer colour).
