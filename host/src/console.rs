@@ -28,7 +28,8 @@ commands:
 /// Prints a plugin's replies to stdout.
 pub struct ConsoleSink;
 
-/// Renders a message for a terminal: text, then each embed with title, fields and colour.
+/// Renders a message for a terminal: text, then each embed with title, fields and colour,
+/// the components, and the files by name and size.
 pub fn render_message(message: &Message) -> String {
     let mut out = String::new();
     if let Some(content) = &message.content {
@@ -56,15 +57,30 @@ pub fn render_message(message: &Message) -> String {
             out.push_str(&format!("┃ — {footer}\n"));
         }
     }
+    let off = |disabled: bool| if disabled { " (disabled)" } else { "" };
     for component in &message.components {
         match component {
-            zoryx_plugin_api::Component::Button(b) => {
-                out.push_str(&format!("[ {} ] ({})\n", b.label, b.custom_id))
-            }
-            zoryx_plugin_api::Component::Select(s) => {
-                out.push_str(&format!("[ {} ▾ ] ({})\n", s.placeholder, s.custom_id))
-            }
+            zoryx_plugin_api::Component::Button(b) => out.push_str(&format!(
+                "[ {} ] ({}){}\n",
+                b.label,
+                b.custom_id,
+                off(b.disabled)
+            )),
+            zoryx_plugin_api::Component::Select(s) => out.push_str(&format!(
+                "[ {} ▾ ] ({}){}\n",
+                s.placeholder,
+                s.custom_id,
+                off(s.disabled)
+            )),
         }
+    }
+    for file in &message.files {
+        let size = u64::try_from(file.bytes.len()).unwrap_or(u64::MAX);
+        out.push_str(&format!(
+            "📎 {} ({})\n",
+            file.name,
+            crate::offline::render::size_text(size)
+        ));
     }
     out
 }
@@ -440,6 +456,20 @@ pub async fn run(manager: Arc<Manager>, mut input: Input, banner: bool) -> Ended
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replies_show_disabled_components_and_files() {
+        let message = Message::text("report")
+            .button(zoryx_plugin_api::Button::new("again", "Again"))
+            .select(zoryx_plugin_api::SelectMenu::new("pick", "Pick").option("A", "a"))
+            .disable_components()
+            .file("report.csv", vec![0_u8; 2048]);
+        assert_eq!(
+            render_message(&message),
+            "report\n[ Again ] (again) (disabled)\n[ Pick ▾ ] (pick) (disabled)\n\
+             📎 report.csv (2.0 KiB)\n"
+        );
+    }
 
     #[test]
     fn the_mode_follows_the_flags_then_the_terminal() {

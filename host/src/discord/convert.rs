@@ -153,6 +153,9 @@ fn components_json(components: &[Component]) -> Vec<Value> {
                 if !menu.placeholder.is_empty() {
                     select["placeholder"] = json!(clip(&menu.placeholder, 150));
                 }
+                if menu.disabled {
+                    select["disabled"] = json!(true);
+                }
                 rows.push(json!({"type": 1, "components": [select]}));
             }
         }
@@ -162,14 +165,16 @@ fn components_json(components: &[Component]) -> Vec<Value> {
     rows
 }
 
-/// The common message fields: content, embeds, components.
+/// The common message fields: content, embeds, components. Files are not among them: they go
+/// as the parts of a multipart body, with their `attachments` entries
+/// ([`Rest::send_message`](super::rest::Rest::send_message)).
 fn message_fields(message: &Message) -> Map<String, Value> {
     let mut out = Map::new();
     match &message.content {
         Some(content) if !content.is_empty() => {
             out.insert("content".into(), json!(clip(content, CONTENT_MAX)));
         }
-        _ if message.embeds.is_empty() => {
+        _ if message.embeds.is_empty() && message.files.is_empty() => {
             // Discord refuses a message with nothing in it.
             out.insert("content".into(), json!("\u{200b}"));
         }
@@ -571,5 +576,23 @@ mod tests {
         );
         assert_eq!(body["flags"], EPHEMERAL);
         assert!(channel_message(&message, None).get("flags").is_none());
+    }
+
+    #[test]
+    fn disabled_menus_say_so_and_a_file_alone_needs_no_placeholder_text() {
+        let message = Message::new()
+            .select(SelectMenu::new("s", "pick").option("a", "a"))
+            .disable_components();
+        let body = edited_message(&message);
+        assert_eq!(body["components"][0]["components"][0]["disabled"], true);
+        assert_eq!(body["content"], "\u{200b}");
+        let enabled = channel_message(&Message::new().select(SelectMenu::new("s", "p")), None);
+        assert!(
+            enabled["components"][0]["components"][0]
+                .get("disabled")
+                .is_none()
+        );
+        let file_only = channel_message(&Message::new().file("a.txt", "a"), None);
+        assert!(file_only.get("content").is_none(), "{file_only}");
     }
 }

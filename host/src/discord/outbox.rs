@@ -1,4 +1,5 @@
-//! Plugin `ctx.send(channel, message)` and every other request of a plugin to Discord.
+//! Plugin `ctx.send(channel, message)` (through the 1.0 layout, or as [`Action::Send`] with
+//! files) and every other request of a plugin to Discord.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use zoryx_plugin_api::{Action, ChannelId, Message, MessageId, Outcome, PluginErr
 
 use super::actions;
 use super::rest::Rest;
-use super::{Counters, reply};
+use super::{Counters, bump, reply};
 use crate::runtime::Outbox;
 
 /// The outbox installed with `Shared::set_outbox` while connected.
@@ -43,13 +44,22 @@ impl Outbox for DiscordOutbox {
         action: Action,
     ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
         let rest = self.rest.clone();
+        let counters = Arc::clone(&self.counters);
         let bot_id = self.bot_id;
         let plugin = plugin.to_owned();
         Box::pin(async move {
             let what = action.describe();
+            let sent = matches!(action, Action::Send { .. });
             let result = actions::run(&rest, bot_id, action).await;
             if let Err(error) = &result {
                 tracing::debug!(plugin, what, %error, "plugin request refused");
+            }
+            // A message sent as JSON (with files, say) counts as one sent through `send`.
+            if sent {
+                bump(match result {
+                    Ok(_) => &counters.replies_sent,
+                    Err(_) => &counters.replies_failed,
+                });
             }
             result
         })

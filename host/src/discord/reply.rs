@@ -48,7 +48,11 @@ pub(crate) async fn post(
     let body = convert::channel_message(message, reply_to);
     // Only the new message's id is needed: the answer is not parsed into a JSON tree.
     let result = rest
-        .post_for_id(&format!("/channels/{}/messages", channel.0), &body)
+        .post_for_id(
+            &format!("/channels/{}/messages", channel.0),
+            &body,
+            &message.files,
+        )
         .await;
     match result {
         Ok(id) => {
@@ -93,10 +97,15 @@ impl ReplySink for ChannelReply {
             match action {
                 CallAction::EditReply { reply, edit } => {
                     let body = convert::edited_message(&edit);
-                    rest.request(reqwest::Method::PATCH, &message_path(reply)?, Some(&body))
-                        .await
-                        .map(|m| Outcome::Message(message_from_json(&m)))
-                        .map_err(|e| refused("edit a reply", &e))
+                    rest.send_message(
+                        reqwest::Method::PATCH,
+                        &message_path(reply)?,
+                        &body,
+                        &edit.files,
+                    )
+                    .await
+                    .map(|m| Outcome::Message(message_from_json(&m)))
+                    .map_err(|e| refused("edit a reply", &e))
                 }
                 CallAction::DeleteReply { reply } => rest
                     .request(reqwest::Method::DELETE, &message_path(reply)?, None)
@@ -304,7 +313,12 @@ impl InteractionReply {
                 );
                 let result = self
                     .rest
-                    .post(&path, &json!({"type": 7, "data": data}))
+                    .send_message(
+                        reqwest::Method::POST,
+                        &path,
+                        &json!({"type": 7, "data": data}),
+                        &message.files,
+                    )
                     .await;
                 if result.is_ok() {
                     state.answer = Answer::Sent;
@@ -314,26 +328,28 @@ impl InteractionReply {
             }
             Answer::Acknowledged => {
                 self.rest
-                    .request(
+                    .send_message(
                         reqwest::Method::PATCH,
                         &self.message_path(&state, None),
-                        Some(&data),
+                        &data,
+                        &message.files,
                     )
                     .await
             }
             Answer::Sent if state.original_is_component => {
                 self.rest
-                    .request(
+                    .send_message(
                         reqwest::Method::PATCH,
                         &self.message_path(&state, None),
-                        Some(&data),
+                        &data,
+                        &message.files,
                     )
                     .await
             }
             Answer::Deferred | Answer::Sent => {
                 let path = format!("/channels/{}/messages/{}", channel.0, on.0);
                 self.rest
-                    .request(reqwest::Method::PATCH, &path, Some(&data))
+                    .send_message(reqwest::Method::PATCH, &path, &data, &message.files)
                     .await
             }
         };
@@ -388,7 +404,7 @@ impl InteractionReply {
             Some(edit) => {
                 let body = convert::edited_message(&edit);
                 self.rest
-                    .request(reqwest::Method::PATCH, &path, Some(&body))
+                    .send_message(reqwest::Method::PATCH, &path, &body, &edit.files)
                     .await
                     .map(|m| Outcome::Message(message_from_json(&m)))
                     .map_err(|e| refused("edit a reply", &e))
@@ -440,16 +456,22 @@ impl ReplySink for InteractionReply {
                 Answer::Sent | Answer::Acknowledged => {
                     drop(state);
                     let result = rest
-                        .post(&format!("/webhooks/{application}/{token}"), &data)
+                        .send_message(
+                            reqwest::Method::POST,
+                            &format!("/webhooks/{application}/{token}"),
+                            &data,
+                            &message.files,
+                        )
                         .await;
                     counted(&counters, result)
                 }
                 Answer::Deferred => {
                     let result = rest
-                        .request(
+                        .send_message(
                             reqwest::Method::PATCH,
                             &format!("/webhooks/{application}/{token}/messages/@original"),
-                            Some(&data),
+                            &data,
+                            &message.files,
                         )
                         .await;
                     if result.is_ok() {
@@ -459,9 +481,11 @@ impl ReplySink for InteractionReply {
                 }
                 Answer::Pending => {
                     let result = rest
-                        .post(
+                        .send_message(
+                            reqwest::Method::POST,
                             &format!("/interactions/{id}/{token}/callback?with_response=true"),
                             &json!({"type": 4, "data": data}),
+                            &message.files,
                         )
                         .await;
                     let original = result.as_ref().ok().and_then(response_message);

@@ -9,9 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use serde_json::Value;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use zoryx_plugin_api::FileUpload;
 
 /// How many times one request is retried after a 429.
 const MAX_RETRIES: u32 = 5;
@@ -67,7 +70,8 @@ impl RestError {
     }
 }
 
-/// A small Discord REST client (`Authorization: Bot <token>`, JSON in and out).
+/// A small Discord REST client (`Authorization: Bot <token>`, JSON in and out; messages with
+/// files as `multipart/form-data`, see [`Rest::send_message`]).
 ///
 /// Built for the reply hot path: the API root, the `Authorization` header value and the user
 /// agent are made once; a request body is serialised once (not once per retry); the response
@@ -113,6 +117,100 @@ fn retry_after(headers: &reqwest::header::HeaderMap, body: &str) -> Duration {
         .map_or(Duration::from_secs(1), Duration::from_secs_f64)
 }
 
+/// What a request carries.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    /// Nothing.
+    Empty,
+    /// A JSON body.
+    Json(&'a Value),
+    /// A message body with files (Discord's "uploading files"): `multipart/form-data` with a
+    /// `payload_json` part, the body with an `attachments` entry per file (`id` = the file's
+    /// index), and one `files[n]` part per file.
+    Files(&'a Value, &'a [FileUpload]),
+}
+
+/// A request body, encoded once for every attempt.
+enum Encoded {
+    Empty,
+    Json(Bytes),
+    Multipart {
+        payload: String,
+        files: Vec<FilePart>,
+    },
+}
+
+/// One `files[n]` part.
+struct FilePart {
+    name: String,
+    mime: Option<&'static str>,
+    bytes: Bytes,
+}
+
+/// The message body with an `attachments` entry for each file, `id` its part's index:
+/// Discord takes the name and description from there. An interaction callback
+/// (`{"type": 4, "data": {..}}`) has them in its `data`.
+fn with_attachments(body: &Value, files: &[FileUpload]) -> Value {
+    let mut body = body.clone();
+    let message = match body.get("data") {
+        Some(Value::Object(_)) => body.get_mut("data"),
+        _ => Some(&mut body),
+    };
+    if let Some(object) = message.and_then(Value::as_object_mut) {
+        let entries: Vec<Value> = files
+            .iter()
+            .enumerate()
+            .map(|(n, file)| {
+                let mut entry = json!({"id": n.to_string(), "filename": file.name});
+                if let Some(description) = &file.description {
+                    entry["description"] = json!(description);
+                }
+                entry
+            })
+            .collect();
+        object.insert("attachments".into(), Value::Array(entries));
+    }
+    body
+}
+
+impl Encoded {
+    fn new(payload: Payload<'_>) -> Result<Self, String> {
+        Ok(match payload {
+            Payload::Empty => Self::Empty,
+            Payload::Json(body) => Self::Json(Bytes::from(
+                serde_json::to_vec(body).map_err(|e| e.to_string())?,
+            )),
+            Payload::Files(body, files) => Self::Multipart {
+                payload: serde_json::to_string(&with_attachments(body, files))
+                    .map_err(|e| e.to_string())?,
+                files: files
+                    .iter()
+                    .map(|file| FilePart {
+                        name: file.name.clone(),
+                        mime: mime_guess::from_path(&file.name).first_raw(),
+                        bytes: Bytes::copy_from_slice(&file.bytes),
+                    })
+                    .collect(),
+            },
+        })
+    }
+
+    /// The form of one attempt (a form is consumed by sending it; the bytes are shared).
+    fn form(payload: &str, files: &[FilePart]) -> Result<Form, String> {
+        let mut form = Form::new().text("payload_json", payload.to_owned());
+        for (n, file) in files.iter().enumerate() {
+            let length = u64::try_from(file.bytes.len()).unwrap_or(u64::MAX);
+            let mut part =
+                Part::stream_with_length(file.bytes.clone(), length).file_name(file.name.clone());
+            if let Some(mime) = file.mime {
+                part = part.mime_str(mime).map_err(|e| e.to_string())?;
+            }
+            form = form.part(format!("files[{n}]"), part);
+        }
+        Ok(form)
+    }
+}
+
 /// The `id` of a created object; every other field of the answer is skipped unparsed.
 #[derive(serde::Deserialize)]
 struct Created {
@@ -154,7 +252,7 @@ impl Rest {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&Value>,
+        payload: Payload<'_>,
         reason: Option<&str>,
     ) -> Result<impl AsRef<[u8]> + use<>, RestError> {
         let url = format!("{}{path}", self.api);
@@ -163,10 +261,7 @@ impl Rest {
             path: path.to_owned(),
             message,
         };
-        let body = match body {
-            Some(body) => Some(serde_json::to_vec(body).map_err(|e| transport(e.to_string()))?),
-            None => None,
-        };
+        let body = Encoded::new(payload).map_err(transport)?;
         // Discord takes the audit log reason URL-encoded, at most 512 characters.
         let reason = reason
             .map(|r| {
@@ -186,10 +281,17 @@ impl Rest {
             if let Some(reason) = &reason {
                 request = request.header("X-Audit-Log-Reason", reason.clone());
             }
-            if let Some(body) = &body {
-                request = request
-                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                    .body(body.clone());
+            match &body {
+                Encoded::Empty => {}
+                Encoded::Json(json) => {
+                    request = request
+                        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                        .body(json.clone());
+                }
+                Encoded::Multipart { payload, files } => {
+                    // Sets the `multipart/form-data; boundary=...` content type itself.
+                    request = request.multipart(Encoded::form(payload, files).map_err(transport)?);
+                }
             }
             let response = request
                 .send()
@@ -251,7 +353,34 @@ impl Rest {
         body: Option<&Value>,
         reason: Option<&str>,
     ) -> Result<Value, RestError> {
-        let answer = self.send(method.clone(), path, body, reason).await?;
+        let payload = body.map_or(Payload::Empty, Payload::Json);
+        self.answer(method, path, payload, reason).await
+    }
+
+    /// A message body (`POST` or `PATCH` of a message, an interaction callback, a webhook
+    /// execution): JSON without files; with files `multipart/form-data`, a `payload_json` part
+    /// (the body with an `attachments` entry per file, `id` the file's index; in `data` for an
+    /// interaction callback) and a `files[n]` part per file. Retries on 429; returns the JSON
+    /// answer (`Null` for 204).
+    pub async fn send_message(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        files: &[FileUpload],
+    ) -> Result<Value, RestError> {
+        self.answer(method, path, message_payload(body, files), None)
+            .await
+    }
+
+    async fn answer(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        payload: Payload<'_>,
+        reason: Option<&str>,
+    ) -> Result<Value, RestError> {
+        let answer = self.send(method.clone(), path, payload, reason).await?;
         let answer = answer.as_ref();
         if answer.trim_ascii().is_empty() {
             return Ok(Value::Null);
@@ -263,11 +392,22 @@ impl Rest {
         })
     }
 
-    /// `POST path` with a JSON body, returning only the `id` of what was created (0 when the
-    /// answer has none). The rest of the answer is not parsed into a tree.
-    pub async fn post_for_id(&self, path: &str, body: &Value) -> Result<u64, RestError> {
+    /// `POST path` with a message body (and its files, as [`Rest::send_message`]), returning
+    /// only the `id` of what was created (0 when the answer has none). The rest of the answer
+    /// is not parsed into a tree.
+    pub async fn post_for_id(
+        &self,
+        path: &str,
+        body: &Value,
+        files: &[FileUpload],
+    ) -> Result<u64, RestError> {
         let answer = self
-            .send(reqwest::Method::POST, path, Some(body), None)
+            .send(
+                reqwest::Method::POST,
+                path,
+                message_payload(body, files),
+                None,
+            )
             .await?;
         Ok(created_id(answer.as_ref()))
     }
@@ -285,6 +425,15 @@ impl Rest {
     /// `PUT path` with a JSON body.
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, RestError> {
         self.request(reqwest::Method::PUT, path, Some(body)).await
+    }
+}
+
+/// JSON without files, multipart with.
+fn message_payload<'a>(body: &'a Value, files: &'a [FileUpload]) -> Payload<'a> {
+    if files.is_empty() {
+        Payload::Json(body)
+    } else {
+        Payload::Files(body, files)
     }
 }
 
@@ -349,6 +498,34 @@ mod tests {
     #[test]
     fn audit_reasons_are_percent_encoded() {
         assert_eq!(percent_encode("spam, again ü"), "spam%2C%20again%20%C3%BC");
+    }
+
+    #[test]
+    fn files_are_listed_as_attachments_by_part_index() {
+        let files = [
+            FileUpload::new("a.txt", "a"),
+            FileUpload::new("b.png", vec![1, 2]).description("two bytes"),
+        ];
+        let body = with_attachments(&json!({"content": "x"}), &files);
+        assert_eq!(
+            body,
+            json!({"content": "x", "attachments": [
+                {"id": "0", "filename": "a.txt"},
+                {"id": "1", "filename": "b.png", "description": "two bytes"},
+            ]})
+        );
+        let callback = with_attachments(&json!({"type": 4, "data": {"content": "x"}}), &files);
+        assert_eq!(callback["data"]["attachments"][1]["id"], "1");
+        assert!(callback.get("attachments").is_none());
+        let Ok(Encoded::Multipart { files: parts, .. }) =
+            Encoded::new(Payload::Files(&body, &files))
+        else {
+            panic!("a body with files is multipart");
+        };
+        assert_eq!(
+            parts.iter().map(|p| p.mime).collect::<Vec<_>>(),
+            [Some("text/plain"), Some("image/png")]
+        );
     }
 
     #[test]

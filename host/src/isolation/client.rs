@@ -24,7 +24,8 @@ use zoryx_plugin_api::{ApiVersion, ChannelId, PluginError};
 
 use super::protocol::{self, Answer, CallKind, FromWorker, Request, Start, ToWorker, Writer};
 use super::signal_name;
-use crate::runtime::services::{action_within_limits, call_action_within_limits};
+use crate::runtime::call::call_act;
+use crate::runtime::services::{action_within_limits, call_action_within_limits, message_refusal};
 use crate::runtime::{ReplySink, Shared};
 
 /// How long a worker may take to load and describe its library.
@@ -489,6 +490,14 @@ impl Connection {
     fn serve(self: &Arc<Self>, id: u64, request: Request) {
         let plugin = self.plugin.load();
         let plugin = plugin.as_str();
+        // Messages were checked in the worker already; checked again, as the worker runs
+        // plugin code.
+        if let Request::Reply { message, .. } | Request::Send { message, .. } = &request
+            && let Some(refusal) = message_refusal(message)
+        {
+            self.answer(id, Err(refusal));
+            return;
+        }
         let mut future: BoxFuture<'static, Result<Answer, String>> = match request {
             Request::Reply { call, message } => {
                 let sink = self
@@ -536,7 +545,7 @@ impl Connection {
                 match sink {
                     Some(sink) => {
                         let act: BoxFuture<'static, _> = match call_action_within_limits(&action) {
-                            Ok(()) => sink.act(action),
+                            Ok(()) => call_act(sink.as_ref(), action),
                             Err(e) => Box::pin(async move { Err(e) }),
                         };
                         Box::pin(async move { Ok(Answer::Acted(act.await)) })

@@ -354,6 +354,29 @@ mod tests {
     }
 
     #[test]
+    fn files_and_disabled_menus_cross_as_they_are() {
+        // Binary frames carry file contents as bytes, and `files` even when empty (postcard
+        // reads fields by position).
+        let with = Message::text("r")
+            .file("a.bin", vec![0_u8, 255, 7])
+            .select(zoryx_plugin_api::SelectMenu::new("s", "p").disabled());
+        for message in [with, Message::text("no files")] {
+            let request = Request::Reply {
+                call: 3,
+                message: message.clone(),
+            };
+            let bytes = encode(&request).expect("encode");
+            match read::<Request>(&mut bytes.as_slice()).expect("read") {
+                Some(Request::Reply {
+                    call: 3,
+                    message: back,
+                }) => assert_eq!(back, message),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_frame_over_the_limit_is_refused() {
         let bytes = u32::MAX.to_le_bytes();
         assert!(matches!(

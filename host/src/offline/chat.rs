@@ -227,7 +227,8 @@ impl ChatConsole {
                     channel: self.channel_name(*channel_id),
                     reply_to,
                 };
-                Some(render::render(bot, Some(*message_id), &origin, body))
+                let body = self.with_files(Some(*message_id), body);
+                Some(render::render(bot, Some(*message_id), &origin, &body))
             }
             SimEvent::InteractionResponse {
                 interaction_id,
@@ -241,7 +242,7 @@ impl ChatConsole {
                         bot,
                         message,
                         &Origin::Interaction { what },
-                        body,
+                        &self.with_files(message, body),
                     )),
                     5 => Some(format!("{bot} is thinking about {what}…")),
                     7 => Some(render::render(bot, None, &Origin::Edit, body)),
@@ -261,7 +262,7 @@ impl ChatConsole {
                     bot,
                     Some(*message_id),
                     &Origin::Followup { what },
-                    body,
+                    &self.with_files(Some(*message_id), body),
                 ))
             }
             SimEvent::OriginalEdited {
@@ -276,12 +277,17 @@ impl ChatConsole {
                     bot,
                     message,
                     &Origin::Interaction { what },
-                    body,
+                    &self.with_files(message, body),
                 ))
             }
             SimEvent::MessageEdited {
                 message_id, body, ..
-            } => Some(render::render(bot, Some(*message_id), &Origin::Edit, body)),
+            } => Some(render::render(
+                bot,
+                Some(*message_id),
+                &Origin::Edit,
+                &self.with_files(Some(*message_id), body),
+            )),
             SimEvent::MessageDeleted {
                 channel_id,
                 message_id,
@@ -367,6 +373,13 @@ impl ChatConsole {
             .find(|u| u.id == id)
             .map(|u| u.name.clone());
         known.or_else(|| self.sim.user(id).map(|u| u.name))
+    }
+
+    /// `body` with the files of the stored message `message`, their sizes included (see
+    /// [`render::with_stored_files`]).
+    fn with_files(&self, message: Option<u64>, body: &Value) -> Value {
+        let stored = message.and_then(|id| self.sim.message(id));
+        render::with_stored_files(body, stored.as_ref().map(|m| &m.payload["attachments"]))
     }
 
     /// The message an interaction's response became, if the simulator stored one in the

@@ -126,6 +126,20 @@ pub fn render_body(body: &Value) -> String {
     out
 }
 
+/// `body` with the attachments of the message it made (`stored`, as the simulator keeps them):
+/// a request body names the bot's files (`attachments` entries of a multipart body) without
+/// their sizes, the stored message has both. Unchanged when nothing is stored.
+pub fn with_stored_files(body: &Value, stored: Option<&Value>) -> Value {
+    let mut body = body.clone();
+    if let (Some(files), Some(object)) = (
+        stored.and_then(Value::as_array).filter(|f| !f.is_empty()),
+        body.as_object_mut(),
+    ) {
+        object.insert("attachments".into(), Value::Array(files.clone()));
+    }
+    body
+}
+
 /// A file of a message: `📎 name (size)`, the size when known.
 pub fn attachment(file: &Value) -> String {
     let name = text(file, "filename").unwrap_or("(unnamed file)");
@@ -373,6 +387,28 @@ mod tests {
             "zoryx [5] (edited):\n  here\n  📎 cat.png (2.0 KiB)\n  📎 notes.txt (12 B)\n  \
              📎 big.zip (3.5 MiB)\n  📎 upload.bin\n"
         );
+    }
+
+    #[test]
+    fn the_bots_files_show_their_stored_sizes() {
+        // A multipart body names its files; the simulator's message has their sizes.
+        let sent = json!({"content": "report", "attachments": [{"id": "0", "filename": "a.csv"}]});
+        let stored = json!([{"id": "99", "filename": "a.csv", "size": 18, "url": "u"}]);
+        let origin = Origin::Channel {
+            channel: "#general".into(),
+            reply_to: None,
+        };
+        assert_eq!(
+            render(
+                "zoryx",
+                Some(7),
+                &origin,
+                &with_stored_files(&sent, Some(&stored))
+            ),
+            "zoryx [7] in #general:\n  report\n  📎 a.csv (18 B)\n"
+        );
+        assert_eq!(with_stored_files(&sent, Some(&json!([]))), sent);
+        assert_eq!(with_stored_files(&sent, None), sent);
     }
 
     #[test]

@@ -20,6 +20,28 @@ pub trait ReplySink: Send + Sync {
     }
 }
 
+/// Carries out a call action on `sink`: a reply as JSON (plugin-api 1.3's path for a message
+/// the 1.0 layout cannot carry, with files or a disabled select menu) through
+/// [`ReplySink::reply`] like one through the 1.0 layout, anything else through
+/// [`ReplySink::act`]. Every sink answers replies the same way, whichever path they took.
+pub(crate) fn call_act(
+    sink: &dyn ReplySink,
+    action: CallAction,
+) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+    match action {
+        CallAction::Reply { message } => {
+            let reply = sink.reply(message);
+            Box::pin(async move {
+                reply
+                    .await
+                    .map(|id| Outcome::Id(id.0))
+                    .map_err(PluginError::Host)
+            })
+        }
+        other => sink.act(other),
+    }
+}
+
 /// A sink that refuses replies once its call ran past its time limit: the user already got a
 /// "took too long" answer, and a late result is dropped.
 pub(crate) struct ExpiringSink {

@@ -16,7 +16,7 @@ use zoryx_plugin_api::{
 };
 
 use super::bridge::host_future;
-use super::call::{call_state, into_call_data, release_call_data};
+use super::call::{call_act, call_state, into_call_data, release_call_data};
 use super::dispatch::{Dispatcher, Limits};
 use super::pool::{PluginPool, PoolOptions};
 use crate::http::HttpService;
@@ -42,13 +42,21 @@ pub trait Outbox: Send + Sync {
 
     /// Carries out `action` for `plugin` (edit, delete, guild structure, moderation...). The
     /// messages in it were checked against Discord's limits already. Without a Discord
-    /// connection, nothing can be done.
+    /// connection, nothing can be done but sending ([`Action::Send`], a message the 1.0 layout
+    /// cannot carry, goes where [`Outbox::send`] sends).
     fn act(
         &self,
         plugin: &str,
         action: Action,
     ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
-        let _ = plugin;
+        if let Action::Send { channel, message } = action {
+            let send = self.send(plugin, channel, message);
+            return Box::pin(async move {
+                send.await
+                    .map(|id| Outcome::Id(id.0))
+                    .map_err(PluginError::Host)
+            });
+        }
         let error = PluginError::NotAvailable(format!(
             "{} (there is no Discord connection)",
             action.describe()
@@ -70,7 +78,12 @@ impl Outbox for LogOutbox {
         channel: ChannelId,
         message: Message,
     ) -> BoxFuture<'static, Result<MessageId, String>> {
-        tracing::info!(plugin, channel = channel.0, content = ?message.content, embeds = message.embeds.len(), "message to channel");
+        let files: Vec<String> = message
+            .files
+            .iter()
+            .map(|f| format!("{} ({} bytes)", f.name, f.bytes.len()))
+            .collect();
+        tracing::info!(plugin, channel = channel.0, content = ?message.content, embeds = message.embeds.len(), files = ?files, "message to channel");
         let id = self
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -759,6 +772,16 @@ fn check_message(message: &Message, what: &str) -> Result<(), PluginError> {
     })
 }
 
+/// Why a message is refused for Discord's limits, as the text of the error (the isolation
+/// protocol's replies carry text); `None` when it is within them.
+pub(crate) fn message_refusal(message: &Message) -> Option<String> {
+    match check_message(message, "message not sent") {
+        Ok(()) => None,
+        Err(PluginError::Host(text)) => Some(text),
+        Err(other) => Some(other.to_string()),
+    }
+}
+
 /// Discord's limits on an action (its messages included), checked before it goes out.
 pub(crate) fn action_within_limits(action: &Action) -> Result<(), PluginError> {
     action.check(SystemTime::now()).map_err(|limit| {
@@ -778,7 +801,9 @@ pub(crate) fn action_within_limits(action: &Action) -> Result<(), PluginError> {
 pub(crate) fn call_action_within_limits(action: &CallAction) -> Result<(), PluginError> {
     match action {
         CallAction::EditReply { edit, .. } => check_message(edit, "reply not edited"),
-        CallAction::Followup { message } => check_message(message, "message not sent"),
+        CallAction::Followup { message } | CallAction::Reply { message } => {
+            check_message(message, "message not sent")
+        }
         CallAction::Update { message } => check_message(message, "message not updated"),
         CallAction::Modal { modal } => modal
             .check()
@@ -833,7 +858,7 @@ extern "C" fn call_request(
         Ok(action) => action,
         Err(e) => return host_future(async move { RErr(error(e)) }),
     };
-    answered(state.sink.act(action))
+    answered(call_act(state.sink.as_ref(), action))
 }
 
 extern "C" fn reply(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u64, ErrorFfi>> {

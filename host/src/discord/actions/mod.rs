@@ -44,7 +44,9 @@ async fn call(rest: &Rest, bot_id: u64, action: &Action) -> Result<Outcome, Rest
             let body = convert::edited_message(edit);
             let path = format!("/channels/{}/messages/{}", channel.0, message.0);
             Outcome::Message(model::message(
-                &write(Method::PATCH, path, Some(body), None).await?,
+                &rest
+                    .send_message(Method::PATCH, &path, &body, &edit.files)
+                    .await?,
             ))
         }
         Action::DeleteMessage {
@@ -128,9 +130,18 @@ async fn call(rest: &Rest, bot_id: u64, action: &Action) -> Result<Outcome, Rest
             let channel = model::snowflake(&dm, "id").unwrap_or(0);
             let body = convert::channel_message(message, None);
             let id = rest
-                .post_for_id(&format!("/channels/{channel}/messages"), &body)
+                .post_for_id(
+                    &format!("/channels/{channel}/messages"),
+                    &body,
+                    &message.files,
+                )
                 .await?;
             Outcome::Id(id)
+        }
+        Action::Send { channel, message } => {
+            let body = convert::channel_message(message, None);
+            let path = format!("/channels/{}/messages", channel.0);
+            Outcome::Id(rest.post_for_id(&path, &body, &message.files).await?)
         }
         Action::Guild { guild } => Outcome::Guild(model::guild(
             &get(format!("/guilds/{}?with_counts=true", guild.0)).await?,
@@ -334,7 +345,7 @@ async fn call(rest: &Rest, bot_id: u64, action: &Action) -> Result<Outcome, Rest
                 body["avatar_url"] = json!(url);
             }
             let path = format!("/webhooks/{webhook}/{token}?wait=true");
-            Outcome::Id(rest.post_for_id(&path, &body).await?)
+            Outcome::Id(rest.post_for_id(&path, &body, &message.files).await?)
         }
         other => {
             return Err(RestError::Transport {
@@ -415,7 +426,8 @@ fn place(action: &Action) -> (Option<GuildId>, Option<ChannelId>) {
         | Action::EditChannel { channel, .. }
         | Action::DeleteChannel { channel, .. }
         | Action::SetOverwrite { channel, .. }
-        | Action::CreateWebhook { channel, .. } => (None, Some(*channel)),
+        | Action::CreateWebhook { channel, .. }
+        | Action::Send { channel, .. } => (None, Some(*channel)),
         Action::Guild { guild }
         | Action::Roles { guild }
         | Action::Channels { guild }
