@@ -239,9 +239,19 @@ fn default_answer(action: &Action, serial: u64) -> Result<Outcome, PluginError> 
 impl Outbox for SentOutbox {
     fn act(
         &self,
-        _plugin: &str,
+        plugin: &str,
         action: Action,
     ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        // A message `send` passed as JSON (with files, or a disabled select menu) is a sent
+        // message like any other.
+        if let Action::Send { channel, message } = action {
+            let send = self.send(plugin, channel, message);
+            return Box::pin(async move {
+                send.await
+                    .map(|id| Outcome::Id(id.0))
+                    .map_err(PluginError::Host)
+            });
+        }
         let scripted = self
             .answerer
             .lock()
@@ -697,7 +707,8 @@ impl PluginTest {
             .set_stats_source(Box::new(FixedStats(stats)));
     }
 
-    /// Messages the plugin sent to channels with `send`, oldest first (and forgets them).
+    /// Messages the plugin sent to channels with `send`, oldest first (and forgets them);
+    /// with their files (plugin-api 1.3).
     pub fn sent(&self) -> Vec<(ChannelId, Message)> {
         self.sent
             .0

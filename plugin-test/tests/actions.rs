@@ -225,3 +225,100 @@ async fn file_arguments_take_the_attached_files() {
         other => panic!("expected a missing file: {other:?}"),
     }
 }
+
+/// Reports with files (plugin-api 1.3): `report` replies with a file and sends one to the
+/// channel; `flood` replies with eleven; its menu closes itself greyed out.
+struct Reports;
+
+async fn report(ctx: CommandContext<Reports>) -> PluginResult {
+    let csv = FileUpload::new("report.csv", "day,count\nmon,3\n").description("Monday");
+    ctx.reply(Message::text("today's report").attach(csv))
+        .await?;
+    ctx.send(
+        ctx.invocation().channel_id,
+        Message::new().file("raw.bin", vec![1_u8, 2, 3]),
+    )
+    .await?;
+    ctx.reply(
+        Message::text("pick")
+            .select(SelectMenu::new("report:pick", "Pick").option("A", "a"))
+            .button(Button::new("report:close", "Close")),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn flood(ctx: CommandContext<Reports>) -> PluginResult {
+    let mut message = Message::text("too many");
+    for n in 0..11 {
+        message = message.file(format!("{n}.txt"), "x");
+    }
+    ctx.reply(message).await?;
+    Ok(())
+}
+
+impl Plugin for Reports {
+    fn manifest() -> Manifest {
+        Manifest::new("reports", "0.1.0")
+    }
+
+    fn register(plugin: &mut Registrar<Self>) {
+        plugin
+            .command(CommandSpec::new("report"), report)
+            .command(CommandSpec::new("flood"), flood)
+            .component(
+                "report:close",
+                |ctx: ComponentContext<Reports>| async move {
+                    let menu = Message::text("closed")
+                        .select(SelectMenu::new("report:pick", "Pick").option("A", "a"))
+                        .button(Button::new("report:close", "Close"));
+                    ctx.update(menu.disable_components()).await
+                },
+            );
+    }
+
+    async fn init(_host: Host) -> PluginResult<Self> {
+        Ok(Reports)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_and_disabled_menus_are_recorded() {
+    let bot = PluginTest::new::<Reports>().await.expect("load");
+    let replies = bot.run("report").await.expect("run");
+    assert_eq!(replies.len(), 2);
+    let file = &replies[0].files[0];
+    assert_eq!(
+        (
+            file.name.as_str(),
+            file.bytes.as_slice(),
+            file.description.as_deref()
+        ),
+        ("report.csv", &b"day,count\nmon,3\n"[..], Some("Monday"))
+    );
+    let sent = bot.sent();
+    assert_eq!(sent.len(), 1, "a send with files is a sent message");
+    assert_eq!(sent[0].1.files[0].bytes, [1, 2, 3]);
+
+    bot.click("report:close", &[], zoryx_plugin_test::tester())
+        .await
+        .expect("click");
+    let updated = bot.call_actions().into_iter().find_map(|a| match a {
+        CallAction::Update { message } => Some(message),
+        _ => None,
+    });
+    let updated = updated.expect("the menu was updated");
+    assert!(updated.components.iter().all(|c| match c {
+        zoryx_plugin_api::Component::Button(b) => b.disabled,
+        zoryx_plugin_api::Component::Select(s) => s.disabled,
+    }));
+
+    // Past Discord's limits the reply is refused before anything is sent, naming the limit.
+    match bot.run("flood").await {
+        Err(TestError::Failed(error)) => assert_eq!(
+            error.to_string(),
+            "host: message not sent: files has 11 files; Discord allows at most 10"
+        ),
+        other => panic!("expected the limit: {other:?}"),
+    }
+}

@@ -197,6 +197,13 @@ impl Plugin for Basic {
                 },
             )
             .component("count:", count)
+            .command(CommandSpec::new("upload"), upload)
+            .command(CommandSpec::new("upload_limits"), upload_limits)
+            .command(
+                CommandSpec::new("menu").arg(Arg::rest("state").optional()),
+                menu,
+            )
+            .component("menu:", menu_clicked)
             .command_with(
                 CommandSpec::new("filecheck"),
                 |ctx: CommandContext<Basic>, args: FileCheck| async move {
@@ -598,4 +605,104 @@ struct Give {
     /// Why.
     #[arg(rest)]
     note: Option<String>,
+}
+
+/// `upload`: replies with a file, sends one to the channel (with a description), follows up
+/// with one, edits the reply to carry another instead, then follows up with the three ids:
+/// `ids REPLY SENT FOLLOWUP`.
+async fn upload(ctx: CommandContext<Basic>) -> PluginResult {
+    let channel = ctx.invocation().channel_id;
+    let reply = ctx
+        .reply(Message::text("a reply with a file").file("reply.txt", "reply contents"))
+        .await?;
+    let numbers = FileUpload::new("sent.csv", "n,square\n1,1\n2,4\n").description("squares");
+    let sent = ctx
+        .send(
+            channel,
+            Message::text("a message with a file").attach(numbers),
+        )
+        .await?;
+    let followup = ctx
+        .followup(Message::new().file("followup.bin", vec![0xA5_u8; 2048]))
+        .await?;
+    ctx.edit_reply(
+        reply,
+        Message::text("the reply, edited").file("edited.txt", "edited contents"),
+    )
+    .await?;
+    ctx.followup(format!("ids {reply} {sent} {followup}"))
+        .await?;
+    Ok(())
+}
+
+/// `upload_limits`: a reply with eleven files, a send of 10 MiB and one byte, a followup with
+/// an unnamed file; replies with the three refusals, one a line.
+async fn upload_limits(ctx: CommandContext<Basic>) -> PluginResult {
+    let channel = ctx.invocation().channel_id;
+    let mut eleven = Message::text("eleven files");
+    for n in 0..11 {
+        eleven = eleven.file(format!("f{n}.txt"), "x");
+    }
+    let too_big = Message::new().file(
+        "big.bin",
+        vec![0_u8; zoryx_plugin_api::limits::FILES_TOTAL_BYTES + 1],
+    );
+    let unnamed = Message::new().file("", "x");
+    let outcomes = [
+        ctx.reply(eleven).await,
+        ctx.send(channel, too_big).await,
+        ctx.followup(unnamed).await,
+    ];
+    let lines: Vec<String> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(id) => format!("sent {id}"),
+            Err(error) => format!("refused: {error}"),
+        })
+        .collect();
+    ctx.reply(lines.join("\n")).await?;
+    Ok(())
+}
+
+/// A menu to pick from and a button that closes it.
+fn pick_menu(text: &str) -> Message {
+    Message::text(text)
+        .select(
+            SelectMenu::new("menu:pick", "Pick one")
+                .option("Apples", "a")
+                .option("Bananas", "b"),
+        )
+        .button(Button::new("menu:close", "Close"))
+}
+
+/// `menu`: the menu; `menu closed`: the menu greyed out from the start.
+async fn menu(ctx: CommandContext<Basic>) -> PluginResult {
+    let state: Option<String> = ctx.arg("state")?;
+    let message = match state.as_deref() {
+        Some("closed") => pick_menu("menu (closed)").disable_components(),
+        _ => pick_menu("menu"),
+    };
+    ctx.reply(message).await?;
+    Ok(())
+}
+
+/// A pick replies with what was picked over a greyed-out menu; `Close` greys out the menu's
+/// own message in place.
+async fn menu_clicked(ctx: ComponentContext<Basic>) -> PluginResult {
+    match ctx.interaction().name.as_str() {
+        "menu:close" => {
+            ctx.update(pick_menu("menu closed").disable_components())
+                .await
+        }
+        _ => {
+            let picked = ctx.interaction().values.join(",");
+            let done = SelectMenu::new("menu:done", "Picked")
+                .option("Apples", "a")
+                .option("Bananas", "b")
+                .disabled();
+            ctx.reply(Message::text(format!("picked {picked}")).select(done))
+                .await?;
+            Ok(())
+        }
+    }
 }
