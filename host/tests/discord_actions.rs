@@ -604,7 +604,104 @@ async fn files_attached_as_arguments(mode: Mode) {
     bot.shutdown().await;
 }
 
+/// The components of a message body, flattened: `(custom_id, disabled)`.
+fn components_of(body: &Value) -> Vec<(String, bool)> {
+    body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            (
+                c["custom_id"].as_str().unwrap_or_default().to_owned(),
+                c["disabled"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+async fn components_expire(mode: Mode) {
+    let mut bot = start(mode).await;
+    // A prefix reply: greyed out in its channel once its second is up.
+    let (_, reply, body) = asked(&mut bot, "!menu expiring").await;
+    assert_eq!(
+        components_of(&body),
+        [
+            ("menu:pick".to_owned(), false),
+            ("menu:close".to_owned(), false)
+        ]
+    );
+    let edited = bot
+        .wait_event(
+            "the menu greyed out",
+            |e| matches!(e, SimEvent::MessageEdited { message_id, .. } if *message_id == reply),
+        )
+        .await;
+    let SimEvent::MessageEdited { body, .. } = edited else {
+        unreachable!()
+    };
+    assert_eq!(
+        components_of(&body),
+        [
+            ("menu:pick".to_owned(), true),
+            ("menu:close".to_owned(), true)
+        ]
+    );
+    // The message keeps its text; only the components changed.
+    assert_eq!(
+        bot.sim.message(reply).expect("reply").content,
+        "menu (for a second)"
+    );
+
+    // A slash command's reply is greyed out through its interaction.
+    bot.wait_registered("menu").await;
+    let guest = bot.sim.guest().id;
+    let id = bot
+        .sim
+        .inject_slash(
+            bot.guild(),
+            bot.channel(),
+            guest,
+            "menu",
+            json!([{"name": "state", "type": 3, "value": "expiring"}]),
+        )
+        .await
+        .expect("slash");
+    let (kind, _) = bot.callback(id).await;
+    assert_eq!(kind, 4);
+    let edited = bot
+        .wait_event("the slash menu greyed out", |e| {
+            matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == id)
+        })
+        .await;
+    let SimEvent::OriginalEdited { body, .. } = edited else {
+        unreachable!()
+    };
+    assert!(
+        components_of(&body).iter().all(|(_, disabled)| *disabled),
+        "{body}"
+    );
+
+    // Past 15 minutes is refused, naming the limit.
+    let channel = bot.channel();
+    let refused = act(
+        &mut bot,
+        json!({"send": {"channel": channel, "message": {"content": "x", "expire_components": 901}}}),
+    )
+    .await;
+    assert_eq!(
+        refused,
+        json!(
+            "refused: host: refused before sending (send a message): expire_components has 901 \
+             seconds; Discord allows at most 900"
+        ),
+        "{refused}"
+    );
+    bot.shutdown().await;
+}
+
 both_modes!(
+    components_expire,
     files_attached_as_arguments,
     the_bots_statistics,
     typed_custom_ids_and_hook_payloads,

@@ -77,6 +77,12 @@ pub const FILENAME: usize = 1024;
 /// Characters of a file's description (plugin-api 1.3).
 pub const FILE_DESCRIPTION: usize = 1024;
 
+/// How long [`Message::expire_components`] may wait: 15 minutes, as long as Discord lets an
+/// interaction's answers be edited.
+///
+/// [`Message::expire_components`]: crate::Message::expire_components
+pub const EXPIRE_COMPONENTS_SECONDS: usize = 15 * 60;
+
 /// A message past one of Discord's limits.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field} has {actual} {unit}; Discord allows at most {max}")]
@@ -164,6 +170,14 @@ impl Message {
             "characters in all",
         )?;
         check_components(&self.components)?;
+        if let Some(seconds) = self.expire_components {
+            check(
+                || "expire_components".to_owned(),
+                seconds as usize,
+                EXPIRE_COMPONENTS_SECONDS,
+                "seconds",
+            )?;
+        }
         check_files(&self.files)
     }
 }

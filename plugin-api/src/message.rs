@@ -44,6 +44,9 @@ pub struct Message {
     /// when empty. An edit with files replaces the message's attachments; an edit without
     /// leaves them as they are.
     pub files: Vec<FileUpload>,
+    /// Seconds after which the host greys out the message's buttons and select menus
+    /// (plugin-api 1.3; see [`Message::expire_components`]). Left out of JSON when `None`.
+    pub expire_components: Option<u32>,
 }
 
 // By hand rather than derived: `files` is left out of JSON when empty (the JSON of a message
@@ -51,8 +54,10 @@ pub struct Message {
 // fields by position (the isolation protocol's postcard).
 impl serde::Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let skip_files = self.files.is_empty() && serializer.is_human_readable();
-        let fields = if skip_files { 4 } else { 5 };
+        let readable = serializer.is_human_readable();
+        let skip_files = self.files.is_empty() && readable;
+        let skip_expiry = self.expire_components.is_none() && readable;
+        let fields = 4 + usize::from(!skip_files) + usize::from(!skip_expiry);
         let mut out = serializer.serialize_struct("Message", fields)?;
         out.serialize_field("content", &self.content)?;
         out.serialize_field("embeds", &self.embeds)?;
@@ -62,6 +67,11 @@ impl serde::Serialize for Message {
             out.skip_field("files")?;
         } else {
             out.serialize_field("files", &self.files)?;
+        }
+        if skip_expiry {
+            out.skip_field("expire_components")?;
+        } else {
+            out.serialize_field("expire_components", &self.expire_components)?;
         }
         out.end()
     }
@@ -147,8 +157,30 @@ impl Message {
         self
     }
 
+    /// Greys out the message's buttons and select menus `after` this long (plugin-api 1.3),
+    /// the way a bot shows that a menu no longer answers: the host edits the message with its
+    /// components disabled. A component handler that updates the message with the setting
+    /// again restarts the clock; an update without it stops the clock. At most 15 minutes
+    /// (how long Discord lets an interaction's answers be edited); whole seconds, at least one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use zoryx_plugin_api::{Button, Message};
+    ///
+    /// let menu = Message::text("Next page?")
+    ///     .button(Button::new("page:2", "Next"))
+    ///     .expire_components(Duration::from_secs(60));
+    /// assert_eq!(menu.expire_components, Some(60));
+    /// assert!(menu.needs_json());
+    /// assert!(Message::text("x").expire_components(Duration::from_secs(901)).check().is_err());
+    /// ```
+    pub fn expire_components(mut self, after: std::time::Duration) -> Self {
+        self.expire_components = Some(u32::try_from(after.as_secs().max(1)).unwrap_or(u32::MAX));
+        self
+    }
+
     /// Whether the message carries what the frozen 1.0 layout of a message has no place for:
-    /// files, or a disabled select menu (plugin-api 1.3). Such a message goes to the host as
+    /// files, a disabled select menu, or components that expire (plugin-api 1.3). Such a message goes to the host as
     /// JSON; every other one through the 1.0 layout, the faster path.
     ///
     /// ```
@@ -160,6 +192,7 @@ impl Message {
     /// ```
     pub fn needs_json(&self) -> bool {
         !self.files.is_empty()
+            || self.expire_components.is_some()
             || self
                 .components
                 .iter()

@@ -157,6 +157,7 @@ pub(super) async fn start(
         slash_wake: tokio::sync::Notify::new(),
         services,
         in_flight: tokio::sync::watch::Sender::new(0),
+        expiry: Arc::new(super::expiry::Expiry::new(rest.clone())),
     });
     bot.services.gateway.attach(&bot);
     // The catalogue plugins read (help menus) lists the host's commands first.
@@ -187,6 +188,7 @@ pub(super) async fn start(
             rest,
             counters: Arc::clone(&counters),
             bot_id,
+            expiry: Arc::clone(&bot.expiry),
         }));
 
     let runner = Arc::clone(&bot);

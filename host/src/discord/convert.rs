@@ -101,7 +101,7 @@ fn button_style(style: ButtonStyle) -> u8 {
 }
 
 /// Buttons grouped five to a row; each select menu on a row of its own; at most five rows.
-fn components_json(components: &[Component]) -> Vec<Value> {
+pub(crate) fn components_json(components: &[Component]) -> Vec<Value> {
     let mut rows: Vec<Value> = Vec::new();
     let mut buttons: Vec<Value> = Vec::new();
     let flush = |buttons: &mut Vec<Value>, rows: &mut Vec<Value>| {

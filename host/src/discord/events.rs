@@ -69,6 +69,7 @@ impl Handler {
             id,
             token.to_owned(),
             component,
+            Arc::clone(&self.bot.expiry),
         ))
     }
 
@@ -499,6 +500,7 @@ impl EventHandler for Handler {
                 .collect(),
         };
         let sink = Arc::new(ChannelReply {
+            expiry: Arc::clone(&bot.expiry),
             rest: bot.rest.clone(),
             counters: Arc::clone(&bot.counters),
             channel: input.channel_id,

@@ -19,6 +19,7 @@ pub mod builtins;
 pub mod connect;
 pub mod convert;
 pub mod events;
+mod expiry;
 pub mod outbox;
 pub mod pipeline;
 pub mod prefix;

@@ -17,6 +17,8 @@ pub struct DiscordOutbox {
     pub(crate) counters: Arc<Counters>,
     /// The bot's user id (its own member, its own permissions).
     pub(crate) bot_id: u64,
+    /// The clocks of messages whose components expire.
+    pub(crate) expiry: Arc<super::expiry::Expiry>,
 }
 
 impl Outbox for DiscordOutbox {
@@ -29,8 +31,13 @@ impl Outbox for DiscordOutbox {
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
         let plugin = plugin.to_owned();
+        let expiry = Arc::clone(&self.expiry);
         Box::pin(async move {
             let result = reply::post(&rest, &counters, channel, &message, None).await;
+            if let Ok(id) = &result {
+                let path = format!("/channels/{}/messages/{}", channel.0, id.0);
+                expiry.sent(id.0, path, &message);
+            }
             if let Err(error) = &result {
                 tracing::warn!(plugin, channel = channel.0, %error, "plugin message not sent");
             }
@@ -47,10 +54,40 @@ impl Outbox for DiscordOutbox {
         let counters = Arc::clone(&self.counters);
         let bot_id = self.bot_id;
         let plugin = plugin.to_owned();
+        let expiry = Arc::clone(&self.expiry);
+        // Messages sent or edited here start or stop their components' clock.
+        let clock = match &action {
+            Action::Send { channel, message } => {
+                Some((channel.0, None, super::expiry::Expiry::clock_of(message)))
+            }
+            Action::EditMessage {
+                channel,
+                message,
+                edit,
+            } => Some((
+                channel.0,
+                Some(message.0),
+                super::expiry::Expiry::clock_of(edit),
+            )),
+            Action::DeleteMessage { message, .. } => {
+                self.expiry.disarm(message.0);
+                None
+            }
+            _ => None,
+        };
         Box::pin(async move {
             let what = action.describe();
             let sent = matches!(action, Action::Send { .. });
             let result = actions::run(&rest, bot_id, action).await;
+            if let (Some((channel, edited, clock)), Ok(outcome)) = (clock, &result) {
+                let id = match outcome {
+                    Outcome::Id(id) => Some(*id),
+                    _ => edited,
+                };
+                if let Some(id) = id {
+                    expiry.sent(id, format!("/channels/{channel}/messages/{id}"), &clock);
+                }
+            }
             if let Err(error) = &result {
                 tracing::debug!(plugin, what, %error, "plugin request refused");
             }

@@ -120,6 +120,8 @@ pub(crate) struct Bot {
     pub(crate) services: super::Services,
     /// Commands and interactions being handled right now (drained at shutdown).
     pub(crate) in_flight: tokio::sync::watch::Sender<usize>,
+    /// The clocks of messages whose components expire.
+    pub(crate) expiry: Arc<super::expiry::Expiry>,
 }
 
 /// Counts one piece of work in flight while alive.

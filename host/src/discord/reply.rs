@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use zoryx_plugin_api::{CallAction, ChannelId, Message, MessageId, Outcome, PluginError};
 
 use super::actions::message_from_json;
+use super::expiry::Expiry;
 use super::rest::{Rest, RestError};
 use super::{Counters, bump, convert};
 use crate::runtime::ReplySink;
@@ -67,12 +68,19 @@ pub(crate) async fn post(
     }
 }
 
+/// Where a channel message is edited.
+fn channel_path(channel: ChannelId, message: MessageId) -> String {
+    format!("/channels/{}/messages/{}", channel.0, message.0)
+}
+
 /// Replies to a message in its channel, each reply referencing it.
 pub struct ChannelReply {
     pub(crate) rest: Rest,
     pub(crate) counters: Arc<Counters>,
     pub(crate) channel: ChannelId,
     pub(crate) reply_to: Option<MessageId>,
+    /// The clocks of messages whose components expire.
+    pub(crate) expiry: Arc<Expiry>,
 }
 
 impl ReplySink for ChannelReply {
@@ -80,13 +88,19 @@ impl ReplySink for ChannelReply {
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
         let (channel, reply_to) = (self.channel, self.reply_to);
-        Box::pin(async move { post(&rest, &counters, channel, &message, reply_to).await })
+        let expiry = Arc::clone(&self.expiry);
+        Box::pin(async move {
+            let id = post(&rest, &counters, channel, &message, reply_to).await?;
+            expiry.sent(id.0, channel_path(channel, id), &message);
+            Ok(id)
+        })
     }
 
     fn act(&self, action: CallAction) -> BoxFuture<'static, Result<Outcome, PluginError>> {
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
         let (channel, reply_to) = (self.channel, self.reply_to);
+        let expiry = Arc::clone(&self.expiry);
         Box::pin(async move {
             let message_path = |reply: Option<MessageId>| match reply {
                 Some(id) => Ok(format!("/channels/{}/messages/{}", channel.0, id.0)),
@@ -97,26 +111,31 @@ impl ReplySink for ChannelReply {
             match action {
                 CallAction::EditReply { reply, edit } => {
                     let body = convert::edited_message(&edit);
-                    rest.send_message(
-                        reqwest::Method::PATCH,
-                        &message_path(reply)?,
-                        &body,
-                        &edit.files,
-                    )
-                    .await
-                    .map(|m| Outcome::Message(message_from_json(&m)))
-                    .map_err(|e| refused("edit a reply", &e))
-                }
-                CallAction::DeleteReply { reply } => rest
-                    .request(reqwest::Method::DELETE, &message_path(reply)?, None)
-                    .await
-                    .map(|_| Outcome::Done)
-                    .map_err(|e| refused("delete a reply", &e)),
-                CallAction::Followup { message } => {
-                    post(&rest, &counters, channel, &message, reply_to)
+                    let path = message_path(reply)?;
+                    let edited = rest
+                        .send_message(reqwest::Method::PATCH, &path, &body, &edit.files)
                         .await
-                        .map(|id| Outcome::Id(id.0))
-                        .map_err(PluginError::Host)
+                        .map(|m| message_from_json(&m))
+                        .map_err(|e| refused("edit a reply", &e))?;
+                    expiry.sent(edited.id.0, path, &edit);
+                    Ok(Outcome::Message(edited))
+                }
+                CallAction::DeleteReply { reply } => {
+                    let path = message_path(reply)?;
+                    if let Some(id) = reply {
+                        expiry.disarm(id.0);
+                    }
+                    rest.request(reqwest::Method::DELETE, &path, None)
+                        .await
+                        .map(|_| Outcome::Done)
+                        .map_err(|e| refused("delete a reply", &e))
+                }
+                CallAction::Followup { message } => {
+                    let id = post(&rest, &counters, channel, &message, reply_to)
+                        .await
+                        .map_err(PluginError::Host)?;
+                    expiry.sent(id.0, channel_path(channel, id), &message);
+                    Ok(Outcome::Id(id.0))
                 }
                 // A message has no "thinking…" state; the typing indicator says the same.
                 CallAction::Defer { .. } => rest
@@ -176,6 +195,7 @@ pub struct InteractionReply {
     /// For a component interaction: the message the component is on.
     component: Option<(ChannelId, MessageId)>,
     state: Arc<tokio::sync::Mutex<AnswerState>>,
+    expiry: Arc<Expiry>,
 }
 
 /// The `response_message_id` of a callback answered `?with_response=true`.
@@ -198,6 +218,7 @@ impl InteractionReply {
         id: u64,
         token: String,
         component: Option<(ChannelId, MessageId)>,
+        expiry: Arc<Expiry>,
     ) -> Self {
         Self {
             rest,
@@ -206,6 +227,7 @@ impl InteractionReply {
             id,
             token,
             component,
+            expiry,
             state: Arc::new(tokio::sync::Mutex::new(AnswerState {
                 answer: Answer::Pending,
                 original: None,
@@ -305,6 +327,18 @@ impl InteractionReply {
         let data = convert::edited_message(&message);
         let mut state = self.state.lock().await;
         let what = "update the component's message";
+        // Through this interaction's token (`@original` is the component's message), or the
+        // channel where the message is not an interaction's.
+        let webhook_path = format!(
+            "/webhooks/{}/{}/messages/@original",
+            self.application, self.token
+        );
+        let clock_path = match state.answer {
+            Answer::Deferred | Answer::Sent if !state.original_is_component => {
+                channel_path(channel, on)
+            }
+            _ => webhook_path,
+        };
         let result = match state.answer {
             Answer::Pending => {
                 let path = format!(
@@ -353,7 +387,11 @@ impl InteractionReply {
                     .await
             }
         };
-        result.map(|_| Outcome::Done).map_err(|e| refused(what, &e))
+        let done = result
+            .map(|_| Outcome::Done)
+            .map_err(|e| refused(what, &e))?;
+        self.expiry.sent(on.0, clock_path, &message);
+        Ok(done)
     }
 
     async fn defer(&self, ephemeral: bool) -> Result<Outcome, PluginError> {
@@ -399,22 +437,30 @@ impl InteractionReply {
             ));
         }
         let path = self.message_path(&state, reply);
+        let which = reply.or(state.original);
         drop(state);
         match edit {
             Some(edit) => {
                 let body = convert::edited_message(&edit);
-                self.rest
+                let edited = self
+                    .rest
                     .send_message(reqwest::Method::PATCH, &path, &body, &edit.files)
                     .await
-                    .map(|m| Outcome::Message(message_from_json(&m)))
-                    .map_err(|e| refused("edit a reply", &e))
+                    .map(|m| message_from_json(&m))
+                    .map_err(|e| refused("edit a reply", &e))?;
+                self.expiry.sent(edited.id.0, path, &edit);
+                Ok(Outcome::Message(edited))
             }
-            None => self
-                .rest
-                .request(reqwest::Method::DELETE, &path, None)
-                .await
-                .map(|_| Outcome::Done)
-                .map_err(|e| refused("delete a reply", &e)),
+            None => {
+                if let Some(id) = which {
+                    self.expiry.disarm(id.0);
+                }
+                self.rest
+                    .request(reqwest::Method::DELETE, &path, None)
+                    .await
+                    .map(|_| Outcome::Done)
+                    .map_err(|e| refused("delete a reply", &e))
+            }
         }
     }
 }
@@ -449,9 +495,11 @@ impl ReplySink for InteractionReply {
         let counters = Arc::clone(&self.counters);
         let state = Arc::clone(&self.state);
         let (application, id, token) = (self.application, self.id, self.token.clone());
+        let expiry = Arc::clone(&self.expiry);
         Box::pin(async move {
             let data = convert::interaction_message(&message);
             let mut state = state.lock().await;
+            let webhook = format!("/webhooks/{application}/{token}/messages");
             match state.answer {
                 Answer::Sent | Answer::Acknowledged => {
                     drop(state);
@@ -463,7 +511,9 @@ impl ReplySink for InteractionReply {
                             &message.files,
                         )
                         .await;
-                    counted(&counters, result)
+                    let sent = counted(&counters, result)?;
+                    expiry.sent(sent.0, format!("{webhook}/{}", sent.0), &message);
+                    Ok(sent)
                 }
                 Answer::Deferred => {
                     let result = rest
@@ -477,7 +527,9 @@ impl ReplySink for InteractionReply {
                     if result.is_ok() {
                         state.answer = Answer::Sent;
                     }
-                    counted(&counters, result)
+                    let sent = counted(&counters, result)?;
+                    expiry.sent(sent.0, format!("{webhook}/@original"), &message);
+                    Ok(sent)
                 }
                 Answer::Pending => {
                     let result = rest
@@ -493,7 +545,10 @@ impl ReplySink for InteractionReply {
                         state.answer = Answer::Sent;
                         state.original = original;
                     }
-                    counted(&counters, result).map(|_| original.unwrap_or(MessageId(0)))
+                    let sent =
+                        counted(&counters, result).map(|_| original.unwrap_or(MessageId(0)))?;
+                    expiry.sent(sent.0, format!("{webhook}/@original"), &message);
+                    Ok(sent)
                 }
             }
         })
@@ -565,6 +620,7 @@ impl InteractionReply {
             token: self.token.clone(),
             component: self.component,
             state: Arc::clone(&self.state),
+            expiry: Arc::clone(&self.expiry),
         }
     }
 }

@@ -757,6 +757,7 @@ impl From<&MessageFfi> for Message {
             ephemeral: message.ephemeral,
             // Files have no place in the 1.0 layout: such messages go as JSON.
             files: Vec::new(),
+            expire_components: None,
         }
     }
 }

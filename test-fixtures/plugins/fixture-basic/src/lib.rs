@@ -675,11 +675,15 @@ fn pick_menu(text: &str) -> Message {
         .button(Button::new("menu:close", "Close"))
 }
 
-/// `menu`: the menu; `menu closed`: the menu greyed out from the start.
+/// `menu`: the menu; `menu closed`: the menu greyed out from the start; `menu expiring`: a
+/// menu the host greys out after a second.
 async fn menu(ctx: CommandContext<Basic>) -> PluginResult {
     let state: Option<String> = ctx.arg("state")?;
     let message = match state.as_deref() {
         Some("closed") => pick_menu("menu (closed)").disable_components(),
+        Some("expiring") => {
+            pick_menu("menu (for a second)").expire_components(Duration::from_secs(1))
+        }
         _ => pick_menu("menu"),
     };
     ctx.reply(message).await?;
