@@ -455,28 +455,21 @@ impl Simulator {
 
     /// Creates a text channel; sends CHANNEL_CREATE.
     pub fn add_channel(&self, guild: u64, name: &str) -> Result<u64, SimError> {
-        let mut world = self.world();
-        if !world.guilds.contains_key(&guild) {
-            return Err(SimError::Unknown {
-                kind: "guild",
-                id: guild,
-            });
-        }
-        let id = world.create_channel(guild, name);
-        if let Some(c) = world.channels.get(&id) {
-            self.inner.dispatch(
-                "CHANNEL_CREATE",
-                c.to_json(None),
-                Target::Guild(guild),
-                opcodes::INTENT_GUILDS,
-            );
-        }
-        Ok(id)
+        self.add_guild_channel(guild, |world| world.create_channel(guild, name))
     }
 
     /// Creates a voice channel; sends CHANNEL_CREATE. Members join it with
     /// [`Simulator::inject_voice_join`].
     pub fn add_voice_channel(&self, guild: u64, name: &str) -> Result<u64, SimError> {
+        self.add_guild_channel(guild, |world| world.create_voice_channel(guild, name))
+    }
+
+    /// Creates a channel in `guild` with `create`; sends CHANNEL_CREATE.
+    fn add_guild_channel(
+        &self,
+        guild: u64,
+        create: impl FnOnce(&mut World) -> u64,
+    ) -> Result<u64, SimError> {
         let mut world = self.world();
         if !world.guilds.contains_key(&guild) {
             return Err(SimError::Unknown {
@@ -484,7 +477,7 @@ impl Simulator {
                 id: guild,
             });
         }
-        let id = world.create_voice_channel(guild, name);
+        let id = create(&mut world);
         if let Some(c) = world.channels.get(&id) {
             self.inner.dispatch(
                 "CHANNEL_CREATE",
