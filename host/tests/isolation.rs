@@ -279,7 +279,14 @@ async fn console_load_isolated_reload_and_unload() {
     assert_ne!(new_pid, pid);
     assert!(gone(pid).await, "the old worker exits");
 
-    // Unload: the worker exits and the command is gone.
+    // Unload: the worker exits and the command is gone. (The first generation retires on its
+    // own clock; wait for it so the count is about the unload alone.)
+    assert!(
+        host.manager
+            .tracker()
+            .wait_closed(1, Duration::from_secs(10))
+            .await
+    );
     let closed = host.manager.library_stats().closed;
     host.manager.unload("basic", false).await.expect("unload");
     assert!(

@@ -46,6 +46,15 @@ async fn load_call_unload_reload(mode: Mode) {
     assert_eq!(info.generation, Some(reloaded[0].to));
     assert!(info.load_time_ms.is_some_and(|ms| ms > 0.0));
 
+    // The old generation retires once its calls are done; wait for it so the count below is
+    // about the unload alone.
+    assert!(
+        host.manager
+            .tracker()
+            .wait_closed(1, std::time::Duration::from_secs(5))
+            .await
+    );
+
     // Unload: the command is gone, the library is closed and unmapped.
     let before = host.manager.library_stats().closed;
     assert_eq!(
