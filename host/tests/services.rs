@@ -27,6 +27,13 @@ async fn listeners_hooks_tasks_and_storage(mode: Mode) {
     let results = host.manager.dispatcher().dispatch_event(&event).await;
     assert_eq!(results.len(), 1);
     assert!(results[0].1.is_ok(), "{results:?}");
+    // Every entry into the plugin, the listener's own closure included, is made on a plugin
+    // thread (in a worker process when isolated), never on the host runtime's.
+    let thread = host.call("listener_thread", "").await.1;
+    assert!(
+        thread.len() == 1 && thread[0].starts_with("zoryx-plugin-"),
+        "{thread:?}"
+    );
 
     let ran = host
         .manager

@@ -88,6 +88,52 @@ where
     .into_ffi()
 }
 
+/// Runs a host service on the host's runtime, for a plugin to await.
+///
+/// The service's first step runs at once, where the plugin asked: one that answers then (a
+/// refusal, a reply past its call's time limit) costs nothing more. The rest (a Discord
+/// request waiting for its answer, a storage query) runs as a task of the host's runtime,
+/// next to the connections it uses; the plugin's future is woken once, when it is done,
+/// instead of at every step on the plugin's thread, and a plugin that blocks its thread
+/// meanwhile does not hold the service up. Dropping the plugin's future cancels the task.
+/// Outside a runtime the service runs in the plugin's future as [`host_future`] does.
+pub fn host_task<T, F>(future: F) -> FfiFuture<RResult<T, ErrorFfi>>
+where
+    T: Send + 'static,
+    F: Future<Output = RResult<T, ErrorFfi>> + Send + 'static,
+{
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return host_future(future);
+    };
+    let mut future = Box::pin(future);
+    // No waker needed: if it is not done, the spawned task polls it again at once, with its own.
+    if let Poll::Ready(output) = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        return host_future(std::future::ready(output));
+    }
+    let task = AbortOnDrop(runtime.spawn(future));
+    host_future(async move {
+        let mut task = task;
+        match (&mut task.0).await {
+            Ok(output) => output,
+            Err(e) => RResult::RErr(ErrorFfi::from(&PluginError::Internal(format!(
+                "the host's service stopped: {e}"
+            )))),
+        }
+    })
+}
+
+/// A spawned task that is cancelled when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A call into a plugin that keeps the plugin's library open until it is done.
 ///
 /// Only until then: an output the plugin allocated (an `RString`, an `RVec`) is freed through

@@ -255,7 +255,7 @@ pub(crate) enum Call<'a> {
     Event {
         index: u32,
         event: &'a Event,
-        json: &'a OnceLock<String>,
+        json: &'a OnceLock<Arc<str>>,
     },
     /// A framework hook.
     Hook { index: u32, event: &'a HookEvent },
@@ -597,35 +597,44 @@ impl Generation {
             }
             Call::Event { index, event, json } => {
                 let base = u32::try_from(self.description.listeners.len()).unwrap_or(u32::MAX);
-                match EventFfi::of(event) {
-                    Some(event) if index < base => Box::pin(async move {
+                let ffi = if index < base {
+                    EventFfi::of(event)
+                } else {
+                    None
+                };
+                match ffi {
+                    Some(event) => Box::pin(async move {
                         let future = (module.on_event())(instance, index, event);
                         PluginCall::new(future, generation).await
                     }),
                     // A 1.3 plugin's listeners (all of them): the event as JSON through
                     // `call_extra`, with what the 1.0 layout has no place for.
-                    _ => {
+                    None => {
                         let Some(call_extra) = module.call_extra() else {
                             return Err(CallError::Plugin(PluginError::Internal(
                                 "the plugin has no 1.3 handlers".into(),
                             )));
                         };
                         let json = match json.get() {
-                            Some(json) => json,
+                            Some(json) => Arc::clone(json),
                             None => {
-                                let made = serde_json::to_string(event)
-                                    .map_err(|e| CallError::Plugin(PluginError::from(e)))?;
-                                json.get_or_init(|| made)
+                                let made: Arc<str> = serde_json::to_string(event)
+                                    .map_err(|e| CallError::Plugin(PluginError::from(e)))?
+                                    .into();
+                                Arc::clone(json.get_or_init(|| made))
                             }
                         };
-                        let future = call_extra(
-                            instance,
-                            RStr::from_str(extra::kind::EVENT),
-                            index - base.min(index),
-                            ROption::RNone,
-                            RStr::from_str(json),
-                        );
+                        let index = index - base.min(index);
                         Box::pin(async move {
+                            // Called on the plugin thread, like every other entry point: the
+                            // plugin parses the event and builds its handler there.
+                            let future = call_extra(
+                                instance,
+                                RStr::from_str(extra::kind::EVENT),
+                                index,
+                                ROption::RNone,
+                                RStr::from_str(&json),
+                            );
                             // The output (JSON `null`) was allocated by the plugin: it is freed
                             // while this `Arc` keeps the library open, even if the call's own
                             // was the last one.
@@ -658,14 +667,14 @@ impl Generation {
                             "the plugin has no 1.3 handlers".into(),
                         )));
                     };
-                    let future = call_extra(
-                        instance,
-                        RStr::from_str(extra::kind::CRON),
-                        index - base,
-                        ROption::RNone,
-                        RStr::from_str("null"),
-                    );
                     Box::pin(async move {
+                        let future = call_extra(
+                            instance,
+                            RStr::from_str(extra::kind::CRON),
+                            index - base,
+                            ROption::RNone,
+                            RStr::from_str("null"),
+                        );
                         // The output is the plugin's allocation: freed while `open` keeps the
                         // library open.
                         let open = Arc::clone(&generation);

@@ -5,9 +5,15 @@
 //! heartbeats, the built-in commands and every other plugin would stop with it. So every plugin
 //! future is polled here instead:
 //!
-//! - a pool of plain threads takes scheduled futures from one queue; a worker that finds nobody
-//!   idle when it hands off work starts another thread (up to `max_threads`), so a blocked
-//!   thread never holds up the next call; idle threads above the minimum exit after a while;
+//! - a pool of plain threads (one per core at least) takes scheduled futures from one queue;
+//!   a call that finds every thread busy and some of them stalled (in a poll past
+//!   [`STALLED_AFTER`]) starts another thread (up to `max_threads`), and so does the watchdog
+//!   while calls wait, so a blocked thread never holds up the next call for long; threads that
+//!   are merely busy are not added to (more threads than cores only take turns on them);
+//! - a thread never ends while the process runs, not when idle, not when the pool shuts down (it
+//!   parks for good instead): a thread that ends runs the thread-local destructors registered on
+//!   it, and those of plugin code (the plugin's own `std`, e.g. after `std::thread::current()`)
+//!   point into a library that may have been unloaded since. Ending would crash the host;
 //! - each worker enters the host runtime's context, so host services a plugin awaits (timers,
 //!   sockets, HTTP) are driven by the host runtime as before;
 //! - a watchdog reports a poll that holds its thread longer than the threshold, once per poll,
@@ -30,19 +36,17 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-/// How long an idle thread above the minimum waits for work before it exits.
-const IDLE_EXIT: Duration = Duration::from_secs(30);
 /// How long a worker out of work looks for more before it sleeps.
 const SPIN_FOR: Duration = Duration::from_micros(200);
 /// Workers looking for work at once, at most; the others sleep at once (one per core is too
 /// few: a burst hands out jobs faster than one thread takes them).
 const MAX_SPINNING: usize = 16;
 /// How often the watchdog looks at the workers.
-const WATCH_EVERY: Duration = Duration::from_millis(10);
+const WATCH_EVERY: Duration = Duration::from_millis(5);
 /// A poll running longer than this counts as stalled: its thread is not there for other calls,
-/// so the watchdog adds one while calls wait (when `max_threads` stopped `push` from adding
-/// one at once).
-const STALLED_AFTER: Duration = Duration::from_millis(20);
+/// so the next call finds another thread started for it (by `push`, or by the watchdog while
+/// calls wait).
+const STALLED_AFTER: Duration = Duration::from_millis(2);
 
 /// What a plugin call is, for reports: the plugin and the command, event, hook or task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,8 +269,13 @@ impl Inner {
             } else if queue.idle > queue.signals {
                 queue.signals += 1;
                 false
-            } else if queue.threads < self.options.max_threads {
-                // Everyone busy (or blocked): another thread, so this call does not wait.
+            } else if queue.threads < self.options.max_threads
+                && queue.threads < self.options.min_threads + self.stalled_workers()
+            {
+                // Everyone busy and some of them stalled (a blocking call or a busy loop in a
+                // plugin): another thread, so this call does not wait behind them. Threads that
+                // are merely busy take the call when their polls return; more threads than
+                // cores would only take turns on them.
                 queue.threads += 1;
                 true
             } else {
@@ -280,6 +289,21 @@ impl Inner {
         }
     }
 
+    /// Workers in a poll that has run past [`STALLED_AFTER`].
+    fn stalled_workers(&self) -> usize {
+        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
+        let now = self.now_nanos();
+        self.slots.lock().map_or(0, |slots| {
+            slots
+                .iter()
+                .filter(|slot| {
+                    let since = slot.polling_since.load(Ordering::Acquire);
+                    since != 0 && now.saturating_sub(since) >= stalled_after
+                })
+                .count()
+        })
+    }
+
     fn spawn_worker(self: &Arc<Self>) {
         let pool = Arc::clone(self);
         let slot = Arc::new(WorkerSlot::default());
@@ -289,7 +313,7 @@ impl Inner {
         let n = self.next_thread.fetch_add(1, Ordering::Relaxed);
         let spawned = std::thread::Builder::new()
             .name(format!("zoryx-plugin-{n}"))
-            .spawn(move || pool.work(&slot));
+            .spawn(move || pool.worker_thread(&slot));
         if let Err(error) = spawned {
             tracing::error!(%error, "could not start a plugin thread");
             if let Ok(mut queue) = self.queue.lock() {
@@ -325,6 +349,15 @@ impl Inner {
         }
     }
 
+    /// Runs a worker thread: its jobs until the pool shuts down, then it parks for good (see
+    /// the module's notes: ending the thread could call into an unloaded library).
+    fn worker_thread(self: Arc<Self>, slot: &Arc<WorkerSlot>) {
+        self.work(slot);
+        loop {
+            std::thread::park();
+        }
+    }
+
     /// The next job, or `None` when this thread should exit.
     fn next_job(&self) -> Option<Job> {
         let mut queue = self.queue.lock().ok()?;
@@ -353,17 +386,9 @@ impl Inner {
                 continue;
             }
             queue.idle += 1;
-            let (next, timeout) = self.available.wait_timeout(queue, IDLE_EXIT).ok()?;
-            queue = next;
+            queue = self.available.wait(queue).ok()?;
             queue.idle -= 1;
             queue.signals = queue.signals.saturating_sub(1);
-            if timeout.timed_out()
-                && queue.tasks.is_empty()
-                && queue.threads > self.options.min_threads
-            {
-                queue.threads -= 1;
-                return None;
-            }
         }
     }
 
@@ -418,17 +443,7 @@ impl Inner {
     /// Adds threads while calls wait and fewer than `min_threads` workers are free of a stalled
     /// poll (one that has run past [`STALLED_AFTER`]).
     fn grow(self: &Arc<Self>) {
-        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
-        let now = self.now_nanos();
-        let stalled = self.slots.lock().map_or(0, |slots| {
-            slots
-                .iter()
-                .filter(|slot| {
-                    let since = slot.polling_since.load(Ordering::Acquire);
-                    since != 0 && now.saturating_sub(since) >= stalled_after
-                })
-                .count()
-        });
+        let stalled = self.stalled_workers();
         let add = {
             let Ok(mut queue) = self.queue.lock() else {
                 return;

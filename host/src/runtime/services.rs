@@ -15,7 +15,7 @@ use zoryx_plugin_api::{
     Action, BotStats, CallAction, ChannelId, CommandInfo, Message, MessageId, Outcome, PluginError,
 };
 
-use super::bridge::host_future;
+use super::bridge::{host_future, host_task};
 use super::call::{call_act, call_state, into_call_data, release_call_data};
 use super::dispatch::{Dispatcher, Limits};
 use super::pool::{PluginPool, PoolOptions};
@@ -747,7 +747,7 @@ extern "C" fn send(
         return host_future(async move { RErr(refused) });
     }
     let future = host.shared.send(&host.name, ChannelId(channel), message);
-    host_future(async move {
+    host_task(async move {
         match future.await {
             Ok(id) => ROk(id.0),
             Err(e) => RErr(error(PluginError::Host(e))),
@@ -824,7 +824,7 @@ fn acted<T: serde::de::DeserializeOwned>(json: RStr<'_>, what: &str) -> Result<T
 fn answered(
     future: BoxFuture<'static, Result<Outcome, PluginError>>,
 ) -> FfiFuture<RResult<RString, ErrorFfi>> {
-    host_future(async move {
+    host_task(async move {
         match future.await {
             Ok(outcome) => match serde_json::to_string(&outcome) {
                 Ok(json) => ROk(RString::from(json)),
@@ -869,7 +869,7 @@ extern "C" fn reply(call: &CallData, message: MessageFfi) -> FfiFuture<RResult<u
         return host_future(async move { RErr(refused) });
     }
     let future = state.sink.reply(message);
-    host_future(async move {
+    host_task(async move {
         match future.await {
             Ok(id) => ROk(id.0),
             Err(e) => RErr(error(PluginError::Host(e))),
@@ -895,7 +895,7 @@ extern "C" fn emit(
     let host = host(data);
     let payload = serde_json::from_str(payload.as_str()).unwrap_or(serde_json::Value::Null);
     let future = host.shared.emit(name.as_str().to_owned(), payload);
-    host_future(async move {
+    host_task(async move {
         match future.await {
             Ok(ran) => ROk(ran),
             Err(e) => RErr(error(PluginError::Host(e))),
@@ -922,7 +922,7 @@ where
         return host_future(async { RErr(error(storage_unavailable())) });
     }
     let future = host.shared.storage(&host.name, op);
-    host_future(async move {
+    host_task(async move {
         match future.await.map(into) {
             Ok(Some(value)) => ROk(value),
             Ok(None) => RErr(error(PluginError::Host(

@@ -18,6 +18,8 @@ pub struct Basic {
     cron_runs: AtomicU64,
     /// Where `watch` asked the events of plugin-api 1.3 to be reported.
     watching: Mutex<Option<ChannelId>>,
+    /// The thread the message listener's closure last ran on (`listener_thread`).
+    listener_thread: Mutex<String>,
 }
 
 /// The kinds `watch` reports, besides messages starting with `inspect` (seen by the message
@@ -266,16 +268,51 @@ impl Plugin for Basic {
                     Ok(())
                 },
             )
+            .command(
+                CommandSpec::new("current_thread"),
+                |ctx: CommandContext<Basic>| async move {
+                    // Touches a thread-local of this library's own `std`, one with a
+                    // destructor, on the plugin thread that runs it.
+                    let name = std::thread::current().name().map(str::to_owned);
+                    ctx.reply(name.unwrap_or_else(|| "unnamed".to_owned()))
+                        .await?;
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("listener_thread"),
+                |ctx: CommandContext<Basic>| async move {
+                    let thread = ctx
+                        .data()
+                        .listener_thread
+                        .lock()
+                        .map(|t| t.clone())
+                        .unwrap_or_default();
+                    ctx.reply(thread).await?;
+                    Ok(())
+                },
+            )
             .listen(
                 EventKind::MessageCreate,
-                |ctx: PluginContext<Basic>, event| async move {
-                    if let Event::MessageCreate(message) = &event
-                        && message.content == "ping-listener"
-                    {
-                        ctx.send(message.channel_id, "pong-listener").await?;
-                        return Ok(());
+                |ctx: PluginContext<Basic>, event| {
+                    // The closure itself (before its future) runs where the host enters the
+                    // plugin: `listener_thread` reports where. (The kernel's name of the thread:
+                    // the plugin's own `std` does not know the names the host gave its threads.)
+                    let thread = std::fs::read_to_string("/proc/thread-self/comm")
+                        .map(|name| name.trim().to_owned())
+                        .unwrap_or_default();
+                    if let Ok(mut last) = ctx.data().listener_thread.lock() {
+                        *last = thread;
                     }
-                    report(ctx, event).await
+                    async move {
+                        if let Event::MessageCreate(message) = &event
+                            && message.content == "ping-listener"
+                        {
+                            ctx.send(message.channel_id, "pong-listener").await?;
+                            return Ok(());
+                        }
+                        report(ctx, event).await
+                    }
                 },
             )
             .hook(
