@@ -6,8 +6,8 @@
 //! future is polled here instead:
 //!
 //! - a pool of plain threads (one per core at least) takes scheduled futures from one queue;
-//!   a call that finds every thread busy and some of them stalled (in a poll past
-//!   [`STALLED_AFTER`]) starts another thread (up to `max_threads`), and so does the watchdog
+//!   a call that finds every thread busy and some of them stalled (in one poll for over
+//!   2 ms) starts another thread (up to `max_threads`), and so does the watchdog
 //!   while calls wait, so a blocked thread never holds up the next call for long; threads that
 //!   are merely busy are not added to (more threads than cores only take turns on them);
 //! - a thread never ends while the process runs, not when idle, not when the pool shuts down (it
