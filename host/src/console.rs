@@ -8,6 +8,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use zoryx_plugin_api::{ChannelId, Message, MessageId, Permission, Source, User, UserId};
 
+use crate::gate::Refusal;
 use crate::manager::{Manager, PluginInfo};
 use crate::registry::Enforcement;
 use crate::runtime::{CommandOutcome, CommandRequest, ReplySink};
@@ -321,11 +322,10 @@ async fn call(manager: &Arc<Manager>, rest: &str) -> String {
     {
         CommandOutcome::Done { .. } => String::new(),
         CommandOutcome::Unknown => format!("no command `{command}` in plugin `{plugin}`"),
-        CommandOutcome::Denied { required } => format!("denied: needs {required:?}"),
-        CommandOutcome::Cooldown(left) => {
-            format!("on cooldown, try again in {:.1}s", left.as_secs_f64())
+        CommandOutcome::Refused(Refusal::Arguments { error, usage }) => {
+            format!("error: {error}\nusage: {usage}")
         }
-        CommandOutcome::BadArguments { error, usage } => format!("error: {error}\nusage: {usage}"),
+        CommandOutcome::Refused(refusal) => format!("refused: {}", refusal.explain(command)),
         CommandOutcome::TimedOut { limit, .. } => {
             format!("took too long: stopped after {}s", limit.as_secs_f64())
         }

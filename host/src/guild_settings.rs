@@ -10,6 +10,8 @@ use std::sync::{Arc, RwLock};
 use futures::future::BoxFuture;
 use zoryx_plugin_api::GuildId;
 
+use crate::gate::CommandRoles;
+
 /// One guild's overrides; `None` means "use the configured default".
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GuildSettings {
@@ -17,6 +19,9 @@ pub struct GuildSettings {
     pub prefix: Option<String>,
     /// The guild's @mention-prefix toggle (`!mentionprefix enable|disable`).
     pub mention_prefix: Option<bool>,
+    /// Role grants by command (`!config COMMAND @role`): a command listed here is for members
+    /// holding one of its roles (see [`crate::gate`]).
+    pub command_roles: CommandRoles,
 }
 
 /// A settings store failed.
@@ -44,6 +49,13 @@ pub trait GuildSettingsStore: Send + Sync {
         &self,
         guild: GuildId,
         enabled: Option<bool>,
+    ) -> BoxFuture<'_, Result<(), SettingsError>>;
+
+    /// Replaces the guild's role grants (`!config`); commands with no roles are dropped.
+    fn set_command_roles(
+        &self,
+        guild: GuildId,
+        roles: CommandRoles,
     ) -> BoxFuture<'_, Result<(), SettingsError>>;
 
     /// Counts one use of `command` (in `guild`, or in DMs); never blocks the caller.
@@ -120,6 +132,15 @@ impl GuildSettingsStore for MemorySettings {
         enabled: Option<bool>,
     ) -> BoxFuture<'_, Result<(), SettingsError>> {
         self.update(guild, |s| s.mention_prefix = enabled);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn set_command_roles(
+        &self,
+        guild: GuildId,
+        roles: CommandRoles,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        self.update(guild, |s| s.command_roles = roles);
         Box::pin(async { Ok(()) })
     }
 

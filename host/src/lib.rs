@@ -15,10 +15,10 @@
 //! - [`health`]: `GET /healthz` for service managers and container health checks.
 
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod console;
 pub mod discord;
+pub mod gate;
 pub mod guild_settings;
 pub mod health;
 pub mod http;

@@ -124,7 +124,7 @@ async fn options_and_rules_are_registered_and_enforced(mode: Mode) {
 async fn subcommands_route_to_their_handlers(mode: Mode) {
     let mut bot = start(mode).await;
     let commands = bot.sim.registered_commands(Some(bot.guild()));
-    let config = command(&commands, "config");
+    let config = command(&commands, "setup");
     let names: Vec<(Value, Value)> = config["options"]
         .as_array()
         .expect("options")
@@ -149,29 +149,29 @@ async fn subcommands_route_to_their_handlers(mode: Mode) {
         "role, from the typed arguments"
     );
     assert!(
-        commands.iter().all(|c| c["name"] != "config set"),
+        commands.iter().all(|c| c["name"] != "setup set"),
         "subcommands are not commands of their own"
     );
 
     let owner = bot.sim.owner().id;
     assert_eq!(
-        text_of(&bot.ask(owner, "!config set size large").await),
+        text_of(&bot.ask(owner, "!setup set size large").await),
         "set size=large"
     );
     assert_eq!(
-        text_of(&bot.ask(owner, "!config role add <@&55>").await),
+        text_of(&bot.ask(owner, "!setup role add <@&55>").await),
         "role added: 55"
     );
     assert_eq!(
-        text_of(&bot.ask(owner, "!config").await),
-        "config: show, set or role add"
+        text_of(&bot.ask(owner, "!setup").await),
+        "setup: show, set or role add"
     );
-    let reply = text_of(&bot.ask(owner, "!config reset").await);
+    let reply = text_of(&bot.ask(owner, "!setup reset").await);
     assert!(
         reply.contains("`reset` is not a subcommand: expected one of show, set, role"),
         "{reply}"
     );
-    assert!(reply.contains("!config <show|set|role>"), "{reply}");
+    assert!(reply.contains("!setup <show|set|role>"), "{reply}");
 
     make_manager(&bot);
     let (guild, channel, guest) = (bot.guild(), bot.channel(), bot.sim.guest().id);
@@ -181,7 +181,7 @@ async fn subcommands_route_to_their_handlers(mode: Mode) {
             guild,
             channel,
             guest,
-            "config set",
+            "setup set",
             json!([{"name": "key", "type": 3, "value": "colour"}, {"name": "value", "type": 3, "value": "teal"}]),
         )
         .await
@@ -194,7 +194,7 @@ async fn subcommands_route_to_their_handlers(mode: Mode) {
             guild,
             channel,
             guest,
-            "config role add",
+            "setup role add",
             json!([{"name": "role", "type": 8, "value": role.to_string()}]),
         )
         .await
@@ -209,7 +209,7 @@ async fn subcommands_route_to_their_handlers(mode: Mode) {
 async fn default_permissions_and_dm_use_are_enforced(mode: Mode) {
     let mut bot = start(mode).await;
     let commands = bot.sim.registered_commands(Some(bot.guild()));
-    let config = command(&commands, "config");
+    let config = command(&commands, "setup");
     assert_eq!(config["default_member_permissions"], "32");
     assert_eq!(config["contexts"], json!([0]));
     assert_eq!(command(&commands, "Quote")["contexts"], json!([0]));
@@ -219,37 +219,39 @@ async fn default_permissions_and_dm_use_are_enforced(mode: Mode) {
     // prefix one.
     let refused = bot
         .sim
-        .inject_slash(guild, channel, guest, "config show", Value::Null)
+        .inject_slash(guild, channel, guest, "setup show", Value::Null)
         .await;
     assert!(
         matches!(refused, Err(SimError::Invalid(ref m)) if m.contains("default member permissions")),
         "{refused:?}"
     );
-    let reply = bot.ask(guest, "!config show").await;
-    assert_eq!(
-        text_of(&reply),
-        "⛔ You need the Manage Server permission to use `config`."
+    let reply = text_of(&bot.ask(guest, "!setup show").await);
+    assert!(
+        reply.contains("Permission denied")
+            && reply.contains("⛔ You need the Manage Server permission to use `setup show`."),
+        "{reply}"
     );
     // With it, both work.
     make_manager(&bot);
     assert_eq!(
-        text_of(&bot.ask(guest, "!config show").await),
-        "config show: colour=red"
+        text_of(&bot.ask(guest, "!setup show").await),
+        "setup show: colour=red"
     );
     let id = bot
         .sim
-        .inject_slash(guild, channel, guest, "config show", Value::Null)
+        .inject_slash(guild, channel, guest, "setup show", Value::Null)
         .await
         .expect("offered");
     assert_eq!(
         bot.callback(id).await.1["content"],
-        "config show: colour=red"
+        "setup show: colour=red"
     );
     // Not in DMs.
-    let (_, asked) = bot.sim.inject_dm(guest, "!config show").await.expect("dm");
-    assert_eq!(
-        text_of(&bot.reply_to(asked).await),
-        "`config` only works in servers."
+    let (_, asked) = bot.sim.inject_dm(guest, "!setup show").await.expect("dm");
+    let reply = text_of(&bot.reply_to(asked).await);
+    assert!(
+        reply.contains("`setup show` only works in servers"),
+        "{reply}"
     );
     bot.shutdown().await;
 }

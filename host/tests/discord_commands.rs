@@ -38,7 +38,10 @@ async fn setprefix_changes_the_prefix_for_the_guild() {
     let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
     // A plain member may not change it.
     let refused = text_of(&bot.ask(guest, "!setprefix ?").await);
-    assert!(refused.contains("administrators"), "{refused}");
+    assert!(
+        refused.contains("You need Administrator permission to use `setprefix`"),
+        "{refused}"
+    );
     let changed = text_of(&bot.ask(owner, "!setprefix ?").await);
     assert!(changed.contains("`?`"), "{changed}");
     assert!(text_of(&bot.ask(guest, "?ping").await).contains("Pong"));
@@ -72,6 +75,16 @@ async fn bad_arguments_get_the_usage_embed() {
     let reply = bot.ask(guest, "!echo notanumber word yes").await;
     let embed = &reply["embeds"][0];
     assert_eq!(embed["title"], "Invalid arguments");
+    // The usage once, in its own field (not again in the description).
+    assert_eq!(embed["fields"].as_array().map(Vec::len), Some(1), "{embed}");
+    assert_eq!(embed["fields"][0]["name"], "Usage");
+    assert!(
+        !embed["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Usage"),
+        "{embed}"
+    );
     let text = text_of(&reply);
     assert!(
         text.contains("!echo <n: integer> <word: text> <flag: yes/no> [rest: text...]"),
@@ -200,7 +213,10 @@ async fn roles_grant_levels_and_listeners_see_messages() {
     let guest = bot.sim.guest().id;
     let guild = bot.guild();
     let refused = text_of(&bot.ask(guest, "!mentionprefix status").await);
-    assert!(refused.contains("administrators"), "{refused}");
+    assert!(
+        refused.contains("You need Administrator permission to use `mentionprefix`"),
+        "{refused}"
+    );
     let admin: u64 = bot
         .sim
         .roles(guild)

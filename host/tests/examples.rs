@@ -6,6 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use support::{Collect, Mode, TestHost, request};
+use zoryx_host::gate::Refusal;
 use zoryx_host::runtime::CommandOutcome;
 use zoryx_plugin_api::{
     ChannelId, Component, Event, IncomingMessage, Interaction, InteractionKind, Invocation,
@@ -112,7 +113,10 @@ async fn hello_activity_and_polls(mode: Mode) {
     // Closing needs a moderator.
     let (outcome, _) = support::call_as(&host.manager, "closepoll", "1", false).await;
     assert!(
-        matches!(outcome, CommandOutcome::Denied { .. }),
+        matches!(
+            outcome,
+            CommandOutcome::Refused(Refusal::Level { .. } | Refusal::OwnerOnly)
+        ),
         "{outcome:?}"
     );
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use support::{Mode, TestHost, call_as};
+use zoryx_host::gate::Refusal;
 use zoryx_host::manager::OpError;
 use zoryx_host::runtime::CommandOutcome;
 
@@ -169,7 +170,7 @@ async fn typed_arguments_permissions_and_usage(mode: Mode) {
         .await;
     assert_eq!(replies, vec!["42|two words|true|and the rest"]);
     match host.call("echo", "nope word yes").await.0 {
-        CommandOutcome::BadArguments { error, usage } => {
+        CommandOutcome::Refused(Refusal::Arguments { error, usage }) => {
             assert!(
                 error.to_string().contains("`nope` is not a valid integer"),
                 "{error}"
@@ -187,7 +188,7 @@ async fn typed_arguments_permissions_and_usage(mode: Mode) {
     assert_eq!(replies, vec!["42|5|for the help"]);
     assert_eq!(host.call("give", "<@42> 5").await.1, vec!["42|5|"]);
     match host.call("give", "<@42> five").await.0 {
-        CommandOutcome::BadArguments { error, usage } => {
+        CommandOutcome::Refused(Refusal::Arguments { error, usage }) => {
             assert!(
                 error.to_string().contains("`five` is not a valid integer"),
                 "{error}"
@@ -198,7 +199,7 @@ async fn typed_arguments_permissions_and_usage(mode: Mode) {
     }
     assert!(matches!(
         call_as(&host.manager, "owner_only", "", false).await.0,
-        CommandOutcome::Denied { .. }
+        CommandOutcome::Refused(Refusal::Level { .. } | Refusal::OwnerOnly)
     ));
     assert_eq!(
         call_as(&host.manager, "owner_only", "", true).await.1,

@@ -94,7 +94,7 @@ pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{
     Button, ButtonStyle, Component, Embed, EmbedField, FileUpload, Message, SelectMenu,
-    SelectOption,
+    SelectOption, palette,
 };
 pub use model::{
     ChannelId, Event, EventKind, Guild, GuildId, HookEvent, IncomingMessage, Interaction,

@@ -270,6 +270,27 @@ impl From<Embed> for Message {
     }
 }
 
+/// The one colour palette of Zoryx: the host's own embeds use it, and so should plugins, so
+/// that a bot reads the same whoever answers. [`Embed::success`], [`Embed::error`],
+/// [`Embed::info`] and [`Embed::warning`] build embeds in these colours.
+///
+/// ```
+/// use zoryx_plugin_api::{Embed, palette};
+///
+/// let embed = Embed::new().title("Saved").colour(palette::SUCCESS);
+/// assert_eq!(embed, Embed::success("Saved", ""));
+/// ```
+pub mod palette {
+    /// Something worked (green).
+    pub const SUCCESS: u32 = 0x2ecc71;
+    /// Something failed or was refused (red).
+    pub const ERROR: u32 = 0xe74c3c;
+    /// Information (blue).
+    pub const INFO: u32 = 0x3498db;
+    /// Something to look at: a cooldown, a limit, a timeout (yellow).
+    pub const WARNING: u32 = 0xf1c40f;
+}
+
 /// A rich embed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Embed {
@@ -304,6 +325,57 @@ impl Embed {
     /// An empty embed.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An embed in one of the [`palette`]'s colours with a title and (when not empty) a body.
+    fn toned(colour: u32, title: &str, description: &str) -> Self {
+        let embed = Self::new().title(title).colour(colour);
+        if description.is_empty() {
+            embed
+        } else {
+            embed.description(description)
+        }
+    }
+
+    /// A green embed: something worked.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Embed, palette};
+    /// let done = Embed::success("Saved", "Your note is stored.");
+    /// assert_eq!(done.colour, Some(palette::SUCCESS));
+    /// ```
+    pub fn success(title: &str, description: &str) -> Self {
+        Self::toned(palette::SUCCESS, title, description)
+    }
+
+    /// A red embed: something failed or was refused.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Embed, palette};
+    /// assert_eq!(Embed::error("Failed", "No such note.").colour, Some(palette::ERROR));
+    /// ```
+    pub fn error(title: &str, description: &str) -> Self {
+        Self::toned(palette::ERROR, title, description)
+    }
+
+    /// A blue embed: information.
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Embed, palette};
+    /// assert_eq!(Embed::info("Notes", "3 stored").colour, Some(palette::INFO));
+    /// ```
+    pub fn info(title: &str, description: &str) -> Self {
+        Self::toned(palette::INFO, title, description)
+    }
+
+    /// A yellow embed: a warning (a cooldown, a limit, a timeout).
+    ///
+    /// ```
+    /// use zoryx_plugin_api::{Embed, palette};
+    /// assert_eq!(Embed::warning("Slow down", "").colour, Some(palette::WARNING));
+    /// ```
+    pub fn warning(title: &str, description: &str) -> Self {
+        Self::toned(palette::WARNING, title, description)
     }
 
     /// Sets the title.

@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use zoryx_host::config::Config;
+use zoryx_host::gate::Refusal;
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::runtime::{CommandOutcome, CommandRequest, Outbox, ReplySink};
 use zoryx_plugin_api::ffi::ModuleOf;
@@ -60,6 +61,10 @@ pub enum TestError {
     /// The command is on cooldown.
     #[error("on cooldown for {0:?}")]
     Cooldown(Duration),
+    /// The command gate refused it for another reason (a DM, a role restriction, missing
+    /// Discord permissions); the text is what the user would read.
+    #[error("refused: {0}")]
+    Refused(String),
     /// The arguments did not fit; `usage` is the expected form.
     #[error("{error} (usage: {usage})")]
     BadArguments {
@@ -430,11 +435,15 @@ impl PluginTest {
         {
             CommandOutcome::Done { .. } => Ok(replies.take()),
             CommandOutcome::Unknown => Err(TestError::Unknown(command.to_owned())),
-            CommandOutcome::Denied { required } => Err(TestError::Denied(required)),
-            CommandOutcome::Cooldown(left) => Err(TestError::Cooldown(left)),
-            CommandOutcome::BadArguments { error, usage } => Err(TestError::BadArguments {
-                error: error.to_string(),
-                usage,
+            CommandOutcome::Refused(refusal) => Err(match refusal {
+                Refusal::OwnerOnly => TestError::Denied(Permission::Owner),
+                Refusal::Level { required } => TestError::Denied(required),
+                Refusal::Cooldown { left } => TestError::Cooldown(left),
+                Refusal::Arguments { error, usage } => TestError::BadArguments {
+                    error: error.to_string(),
+                    usage,
+                },
+                other => TestError::Refused(other.explain(command)),
             }),
             CommandOutcome::TimedOut { limit, .. } => Err(TestError::TimedOut(limit)),
             CommandOutcome::Failed { error, .. } => Err(TestError::Failed(error)),

@@ -7,10 +7,10 @@ use std::time::Instant;
 use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
 use serenity::gateway::GatewayError;
 
+use super::bot::{Bot, State};
 use super::builtins::Builtins;
 use super::events::Handler;
 use super::outbox::DiscordOutbox;
-use super::pipeline::{Bot, State};
 use super::rest::Rest;
 use super::{Counters, DiscordError, DiscordHandle, DiscordOptions, Services, Sharding, slash};
 use crate::guild_settings::GuildSettingsStore;
@@ -168,9 +168,7 @@ pub(super) async fn start(
     manager
         .dispatcher()
         .shared()
-        .set_stats_source(Box::new(super::pipeline::ConnectionStats(Arc::downgrade(
-            &bot,
-        ))));
+        .set_stats_source(Box::new(super::bot::ConnectionStats(Arc::downgrade(&bot))));
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(Handler {
             bot: Arc::clone(&bot),

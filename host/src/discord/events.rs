@@ -24,7 +24,8 @@ use zoryx_plugin_api::{
     ModalSubmit, RoleId, Source, TargetUser, UserReaction,
 };
 
-use super::pipeline::{Bot, CommandInput, colour, embed, level_of};
+use super::bot::{Bot, CommandInput};
+use super::embeds::{colour, embed};
 use super::reply::{ChannelReply, InteractionReply};
 use super::{bump, convert, prefix};
 use crate::runtime::ReplySink;
@@ -123,16 +124,21 @@ impl Handler {
             Ok(values) => Args::new(values),
             Err(error) => {
                 let _ = sink
-                    .reply(embed(colour::RED, "Invalid options", error).ephemeral())
+                    .reply(embed(colour::ERROR, "Invalid options", error).ephemeral())
                     .await;
                 return;
             }
         };
-        let level = command
+        let permissions = command
             .member
             .as_ref()
             .and_then(|m| m.permissions)
-            .map(level_of);
+            .map(|p| zoryx_plugin_api::Permissions(p.bits()));
+        let roles = command
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default();
         let prefix = prefix::resolve(
             bot.settings.as_ref(),
             guild_id,
@@ -146,8 +152,8 @@ impl Handler {
             args: String::new(),
             slash_args: Some(args),
             author,
-            level: Some(level.unwrap_or(zoryx_plugin_api::Permission::Everyone)),
-            roles: Vec::new(),
+            permissions,
+            roles,
             guild_id,
             channel_id,
             message_id: None,
@@ -207,7 +213,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(command.id.get(), &command.token, None);
         sink.suggest_nothing_after(crate::runtime::AUTOCOMPLETE_DEADLINE);
-        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
         let result = bot
             .manager
             .dispatcher()
@@ -270,7 +276,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(command.id.get(), &command.token, None);
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
         let call = MenuCall { invocation, target };
         let result = bot
             .manager
@@ -312,7 +318,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(modal.id.get(), &modal.token, on);
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
         let result = bot
             .manager
             .dispatcher()
@@ -344,7 +350,7 @@ impl Handler {
                 tracing::warn!(what, %error, "interaction handler failed");
                 if !sink.answered().await {
                     let _ = sink
-                        .reply(embed(colour::RED, "Error", error.to_string()).ephemeral())
+                        .reply(embed(colour::ERROR, "Error", error.to_string()).ephemeral())
                         .await;
                 }
             }
@@ -407,7 +413,7 @@ impl Handler {
             )),
         );
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::pipeline::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
         let result = bot
             .manager
             .dispatcher()
@@ -430,7 +436,7 @@ impl Handler {
                 tracing::warn!(custom_id = interaction.name, %error, "component handler failed");
                 if !sink.answered().await {
                     let _ = sink
-                        .reply(embed(colour::RED, "Error", error.to_string()).ephemeral())
+                        .reply(embed(colour::ERROR, "Error", error.to_string()).ephemeral())
                         .await;
                 }
             }
@@ -482,7 +488,7 @@ impl EventHandler for Handler {
             args: parsed.args.to_owned(),
             slash_args: None,
             author: convert::user(&message.author),
-            level: None,
+            permissions: None,
             roles: message
                 .member
                 .as_ref()

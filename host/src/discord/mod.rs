@@ -15,9 +15,11 @@
 //! Serenity types stay inside this module.
 
 mod actions;
+mod bot;
 pub mod builtins;
 pub mod connect;
 pub mod convert;
+pub mod embeds;
 pub mod events;
 mod expiry;
 pub mod outbox;
@@ -247,7 +249,7 @@ pub(crate) struct Counters {
 
 /// The running connection.
 pub struct DiscordHandle {
-    bot: Arc<pipeline::Bot>,
+    bot: Arc<bot::Bot>,
     client: tokio::task::JoinHandle<()>,
     shard_manager: Arc<serenity::gateway::ShardManager>,
     background: Vec<tokio::task::JoinHandle<()>>,

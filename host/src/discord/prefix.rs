@@ -150,6 +150,7 @@ mod tests {
         let settings = GuildSettings {
             prefix: Some("?".into()),
             mention_prefix: Some(false),
+            ..GuildSettings::default()
         };
         assert_eq!(effective(&settings, "!", true), eff("?", false));
         assert_eq!(
@@ -159,6 +160,7 @@ mod tests {
         let on = GuildSettings {
             prefix: None,
             mention_prefix: Some(true),
+            ..GuildSettings::default()
         };
         assert_eq!(effective(&on, "!", false), eff("!", true));
     }

@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 use zoryx_plugin_api::{Arg, ArgKind, ChoiceValue, CommandKind, CommandSpec, ContextMenu, Number};
 
+use super::bot::Bot;
 use super::convert::clip;
-use super::pipeline::Bot;
 use crate::manager::ManagerEvent;
 
 /// Discord's application command option types.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serenity::gateway::ConnectionStage;
 
 use super::Sharding;
-use super::pipeline::Bot;
+use super::bot::Bot;
 
 /// One shard's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -224,12 +224,17 @@ impl Manager {
                 },
             )
         });
+        let dispatcher = Dispatcher::new(shared);
+        // `command_permissions`: role grants that hold in every guild.
+        dispatcher
+            .gate()
+            .set_global_roles(config.core.command_permissions.clone());
         Ok(Arc::new(Self {
             loader: Loader::new(staging, paths.checker.clone()),
             launcher,
             paths,
             config,
-            dispatcher: Dispatcher::new(shared),
+            dispatcher,
             tracker: Arc::new(LibraryTracker::default()),
             events: tokio::sync::broadcast::channel(1024).0,
             state: tokio::sync::Mutex::new(State {

@@ -21,8 +21,8 @@ use super::generation::{Call, CallError, Generation};
 use super::hooks::{HookHealth, HookId};
 use super::services::Shared;
 use super::table::{Route, Table};
-use crate::commands::args::{ArgError, apply_rules, parse_args_with_files};
-use crate::commands::cooldown::Cooldowns;
+use crate::gate::args::ArgError;
+use crate::gate::{Caller, Gate, Input, Refusal};
 
 /// How long plugin calls may run before they are cancelled (`limits.*` in `config.json`).
 #[derive(Clone, Debug, PartialEq)]
@@ -107,20 +107,8 @@ pub enum CommandOutcome {
     },
     /// No such command (or not in the requested plugin).
     Unknown,
-    /// The author lacks the command's permission.
-    Denied {
-        /// What the command needs.
-        required: Permission,
-    },
-    /// The command is on cooldown for this author.
-    Cooldown(Duration),
-    /// The arguments did not fit.
-    BadArguments {
-        /// What was wrong.
-        error: ArgError,
-        /// The expected form.
-        usage: String,
-    },
+    /// The command gate refused it (permission, place, arguments, cooldown).
+    Refused(Refusal),
     /// The handler ran past its time limit: it was cancelled and its late replies dropped.
     TimedOut {
         /// The plugin.
@@ -141,10 +129,31 @@ pub enum CommandOutcome {
     },
 }
 
+/// A plugin command found in the table, with the argument text left after its subcommand
+/// words (`config set colour red` → the route of `config set`, `colour red`).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// Where it routes.
+    pub route: Route,
+    /// The argument text for the handler.
+    pub args: String,
+}
+
+impl Resolved {
+    /// The command's declaration.
+    pub fn spec(&self) -> Option<&CommandSpec> {
+        self.route
+            .generation
+            .description
+            .commands
+            .get(self.route.index as usize)
+    }
+}
+
 /// Routes calls to the loaded plugins.
 pub struct Dispatcher {
     table: ArcSwap<Table>,
-    cooldowns: Cooldowns,
+    gate: Gate,
     shared: Arc<Shared>,
     commands_run: AtomicU64,
     hook_health: HookHealth,
@@ -221,7 +230,7 @@ impl Dispatcher {
     pub fn new(shared: Arc<Shared>) -> Arc<Self> {
         let dispatcher = Arc::new(Self {
             table: ArcSwap::from_pointee(Table::default()),
-            cooldowns: Cooldowns::default(),
+            gate: Gate::default(),
             shared: Arc::clone(&shared),
             commands_run: AtomicU64::new(0),
             hook_health: HookHealth::default(),
@@ -245,6 +254,11 @@ impl Dispatcher {
         &self.hook_health
     }
 
+    /// The command gate every command passes (built-ins too).
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
     /// Commands run since start.
     pub fn commands_run(&self) -> u64 {
         self.commands_run.load(Ordering::Relaxed)
@@ -264,47 +278,26 @@ impl Dispatcher {
     }
 
     /// As [`Dispatcher::invoke`], with arguments already typed (slash command options) instead
-    /// of parsed from `request.args`.
+    /// of parsed from `request.args`. The caller's standing is `request.level`; the Discord
+    /// layer, which knows members' roles, goes through [`Dispatcher::resolve`],
+    /// [`Gate::admit`] and [`Dispatcher::run`] itself.
     pub async fn invoke_with(
         &self,
         request: CommandRequest,
         parsed: Option<Args>,
         sink: Arc<dyn ReplySink>,
     ) -> CommandOutcome {
-        let mut request = request;
-        let table = self.table.load();
-        let Some(mut route) = table.command(&request.command).cloned() else {
-            return CommandOutcome::Unknown;
-        };
-        // A prefix command with subcommands: the words after it name one (`config set ...`).
-        if parsed.is_none()
-            && let Some(spec) = route
-                .generation
-                .description
-                .commands
-                .get(route.index as usize)
-            && !spec.subcommands.is_empty()
-        {
-            match subcommand_path(spec, &request.args) {
-                Ok(None) => {}
-                Ok(Some((path, rest))) => {
-                    let Some(leaf) = table.command(&path).cloned() else {
-                        return CommandOutcome::Unknown;
-                    };
-                    route = leaf;
-                    request.command = path;
-                    request.args = rest;
-                }
-                Err((error, usage)) => {
-                    return CommandOutcome::BadArguments {
-                        error,
-                        usage: format!("{}{usage}", request.prefix),
-                    };
-                }
+        let resolved = match self.resolve(&request.command, &request.args, parsed.is_some()) {
+            Ok(Some(resolved)) => resolved,
+            Ok(None) => return CommandOutcome::Unknown,
+            Err(error) => {
+                return CommandOutcome::Refused(Refusal::Arguments {
+                    usage: format!("{}{}", request.prefix, error.1),
+                    error: error.0,
+                });
             }
-        }
-        drop(table);
-        let generation = &route.generation;
+        };
+        let generation = &resolved.route.generation;
         if request
             .plugin
             .as_deref()
@@ -312,18 +305,9 @@ impl Dispatcher {
         {
             return CommandOutcome::Unknown;
         }
-        let Some(spec) = generation.description.commands.get(route.index as usize) else {
+        let Some(spec) = resolved.spec() else {
             return CommandOutcome::Unknown;
         };
-        let allowed = match spec.permission {
-            Permission::Owner => request.is_owner,
-            needed => request.is_owner || request.level >= needed,
-        };
-        if !allowed {
-            return CommandOutcome::Denied {
-                required: spec.permission,
-            };
-        }
         let invocation = Invocation {
             command: spec.name.clone(),
             author: request.author.clone(),
@@ -333,55 +317,83 @@ impl Dispatcher {
             is_owner: request.is_owner,
             source: request.source,
         };
-        let parsed = match parsed {
-            Some(args) => Ok(args),
-            None => parse_args_with_files(&spec.args, &request.args, &request.attachments),
-        }
-        .and_then(|args| apply_rules(&spec.args, args));
-        let args = match parsed {
-            Ok(args) => args,
-            Err(error) => {
-                return CommandOutcome::BadArguments {
-                    error,
-                    usage: spec.usage(&request.prefix),
-                };
-            }
+        let caller = Caller::with_level(&invocation, request.level);
+        let input = match parsed {
+            Some(args) => Input::Typed(args),
+            None => Input::Text {
+                text: &resolved.args,
+                attachments: &request.attachments,
+            },
         };
-        if let Some(cooldown) = &spec.cooldown
-            && let Err(left) =
-                self.cooldowns
-                    .check(&spec.name, cooldown, &invocation, Instant::now())
+        let args = match self.gate.admit(spec, &caller, input, &request.prefix) {
+            Ok(args) => args,
+            Err(refusal) => return CommandOutcome::Refused(refusal),
+        };
+        drop(caller);
+        self.run(&resolved, invocation, args, sink).await
+    }
+
+    /// Finds plugin command `name` in the current table. With `typed` false and a command that
+    /// has subcommands, the first words of `args` name the subcommand (an error: the word was
+    /// none of them, with the usage line to show without its prefix).
+    pub fn resolve(
+        &self,
+        name: &str,
+        args: &str,
+        typed: bool,
+    ) -> Result<Option<Resolved>, (ArgError, String)> {
+        let table = self.table.load();
+        let Some(route) = table.command(name) else {
+            return Ok(None);
+        };
+        if !typed
+            && let Some(spec) = route
+                .generation
+                .description
+                .commands
+                .get(route.index as usize)
+            && !spec.subcommands.is_empty()
+            && let Some((path, rest)) = subcommand_path(spec, args)?
         {
-            return CommandOutcome::Cooldown(left);
+            return Ok(table.command(&path).map(|leaf| Resolved {
+                route: leaf.clone(),
+                args: rest,
+            }));
         }
+        Ok(Some(Resolved {
+            route: route.clone(),
+            args: args.to_owned(),
+        }))
+    }
+
+    /// Runs an admitted plugin command: counted, called on the plugin threads within its time
+    /// limit, reported to the `command_executed` / `command_error` hooks.
+    pub async fn run(
+        &self,
+        resolved: &Resolved,
+        invocation: Invocation,
+        args: Args,
+        sink: Arc<dyn ReplySink>,
+    ) -> CommandOutcome {
+        let route = &resolved.route;
+        let generation = &route.generation;
         self.commands_run.fetch_add(1, Ordering::Relaxed);
-        let limit = self.shared.limits().command(&spec.name);
-        let result = call_command(&route, &invocation, &args, sink, limit).await;
+        let limit = self.shared.limits().command(&invocation.command);
+        let result = call_command(route, &invocation, &args, sink, limit).await;
         let plugin = generation.name.clone();
         let generation_id = generation.id;
-        let event = match &result {
-            Ok(()) => "command_executed",
-            Err(_) => "command_error",
-        };
-        // The payload is only built when a hook listens (this runs for every command).
-        if !self.table.load().hooks(event).is_empty() {
-            let payload = match &result {
-                Ok(()) => {
-                    json!({"command_name": spec.name, "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})
-                }
-                Err(error) => {
-                    json!({"command_name": spec.name, "error": error.to_string(), "author": invocation.author.id.0, "guild": invocation.guild_id.map(|g| g.0), "plugin": plugin})
-                }
-            };
-            self.emit_in_background(event, payload);
-        }
+        self.command_finished(
+            &invocation,
+            Some(&plugin),
+            result.as_ref().err().map(ToString::to_string),
+        );
         match result {
             Ok(()) => CommandOutcome::Done {
                 plugin,
                 generation: generation_id,
             },
             Err(CallError::TimedOut(limit)) => {
-                tracing::warn!(plugin, command = %spec.name, limit_s = limit.as_secs_f64(), "command ran past its time limit and was cancelled");
+                tracing::warn!(plugin, command = %invocation.command, limit_s = limit.as_secs_f64(), "command ran past its time limit and was cancelled");
                 CommandOutcome::TimedOut {
                     plugin,
                     generation: generation_id,
@@ -394,6 +406,35 @@ impl Dispatcher {
                 error: error.into(),
             },
         }
+    }
+
+    /// Tells the `command_executed` (or, with an error, `command_error`) hooks that a command
+    /// ran: a plugin's (`plugin`) or a built-in (`None`). The payload is only built when a hook
+    /// listens (this runs for every command).
+    pub fn command_finished(
+        &self,
+        invocation: &Invocation,
+        plugin: Option<&str>,
+        error: Option<String>,
+    ) {
+        let event = match error {
+            None => "command_executed",
+            Some(_) => "command_error",
+        };
+        if self.table.load().hooks(event).is_empty() {
+            return;
+        }
+        let mut payload = json!({
+            "command_name": invocation.command,
+            "author": invocation.author.id.0,
+            "guild": invocation.guild_id.map(|g| g.0),
+            "plugin": plugin,
+            "builtin": plugin.is_none(),
+        });
+        if let Some(error) = error {
+            payload["error"] = json!(error);
+        }
+        self.emit_in_background(event, payload);
     }
 
     /// Emits a framework event to hooks without waiting, if anyone listens.

@@ -11,7 +11,8 @@ pub mod table;
 
 pub use call::ReplySink;
 pub use dispatch::{
-    AUTOCOMPLETE_DEADLINE, CommandOutcome, CommandRequest, Dispatcher, Limits, call_command,
+    AUTOCOMPLETE_DEADLINE, CommandOutcome, CommandRequest, Dispatcher, Limits, Resolved,
+    call_command,
 };
 pub use generation::CallError;
 pub use generation::{Generation, LibraryStats, LibraryTracker, PinnedLibrary};

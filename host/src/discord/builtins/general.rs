@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use zoryx_plugin_api::{CommandKind, CommandSpec, Embed, Message};
 
 use super::{BuiltinCall, Builtins};
-use crate::discord::pipeline::colour;
+use crate::discord::embeds::colour;
 
 pub(super) fn register(builtins: &mut Builtins) {
     builtins
@@ -20,6 +20,7 @@ pub(super) fn register(builtins: &mut Builtins) {
             CommandSpec::new("stats")
                 .description("Uptime, guilds, commands run, plugins loaded")
                 .category("Core")
+                .cooldown(1, Duration::from_secs(10))
                 .kind(CommandKind::Hybrid),
             |call| Box::pin(stats(call)),
         );
@@ -45,7 +46,7 @@ async fn ping(call: BuiltinCall) -> Result<Message, String> {
             .title("🏓 Pong!")
             .field("Gateway heartbeat", gateway, true)
             .field("REST round trip", rest, true)
-            .colour(colour::BLUE),
+            .colour(colour::INFO),
     ))
 }
 
@@ -70,6 +71,6 @@ async fn stats(call: BuiltinCall) -> Result<Message, String> {
             .field("Guilds", stats.guilds.to_string(), true)
             .field("Commands run", stats.commands_run.to_string(), true)
             .field("Plugins loaded", stats.plugins_loaded.to_string(), true)
-            .colour(colour::BLUE),
+            .colour(colour::INFO),
     ))
 }

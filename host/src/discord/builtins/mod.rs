@@ -8,6 +8,7 @@
 //! registering such a name is warned about in the log when it loads (see
 //! [`Builtins::shadowed`]).
 
+mod access;
 mod general;
 mod owner;
 mod settings;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use zoryx_plugin_api::{Args, ChannelId, CommandSpec, GuildId, Message, User};
 
-use super::pipeline::Bot;
+use super::bot::Bot;
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
@@ -38,6 +39,12 @@ pub struct BuiltinCall {
     pub prefix: String,
     /// Whether the author is a bot owner.
     pub is_owner: bool,
+    /// The author's role ids in the guild.
+    pub roles: Vec<u64>,
+    /// The author's guild permissions, when the interaction carried them.
+    pub permissions: Option<zoryx_plugin_api::Permissions>,
+    /// How the command arrived.
+    pub source: zoryx_plugin_api::Source,
 }
 
 impl BuiltinCall {
@@ -100,6 +107,7 @@ impl Builtins {
         let mut builtins = Self::default();
         general::register(&mut builtins);
         settings::register(&mut builtins);
+        access::register(&mut builtins);
         owner::register(&mut builtins);
         storage::register(&mut builtins);
         builtins

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
 
 use super::{BuiltinCall, Builtins};
-use crate::discord::pipeline::{colour, embed};
+use crate::discord::embeds::{colour, embed};
 
 pub(super) fn register(builtins: &mut Builtins) {
     let owner = |name: &str, description: &str| {
@@ -60,7 +60,7 @@ async fn load(call: BuiltinCall) -> Result<Message, String> {
         Some("--isolated" | "isolated") => true,
         Some(other) => {
             return Ok(embed(
-                colour::RED,
+                colour::ERROR,
                 "❌ Unknown option",
                 format!("`{other}`: the only option is `--isolated`."),
             ));
@@ -80,9 +80,9 @@ async fn load(call: BuiltinCall) -> Result<Message, String> {
                 Some(worker) => format!("Loaded `{loaded}`, {worker}."),
                 None => format!("Loaded `{loaded}`."),
             };
-            embed(colour::GREEN, "✅ Loaded", text)
+            embed(colour::SUCCESS, "✅ Loaded", text)
         }
-        Err(error) => embed(colour::RED, "❌ Load failed", error.to_string()),
+        Err(error) => embed(colour::ERROR, "❌ Load failed", error.to_string()),
     })
 }
 
@@ -94,7 +94,7 @@ async fn unload(call: BuiltinCall) -> Result<Message, String> {
         Some("--force" | "-f" | "force") => true,
         Some(other) => {
             return Ok(embed(
-                colour::RED,
+                colour::ERROR,
                 "❌ Unknown option",
                 format!("`{other}`: the only option is `--force`."),
             ));
@@ -108,11 +108,11 @@ async fn unload(call: BuiltinCall) -> Result<Message, String> {
     );
     Ok(match call.manager().unload(&target, force).await {
         Ok(unloaded) => embed(
-            colour::GREEN,
+            colour::SUCCESS,
             "✅ Unloaded",
             format!("Unloaded {}.", quote_list(&unloaded)),
         ),
-        Err(error) => embed(colour::RED, "❌ Unload failed", error.to_string()),
+        Err(error) => embed(colour::ERROR, "❌ Unload failed", error.to_string()),
     })
 }
 
@@ -130,9 +130,9 @@ async fn reload(call: BuiltinCall) -> Result<Message, String> {
                     )
                 })
                 .collect();
-            embed(colour::GREEN, "✅ Reloaded", lines.join("\n"))
+            embed(colour::SUCCESS, "✅ Reloaded", lines.join("\n"))
         }
-        Err(error) => embed(colour::RED, "❌ Reload failed", error.to_string()),
+        Err(error) => embed(colour::ERROR, "❌ Reload failed", error.to_string()),
     })
 }
 
@@ -152,11 +152,11 @@ fn ago(at: Option<SystemTime>) -> String {
 async fn extensions(call: BuiltinCall) -> Result<Message, String> {
     let plugins = call.manager().list().await;
     if plugins.is_empty() {
-        return Ok(embed(colour::BLUE, "📦 Extensions", "No extensions found."));
+        return Ok(embed(colour::INFO, "📦 Extensions", "No extensions found."));
     }
     let mut embed_out = Embed::new()
         .title(format!("📦 Extensions ({})", plugins.len()))
-        .colour(colour::BLUE);
+        .colour(colour::INFO);
     for info in plugins.iter().take(25) {
         let status = match (&info.worker, info.loaded) {
             (Some(worker), true) => format!("{worker} ({:?})", info.status),

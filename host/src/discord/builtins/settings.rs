@@ -3,7 +3,7 @@
 use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Message, Permission};
 
 use super::{BuiltinCall, Builtins};
-use crate::discord::pipeline::{colour, embed};
+use crate::discord::embeds::{colour, embed};
 use crate::discord::prefix;
 
 /// The longest prefix accepted.
@@ -34,7 +34,7 @@ pub(super) fn register(builtins: &mut Builtins) {
 async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
     let Some(guild) = call.guild_id else {
         return Ok(embed(
-            colour::RED,
+            colour::ERROR,
             "Server only",
             "Prefixes are set per server.",
         ));
@@ -45,7 +45,7 @@ async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
         || prefix.contains(char::is_whitespace)
     {
         return Ok(embed(
-            colour::RED,
+            colour::ERROR,
             "Invalid prefix",
             format!("A prefix is 1 to {PREFIX_MAX} characters without spaces."),
         ));
@@ -55,7 +55,7 @@ async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
         .await
         .map_err(|e| e.to_string())?;
     Ok(embed(
-        colour::GREEN,
+        colour::SUCCESS,
         "Prefix changed",
         format!("Commands here now start with `{prefix}` (e.g. `{prefix}ping`)."),
     ))
@@ -64,7 +64,7 @@ async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
 async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
     let Some(guild) = call.guild_id else {
         return Ok(embed(
-            colour::RED,
+            colour::ERROR,
             "Server only",
             "This is a per-server setting.",
         ));
@@ -76,7 +76,7 @@ async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
         "status" => None,
         other => {
             return Ok(embed(
-                colour::RED,
+                colour::ERROR,
                 "Invalid mode",
                 format!("`{other}`: use enable, disable or status."),
             ));
@@ -103,9 +103,9 @@ async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
     };
     Ok(embed(
         if enabled.is_some() {
-            colour::GREEN
+            colour::SUCCESS
         } else {
-            colour::BLUE
+            colour::INFO
         },
         "Mention prefix",
         format!("The @mention prefix is **{state}** in this server."),

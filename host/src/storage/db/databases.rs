@@ -13,12 +13,15 @@ use tokio::task::JoinHandle;
 
 use super::connect::{GUILD_MIGRATIONS, MAIN_MIGRATIONS, open_pool};
 use super::{DbError, DbOptions};
+use crate::gate::CommandRoles;
 use crate::guild_settings::GuildSettings;
 
 /// `guild_settings` key of a guild's prefix.
 pub(crate) const PREFIX_KEY: &str = "prefix";
 /// `guild_settings` key of a guild's @mention-prefix toggle (`"true"` / `"false"`).
 pub(crate) const MENTION_PREFIX_KEY: &str = "mention_prefix";
+/// `guild_settings` key of the guild's role grants (JSON: command → role ids).
+pub(crate) const COMMAND_ROLES_KEY: &str = "command_roles";
 /// The longest prefix accepted.
 pub(crate) const MAX_PREFIX_CHARS: usize = 32;
 
@@ -274,12 +277,30 @@ impl Databases {
             .and_then(|v| parse_bool(&v)))
     }
 
-    /// Both of `guild`'s settings in one read.
+    /// Replaces `guild`'s role grants by command (stored as JSON; none: the row is removed).
+    pub async fn set_command_roles(&self, guild: u64, roles: &CommandRoles) -> Result<(), DbError> {
+        let roles: CommandRoles = roles
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(name, ids)| (name.clone(), ids.clone()))
+            .collect();
+        if roles.is_empty() {
+            return self.set_setting(guild, COMMAND_ROLES_KEY, None).await;
+        }
+        let json = serde_json::to_string(&roles)
+            .map_err(|e| DbError::Invalid(format!("role grants: {e}")))?;
+        self.set_setting(guild, COMMAND_ROLES_KEY, Some(&json))
+            .await
+    }
+
+    /// All of `guild`'s settings in one read. Role grants that do not parse are reported in
+    /// the log and left on disk untouched (the guild gets none until they are set again).
     pub async fn guild_settings(&self, guild: u64) -> Result<GuildSettings, DbError> {
         let pool = self.guild(guild).await?;
-        let rows = sqlx::query("SELECT key, value FROM guild_settings WHERE key IN (?, ?)")
+        let rows = sqlx::query("SELECT key, value FROM guild_settings WHERE key IN (?, ?, ?)")
             .bind(PREFIX_KEY)
             .bind(MENTION_PREFIX_KEY)
+            .bind(COMMAND_ROLES_KEY)
             .fetch_all(&pool)
             .await
             .map_err(|source| self.query_error(Some(guild), source))?;
@@ -290,6 +311,12 @@ impl Databases {
             match (key.as_str(), value) {
                 (PREFIX_KEY, Some(value)) => settings.prefix = Some(value),
                 (MENTION_PREFIX_KEY, Some(value)) => settings.mention_prefix = parse_bool(&value),
+                (COMMAND_ROLES_KEY, Some(value)) => match serde_json::from_str(&value) {
+                    Ok(roles) => settings.command_roles = roles,
+                    Err(error) => {
+                        tracing::warn!(guild, %error, "the guild's role grants do not parse; none applied");
+                    }
+                },
                 _ => {}
             }
         }

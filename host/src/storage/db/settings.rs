@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use zoryx_plugin_api::GuildId;
 
 use super::{Databases, DbError};
+use crate::gate::CommandRoles;
 use crate::guild_settings::{GuildSettings, GuildSettingsStore, SettingsError};
 
 /// How long the writer gathers command uses before writing them in one transaction.
@@ -212,6 +213,25 @@ impl GuildSettingsStore for SqliteSettings {
             {
                 Ok(()) => {
                     self.written(guild, |s| s.mention_prefix = enabled);
+                    Ok(())
+                }
+                Err(error) => {
+                    self.evict(guild);
+                    Err(SettingsError(error.to_string()))
+                }
+            }
+        })
+    }
+
+    fn set_command_roles(
+        &self,
+        guild: GuildId,
+        roles: CommandRoles,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        Box::pin(async move {
+            match self.databases.set_command_roles(guild.get(), &roles).await {
+                Ok(()) => {
+                    self.written(guild, |s| s.command_roles = roles);
                     Ok(())
                 }
                 Err(error) => {

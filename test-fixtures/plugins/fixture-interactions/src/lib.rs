@@ -56,7 +56,7 @@ impl Plugin for Interactions {
             )
             .command_with(CommandSpec::new("mix").description("Mix two paints"), mix)
             .command(
-                CommandSpec::new("config")
+                CommandSpec::new("setup")
                     .description("Server settings")
                     .default_permissions(Permissions::MANAGE_GUILD)
                     .dm(false)
@@ -74,12 +74,12 @@ impl Plugin for Interactions {
                             .subcommand(CommandSpec::new("add").description("Add a role")),
                     ),
                 |ctx: CommandContext<Interactions>| async move {
-                    ctx.reply("config: show, set or role add").await?;
+                    ctx.reply("setup: show, set or role add").await?;
                     Ok(())
                 },
             )
             .subcommand(
-                "config show",
+                "setup show",
                 |ctx: CommandContext<Interactions>| async move {
                     ctx.reply(format!("{}: colour=red", ctx.invocation().command))
                         .await?;
@@ -87,7 +87,7 @@ impl Plugin for Interactions {
                 },
             )
             .subcommand(
-                "config set",
+                "setup set",
                 |ctx: CommandContext<Interactions>| async move {
                     let key: String = ctx.arg("key")?;
                     let value: String = ctx.arg("value")?;
@@ -96,7 +96,7 @@ impl Plugin for Interactions {
                 },
             )
             .subcommand_with(
-                "config role add",
+                "setup role add",
                 |ctx: CommandContext<Interactions>, args: RoleAdd| async move {
                     let _ = args.note;
                     ctx.reply(format!("role added: {}", args.role.0)).await?;
@@ -191,7 +191,7 @@ async fn mix(ctx: CommandContext<Interactions>, args: Mix) -> PluginResult {
     Ok(())
 }
 
-/// `config role add`'s arguments.
+/// `setup role add`'s arguments.
 #[derive(CommandArgs)]
 struct RoleAdd {
     /// The role.

@@ -19,28 +19,28 @@ fn text(replies: &[zoryx_plugin_api::Message]) -> Vec<String> {
 async fn subcommands_and_rules_in_process() {
     let bot = PluginTest::new::<Interactions>().await.expect("load");
     assert_eq!(
-        text(&bot.run("config set colour teal").await.expect("set")),
+        text(&bot.run("setup set colour teal").await.expect("set")),
         ["set colour=teal"]
     );
     assert_eq!(
-        text(&bot.run("config show").await.expect("show")),
-        ["config show: colour=red"]
+        text(&bot.run("setup show").await.expect("show")),
+        ["setup show: colour=red"]
     );
     assert_eq!(
-        text(&bot.run("config role add <@&77>").await.expect("role add")),
+        text(&bot.run("setup role add <@&77>").await.expect("role add")),
         ["role added: 77"]
     );
     assert_eq!(
-        text(&bot.run("config").await.expect("root")),
-        ["config: show, set or role add"]
+        text(&bot.run("setup").await.expect("root")),
+        ["setup: show, set or role add"]
     );
-    match bot.run("config reset").await {
+    match bot.run("setup reset").await {
         Err(TestError::BadArguments { error, usage }) => {
             assert_eq!(
                 error,
                 "`reset` is not a subcommand: expected one of show, set, role"
             );
-            assert_eq!(usage, "!config <show|set|role>");
+            assert_eq!(usage, "!setup <show|set|role>");
         }
         other => panic!("{other:?}"),
     }
@@ -65,8 +65,17 @@ async fn subcommands_and_rules_in_process() {
         name: "guest".into(),
         bot: false,
     };
+    // The prefix form gets the command's default permissions from the host's gate (Discord
+    // applies them to the slash form): Manage Server, which an administrator holds.
+    match bot
+        .run_as(guest.clone(), Permission::Everyone, "setup show")
+        .await
+    {
+        Err(TestError::Refused(why)) => assert!(why.contains("Manage Server"), "{why}"),
+        other => panic!("{other:?}"),
+    }
     assert!(
-        bot.run_as(guest, Permission::Everyone, "config show")
+        bot.run_as(guest, Permission::Administrator, "setup show")
             .await
             .is_ok()
     );

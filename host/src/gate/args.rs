@@ -50,7 +50,7 @@ pub enum ArgError {
 /// checked against its argument's choices, range and lengths.
 ///
 /// ```
-/// use zoryx_host::commands::args::{apply_rules, parse_args};
+/// use zoryx_host::gate::args::{apply_rules, parse_args};
 /// use zoryx_plugin_api::Arg;
 ///
 /// let specs = [Arg::text("colour").choices([("Red", "red"), ("Blue", "blue")]), Arg::integer("n").range(1, 3)];
@@ -165,7 +165,7 @@ fn convert(arg: &Arg, token: String) -> Result<ArgValue, ArgError> {
 /// Parses `input` against the declared `specs`, in order.
 ///
 /// ```
-/// use zoryx_host::commands::args::parse_args;
+/// use zoryx_host::gate::args::parse_args;
 /// use zoryx_plugin_api::{Arg, ArgValue};
 ///
 /// let specs = [Arg::integer("amount"), Arg::user("to"), Arg::rest("note").optional()];
@@ -181,7 +181,7 @@ pub fn parse_args(specs: &[Arg], input: &str) -> Result<Args, ArgError> {
 /// file, in order, and no text.
 ///
 /// ```
-/// use zoryx_host::commands::args::parse_args_with_files;
+/// use zoryx_host::gate::args::parse_args_with_files;
 /// use zoryx_plugin_api::{Arg, Attachment};
 ///
 /// let specs = [Arg::attachment("image"), Arg::text("caption")];

@@ -22,6 +22,22 @@ fn bucket_key(bucket: Bucket, invocation: &Invocation) -> u64 {
 }
 
 impl Cooldowns {
+    /// How long until `command` may run again for `invocation` (`None`: it may now), without
+    /// recording a use.
+    pub fn remaining(
+        &self,
+        command: &str,
+        cooldown: &Cooldown,
+        invocation: &Invocation,
+        now: Instant,
+    ) -> Option<Duration> {
+        let key = (command.to_owned(), bucket_key(cooldown.bucket, invocation));
+        let windows = self.windows.lock().ok()?;
+        let (start, uses) = windows.get(&key)?;
+        let elapsed = now.duration_since(*start);
+        (elapsed < cooldown.per && *uses >= cooldown.rate).then(|| cooldown.per - elapsed)
+    }
+
     /// Records a use of `command`; `Err(remaining)` if its cooldown is still running.
     pub fn check(
         &self,
@@ -87,6 +103,12 @@ mod tests {
             cooldowns.check("x", &cd, &invocation(2), t0).is_ok(),
             "other user"
         );
+        assert_eq!(
+            cooldowns.remaining("x", &cd, &invocation(1), t0 + Duration::from_secs(2)),
+            Some(Duration::from_secs(3)),
+            "the peek sees the window"
+        );
+        assert_eq!(cooldowns.remaining("x", &cd, &invocation(2), t0), None);
         assert!(
             cooldowns
                 .check("x", &cd, &invocation(1), t0 + Duration::from_secs(5))
