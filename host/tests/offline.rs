@@ -559,3 +559,41 @@ fn chat_console_lists_suggestions_and_picks_one() {
     });
     session.quit();
 }
+
+#[test]
+fn chat_console_shows_the_help_menu_and_drives_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+    std::fs::copy(
+        fixture("plugin-help.so"),
+        dir.path().join("extensions/help.so"),
+    )
+    .expect("copy");
+    let mut session = Session::start(dir.path());
+    session.until("banner", |l| l.contains("offline mode"));
+    session.send("!help");
+    let menu = session.reply_to("operator");
+    assert!(
+        menu.iter().any(|l| l.contains("Help Menu")),
+        "{:?}",
+        session.seen
+    );
+    // The select menu shows its id and its options; picking one turns the page in place.
+    let select = menu
+        .iter()
+        .find_map(|l| {
+            let start = l.find("(help:")? + 1;
+            let id: String = l[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != ')')
+                .collect();
+            id.contains(":pick:")
+                .then(|| id.trim_end_matches(':').to_owned())
+        })
+        .unwrap_or_else(|| panic!("no select id in {menu:?}"));
+    assert!(menu.iter().any(|l| l.contains(":pick:0: Core")), "{menu:?}");
+    session.send(&format!(":click {select} Core"));
+    session.until("the Core page", |l| l.contains("📂 Core"));
+    session.until("the ping line", |l| l.contains("!ping (Slash & Prefix)"));
+    session.quit();
+}

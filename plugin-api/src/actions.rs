@@ -315,6 +315,18 @@ pub enum Action {
     },
     /// Every command the bot has: the host's and every plugin's.
     Commands,
+    /// The command catalogue as one member sees it where they are (plugin-api 1.3): each
+    /// command with whether the host's command gate lets `user` run it in `guild` (and why
+    /// not), whether it is registered as a slash command right now, and the prefix in effect.
+    /// What help menus show ([`Host::catalogue_for`]).
+    CatalogueFor {
+        /// The member.
+        user: crate::model::UserId,
+        /// Where (`None`: a DM).
+        guild: Option<GuildId>,
+        /// The channel.
+        channel: ChannelId,
+    },
     /// The bot's live statistics (uptime, guilds, users, latency, counters), for info
     /// commands.
     Stats,
@@ -382,6 +394,7 @@ impl Action {
             Self::PluginConfig => "read the plugin's config",
             Self::SetPluginConfig { .. } => "write the plugin's config",
             Self::Commands => "list the commands",
+            Self::CatalogueFor { .. } => "list the commands a member may run",
             Self::Stats => "read the bot's statistics",
             Self::Send { .. } => "send a message",
         }
@@ -600,11 +613,16 @@ pub enum Outcome {
     Json(String),
     /// The command catalogue.
     Commands(Vec<CommandInfo>),
+    /// The command catalogue as one member sees it.
+    Catalogue(Catalogue),
     /// The bot's statistics.
     Stats(BotStats),
 }
 
 /// One command of the bot, as help menus list it.
+///
+/// The fields past `plugin` are filled by [`Host::catalogue_for`] (plugin-api 1.3); in
+/// [`Host::commands`] every command is `available`, with no `refusal` and no `roles`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandInfo {
     /// Its declaration: name, description, category, kind, aliases, arguments, cooldown,
@@ -612,6 +630,64 @@ pub struct CommandInfo {
     pub spec: crate::command::CommandSpec,
     /// The plugin that owns it; `None` for the host's built-in commands.
     pub plugin: Option<String>,
+    /// Whether the member asked about may run it there.
+    #[serde(default = "available")]
+    pub available: bool,
+    /// Why they may not, in words (`None` when they may).
+    #[serde(default)]
+    pub refusal: Option<String>,
+    /// Whether it is registered as a slash command right now: a slash or hybrid command past
+    /// the slash limit runs by prefix only.
+    #[serde(default)]
+    pub slash: bool,
+    /// The roles it is restricted to there (role grants), if any.
+    #[serde(default)]
+    pub roles: Vec<u64>,
+}
+
+fn available() -> bool {
+    true
+}
+
+impl CommandInfo {
+    /// A command available to everyone, as [`Host::commands`] lists it.
+    pub fn new(spec: crate::command::CommandSpec, plugin: Option<String>) -> Self {
+        let slash = matches!(
+            spec.kind,
+            crate::command::CommandKind::Slash | crate::command::CommandKind::Hybrid
+        );
+        Self {
+            spec,
+            plugin,
+            available: true,
+            refusal: None,
+            slash,
+            roles: Vec::new(),
+        }
+    }
+}
+
+/// The command catalogue as one member sees it where they are ([`Host::catalogue_for`]).
+///
+/// ```
+/// use zoryx_plugin_api::Catalogue;
+///
+/// let catalogue: Catalogue = serde_json::from_str(r#"{"prefix": "?", "commands": []}"#).unwrap();
+/// assert_eq!(catalogue.prefix, "?");
+/// assert!(catalogue.commands.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct Catalogue {
+    /// The prefix in effect there (the guild's, or the default).
+    pub prefix: String,
+    /// Whether `@bot command` works there too.
+    pub mention_prefix: bool,
+    /// The bot's user name.
+    pub bot_name: String,
+    /// Every command: built-ins first, then each plugin's.
+    pub commands: Vec<CommandInfo>,
 }
 
 /// The bot's live statistics, as info commands show them ([`Host::stats`]).
@@ -913,6 +989,39 @@ impl Host {
     /// Every command of the bot (built-ins and every plugin's), for help menus.
     pub async fn commands(&self) -> PluginResult<Vec<CommandInfo>> {
         expect!(self.act(&Action::Commands).await?, "commands", Outcome::Commands(c) => c)
+    }
+
+    /// The commands as `user` sees them in `guild` and `channel` (plugin-api 1.3): for each,
+    /// whether the host's command gate lets them run it and why not, and whether it is a slash
+    /// command right now; with the prefix in effect there. Help menus list what the member may
+    /// run from it. Needs a Discord connection (offline mode has one).
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # async fn demo(ctx: CommandContext<()>) -> PluginResult {
+    /// let me = ctx.invocation();
+    /// let catalogue = ctx.host().catalogue_for(me.author.id, me.guild_id, me.channel_id).await?;
+    /// let mine: Vec<&str> = catalogue
+    ///     .commands
+    ///     .iter()
+    ///     .filter(|c| c.available)
+    ///     .map(|c| c.spec.name.as_str())
+    ///     .collect();
+    /// ctx.reply(format!("You can run: {}", mine.join(", "))).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn catalogue_for(
+        &self,
+        user: crate::model::UserId,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+    ) -> PluginResult<Catalogue> {
+        let action = Action::CatalogueFor {
+            user,
+            guild,
+            channel,
+        };
+        expect!(self.act(&action).await?, "catalogue", Outcome::Catalogue(c) => c)
     }
 
     /// The bot's live statistics, for info commands (plugin-api 1.3).

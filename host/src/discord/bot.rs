@@ -266,6 +266,30 @@ impl Bot {
             .unwrap_or_default()
     }
 
+    /// `user`'s role ids in `guild`, from the cache.
+    pub(crate) fn member_roles(&self, guild: GuildId, user: u64) -> Vec<u64> {
+        self.cache
+            .get()
+            .and_then(|cache| {
+                let guild = cache.guild(serenity::all::GuildId::new(guild.0))?;
+                let member = guild.members.get(&serenity::all::UserId::new(user))?;
+                Some(member.roles.iter().map(|r| r.get()).collect())
+            })
+            .unwrap_or_default()
+    }
+
+    /// `user`'s name, from the cache (empty when unknown).
+    pub(crate) fn user_name(&self, user: u64) -> String {
+        self.cache
+            .get()
+            .and_then(|cache| {
+                cache
+                    .user(serenity::all::UserId::new(user))
+                    .map(|u| u.name.clone())
+            })
+            .unwrap_or_default()
+    }
+
     /// Every command the bot answers: the built-ins, then the plugins' (by name).
     pub(crate) fn command_specs(&self) -> Vec<zoryx_plugin_api::CommandSpec> {
         let mut specs: Vec<_> = self.builtins.iter().map(|b| b.spec.clone()).collect();

@@ -187,6 +187,7 @@ pub(super) async fn start(
             counters: Arc::clone(&counters),
             bot_id,
             expiry: Arc::clone(&bot.expiry),
+            bot: Arc::downgrade(&bot),
         }));
 
     let runner = Arc::clone(&bot);

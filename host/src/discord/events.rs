@@ -175,6 +175,35 @@ impl Handler {
         }
     }
 
+    /// The answer to a message that is only `@Bot`: the prefix here and how to get help.
+    async fn introduce(
+        &self,
+        message: &serenity::model::channel::Message,
+        effective: &prefix::Effective,
+    ) {
+        let bot = &self.bot;
+        let p = &effective.prefix;
+        let mut text = format!("My prefix here is `{p}`");
+        if effective.mention {
+            text.push_str(&format!(", and <@{}> works too", bot.bot_id()));
+        }
+        text.push_str(&format!(
+            ".\nTry `{p}help` (or `/help`) to see what you can run."
+        ));
+        let reply = Message::new().embed(zoryx_plugin_api::Embed::info("👋 Hello!", &text));
+        let sent = super::reply::post(
+            &bot.rest,
+            &bot.counters,
+            ChannelId(message.channel_id.get()),
+            &reply,
+            Some(MessageId(message.id.get())),
+        )
+        .await;
+        if let Err(error) = sent {
+            tracing::debug!(%error, "could not answer a bare mention");
+        }
+    }
+
     /// An option being typed (interaction type 4): the plugin's suggestions answer it
     /// (callback type 8), an empty list when none come within the limit.
     async fn autocomplete(&self, command: CommandInteraction) {
@@ -481,6 +510,9 @@ impl EventHandler for Handler {
             guild_id.is_none(),
         ) else {
             deliver(&mut event);
+            if prefix::is_bare_mention(&message.content, bot.bot_id()) {
+                self.introduce(&message, &effective).await;
+            }
             return;
         };
         let input = CommandInput {

@@ -17,6 +17,7 @@
 mod actions;
 mod bot;
 pub mod builtins;
+mod catalogue;
 pub mod connect;
 pub mod convert;
 pub mod embeds;

@@ -19,6 +19,8 @@ pub struct DiscordOutbox {
     pub(crate) bot_id: u64,
     /// The clocks of messages whose components expire.
     pub(crate) expiry: Arc<super::expiry::Expiry>,
+    /// The connection (for what only it knows: the catalogue as a member sees it).
+    pub(crate) bot: std::sync::Weak<super::bot::Bot>,
 }
 
 impl Outbox for DiscordOutbox {
@@ -50,6 +52,22 @@ impl Outbox for DiscordOutbox {
         plugin: &str,
         action: Action,
     ) -> BoxFuture<'static, Result<Outcome, PluginError>> {
+        if let Action::CatalogueFor {
+            user,
+            guild,
+            channel,
+        } = action
+        {
+            let bot = self.bot.upgrade();
+            return Box::pin(async move {
+                match bot {
+                    Some(bot) => Ok(Outcome::Catalogue(
+                        bot.catalogue_for(user.0, guild, channel).await,
+                    )),
+                    None => Err(PluginError::NotAvailable("the Discord connection".into())),
+                }
+            });
+        }
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
         let bot_id = self.bot_id;

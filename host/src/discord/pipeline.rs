@@ -130,7 +130,10 @@ impl Bot {
     }
 
     /// The guild's settings (from memory; loaded on a miss), for its role grants.
-    async fn guild_settings(&self, guild: Option<GuildId>) -> Option<Arc<GuildSettings>> {
+    pub(crate) async fn guild_settings(
+        &self,
+        guild: Option<GuildId>,
+    ) -> Option<Arc<GuildSettings>> {
         let guild = guild?;
         match settings_of(self.settings.as_ref(), guild).await {
             Ok(settings) => Some(settings),

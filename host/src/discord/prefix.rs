@@ -29,6 +29,19 @@ pub struct Effective {
     pub mention: bool,
 }
 
+/// Whether `content` is nothing but a mention of the bot (`<@id>` or `<@!id>`).
+pub fn is_bare_mention(content: &str, bot_id: u64) -> bool {
+    let Some(inner) = content
+        .trim()
+        .strip_prefix("<@")
+        .and_then(|c| c.strip_suffix('>'))
+    else {
+        return false;
+    };
+    let id = inner.strip_prefix('!').unwrap_or(inner);
+    bot_id != 0 && id.parse::<u64>().ok() == Some(bot_id)
+}
+
 /// The effective prefix and mention toggle for `settings` with the configured defaults.
 pub fn effective(settings: &GuildSettings, default: &str, allow_mention: bool) -> Effective {
     Effective {
@@ -143,6 +156,16 @@ mod tests {
             Some("ping")
         );
         assert!(parse("!", &eff("!", true), 5, false).is_none());
+    }
+
+    #[test]
+    fn a_bare_mention_is_only_the_mention() {
+        assert!(is_bare_mention("<@42>", 42));
+        assert!(is_bare_mention(" <@!42> ", 42));
+        assert!(!is_bare_mention("<@42> ping", 42));
+        assert!(!is_bare_mention("<@43>", 42));
+        assert!(!is_bare_mention("<@&42>", 42));
+        assert!(!is_bare_mention("hello", 42));
     }
 
     #[test]

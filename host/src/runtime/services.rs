@@ -394,10 +394,7 @@ impl Shared {
             .builtins
             .load()
             .iter()
-            .map(|spec| CommandInfo {
-                spec: spec.clone(),
-                plugin: None,
-            })
+            .map(|spec| CommandInfo::new(spec.clone(), None))
             .collect();
         if let Some(dispatcher) = self.dispatcher() {
             for (name, generation) in &dispatcher.table().plugins {
@@ -406,10 +403,7 @@ impl Shared {
                         .description
                         .commands
                         .iter()
-                        .map(|spec| CommandInfo {
-                            spec: spec.clone(),
-                            plugin: Some(name.clone()),
-                        }),
+                        .map(|spec| CommandInfo::new(spec.clone(), Some(name.clone()))),
                 );
             }
         }

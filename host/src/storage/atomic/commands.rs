@@ -10,11 +10,8 @@ use zoryx_plugin_api::{Embed, Message};
 
 use super::{AtomicStats, AtomicStore, CacheMode, Health};
 
-/// Embed colours (the seed's scheme).
-const SUCCESS: u32 = 0x00ff00;
-const ERROR: u32 = 0xff0000;
-const WARNING: u32 = 0xffff00;
-const INFO: u32 = 0x5865f2;
+// Embed colours: the one palette.
+use zoryx_plugin_api::palette::{ERROR, INFO, SUCCESS, WARNING};
 
 /// Makes test folder names unique within the process.
 static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -10,12 +10,8 @@ use zoryx_plugin_api::{Embed, Message};
 
 use super::{CleanupReport, DbStats, IntegrityReport, SqliteSettings};
 
-/// Green: all good.
-const OK_COLOUR: u32 = 0x2e_cc71;
-/// Red: something failed.
-const ERROR_COLOUR: u32 = 0xe7_4c3c;
-/// Blue: information.
-const INFO_COLOUR: u32 = 0x34_98db;
+// Embed colours: the one palette.
+use zoryx_plugin_api::palette::{ERROR as ERROR_COLOUR, INFO as INFO_COLOUR, SUCCESS as OK_COLOUR};
 /// Guild databases listed by name in `dbstats` (the largest); the rest are summed up.
 const LISTED_GUILDS: usize = 10;
 

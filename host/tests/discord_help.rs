@@ -1,0 +1,208 @@
+//! The first-party `help` plugin (a real compiled library) through the simulator: the category
+//! menu, command pages, paging, the requester-only rule, what each member may run, the
+//! invocation markers, `help COMMAND`, and the bare @mention answer.
+
+mod support;
+
+use serde_json::Value;
+use support::bot::{TestBot, text_of};
+use zoryx_sim::SimEvent;
+
+const HELP: (&str, &str) = ("plugin-help.so", "help.so");
+const BASIC: (&str, &str) = ("basic-v1.so", "basic.so");
+
+/// The components of a message body, rows flattened.
+fn components(body: &Value) -> Vec<Value> {
+    body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn custom_id(body: &Value, label_or_type: &str) -> String {
+    components(body)
+        .iter()
+        .find(|c| {
+            c["label"]
+                .as_str()
+                .is_some_and(|l| l.contains(label_or_type))
+                || (label_or_type == "select" && c["type"] == 3)
+        })
+        .and_then(|c| c["custom_id"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no `{label_or_type}` component in {body}"))
+}
+
+fn options(body: &Value) -> Vec<String> {
+    components(body)
+        .iter()
+        .find(|c| c["type"] == 3)
+        .and_then(|c| c["options"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| o["value"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Clicks (or picks `values` in) component `id` of message `message` as `user`; returns the
+/// callback (type, data).
+async fn click(
+    bot: &mut TestBot,
+    message: u64,
+    user: u64,
+    id: &str,
+    values: Vec<String>,
+) -> (u8, Value) {
+    let interaction = bot
+        .sim
+        .inject_component(message, user, id, values)
+        .await
+        .expect("component");
+    bot.callback(interaction).await
+}
+
+/// Posts `content` as `author` and waits for the reply: (its message id, its body).
+async fn ask(bot: &mut TestBot, author: u64, content: &str) -> (u64, Value) {
+    let asked = bot
+        .sim
+        .inject_message(bot.channel(), author, content)
+        .await
+        .expect("inject");
+    match bot
+        .wait_event(
+            "the help menu",
+            |e| matches!(e, SimEvent::BotMessage { reply_to: Some(r), .. } if *r == asked),
+        )
+        .await
+    {
+        SimEvent::BotMessage {
+            message_id, body, ..
+        } => (message_id, body),
+        _ => unreachable!("matched a BotMessage"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_lists_categories_pages_and_only_what_the_member_may_run() {
+    let mut bot = TestBot::start(&[HELP, BASIC], "").await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    let (id, menu) = ask(&mut bot, guest, "!help").await;
+    let text = text_of(&menu);
+    assert!(
+        text.contains("📚 Help Menu") && text.contains("Current prefix: !"),
+        "{text}"
+    );
+    let categories = options(&menu);
+    assert!(categories.contains(&"Core".to_owned()), "{categories:?}");
+    // Owner-only commands live in the Owner category: the guest does not see it.
+    assert!(!categories.iter().any(|c| c == "Owner"), "{categories:?}");
+    let owner_menu = bot.ask(owner, "!help").await;
+    assert!(
+        options(&owner_menu).contains(&"Owner".to_owned()),
+        "{owner_menu}"
+    );
+
+    // Picking a category turns the page in place (callback type 7).
+    let pick = custom_id(&menu, "select");
+    let (kind, core) = click(&mut bot, id, guest, &pick, vec!["Core".into()]).await;
+    assert_eq!(kind, 7, "{core}");
+    let text = text_of(&core);
+    assert!(text.contains("📂 Core"), "{text}");
+    assert!(text.contains("⚡ !ping (Slash & Prefix)"), "{text}");
+    assert!(text.contains("Legend"), "{text}");
+    // The fixture's commands (the default category, General), more than a page of them.
+    let back = custom_id(&core, "Back");
+    let (_, home) = click(&mut bot, id, guest, &back, Vec::new()).await;
+    let pick = custom_id(&home, "select");
+    let (_, page) = click(&mut bot, id, guest, &pick, vec!["General".into()]).await;
+    let text = text_of(&page);
+    assert!(
+        text.contains("📂 General") && text.contains("Page 1/"),
+        "{text}"
+    );
+    let fields = page["embeds"][0]["fields"].as_array().map_or(0, Vec::len);
+    assert_eq!(fields, 6, "five commands and the legend: {page}");
+    assert!(
+        !text.contains("!owner_only"),
+        "an owner-only command listed to a guest: {text}"
+    );
+    assert!(text.contains("⚡ !"), "hybrid markers: {text}");
+
+    // Next turns to page 2; Back returns to the categories.
+    let next = custom_id(&page, "Next");
+    let (_, second) = click(&mut bot, id, guest, &next, Vec::new()).await;
+    assert!(text_of(&second).contains("Page 2/"), "{second}");
+    let back = custom_id(&second, "Back");
+    let (_, home) = click(&mut bot, id, guest, &back, Vec::new()).await;
+    assert!(text_of(&home).contains("📚 Help Menu"), "{home}");
+
+    // Only the requester may use it.
+    let (kind, refusal) = click(&mut bot, id, owner, &pick, vec!["Core".into()]).await;
+    assert_eq!(kind, 4);
+    assert_eq!(refusal["flags"], 64, "{refusal}");
+    assert!(
+        text_of(&refusal).contains("Only the requester"),
+        "{refusal}"
+    );
+
+    // Credits: ephemeral, the menu stays.
+    let credits = custom_id(&home, "Credits");
+    let (kind, data) = click(&mut bot, id, guest, &credits, Vec::new()).await;
+    assert_eq!((kind, data["flags"].clone()), (4, 64.into()), "{data}");
+    assert!(text_of(&data).contains("Credits"), "{data}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_explains_one_command_and_names_what_is_missing() {
+    let mut bot = TestBot::start(&[HELP, BASIC], "").await;
+    let guest = bot.sim.guest().id;
+    let ping = text_of(&bot.ask(guest, "!help ping").await);
+    assert!(
+        ping.contains("Usage: `!ping`") && ping.contains("You can run it here"),
+        "{ping}"
+    );
+    let stats = text_of(&bot.ask(guest, "!help stats").await);
+    assert!(
+        stats.contains("Cooldown") && stats.contains("per 10s"),
+        "{stats}"
+    );
+    let setprefix = text_of(&bot.ask(guest, "!help setprefix").await);
+    assert!(
+        setprefix.contains("Administrators") && setprefix.contains("You need Administrator"),
+        "{setprefix}"
+    );
+    let category = text_of(&bot.ask(guest, "!help settings").await);
+    assert!(category.contains("📂 Settings"), "{category}");
+    let missing = text_of(&bot.ask(guest, "!help nosuch").await);
+    assert!(
+        missing.contains("no command or category `nosuch`"),
+        "{missing}"
+    );
+    // The slash form answers the same.
+    let id = bot
+        .sim
+        .inject_slash(
+            bot.guild(),
+            bot.channel(),
+            guest,
+            "help",
+            serde_json::json!([{"name": "query", "type": 3, "value": "ping"}]),
+        )
+        .await
+        .expect("slash");
+    let (_, data) = bot.callback(id).await;
+    assert!(text_of(&data).contains("Usage: `!ping`"), "{data}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_mention_answers_with_the_prefix_and_help() {
+    let mut bot = TestBot::start(&[HELP], "").await;
+    let me = bot.sim.bot_user().id;
+    let reply = text_of(&bot.ask(bot.sim.guest().id, &format!("<@{me}>")).await);
+    assert!(reply.contains("`!`") && reply.contains("!help"), "{reply}");
+    bot.shutdown().await;
+}
