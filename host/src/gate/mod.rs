@@ -27,7 +27,9 @@ pub mod cooldown;
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
 use zoryx_plugin_api::{
@@ -233,7 +235,7 @@ pub enum Input<'a> {
 #[derive(Debug, Default)]
 pub struct Gate {
     cooldowns: Cooldowns,
-    global_roles: RwLock<Arc<CommandRoles>>,
+    global_roles: ArcSwap<CommandRoles>,
 }
 
 impl Gate {
@@ -251,31 +253,36 @@ impl Gate {
             .filter(|(_, ids)| !ids.is_empty())
             .map(|(name, ids)| (name.to_lowercase(), ids))
             .collect();
-        if let Ok(mut slot) = self.global_roles.write() {
-            *slot = Arc::new(roles);
-        }
+        self.global_roles.store(Arc::new(roles));
     }
 
     /// The global role grants.
     pub fn global_roles(&self) -> Arc<CommandRoles> {
-        self.global_roles
-            .read()
-            .map(|r| Arc::clone(&r))
-            .unwrap_or_default()
+        self.global_roles.load_full()
     }
 
     /// The roles that may run `command` for this caller: the guild's grants and the global
     /// ones together (empty: no restriction).
     pub fn roles_for(&self, command: &str, caller: &Caller<'_>) -> Vec<u64> {
-        let key = command.to_lowercase();
+        let global = self.global_roles.load();
+        let guild = caller.guild_roles.filter(|g| !g.is_empty());
+        if global.is_empty() && guild.is_none() {
+            return Vec::new();
+        }
+        let lowered;
+        let key = if command.bytes().any(|b| b.is_ascii_uppercase()) {
+            lowered = command.to_lowercase();
+            lowered.as_str()
+        } else {
+            command
+        };
         let mut roles = Vec::new();
-        if let Some(guild) = caller.guild_roles
-            && let Some(ids) = guild.get(&key)
+        if let Some(guild) = guild
+            && let Some(ids) = guild.get(key)
         {
             roles.extend_from_slice(ids);
         }
-        let global = self.global_roles();
-        if let Some(ids) = global.get(&key) {
+        if let Some(ids) = global.get(key) {
             for id in ids {
                 if !roles.contains(id) {
                     roles.push(*id);
