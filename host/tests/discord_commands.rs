@@ -242,3 +242,61 @@ async fn roles_grant_levels_and_listeners_see_messages() {
     .await;
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serversettings_shows_every_setting_of_the_guild() {
+    let mut bot = TestBot::start(&[HELLO], "").await;
+    let (owner, guest, guild) = (bot.sim.owner().id, bot.sim.guest().id, bot.guild());
+    let refused = text_of(&bot.ask(guest, "!serversettings").await);
+    assert!(
+        refused.contains("You need Administrator permission"),
+        "{refused}"
+    );
+    let before = text_of(&bot.ask(owner, "!serversettings").await);
+    assert!(
+        before.contains("Prefix: `!` (the default)")
+            && before.contains("enabled (the default)")
+            && before.contains("Role restrictions (`config`): None."),
+        "{before}"
+    );
+    bot.ask(owner, "!setprefix ?").await;
+    bot.ask(owner, "?mentionprefix disable").await;
+    let mods = bot.sim.add_role(guild, "Mods", 0).expect("role");
+    bot.ask(owner, "?config echo Mods").await;
+    let after = text_of(&bot.ask(owner, "?serversettings").await);
+    assert!(
+        after.contains("Prefix: `?` (set here with `?setprefix`)")
+            && after.contains("@mention prefix: disabled here")
+            && after.contains(&format!("`echo`: <@&{mods}>"))
+            && after.contains("`?command`"),
+        "{after}"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_counts_messages_users_and_the_top_commands() {
+    let mut bot = TestBot::start_with_storage(&[HELLO]).await;
+    let owner = bot.sim.owner().id;
+    bot.ask(owner, "!echo hi").await;
+    for _ in 0..3 {
+        bot.ask(owner, "!ping").await;
+    }
+    bot.db
+        .clone()
+        .expect("sqlite")
+        .flush()
+        .await
+        .expect("flush");
+    let stats = text_of(&bot.ask(owner, "!stats").await);
+    for wanted in [
+        "Messages seen: 5",
+        "Users:",
+        "Shards: 1",
+        "Gateway latency",
+        "Top commands: 1. `ping` — 3\n2. `echo` — 1",
+    ] {
+        assert!(stats.contains(wanted), "`{wanted}` in {stats}");
+    }
+    bot.shutdown().await;
+}

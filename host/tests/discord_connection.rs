@@ -166,12 +166,12 @@ async fn fixed_shards_identify_each_shard_and_commands_work() {
 async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     let mut bot = TestBot::start(
         &[("plugin-hello.so", "hello.so")],
-        // The 13 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
-        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 13, "safe_limit": 14}"#,
+        // The 14 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
+        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 14, "safe_limit": 15}"#,
     )
     .await;
     let commands = bot.wait_registered("hello").await;
-    assert_eq!(commands.len(), 14, "{commands:?}");
+    assert_eq!(commands.len(), 15, "{commands:?}");
     assert!(
         !commands.iter().any(|c| c["name"] == "echo"),
         "{commands:?}"

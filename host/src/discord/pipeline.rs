@@ -120,11 +120,11 @@ impl Bot {
             }
             Target::Plugin(resolved) => {
                 let name = spec.name.clone();
+                self.count(input.guild_id, &name);
                 let outcome = dispatcher
                     .run(resolved, invocation, args, Arc::clone(&sink))
                     .await;
-                self.answer_outcome(outcome, input.guild_id, &name, sink)
-                    .await
+                self.answer_outcome(outcome, &name, sink).await
             }
         }
     }
@@ -163,7 +163,8 @@ impl Bot {
         .guild_roles(roles)
     }
 
-    /// Counts one command (run or refused) in memory and in the guild's usage table.
+    /// Counts one command (run or refused) in memory and in the guild's usage table, before it
+    /// runs (so its replies never arrive before it is counted).
     fn count(&self, guild: Option<GuildId>, name: &str) {
         bump(&self.counters.commands_run);
         self.settings.record_command(guild, name);
@@ -183,7 +184,6 @@ impl Bot {
     async fn answer_outcome(
         &self,
         outcome: CommandOutcome,
-        guild: Option<GuildId>,
         name: &str,
         sink: Arc<dyn ReplySink>,
     ) -> bool {
@@ -207,7 +207,6 @@ impl Bot {
                 Some(embed(colour::ERROR, "Command failed", error.to_string()).ephemeral())
             }
         };
-        self.count(guild, name);
         if let Some(reply) = reply {
             let _ = sink.reply(reply).await;
         }

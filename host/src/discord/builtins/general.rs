@@ -64,13 +64,35 @@ fn uptime(duration: Duration) -> String {
 
 async fn stats(call: BuiltinCall) -> Result<Message, String> {
     let stats = call.stats();
-    Ok(Message::new().embed(
-        Embed::new()
-            .title("📊 Bot statistics")
-            .field("Uptime", uptime(stats.uptime), true)
-            .field("Guilds", stats.guilds.to_string(), true)
-            .field("Commands run", stats.commands_run.to_string(), true)
-            .field("Plugins loaded", stats.plugins_loaded.to_string(), true)
-            .colour(colour::INFO),
-    ))
+    let live = call.bot.plugin_stats().await;
+    let latency = live
+        .latency_ms
+        .map_or_else(|| "not measured yet".to_owned(), |ms| format!("{ms:.0} ms"));
+    let mut embed = Embed::new()
+        .title("📊 Bot statistics")
+        .field("Uptime", uptime(stats.uptime), true)
+        .field("Guilds", stats.guilds.to_string(), true)
+        .field("Users", live.users.to_string(), true)
+        .field("Messages seen", stats.messages_seen.to_string(), true)
+        .field("Commands run", stats.commands_run.to_string(), true)
+        .field("Replies failed", stats.replies_failed.to_string(), true)
+        .field("Gateway latency", latency, true)
+        .field("Shards", live.shards.to_string(), true)
+        .field("Slash commands", stats.slash_registered.to_string(), true)
+        .field("Plugins loaded", stats.plugins_loaded.to_string(), true)
+        .colour(colour::INFO);
+    // The most used commands, from the usage counts in main.db when the databases are there.
+    if let Some(db) = &call.bot.services.db
+        && let Ok(counts) = db.databases().command_stats(None).await
+        && !counts.is_empty()
+    {
+        let top: Vec<String> = counts
+            .iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, (name, uses))| format!("{}. `{name}` — {uses}", i + 1))
+            .collect();
+        embed = embed.field("Top commands", top.join("\n"), false);
+    }
+    Ok(Message::new().embed(embed))
 }

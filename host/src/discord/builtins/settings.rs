@@ -28,7 +28,83 @@ pub(super) fn register(builtins: &mut Builtins) {
                 .permission(Permission::Administrator)
                 .kind(CommandKind::Hybrid),
             |call| Box::pin(mention_prefix(call)),
+        )
+        .add(
+            CommandSpec::new("serversettings")
+                .description("Every setting of this server in one place")
+                .category("Settings")
+                .permission(Permission::Administrator)
+                .dm(false)
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(server_settings(call)),
         );
+}
+
+/// `serversettings`: the prefix, the mention prefix, role restrictions and the ways to invoke
+/// a command here.
+async fn server_settings(call: BuiltinCall) -> Result<Message, String> {
+    let Some(guild) = call.guild_id else {
+        return Ok(embed(
+            colour::ERROR,
+            "Server only",
+            "Settings are per server.",
+        ));
+    };
+    let bot = &call.bot;
+    let settings = crate::guild_settings::settings_of(call.settings().as_ref(), guild)
+        .await
+        .map_err(|e| e.to_string())?;
+    let effective = prefix::effective(
+        &settings,
+        &bot.options.prefix,
+        bot.options.allow_mention_prefix,
+    );
+    let p = &effective.prefix;
+    let prefix_line = match &settings.prefix {
+        Some(own) => format!("`{own}` (set here with `{p}setprefix`)"),
+        None => format!("`{p}` (the default)"),
+    };
+    let mention_line = match settings.mention_prefix {
+        Some(true) => "enabled here".to_owned(),
+        Some(false) => "disabled here".to_owned(),
+        None => format!(
+            "{} (the default)",
+            if effective.mention {
+                "enabled"
+            } else {
+                "disabled"
+            }
+        ),
+    };
+    let restrictions = if settings.command_roles.is_empty() {
+        "None.".to_owned()
+    } else {
+        settings
+            .command_roles
+            .iter()
+            .map(|(name, ids)| {
+                let roles: Vec<String> = ids.iter().map(|r| format!("<@&{r}>")).collect();
+                format!("`{name}`: {}", roles.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut ways = vec![
+        format!("`{p}command`"),
+        "`/command` (slash and hybrid commands)".to_owned(),
+    ];
+    if effective.mention {
+        ways.push(format!("<@{}> command", bot.bot_id()));
+    }
+    Ok(Message::new().embed(
+        zoryx_plugin_api::Embed::new()
+            .title("⚙️ Server settings")
+            .field("Prefix", prefix_line, true)
+            .field("@mention prefix", mention_line, true)
+            .field("Role restrictions (`config`)", restrictions, false)
+            .field("Ways to run a command here", ways.join("\n"), false)
+            .colour(colour::INFO),
+    ))
 }
 
 async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
