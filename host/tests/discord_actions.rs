@@ -19,23 +19,7 @@ async fn start(mode: Mode) -> TestBot {
 /// Posts `content` as the owner; returns the id of the bot's reply and its body.
 async fn asked(bot: &mut TestBot, content: &str) -> (u64, u64, Value) {
     let owner = bot.sim.owner().id;
-    let asked = bot
-        .sim
-        .inject_message(bot.channel(), owner, content)
-        .await
-        .expect("inject");
-    match bot
-        .wait_event(
-            &format!("the reply to {content}"),
-            |e| matches!(e, SimEvent::BotMessage { reply_to: Some(r), .. } if *r == asked),
-        )
-        .await
-    {
-        SimEvent::BotMessage {
-            message_id, body, ..
-        } => (asked, message_id, body),
-        _ => unreachable!("matched a BotMessage"),
-    }
+    bot.asked(owner, content).await
 }
 
 /// The outcome JSON a `!act` reply carries.

@@ -178,5 +178,37 @@ async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     );
     let reply = bot.ask(bot.sim.guest().id, "!echo still works").await;
     assert_eq!(reply["content"], "still works");
+    // `slashlimit` shows the count against the limit, the tiers and what stayed prefix-only.
+    let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
+    assert!(
+        limit.contains("Registered: 15/100 (16 wanted)")
+            && limit.contains("warn at 14, safe limit 15")
+            && limit.contains("Prefix-only because of the limit: `echo`"),
+        "{limit}"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_limit_caps_registration_even_with_the_limiter_off() {
+    let mut bot = TestBot::start(
+        &[("plugin-hello.so", "hello.so")],
+        r#""framework": {"enable_slash_command_limiter": false},
+           "slash_limiter": {"max_limit": 14, "warning_threshold": 10, "safe_limit": 12}"#,
+    )
+    .await;
+    let commands = bot.wait_registered("whycant").await;
+    assert_eq!(commands.len(), 14, "{commands:?}");
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c["name"] == "hello" || c["name"] == "echo"),
+        "{commands:?}"
+    );
+    let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
+    assert!(
+        limit.contains("Registered: 14/14 (16 wanted)") && limit.contains("limiter off"),
+        "{limit}"
+    );
     bot.shutdown().await;
 }

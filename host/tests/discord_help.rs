@@ -6,7 +6,6 @@ mod support;
 
 use serde_json::Value;
 use support::bot::{TestBot, text_of};
-use zoryx_sim::SimEvent;
 
 const HELP: (&str, &str) = ("plugin-help.so", "help.so");
 const BASIC: (&str, &str) = ("basic-v1.so", "basic.so");
@@ -63,32 +62,11 @@ async fn click(
     bot.callback(interaction).await
 }
 
-/// Posts `content` as `author` and waits for the reply: (its message id, its body).
-async fn ask(bot: &mut TestBot, author: u64, content: &str) -> (u64, Value) {
-    let asked = bot
-        .sim
-        .inject_message(bot.channel(), author, content)
-        .await
-        .expect("inject");
-    match bot
-        .wait_event(
-            "the help menu",
-            |e| matches!(e, SimEvent::BotMessage { reply_to: Some(r), .. } if *r == asked),
-        )
-        .await
-    {
-        SimEvent::BotMessage {
-            message_id, body, ..
-        } => (message_id, body),
-        _ => unreachable!("matched a BotMessage"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_menu_lists_categories_pages_and_only_what_the_member_may_run() {
     let mut bot = TestBot::start(&[HELP, BASIC], "").await;
     let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
-    let (id, menu) = ask(&mut bot, guest, "!help").await;
+    let (_, id, menu) = bot.asked(guest, "!help").await;
     let text = text_of(&menu);
     assert!(
         text.contains("📚 Help Menu") && text.contains("Current prefix: !"),

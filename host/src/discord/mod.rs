@@ -94,6 +94,9 @@ pub struct SlashLimits {
     pub warning_threshold: u32,
     /// From this many commands on, further commands stay prefix-only.
     pub safe_limit: u32,
+    /// The most the bot may register (`slash_limiter.max_limit`, Discord's 100 at most);
+    /// applies even with the limiter off.
+    pub max_limit: u32,
 }
 
 impl Default for SlashLimits {
@@ -102,6 +105,7 @@ impl Default for SlashLimits {
             enabled: true,
             warning_threshold: 90,
             safe_limit: 95,
+            max_limit: 100,
         }
     }
 }
@@ -177,6 +181,7 @@ impl DiscordOptions {
                 enabled: config.framework.enable_slash_command_limiter,
                 warning_threshold: limiter.warning_threshold,
                 safe_limit: limiter.safe_limit,
+                max_limit: limiter.max_limit,
             },
             slash_debounce: Duration::from_millis(500),
             defer_after: DEFER_AFTER,

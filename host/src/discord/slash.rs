@@ -147,9 +147,24 @@ fn is_slash(spec: &CommandSpec) -> bool {
     matches!(spec.kind, CommandKind::Slash | CommandKind::Hybrid)
 }
 
+/// What would be registered now, and what the limits leave prefix-only.
+pub(crate) struct SlashPlan {
+    /// The commands to register, as Discord takes them.
+    pub(crate) commands: Vec<Value>,
+    /// Slash and hybrid commands past the safe limit (or `max_limit`): prefix-only.
+    pub(crate) prefix_only: Vec<String>,
+    /// How many the bot wanted to register.
+    pub(crate) wanted: usize,
+}
+
 /// The command set to register: built-ins first, then plugins by name in declaration order;
 /// plugin commands shadowed by a built-in are left out, and the slash limiter applies.
 pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
+    plan(bot).commands
+}
+
+/// [`command_set`] with what the limits left out (`slashlimit` shows it).
+pub(crate) fn plan(bot: &Bot) -> SlashPlan {
     let mut out: Vec<Value> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut push = |spec: &CommandSpec, owner: &str| {
@@ -206,6 +221,8 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
         }
     }
     let limits = bot.options.slash_limits;
+    let wanted = out.len();
+    let mut prefix_only = Vec::new();
     if limits.enabled {
         let count = out.len() as u32;
         if count > limits.safe_limit {
@@ -213,6 +230,7 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
                 .drain(limits.safe_limit as usize..)
                 .filter_map(|c| c["name"].as_str().map(str::to_owned))
                 .collect();
+            prefix_only.extend(dropped.iter().cloned());
             tracing::warn!(
                 limit = limits.safe_limit,
                 prefix_only = ?dropped,
@@ -227,9 +245,19 @@ pub(crate) fn command_set(bot: &Bot) -> Vec<Value> {
             );
         }
     }
-    // Discord's hard limit.
-    out.truncate(100);
-    out
+    // `max_limit`, and Discord's hard limit.
+    let max = (limits.max_limit.min(100)) as usize;
+    if out.len() > max {
+        prefix_only.extend(
+            out.drain(max..)
+                .filter_map(|c| c["name"].as_str().map(str::to_owned)),
+        );
+    }
+    SlashPlan {
+        commands: out,
+        prefix_only,
+        wanted,
+    }
 }
 
 /// Registers `commands` by bulk overwrite; returns how many Discord accepted.

@@ -172,6 +172,28 @@ impl TestBot {
         self.reply_to(id).await
     }
 
+    /// Posts `content` as `author` in the default channel and waits for the reply: the posted
+    /// message's id, the reply's id and the reply's body.
+    pub async fn asked(&mut self, author: u64, content: &str) -> (u64, u64, Value) {
+        let asked = self
+            .sim
+            .inject_message(self.channel(), author, content)
+            .await
+            .expect("inject");
+        match self
+            .wait_event(
+                &format!("the reply to {content}"),
+                |e| matches!(e, SimEvent::BotMessage { reply_to: Some(r), .. } if *r == asked),
+            )
+            .await
+        {
+            SimEvent::BotMessage {
+                message_id, body, ..
+            } => (asked, message_id, body),
+            _ => unreachable!("matched a BotMessage"),
+        }
+    }
+
     /// Posts `content` as `author` and proves it got no reply: a `!ping` posted right after it
     /// is answered first (commands are answered concurrently; an unanswered message returns
     /// before any REST call, so its reply would have been recorded by then).

@@ -40,6 +40,13 @@ pub(super) fn register(builtins: &mut Builtins) {
         )
         .add(
             owner(
+                "slashlimit",
+                "Slash commands registered against the limits, and which stay prefix-only",
+            ),
+            |call| Box::pin(slash_limit(call)),
+        )
+        .add(
+            owner(
                 "extensions",
                 "List extensions with version, status and dependencies",
             )
@@ -185,4 +192,56 @@ async fn extensions(call: BuiltinCall) -> Result<Message, String> {
         );
     }
     Ok(Message::new().embed(embed_out))
+}
+
+/// `slashlimit`: how many slash commands are registered against `slash_limiter.max_limit`, the
+/// warning and safe tiers, and the commands the limits leave prefix-only.
+async fn slash_limit(call: BuiltinCall) -> Result<Message, String> {
+    let bot = &call.bot;
+    let limits = bot.options.slash_limits;
+    let plan = crate::discord::slash::plan(bot);
+    let used = plan.commands.len() as u32;
+    let (tier, colour) = if !plan.prefix_only.is_empty() {
+        (
+            "⛔ At the safe limit: new slash commands stay prefix-only",
+            colour::ERROR,
+        )
+    } else if limits.enabled && used >= limits.warning_threshold {
+        ("⚠️ Past the warning threshold", colour::WARNING)
+    } else {
+        ("✅ Below the warning threshold", colour::SUCCESS)
+    };
+    let prefix_only = if plan.prefix_only.is_empty() {
+        "None.".to_owned()
+    } else {
+        plan.prefix_only
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(Message::new().embed(
+        Embed::new()
+            .title("⚡ Slash command limit")
+            .description(tier)
+            .field(
+                "Registered",
+                format!("{used}/{} ({} wanted)", limits.max_limit, plan.wanted),
+                true,
+            )
+            .field(
+                "Tiers",
+                if limits.enabled {
+                    format!(
+                        "warn at {}, safe limit {}",
+                        limits.warning_threshold, limits.safe_limit
+                    )
+                } else {
+                    "limiter off (`framework.enable_slash_command_limiter`)".to_owned()
+                },
+                true,
+            )
+            .field("Prefix-only because of the limit", prefix_only, false)
+            .colour(colour),
+    ))
 }
