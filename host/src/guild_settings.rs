@@ -22,6 +22,33 @@ pub struct GuildSettings {
     /// Role grants by command (`!config COMMAND @role`): a command listed here is for members
     /// holding one of its roles (see [`crate::gate`]).
     pub command_roles: CommandRoles,
+    /// What the bot deletes after a while (`!autodelete`).
+    pub auto_delete: AutoDelete,
+}
+
+/// What the bot deletes after a while in a guild (prefix commands only: a slash command's
+/// errors are ephemeral and it has no message of its own), in seconds; 0 is off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AutoDelete {
+    /// The bot's refusals and error embeds (10 s unless set, as the seed).
+    pub errors: u32,
+    /// The member's message that ran a command (off unless set; needs Manage Messages).
+    pub commands: u32,
+}
+
+impl Default for AutoDelete {
+    fn default() -> Self {
+        Self {
+            errors: 10,
+            commands: 0,
+        }
+    }
+}
+
+impl AutoDelete {
+    /// The longest delay accepted, in seconds (an hour).
+    pub const MAX_SECONDS: u32 = 3600;
 }
 
 /// A settings store failed.
@@ -56,6 +83,13 @@ pub trait GuildSettingsStore: Send + Sync {
         &self,
         guild: GuildId,
         roles: CommandRoles,
+    ) -> BoxFuture<'_, Result<(), SettingsError>>;
+
+    /// Sets what the bot deletes after a while in the guild (`!autodelete`).
+    fn set_auto_delete(
+        &self,
+        guild: GuildId,
+        auto_delete: AutoDelete,
     ) -> BoxFuture<'_, Result<(), SettingsError>>;
 
     /// Counts one use of `command` (in `guild`, or in DMs); never blocks the caller.
@@ -141,6 +175,15 @@ impl GuildSettingsStore for MemorySettings {
         roles: CommandRoles,
     ) -> BoxFuture<'_, Result<(), SettingsError>> {
         self.update(guild, |s| s.command_roles = roles);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn set_auto_delete(
+        &self,
+        guild: GuildId,
+        auto_delete: AutoDelete,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        self.update(guild, |s| s.auto_delete = auto_delete);
         Box::pin(async { Ok(()) })
     }
 

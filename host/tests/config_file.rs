@@ -21,6 +21,11 @@ const KEYS: &[&str] = &[
     "auto_reload",
     "status.type",
     "status.text",
+    "status.url",
+    "status.presence",
+    "status.statuses",
+    "status.interval_seconds",
+    "status.log_status_updates",
     "database.base_path",
     "logging.level",
     "logging.max_bytes",
@@ -202,7 +207,32 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
         (
             r#"{"status": {"type": "singing"}}"#,
             "status.type",
-            "playing/watching/listening/competing",
+            "playing/watching/listening/competing/streaming/custom",
+        ),
+        (
+            r#"{"status": {"type": "streaming", "text": "live"}}"#,
+            "status.url",
+            "an http(s) URL for streaming",
+        ),
+        (
+            r#"{"status": {"presence": "away"}}"#,
+            "status.presence",
+            "online/idle/dnd/invisible",
+        ),
+        (
+            r#"{"status": {"statuses": [{"type": "watching"}, {"type": "dancing"}]}}"#,
+            "status.statuses[1].type",
+            "playing/watching",
+        ),
+        (
+            r#"{"status": {"interval_seconds": 5}}"#,
+            "status.interval_seconds",
+            "at least 15",
+        ),
+        (
+            r#"{"status": {"text": ""}}"#,
+            "status.text",
+            "1 to 128 characters",
         ),
         (
             r#"{"slash_limiter": {"max_limit": 120}}"#,
@@ -220,14 +250,14 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             "at most slash_limiter.max_limit",
         ),
         (
-            r#"{"cooldowns": {"default_rate": 0}}"#,
+            r#"{"cooldowns": {"default_rate": 5000}}"#,
             "cooldowns.default_rate",
-            "positive",
+            "from 0 (no default cooldown) to 1000",
         ),
         (
             r#"{"cooldowns": {"default_per": -1.0}}"#,
             "cooldowns.default_per",
-            "positive",
+            "above 0",
         ),
         (
             r#"{"discord": {"api_base": "localhost:8080"}}"#,

@@ -2,7 +2,9 @@
 
 mod support;
 
+use serde_json::Value;
 use support::bot::{TestBot, text_of};
+use zoryx_sim::SimEvent;
 
 const HELLO: (&str, &str) = ("plugin-hello.so", "hello.so");
 
@@ -298,5 +300,172 @@ async fn stats_counts_messages_users_and_the_top_commands() {
     ] {
         assert!(stats.contains(wanted), "`{wanted}` in {stats}");
     }
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botinfo_extensions_and_shardinfo_answer_with_what_the_bot_runs() {
+    let mut bot = TestBot::start(&[HELLO], "").await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    // `discordbotframework` and its aliases, for everyone.
+    let info = text_of(&bot.ask(guest, "!botinfo").await);
+    assert!(
+        info.contains("Zoryx Discord Bot Framework")
+            && info.contains(&format!("plugin API {}", zoryx_plugin_api::API_VERSION))
+            && info.contains("Plugins (1 loaded)")
+            && info.contains("hello 0.")
+            && info.contains("serenity 0.12")
+            && info.contains("rustc 1.")
+            && info.contains(std::env::consts::OS),
+        "{info}"
+    );
+    let again = text_of(&bot.ask(guest, "!framework").await);
+    assert!(
+        again.contains("on cooldown"),
+        "one alias, one cooldown: {again}"
+    );
+    // `extensions` for everyone: names, versions, load times; the details for owners.
+    let public = text_of(&bot.ask(guest, "!extensions").await);
+    assert!(
+        public.contains("Extensions (1 loaded)")
+            && public.contains("**hello** v")
+            && !public.contains("generation"),
+        "{public}"
+    );
+    let detailed = text_of(&bot.ask(owner, "!exts").await);
+    assert!(detailed.contains("generation: "), "{detailed}");
+    // `shardinfo` (owners, as the seed): this server's shard and every shard.
+    let refused = text_of(&bot.ask(guest, "!shardinfo").await);
+    assert!(refused.contains("bot owners only"), "{refused}");
+    let shards = text_of(&bot.ask(owner, "!shardinfo").await);
+    assert!(
+        shards.contains("This server's shard: Shard 0")
+            && shards.contains("1 guilds")
+            && shards.contains("Shards: 1 in all, 1 here")
+            && shards.contains("`0` Connected"),
+        "{shards}"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_reload_suggests_extension_names_to_owners_and_sync_registers_now() {
+    let mut bot = TestBot::start(&[HELLO], "").await;
+    let (owner, guest, guild, channel) = (
+        bot.sim.owner().id,
+        bot.sim.guest().id,
+        bot.guild(),
+        bot.channel(),
+    );
+    bot.wait_registered("reload").await;
+    let id = bot
+        .sim
+        .inject_autocomplete(guild, channel, owner, "reload", ("name", "he"), Value::Null)
+        .await
+        .expect("autocomplete");
+    let (kind, data) = bot.callback(id).await;
+    assert_eq!(
+        (kind, data["choices"].clone()),
+        (8, serde_json::json!([{"name": "hello", "value": "hello"}]))
+    );
+    let id = bot
+        .sim
+        .inject_autocomplete(guild, channel, guest, "reload", ("name", "he"), Value::Null)
+        .await
+        .expect("autocomplete");
+    let (kind, data) = bot.callback(id).await;
+    assert_eq!(
+        (kind, data["choices"].clone()),
+        (8, serde_json::json!([])),
+        "not for guests"
+    );
+    // The slash form runs the same handler.
+    let id = bot
+        .sim
+        .inject_slash(
+            guild,
+            channel,
+            owner,
+            "reload",
+            serde_json::json!([{"name": "name", "type": 3, "value": "hello"}]),
+        )
+        .await
+        .expect("slash");
+    let (_, data) = bot.callback(id).await;
+    assert!(
+        text_of(&data).contains("Reloaded") && text_of(&data).contains("`hello`: generation "),
+        "{data}"
+    );
+    // `sync` registers now and lists what it registered.
+    bot.sim.clear_requests();
+    let synced = text_of(&bot.ask(owner, "!sync").await);
+    assert!(
+        synced.contains("Sync complete")
+            && synced.contains(&format!("to the test guild {guild}"))
+            && synced.contains("`reload`"),
+        "{synced}"
+    );
+    assert!(
+        bot.sim
+            .requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path.ends_with(&format!("/guilds/{guild}/commands"))),
+        "a bulk overwrite was sent"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autodelete_removes_error_replies_and_command_messages_per_guild() {
+    let mut bot = TestBot::start_with_storage(&[HELLO]).await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    let shown = text_of(&bot.ask(owner, "!autodelete").await);
+    assert!(
+        shown.contains("Error replies: after 10 s") && shown.contains("Command messages: never"),
+        "the seed's defaults: {shown}"
+    );
+    let bad = text_of(&bot.ask(owner, "!autodelete errors 99999").await);
+    assert!(bad.contains("from 1 to 3600"), "{bad}");
+    let set = text_of(&bot.ask(owner, "!autodelete errors 1").await);
+    assert!(set.contains("Error replies: after 1 s"), "{set}");
+    let refused = text_of(&bot.ask(guest, "!autodelete errors 5").await);
+    assert!(refused.contains("Administrator"), "{refused}");
+    // A refusal is deleted after a second; a normal reply stays.
+    let (_, reply, _) = bot.asked(guest, "!load hello").await;
+    bot.wait_event(
+        "the refusal deleted",
+        |e| matches!(e, SimEvent::MessageDeleted { message_id, .. } if *message_id == reply),
+    )
+    .await;
+    let (_, pong, _) = bot.asked(guest, "!ping").await;
+    // The invoking message, once asked for.
+    text_of(&bot.ask(owner, "!autodelete commands 1").await);
+    let (asked, _, _) = bot.asked(guest, "!echo bye").await;
+    bot.wait_event(
+        "the command message deleted",
+        |e| matches!(e, SimEvent::MessageDeleted { message_id, .. } if *message_id == asked),
+    )
+    .await;
+    assert!(bot.sim.message(pong).is_some(), "a normal reply stays");
+    let settings = text_of(&bot.ask(owner, "!serversettings").await);
+    assert!(
+        settings.contains("Error replies: after 1 s")
+            && settings.contains("Command messages: after 1 s"),
+        "{settings}"
+    );
+    // Kept in guild.db: `autodelete commands off` writes through, and reads back.
+    text_of(&bot.ask(owner, "!autodelete commands off").await);
+    let stored = bot
+        .db
+        .as_ref()
+        .expect("storage")
+        .databases()
+        .guild_settings(bot.guild())
+        .await
+        .expect("read");
+    assert_eq!(
+        (stored.auto_delete.errors, stored.auto_delete.commands),
+        (1, 0)
+    );
     bot.shutdown().await;
 }

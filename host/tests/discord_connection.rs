@@ -166,12 +166,12 @@ async fn fixed_shards_identify_each_shard_and_commands_work() {
 async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     let mut bot = TestBot::start(
         &[("plugin-hello.so", "hello.so")],
-        // The 14 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
-        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 14, "safe_limit": 15}"#,
+        // The 15 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
+        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 15, "safe_limit": 16}"#,
     )
     .await;
     let commands = bot.wait_registered("hello").await;
-    assert_eq!(commands.len(), 15, "{commands:?}");
+    assert_eq!(commands.len(), 16, "{commands:?}");
     assert!(
         !commands.iter().any(|c| c["name"] == "echo"),
         "{commands:?}"
@@ -181,8 +181,8 @@ async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     // `slashlimit` shows the count against the limit, the tiers and what stayed prefix-only.
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 15/100 (16 wanted)")
-            && limit.contains("warn at 14, safe limit 15")
+        limit.contains("Registered: 16/100 (17 wanted)")
+            && limit.contains("warn at 15, safe limit 16")
             && limit.contains("Prefix-only because of the limit: `echo`"),
         "{limit}"
     );
@@ -207,8 +207,107 @@ async fn max_limit_caps_registration_even_with_the_limiter_off() {
     );
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 14/14 (16 wanted)") && limit.contains("limiter off"),
+        limit.contains("Registered: 14/14 (17 wanted)") && limit.contains("limiter off"),
         "{limit}"
     );
+    bot.shutdown().await;
+}
+
+/// The next presence a shard sets: (type, name or custom state, url, status).
+async fn next_presence(
+    events: &mut tokio::sync::broadcast::Receiver<SimEvent>,
+) -> (u64, String, Option<String>, String) {
+    let presence = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Ok(SimEvent::PresenceUpdated { presence, .. }) = events.recv().await {
+                return presence;
+            }
+        }
+    })
+    .await
+    .expect("a presence update");
+    let activity = &presence["activities"][0];
+    (
+        activity["type"].as_u64().expect("type"),
+        if activity["type"] == 4 {
+            activity["state"].as_str().expect("state").to_owned()
+        } else {
+            activity["name"].as_str().expect("name").to_owned()
+        },
+        activity["url"].as_str().map(str::to_owned),
+        presence["status"].as_str().expect("status").to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_rotates_through_the_configured_statuses_and_owners_steer_it() {
+    let mut bot = TestBot::start(
+        &[],
+        r#""status": {"statuses": [
+              {"type": "watching", "text": "{guilds} servers | {prefix}help"},
+              {"type": "streaming", "text": "live: {commands} commands",
+               "url": "https://twitch.tv/zoryx", "presence": "idle"}
+           ], "interval_seconds": 3600}"#,
+    )
+    .await;
+    // The first status is shown as soon as the shard is READY, placeholders filled in.
+    bot.wait_event("the first presence", |e| {
+        matches!(e, SimEvent::PresenceUpdated { presence, .. }
+            if presence["activities"][0]["name"] == "1 servers | !help"
+                && presence["activities"][0]["type"] == 3
+                && presence["status"] == "online")
+    })
+    .await;
+    let mut presences = bot.sim.subscribe();
+    let owner = bot.sim.owner().id;
+    // `status next` goes on to the streaming status, with its URL and online status.
+    let next = text_of(&bot.ask(owner, "!status next").await);
+    assert!(next.contains("Now: **Streaming live: "), "{next}");
+    let (kind, name, url, status) = next_presence(&mut presences).await;
+    assert_eq!(
+        (kind, url.as_deref(), status.as_str()),
+        (1, Some("https://twitch.tv/zoryx"), "idle")
+    );
+    assert!(
+        name.starts_with("live: ") && name.ends_with(" commands"),
+        "{name}"
+    );
+    // `status set` shows a status of the owner's until `status resume`.
+    let set = text_of(
+        &bot.ask(owner, "!status set custom Down for maintenance")
+            .await,
+    );
+    assert!(set.contains("paused"), "{set}");
+    assert_eq!(
+        next_presence(&mut presences).await,
+        (
+            4,
+            "Down for maintenance".to_owned(),
+            None,
+            "idle".to_owned()
+        )
+    );
+    let shown = text_of(&bot.ask(owner, "!status").await);
+    assert!(
+        shown.contains("Now: Down for maintenance (idle)")
+            && shown.contains("set by `status set`")
+            && shown.contains("Every: 3600 s"),
+        "{shown}"
+    );
+    let bad = text_of(&bot.ask(owner, "!status set streaming not-a-url").await);
+    assert!(bad.contains("stream's URL"), "{bad}");
+    text_of(&bot.ask(owner, "!status resume").await);
+    assert_eq!(
+        next_presence(&mut presences).await.0,
+        1,
+        "back to the rotation"
+    );
+    assert_eq!(
+        bot.sim.presence(0).expect("recorded")["activities"][0]["type"],
+        1
+    );
+    // Only owners steer it.
+    let refused = text_of(&bot.ask(bot.sim.guest().id, "!status pause").await);
+    assert!(refused.contains("owner"), "{refused}");
     bot.shutdown().await;
 }

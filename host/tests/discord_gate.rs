@@ -174,7 +174,12 @@ async fn command_permissions_in_config_restrict_everywhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whycant_names_each_reason() {
-    let mut bot = TestBot::start(&[BASIC, ("interactions.so", "interactions.so")], "").await;
+    // The guest asks `whycant` more often than the default cooldown (3 per 5 s) lets a member.
+    let mut bot = TestBot::start(
+        &[BASIC, ("interactions.so", "interactions.so")],
+        r#""cooldowns": {"default_rate": 10}"#,
+    )
+    .await;
     let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
     let why = |reply: Value| text_of(&reply);
     let level = why(bot.ask(guest, "!whycant mentionprefix").await);
@@ -219,5 +224,39 @@ async fn whycant_names_each_reason() {
     // The owner passes where the guest does not.
     let owner_fine = why(bot.ask(owner, "!whycant load").await);
     assert!(owner_fine.contains("You can run it"), "{owner_fine}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_cooldown_holds_commands_without_their_own_and_spares_owners() {
+    // `cooldowns.default_rate` uses per `default_per` seconds, per user.
+    let mut bot = TestBot::start(
+        &[BASIC],
+        r#""cooldowns": {"default_rate": 2, "default_per": 3600}"#,
+    )
+    .await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    for _ in 0..2 {
+        assert_eq!(text_of(&bot.ask(guest, "!echo 1 a yes").await), "1|a|true|");
+    }
+    let held = text_of(&bot.ask(guest, "!echo 1 a yes").await);
+    assert!(
+        held.contains("`echo` is on cooldown: try again in"),
+        "{held}"
+    );
+    // Per command: another command has its own window.
+    assert!(text_of(&bot.ask(guest, "!ping").await).contains("Pong"));
+    // Owners are not held by the default.
+    for _ in 0..3 {
+        assert_eq!(text_of(&bot.ask(owner, "!echo 1 a yes").await), "1|a|true|");
+    }
+    bot.shutdown().await;
+
+    // 0 turns it off.
+    let mut bot = TestBot::start(&[BASIC], r#""cooldowns": {"default_rate": 0}"#).await;
+    let guest = bot.sim.guest().id;
+    for _ in 0..4 {
+        assert_eq!(text_of(&bot.ask(guest, "!echo 1 a yes").await), "1|a|true|");
+    }
     bot.shutdown().await;
 }

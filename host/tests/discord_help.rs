@@ -135,7 +135,8 @@ async fn the_menu_lists_categories_pages_and_only_what_the_member_may_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_explains_one_command_and_names_what_is_missing() {
-    let mut bot = TestBot::start(&[HELP, BASIC], "").await;
+    // The guest asks `help` more often than the default cooldown (3 per 5 s) lets a member.
+    let mut bot = TestBot::start(&[HELP, BASIC], r#""cooldowns": {"default_rate": 0}"#).await;
     let guest = bot.sim.guest().id;
     let ping = text_of(&bot.ask(guest, "!help ping").await);
     assert!(
@@ -182,5 +183,31 @@ async fn a_bare_mention_answers_with_the_prefix_and_help() {
     let me = bot.sim.bot_user().id;
     let reply = text_of(&bot.ask(bot.sim.guest().id, &format!("<@{me}>")).await);
     assert!(reply.contains("`!`") && reply.contains("!help"), "{reply}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_grants_hold_for_the_menus_components_too() {
+    let mut bot = TestBot::start(&[HELP, BASIC], "").await;
+    let (owner, guest, guild) = (bot.sim.owner().id, bot.sim.guest().id, bot.guild());
+    let (_, id, menu) = bot.asked(guest, "!help").await;
+    let pick = custom_id(&menu, "select");
+    let helpers = bot.sim.add_role(guild, "Helpers", 0).expect("role");
+    let granted = text_of(&bot.ask(owner, "!config help Helpers").await);
+    assert!(granted.contains("Role granted"), "{granted}");
+    // The menu's select is `help`'s: the gate refuses it like the command, in an ephemeral.
+    let (kind, refusal) = click(&mut bot, id, guest, &pick, vec!["Core".into()]).await;
+    assert_eq!((kind, refusal["flags"].clone()), (4, serde_json::json!(64)));
+    assert!(
+        text_of(&refusal).contains("`help` is restricted to these roles here"),
+        "{refusal}"
+    );
+    // With the role, the menu answers again.
+    bot.sim
+        .add_member_role(guild, guest, helpers)
+        .expect("give the role");
+    let (kind, page) = click(&mut bot, id, guest, &pick, vec!["Core".into()]).await;
+    assert_eq!(kind, 7, "the menu updates in place: {page}");
+    assert!(text_of(&page).contains("Core"), "{page}");
     bot.shutdown().await;
 }

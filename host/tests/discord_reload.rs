@@ -11,7 +11,12 @@ const MESSAGES: usize = 500;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_under_load_answers_every_message_exactly_once() {
-    let mut bot = TestBot::start(&[("basic-v1.so", "basic.so")], "").await;
+    // One member sends all 500: the default cooldown (`cooldowns.default_rate`) is off here.
+    let mut bot = TestBot::start(
+        &[("basic-v1.so", "basic.so")],
+        r#""cooldowns": {"default_rate": 0}"#,
+    )
+    .await;
     let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
     let channel = bot.channel();
     // v2 goes in place; `!reload basic` picks it up halfway through the stream.

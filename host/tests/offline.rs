@@ -158,6 +158,11 @@ fn chat_console_talks_to_the_bot_through_the_simulator() {
     .expect("copy");
     let mut session = Session::start(dir.path());
     session.until("banner", |l| l.contains("offline mode"));
+    // The bot's status (`status` in config.json: watching "{guilds} servers").
+    let status = "● Zoryx is now Watching 1 servers (online)";
+    if !session.seen.iter().any(|l| l.contains(status)) {
+        session.until("the bot's status", |l| l.contains(status));
+    }
 
     session.send("!ping");
     let pong = session.reply_to("operator");

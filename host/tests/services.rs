@@ -124,3 +124,30 @@ both_modes!(
     a_failing_hook_trips_its_circuit_breaker,
     a_message_past_discords_limits_is_refused_by_name,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_event_hooks_off_emitted_events_reach_no_hook() {
+    let host = TestHost::with_config(
+        &[("basic-v1.so", "basic.so")],
+        r#"{"framework": {"enable_event_hooks": false}}"#,
+    );
+    host.manager.load_all().await;
+    let ran = host
+        .manager
+        .dispatcher()
+        .emit("fixture_event", serde_json::json!({"n": 1}))
+        .await;
+    assert_eq!(ran, 0);
+    let seen = host.call("hooks", "").await.1;
+    assert!(!seen.iter().any(|h| h.contains(r#""n":1"#)), "{seen:?}");
+    // The same plugin, hooks on (the default): the hook runs.
+    let host = TestHost::new(&[("basic-v1.so", "basic.so")]);
+    host.manager.load_all().await;
+    assert_eq!(
+        host.manager
+            .dispatcher()
+            .emit("fixture_event", serde_json::json!({"n": 1}))
+            .await,
+        1
+    );
+}

@@ -57,7 +57,9 @@ async fn blocking_handlers_do_not_stop_the_bot() {
     let mut bot = TestBot::start_with(
         fast_heartbeats(),
         &[MISBEHAVE, HELLO],
-        r#""limits": {"command_seconds": 2, "blocked_thread_ms": 300}"#,
+        // One member runs `block` four times at once: no default cooldown here.
+        r#""limits": {"command_seconds": 2, "blocked_thread_ms": 300},
+           "cooldowns": {"default_rate": 0}"#,
     )
     .await;
     let guest = bot.sim.guest().id;

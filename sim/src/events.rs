@@ -240,6 +240,15 @@ pub enum SimEvent {
         /// How many dispatches were replayed.
         replayed: usize,
     },
+    /// A shard set the bot's presence (op 3, or IDENTIFY's `presence`); it was valid.
+    PresenceUpdated {
+        /// The session of the connection.
+        session_id: Option<String>,
+        /// The shard id.
+        shard: u32,
+        /// The presence as sent: `{since, activities, status, afk}`.
+        presence: Value,
+    },
     /// A heartbeat arrived on a gateway connection.
     Heartbeat {
         /// The session the connection carries, if it has identified.

@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     /// While set, new gateway connections are refused (see [`Simulator::refuse_gateway`]).
     pub(crate) gateway_refused: AtomicBool,
     session_counter: AtomicU64,
+    /// The presence each shard last set (IDENTIFY's `presence`, op 3), by shard id.
+    pub(crate) presences: Mutex<std::collections::BTreeMap<u32, Value>>,
 }
 
 impl Inner {
@@ -257,6 +259,7 @@ impl Simulator {
             shutdown: CancellationToken::new(),
             gateway_refused: AtomicBool::new(false),
             session_counter: AtomicU64::new(1),
+            presences: Mutex::default(),
         });
         let app = crate::rest::router(inner.clone());
         let token = inner.shutdown.clone();
@@ -1512,6 +1515,17 @@ impl Simulator {
     /// [`Simulator::drop_session`] it holds a bot disconnected until it is allowed back.
     pub fn refuse_gateway(&self, refused: bool) {
         self.inner.gateway_refused.store(refused, Ordering::SeqCst);
+    }
+
+    /// The presence shard `shard` last set (op 3 or IDENTIFY's `presence`), as sent:
+    /// `{since, activities: [{name, type, state?, url?}], status, afk}`.
+    pub fn presence(&self, shard: u32) -> Option<Value> {
+        self.inner
+            .presences
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&shard)
+            .cloned()
     }
 
     /// Number of gateway sessions with a live connection.

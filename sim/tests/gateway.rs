@@ -94,6 +94,39 @@ async fn heartbeat_gets_ack() {
 }
 
 #[tokio::test]
+async fn presence_updates_are_recorded_and_malformed_ones_close_4002() {
+    let sim = start().await;
+    let mut gw = RawGateway::connect(&sim).await;
+    gw.hello().await;
+    // Before IDENTIFY, as on Discord: not authenticated.
+    gw.send(
+        json!({"op": 3, "d": {"since": null, "activities": [], "status": "online", "afk": false}}),
+    )
+    .await;
+    assert_eq!(gw.closed().await, Some(4003));
+    let mut gw = RawGateway::connect(&sim).await;
+    gw.login(&sim, ALL_INTENTS).await;
+    let presence = json!({"since": null, "status": "dnd", "afk": false,
+        "activities": [{"name": "3 servers", "type": 3}]});
+    gw.send(json!({"op": 3, "d": presence})).await;
+    // Frames are handled in order: once the heartbeat is acknowledged, the presence is kept.
+    gw.send(json!({"op": 1, "d": null})).await;
+    while gw.json().await.0["op"] != 11 {}
+    assert_eq!(sim.presence(0), Some(presence));
+    for bad in [
+        json!({"since": null, "activities": [], "status": "away", "afk": false}),
+        json!({"since": null, "activities": [{"name": "x", "type": 9}], "status": "online", "afk": false}),
+        json!({"since": null, "activities": [{"type": 0}], "status": "online", "afk": false}),
+        json!({"since": null, "status": "online", "afk": false}),
+    ] {
+        let mut gw = RawGateway::connect(&sim).await;
+        gw.login(&sim, ALL_INTENTS).await;
+        gw.send(json!({"op": 3, "d": bad})).await;
+        assert_eq!(gw.closed().await, Some(4002), "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn wrong_token_closes_4004() {
     let sim = start().await;
     let mut gw = RawGateway::connect(&sim).await;

@@ -26,15 +26,30 @@ impl Default for ExtensionsConfig {
     }
 }
 
-/// `status.*`: the bot's presence.
+/// `status.*`: the bot's presence, shown under its name in the member list.
+///
+/// One status (`type`, `text`, `url`, `presence`) or a rotation (`statuses`, each with the same
+/// keys), advanced every `interval_seconds`. `{guilds}`, `{users}`, `{commands}` and `{prefix}`
+/// in a text are filled in each time it is shown.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct StatusConfig {
-    /// `playing`, `watching`, `listening` or `competing`.
+    /// `playing`, `watching`, `listening`, `competing`, `streaming` (with `url`) or `custom`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// The text; `{guilds}`, `{users}` and `{commands}` are filled in.
+    /// The text; `{guilds}`, `{users}`, `{commands}` and `{prefix}` are filled in.
     pub text: String,
+    /// The stream's URL, for `streaming` (Discord shows Twitch and YouTube links as live).
+    pub url: Option<String>,
+    /// `online`, `idle`, `dnd` or `invisible`.
+    pub presence: String,
+    /// A rotation; when not empty, it is shown instead of `type`/`text`/`url`/`presence`.
+    pub statuses: Vec<StatusEntry>,
+    /// Seconds between two statuses of the rotation (and between refreshes of the
+    /// placeholders); at least 15.
+    pub interval_seconds: u64,
+    /// Log each status change at INFO.
+    pub log_status_updates: bool,
 }
 
 impl Default for StatusConfig {
@@ -42,6 +57,54 @@ impl Default for StatusConfig {
         Self {
             kind: "watching".to_owned(),
             text: "{guilds} servers".to_owned(),
+            url: None,
+            presence: "online".to_owned(),
+            statuses: Vec::new(),
+            interval_seconds: 300,
+            log_status_updates: false,
+        }
+    }
+}
+
+impl StatusConfig {
+    /// The statuses to show, in order: `statuses`, or the single one of the section.
+    pub fn entries(&self) -> Vec<StatusEntry> {
+        if self.statuses.is_empty() {
+            vec![StatusEntry {
+                kind: self.kind.clone(),
+                text: self.text.clone(),
+                url: self.url.clone(),
+                presence: self.presence.clone(),
+            }]
+        } else {
+            self.statuses.clone()
+        }
+    }
+}
+
+/// One status of `status.statuses`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct StatusEntry {
+    /// As `status.type`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// As `status.text`.
+    pub text: String,
+    /// As `status.url`.
+    pub url: Option<String>,
+    /// As `status.presence`.
+    pub presence: String,
+}
+
+impl Default for StatusEntry {
+    fn default() -> Self {
+        let status = StatusConfig::default();
+        Self {
+            kind: status.kind,
+            text: status.text,
+            url: None,
+            presence: status.presence,
         }
     }
 }
@@ -84,14 +147,28 @@ impl Default for LoggingConfig {
     }
 }
 
-/// `cooldowns.*`: the default command cooldown.
+/// `cooldowns.*`: the cooldown of every command that declares none of its own, per user
+/// (bot owners are not held by it).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct CooldownsConfig {
-    /// Uses per window.
+    /// Uses per window; 0 turns the default cooldown off.
     pub default_rate: u32,
     /// The window, in seconds.
     pub default_per: f64,
+}
+
+impl CooldownsConfig {
+    /// The default cooldown these keys describe (`None` with `default_rate` 0).
+    pub fn cooldown(&self) -> Option<zoryx_plugin_api::Cooldown> {
+        (self.default_rate > 0 && self.default_per.is_finite() && self.default_per > 0.0).then(
+            || zoryx_plugin_api::Cooldown {
+                rate: self.default_rate,
+                per: std::time::Duration::from_secs_f64(self.default_per.min(86_400.0)),
+                bucket: zoryx_plugin_api::Bucket::User,
+            },
+        )
+    }
 }
 
 impl Default for CooldownsConfig {

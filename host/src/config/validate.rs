@@ -46,7 +46,18 @@ impl std::fmt::Display for UnknownKey {
 /// The `logging.level` names.
 pub const LOG_LEVELS: [&str; 5] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 /// The `status.type` names.
-pub const STATUS_TYPES: [&str; 4] = ["playing", "watching", "listening", "competing"];
+pub const STATUS_TYPES: [&str; 6] = [
+    "playing",
+    "watching",
+    "listening",
+    "competing",
+    "streaming",
+    "custom",
+];
+/// The `status.presence` names.
+pub const PRESENCES: [&str; 4] = ["online", "idle", "dnd", "invisible"];
+/// The longest activity text Discord takes.
+pub const STATUS_TEXT_MAX: usize = 128;
 
 /// Every out-of-range value in `core`, in key order.
 pub fn problems(core: &CoreConfig) -> Vec<Problem> {
@@ -64,13 +75,49 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         "prefix",
         format!("a non-empty prefix without spaces, got {:?}", core.prefix),
     );
+    let status = &core.status;
+    let entries: Vec<(String, crate::config::StatusEntry)> = if status.statuses.is_empty() {
+        vec![("status".to_owned(), status.entries().remove(0))]
+    } else {
+        status
+            .statuses
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| (format!("status.statuses[{i}]"), entry.clone()))
+            .collect()
+    };
+    for (at, entry) in &entries {
+        check(
+            STATUS_TYPES.contains(&entry.kind.as_str()),
+            &format!("{at}.type"),
+            format!("one of {}, got {:?}", STATUS_TYPES.join("/"), entry.kind),
+        );
+        let length = entry.text.chars().count();
+        check(
+            (1..=STATUS_TEXT_MAX).contains(&length) && !entry.text.trim().is_empty(),
+            &format!("{at}.text"),
+            format!("1 to {STATUS_TEXT_MAX} characters, got {length}"),
+        );
+        check(
+            entry.kind != "streaming" || entry.url.as_deref().is_some_and(is_http_url),
+            &format!("{at}.url"),
+            format!(
+                "an http(s) URL for streaming (a Twitch or YouTube channel), got {:?}",
+                entry.url
+            ),
+        );
+        check(
+            PRESENCES.contains(&entry.presence.as_str()),
+            &format!("{at}.presence"),
+            format!("one of {}, got {:?}", PRESENCES.join("/"), entry.presence),
+        );
+    }
     check(
-        STATUS_TYPES.contains(&core.status.kind.as_str()),
-        "status.type",
+        status.interval_seconds >= 15,
+        "status.interval_seconds",
         format!(
-            "one of {}, got {:?}",
-            STATUS_TYPES.join("/"),
-            core.status.kind
+            "at least 15 seconds (Discord limits presence updates), got {}",
+            status.interval_seconds
         ),
     );
     check(
@@ -104,18 +151,20 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         ),
     );
     check(
-        core.cooldowns.default_rate >= 1,
+        core.cooldowns.default_rate <= 1000,
         "cooldowns.default_rate",
         format!(
-            "a positive number of uses, got {}",
+            "a number of uses from 0 (no default cooldown) to 1000, got {}",
             core.cooldowns.default_rate
         ),
     );
     check(
-        core.cooldowns.default_per.is_finite() && core.cooldowns.default_per > 0.0,
+        core.cooldowns.default_per.is_finite()
+            && core.cooldowns.default_per > 0.0
+            && core.cooldowns.default_per <= 86_400.0,
         "cooldowns.default_per",
         format!(
-            "a positive number of seconds, got {}",
+            "a number of seconds above 0, at most a day, got {}",
             core.cooldowns.default_per
         ),
     );

@@ -100,6 +100,8 @@ pub(crate) struct Bot {
     pub(crate) in_flight: tokio::sync::watch::Sender<usize>,
     /// The clocks of messages whose components expire.
     pub(crate) expiry: Arc<super::expiry::Expiry>,
+    /// The status rotator (`status` in `config.json`).
+    pub(crate) presence: super::presence::Rotator,
 }
 
 /// Counts one piece of work in flight while alive.

@@ -141,6 +141,7 @@ pub(super) async fn start(
             .ratelimiter_disabled(true);
     }
     let counters = Arc::new(Counters::default());
+    let options_status = options.status.clone();
     let bot = Arc::new(Bot {
         manager: Arc::clone(&manager),
         settings,
@@ -158,6 +159,7 @@ pub(super) async fn start(
         services,
         in_flight: tokio::sync::watch::Sender::new(0),
         expiry: Arc::new(super::expiry::Expiry::new(rest.clone())),
+        presence: super::presence::Rotator::new(&options_status),
     });
     bot.services.gateway.attach(&bot);
     // The catalogue plugins read (help menus) lists the host's commands first.
@@ -209,7 +211,10 @@ pub(super) async fn start(
             }
         }
     });
-    let mut background = vec![tokio::spawn(slash::run_registrar(Arc::clone(&bot)))];
+    let mut background = vec![
+        tokio::spawn(slash::run_registrar(Arc::clone(&bot))),
+        tokio::spawn(super::presence::run(Arc::clone(&bot))),
+    ];
     if let Some(db) = &bot.services.db {
         let weak = Arc::downgrade(&bot);
         background.push(db.databases().spawn_orphan_cleanup(

@@ -25,7 +25,7 @@ use zoryx_plugin_api::{
 };
 
 use super::bot::{Bot, CommandInput};
-use super::embeds::{colour, embed};
+use super::embeds::{self, colour, embed};
 use super::reply::{ChannelReply, InteractionReply};
 use super::{bump, convert, prefix};
 use crate::runtime::ReplySink;
@@ -212,6 +212,23 @@ impl Handler {
             return;
         };
         let (path, options) = convert::command_path(&command.data.name, &command.data.options);
+        if let Some(builtin) = bot.builtins.get(&path) {
+            // The host's own suggestions: extension names for load / unload / reload, for the
+            // bot owners only.
+            let name = builtin.spec.name.clone();
+            let choices = if bot.is_owner(command.user.id.get())
+                && matches!(name.as_str(), "load" | "unload" | "reload")
+            {
+                super::builtins::owner::suggest_plugins(&name, focused.value, &bot.manager).await
+            } else {
+                Vec::new()
+            };
+            let sink = self.interaction_sink(command.id.get(), &command.token, None);
+            if let Err(error) = sink.act(CallAction::Autocomplete { choices }).await {
+                tracing::debug!(%error, command = name, "could not answer an autocomplete");
+            }
+            return;
+        }
         let specs = {
             let table = bot.manager.table();
             table
@@ -395,6 +412,39 @@ impl Handler {
         }
     }
 
+    /// The gate's refusal of a component for its user, when its custom id names a command
+    /// (`NAME:…`) that the user may not run here.
+    async fn component_refusal(
+        &self,
+        component: &ComponentInteraction,
+        invocation: &Invocation,
+    ) -> Option<crate::gate::Refusal> {
+        let bot = &self.bot;
+        let (name, _) = component.data.custom_id.split_once(':')?;
+        let spec = super::pipeline::find_spec(bot, name)?;
+        let roles: Vec<u64> = component
+            .member
+            .as_ref()
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default();
+        let permissions = component
+            .member
+            .as_ref()
+            .and_then(|m| m.permissions)
+            .map(|p| zoryx_plugin_api::Permissions(p.bits()));
+        let settings = bot.guild_settings(invocation.guild_id).await;
+        let caller = crate::gate::Caller::new(invocation, &roles, || {
+            bot.standing(
+                invocation.guild_id,
+                invocation.author.id.0,
+                &roles,
+                permissions,
+            )
+        })
+        .guild_roles(settings.as_deref().map(|s| &s.command_roles));
+        bot.manager.dispatcher().gate().check(&spec, &caller).err()
+    }
+
     async fn component(&self, component: ComponentInteraction) {
         let bot = &self.bot;
         let values = match &component.data.kind {
@@ -441,6 +491,14 @@ impl Handler {
                 MessageId(component.message.id.get()),
             )),
         );
+        // A component whose custom id starts with a command's name (`help:…`) is that
+        // command's: the gate's checks for it (owner-only, servers only, role grants, level)
+        // hold for its buttons and menus too.
+        if let Some(refusal) = self.component_refusal(&component, &invocation).await {
+            let name = invocation.command.split(':').next().unwrap_or_default();
+            let _ = sink.reply(embeds::refusal(&refusal, name)).await;
+            return;
+        }
         sink.defer_after(bot.options.defer_after);
         let _in_flight = super::bot::InFlight::new(&bot.in_flight);
         let result = bot
@@ -589,6 +647,7 @@ impl EventHandler for Handler {
             "connected to Discord"
         );
         bot.state.set_ready();
+        super::presence::on_ready(bot, &ctx);
         bot.slash_wake.notify_one();
         let user = convert::user(&SUser::from(ready.user.clone()));
         let guild_count = ready.guilds.len() as u64;

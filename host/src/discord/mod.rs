@@ -10,7 +10,8 @@
 //! - slash commands are registered by bulk overwrite ([`slash`]) and re-registered when plugins
 //!   change;
 //! - the host's own commands live in [`builtins`];
-//! - each shard's state, for the health endpoint, is kept by [`status`].
+//! - each shard's state, for the health endpoint, is kept by [`status`];
+//! - the bot's own status (presence) and its rotation, by `presence`.
 //!
 //! Serenity types stay inside this module.
 
@@ -26,6 +27,7 @@ mod expiry;
 pub mod outbox;
 pub mod pipeline;
 pub mod prefix;
+mod presence;
 pub mod reply;
 pub mod rest;
 pub mod slash;
@@ -83,6 +85,8 @@ pub struct DiscordOptions {
     /// How long an interaction handler may work before the host defers the response (Discord
     /// wants an answer within 3 s).
     pub defer_after: Duration,
+    /// The bot's status (`status` in `config.json`), validated.
+    pub status: crate::config::StatusConfig,
 }
 
 /// The slash command limiter settings.
@@ -137,6 +141,7 @@ impl DiscordOptions {
             slash_limits: SlashLimits::default(),
             slash_debounce: Duration::from_millis(500),
             defer_after: DEFER_AFTER,
+            status: crate::config::StatusConfig::default(),
         }
     }
 
@@ -185,6 +190,7 @@ impl DiscordOptions {
             },
             slash_debounce: Duration::from_millis(500),
             defer_after: DEFER_AFTER,
+            status: config.status.clone(),
         })
     }
 }

@@ -3,16 +3,24 @@
 //! Built-ins and plugin commands are counted, recorded and reported to the command hooks alike.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use zoryx_plugin_api::{CommandSpec, GuildId, Invocation};
+use zoryx_plugin_api::{ChannelId, CommandSpec, GuildId, Invocation, Message, MessageId, Source};
 
 use super::bot::{Bot, CommandInput, InFlight};
 use super::builtins::{Builtin, BuiltinCall};
 use super::bump;
 use super::embeds::{self, colour, embed};
 use crate::gate::{Caller, CommandRoles, Input, Refusal};
-use crate::guild_settings::{GuildSettings, settings_of};
+use crate::guild_settings::{AutoDelete, GuildSettings, settings_of};
 use crate::runtime::{CommandOutcome, ReplySink, Resolved};
+
+/// Where a command's error replies go and how long they stay (0: for good).
+#[derive(Clone, Copy)]
+struct Cleanup {
+    channel: ChannelId,
+    errors: u32,
+}
 
 /// What a command name found.
 enum Target<'a> {
@@ -40,7 +48,9 @@ impl Bot {
                         error,
                         usage: format!("{}{usage}", input.prefix),
                     };
-                    self.refuse(&refusal, &input.command, input.guild_id, &sink)
+                    let settings = self.guild_settings(input.guild_id).await;
+                    let after = self.auto_delete(&input, settings.as_deref());
+                    self.refuse(&refusal, &input.command, input.guild_id, &sink, after)
                         .await;
                     return true;
                 }
@@ -62,6 +72,7 @@ impl Bot {
             source: input.source,
         };
         let settings = self.guild_settings(input.guild_id).await;
+        let after = self.auto_delete(&input, settings.as_deref());
         let slash_args = input.slash_args.take();
         let admitted = {
             let caller = self.caller(&invocation, &input, settings.as_deref());
@@ -88,7 +99,7 @@ impl Bot {
                         "owner-only command refused"
                     );
                 }
-                self.refuse(&refusal, &spec.name, input.guild_id, &sink)
+                self.refuse(&refusal, &spec.name, input.guild_id, &sink, after)
                     .await;
                 return true;
             }
@@ -115,7 +126,11 @@ impl Bot {
                     Ok(message) => message,
                     Err(error) => embed(colour::ERROR, "Error", error).ephemeral(),
                 };
-                let _ = sink.reply(reply).await;
+                let red = is_error(&reply);
+                let sent = sink.reply(reply).await;
+                if red && let Ok(id) = sent {
+                    self.delete_later(after.channel, id, after.errors);
+                }
                 true
             }
             Target::Plugin(resolved) => {
@@ -124,7 +139,7 @@ impl Bot {
                 let outcome = dispatcher
                     .run(resolved, invocation, args, Arc::clone(&sink))
                     .await;
-                self.answer_outcome(outcome, &name, sink).await
+                self.answer_outcome(outcome, &name, sink, after).await
             }
         }
     }
@@ -170,15 +185,59 @@ impl Bot {
         self.settings.record_command(guild, name);
     }
 
+    /// What to delete after a while for `input` (a prefix command in a guild; nothing for
+    /// slash commands and DMs), and schedules the invoking message's deletion when the guild
+    /// asked for it. Returns the delays; the errors' one applies once a reply is sent.
+    fn auto_delete(&self, input: &CommandInput, settings: Option<&GuildSettings>) -> Cleanup {
+        let mut cleanup = Cleanup {
+            channel: input.channel_id,
+            errors: 0,
+        };
+        if input.source != Source::Prefix || input.guild_id.is_none() {
+            return cleanup;
+        }
+        let after: AutoDelete = settings.map(|s| s.auto_delete).unwrap_or_default();
+        if let Some(message) = input.message_id {
+            self.delete_later(input.channel_id, message, after.commands);
+        }
+        cleanup.errors = after.errors;
+        cleanup
+    }
+
+    /// Deletes `message` in `channel` after `seconds` (0: never). A message already gone, or
+    /// one the bot may not delete, is left (in the log at debug).
+    fn delete_later(&self, channel: ChannelId, message: MessageId, seconds: u32) {
+        if seconds == 0 {
+            return;
+        }
+        let rest = self.rest.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
+            let path = format!("/channels/{}/messages/{}", channel.0, message.0);
+            if let Err(error) = rest.request(reqwest::Method::DELETE, &path, None).await {
+                tracing::debug!(%error, channel = channel.0, message = message.0, "auto-delete failed");
+            }
+        });
+    }
+
     async fn refuse(
         &self,
         refusal: &Refusal,
         name: &str,
         guild: Option<GuildId>,
         sink: &Arc<dyn ReplySink>,
+        after: Cleanup,
     ) {
         self.count(guild, name);
-        let _ = sink.reply(embeds::refusal(refusal, name)).await;
+        self.reply_error(sink, embeds::refusal(refusal, name), after)
+            .await;
+    }
+
+    /// Sends an error reply, deleted after the guild's delay.
+    async fn reply_error(&self, sink: &Arc<dyn ReplySink>, reply: Message, after: Cleanup) {
+        if let Ok(id) = sink.reply(reply).await {
+            self.delete_later(after.channel, id, after.errors);
+        }
     }
 
     async fn answer_outcome(
@@ -186,6 +245,7 @@ impl Bot {
         outcome: CommandOutcome,
         name: &str,
         sink: Arc<dyn ReplySink>,
+        after: Cleanup,
     ) -> bool {
         let reply = match outcome {
             CommandOutcome::Unknown => return false,
@@ -208,10 +268,18 @@ impl Bot {
             }
         };
         if let Some(reply) = reply {
-            let _ = sink.reply(reply).await;
+            self.reply_error(&sink, reply, after).await;
         }
         true
     }
+}
+
+/// Whether `message` is an error answer: its first embed is in the palette's error colour.
+fn is_error(message: &Message) -> bool {
+    message
+        .embeds
+        .first()
+        .is_some_and(|e| e.colour == Some(colour::ERROR))
 }
 
 /// The spec `name` names for this bot: a built-in's or a plugin command's.

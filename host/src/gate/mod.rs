@@ -33,7 +33,7 @@ use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
 use zoryx_plugin_api::{
-    Args, Attachment, CommandSpec, Invocation, Permission, Permissions, Source,
+    Args, Attachment, CommandSpec, Cooldown, Invocation, Permission, Permissions, Source,
 };
 
 use self::args::{ArgError, apply_rules, parse_args_with_files};
@@ -236,6 +236,8 @@ pub enum Input<'a> {
 pub struct Gate {
     cooldowns: Cooldowns,
     global_roles: ArcSwap<CommandRoles>,
+    /// `cooldowns.default_rate` / `default_per`: the cooldown of commands that declare none.
+    default_cooldown: ArcSwap<Option<Cooldown>>,
 }
 
 impl Gate {
@@ -254,6 +256,24 @@ impl Gate {
             .map(|(name, ids)| (name.to_lowercase(), ids))
             .collect();
         self.global_roles.store(Arc::new(roles));
+    }
+
+    /// Sets the cooldown of commands that declare none (`cooldowns.default_rate` uses per
+    /// `cooldowns.default_per` seconds, per user); `None` turns it off.
+    pub fn set_default_cooldown(&self, cooldown: Option<Cooldown>) {
+        self.default_cooldown.store(Arc::new(cooldown));
+    }
+
+    /// The cooldown `spec` runs under for `caller`: its own, or the default one. Bot owners
+    /// are held by none: cooldowns protect the bot from its members, not from its operators.
+    fn cooldown_for(&self, spec: &CommandSpec, caller: &Caller<'_>) -> Option<Cooldown> {
+        if caller.invocation.is_owner {
+            return None;
+        }
+        match &spec.cooldown {
+            Some(own) => Some(*own),
+            None => **self.default_cooldown.load(),
+        }
     }
 
     /// The global role grants.
@@ -358,10 +378,10 @@ impl Gate {
     /// Checks 1–5 and the cooldown, without using a turn: what `whycant` reports.
     pub fn explain(&self, spec: &CommandSpec, caller: &Caller<'_>) -> Result<(), Refusal> {
         self.check(spec, caller)?;
-        if let Some(cooldown) = &spec.cooldown
+        if let Some(cooldown) = self.cooldown_for(spec, caller)
             && let Some(left) =
                 self.cooldowns
-                    .remaining(&spec.name, cooldown, caller.invocation, Instant::now())
+                    .remaining(&spec.name, &cooldown, caller.invocation, Instant::now())
         {
             return Err(Refusal::Cooldown { left });
         }
@@ -390,9 +410,9 @@ impl Gate {
             error,
             usage: spec.usage(prefix),
         })?;
-        if let Some(cooldown) = &spec.cooldown {
+        if let Some(cooldown) = self.cooldown_for(spec, caller) {
             self.cooldowns
-                .check(&spec.name, cooldown, caller.invocation, Instant::now())
+                .check(&spec.name, &cooldown, caller.invocation, Instant::now())
                 .map_err(|left| Refusal::Cooldown { left })?;
         }
         Ok(args)

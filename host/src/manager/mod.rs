@@ -229,6 +229,17 @@ impl Manager {
         dispatcher
             .gate()
             .set_global_roles(config.core.command_permissions.clone());
+        // `framework.enable_event_hooks`.
+        dispatcher.set_hooks_enabled(config.core.framework.enable_event_hooks);
+        if !config.core.framework.enable_event_hooks {
+            tracing::info!(
+                "event hooks are off (framework.enable_event_hooks): emitted events reach no hook"
+            );
+        }
+        // `cooldowns.*`: the cooldown of commands that declare none.
+        dispatcher
+            .gate()
+            .set_default_cooldown(config.core.cooldowns.cooldown());
         Ok(Arc::new(Self {
             loader: Loader::new(staging, paths.checker.clone()),
             launcher,

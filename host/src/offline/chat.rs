@@ -184,6 +184,10 @@ impl ChatConsole {
     async fn print_events(self: Arc<Self>) {
         let bot = self.sim.bot_user().name;
         let mut events = self.sim.subscribe();
+        // The status the bot set when it connected, before this console listened.
+        if let Some(presence) = self.sim.presence(0) {
+            emit(&render::presence(&bot, &presence));
+        }
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
@@ -288,6 +292,7 @@ impl ChatConsole {
                 &Origin::Edit,
                 &self.with_files(Some(*message_id), body),
             )),
+            SimEvent::PresenceUpdated { presence, .. } => Some(render::presence(bot, presence)),
             SimEvent::MessageDeleted {
                 channel_id,
                 message_id,

@@ -300,6 +300,43 @@ pub fn custom_ids(body: &Value) -> Vec<String> {
     ids.into_iter().map(str::to_owned).collect()
 }
 
+/// A presence the bot set (gateway op 3), as the member list shows it:
+/// `● Zoryx is now Watching 1 servers (online)`.
+pub fn presence(bot: &str, presence: &Value) -> String {
+    let status = presence
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("online");
+    let activity = presence
+        .get("activities")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first());
+    let shown = activity.map_or_else(String::new, |a| {
+        let name = a.get("name").and_then(Value::as_str).unwrap_or_default();
+        match a.get("type").and_then(Value::as_u64) {
+            Some(0) => format!("Playing {name}"),
+            Some(1) => {
+                let url = a.get("url").and_then(Value::as_str).unwrap_or_default();
+                format!("Streaming {name} <{url}>")
+            }
+            Some(2) => format!("Listening to {name}"),
+            Some(3) => format!("Watching {name}"),
+            Some(4) => a
+                .get("state")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_owned(),
+            Some(5) => format!("Competing in {name}"),
+            _ => name.to_owned(),
+        }
+    });
+    if shown.is_empty() {
+        format!("● {bot} is {status}")
+    } else {
+        format!("● {bot} is now {shown} ({status})")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -426,5 +463,19 @@ mod tests {
         assert_eq!(render_body(&json!({})), "  (empty message)\n");
         assert!(!is_ephemeral(&json!({"flags": 4})));
         assert!(is_ephemeral(&json!({"flags": 68})));
+    }
+
+    #[test]
+    fn presences_read_as_the_member_list_shows_them() {
+        let watching =
+            serde_json::json!({"status": "idle", "activities": [{"name": "3 servers", "type": 3}]});
+        assert_eq!(
+            presence("Zoryx", &watching),
+            "● Zoryx is now Watching 3 servers (idle)"
+        );
+        let custom = serde_json::json!({"status": "online", "activities": [{"name": "~", "type": 4, "state": "hi"}]});
+        assert_eq!(presence("Zoryx", &custom), "● Zoryx is now hi (online)");
+        let none = serde_json::json!({"status": "dnd", "activities": []});
+        assert_eq!(presence("Zoryx", &none), "● Zoryx is dnd");
     }
 }

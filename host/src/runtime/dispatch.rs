@@ -4,7 +4,7 @@
 //! to and keeps it until the call is over. A reload publishes a new table: calls already running
 //! finish on the generation they started on, new calls go to the new one.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -157,6 +157,8 @@ pub struct Dispatcher {
     shared: Arc<Shared>,
     commands_run: AtomicU64,
     hook_health: HookHealth,
+    /// `framework.enable_event_hooks`: with it off, emitted events reach no hook.
+    hooks_enabled: AtomicBool,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -234,9 +236,21 @@ impl Dispatcher {
             shared: Arc::clone(&shared),
             commands_run: AtomicU64::new(0),
             hook_health: HookHealth::default(),
+            hooks_enabled: AtomicBool::new(true),
         });
         shared.attach(&dispatcher);
         dispatcher
+    }
+
+    /// Turns the event hooks on or off (`framework.enable_event_hooks`): off, [`Self::emit`]
+    /// runs no hook (plugins' own emits and the host's events such as `command_executed`).
+    pub fn set_hooks_enabled(&self, enabled: bool) {
+        self.hooks_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether event hooks run.
+    pub fn hooks_enabled(&self) -> bool {
+        self.hooks_enabled.load(Ordering::Relaxed)
     }
 
     /// The current routing snapshot.
@@ -439,7 +453,7 @@ impl Dispatcher {
 
     /// Emits a framework event to hooks without waiting, if anyone listens.
     pub fn emit_in_background(&self, event: &str, payload: serde_json::Value) {
-        if self.table.load().hooks(event).is_empty() {
+        if !self.hooks_enabled() || self.table.load().hooks(event).is_empty() {
             return;
         }
         let Some(dispatcher) = self.shared_dispatcher() else {
@@ -560,6 +574,9 @@ impl Dispatcher {
     /// (`limits.hook_seconds`) and a circuit breaker (see [`HookHealth`]); returns how many ran
     /// successfully.
     pub async fn emit(&self, name: &str, payload: serde_json::Value) -> u32 {
+        if !self.hooks_enabled() {
+            return 0;
+        }
         let hooks = self.table.load().hooks(name).to_vec();
         let event = HookEvent {
             name: name.to_owned(),

@@ -29,6 +29,8 @@ struct Conn {
     id: u64,
     tx: mpsc::UnboundedSender<Outgoing>,
     session: Option<String>,
+    /// The shard the session runs (`[id, count]`), once identified or resumed.
+    shard: Option<[u32; 2]>,
     /// When the connection last heard a heartbeat.
     last_heartbeat: Option<std::time::Instant>,
 }
@@ -40,6 +42,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
         id: inner.hub.next_conn_id(),
         tx,
         session: None,
+        shard: None,
         last_heartbeat: None,
     };
     let interval = inner.config.heartbeat_interval.as_millis() as u64;
@@ -138,8 +141,16 @@ fn handle_frame(inner: &Arc<Inner>, conn: &mut Conn, text: &str) -> Result<(), u
         }
         opcodes::IDENTIFY => identify(inner, conn, &d),
         opcodes::RESUME => resume(inner, conn, &d),
-        // Presence update, voice state, request guild members, request soundboard sounds.
-        3 | 4 | 8 | 31 => {
+        opcodes::PRESENCE_UPDATE => {
+            if conn.session.is_none() {
+                return Err(opcodes::CLOSE_NOT_AUTHENTICATED);
+            }
+            let presence = presence(&d)?;
+            record_presence(inner, conn, presence);
+            Ok(())
+        }
+        // Voice state, request guild members, request soundboard sounds.
+        4 | 8 | 31 => {
             if conn.session.is_none() {
                 return Err(opcodes::CLOSE_NOT_AUTHENTICATED);
             }
@@ -147,6 +158,60 @@ fn handle_frame(inner: &Arc<Inner>, conn: &mut Conn, text: &str) -> Result<(), u
         }
         _ => Err(opcodes::CLOSE_UNKNOWN_OPCODE),
     }
+}
+
+/// The activity types a bot may set, as Discord numbers them: playing, streaming, listening,
+/// watching, custom, competing.
+const ACTIVITY_TYPES: std::ops::RangeInclusive<u64> = 0..=5;
+
+/// A presence (op 3's `d`, IDENTIFY's `presence`) checked as Discord checks it: `status` one
+/// of online/dnd/idle/invisible/offline, `activities` an array of `{name, type}` (`url` for
+/// streaming, `state` for custom), `afk` a boolean where given. Anything else closes the
+/// connection with 4002, as on Discord. `since` is not checked: Discord takes what serenity
+/// sends there (a serialized `SystemTime`, not the documented integer).
+fn presence(d: &Value) -> Result<Value, u16> {
+    let bad = Err(opcodes::CLOSE_DECODE_ERROR);
+    let Some(object) = d.as_object() else {
+        return bad;
+    };
+    if object.get("afk").is_some_and(|v| !v.is_boolean()) {
+        return bad;
+    }
+    let status = object.get("status").and_then(Value::as_str);
+    if !matches!(
+        status,
+        Some("online" | "dnd" | "idle" | "invisible" | "offline")
+    ) {
+        return bad;
+    }
+    let Some(activities) = object.get("activities").and_then(Value::as_array) else {
+        return bad;
+    };
+    for activity in activities {
+        let name = activity.get("name").and_then(Value::as_str);
+        let kind = activity.get("type").and_then(Value::as_u64);
+        match (name, kind) {
+            (Some(name), Some(kind))
+                if ACTIVITY_TYPES.contains(&kind) && name.chars().count() <= 128 => {}
+            _ => return bad,
+        }
+    }
+    Ok(d.clone())
+}
+
+/// Keeps `presence` as the shard's and announces it.
+fn record_presence(inner: &Inner, conn: &Conn, presence: Value) {
+    let shard = conn.shard.map_or(0, |[id, _]| id);
+    inner
+        .presences
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(shard, presence.clone());
+    let _ = inner.events.send(SimEvent::PresenceUpdated {
+        session_id: conn.session.clone(),
+        shard,
+        presence,
+    });
 }
 
 fn token_ok(inner: &Inner, token: Option<&str>) -> bool {
@@ -175,6 +240,10 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         }
         None => [0, 1],
     };
+    let initial_presence = match d.get("presence") {
+        None | Some(Value::Null) => None,
+        Some(given) => Some(presence(given)?),
+    };
     let session_id = inner.new_session_id();
     let (ready, guilds) = inner.ready_payload(&session_id, shard);
     let mut session = Session {
@@ -198,6 +267,10 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         sessions.insert(session_id.clone(), session)
     });
     conn.session = Some(session_id.clone());
+    conn.shard = Some(shard);
+    if let Some(initial) = initial_presence {
+        record_presence(inner, conn, initial);
+    }
     inner.hub.mark_ready();
     let _ = inner.events.send(SimEvent::Identified {
         session_id,
@@ -235,11 +308,12 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         }
         session.conn = Some((conn.id, conn.tx.clone()));
         session.push("RESUMED", &json!({"_trace": ["zoryx-sim"]}));
-        Some(replayed)
+        Some((replayed, session.shard))
     });
     match replayed {
-        Some(replayed) => {
+        Some((replayed, shard)) => {
             conn.session = Some(session_id.to_owned());
+            conn.shard = Some(shard);
             let _ = inner.events.send(SimEvent::Resumed {
                 session_id: session_id.to_owned(),
                 replayed,

@@ -6,6 +6,8 @@ pub const DISPATCH: u8 = 0;
 pub const HEARTBEAT: u8 = 1;
 /// op 2: identify.
 pub const IDENTIFY: u8 = 2;
+/// op 3: presence update.
+pub const PRESENCE_UPDATE: u8 = 3;
 /// op 6: resume.
 pub const RESUME: u8 = 6;
 /// op 7: reconnect.

@@ -50,18 +50,6 @@ async fn ping(call: BuiltinCall) -> Result<Message, String> {
     ))
 }
 
-fn uptime(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    if d > 0 {
-        format!("{d}d {h}h {m}m {s}s")
-    } else if h > 0 {
-        format!("{h}h {m}m {s}s")
-    } else {
-        format!("{m}m {s}s")
-    }
-}
-
 async fn stats(call: BuiltinCall) -> Result<Message, String> {
     let stats = call.stats();
     let live = call.bot.plugin_stats().await;
@@ -70,7 +58,7 @@ async fn stats(call: BuiltinCall) -> Result<Message, String> {
         .map_or_else(|| "not measured yet".to_owned(), |ms| format!("{ms:.0} ms"));
     let mut embed = Embed::new()
         .title("📊 Bot statistics")
-        .field("Uptime", uptime(stats.uptime), true)
+        .field("Uptime", super::info::uptime(stats.uptime), true)
         .field("Guilds", stats.guilds.to_string(), true)
         .field("Users", live.users.to_string(), true)
         .field("Messages seen", stats.messages_seen.to_string(), true)

@@ -10,7 +10,9 @@
 
 mod access;
 mod general;
-mod owner;
+mod info;
+pub(crate) mod owner;
+mod presence;
 mod settings;
 mod storage;
 
@@ -106,9 +108,11 @@ impl Builtins {
     pub fn standard() -> Self {
         let mut builtins = Self::default();
         general::register(&mut builtins);
+        info::register(&mut builtins);
         settings::register(&mut builtins);
         access::register(&mut builtins);
         owner::register(&mut builtins);
+        presence::register(&mut builtins);
         storage::register(&mut builtins);
         builtins
     }

@@ -1,6 +1,5 @@
-//! Owner-only plugin management: `load`, `unload`, `reload`, `extensions`.
-
-use std::time::SystemTime;
+//! Owner-only plugin management: `load`, `unload`, `reload` (prefix and slash, the slash forms
+//! suggesting plugin names as they are typed), `sync`, `slashlimit`.
 
 use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
 
@@ -13,7 +12,12 @@ pub(super) fn register(builtins: &mut Builtins) {
             .description(description)
             .category("Owner")
             .permission(Permission::Owner)
-            .kind(CommandKind::Prefix)
+            .kind(CommandKind::Hybrid)
+    };
+    let plugin = || {
+        Arg::text("name")
+            .description("The extension's name")
+            .autocomplete()
     };
     builtins
         .add(
@@ -21,8 +25,12 @@ pub(super) fn register(builtins: &mut Builtins) {
                 "load",
                 "Load an extension (--isolated: in a worker process of its own)",
             )
-            .arg(Arg::text("name"))
-            .arg(Arg::text("flag").optional()),
+            .arg(plugin())
+            .arg(
+                Arg::text("flag")
+                    .description("--isolated: in a worker process")
+                    .optional(),
+            ),
             |call| Box::pin(load(call)),
         )
         .add(
@@ -30,28 +38,29 @@ pub(super) fn register(builtins: &mut Builtins) {
                 "unload",
                 "Unload an extension (--force: with its dependents)",
             )
-            .arg(Arg::text("name"))
-            .arg(Arg::text("flag").optional()),
+            .arg(plugin())
+            .arg(
+                Arg::text("flag")
+                    .description("--force: with the extensions that depend on it")
+                    .optional(),
+            ),
             |call| Box::pin(unload(call)),
         )
         .add(
-            owner("reload", "Reload an extension").arg(Arg::text("name")),
+            owner("reload", "Reload an extension").arg(plugin()),
             |call| Box::pin(reload(call)),
+        )
+        .add(
+            owner("sync", "Register the slash commands with Discord now"),
+            |call| Box::pin(sync(call)),
         )
         .add(
             owner(
                 "slashlimit",
                 "Slash commands registered against the limits, and which stay prefix-only",
-            ),
-            |call| Box::pin(slash_limit(call)),
-        )
-        .add(
-            owner(
-                "extensions",
-                "List extensions with version, status and dependencies",
             )
-            .alias("exts"),
-            |call| Box::pin(extensions(call)),
+            .kind(CommandKind::Prefix),
+            |call| Box::pin(slash_limit(call)),
         );
 }
 
@@ -151,49 +160,6 @@ fn quote_list(names: &[String]) -> String {
         .join(", ")
 }
 
-fn ago(at: Option<SystemTime>) -> String {
-    at.and_then(|t| t.elapsed().ok())
-        .map_or_else(|| "-".to_owned(), |d| format!("{}s ago", d.as_secs()))
-}
-
-async fn extensions(call: BuiltinCall) -> Result<Message, String> {
-    let plugins = call.manager().list().await;
-    if plugins.is_empty() {
-        return Ok(embed(colour::INFO, "📦 Extensions", "No extensions found."));
-    }
-    let mut embed_out = Embed::new()
-        .title(format!("📦 Extensions ({})", plugins.len()))
-        .colour(colour::INFO);
-    for info in plugins.iter().take(25) {
-        let status = match (&info.worker, info.loaded) {
-            (Some(worker), true) => format!("{worker} ({:?})", info.status),
-            (None, true) => format!("loaded ({:?})", info.status),
-            (_, false) => "not loaded".to_owned(),
-        };
-        let deps = if info.dependencies.is_empty() {
-            "none".to_owned()
-        } else {
-            info.dependencies.join(", ")
-        };
-        let load_time = info
-            .load_time_ms
-            .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.1} ms"));
-        let generation = info
-            .generation
-            .map_or_else(|| "-".to_owned(), |g| g.to_string());
-        embed_out = embed_out.field(
-            format!("{} v{}", info.name, info.version),
-            format!(
-                "status: {status}\ngeneration: {generation}\nload time: {load_time} (loaded {})\ndeps: {deps}\ncalls: {}",
-                ago(info.loaded_at),
-                info.calls_line()
-            ),
-            true,
-        );
-    }
-    Ok(Message::new().embed(embed_out))
-}
-
 /// `slashlimit`: how many slash commands are registered against `slash_limiter.max_limit`, the
 /// warning and safe tiers, and the commands the limits leave prefix-only.
 async fn slash_limit(call: BuiltinCall) -> Result<Message, String> {
@@ -244,4 +210,65 @@ async fn slash_limit(call: BuiltinCall) -> Result<Message, String> {
             .field("Prefix-only because of the limit", prefix_only, false)
             .colour(colour),
     ))
+}
+
+/// `sync`: registers the slash commands now, whether or not they changed (the registrar does it
+/// by itself on every plugin change; this is for a registration Discord lost or one made by
+/// hand elsewhere).
+async fn sync(call: BuiltinCall) -> Result<Message, String> {
+    let bot = &call.bot;
+    tracing::info!(user = call.author.id.0, "owner command: sync");
+    let commands = crate::discord::slash::command_set(bot);
+    match crate::discord::slash::register(bot, &commands).await {
+        Ok(count) => {
+            bot.counters
+                .slash_registered
+                .store(count as u64, std::sync::atomic::Ordering::Relaxed);
+            let names: Vec<&str> = commands
+                .iter()
+                .filter_map(|c| c.get("name").and_then(|n| n.as_str()))
+                .collect();
+            let mut out = Embed::new()
+                .title("✅ Sync complete")
+                .description(format!(
+                    "Registered {count} commands {}.",
+                    match bot.options.test_guild_id {
+                        Some(guild) => format!("to the test guild {guild}"),
+                        None => "globally".to_owned(),
+                    }
+                ))
+                .colour(colour::SUCCESS);
+            if !names.is_empty() {
+                out = out.field("Commands", format!("`{}`", names.join("`, `")), false);
+            }
+            Ok(Message::new().embed(out))
+        }
+        Err(error) => Ok(embed(colour::ERROR, "❌ Sync failed", error.to_string())),
+    }
+}
+
+/// Suggestions for the `name` option of `load`, `unload` and `reload` (bot owners only):
+/// extensions not loaded for `load`, loaded ones for the others, those containing `typed`
+/// first by prefix, at most 25.
+pub(crate) async fn suggest_plugins(
+    call_command: &str,
+    typed: &str,
+    manager: &crate::manager::Manager,
+) -> Vec<zoryx_plugin_api::Choice> {
+    let typed = typed.to_lowercase();
+    let want_loaded = call_command != "load";
+    let mut names: Vec<String> = manager
+        .list()
+        .await
+        .into_iter()
+        .filter(|p| p.loaded == want_loaded)
+        .map(|p| p.name)
+        .filter(|n| n.to_lowercase().contains(&typed))
+        .collect();
+    names.sort_by_key(|n| (!n.to_lowercase().starts_with(&typed), n.clone()));
+    names
+        .into_iter()
+        .take(25)
+        .map(|n| zoryx_plugin_api::Choice::new(n.clone(), n))
+        .collect()
 }

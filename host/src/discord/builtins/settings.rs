@@ -1,10 +1,11 @@
-//! `setprefix` and `mentionprefix` (administrators, per guild).
+//! `setprefix`, `mentionprefix`, `autodelete` and `serversettings` (administrators, per guild).
 
 use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Message, Permission};
 
 use super::{BuiltinCall, Builtins};
 use crate::discord::embeds::{colour, embed};
 use crate::discord::prefix;
+use crate::guild_settings::AutoDelete;
 
 /// The longest prefix accepted.
 const PREFIX_MAX: usize = 10;
@@ -28,6 +29,28 @@ pub(super) fn register(builtins: &mut Builtins) {
                 .permission(Permission::Administrator)
                 .kind(CommandKind::Hybrid),
             |call| Box::pin(mention_prefix(call)),
+        )
+        .add(
+            CommandSpec::new("autodelete")
+                .description(
+                    "What the bot deletes after a while here: error replies, command messages",
+                )
+                .category("Settings")
+                .arg(
+                    Arg::text("what")
+                        .description("errors or commands (nothing: show the settings)")
+                        .choices(["errors", "commands"])
+                        .optional(),
+                )
+                .arg(
+                    Arg::text("after")
+                        .description("Seconds (1 to 3600), or off")
+                        .optional(),
+                )
+                .permission(Permission::Administrator)
+                .dm(false)
+                .kind(CommandKind::Hybrid),
+            |call| Box::pin(auto_delete(call)),
         )
         .add(
             CommandSpec::new("serversettings")
@@ -102,6 +125,11 @@ async fn server_settings(call: BuiltinCall) -> Result<Message, String> {
             .field("Prefix", prefix_line, true)
             .field("@mention prefix", mention_line, true)
             .field("Role restrictions (`config`)", restrictions, false)
+            .field(
+                "Deleted after a while (`autodelete`)",
+                auto_delete_lines(settings.auto_delete),
+                false,
+            )
             .field("Ways to run a command here", ways.join("\n"), false)
             .colour(colour::INFO),
     ))
@@ -185,5 +213,83 @@ async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
         },
         "Mention prefix",
         format!("The @mention prefix is **{state}** in this server."),
+    ))
+}
+
+fn after(seconds: u32) -> String {
+    if seconds == 0 {
+        "never".to_owned()
+    } else {
+        format!("after {seconds} s")
+    }
+}
+
+fn auto_delete_lines(auto_delete: AutoDelete) -> String {
+    format!(
+        "Error replies: {}\nCommand messages: {}\n(prefix commands; a slash command's errors are only shown to its user)",
+        after(auto_delete.errors),
+        after(auto_delete.commands)
+    )
+}
+
+/// `autodelete [errors|commands] [SECONDS|off]`.
+async fn auto_delete(call: BuiltinCall) -> Result<Message, String> {
+    let Some(guild) = call.guild_id else {
+        return Ok(embed(
+            colour::ERROR,
+            "Server only",
+            "Auto-delete is set per server.",
+        ));
+    };
+    let settings = crate::guild_settings::settings_of(call.settings().as_ref(), guild)
+        .await
+        .map_err(|e| e.to_string())?;
+    let what: Option<String> = call.args.get("what").map_err(|e| e.to_string())?;
+    let value: Option<String> = call.args.get("after").map_err(|e| e.to_string())?;
+    let (Some(what), Some(value)) = (what, value) else {
+        return Ok(embed(
+            colour::INFO,
+            "🧹 Auto-delete",
+            format!(
+                "{}\n\nChange it with `{p}autodelete errors SECONDS|off` or `{p}autodelete commands SECONDS|off`.",
+                auto_delete_lines(settings.auto_delete),
+                p = call.prefix
+            ),
+        ));
+    };
+    let seconds = match value.to_lowercase().trim_end_matches('s') {
+        "off" | "never" | "0" => 0,
+        number => match number.parse::<u32>() {
+            Ok(n) if (1..=AutoDelete::MAX_SECONDS).contains(&n) => n,
+            _ => {
+                return Ok(embed(
+                    colour::ERROR,
+                    "❌ Invalid time",
+                    format!(
+                        "`{value}`: give a number of seconds from 1 to {}, or `off`.",
+                        AutoDelete::MAX_SECONDS
+                    ),
+                ));
+            }
+        },
+    };
+    let mut changed = settings.auto_delete;
+    if what == "errors" {
+        changed.errors = seconds;
+    } else {
+        changed.commands = seconds;
+    }
+    call.settings()
+        .set_auto_delete(guild, changed)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut note = String::new();
+    if what == "commands" && seconds > 0 {
+        note = "\nThe bot needs the Manage Messages permission in a channel to delete members' messages there.".to_owned();
+    }
+    Ok(embed(
+        colour::SUCCESS,
+        "✅ Auto-delete",
+        format!("{}{note}", auto_delete_lines(changed)),
     ))
 }

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::connect::{GUILD_MIGRATIONS, MAIN_MIGRATIONS, open_pool};
 use super::{DbError, DbOptions};
 use crate::gate::CommandRoles;
-use crate::guild_settings::GuildSettings;
+use crate::guild_settings::{AutoDelete, GuildSettings};
 
 /// `guild_settings` key of a guild's prefix.
 pub(crate) const PREFIX_KEY: &str = "prefix";
@@ -22,6 +22,8 @@ pub(crate) const PREFIX_KEY: &str = "prefix";
 pub(crate) const MENTION_PREFIX_KEY: &str = "mention_prefix";
 /// `guild_settings` key of the guild's role grants (JSON: command → role ids).
 pub(crate) const COMMAND_ROLES_KEY: &str = "command_roles";
+/// `guild_settings` key of what the bot deletes after a while (JSON: `{errors, commands}`).
+pub(crate) const AUTO_DELETE_KEY: &str = "auto_delete";
 /// The longest prefix accepted.
 pub(crate) const MAX_PREFIX_CHARS: usize = 32;
 
@@ -293,14 +295,29 @@ impl Databases {
             .await
     }
 
+    /// Sets what the bot deletes after a while in `guild` (the defaults: the row is removed).
+    pub async fn set_auto_delete(
+        &self,
+        guild: u64,
+        auto_delete: AutoDelete,
+    ) -> Result<(), DbError> {
+        if auto_delete == AutoDelete::default() {
+            return self.set_setting(guild, AUTO_DELETE_KEY, None).await;
+        }
+        let json = serde_json::to_string(&auto_delete)
+            .map_err(|e| DbError::Invalid(format!("auto-delete: {e}")))?;
+        self.set_setting(guild, AUTO_DELETE_KEY, Some(&json)).await
+    }
+
     /// All of `guild`'s settings in one read. Role grants that do not parse are reported in
     /// the log and left on disk untouched (the guild gets none until they are set again).
     pub async fn guild_settings(&self, guild: u64) -> Result<GuildSettings, DbError> {
         let pool = self.guild(guild).await?;
-        let rows = sqlx::query("SELECT key, value FROM guild_settings WHERE key IN (?, ?, ?)")
+        let rows = sqlx::query("SELECT key, value FROM guild_settings WHERE key IN (?, ?, ?, ?)")
             .bind(PREFIX_KEY)
             .bind(MENTION_PREFIX_KEY)
             .bind(COMMAND_ROLES_KEY)
+            .bind(AUTO_DELETE_KEY)
             .fetch_all(&pool)
             .await
             .map_err(|source| self.query_error(Some(guild), source))?;
@@ -315,6 +332,12 @@ impl Databases {
                     Ok(roles) => settings.command_roles = roles,
                     Err(error) => {
                         tracing::warn!(guild, %error, "the guild's role grants do not parse; none applied");
+                    }
+                },
+                (AUTO_DELETE_KEY, Some(value)) => match serde_json::from_str(&value) {
+                    Ok(auto_delete) => settings.auto_delete = auto_delete,
+                    Err(error) => {
+                        tracing::warn!(guild, %error, "the guild's auto-delete setting does not parse; the defaults apply");
                     }
                 },
                 _ => {}

@@ -242,6 +242,29 @@ impl GuildSettingsStore for SqliteSettings {
         })
     }
 
+    fn set_auto_delete(
+        &self,
+        guild: GuildId,
+        auto_delete: crate::guild_settings::AutoDelete,
+    ) -> BoxFuture<'_, Result<(), SettingsError>> {
+        Box::pin(async move {
+            match self
+                .databases
+                .set_auto_delete(guild.get(), auto_delete)
+                .await
+            {
+                Ok(()) => {
+                    self.written(guild, |s| s.auto_delete = auto_delete);
+                    Ok(())
+                }
+                Err(error) => {
+                    self.evict(guild);
+                    Err(SettingsError(error.to_string()))
+                }
+            }
+        })
+    }
+
     fn record_command(&self, guild: Option<GuildId>, command: &str) {
         let sent = self
             .usage
