@@ -166,12 +166,12 @@ async fn fixed_shards_identify_each_shard_and_commands_work() {
 async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     let mut bot = TestBot::start(
         &[("plugin-hello.so", "hello.so")],
-        // The 15 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
-        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 15, "safe_limit": 16}"#,
+        // The 23 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
+        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 23, "safe_limit": 24}"#,
     )
     .await;
     let commands = bot.wait_registered("hello").await;
-    assert_eq!(commands.len(), 16, "{commands:?}");
+    assert_eq!(commands.len(), 24, "{commands:?}");
     assert!(
         !commands.iter().any(|c| c["name"] == "echo"),
         "{commands:?}"
@@ -181,8 +181,8 @@ async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     // `slashlimit` shows the count against the limit, the tiers and what stayed prefix-only.
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 16/100 (17 wanted)")
-            && limit.contains("warn at 15, safe limit 16")
+        limit.contains("Registered: 24/100 (25 wanted)")
+            && limit.contains("warn at 23, safe limit 24")
             && limit.contains("Prefix-only because of the limit: `echo`"),
         "{limit}"
     );
@@ -207,7 +207,7 @@ async fn max_limit_caps_registration_even_with_the_limiter_off() {
     );
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 14/14 (17 wanted)") && limit.contains("limiter off"),
+        limit.contains("Registered: 14/14 (25 wanted)") && limit.contains("limiter off"),
         "{limit}"
     );
     bot.shutdown().await;
