@@ -265,6 +265,13 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
             }
         }
         "enforce" => {
+            if !manager.registry_on() {
+                return Some(
+                    "the plugin registry is off (framework.enable_plugin_registry or \
+                     framework.load_cogs in config.json): nothing is enforced"
+                        .to_owned(),
+                );
+            }
             let mut e: Enforcement = manager.enforcement().await;
             let mut words = rest.split_whitespace();
             let (what, on) = (

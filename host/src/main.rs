@@ -17,6 +17,7 @@ use zoryx_host::logging::{LogGuard, LogOptions};
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::stop::{Signal, Stop, StopReason};
 use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
+use zoryx_host::storage::db::report::PathCheck;
 use zoryx_host::storage::db::{Databases, DbOptions, SqliteSettings};
 use zoryx_host::storage::plugin::PluginStorage;
 
@@ -265,11 +266,22 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                     Arc::clone(settings.databases()),
                     Arc::clone(&atomic),
                 ));
+            let logs_dir = LogOptions::from_config(&cli.config, &core.logging).dir;
             let services = || Services {
                 atomic: Some(Arc::clone(&atomic)),
                 db: Some(Arc::clone(&settings)),
                 data_dir: Some(cli.data.clone()),
                 gateway: gateway.clone(),
+                paths: vec![
+                    PathCheck {
+                        name: "Config file".to_owned(),
+                        path: cli.config.clone(),
+                    },
+                    PathCheck {
+                        name: "Logs folder".to_owned(),
+                        path: logs_dir.clone(),
+                    },
+                ],
             };
             let report = manager.load_all().await;
             tracing::info!(

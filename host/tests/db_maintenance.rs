@@ -165,6 +165,7 @@ async fn integrity_check_passes_good_files_and_names_a_corrupted_one() {
         file_store: Some(Ok("12 files".to_owned())),
         plugins: Some("3 loaded".to_owned()),
         memory_rss_bytes: Some(50 * 1024 * 1024),
+        ..SystemHealth::default()
     };
     let message = report::integritycheck(&report, &health);
     let embed = &message.embeds[0];
@@ -228,7 +229,7 @@ async fn stats_count_files_wal_and_queries() {
     );
     assert!(guild.connections >= 1);
 
-    let message = report::dbstats(&stats);
+    let message = report::dbstats(&stats, &report::DbExtras::default());
     let embed = &message.embeds[0];
     assert!(
         embed

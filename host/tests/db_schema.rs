@@ -404,10 +404,23 @@ async fn orphan_cleanup_closes_pools_of_departed_guilds_and_keeps_their_data() {
     assert_eq!(settings.cached_guilds(), 3);
 
     let current: HashSet<u64> = [2].into_iter().collect();
-    let message = zoryx_host::storage::db::report::run_cleanup(&settings, &current).await;
+    let (report, dropped) =
+        zoryx_host::storage::db::report::cleanup_orphans(&settings, &current).await;
     assert_eq!(dbs.open_guilds(), [2]);
     assert_eq!(settings.cached_guilds(), 1);
+    assert_eq!((report.closed_pools.as_slice(), dropped), (&[1, 3][..], 2));
+    let extras = zoryx_host::storage::db::report::CleanupExtras {
+        settings_dropped: dropped,
+        ..Default::default()
+    };
+    let message = zoryx_host::storage::db::report::cleanup(&report, &extras);
     let embed = &message.embeds[0];
+    let done = embed.description.as_deref().unwrap_or_default();
+    assert!(
+        done.contains("Closed 2 database pool(s) of guilds the bot left: 1, 3"),
+        "{done}"
+    );
+    assert!(done.contains("Dropped 2 cached guild setting(s)"), "{done}");
     assert!(
         embed.fields.iter().any(|f| f.value == "2: 1, 3"),
         "{embed:?}"

@@ -3,6 +3,8 @@
 mod support;
 
 use support::bot::{TestBot, text_of};
+use zoryx_host::guild_settings::GuildSettingsStore;
+use zoryx_plugin_api::GuildId;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn storage_reports_are_for_owners_and_settings_persist_in_sqlite() {
@@ -27,11 +29,60 @@ async fn storage_reports_are_for_owners_and_settings_persist_in_sqlite() {
     );
     assert!(text_of(&bot.ask(guest, "$echo stored").await).contains("stored"));
 
+    // A guild the bot is not in (one it left) with an open pool: dbstats names it, cleanup
+    // closes its pool and keeps its file.
+    let departed = 4_242_u64;
+    db.databases()
+        .set_guild_prefix(departed, Some("?"))
+        .await
+        .expect("a departed guild's database");
+    GuildSettingsStore::load(db.as_ref(), GuildId(departed))
+        .await
+        .expect("its settings cached");
+    db.flush().await.expect("command counts written");
     let stats = bot.ask(owner, "$dbstats").await;
     assert!(stats["embeds"][0]["title"].is_string(), "{stats}");
-    assert!(text_of(&stats).contains("main.db"), "{}", text_of(&stats));
+    let text = text_of(&stats);
+    assert!(text.contains("main.db"), "{text}");
+    assert!(text.contains("1 open pool(s): 4242"), "{text}");
+    assert!(text.contains("Top commands"), "{text}");
+    assert!(text.contains("`setprefix` — 1"), "{text}");
+    assert!(text.contains("`echo` — 1"), "{text}");
+    let cache = text_of(&bot.ask(owner, "$cachestats").await);
+    for part in [
+        "File cache",
+        "File locks",
+        "Settings cache",
+        "Guilds: 2",
+        "open pools",
+        "Messages seen",
+    ] {
+        assert!(cache.contains(part), "{part} in {cache}");
+    }
+    let cleanup = text_of(&bot.ask(owner, "$cleanup").await);
+    assert!(
+        cleanup.contains("Closed 1 database pool(s) of guilds the bot left: 4242"),
+        "{cleanup}"
+    );
+    assert!(
+        cleanup.contains("Dropped 1 cached guild setting(s)"),
+        "{cleanup}"
+    );
+    assert!(cleanup.contains("idle file lock(s)"), "{cleanup}");
+    assert!(!db.databases().is_guild_open(departed));
+    let stats = text_of(&bot.ask(owner, "$dbstats").await);
+    assert!(stats.contains("0 open pool(s): none"), "{stats}");
+    assert!(stats.contains("1 database file(s) kept: 4242"), "{stats}");
     let integrity = text_of(&bot.ask(owner, "$integritycheck").await);
-    assert!(integrity.contains("1 loaded"), "{integrity}");
+    for part in [
+        "1 loaded",
+        "Data folder",
+        "Extensions folder",
+        "Shard 0: Connected",
+        "All checks passed.",
+    ] {
+        assert!(integrity.contains(part), "{part} in {integrity}");
+    }
     let atomic = bot.ask(owner, "$atomicstats").await;
     assert!(atomic["embeds"][0]["title"].is_string(), "{atomic}");
 

@@ -116,3 +116,57 @@ async fn three_cycle_is_reported_with_its_path() {
     let info = host.manager.info("cyc_b").await.expect("registry keeps it");
     assert_eq!(info.status, PluginStatus::Cycle);
 }
+
+/// `framework.enable_plugin_registry: false` (or `framework.load_cogs: false`, which turns every
+/// framework system off): a missing dependency and a conflict are warnings, as without the
+/// seed's registry cog, whatever the registry file says; the console says nothing is enforced.
+/// With `load_cogs: false` the event hooks are off too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_registry_off_dependencies_and_conflicts_do_not_refuse() {
+    let files = [
+        ("manifest-c.so", "c.so"),
+        ("manifest-needs-missing.so", "needy.so"),
+        ("manifest-conflicts.so", "rival.so"),
+        ("basic-v1.so", "basic.so"),
+    ];
+    for (config, hooks) in [
+        (r#"{"framework": {"enable_plugin_registry": false}}"#, 1),
+        (r#"{"framework": {"load_cogs": false}}"#, 0),
+    ] {
+        let host = TestHost::with_config(&files, config);
+        let report = host.manager.load_all().await;
+        let mut loaded = report.loaded.clone();
+        loaded.sort();
+        assert_eq!(
+            loaded,
+            ["basic", "c", "needy", "rival"],
+            "{config}: {:?}",
+            report.refused
+        );
+        assert!(!host.manager.registry_on(), "{config}");
+        let statuses: Vec<(String, PluginStatus)> = host
+            .manager
+            .list()
+            .await
+            .into_iter()
+            .map(|p| (p.name, p.status))
+            .collect();
+        assert!(
+            statuses.contains(&("needy".into(), PluginStatus::MissingDependencies)),
+            "the problem is still recorded: {statuses:?}"
+        );
+        let ran = host
+            .manager
+            .dispatcher()
+            .emit("fixture_event", serde_json::json!({"n": 1}))
+            .await;
+        assert_eq!(ran, hooks, "{config}: hooks that ran");
+    }
+    // The default: the registry refuses both.
+    let host = TestHost::new(&files);
+    let report = host.manager.load_all().await;
+    let mut loaded = report.loaded.clone();
+    loaded.sort();
+    assert_eq!(loaded, ["basic", "c"], "{:?}", report.refused);
+    assert!(host.manager.registry_on());
+}

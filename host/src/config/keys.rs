@@ -206,7 +206,7 @@ impl Default for SlashLimiterConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct FrameworkConfig {
-    /// Load the built-in systems at all.
+    /// Load the framework's systems at all: off, every `enable_*` switch below is off.
     pub load_cogs: bool,
     /// Framework event hooks.
     pub enable_event_hooks: bool,
@@ -220,6 +220,25 @@ pub struct FrameworkConfig {
     pub enable_shard_monitor: bool,
     /// Shard manager (`ENABLE_SHARD_MANAGER` takes precedence).
     pub enable_shard_manager: bool,
+}
+
+impl FrameworkConfig {
+    /// Event hooks on: `load_cogs` and `enable_event_hooks`.
+    pub fn event_hooks(&self) -> bool {
+        self.load_cogs && self.enable_event_hooks
+    }
+
+    /// The plugin registry's enforcement on: `load_cogs` and `enable_plugin_registry`. Off,
+    /// plugins with missing dependencies or conflicts load with a warning (as without the
+    /// seed's registry cog), whatever enforcement the registry file holds.
+    pub fn plugin_registry(&self) -> bool {
+        self.load_cogs && self.enable_plugin_registry
+    }
+
+    /// The slash command limiter on: `load_cogs` and `enable_slash_command_limiter`.
+    pub fn slash_command_limiter(&self) -> bool {
+        self.load_cogs && self.enable_slash_command_limiter
+    }
 }
 
 impl Default for FrameworkConfig {

@@ -183,7 +183,7 @@ impl DiscordOptions {
             prefix: config.prefix.clone(),
             allow_mention_prefix: config.allow_mention_prefix,
             slash_limits: SlashLimits {
-                enabled: config.framework.enable_slash_command_limiter,
+                enabled: config.framework.slash_command_limiter(),
                 warning_threshold: limiter.warning_threshold,
                 safe_limit: limiter.safe_limit,
                 max_limit: limiter.max_limit,
@@ -332,6 +332,9 @@ pub struct Services {
     pub data_dir: Option<std::path::PathBuf>,
     /// Where the connection reports its shards' states (the health endpoint reads it).
     pub gateway: GatewayStatus,
+    /// Files and folders `integritycheck` checks besides the data and extensions folders
+    /// (the config file, the logs folder).
+    pub paths: Vec<crate::storage::db::report::PathCheck>,
 }
 
 impl std::fmt::Debug for Services {
@@ -341,6 +344,7 @@ impl std::fmt::Debug for Services {
             .field("db", &self.db.is_some())
             .field("data_dir", &self.data_dir)
             .field("gateway", &self.gateway)
+            .field("paths", &self.paths)
             .finish()
     }
 }

@@ -28,10 +28,28 @@ pub use probe::{Probe, check, probe, target};
 
 /// The process's resident memory in bytes (sysinfo), where the platform tells it.
 pub fn rss_bytes() -> Option<u64> {
+    process_usage().map(|usage| usage.rss_bytes)
+}
+
+/// What the process uses now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessUsage {
+    /// Resident memory in bytes.
+    pub rss_bytes: u64,
+    /// Its threads, where the platform lists them (Linux).
+    pub threads: Option<usize>,
+}
+
+/// The process's resident memory and threads (sysinfo), where the platform tells them.
+pub fn process_usage() -> Option<ProcessUsage> {
     let pid = sysinfo::get_current_pid().ok()?;
     let mut system = sysinfo::System::new();
     system.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[pid]), true);
-    system.process(pid).map(sysinfo::Process::memory)
+    let process = system.process(pid)?;
+    Some(ProcessUsage {
+        rss_bytes: process.memory(),
+        threads: process.tasks().map(std::collections::HashSet::len),
+    })
 }
 
 /// Why the endpoint could not start or be asked.

@@ -230,11 +230,25 @@ impl Manager {
             .gate()
             .set_global_roles(config.core.command_permissions.clone());
         // `framework.enable_event_hooks`.
-        dispatcher.set_hooks_enabled(config.core.framework.enable_event_hooks);
-        if !config.core.framework.enable_event_hooks {
+        let framework = &config.core.framework;
+        dispatcher.set_hooks_enabled(framework.event_hooks());
+        if !framework.load_cogs {
             tracing::info!(
-                "event hooks are off (framework.enable_event_hooks): emitted events reach no hook"
+                "the framework's systems are off (framework.load_cogs): no event hooks, no \
+                 registry enforcement, no slash command limiter"
             );
+        } else {
+            if !framework.enable_event_hooks {
+                tracing::info!(
+                    "event hooks are off (framework.enable_event_hooks): emitted events reach no hook"
+                );
+            }
+            if !framework.enable_plugin_registry {
+                tracing::info!(
+                    "the plugin registry is off (framework.enable_plugin_registry): missing \
+                     dependencies and conflicts are warnings, not refusals"
+                );
+            }
         }
         // `cooldowns.*`: the cooldown of commands that declare none.
         dispatcher
@@ -398,7 +412,7 @@ impl Manager {
         let manifests: Vec<PluginManifest> =
             opened.values().map(|(_, _, m, _)| m.clone()).collect();
         let plan = load_order(&manifests);
-        let enforcement = state.registry.enforcement();
+        let enforcement = self.enforced(&state);
         for cycle in &plan.cycles {
             let path = cycle.join(" -> ");
             for name in cycle.iter().take(cycle.len().saturating_sub(1)) {
@@ -571,7 +585,7 @@ impl Manager {
             .collect();
         let loaded: Vec<&PluginManifest> = others.iter().collect();
         let validation: Validation = state.registry.validate(&manifest, &loaded);
-        let enforcement = state.registry.enforcement();
+        let enforcement = self.enforced(state);
         if validation.is_refused(&enforcement) {
             state.registry.upsert(entry_for(
                 &manifest,
@@ -902,9 +916,27 @@ impl Manager {
         self.save_registry(&state);
     }
 
-    /// The current enforcement settings.
+    /// The enforcement settings saved in the registry (see [`Manager::registry_on`]).
     pub async fn enforcement(&self) -> Enforcement {
         self.state.lock().await.registry.enforcement()
+    }
+
+    /// Whether the registry enforces its settings (`framework.enable_plugin_registry` and
+    /// `framework.load_cogs`); off, nothing is refused for dependencies or conflicts.
+    pub fn registry_on(&self) -> bool {
+        self.config.core.framework.plugin_registry()
+    }
+
+    /// What loads are checked against: the saved settings, or nothing with the registry off.
+    fn enforced(&self, state: &State) -> Enforcement {
+        if self.registry_on() {
+            state.registry.enforcement()
+        } else {
+            Enforcement {
+                dependencies: false,
+                conflicts: false,
+            }
+        }
     }
 
     /// Every loaded plugin, and every refused one the registry remembers.

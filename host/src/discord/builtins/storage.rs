@@ -1,10 +1,13 @@
-//! Owner-only storage reports: `atomicstats`, `atomictest`, `cachestats` (the atomic file
-//! store), `dbstats`, `integritycheck`, `cleanup`, `backup` (the databases). The report bodies live in
-//! `storage::atomic::commands` and `storage::db::report`; this file only wires them.
+//! Owner-only storage reports: `atomicstats`, `atomictest` (the atomic file store),
+//! `cachestats` (every cache: files, locks, guild settings, database pools), `dbstats`,
+//! `integritycheck`, `cleanup`, `backup`. The report bodies live in `storage::atomic::commands`
+//! and `storage::db::report`; this file gathers their inputs from the running bot.
 
-use zoryx_plugin_api::{CommandKind, CommandSpec, Message, Permission};
+use zoryx_plugin_api::palette::INFO;
+use zoryx_plugin_api::{CommandKind, CommandSpec, Embed, Message, Permission};
 
 use super::{BuiltinCall, Builtins};
+use crate::discord::ShardState;
 use crate::storage::atomic::commands as atomic;
 use crate::storage::db::report;
 
@@ -34,15 +37,8 @@ pub(super) fn register(builtins: &mut Builtins) {
             },
         )
         .add(
-            owner("cachestats", "Atomic file store cache statistics"),
-            |call| {
-                Box::pin(async move {
-                    let store = call.bot.services.atomic.clone();
-                    store
-                        .map(|s| atomic::cachestats(&s))
-                        .ok_or_else(|| unavailable("The atomic file store"))
-                })
-            },
+            owner("cachestats", "File, settings and database cache statistics"),
+            |call| Box::pin(cachestats(call)),
         )
         .add(
             owner("atomictest", "Exercise the atomic file store"),
@@ -57,16 +53,8 @@ pub(super) fn register(builtins: &mut Builtins) {
             },
         )
         .add(
-            owner("dbstats", "Database pools, sizes and statement counts"),
-            |call| {
-                Box::pin(async move {
-                    let db = call.bot.services.db.clone();
-                    match db {
-                        Some(db) => Ok(report::dbstats(&db.databases().stats().await)),
-                        None => Err(unavailable("The database")),
-                    }
-                })
-            },
+            owner("dbstats", "Database pools, sizes, top commands and orphans"),
+            |call| Box::pin(dbstats(call)),
         )
         .add(
             owner(
@@ -78,17 +66,9 @@ pub(super) fn register(builtins: &mut Builtins) {
         .add(
             owner(
                 "cleanup",
-                "Close and forget databases of guilds the bot left",
+                "Close pools of guilds the bot left, sweep caches and file locks",
             ),
-            |call| {
-                Box::pin(async move {
-                    let db = call.bot.services.db.clone();
-                    match db {
-                        Some(db) => Ok(report::run_cleanup(&db, &call.bot.guild_ids()).await),
-                        None => Err(unavailable("The database")),
-                    }
-                })
-            },
+            |call| Box::pin(cleanup(call)),
         )
         .add(owner("backup", "Back up every database now"), |call| {
             Box::pin(async move {
@@ -100,6 +80,142 @@ pub(super) fn register(builtins: &mut Builtins) {
         });
 }
 
+/// Open pools and their connections (in use and idle), from the databases' statistics.
+fn pools(stats: &crate::storage::db::DbStats) -> String {
+    let (connections, idle) = stats
+        .databases
+        .iter()
+        .filter(|d| d.open)
+        .fold((0u32, 0usize), |(c, i), d| {
+            (c + d.connections, i + d.idle_connections)
+        });
+    format!(
+        "{} open pools, {connections} connections ({idle} idle)",
+        stats.open_pools()
+    )
+}
+
+async fn cachestats(call: BuiltinCall) -> Result<Message, String> {
+    let services = &call.bot.services;
+    let mut embed = Embed::new().title("📊 Cache statistics").colour(INFO);
+    if let Some(store) = &services.atomic {
+        let s = store.stats();
+        embed = embed
+            .field(
+                "💾 File cache",
+                format!(
+                    "Size: {}/{}\nHit rate: {:.1}% ({} hits, {} misses)\nTTL: {} s",
+                    s.cache_size,
+                    s.cache_capacity,
+                    s.hit_rate() * 100.0,
+                    s.cache_hits,
+                    s.cache_misses,
+                    s.cache_ttl.as_secs()
+                ),
+                true,
+            )
+            .field(
+                "🔒 File locks",
+                format!(
+                    "Tracked: {}\nHeld: {}\nSwept: {} in {} passes",
+                    s.locks_tracked, s.locks_held, s.locks_removed, s.lock_cleanups
+                ),
+                true,
+            );
+    }
+    if let Some(db) = &services.db {
+        let stats = db.databases().stats().await;
+        embed = embed
+            .field(
+                "🔧 Settings cache",
+                format!(
+                    "Guilds: {}\nPrefix, roles and auto-delete; kept until changed or the guild is left",
+                    db.cached_guilds()
+                ),
+                true,
+            )
+            .field(
+                "🗄️ Database",
+                format!(
+                    "{}\nPer-guild databases: {}",
+                    pools(&stats),
+                    stats.guild_files()
+                ),
+                true,
+            );
+    }
+    let stats = call.stats();
+    embed = embed.field(
+        "📈 Metrics",
+        format!(
+            "Messages seen: {}\nCommands run: {}",
+            stats.messages_seen, stats.commands_run
+        ),
+        true,
+    );
+    Ok(Message::new().embed(embed))
+}
+
+async fn dbstats(call: BuiltinCall) -> Result<Message, String> {
+    let Some(db) = call.bot.services.db.clone() else {
+        return Err(unavailable("The database"));
+    };
+    let databases = db.databases();
+    let stats = databases.stats().await;
+    let current = call.bot.guild_ids();
+    let top_commands = match databases.command_stats(None).await {
+        Ok(counts) => counts,
+        Err(error) => {
+            tracing::warn!(%error, "command counts unavailable for dbstats");
+            Vec::new()
+        }
+    };
+    let departed = |guilds: Vec<u64>| -> Vec<u64> {
+        guilds
+            .into_iter()
+            .filter(|g| !current.contains(g))
+            .collect()
+    };
+    let extras = report::DbExtras {
+        top_commands,
+        orphaned_pools: departed(databases.open_guilds()),
+        departed_files: departed(databases.guild_files()),
+    };
+    Ok(report::dbstats(&stats, &extras))
+}
+
+async fn cleanup(call: BuiltinCall) -> Result<Message, String> {
+    let services = &call.bot.services;
+    let Some(db) = services.db.clone() else {
+        return Err(unavailable("The database"));
+    };
+    let (orphans, settings_dropped) = report::cleanup_orphans(&db, &call.bot.guild_ids()).await;
+    let sweep = services.atomic.as_ref().map(|store| store.sweep());
+    let mut remaining = Vec::new();
+    if let Some(store) = &services.atomic {
+        let s = store.stats();
+        remaining.push((
+            "File cache".to_owned(),
+            format!("{}/{} entries", s.cache_size, s.cache_capacity),
+        ));
+        remaining.push((
+            "File locks".to_owned(),
+            format!("{} ({} held)", s.locks_tracked, s.locks_held),
+        ));
+    }
+    remaining.push((
+        "Settings cache".to_owned(),
+        format!("{} guilds", db.cached_guilds()),
+    ));
+    remaining.push(("Database".to_owned(), pools(&db.databases().stats().await)));
+    let extras = report::CleanupExtras {
+        settings_dropped,
+        sweep,
+        remaining,
+    };
+    Ok(report::cleanup(&orphans, &extras))
+}
+
 async fn integrity(call: BuiltinCall) -> Result<Message, String> {
     let services = &call.bot.services;
     let Some(db) = services.db.clone() else {
@@ -107,6 +223,23 @@ async fn integrity(call: BuiltinCall) -> Result<Message, String> {
     };
     let plugins = call.manager().list().await;
     let loaded = plugins.iter().filter(|p| p.loaded).count();
+    let usage = crate::health::process_usage();
+    let mut paths = services.paths.clone();
+    if let Some(data) = &services.data_dir {
+        paths.push(report::PathCheck {
+            name: "Data folder".to_owned(),
+            path: data.clone(),
+        });
+    }
+    paths.push(report::PathCheck {
+        name: "Extensions folder".to_owned(),
+        path: call.manager().paths().extensions.clone(),
+    });
+    let gateway = services.gateway.report().await;
+    let live = call.bot.plugin_stats().await;
+    let shard_total = gateway
+        .shard_total
+        .unwrap_or(u32::try_from(gateway.shards.len()).unwrap_or(1));
     let health = report::SystemHealth {
         file_store: services.atomic.as_ref().map(|store| {
             let health = store.health();
@@ -119,7 +252,24 @@ async fn integrity(call: BuiltinCall) -> Result<Message, String> {
             "{loaded} loaded, {} not loaded",
             plugins.len() - loaded
         )),
-        memory_rss_bytes: crate::health::rss_bytes(),
+        memory_rss_bytes: usage.map(|u| u.rss_bytes),
+        threads: usage.and_then(|u| u.threads),
+        paths,
+        gateway: Some(report::GatewayHealth {
+            guilds: live.guilds,
+            users: live.users,
+            shard_total,
+            shards: gateway
+                .shards
+                .iter()
+                .map(|shard| report::ShardHealth {
+                    id: shard.id,
+                    state: format!("{:?}", shard.state),
+                    up: shard.state == ShardState::Connected,
+                    latency_ms: shard.latency_ms,
+                })
+                .collect(),
+        }),
     };
     let databases = db.databases().integrity_check().await;
     Ok(report::integritycheck(&databases, &health))

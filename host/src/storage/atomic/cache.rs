@@ -67,6 +67,22 @@ impl ReadCache {
         }
     }
 
+    /// Drops the entries whose time to live has passed at `now`; returns how many.
+    pub(super) fn sweep_expired(&self, now: Instant) -> usize {
+        let Some(mut entries) = self.lock() else {
+            return 0;
+        };
+        let expired: Vec<PathBuf> = entries
+            .iter()
+            .filter(|(_, entry)| now.saturating_duration_since(entry.stored) >= self.ttl)
+            .map(|(path, _)| path.clone())
+            .collect();
+        for path in &expired {
+            entries.pop(path);
+        }
+        expired.len()
+    }
+
     /// Drops every entry.
     pub(super) fn clear(&self) {
         if let Some(mut entries) = self.lock() {

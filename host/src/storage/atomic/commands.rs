@@ -1,5 +1,6 @@
-//! Bodies of the owner-only commands `atomicstats`, `atomictest` and `cachestats`: each returns
-//! the reply as an embed; the command registry wires them to names.
+//! Bodies of the owner-only commands `atomicstats` and `atomictest`: each returns the reply as
+//! an embed; the command registry wires them to names (`cachestats`, which also reports the
+//! host's other caches, is built there).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +12,7 @@ use zoryx_plugin_api::{Embed, Message};
 use super::{AtomicStats, AtomicStore, CacheMode, Health};
 
 // Embed colours: the one palette.
-use zoryx_plugin_api::palette::{ERROR, INFO, SUCCESS, WARNING};
+use zoryx_plugin_api::palette::{ERROR, SUCCESS, WARNING};
 
 /// Makes test folder names unique within the process.
 static RUN_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -71,25 +72,6 @@ pub fn atomicstats(store: &AtomicStore) -> Message {
             ),
             true,
         );
-    Message::new().embed(embed)
-}
-
-/// `cachestats`: cache size, hits, misses, hit rate, TTL and capacity.
-pub fn cachestats(store: &AtomicStore) -> Message {
-    let s = store.stats();
-    let embed = Embed::new()
-        .title("🗄 Cache Statistics")
-        .colour(INFO)
-        .field(
-            "Size",
-            format!("{}/{}", s.cache_size, s.cache_capacity),
-            true,
-        )
-        .field("Hits", s.cache_hits.to_string(), true)
-        .field("Misses", s.cache_misses.to_string(), true)
-        .field("Hit rate", percent(s.hit_rate()), true)
-        .field("TTL", format!("{} s", s.cache_ttl.as_secs()), true)
-        .field("Max entries", s.cache_capacity.to_string(), true);
     Message::new().embed(embed)
 }
 

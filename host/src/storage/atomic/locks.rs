@@ -68,6 +68,18 @@ impl PathLocks {
         lock.lock_owned().await
     }
 
+    /// Drops every lock nobody holds or waits for now (a clean-up pass, counted like the
+    /// automatic ones); returns how many were dropped.
+    pub(super) fn sweep(&self) -> usize {
+        let mut table = self.table();
+        let before = table.len();
+        table.retain(|_, l| Arc::strong_count(l) > 1);
+        let removed = before - table.len();
+        self.cleanups.fetch_add(1, Ordering::Relaxed);
+        self.removed.fetch_add(removed as u64, Ordering::Relaxed);
+        removed
+    }
+
     pub(super) fn counts(&self) -> LockCounts {
         let table = self.table();
         LockCounts {

@@ -69,6 +69,15 @@ impl std::fmt::Debug for AtomicStore {
     }
 }
 
+/// What [`AtomicStore::sweep`] dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Path locks nobody held or waited for.
+    pub locks_removed: usize,
+    /// Cache entries past their time to live.
+    pub cache_expired: usize,
+}
+
 impl AtomicStore {
     /// A store on the real clock.
     pub fn new(options: AtomicOptions) -> Arc<Self> {
@@ -290,6 +299,15 @@ impl AtomicStore {
     /// Drops the cached entry of `path`.
     pub fn invalidate(&self, path: &Path) {
         self.cache.remove(path);
+    }
+
+    /// The seed's `cleanup` for the store: drops the locks nobody holds or waits for and the
+    /// cache entries whose time to live has passed.
+    pub fn sweep(&self) -> Sweep {
+        Sweep {
+            locks_removed: self.locks.sweep(),
+            cache_expired: self.cache.sweep_expired(self.clock.now()),
+        }
     }
 
     /// Empties the read cache.

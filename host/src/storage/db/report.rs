@@ -3,7 +3,6 @@
 //! The bodies take the measured values, so whoever registers the commands only gathers the
 //! inputs (e.g. `report::dbstats(&databases.stats().await)`) and replies with the message.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use zoryx_plugin_api::{Embed, Message};
@@ -17,7 +16,7 @@ const LISTED_GUILDS: usize = 10;
 
 /// Health of the parts outside the databases that `integritycheck` reports; each is optional
 /// and shown when given.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SystemHealth {
     /// The atomic file store: `Ok(summary)` or `Err(problem)`.
     pub file_store: Option<Result<String, String>>,
@@ -25,10 +24,70 @@ pub struct SystemHealth {
     pub plugins: Option<String>,
     /// The process's resident memory in bytes (sysinfo RSS).
     pub memory_rss_bytes: Option<u64>,
+    /// The process's threads.
+    pub threads: Option<usize>,
+    /// Files and folders the bot needs (config file, data, extensions, logs): each must exist.
+    pub paths: Vec<PathCheck>,
+    /// The Discord connection: guilds, users and each shard's state and latency.
+    pub gateway: Option<GatewayHealth>,
 }
 
-/// `!dbstats`: open pools, file and WAL sizes, statement counts.
-pub fn dbstats(stats: &DbStats) -> Message {
+/// One file or folder `integritycheck` looks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathCheck {
+    /// What it is, e.g. `"Data folder"`.
+    pub name: String,
+    /// Where.
+    pub path: std::path::PathBuf,
+}
+
+/// The connection as `integritycheck` shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GatewayHealth {
+    /// Guilds the bot is in.
+    pub guilds: u64,
+    /// Users in the cached guilds.
+    pub users: u64,
+    /// Shards in the whole bot.
+    pub shard_total: u32,
+    /// This process's shards.
+    pub shards: Vec<ShardHealth>,
+}
+
+/// One shard in `integritycheck`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShardHealth {
+    /// Its id.
+    pub id: u32,
+    /// Its state in words (`Connected`, `Resuming`...).
+    pub state: String,
+    /// Whether it is connected.
+    pub up: bool,
+    /// Its heartbeat latency, once measured.
+    pub latency_ms: Option<f64>,
+}
+
+/// What `dbstats` shows besides the files: the most used commands and the pools and files of
+/// guilds the bot left.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbExtras {
+    /// Command uses from `main.db`, most used first.
+    pub top_commands: Vec<(String, u64)>,
+    /// Guilds the bot is no longer in whose pools are still open (`cleanup` closes them).
+    pub orphaned_pools: Vec<u64>,
+    /// Guilds the bot is no longer in that still have a database file (kept).
+    pub departed_files: Vec<u64>,
+}
+
+/// Shards listed one by one in `integritycheck`; past this, the rest are summed up.
+const SHARDS_LISTED: usize = 10;
+
+/// Commands listed in `dbstats`' top commands.
+const TOP_COMMANDS: usize = 5;
+
+/// `!dbstats`: open pools, file and WAL sizes, statement counts, the most used commands and
+/// what is left of guilds the bot left.
+pub fn dbstats(stats: &DbStats, extras: &DbExtras) -> Message {
     let mut embed = Embed::new()
         .title("Database statistics")
         .colour(INFO_COLOUR)
@@ -58,7 +117,45 @@ pub fn dbstats(stats: &DbStats) -> Message {
             false,
         );
     }
+    if !extras.orphaned_pools.is_empty() || !extras.departed_files.is_empty() {
+        embed = embed.field(
+            "⚠️ Guilds the bot left",
+            format!(
+                "{} open pool(s): {}\n{} database file(s) kept: {}\n`cleanup` closes the pools.",
+                extras.orphaned_pools.len(),
+                list(&extras.orphaned_pools),
+                extras.departed_files.len(),
+                list(&extras.departed_files)
+            ),
+            false,
+        );
+    }
+    if !extras.top_commands.is_empty() {
+        let top: Vec<String> = extras
+            .top_commands
+            .iter()
+            .take(TOP_COMMANDS)
+            .enumerate()
+            .map(|(i, (name, uses))| format!("{}. `{name}` — {uses}", i + 1))
+            .collect();
+        embed = embed.field("📈 Top commands", top.join("\n"), false);
+    }
     Message::new().embed(embed)
+}
+
+/// Guild ids as a comma-separated list, clipped to fit a field; `none` when empty.
+fn list(guilds: &[u64]) -> String {
+    if guilds.is_empty() {
+        return "none".to_owned();
+    }
+    clip(
+        &guilds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        900,
+    )
 }
 
 fn describe(db: &super::DbFileStats) -> String {
@@ -107,11 +204,65 @@ pub fn integritycheck(databases: &IntegrityReport, health: &SystemHealth) -> Mes
         };
         embed = embed.field("File store", clip(&value, 1024), false);
     }
+    if !health.paths.is_empty() {
+        let lines: Vec<String> = health
+            .paths
+            .iter()
+            .map(|check| {
+                let found = check.path.exists();
+                healthy &= found;
+                format!(
+                    "{} {}: `{}`{}",
+                    if found { "✅" } else { "❌" },
+                    check.name,
+                    check.path.display(),
+                    if found { "" } else { " (missing)" }
+                )
+            })
+            .collect();
+        embed = embed.field("Files and folders", clip(&lines.join("\n"), 1024), false);
+    }
+    if let Some(gateway) = &health.gateway {
+        let latency = |ms: Option<f64>| {
+            ms.map_or_else(
+                || "latency not measured yet".to_owned(),
+                |ms| format!("{ms:.1} ms"),
+            )
+        };
+        let mut lines = vec![format!(
+            "{} guilds, {} users, {} shard(s) in all",
+            gateway.guilds, gateway.users, gateway.shard_total
+        )];
+        for shard in gateway.shards.iter().take(SHARDS_LISTED) {
+            healthy &= shard.up;
+            lines.push(format!(
+                "{} Shard {}: {} · {}",
+                if shard.up { "✅" } else { "❌" },
+                shard.id,
+                shard.state,
+                latency(shard.latency_ms)
+            ));
+        }
+        if let Some(rest) = gateway.shards.get(SHARDS_LISTED..)
+            && !rest.is_empty()
+        {
+            let down = rest.iter().filter(|s| !s.up).count();
+            healthy &= down == 0;
+            lines.push(format!(
+                "… and {} more shards ({down} not connected)",
+                rest.len()
+            ));
+        }
+        embed = embed.field("Discord", clip(&lines.join("\n"), 1024), false);
+    }
     if let Some(plugins) = &health.plugins {
         embed = embed.field("Plugins", clip(plugins, 1024), true);
     }
     if let Some(rss) = health.memory_rss_bytes {
         embed = embed.field("Memory (RSS)", human_bytes(rss), true);
+    }
+    if let Some(threads) = health.threads {
+        embed = embed.field("Threads", threads.to_string(), true);
     }
     let (colour, verdict) = if healthy {
         (OK_COLOUR, "All checks passed.")
@@ -121,34 +272,45 @@ pub fn integritycheck(databases: &IntegrityReport, health: &SystemHealth) -> Mes
     Message::new().embed(embed.colour(colour).description(verdict))
 }
 
-/// `!cleanup`: the orphan cleanup's result and how many cached guild settings were dropped.
-pub fn cleanup(report: &CleanupReport, cache_entries_dropped: usize) -> Message {
-    let list = |guilds: &[u64]| {
-        if guilds.is_empty() {
-            "none".to_owned()
-        } else {
-            clip(
-                &guilds
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                1024,
-            )
-        }
-    };
-    let embed = Embed::new()
-        .title("Cleanup")
+/// What `cleanup` did besides the databases, and what is left afterwards.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CleanupExtras {
+    /// Cached guild settings dropped (guilds the bot left).
+    pub settings_dropped: usize,
+    /// The file store's sweep: idle locks and expired cache entries dropped.
+    pub sweep: Option<crate::storage::atomic::Sweep>,
+    /// What remains, as (what, how much), e.g. `("File cache", "3 entries")`.
+    pub remaining: Vec<(String, String)>,
+}
+
+/// `!cleanup`: the orphan cleanup's result, the caches and locks swept, and what remains.
+pub fn cleanup(report: &CleanupReport, extras: &CleanupExtras) -> Message {
+    let mut done = vec![
+        format!(
+            "✅ Closed {} database pool(s) of guilds the bot left: {}",
+            report.closed_pools.len(),
+            list(&report.closed_pools)
+        ),
+        format!(
+            "✅ Dropped {} cached guild setting(s) of guilds the bot left",
+            extras.settings_dropped
+        ),
+    ];
+    if let Some(sweep) = extras.sweep {
+        done.push(format!(
+            "✅ Dropped {} idle file lock(s)",
+            sweep.locks_removed
+        ));
+        done.push(format!(
+            "✅ Dropped {} expired file cache entr{}",
+            sweep.cache_expired,
+            if sweep.cache_expired == 1 { "y" } else { "ies" }
+        ));
+    }
+    let mut embed = Embed::new()
+        .title("✅ Cleanup complete")
         .colour(OK_COLOUR)
-        .field(
-            "Closed database pools",
-            format!(
-                "{}: {}",
-                report.closed_pools.len(),
-                list(&report.closed_pools)
-            ),
-            false,
-        )
+        .description(clip(&done.join("\n"), 4000))
         .field(
             "Databases of departed guilds (kept)",
             format!(
@@ -157,21 +319,27 @@ pub fn cleanup(report: &CleanupReport, cache_entries_dropped: usize) -> Message 
                 list(&report.orphan_files)
             ),
             false,
-        )
-        .field(
-            "Cached settings dropped",
-            cache_entries_dropped.to_string(),
-            true,
         );
+    if !extras.remaining.is_empty() {
+        let lines: Vec<String> = extras
+            .remaining
+            .iter()
+            .map(|(what, value)| format!("{what}: {value}"))
+            .collect();
+        embed = embed.field("📊 Now", lines.join("\n"), false);
+    }
     Message::new().embed(embed)
 }
 
-/// Runs the cleanup (closes the pools and drops the cached settings of guilds not in
-/// `current_guilds`) and renders it.
-pub async fn run_cleanup(settings: &SqliteSettings, current_guilds: &HashSet<u64>) -> Message {
+/// Closes the pools and drops the cached settings of guilds not in `current_guilds`; returns
+/// the databases' report and how many cached settings were dropped.
+pub async fn cleanup_orphans(
+    settings: &SqliteSettings,
+    current_guilds: &std::collections::HashSet<u64>,
+) -> (CleanupReport, usize) {
     let report = settings.databases().cleanup_orphans(current_guilds).await;
     let dropped = settings.retain_guilds(current_guilds);
-    cleanup(&report, dropped)
+    (report, dropped)
 }
 
 /// `!backup`: flushes the command counters, backs up every database (`VACUUM INTO` a new
