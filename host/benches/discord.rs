@@ -10,9 +10,10 @@
 //!
 //! Figures: p50/p99 over 1,000 sequential messages (inject → the reply seen by the simulator),
 //! and replies per second over a 20,000-message burst with the messages lost. The two bots
-//! alternate (one connected at a time) for three rounds; each figure is the median, and each
-//! target compares the two bots round by round (the median of the per-round differences or
-//! ratios), so that the machine's drift between rounds hits both sides alike.
+//! alternate (one connected at a time, the one first in a round second in the next) for three
+//! rounds, each with a simulator of its own (fresh state, fresh sockets); each figure is the
+//! median, and each target compares the two bots round by round (the median of the per-round
+//! differences or ratios), so that the machine's drift between rounds hits both sides alike.
 //!
 //! Then `!ping` p50/p99 over 1,000 sequential messages while four plugin handlers block their
 //! threads and one spins (the `misbehave` fixture); and `!l0_seen` with the one plugin `l0`
@@ -400,9 +401,6 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let sim = Simulator::start(SimConfig::default())
-            .await
-            .expect("simulator");
         let dir = tempfile::tempdir().expect("tmp");
         let only = std::env::var("ZORYX_BENCH_ONLY").unwrap_or_default();
         let listeners = std::env::var("ZORYX_BENCH_LISTENERS")
@@ -411,17 +409,29 @@ fn main() {
             .map_or(10, |n| n.clamp(1, 10));
         let (manager, core) = host(dir.path(), listeners).await;
         // Alternate the two bots (one connected at a time) so that noise from the machine hits
-        // both alike; each figure is the median over the rounds.
+        // both alike, the first of a round going second in the next; each bot gets a fresh
+        // simulator, as its state (every message so far) and the sockets the last bot left
+        // would otherwise weigh on whichever bot goes second. Each figure is the median over
+        // the rounds.
         let (mut base, mut zoryx) = (Vec::new(), Vec::new());
-        for _ in 0..ROUNDS {
-            if only != "zoryx" {
-                base.push(bare(&sim).await);
-            }
-            if only != "bare" {
-                zoryx.push(framework(&sim, &manager, &core).await);
+        for round in 0..ROUNDS {
+            let bare_first = round % 2 == 0;
+            for framework_turn in [!bare_first, bare_first] {
+                let sim = Simulator::start(SimConfig::default())
+                    .await
+                    .expect("simulator");
+                if framework_turn && only != "bare" {
+                    zoryx.push(framework(&sim, &manager, &core).await);
+                } else if !framework_turn && only != "zoryx" {
+                    base.push(bare(&sim).await);
+                }
+                sim.shutdown().await;
             }
         }
         manager.shutdown().await;
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
         let blocked = if only.is_empty() {
             Some(ping_while_blocked(&sim, dir.path()).await)
         } else {
