@@ -368,6 +368,24 @@ async fn slash_reload_suggests_extension_names_to_owners_and_sync_registers_now(
         (kind, data["choices"].clone()),
         (8, serde_json::json!([{"name": "hello", "value": "hello"}]))
     );
+    // The bot owners' commands are registered for administrators only: Discord offers
+    // `reload` to no plain member, and to an administrator who is not a bot owner the host
+    // suggests nothing.
+    let registered = bot.sim.registered_commands(Some(guild));
+    let reload = registered
+        .iter()
+        .find(|c| c["name"] == "reload")
+        .expect("reload registered");
+    assert_eq!(reload["default_member_permissions"], "0", "{reload}");
+    let hidden = bot
+        .sim
+        .inject_autocomplete(guild, channel, guest, "reload", ("name", "he"), Value::Null)
+        .await;
+    assert!(hidden.is_err(), "not offered to members: {hidden:?}");
+    let admins = bot.sim.add_role(guild, "Admins", 8).expect("role");
+    bot.sim
+        .add_member_role(guild, guest, admins)
+        .expect("give role");
     let id = bot
         .sim
         .inject_autocomplete(guild, channel, guest, "reload", ("name", "he"), Value::Null)
@@ -377,7 +395,7 @@ async fn slash_reload_suggests_extension_names_to_owners_and_sync_registers_now(
     assert_eq!(
         (kind, data["choices"].clone()),
         (8, serde_json::json!([])),
-        "not for guests"
+        "not for administrators who are not bot owners"
     );
     // The slash form runs the same handler.
     let id = bot

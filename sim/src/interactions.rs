@@ -250,7 +250,8 @@ pub(crate) fn offered(
     if let (Some(g), Some(needed)) = (guild, command.default_member_permissions()) {
         let has = world.member_permissions(g, user);
         let admin = has & crate::world::permissions::ADMINISTRATOR != 0;
-        if !admin && has & needed != needed {
+        // `0` is for administrators only (Discord's rule), not "no permission needed".
+        if !admin && (needed == 0 || has & needed != needed) {
             return Err(SimError::Invalid(format!(
                 "user {user} lacks the default member permissions of `{}` ({needed}): Discord's \
                  client does not offer it to them",

@@ -332,6 +332,42 @@ async fn untouched_inputs_submit_their_prefilled_value() {
     );
 }
 
+/// `default_member_permissions: 0` offers a command to administrators (and the server's owner)
+/// only, as Discord does; any other permission does not make up for it.
+#[tokio::test]
+async fn a_command_with_no_default_permissions_is_for_administrators_only() {
+    let sim = start().await;
+    let api = Api::new(&sim);
+    register(
+        &api,
+        &sim,
+        json!([{"name": "deploy", "description": "Deploy", "default_member_permissions": 0}]),
+        200,
+    )
+    .await;
+    let (guild, channel) = (sim.default_guild(), sim.default_channel());
+    let (owner, guest) = (sim.owner().id, sim.guest().id);
+    let managers = sim.add_role(guild, "Managers", 32).expect("role");
+    sim.add_member_role(guild, guest, managers)
+        .expect("give role");
+    let refused = sim
+        .inject_slash(guild, channel, guest, "deploy", Value::Null)
+        .await;
+    assert!(
+        matches!(refused, Err(SimError::Invalid(ref m)) if m.contains("default member permissions")),
+        "{refused:?}"
+    );
+    sim.inject_slash(guild, channel, owner, "deploy", Value::Null)
+        .await
+        .expect("the server's owner");
+    let admins = sim.add_role(guild, "Admins", 8).expect("role");
+    sim.add_member_role(guild, guest, admins)
+        .expect("give role");
+    sim.inject_slash(guild, channel, guest, "deploy", Value::Null)
+        .await
+        .expect("an administrator");
+}
+
 #[tokio::test]
 async fn commands_are_offered_as_discords_client_offers_them() {
     let sim = start().await;

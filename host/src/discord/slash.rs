@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
-use zoryx_plugin_api::{Arg, ArgKind, ChoiceValue, CommandKind, CommandSpec, ContextMenu, Number};
+use zoryx_plugin_api::{
+    Arg, ArgKind, ChoiceValue, CommandKind, CommandSpec, ContextMenu, Number, Permission,
+};
 
 use super::bot::Bot;
 use super::convert::clip;
@@ -115,7 +117,12 @@ pub fn command_json(spec: &CommandSpec) -> Option<Value> {
         "description": description(&spec.description, &spec.name),
         "options": options(spec),
     });
-    permissions_json(&mut json, spec.default_permissions, spec.dm);
+    // A command for the bot owners alone (which no role can be granted) is hidden from members:
+    // `0` offers it to server administrators only, unless the command sets its own.
+    let defaults = spec.default_permissions.or_else(|| {
+        (spec.permission == Permission::Owner).then_some(zoryx_plugin_api::Permissions(0))
+    });
+    permissions_json(&mut json, defaults, spec.dm);
     Some(json)
 }
 
@@ -384,6 +391,16 @@ mod tests {
             );
         let json = command_json(&spec).expect("valid");
         assert_eq!(json["default_member_permissions"], 32);
+        // The bot owners' commands are offered to server administrators only; a command's own
+        // default permissions win.
+        let owners = CommandSpec::new("deploy").permission(Permission::Owner);
+        let hidden = command_json(&owners).expect("valid");
+        assert_eq!(hidden["default_member_permissions"], 0);
+        let own =
+            command_json(&owners.default_permissions(Permissions::MANAGE_GUILD)).expect("valid");
+        assert_eq!(own["default_member_permissions"], 32);
+        let everyone = command_json(&CommandSpec::new("hi")).expect("valid");
+        assert!(everyone.get("default_member_permissions").is_none());
         assert_eq!(json["contexts"], json!([0]));
         let set = &json["options"][0];
         assert_eq!(set["type"], 1);
