@@ -620,7 +620,9 @@ pub struct CommandSpec {
     #[serde(default)]
     pub subcommands: Vec<CommandSpec>,
     /// The permissions a member needs by default (Discord's `default_member_permissions`;
-    /// server admins can change who may use it); `None`: everyone (plugin-api 1.3).
+    /// server admins can change who may use it); `None`: everyone (plugin-api 1.3), except a
+    /// [`Permission::Owner`] command, whose slash form the host offers to server
+    /// administrators only (`0`), so members never see it.
     #[serde(default)]
     pub default_permissions: Option<Permissions>,
     /// Whether it can be used in DMs with the bot (plugin-api 1.3; default yes).
