@@ -86,6 +86,27 @@ async fn blacklisted_extensions_are_skipped_and_names_are_normalised() {
     assert!(host.manager.load("my basic").await.is_ok());
 }
 
+/// `extensions.auto_load: false`: nothing loads at start, and each plugin loads when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auto_load_off_nothing_loads_at_start_until_asked() {
+    let files = [("plugin-hello.so", "hello.so")];
+    let host = TestHost::with_config(&files, r#"{"extensions": {"auto_load": false}}"#);
+    let report = host.manager.load_all().await;
+    assert!(report.loaded.is_empty(), "{report:?}");
+    assert!(host.manager.list().await.iter().all(|p| !p.loaded));
+    host.manager.load("hello").await.expect("loads when asked");
+    assert!(
+        host.manager
+            .list()
+            .await
+            .iter()
+            .any(|p| p.name == "hello" && p.loaded)
+    );
+    // The default loads it at start.
+    let host = TestHost::new(&files);
+    assert_eq!(host.manager.load_all().await.loaded, vec!["hello"]);
+}
+
 #[test]
 fn plugins_list_cli() {
     let dir = tempfile::tempdir().expect("tmp");
