@@ -74,13 +74,11 @@ async fn stats(call: BuiltinCall) -> Result<Message, String> {
         && let Ok(counts) = db.databases().command_stats(None).await
         && !counts.is_empty()
     {
-        let top: Vec<String> = counts
-            .iter()
-            .take(5)
-            .enumerate()
-            .map(|(i, (name, uses))| format!("{}. `{name}` — {uses}", i + 1))
-            .collect();
-        embed = embed.field("Top commands", top.join("\n"), false);
+        embed = embed.field(
+            "Top commands",
+            crate::storage::db::report::top_commands(&counts),
+            false,
+        );
     }
     Ok(Message::new().embed(embed))
 }

@@ -131,16 +131,20 @@ pub fn dbstats(stats: &DbStats, extras: &DbExtras) -> Message {
         );
     }
     if !extras.top_commands.is_empty() {
-        let top: Vec<String> = extras
-            .top_commands
-            .iter()
-            .take(TOP_COMMANDS)
-            .enumerate()
-            .map(|(i, (name, uses))| format!("{}. `{name}` — {uses}", i + 1))
-            .collect();
-        embed = embed.field("📈 Top commands", top.join("\n"), false);
+        embed = embed.field("📈 Top commands", top_commands(&extras.top_commands), false);
     }
     Message::new().embed(embed)
+}
+
+/// The five most used commands, one a line: ``1. `ping` — 42``.
+pub fn top_commands(counts: &[(String, u64)]) -> String {
+    counts
+        .iter()
+        .take(TOP_COMMANDS)
+        .enumerate()
+        .map(|(i, (name, uses))| format!("{}. `{name}` — {uses}", i + 1))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Guild ids as a comma-separated list, clipped to fit a field; `none` when empty.
