@@ -6,6 +6,16 @@ use support::TestHost;
 use zoryx_host::manager::OpError;
 use zoryx_host::registry::PluginStatus;
 
+/// Every plugin the registry knows, with its status.
+async fn statuses(host: &TestHost) -> Vec<(String, PluginStatus)> {
+    host.manager
+        .list()
+        .await
+        .into_iter()
+        .map(|p| (p.name, p.status))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_order_is_topological_and_dependents_follow() {
     // a depends on b, b on c.
@@ -65,13 +75,7 @@ async fn missing_dependency_version_mismatch_and_conflict() {
     );
     let rival = reason("rival.so");
     assert!(rival.contains("conflict"), "{rival}");
-    let statuses: Vec<(String, PluginStatus)> = host
-        .manager
-        .list()
-        .await
-        .into_iter()
-        .map(|p| (p.name, p.status))
-        .collect();
+    let statuses = statuses(&host).await;
     assert!(
         statuses.contains(&("needy".into(), PluginStatus::MissingDependencies)),
         "{statuses:?}"
@@ -144,13 +148,7 @@ async fn with_the_registry_off_dependencies_and_conflicts_do_not_refuse() {
             report.refused
         );
         assert!(!host.manager.registry_on(), "{config}");
-        let statuses: Vec<(String, PluginStatus)> = host
-            .manager
-            .list()
-            .await
-            .into_iter()
-            .map(|p| (p.name, p.status))
-            .collect();
+        let statuses = statuses(&host).await;
         assert!(
             statuses.contains(&("needy".into(), PluginStatus::MissingDependencies)),
             "the problem is still recorded: {statuses:?}"
