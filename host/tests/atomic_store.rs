@@ -134,9 +134,8 @@ async fn cached_reads_are_served_from_memory_until_a_write_invalidates() {
     assert!(Arc::ptr_eq(&a, &b));
 }
 
-#[tokio::test]
-async fn cache_entries_expire_after_the_ttl() {
-    let dir = temp();
+/// A store whose cache entries live 300 s on a clock the test moves.
+fn store_on_a_manual_clock() -> (Arc<AtomicStore>, Arc<ManualClock>) {
     let clock = ManualClock::new();
     let store = AtomicStore::with_clock(
         AtomicOptions {
@@ -145,6 +144,13 @@ async fn cache_entries_expire_after_the_ttl() {
         },
         clock.clone(),
     );
+    (store, clock)
+}
+
+#[tokio::test]
+async fn cache_entries_expire_after_the_ttl() {
+    let dir = temp();
+    let (store, clock) = store_on_a_manual_clock();
     let path = dir.path().join("t.json");
     write_raw(&path, r#"{"v": 1}"#);
     assert_eq!(
@@ -171,14 +177,7 @@ async fn cache_entries_expire_after_the_ttl() {
 #[tokio::test]
 async fn a_sweep_drops_expired_cache_entries_and_idle_locks_only() {
     let dir = temp();
-    let clock = ManualClock::new();
-    let store = AtomicStore::with_clock(
-        AtomicOptions {
-            cache_ttl: Duration::from_secs(300),
-            ..options()
-        },
-        clock.clone(),
-    );
+    let (store, clock) = store_on_a_manual_clock();
     let [old, fresh] = ["old", "fresh"].map(|n| dir.path().join(format!("{n}.json")));
     store
         .write_json(&old, &json!({"v": 1}), CacheMode::Keep)
