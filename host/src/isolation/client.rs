@@ -2,7 +2,8 @@
 //! for, its log lines, and how it ended.
 //!
 //! Two threads per worker: one reads its frames (answers to calls, service requests, log
-//! lines), one reads its stderr. Frames are written by whoever sends, under a lock. A service
+//! lines; it looks for the next one briefly before it blocks, see [`protocol::SpinReader`]),
+//! one reads its stderr. Frames are written by whoever sends, under a lock. A service
 //! request whose answer is ready at once (most are) is answered on the reading thread; others
 //! finish on the host's runtime.
 
@@ -347,7 +348,7 @@ impl Connection {
         socket: UnixStream,
         stderr_done: std::sync::mpsc::Receiver<()>,
     ) {
-        let mut reader = BufReader::with_capacity(64 * 1024, socket);
+        let mut reader = BufReader::with_capacity(64 * 1024, protocol::SpinReader::new(socket));
         loop {
             match protocol::read::<FromWorker>(&mut reader) {
                 Ok(Some(message)) => self.handle(message),

@@ -326,7 +326,7 @@ pub fn main(args: &WorkerArgs) -> ExitCode {
         }
     };
     let mut reader = match socket.try_clone() {
-        Ok(socket) => BufReader::with_capacity(64 * 1024, socket),
+        Ok(socket) => BufReader::with_capacity(64 * 1024, protocol::SpinReader::new(socket)),
         Err(error) => {
             say(&format!("zoryx worker: {error}"));
             return ExitCode::FAILURE;
@@ -452,7 +452,7 @@ impl Worker {
     }
 
     /// Reads the host's frames until the socket closes or the host says stop.
-    fn serve(&self, reader: &mut BufReader<UnixStream>) {
+    fn serve(&self, reader: &mut BufReader<protocol::SpinReader>) {
         loop {
             match protocol::read::<ToWorker>(reader) {
                 Ok(Some(ToWorker::Call { id, call })) => self.call(id, call),
