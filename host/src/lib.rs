@@ -13,7 +13,9 @@
 //! - [`console`], [`cli`]: the operator's front ends;
 //! - [`stop`]: stop requests (signals, `quit`) and the forced exit on a second signal.
 //! - [`health`]: `GET /healthz` for service managers and container health checks.
+//! - [`alerts`]: alert channels set by the owner, rate-limited alerts to them.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod console;

@@ -164,14 +164,18 @@ async fn fixed_shards_identify_each_shard_and_commands_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
+    // The slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
+    let builtins = slash_builtins();
     let mut bot = TestBot::start(
         &[("plugin-hello.so", "hello.so")],
-        // The 23 slash built-ins, then room for one plugin command: `hello` fits, `echo` does not.
-        r#""slash_limiter": {"max_limit": 100, "warning_threshold": 23, "safe_limit": 24}"#,
+        &format!(
+            r#""slash_limiter": {{"max_limit": 100, "warning_threshold": {builtins}, "safe_limit": {}}}"#,
+            builtins + 1
+        ),
     )
     .await;
     let commands = bot.wait_registered("hello").await;
-    assert_eq!(commands.len(), 24, "{commands:?}");
+    assert_eq!(commands.len(), builtins + 1, "{commands:?}");
     assert!(
         !commands.iter().any(|c| c["name"] == "echo"),
         "{commands:?}"
@@ -181,8 +185,11 @@ async fn the_slash_limiter_keeps_extra_commands_prefix_only() {
     // `slashlimit` shows the count against the limit, the tiers and what stayed prefix-only.
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 24/100 (25 wanted)")
-            && limit.contains("warn at 23, safe limit 24")
+        limit.contains(&format!(
+            "Registered: {}/100 ({} wanted)",
+            builtins + 1,
+            builtins + 2
+        )) && limit.contains(&format!("warn at {builtins}, safe limit {}", builtins + 1))
             && limit.contains("Prefix-only because of the limit: `echo`"),
         "{limit}"
     );
@@ -207,10 +214,21 @@ async fn max_limit_caps_registration_even_with_the_limiter_off() {
     );
     let limit = text_of(&bot.ask(bot.sim.owner().id, "!slashlimit").await);
     assert!(
-        limit.contains("Registered: 14/14 (25 wanted)") && limit.contains("limiter off"),
+        limit.contains(&format!(
+            "Registered: 14/14 ({} wanted)",
+            slash_builtins() + 2
+        )) && limit.contains("limiter off"),
         "{limit}"
     );
     bot.shutdown().await;
+}
+
+/// The built-in commands with a slash form.
+fn slash_builtins() -> usize {
+    zoryx_host::discord::builtins::Builtins::standard()
+        .iter()
+        .filter(|b| b.spec.kind != zoryx_plugin_api::CommandKind::Prefix)
+        .count()
 }
 
 /// The next presence a shard sets: (type, name or custom state, url, status).

@@ -213,15 +213,19 @@ impl Handler {
         };
         let (path, options) = convert::command_path(&command.data.name, &command.data.options);
         if let Some(builtin) = bot.builtins.get(&path) {
-            // The host's own suggestions: extension names for load / unload / reload, for the
-            // bot owners only.
+            // The host's own suggestions, for the bot owners only: extension names for load /
+            // unload / reload and the registry's commands, hook names for the hook commands.
             let name = builtin.spec.name.clone();
-            let choices = if bot.is_owner(command.user.id.get())
-                && matches!(name.as_str(), "load" | "unload" | "reload")
-            {
-                super::builtins::owner::suggest_plugins(&name, focused.value, &bot.manager).await
-            } else {
-                Vec::new()
+            let owner = bot.is_owner(command.user.id.get());
+            let choices = match name.as_str() {
+                "load" | "unload" | "reload" | "pr_info" | "pr_validate" if owner => {
+                    super::builtins::owner::suggest_plugins(&name, focused.value, &bot.manager)
+                        .await
+                }
+                "eh_disable" | "eh_enable" | "eh_reset_circuit" if owner => {
+                    super::builtins::hooks::suggest_hooks(focused.value, &bot.manager)
+                }
+                _ => Vec::new(),
             };
             let sink = self.interaction_sink(command.id.get(), &command.token, None);
             if let Err(error) = sink.act(CallAction::Autocomplete { choices }).await {
@@ -674,6 +678,10 @@ impl EventHandler for Handler {
                 name: guild.name.clone(),
                 member_count: guild.member_count,
             };
+            self.bot.manager.dispatcher().emit_in_background(
+                "guild_joined",
+                json!({"guild": joined.id.0, "name": joined.name, "member_count": joined.member_count}),
+            );
             self.deliver(|| Event::GuildJoin(joined));
         }
     }
@@ -685,6 +693,10 @@ impl EventHandler for Handler {
         _full: Option<serenity::model::guild::Guild>,
     ) {
         if !incomplete.unavailable {
+            self.bot
+                .manager
+                .dispatcher()
+                .emit_in_background("guild_left", json!({"guild": incomplete.id.get()}));
             self.deliver(|| Event::GuildLeave(GuildId(incomplete.id.get())));
         }
     }

@@ -225,6 +225,10 @@ impl Manager {
             )
         });
         let dispatcher = Dispatcher::new(shared);
+        dispatcher
+            .hook_health()
+            .open(&paths.data.join("event_hooks.json"));
+        dispatcher.alerts().open(&paths.data.join("alerts.json"));
         // `command_permissions`: role grants that hold in every guild.
         dispatcher
             .gate()
@@ -587,6 +591,17 @@ impl Manager {
         let validation: Validation = state.registry.validate(&manifest, &loaded);
         let enforcement = self.enforced(state);
         if validation.is_refused(&enforcement) {
+            self.dispatcher.alerts().raise(
+                crate::alerts::Topic::Registry,
+                &manifest.name,
+                &format!(
+                    "❌ `{}` {} was refused: {}",
+                    manifest.name,
+                    manifest.version,
+                    validation.reason()
+                ),
+                zoryx_plugin_api::palette::ERROR,
+            );
             state.registry.upsert(entry_for(
                 &manifest,
                 validation.status(),
@@ -968,6 +983,25 @@ impl Manager {
             .registry
             .get(&name)
             .map(|entry| PluginInfo::new(entry, state.plugins.get(&name), &stats, &pool))
+    }
+
+    /// Checks `target`'s dependencies and conflicts against the plugins loaded now, as a load
+    /// would (`pr_validate`): its name, the result, and the loaded plugins that depend on it.
+    /// `None` if the registry does not know it.
+    pub async fn validate(&self, target: &str) -> Option<(String, Validation, Vec<String>)> {
+        let state = self.state.lock().await;
+        let name = Self::loaded_name(&state, target).unwrap_or_else(|| normalise(target));
+        let entry = state.registry.get(&name)?;
+        let others: Vec<PluginManifest> = state
+            .plugins
+            .keys()
+            .filter(|n| **n != name)
+            .filter_map(|n| state.registry.get(n).map(|e| e.manifest.clone()))
+            .collect();
+        let loaded: Vec<&PluginManifest> = others.iter().collect();
+        let validation = state.registry.validate(&entry.manifest, &loaded);
+        let dependents = state.registry.dependents(&name, &loaded);
+        Some((name, validation, dependents))
     }
 
     /// Unloads everything, dependents first, and waits for the plugins' `shutdown`.

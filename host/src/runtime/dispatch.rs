@@ -18,7 +18,7 @@ use zoryx_plugin_api::{
 
 use super::call::ReplySink;
 use super::generation::{Call, CallError, Generation};
-use super::hooks::{HookHealth, HookId};
+use super::hooks::{FAILURE_THRESHOLD, HookHealth, HookId, OPEN_FOR, Recorded, hook_name};
 use super::services::Shared;
 use super::table::{Route, Table};
 use crate::gate::args::ArgError;
@@ -157,6 +157,7 @@ pub struct Dispatcher {
     shared: Arc<Shared>,
     commands_run: AtomicU64,
     hook_health: HookHealth,
+    alerts: Arc<crate::alerts::Alerts>,
     /// `framework.enable_event_hooks`: with it off, emitted events reach no hook.
     hooks_enabled: AtomicBool,
 }
@@ -236,6 +237,7 @@ impl Dispatcher {
             shared: Arc::clone(&shared),
             commands_run: AtomicU64::new(0),
             hook_health: HookHealth::default(),
+            alerts: Arc::new(crate::alerts::Alerts::new(Arc::clone(&shared))),
             hooks_enabled: AtomicBool::new(true),
         });
         shared.attach(&dispatcher);
@@ -266,6 +268,11 @@ impl Dispatcher {
     /// Hook counters, circuit breakers and history.
     pub fn hook_health(&self) -> &HookHealth {
         &self.hook_health
+    }
+
+    /// The owner's alert channels (hooks, registry, health).
+    pub fn alerts(&self) -> &Arc<crate::alerts::Alerts> {
+        &self.alerts
     }
 
     /// The command gate every command passes (built-ins too).
@@ -606,8 +613,23 @@ impl Dispatcher {
                     Some(error.to_string())
                 }
             };
-            self.hook_health
+            let failed = error.clone();
+            let recorded = self
+                .hook_health
                 .record(&id, started.elapsed(), error, Instant::now());
+            if recorded == Recorded::CircuitOpened {
+                let hook = hook_name(&id);
+                self.alerts.raise(
+                    crate::alerts::Topic::Hooks,
+                    &hook,
+                    &format!(
+                        "⚠️ Circuit breaker opened for `{hook}`: {FAILURE_THRESHOLD} failures within                          5 minutes, skipped for {}s.\nLast error: {}",
+                        OPEN_FOR.as_secs(),
+                        failed.as_deref().unwrap_or("unknown")
+                    ),
+                    zoryx_plugin_api::palette::WARNING,
+                );
+            }
         }
         ran
     }

@@ -1,9 +1,14 @@
 //! Hook health: per-hook counters, a circuit breaker and a short execution history.
 //!
 //! As in the seed framework: a hook that fails 5 times within 5 minutes (a timeout counts as a
-//! failure) is skipped for 60 seconds; the last 100 executions are kept.
+//! failure) is skipped for 60 seconds; the last 100 executions are kept. The owner can disable
+//! a hook by hand (`eh_disable`), kept in `data/event_hooks.json` across restarts.
+//!
+//! A hook is named `plugin/event#index` (see [`hook_name`]): the plugin, the framework event,
+//! and the hook's place among the plugin's registrations.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,6 +23,30 @@ pub const HISTORY: usize = 100;
 
 /// Identifies a hook: plugin, event, and its index in the plugin's registrations.
 pub type HookId = (String, String, u32);
+
+/// How a hook is named to people: `plugin/event#index`.
+pub fn hook_name(id: &HookId) -> String {
+    format!("{}/{}#{}", id.0, id.1, id.2)
+}
+
+/// Reads a hook's name (`plugin/event#index`; `plugin/event` means index 0).
+pub fn parse_hook_name(name: &str) -> Option<HookId> {
+    let (plugin, rest) = name.trim().split_once('/')?;
+    let (event, index) = match rest.rsplit_once('#') {
+        Some((event, index)) => (event, index.parse().ok()?),
+        None => (rest, 0),
+    };
+    (!plugin.is_empty() && !event.is_empty()).then(|| (plugin.to_owned(), event.to_owned(), index))
+}
+
+/// What [`HookHealth::record`] changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Nothing worth an alert.
+    Counted,
+    /// This failure opened the hook's circuit.
+    CircuitOpened,
+}
 
 /// Counters of one hook.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -60,6 +89,19 @@ struct Health {
 pub struct HookHealth {
     hooks: Mutex<HashMap<HookId, Health>>,
     history: Mutex<VecDeque<HookRun>>,
+    /// Hooks disabled by hand, by name.
+    disabled: Mutex<BTreeSet<String>>,
+    /// Where the disabled hooks are kept.
+    path: Mutex<Option<PathBuf>>,
+}
+
+/// Why the disabled hooks could not be saved.
+#[derive(Debug, thiserror::Error)]
+#[error("could not save {path}: {source}")]
+pub struct HooksFileError {
+    path: String,
+    #[source]
+    source: crate::storage::atomic::AtomicError,
 }
 
 impl std::fmt::Debug for HookHealth {
@@ -69,12 +111,81 @@ impl std::fmt::Debug for HookHealth {
 }
 
 impl HookHealth {
-    /// Whether `hook` may run now; counts a skip if not.
+    /// Reads the hooks disabled in `path` (`{"disabled": ["plugin/event#0"]}`; missing: none)
+    /// and saves changes there from now on.
+    pub fn open(&self, path: &Path) {
+        let disabled = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| {
+                    v.get("disabled")?.as_array().map(|names| {
+                        names
+                            .iter()
+                            .filter_map(|n| n.as_str().map(str::to_owned))
+                            .collect::<BTreeSet<_>>()
+                    })
+                })
+                .unwrap_or_else(|| {
+                    tracing::warn!(path = %path.display(), "disabled hooks not read; none disabled");
+                    BTreeSet::new()
+                }),
+            Err(_) => BTreeSet::new(),
+        };
+        if let Ok(mut slot) = self.disabled.lock() {
+            *slot = disabled;
+        }
+        if let Ok(mut slot) = self.path.lock() {
+            *slot = Some(path.to_owned());
+        }
+    }
+
+    /// Disables or enables `hook` by hand and saves the choice; whether it changed anything.
+    pub fn set_disabled(&self, hook: &HookId, disabled: bool) -> Result<bool, HooksFileError> {
+        let name = hook_name(hook);
+        let (changed, names) = {
+            let Ok(mut set) = self.disabled.lock() else {
+                return Ok(false);
+            };
+            let changed = if disabled {
+                set.insert(name)
+            } else {
+                set.remove(&name)
+            };
+            (changed, set.iter().cloned().collect::<Vec<_>>())
+        };
+        let path = self.path.lock().ok().and_then(|p| p.clone());
+        if changed && let Some(path) = path {
+            crate::storage::atomic::write_json_sync(
+                &path,
+                &serde_json::json!({ "disabled": names }),
+                3,
+            )
+            .map_err(|source| HooksFileError {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(changed)
+    }
+
+    /// Whether `hook` was disabled by hand.
+    pub fn is_disabled(&self, hook: &HookId) -> bool {
+        self.disabled
+            .lock()
+            .is_ok_and(|set| set.contains(&hook_name(hook)))
+    }
+
+    /// Whether `hook` may run now: not disabled by hand, circuit closed; counts a skip if not.
     pub fn allow(&self, hook: &HookId, now: Instant) -> bool {
+        let disabled = self.is_disabled(hook);
         let Ok(mut hooks) = self.hooks.lock() else {
             return true;
         };
         let health = hooks.entry(hook.clone()).or_default();
+        if disabled {
+            health.stats.skipped += 1;
+            return false;
+        }
         match health.open_until {
             Some(until) if now < until => {
                 health.stats.skipped += 1;
@@ -91,8 +202,15 @@ impl HookHealth {
     }
 
     /// Records a run of `hook`.
-    pub fn record(&self, hook: &HookId, took: Duration, error: Option<String>, now: Instant) {
+    pub fn record(
+        &self,
+        hook: &HookId,
+        took: Duration,
+        error: Option<String>,
+        now: Instant,
+    ) -> Recorded {
         let millis = took.as_secs_f64() * 1000.0;
+        let mut recorded = Recorded::Counted;
         if let Ok(mut hooks) = self.hooks.lock() {
             let health = hooks.entry(hook.clone()).or_default();
             health.total_ms += millis;
@@ -107,6 +225,9 @@ impl HookHealth {
                     health.recent_failures.pop_front();
                 }
                 if health.recent_failures.len() >= FAILURE_THRESHOLD {
+                    if health.open_until.is_none() {
+                        recorded = Recorded::CircuitOpened;
+                    }
                     health.open_until = Some(now + OPEN_FOR);
                     health.stats.circuit_open = true;
                     tracing::warn!(plugin = %hook.0, event = %hook.1, "hook failed {FAILURE_THRESHOLD} times in 5 minutes: skipped for 60s");
@@ -128,17 +249,30 @@ impl HookHealth {
                 error,
             });
         }
+        recorded
     }
 
-    /// Closes a hook's circuit by hand.
-    pub fn reset(&self, hook: &HookId) {
+    /// Closes a hook's circuit by hand; whether it was open.
+    pub fn reset(&self, hook: &HookId) -> bool {
         if let Ok(mut hooks) = self.hooks.lock()
             && let Some(health) = hooks.get_mut(hook)
         {
+            let was_open = health.open_until.is_some();
             health.open_until = None;
             health.stats.circuit_open = false;
             health.recent_failures.clear();
+            return was_open;
         }
+        false
+    }
+
+    /// The counters of one hook (zeros if it never ran).
+    pub fn stats_of(&self, hook: &HookId) -> HookStats {
+        self.hooks
+            .lock()
+            .ok()
+            .and_then(|h| h.get(hook).map(|h| h.stats.clone()))
+            .unwrap_or_default()
     }
 
     /// Every hook's counters.
@@ -176,7 +310,10 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..FAILURE_THRESHOLD {
             assert!(health.allow(&id, t0));
-            health.record(&id, Duration::from_millis(1), Some(format!("boom {i}")), t0);
+            let recorded =
+                health.record(&id, Duration::from_millis(1), Some(format!("boom {i}")), t0);
+            let opened = i + 1 == FAILURE_THRESHOLD;
+            assert_eq!(recorded == Recorded::CircuitOpened, opened, "run {i}");
         }
         assert!(!health.allow(&id, t0 + Duration::from_secs(59)));
         assert!(health.allow(&id, t0 + Duration::from_secs(61)));
@@ -196,7 +333,46 @@ mod tests {
         for i in 0..10u64 {
             let now = t0 + Duration::from_secs(i * 80);
             assert!(health.allow(&id, now));
-            health.record(&id, Duration::ZERO, Some("x".into()), now);
+            assert_eq!(
+                health.record(&id, Duration::ZERO, Some("x".into()), now),
+                Recorded::Counted
+            );
         }
+    }
+
+    #[test]
+    fn hook_names_read_back() {
+        let id: HookId = ("greeter".into(), "guild_joined".into(), 2);
+        assert_eq!(hook_name(&id), "greeter/guild_joined#2");
+        assert_eq!(parse_hook_name("greeter/guild_joined#2"), Some(id));
+        assert_eq!(
+            parse_hook_name("greeter/bot_ready"),
+            Some(("greeter".into(), "bot_ready".into(), 0))
+        );
+        assert_eq!(parse_hook_name("greeter"), None);
+        assert_eq!(parse_hook_name("/bot_ready"), None);
+        assert_eq!(parse_hook_name("a/b#x"), None);
+    }
+
+    #[test]
+    fn a_disabled_hook_is_skipped_and_stays_disabled_after_a_restart() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("event_hooks.json");
+        let id: HookId = ("p".into(), "e".into(), 1);
+        let health = HookHealth::default();
+        health.open(&path);
+        assert_eq!(health.set_disabled(&id, true).ok(), Some(true));
+        assert_eq!(health.set_disabled(&id, true).ok(), Some(false));
+        assert!(!health.allow(&id, Instant::now()));
+        assert_eq!(health.stats_of(&id).skipped, 1);
+
+        let restarted = HookHealth::default();
+        restarted.open(&path);
+        assert!(restarted.is_disabled(&id));
+        assert_eq!(restarted.set_disabled(&id, false).ok(), Some(true));
+        assert!(restarted.allow(&id, Instant::now()));
+        let again = HookHealth::default();
+        again.open(&path);
+        assert!(!again.is_disabled(&id));
     }
 }

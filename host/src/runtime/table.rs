@@ -138,6 +138,17 @@ impl Table {
         self.hooks.get(event).map_or(&[], Vec::as_slice)
     }
 
+    /// Every hook, by event name (sorted), highest priority first within an event.
+    pub fn all_hooks(&self) -> Vec<(&str, &HookRoute)> {
+        let mut all: Vec<(&str, &HookRoute)> = self
+            .hooks
+            .iter()
+            .flat_map(|(event, routes)| routes.iter().map(move |r| (event.as_str(), r)))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0).then(b.1.priority.cmp(&a.1.priority)));
+        all
+    }
+
     /// The component handler for a `custom_id` (longest matching prefix).
     pub fn component(&self, custom_id: &str) -> Option<&Route> {
         self.components

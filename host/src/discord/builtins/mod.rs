@@ -9,10 +9,13 @@
 //! [`Builtins::shadowed`]).
 
 mod access;
+mod alerting;
 mod general;
+pub(crate) mod hooks;
 mod info;
 pub(crate) mod owner;
 mod presence;
+mod registry;
 mod settings;
 mod storage;
 
@@ -114,6 +117,8 @@ impl Builtins {
         owner::register(&mut builtins);
         presence::register(&mut builtins);
         storage::register(&mut builtins);
+        hooks::register(&mut builtins);
+        registry::register(&mut builtins);
         builtins
     }
 

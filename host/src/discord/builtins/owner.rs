@@ -256,12 +256,18 @@ pub(crate) async fn suggest_plugins(
     manager: &crate::manager::Manager,
 ) -> Vec<zoryx_plugin_api::Choice> {
     let typed = typed.to_lowercase();
-    let want_loaded = call_command != "load";
+    // `load` offers what is not loaded, `unload` and `reload` what is, the registry's
+    // commands everything it knows.
+    let want_loaded = match call_command {
+        "load" => Some(false),
+        "unload" | "reload" => Some(true),
+        _ => None,
+    };
     let mut names: Vec<String> = manager
         .list()
         .await
         .into_iter()
-        .filter(|p| p.loaded == want_loaded)
+        .filter(|p| want_loaded.is_none_or(|loaded| p.loaded == loaded))
         .map(|p| p.name)
         .filter(|n| n.to_lowercase().contains(&typed))
         .collect();
