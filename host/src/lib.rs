@@ -14,11 +14,13 @@
 //! - [`stop`]: stop requests (signals, `quit`) and the forced exit on a second signal.
 //! - [`health`]: `GET /healthz` for service managers and container health checks.
 //! - [`alerts`]: alert channels set by the owner, rate-limited alerts to them.
+//! - [`diagnostics`]: figures, the health loop and its history, `/metrics`.
 
 pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod console;
+pub mod diagnostics;
 pub mod discord;
 pub mod gate;
 pub mod guild_settings;

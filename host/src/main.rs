@@ -232,10 +232,6 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
             };
             let core = config.core.clone();
             let gateway = discord::GatewayStatus::default();
-            let health = zoryx_host::health::start_configured(&core.health, &gateway).await?;
-            if let Some(health) = &health {
-                out(&format!("health endpoint: {}", health.url()));
-            }
             let auto_reload = config.core.auto_reload;
             let config_atomic = config.core.atomic_files.clone();
             let databases =
@@ -251,6 +247,21 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 },
                 config,
             )?;
+            // Framework diagnostics: the health loop, its history in main.db, `/metrics`.
+            let diagnostics = zoryx_host::diagnostics::Diagnostics::new(
+                core.diagnostics.clone(),
+                core.framework.framework_diagnostics(),
+                Arc::clone(manager.dispatcher()),
+                gateway.clone(),
+                Some(Arc::clone(settings.databases())),
+            );
+            diagnostics.start();
+            let health =
+                zoryx_host::health::start_configured(&core.health, &gateway, Some(&diagnostics))
+                    .await?;
+            if let Some(health) = &health {
+                out(&format!("health endpoint: {}", health.url()));
+            }
             // Plugins' writes of their own config section go back to this file.
             manager
                 .dispatcher()
@@ -282,6 +293,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                         path: logs_dir.clone(),
                     },
                 ],
+                diagnostics: Some(Arc::clone(&diagnostics)),
             };
             let report = manager.load_all().await;
             tracing::info!(

@@ -59,6 +59,16 @@ const KEYS: &[&str] = &[
     "limits.blocked_thread_ms",
     "limits.plugin_threads",
     "health.bind",
+    "diagnostics.interval_seconds",
+    "diagnostics.history_days",
+    "diagnostics.error_rate_degraded",
+    "diagnostics.error_rate_critical",
+    "diagnostics.lag_degraded_ms",
+    "diagnostics.lag_critical_ms",
+    "diagnostics.memory_degraded_mb",
+    "diagnostics.memory_critical_mb",
+    "diagnostics.latency_degraded_ms",
+    "diagnostics.latency_critical_ms",
     "isolation.plugins",
     "isolation.memory_mb",
     "isolation.max_crashes",
@@ -301,6 +311,26 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             r#"{"isolation": {"plugins": [" "]}}"#,
             "isolation.plugins",
             "extension names",
+        ),
+        (
+            r#"{"diagnostics": {"interval_seconds": 0}}"#,
+            "diagnostics.interval_seconds",
+            "1 to 86400",
+        ),
+        (
+            r#"{"diagnostics": {"history_days": 0}}"#,
+            "diagnostics.history_days",
+            "1 to 365",
+        ),
+        (
+            r#"{"diagnostics": {"lag_degraded_ms": 900, "lag_critical_ms": 800}}"#,
+            "diagnostics.lag_critical_ms",
+            "at least `lag_degraded_ms`",
+        ),
+        (
+            r#"{"diagnostics": {"error_rate_degraded": 0}}"#,
+            "diagnostics.error_rate_critical",
+            "above zero",
         ),
     ] {
         let error = parse(text).expect_err(text);

@@ -89,6 +89,7 @@ async fn migrations_create_every_table_on_an_empty_database() {
             "_sqlx_migrations",
             "command_stats",
             "global_stats",
+            "health_history",
             "plugin_kv"
         ]
     );

@@ -4,40 +4,6 @@
 mod support;
 
 use support::bot::{TestBot, text_of};
-use zoryx_sim::SimEvent;
-
-/// Alerts titled `title` the bot has posted in the default channel.
-fn alerts(bot: &TestBot, title: &str) -> Vec<String> {
-    bot.sim
-        .messages(bot.channel())
-        .into_iter()
-        .filter(|m| m.reply_to.is_none())
-        .filter(|m| m.payload["embeds"][0]["title"] == title)
-        .map(|m| {
-            m.payload["embeds"][0]["description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
-/// Waits for the bot to post an alert titled `title`; its description.
-async fn next_alert(bot: &mut TestBot, title: &str) -> String {
-    let title = title.to_owned();
-    match bot
-        .wait_event("an alert", |e| {
-            matches!(e, SimEvent::BotMessage { reply_to: None, body, .. } if body["embeds"][0]["title"] == title.as_str())
-        })
-        .await
-    {
-        SimEvent::BotMessage { body, .. } => body["embeds"][0]["description"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        _ => unreachable!("matched a BotMessage"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hook_commands_list_switch_reset_and_alert_once() {
@@ -69,7 +35,7 @@ async fn hook_commands_list_switch_reset_and_alert_once() {
             0
         );
     }
-    let alert = next_alert(&mut bot, "🪝 Event Hooks Alert").await;
+    let alert = bot.nth_alert("🪝 Event Hooks Alert", 1).await;
     assert!(
         alert.contains("Circuit breaker opened for `basic/fixture_fail#2`")
             && alert.contains("hook failed on purpose"),
@@ -94,7 +60,7 @@ async fn hook_commands_list_switch_reset_and_alert_once() {
         .stats_of(&("basic".into(), "fixture_fail".into(), 2));
     assert_eq!((stats.failures, stats.circuit_open), (10, true));
     bot.ask(owner, "!ping").await;
-    assert_eq!(alerts(&bot, "🪝 Event Hooks Alert").len(), 1);
+    assert_eq!(bot.alerts("🪝 Event Hooks Alert").len(), 1);
 
     // Disabled by hand: skipped, saved, and enabled again.
     let disabled = text_of(&bot.ask(owner, "!eh_disable basic/fixture_event#1").await);
@@ -210,7 +176,7 @@ async fn registry_commands_show_validate_enforce_and_alert_on_a_refusal() {
     bot.host.install("manifest-needs-missing.so", "needy.so");
     let load = text_of(&bot.ask(owner, "!load needy").await);
     assert!(load.contains("Load failed"), "{load}");
-    let alert = next_alert(&mut bot, "🧩 Plugin Registry Alert").await;
+    let alert = bot.nth_alert("🧩 Plugin Registry Alert", 1).await;
     assert!(
         alert.contains("`needy` 1.0.0 was refused") && alert.contains("absent"),
         "{alert}"

@@ -62,7 +62,7 @@ async fn healthz_follows_the_gateway_from_start_through_a_lost_session_to_stop()
     sim.refuse_gateway(true);
     let host = TestHost::new(&[]);
     let gateway = GatewayStatus::default();
-    let server = zoryx_host::health::start(([127, 0, 0, 1], 0).into(), gateway.clone())
+    let server = zoryx_host::health::start(([127, 0, 0, 1], 0).into(), gateway.clone(), None)
         .await
         .expect("health endpoint");
     assert_ne!(server.local_addr().port(), 0, "port 0 is resolved");

@@ -235,7 +235,14 @@ impl FrameworkConfig {
         self.load_cogs && self.enable_plugin_registry
     }
 
-    /// The slash command limiter on: `load_cogs` and `enable_slash_command_limiter`.
+    /// Whether framework diagnostics run (`load_cogs` and
+    /// `enable_framework_diagnostics`): the health loop, its alerts and `/metrics`.
+    pub fn framework_diagnostics(&self) -> bool {
+        self.load_cogs && self.enable_framework_diagnostics
+    }
+
+    /// Whether the slash command limiter runs (`load_cogs` and
+    /// `enable_slash_command_limiter`).
     pub fn slash_command_limiter(&self) -> bool {
         self.load_cogs && self.enable_slash_command_limiter
     }
@@ -322,6 +329,51 @@ impl Default for LimitsConfig {
             task_seconds: 300.0,
             blocked_thread_ms: 1000,
             plugin_threads: 256,
+        }
+    }
+}
+
+/// `diagnostics.*`: the health loop of framework diagnostics, its history and thresholds
+/// (a figure at or past its `_degraded` value makes the bot degraded, at or past `_critical`
+/// critical).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DiagnosticsConfig {
+    /// Seconds between health checks.
+    pub interval_seconds: u64,
+    /// Days of health checks kept in `main.db`.
+    pub history_days: u64,
+    /// Failed commands, in % of those since the previous check (the seed's tiers: 5 and 10).
+    pub error_rate_degraded: f64,
+    /// See `error_rate_degraded`.
+    pub error_rate_critical: f64,
+    /// The async runtime's lag in ms (the seed's `FW_LOOP_LAG_THRESHOLD_MS`: 500).
+    pub lag_degraded_ms: f64,
+    /// See `lag_degraded_ms`.
+    pub lag_critical_ms: f64,
+    /// Resident memory in MB.
+    pub memory_degraded_mb: f64,
+    /// See `memory_degraded_mb`.
+    pub memory_critical_mb: f64,
+    /// The worst shard's heartbeat latency in ms (the seed's shard monitor: 1,000 and 2,000).
+    pub latency_degraded_ms: f64,
+    /// See `latency_degraded_ms`.
+    pub latency_critical_ms: f64,
+}
+
+impl Default for DiagnosticsConfig {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 60,
+            history_days: 7,
+            error_rate_degraded: 5.0,
+            error_rate_critical: 10.0,
+            lag_degraded_ms: 500.0,
+            lag_critical_ms: 2000.0,
+            memory_degraded_mb: 1024.0,
+            memory_critical_mb: 2048.0,
+            latency_degraded_ms: 1000.0,
+            latency_critical_ms: 2000.0,
         }
     }
 }
@@ -434,6 +486,8 @@ pub struct CoreConfig {
     pub limits: LimitsConfig,
     /// The health endpoint.
     pub health: HealthConfig,
+    /// The health loop of framework diagnostics.
+    pub diagnostics: DiagnosticsConfig,
     /// Plugins in worker processes.
     pub isolation: IsolationConfig,
     /// Outbound HTTP of plugins.
@@ -462,6 +516,7 @@ impl Default for CoreConfig {
             atomic_files: AtomicFilesConfig::default(),
             limits: LimitsConfig::default(),
             health: HealthConfig::default(),
+            diagnostics: DiagnosticsConfig::default(),
             isolation: IsolationConfig::default(),
             http: HttpConfig::default(),
             plugins: BTreeMap::new(),

@@ -267,6 +267,39 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             ),
         );
     }
+    let d = &core.diagnostics;
+    check(
+        (1..=86_400).contains(&d.interval_seconds),
+        "diagnostics.interval_seconds",
+        format!(
+            "a number of seconds from 1 to 86400, got {}",
+            d.interval_seconds
+        ),
+    );
+    check(
+        (1..=365).contains(&d.history_days),
+        "diagnostics.history_days",
+        format!("a number of days from 1 to 365, got {}", d.history_days),
+    );
+    for (name, degraded, critical) in [
+        ("error_rate", d.error_rate_degraded, d.error_rate_critical),
+        ("lag", d.lag_degraded_ms, d.lag_critical_ms),
+        ("memory", d.memory_degraded_mb, d.memory_critical_mb),
+        ("latency", d.latency_degraded_ms, d.latency_critical_ms),
+    ] {
+        let unit = match name {
+            "error_rate" => "",
+            "memory" => "_mb",
+            _ => "_ms",
+        };
+        check(
+            degraded.is_finite() && degraded > 0.0 && critical.is_finite() && critical >= degraded,
+            &format!("diagnostics.{name}_critical{unit}"),
+            format!(
+                "above zero, with `{name}_critical{unit}` at least `{name}_degraded{unit}`, got {degraded} and {critical}"
+            ),
+        );
+    }
     let i = &core.isolation;
     check(
         i.memory_mb == 0 || (64..=1_048_576).contains(&i.memory_mb),

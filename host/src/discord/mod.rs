@@ -335,6 +335,8 @@ pub struct Services {
     /// Files and folders `integritycheck` checks besides the data and extensions folders
     /// (the config file, the logs folder).
     pub paths: Vec<crate::storage::db::report::PathCheck>,
+    /// Framework diagnostics (`fw_*` commands).
+    pub diagnostics: Option<Arc<crate::diagnostics::Diagnostics>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -345,6 +347,7 @@ impl std::fmt::Debug for Services {
             .field("data_dir", &self.data_dir)
             .field("gateway", &self.gateway)
             .field("paths", &self.paths)
+            .field("diagnostics", &self.diagnostics.is_some())
             .finish()
     }
 }

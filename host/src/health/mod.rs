@@ -4,7 +4,8 @@
 //! Off unless `health.bind` (or `ZORYX_HEALTH_BIND`) names an address. It answers 200 when
 //! every shard of this process is connected, 503 otherwise (starting, reconnecting, stopped),
 //! both with the same JSON body: the gateway's state and each shard's id, state and heartbeat
-//! latency ([`GatewayReport`]). Every other path is 404. The states come from the Discord
+//! latency ([`GatewayReport`]). `GET /metrics` is the framework diagnostics' figures in
+//! Prometheus' text format (see [`crate::diagnostics::prometheus`]). Every other path is 404. The states come from the Discord
 //! layer through a [`GatewayStatus`], so it works the same online and in offline mode.
 //!
 //! [`check`] is `zoryx health`: it asks the configured endpoint and says whether it is
@@ -21,7 +22,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
 use crate::config::HealthConfig;
+use crate::diagnostics::Diagnostics;
 use crate::discord::{GatewayReport, GatewayStatus};
 
 pub use probe::{Probe, check, probe, target};
@@ -113,8 +117,20 @@ impl HealthServer {
     }
 }
 
-/// Serves the endpoint on `bind`, reporting `gateway`.
-pub async fn start(bind: SocketAddr, gateway: GatewayStatus) -> Result<HealthServer, HealthError> {
+/// What the endpoint reports.
+#[derive(Clone)]
+struct Sources {
+    gateway: GatewayStatus,
+    diagnostics: Option<Arc<Diagnostics>>,
+}
+
+/// Serves the endpoint on `bind`, reporting `gateway` (and `diagnostics` on `/metrics`, when
+/// given and on).
+pub async fn start(
+    bind: SocketAddr,
+    gateway: GatewayStatus,
+    diagnostics: Option<Arc<Diagnostics>>,
+) -> Result<HealthServer, HealthError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|source| HealthError::Bind { addr: bind, source })?;
@@ -123,7 +139,11 @@ pub async fn start(bind: SocketAddr, gateway: GatewayStatus) -> Result<HealthSer
         .map_err(|source| HealthError::Bind { addr: bind, source })?;
     let app = Router::new()
         .route("/healthz", get(healthz))
-        .with_state(gateway);
+        .route("/metrics", get(metrics))
+        .with_state(Sources {
+            gateway,
+            diagnostics,
+        });
     let stop = CancellationToken::new();
     let token = stop.clone();
     let task = tokio::spawn(async move {
@@ -140,15 +160,42 @@ pub async fn start(bind: SocketAddr, gateway: GatewayStatus) -> Result<HealthSer
 pub async fn start_configured(
     config: &HealthConfig,
     gateway: &GatewayStatus,
+    diagnostics: Option<&Arc<Diagnostics>>,
 ) -> Result<Option<HealthServer>, HealthError> {
     match config.address() {
-        Some(bind) => start(bind, gateway.clone()).await.map(Some),
+        Some(bind) => start(bind, gateway.clone(), diagnostics.cloned())
+            .await
+            .map(Some),
         None => Ok(None),
     }
 }
 
-async fn healthz(State(gateway): State<GatewayStatus>) -> Response {
-    let report: GatewayReport = gateway.report().await;
+/// `GET /metrics`: the diagnostics' figures as Prometheus text; 404 when framework
+/// diagnostics are off.
+async fn metrics(State(sources): State<Sources>) -> Response {
+    match sources.diagnostics.filter(|d| d.enabled()) {
+        Some(diagnostics) => (
+            StatusCode::OK,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                ),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            diagnostics.prometheus().await,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "framework diagnostics are off (framework.enable_framework_diagnostics)\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn healthz(State(sources): State<Sources>) -> Response {
+    let report: GatewayReport = sources.gateway.report().await;
     let status = if report.is_up() {
         StatusCode::OK
     } else {

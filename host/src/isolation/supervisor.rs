@@ -342,6 +342,7 @@ impl Supervisor {
     ) -> Result<(), CallError> {
         let pool = self.shared.pool();
         pool.record(&self.name, 1, 0, 0);
+        let started = std::time::Instant::now();
         let deadline = tokio::time::Instant::now() + limit;
         let (kind, sink) = call_kind(call);
         let result = match tokio::time::timeout_at(deadline, self.connection()).await {
@@ -349,8 +350,14 @@ impl Supervisor {
             Ok(Err(error)) => Err(error),
             Err(_) => Err(CallError::TimedOut(limit)),
         };
-        if matches!(result, Err(CallError::TimedOut(_))) {
-            pool.record(&self.name, 0, 0, 1);
+        match &result {
+            Ok(()) => pool.record_time(&self.name, started.elapsed()),
+            Err(error) => {
+                if matches!(error, CallError::TimedOut(_)) {
+                    pool.record(&self.name, 0, 0, 1);
+                }
+                pool.record_error(&self.name);
+            }
         }
         result
     }

@@ -150,12 +150,35 @@ impl Resolved {
     }
 }
 
+/// Command errors kept for `fw_errors`, as in the seed.
+pub const RECENT_ERRORS: usize = 20;
+
+/// One command that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandErrorRecord {
+    /// When.
+    pub at: std::time::SystemTime,
+    /// The command.
+    pub command: String,
+    /// Whose: the plugin, `None` for a built-in.
+    pub plugin: Option<String>,
+    /// Who ran it.
+    pub author: u64,
+    /// The error.
+    pub error: String,
+}
+
 /// Routes calls to the loaded plugins.
 pub struct Dispatcher {
     table: ArcSwap<Table>,
     gate: Gate,
     shared: Arc<Shared>,
     commands_run: AtomicU64,
+    /// Commands finished (built-ins and plugins'), and those that failed.
+    commands_finished: AtomicU64,
+    commands_failed: AtomicU64,
+    /// The last command errors, newest last (`fw_errors`).
+    recent_errors: std::sync::Mutex<std::collections::VecDeque<CommandErrorRecord>>,
     hook_health: HookHealth,
     alerts: Arc<crate::alerts::Alerts>,
     /// `framework.enable_event_hooks`: with it off, emitted events reach no hook.
@@ -236,6 +259,9 @@ impl Dispatcher {
             gate: Gate::default(),
             shared: Arc::clone(&shared),
             commands_run: AtomicU64::new(0),
+            commands_finished: AtomicU64::new(0),
+            commands_failed: AtomicU64::new(0),
+            recent_errors: std::sync::Mutex::new(std::collections::VecDeque::new()),
             hook_health: HookHealth::default(),
             alerts: Arc::new(crate::alerts::Alerts::new(Arc::clone(&shared))),
             hooks_enabled: AtomicBool::new(true),
@@ -283,6 +309,23 @@ impl Dispatcher {
     /// Commands run since start.
     pub fn commands_run(&self) -> u64 {
         self.commands_run.load(Ordering::Relaxed)
+    }
+
+    /// Commands finished (built-ins and plugins', every source) and those that failed, since
+    /// start.
+    pub fn command_counts(&self) -> (u64, u64) {
+        (
+            self.commands_finished.load(Ordering::Relaxed),
+            self.commands_failed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The last command errors, oldest first (at most [`RECENT_ERRORS`]).
+    pub fn recent_errors(&self) -> Vec<CommandErrorRecord> {
+        self.recent_errors
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn publish(&self, table: Table) {
@@ -438,6 +481,22 @@ impl Dispatcher {
         plugin: Option<&str>,
         error: Option<String>,
     ) {
+        self.commands_finished.fetch_add(1, Ordering::Relaxed);
+        if let Some(error) = &error {
+            self.commands_failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut recent) = self.recent_errors.lock() {
+                if recent.len() == RECENT_ERRORS {
+                    recent.pop_front();
+                }
+                recent.push_back(CommandErrorRecord {
+                    at: std::time::SystemTime::now(),
+                    command: invocation.command.clone(),
+                    plugin: plugin.map(str::to_owned),
+                    author: invocation.author.id.0,
+                    error: error.clone(),
+                });
+            }
+        }
         let event = match error {
             None => "command_executed",
             Some(_) => "command_error",
@@ -545,9 +604,11 @@ impl Dispatcher {
             }
         }
         if let Some(pool) = pool {
+            let counted = pool.clone();
             pool.start_all(calls, limit, move |results| {
                 for (plugin, result) in names.iter().zip(results) {
                     if let Err(error) = Generation::outcome(result, None) {
+                        counted.record_error(plugin);
                         tracing::warn!(plugin, event = ?kind, %error, "listener failed");
                     }
                 }

@@ -426,7 +426,11 @@ impl Generation {
         }
         let (future, expiry) = self.plugin_future(call)?;
         let result = self.pool.run(self.label(what), limit, future).await;
-        Self::outcome(result, expiry.as_deref())
+        let outcome = Self::outcome(result, expiry.as_deref());
+        if outcome.is_err() {
+            self.pool.record_error(&self.name);
+        }
+        outcome
     }
 
     /// Runs calls of several plugins together, each with the time limit `limit`, and returns
@@ -450,7 +454,12 @@ impl Generation {
             match generation.plugin_future(call) {
                 Ok((future, expiry)) => {
                     pool.get_or_insert_with(|| generation.pool.clone());
-                    local.push((index, expiry, (generation.label(what), future)));
+                    local.push((
+                        index,
+                        expiry,
+                        Arc::clone(&generation),
+                        (generation.label(what), future),
+                    ));
                 }
                 Err(error) => {
                     if let Some(slot) = results.get_mut(index) {
@@ -461,7 +470,7 @@ impl Generation {
         }
         let (indices, calls): (Vec<_>, Vec<_>) = local
             .into_iter()
-            .map(|(index, expiry, call)| ((index, expiry), call))
+            .map(|(index, expiry, generation, call)| ((index, expiry, generation), call))
             .unzip();
         let in_process = async {
             match pool {
@@ -471,9 +480,13 @@ impl Generation {
         };
         let (in_process, isolated) =
             futures::future::join(in_process, futures::future::join_all(isolated)).await;
-        for ((index, expiry), result) in indices.into_iter().zip(in_process) {
+        for ((index, expiry, generation), result) in indices.into_iter().zip(in_process) {
+            let outcome = Self::outcome(result, expiry.as_deref());
+            if outcome.is_err() {
+                generation.pool.record_error(&generation.name);
+            }
             if let Some(slot) = results.get_mut(index) {
-                *slot = Some(Self::outcome(result, expiry.as_deref()));
+                *slot = Some(outcome);
             }
         }
         for (index, result) in isolated {

@@ -57,12 +57,50 @@ pub struct CallLabel {
     pub what: String,
 }
 
+/// Buckets of the call-time histogram: bucket `i` holds calls of `2^(i/2)` µs and up (each
+/// bucket √2 wider than the one before), the last one everything longer.
+const TIME_BUCKETS: usize = 64;
+
+/// The bucket of a call that took `micros`.
+fn time_bucket(micros: u64) -> usize {
+    if micros < 1 {
+        return 0;
+    }
+    // floor(2 · log2(micros)), from the position of the top bit and the next one.
+    let top = 63 - micros.leading_zeros() as usize;
+    let half = if top > 0 {
+        usize::from((micros >> (top - 1)) & 1 == 1)
+    } else {
+        0
+    };
+    (2 * top + half).min(TIME_BUCKETS - 1)
+}
+
+/// The lower bound of bucket `i` in µs.
+fn bucket_floor(i: usize) -> f64 {
+    2_f64.powf(i as f64 / 2.0)
+}
+
 /// Counters of one plugin's calls.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PluginCounters {
     calls: AtomicU64,
     blocked: AtomicU64,
     timed_out: AtomicU64,
+    errors: AtomicU64,
+    times: [AtomicU64; TIME_BUCKETS],
+}
+
+impl Default for PluginCounters {
+    fn default() -> Self {
+        Self {
+            calls: AtomicU64::new(0),
+            blocked: AtomicU64::new(0),
+            timed_out: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            times: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
 }
 
 /// A snapshot of [`PluginCounters`].
@@ -74,14 +112,54 @@ pub struct CallStats {
     pub blocked: u64,
     /// Calls that ran past their time limit.
     pub timed_out: u64,
+    /// Calls that ended in an error (time-outs included).
+    pub errors: u64,
+    /// Calls finished and timed.
+    pub timed: u64,
+    /// The median call time in µs (`0` before any call finished), within √2.
+    pub p50_us: u64,
+    /// The 99th percentile call time in µs, within √2.
+    pub p99_us: u64,
 }
 
 impl PluginCounters {
     fn snapshot(&self) -> CallStats {
+        let times: Vec<u64> = self
+            .times
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let timed: u64 = times.iter().sum();
+        let quantile = |q: f64| -> u64 {
+            if timed == 0 {
+                return 0;
+            }
+            let rank = ((timed as f64) * q).ceil().max(1.0) as u64;
+            let mut seen = 0;
+            for (i, count) in times.iter().enumerate() {
+                seen += count;
+                if seen >= rank {
+                    // The middle of the bucket (geometric), as good a guess as any in it.
+                    return (bucket_floor(i) * 2_f64.powf(0.25)) as u64;
+                }
+            }
+            0
+        };
         CallStats {
             calls: self.calls.load(Ordering::Relaxed),
             blocked: self.blocked.load(Ordering::Relaxed),
             timed_out: self.timed_out.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            timed,
+            p50_us: quantile(0.5),
+            p99_us: quantile(0.99),
+        }
+    }
+
+    fn time(&self, took: Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        if let Some(bucket) = self.times.get(time_bucket(micros)) {
+            bucket.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -116,6 +194,8 @@ const DONE: u8 = 4;
 
 struct Task {
     future: Mutex<Option<BoxFuture<'static, ()>>>,
+    /// When the call was started, for its time.
+    created: Instant,
     state: AtomicU8,
     cancelled: AtomicBool,
     label: Arc<CallLabel>,
@@ -423,6 +503,9 @@ impl Inner {
             if let Ok(mut current) = slot.task.lock() {
                 current.take();
             }
+            if ready {
+                task.counters.time(task.created.elapsed());
+            }
             if ready || task.cancelled.load(Ordering::Acquire) {
                 future.take();
                 task.state.store(DONE, Ordering::Release);
@@ -655,6 +738,35 @@ impl PluginPool {
         counters.timed_out.fetch_add(timed_out, Ordering::Relaxed);
     }
 
+    /// Counts a call of `plugin` that ended in an error.
+    pub fn record_error(&self, plugin: &str) {
+        self.counters(&Arc::from(plugin))
+            .errors
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Times a call of `plugin` that ran elsewhere (in an isolated plugin's worker, timed by
+    /// the host: the frames' round trip included).
+    pub fn record_time(&self, plugin: &str, took: Duration) {
+        self.counters(&Arc::from(plugin)).time(took);
+    }
+
+    /// Every plugin's counters, by name.
+    pub fn all_stats(&self) -> Vec<(String, CallStats)> {
+        let mut all: Vec<(String, CallStats)> = self
+            .inner
+            .counters
+            .lock()
+            .map(|c| {
+                c.iter()
+                    .map(|(name, counters)| (name.to_string(), counters.snapshot()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// Calls `observer` with every blocked poll the watchdog reports (set once).
     pub fn on_blocked(&self, observer: impl Fn(&CallLabel, Duration) + Send + Sync + 'static) {
         let _ = self.inner.on_blocked.set(Box::new(observer));
@@ -692,6 +804,7 @@ impl PluginPool {
         counters.calls.fetch_add(1, Ordering::Relaxed);
         Arc::new(Task {
             future: Mutex::new(Some(future)),
+            created: Instant::now(),
             state: AtomicU8::new(state),
             cancelled: AtomicBool::new(false),
             label,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::broadcast;
 use zoryx_host::config::{BotEnv, Config};
+use zoryx_host::diagnostics::Diagnostics;
 use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
 use zoryx_host::guild_settings::{GuildSettingsStore, MemorySettings};
 use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
@@ -28,6 +29,8 @@ pub struct TestBot {
     pub events: broadcast::Receiver<SimEvent>,
     /// The SQLite settings store, for bots started with [`TestBot::start_with_storage`].
     pub db: Option<Arc<SqliteSettings>>,
+    /// The bot's framework diagnostics (`fw_*`, `/metrics`).
+    pub diagnostics: Arc<Diagnostics>,
 }
 
 /// The environment the bot would read: the simulator's token and base, the owner.
@@ -60,6 +63,11 @@ impl TestBot {
     /// host's temp folder, so the storage owner commands work.
     pub async fn start_with_storage(files: &[(&str, &str)]) -> Self {
         Self::start_full(SimConfig::default(), files, "", |_| {}, true).await
+    }
+
+    /// As [`TestBot::start_with_storage`], with `config` as [`TestBot::start`] takes it.
+    pub async fn start_stored(files: &[(&str, &str)], config: &str) -> Self {
+        Self::start_full(SimConfig::default(), files, config, |_| {}, true).await
     }
 
     /// As [`TestBot::start_with`], adjusting the Discord options first.
@@ -96,7 +104,8 @@ impl TestBot {
         options.slash_debounce = Duration::from_millis(100);
         tune(&mut options);
         let settings = Arc::new(MemorySettings::default());
-        let (store, services, db): (Arc<dyn GuildSettingsStore>, Services, _) = if storage {
+        let gateway = discord::GatewayStatus::default();
+        let (store, mut services, db): (Arc<dyn GuildSettingsStore>, Services, _) = if storage {
             let data = host.dir.path().join("data");
             let databases = Databases::open(DbOptions::new(data.join("db")))
                 .await
@@ -112,6 +121,19 @@ impl TestBot {
         } else {
             (settings.clone(), Services::default(), None)
         };
+        // Framework diagnostics over this bot's gateway (with the history in main.db when
+        // the bot has storage); the health loop runs as configured.
+        let diagnostics = Diagnostics::new(
+            core.diagnostics.clone(),
+            core.framework.framework_diagnostics(),
+            Arc::clone(host.manager.dispatcher()),
+            gateway.clone(),
+            db.as_ref()
+                .map(|db: &Arc<SqliteSettings>| Arc::clone(db.databases())),
+        );
+        diagnostics.start();
+        services.gateway = gateway;
+        services.diagnostics = Some(Arc::clone(&diagnostics));
         let handle = discord::start_with(Arc::clone(&host.manager), store, options, services)
             .await
             .expect("discord start");
@@ -123,6 +145,7 @@ impl TestBot {
             handle: Some(handle),
             events,
             db,
+            diagnostics,
         }
     }
 
@@ -213,6 +236,37 @@ impl TestBot {
         assert!(replies.is_empty(), "`{content}` was answered: {replies:?}");
     }
 
+    /// The descriptions of the messages titled `title` the bot posted on its own (not as
+    /// replies) in the default channel: alerts, oldest first.
+    pub fn alerts(&self, title: &str) -> Vec<String> {
+        self.sim
+            .messages(self.channel())
+            .into_iter()
+            .filter(|m| m.reply_to.is_none())
+            .filter(|m| m.payload["embeds"][0]["title"] == title)
+            .map(|m| {
+                m.payload["embeds"][0]["description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// Waits until the bot has posted `n` alerts titled `title`; the `n`th one's description.
+    /// (It may have been posted while a reply was awaited.)
+    pub async fn nth_alert(&mut self, title: &str, n: usize) -> String {
+        loop {
+            if let Some(alert) = self.alerts(title).get(n.saturating_sub(1)) {
+                return alert.clone();
+            }
+            self.wait_event(&format!("alert {n} titled {title}"), |e| {
+                matches!(e, SimEvent::BotMessage { reply_to: None, .. })
+            })
+            .await;
+        }
+    }
+
     /// Waits for the interaction callback of interaction `id`: (type, data).
     pub async fn callback(&mut self, id: u64) -> (u8, Value) {
         match self
@@ -267,6 +321,7 @@ impl TestBot {
 
     /// Stops everything, checking first that every request body conformed to the spec.
     pub async fn shutdown(mut self) {
+        self.diagnostics.stop();
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await;
         }

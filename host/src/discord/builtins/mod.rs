@@ -10,6 +10,7 @@
 
 mod access;
 mod alerting;
+mod diagnostics;
 mod general;
 pub(crate) mod hooks;
 mod info;
@@ -119,6 +120,7 @@ impl Builtins {
         storage::register(&mut builtins);
         hooks::register(&mut builtins);
         registry::register(&mut builtins);
+        diagnostics::register(&mut builtins);
         builtins
     }
 
