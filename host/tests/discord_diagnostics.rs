@@ -45,16 +45,16 @@ fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
                 typed.contains(name) && helped.contains(name),
                 "undeclared: {line}"
             );
-            if let Some(labels) = series.strip_prefix(name) {
-                if !labels.is_empty() {
-                    let inner = labels
-                        .strip_prefix('{')
-                        .and_then(|l| l.strip_suffix('}'))
-                        .expect("labels in braces");
-                    for pair in inner.split("\",") {
-                        let (key, val) = pair.split_once("=\"").expect("key=\"value\"");
-                        assert!(!key.is_empty() && !val.contains('\n'), "{line}");
-                    }
+            if let Some(labels) = series.strip_prefix(name)
+                && !labels.is_empty()
+            {
+                let inner = labels
+                    .strip_prefix('{')
+                    .and_then(|l| l.strip_suffix('}'))
+                    .expect("labels in braces");
+                for pair in inner.split("\",") {
+                    let (key, val) = pair.split_once("=\"").expect("key=\"value\"");
+                    assert!(!key.is_empty() && !val.contains('\n'), "{line}");
                 }
             }
             samples.push((series.to_owned(), value));

@@ -127,7 +127,7 @@ async fn diagnostics(call: BuiltinCall) -> Result<Message, String> {
         .iter()
         .filter(|(_, s)| s.calls > 0)
         .collect();
-    calls.sort_by(|a, b| b.1.calls.cmp(&a.1.calls));
+    calls.sort_by_key(|(_, s)| std::cmp::Reverse(s.calls));
     let plugin_lines: Vec<String> = calls
         .iter()
         .take(PLUGINS_SHOWN)
