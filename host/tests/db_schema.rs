@@ -4,12 +4,12 @@
 mod support;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use support::db::{inspect, tables};
+use sqlx::sqlite::SqlitePool;
+use support::db::{create_with_first_migration, inspect, migration_files, tables};
 use zoryx_host::guild_settings::{GuildSettingsStore, settings_of};
 use zoryx_host::storage::db::{Databases, DbError, DbOptions, SqliteSettings};
 use zoryx_plugin_api::GuildId;
@@ -23,52 +23,6 @@ async fn applied_versions(pool: &SqlitePool) -> Vec<i64> {
         .fetch_all(pool)
         .await
         .expect("migration versions")
-}
-
-/// The migration files of one database folder (`main` or `guild`), in order.
-fn migration_files(database: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("migrations")
-        .join(database);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("migrations folder")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Creates `path` with only the first migration of `database` applied, as a database written by
-/// the previous version of the schema.
-async fn create_with_first_migration(path: &Path, database: &str) -> SqlitePool {
-    let files = migration_files(database);
-    assert!(
-        files.len() >= 2,
-        "{database}: a previous schema needs at least two migrations"
-    );
-    let old = tempfile::tempdir().expect("tmp");
-    std::fs::copy(
-        &files[0],
-        old.path().join(files[0].file_name().expect("name")),
-    )
-    .expect("copy first migration");
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
-    let pool = SqlitePool::connect_with(
-        SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true),
-    )
-    .await
-    .expect("create old database");
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .expect("old migrator")
-        .run(&pool)
-        .await
-        .expect("apply the first migration");
-    pool
 }
 
 #[tokio::test]

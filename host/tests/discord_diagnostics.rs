@@ -309,3 +309,54 @@ async fn with_diagnostics_off_nothing_runs_and_the_commands_say_so() {
     assert_eq!(bot.diagnostics.checks(), 0);
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_status_shows_a_guild_database_behind_and_migrate_brings_it_up() {
+    let mut bot = TestBot::start_with_storage(&[("basic-v1.so", "basic.so")]).await;
+    let owner = bot.sim.owner().id;
+    // A guild database written by the previous schema, not opened by this run.
+    let behind = 777_u64;
+    let path = bot
+        .host
+        .dir
+        .path()
+        .join(format!("data/db/{behind}/guild.db"));
+    support::db::create_with_first_migration(&path, "guild")
+        .await
+        .close()
+        .await;
+    let guild_migrations = support::db::migration_files("guild").len();
+
+    let status = text_of(&bot.ask(owner, "!fw_migrations").await);
+    assert!(status.contains("✅ main.db:"), "{status}");
+    assert!(
+        status.contains(&format!(
+            "⏳ guild {behind}: 1 applied, pending 0002 plugin kv"
+        )),
+        "{status}"
+    );
+    let refused = bot.ask(bot.sim.guest().id, "!fw_migrate").await;
+    assert_eq!(
+        refused["embeds"][0]["title"], "Permission denied",
+        "{refused}"
+    );
+
+    let migrated = text_of(&bot.ask(owner, "!fw_migrate").await);
+    assert!(
+        migrated.contains(&format!("✅ guild {behind}: applied [2")),
+        "{migrated}"
+    );
+    let db = bot.db.clone().expect("storage");
+    assert!(
+        !db.databases().is_guild_open(behind),
+        "opened only to migrate"
+    );
+    let status = text_of(&bot.ask(owner, "!fw_migrations").await);
+    assert!(
+        status.contains(&format!("✅ guild {behind}: {guild_migrations} applied")),
+        "{status}"
+    );
+    let again = text_of(&bot.ask(owner, "!fw_migrate").await);
+    assert!(again.contains("Every database is up to date"), "{again}");
+    bot.shutdown().await;
+}

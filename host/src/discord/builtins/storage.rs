@@ -8,6 +8,7 @@ use zoryx_plugin_api::{CommandKind, CommandSpec, Embed, Message, Permission};
 
 use super::{BuiltinCall, Builtins};
 use crate::discord::ShardState;
+use crate::discord::embeds::{colour, embed};
 use crate::storage::atomic::commands as atomic;
 use crate::storage::db::report;
 
@@ -55,6 +56,22 @@ pub(super) fn register(builtins: &mut Builtins) {
         .add(
             owner("dbstats", "Database pools, sizes, top commands and orphans"),
             |call| Box::pin(dbstats(call)),
+        )
+        .add(
+            owner(
+                "fw_migrations",
+                "Migrations applied and pending in main.db and every guild database",
+            )
+            .category("Framework Diagnostics"),
+            |call| Box::pin(migrations(call)),
+        )
+        .add(
+            owner(
+                "fw_migrate",
+                "Apply pending migrations to every guild database now",
+            )
+            .category("Framework Diagnostics"),
+            |call| Box::pin(migrate(call)),
         )
         .add(
             owner(
@@ -182,6 +199,113 @@ async fn dbstats(call: BuiltinCall) -> Result<Message, String> {
         departed_files: departed(databases.guild_files()),
     };
     Ok(report::dbstats(&stats, &extras))
+}
+
+/// Migration names as `0003 health_history`.
+fn versions(items: &[(i64, String)]) -> String {
+    items
+        .iter()
+        .map(|(v, d)| format!("{v:04} {d}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn migrations(call: BuiltinCall) -> Result<Message, String> {
+    let Some(db) = call.bot.services.db.clone() else {
+        return Err(unavailable("The database"));
+    };
+    let all = db.databases().migration_status().await;
+    let behind = all.iter().filter(|s| !s.is_current()).count();
+    let mut embed = zoryx_plugin_api::Embed::new()
+        .title("🗃️ Database Migrations")
+        .colour(if behind == 0 {
+            zoryx_plugin_api::palette::SUCCESS
+        } else {
+            zoryx_plugin_api::palette::WARNING
+        })
+        .description(format!(
+            "{} database(s): {} up to date, {behind} behind or failed. Guild databases are \
+             migrated when they open; `fw_migrate` does it now.",
+            all.len(),
+            all.len() - behind
+        ));
+    let mut lines = Vec::new();
+    for status in &all {
+        let name = status
+            .guild
+            .map_or("main.db".to_owned(), |g| format!("guild {g}"));
+        let line = if let Some(error) = &status.error {
+            format!(
+                "❌ {name}: unreadable ({})",
+                crate::discord::convert::clip(error, 80)
+            )
+        } else if !status.failed.is_empty() {
+            format!("❌ {name}: failed {:?}", status.failed)
+        } else if status.pending.is_empty() {
+            format!("✅ {name}: {} applied", status.applied.len())
+        } else {
+            format!(
+                "⏳ {name}: {} applied, pending {}",
+                status.applied.len(),
+                versions(&status.pending)
+            )
+        };
+        lines.push(line);
+    }
+    let shown: Vec<String> = lines.iter().take(20).cloned().collect();
+    embed = embed.field(
+        "Databases",
+        crate::discord::convert::clip(&shown.join("\n"), 1000),
+        false,
+    );
+    if lines.len() > 20 {
+        embed = embed.footer(format!("Showing 20 of {} databases", lines.len()));
+    }
+    Ok(Message::new().embed(embed))
+}
+
+async fn migrate(call: BuiltinCall) -> Result<Message, String> {
+    let Some(db) = call.bot.services.db.clone() else {
+        return Err(unavailable("The database"));
+    };
+    tracing::info!(user = call.author.id.0, "owner command: fw_migrate");
+    let done = db
+        .databases()
+        .migrate_all()
+        .await
+        .map_err(|e| e.to_string())?;
+    if done.is_empty() {
+        return Ok(embed(
+            colour::SUCCESS,
+            "✅ Nothing to migrate",
+            "Every database is up to date.",
+        ));
+    }
+    let lines: Vec<String> = done
+        .iter()
+        .map(|m| match &m.result {
+            Ok(applied) => format!("✅ guild {}: applied {applied:?}", m.guild),
+            Err(error) => format!(
+                "❌ guild {}: {}",
+                m.guild,
+                crate::discord::convert::clip(error, 100)
+            ),
+        })
+        .collect();
+    let failed = done.iter().filter(|m| m.result.is_err()).count();
+    Ok(embed(
+        if failed == 0 {
+            colour::SUCCESS
+        } else {
+            colour::ERROR
+        },
+        if failed == 0 {
+            "✅ Migrated"
+        } else {
+            "❌ Some migrations failed"
+        },
+        crate::discord::convert::clip(&lines.join("\n"), 3500),
+    ))
 }
 
 async fn cleanup(call: BuiltinCall) -> Result<Message, String> {

@@ -16,6 +16,7 @@
 mod connect;
 mod databases;
 mod maintenance;
+mod migrations;
 pub mod report;
 mod settings;
 
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use connect::{GUILD_MIGRATIONS, MAIN_MIGRATIONS};
 pub use databases::Databases;
 pub use maintenance::{CleanupReport, DbFileStats, DbStats, IntegrityReport};
+pub use migrations::{Migrated, MigrationStatus};
 pub use settings::{SqliteSettings, shutdown};
 
 use crate::config::keys::DatabaseConfig;
