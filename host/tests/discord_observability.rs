@@ -185,3 +185,97 @@ async fn registry_commands_show_validate_enforce_and_alert_on_a_refusal() {
     assert!(validation.contains("would be **refused**"), "{validation}");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_commands_validate_show_and_change_keys_live_with_secrets_hidden() {
+    let mut bot = TestBot::start(&[("basic-v1.so", "basic.so")], "").await;
+    let (owner, guest) = (bot.sim.owner().id, bot.sim.guest().id);
+    let path = bot.host.dir.path().join("config.json");
+    std::fs::write(&path, "{\"prefix\": \"!\"}\n").expect("config.json");
+    let shared = std::sync::Arc::clone(bot.host.manager.dispatcher().shared());
+    shared.set_config_file(path.clone());
+
+    let valid = text_of(&bot.ask(owner, "!fw_config_validate").await);
+    assert!(valid.contains("Config valid"), "{valid}");
+    let schema = text_of(&bot.ask(owner, "!fw_config_schema diagnostics").await);
+    assert!(
+        schema.contains("diagnostics.lag_degraded_ms: number = 500.0"),
+        "{schema}"
+    );
+    assert!(!schema.contains("cooldowns"), "{schema}");
+
+    // A live key: the guest's second `ping` within 5 s is now held by the cooldown.
+    let set = text_of(
+        &bot.ask(owner, "!fw_config_set cooldowns.default_rate 1")
+            .await,
+    );
+    assert!(set.contains("Applied now"), "{set}");
+    bot.ask(guest, "!ping").await;
+    let held = text_of(&bot.ask(guest, "!ping").await);
+    assert!(
+        held.contains("cooldown") || held.contains("again in"),
+        "{held}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(saved["cooldowns"]["default_rate"], 1);
+    let got = text_of(
+        &bot.ask(owner, "!fw_config_get cooldowns.default_rate")
+            .await,
+    );
+    assert!(
+        got.contains("1") && got.contains("set in config.json"),
+        "{got}"
+    );
+
+    // A key read at start only says so; a bad value and an unknown key change nothing.
+    let later = text_of(&bot.ask(owner, "!fw_config_set prefix ?").await);
+    assert!(later.contains("at the next start"), "{later}");
+    let before = std::fs::read_to_string(&path).expect("read");
+    let bad = text_of(
+        &bot.ask(owner, "!fw_config_set limits.plugin_threads 1")
+            .await,
+    );
+    assert!(
+        bad.contains("Not changed") && bad.contains("limits.plugin_threads"),
+        "{bad}"
+    );
+    let unknown = text_of(&bot.ask(owner, "!fw_config_set cooldowns.rate 2").await);
+    assert!(unknown.contains("is not a config key"), "{unknown}");
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
+
+    // A secret is saved, and shown to no one.
+    let secret = text_of(
+        &bot.ask(owner, "!fw_config_set plugins.basic.api_key sk-secret-1")
+            .await,
+    );
+    assert!(
+        secret.contains("••••••••") && !secret.contains("sk-secret-1"),
+        "{secret}"
+    );
+    let section = text_of(&bot.ask(owner, "!fw_config_get plugins.basic").await);
+    assert!(
+        section.contains("api_key") && !section.contains("sk-secret-1"),
+        "{section}"
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .expect("read")
+            .contains("sk-secret-1")
+    );
+    assert!(shared.config_document()["plugins"]["basic"]["api_key"] == "sk-secret-1");
+    let refused = bot.ask(guest, "!fw_config_get plugins.basic").await;
+    assert_eq!(
+        refused["embeds"][0]["title"], "Permission denied",
+        "{refused}"
+    );
+
+    // A file broken by hand is reported, not loaded.
+    std::fs::write(&path, "{\"prefix\": \"\"}\n").expect("break it");
+    let invalid = text_of(&bot.ask(owner, "!fw_config_validate").await);
+    assert!(
+        invalid.contains("Config invalid") && invalid.contains("prefix"),
+        "{invalid}"
+    );
+    bot.shutdown().await;
+}

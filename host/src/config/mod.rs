@@ -8,6 +8,7 @@
 //! column, and is never overwritten. [`Config::with_env`] applies the environment variables that
 //! take precedence over the file.
 
+pub mod edit;
 pub mod env;
 pub mod keys;
 pub mod validate;

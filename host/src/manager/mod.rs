@@ -123,7 +123,7 @@ impl std::fmt::Debug for Manager {
 }
 
 /// The call limits of `limits.*` in `config.json` (validated: positive, finite).
-fn limits_of(config: &crate::config::LimitsConfig) -> Limits {
+pub(crate) fn limits_of(config: &crate::config::LimitsConfig) -> Limits {
     let secs = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(30));
     Limits {
         command: secs(config.command_seconds),

@@ -446,6 +446,50 @@ impl Shared {
         Ok(())
     }
 
+    /// The config file changes are written to, when there is one.
+    pub fn config_file(&self) -> Option<std::path::PathBuf> {
+        self.config_file.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// The config as plugins read it (`config.json` as parsed, with changes made since).
+    pub fn config_document(&self) -> serde_json::Value {
+        (**self.config.load()).clone()
+    }
+
+    /// Sets dotted `key` of `config.json` to `value` (`fw_config_set`): checked, written
+    /// atomically, and applied at once where the key allows it (`limits.*`, `cooldowns.*`,
+    /// `command_permissions`, `plugins.*`); whether it was. Others take effect at the next start.
+    pub async fn set_config_key(
+        &self,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<bool, crate::config::edit::EditError> {
+        use crate::config::edit::{self, EditError};
+        edit::check_key(key)?;
+        let Some(path) = self.config_file() else {
+            return Err(EditError::File(
+                "this host has no config file to write to".to_owned(),
+            ));
+        };
+        let _one_at_a_time = self.config_write.lock().await;
+        let (key2, path2) = (key.to_owned(), path.clone());
+        let config = tokio::task::spawn_blocking(move || edit::write_key(&path2, &key2, value))
+            .await
+            .map_err(|e| EditError::File(e.to_string()))??;
+        tracing::info!(key, file = %path.display(), "config key written");
+        self.config.store(Arc::new(config.raw.clone()));
+        let live = edit::is_live(key);
+        if live {
+            self.set_limits(crate::manager::limits_of(&config.core.limits));
+            if let Some(dispatcher) = self.dispatcher() {
+                let gate = dispatcher.gate();
+                gate.set_global_roles(config.core.command_permissions.clone());
+                gate.set_default_cooldown(config.core.cooldowns.cooldown());
+            }
+        }
+        Ok(live)
+    }
+
     /// Whether the host answers `action` itself (HTTP, config, catalogue) rather than the
     /// outbox (Discord); never in a worker, which asks the host for everything.
     fn answers_itself(&self, action: &Action) -> bool {
@@ -651,27 +695,9 @@ fn write_section(
     plugin: &str,
     value: serde_json::Value,
 ) -> Result<(), PluginError> {
-    let not_written = |why: String| PluginError::Host(format!("config not written: {why}"));
-    let mut document: serde_json::Value = match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| not_written(format!("{} does not parse now ({e})", path.display())))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
-        Err(e) => return Err(not_written(format!("{}: {e}", path.display()))),
-    };
-    let root = document
-        .as_object_mut()
-        .ok_or_else(|| not_written(format!("{} is not a JSON object", path.display())))?;
-    let plugins = root
-        .entry("plugins")
-        .or_insert_with(|| serde_json::json!({}));
-    let plugins = plugins
-        .as_object_mut()
-        .ok_or_else(|| not_written("`plugins` is not an object".to_owned()))?;
-    plugins.insert(plugin.to_owned(), value);
-    let text = serde_json::to_string_pretty(&document).map_err(|e| not_written(e.to_string()))?;
-    crate::config::Config::parse(path, &text).map_err(|e| not_written(e.to_string()))?;
-    crate::storage::atomic::write_bytes(path, format!("{text}\n").as_bytes())
-        .map_err(|e| not_written(e.to_string()))
+    crate::config::edit::write_key(path, &format!("plugins.{plugin}"), value)
+        .map(|_| ())
+        .map_err(|e| PluginError::Host(format!("config not written: {e}")))
 }
 
 /// Host state for one plugin generation; plugins see it as [`HostData`].

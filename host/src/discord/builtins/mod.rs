@@ -10,6 +10,7 @@
 
 mod access;
 mod alerting;
+mod config;
 mod diagnostics;
 mod general;
 pub(crate) mod hooks;
@@ -121,6 +122,7 @@ impl Builtins {
         hooks::register(&mut builtins);
         registry::register(&mut builtins);
         diagnostics::register(&mut builtins);
+        config::register(&mut builtins);
         builtins
     }
 
