@@ -62,6 +62,7 @@ async fn backups_are_timestamped_valid_databases_that_never_overwrite() {
             "_sqlx_migrations",
             "command_stats",
             "global_stats",
+            "health_history",
             "plugin_kv"
         ]
     );

@@ -109,6 +109,7 @@ async fn sigterm_backs_up_the_databases_before_exiting() {
             "_sqlx_migrations",
             "command_stats",
             "global_stats",
+            "health_history",
             "plugin_kv"
         ]
     );
