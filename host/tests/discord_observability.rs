@@ -244,30 +244,68 @@ async fn config_commands_validate_show_and_change_keys_live_with_secrets_hidden(
     assert!(unknown.contains("is not a config key"), "{unknown}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
 
-    // A secret is saved, and shown to no one.
-    let secret = text_of(
-        &bot.ask(owner, "!fw_config_set plugins.basic.api_key sk-secret-1")
+    // The plugin described its section: listed, checked, its secret saved and shown to no one.
+    let schema = text_of(&bot.ask(owner, "!fw_config_schema plugins.basic").await);
+    assert!(
+        schema.contains("limit: integer = 3 (1..10) ⚡")
+            && schema.contains("passphrase: text 🔒")
+            && schema.contains("mode: text [calm|loud]"),
+        "{schema}"
+    );
+    let over = text_of(
+        &bot.ask(owner, "!fw_config_set plugins.basic.limit 20")
             .await,
     );
     assert!(
-        secret.contains("••••••••") && !secret.contains("sk-secret-1"),
+        over.contains("plugins.basic: `limit` must be at most 10, got 20"),
+        "{over}"
+    );
+    let stray = text_of(
+        &bot.ask(owner, "!fw_config_set plugins.basic.api_key x")
+            .await,
+    );
+    assert!(
+        stray.contains("`api_key` is not a setting of this plugin"),
+        "{stray}"
+    );
+    let limit = text_of(&bot.ask(owner, "!fw_config_set plugins.basic.limit 5").await);
+    assert!(limit.contains("Applied now"), "{limit}");
+    let secret = text_of(
+        &bot.ask(owner, "!fw_config_set plugins.basic.passphrase open-sesame")
+            .await,
+    );
+    assert!(
+        secret.contains("••••••••") && !secret.contains("open-sesame"),
         "{secret}"
     );
     let section = text_of(&bot.ask(owner, "!fw_config_get plugins.basic").await);
     assert!(
-        section.contains("api_key") && !section.contains("sk-secret-1"),
+        section.contains("passphrase") && section.contains('5') && !section.contains("open-sesame"),
         "{section}"
     );
     assert!(
         std::fs::read_to_string(&path)
             .expect("read")
-            .contains("sk-secret-1")
+            .contains("open-sesame")
     );
-    assert!(shared.config_document()["plugins"]["basic"]["api_key"] == "sk-secret-1");
+    assert!(shared.config_document()["plugins"]["basic"]["passphrase"] == "open-sesame");
     let refused = bot.ask(guest, "!fw_config_get plugins.basic").await;
     assert_eq!(
         refused["embeds"][0]["title"], "Permission denied",
         "{refused}"
+    );
+
+    // A plugin section broken by hand is reported with the plugin's own rules.
+    std::fs::write(
+        &path,
+        "{\"plugins\": {\"basic\": {\"mode\": \"shouty\"}}}\n",
+    )
+    .expect("write");
+    let plugin = text_of(&bot.ask(owner, "!fw_config_validate").await);
+    assert!(
+        plugin.contains("Plugin settings invalid")
+            && plugin.contains("plugins.basic: `mode` must be one of: calm, loud"),
+        "{plugin}"
     );
 
     // A file broken by hand is reported, not loaded.

@@ -64,6 +64,7 @@ pub mod model;
 pub mod permissions;
 pub mod plugin;
 pub mod schedule;
+pub mod settings;
 pub mod storage;
 pub mod typed;
 pub mod version;
@@ -103,6 +104,7 @@ pub use model::{
 pub use permissions::Permissions;
 pub use plugin::{Plugin, Registrar};
 pub use schedule::Cron;
+pub use settings::{Setting, SettingKind};
 pub use storage::{Files, Row, Sql};
 pub use typed::{CustomId, HookPayload};
 pub use version::{API_VERSION, ApiVersion};
@@ -120,6 +122,6 @@ pub mod prelude {
         ChannelSpec, CommandArgs, CommandContext, CommandKind, CommandSpec, ComponentContext,
         Embed, Event, EventKind, FileUpload, GuildId, HookEvent, Host, HttpRequest, Manifest,
         Message, MessageId, Permission, Permissions, Plugin, PluginContext, PluginError,
-        PluginResult, Registrar, RoleId, RoleSpec, Scope, SelectMenu, User, UserId,
+        PluginResult, Registrar, RoleId, RoleSpec, Scope, SelectMenu, Setting, User, UserId,
     };
 }

@@ -129,6 +129,8 @@ pub struct Registrar<P> {
     pub(crate) extra_listeners: Vec<(EventKind, EventHandler<P>)>,
     /// Tasks on cron schedules (called through `call_extra`).
     pub(crate) cron_tasks: Vec<(crate::ffi::extra::CronTask, TaskHandler<P>)>,
+    /// The keys of the plugin's config section.
+    pub(crate) settings: Vec<crate::settings::Setting>,
     /// Subcommand handlers by path, with arguments declared by a typed struct; moved to
     /// `commands` (flattened) once registration is over.
     pub(crate) subcommands: Vec<(String, Vec<Arg>, CommandHandler<P>)>,
@@ -152,6 +154,7 @@ impl<P: Plugin> Registrar<P> {
             components: Vec::new(),
             extra_listeners: Vec::new(),
             cron_tasks: Vec::new(),
+            settings: Vec::new(),
             subcommands: Vec::new(),
             autocompletes: Vec::new(),
             modals: Vec::new(),
@@ -476,6 +479,38 @@ impl<P: Plugin> Registrar<P> {
         };
         self.cron_tasks
             .push((task, Box::new(move |ctx| Box::pin(handler(ctx)))));
+        self
+    }
+
+    /// Describes one key of the plugin's own config section, `plugins.<name>` in `config.json`
+    /// (plugin-api 1.3): the host lists it in `fw_config_schema`, checks the section against
+    /// it in `fw_config_validate`, refuses a `fw_config_set` that breaks it, and never shows a
+    /// secret's value. The plugin still reads its section itself (`ctx.host().config()`); a
+    /// key described twice fails the load.
+    ///
+    /// ```
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # struct Polls;
+    /// # fn register(plugin: &mut Registrar<Polls>) {
+    /// plugin
+    ///     .setting(Setting::integer("max_open").range(1, 50).default(10).description("Open polls per guild"))
+    ///     .setting(Setting::text("webhook_token").secret());
+    /// # }
+    /// # impl Plugin for Polls {
+    /// #     fn manifest() -> Manifest { Manifest::new("polls", "0.1.0") }
+    /// #     fn register(plugin: &mut Registrar<Self>) { register(plugin) }
+    /// #     async fn init(_host: Host) -> PluginResult<Self> { Ok(Polls) }
+    /// # }
+    /// ```
+    pub fn setting(&mut self, setting: crate::settings::Setting) -> &mut Self {
+        if self.settings.iter().any(|s| s.key == setting.key) {
+            self.problems.push(format!(
+                "config setting `{}` is described twice",
+                setting.key
+            ));
+        } else {
+            self.settings.push(setting);
+        }
         self
     }
 
@@ -823,6 +858,7 @@ impl<P: Plugin> Registrar<P> {
                 .iter()
                 .map(|(task, _)| task.clone())
                 .collect(),
+            settings: self.settings.clone(),
         }
     }
 

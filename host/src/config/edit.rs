@@ -68,13 +68,18 @@ pub fn is_secret(key: &str) -> bool {
 
 /// `value` as shown to people: secrets masked, also inside objects.
 pub fn shown(key: &str, value: &Value) -> Value {
-    if is_secret(key) && !value.is_null() {
+    shown_with(key, value, &[])
+}
+
+/// [`shown`], also masking the dotted keys in `secrets` (plugins' secret settings).
+pub fn shown_with(key: &str, value: &Value, secrets: &[String]) -> Value {
+    if (is_secret(key) || secrets.iter().any(|s| s == key)) && !value.is_null() {
         return Value::String("••••••••".to_owned());
     }
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), shown(&format!("{key}.{k}"), v)))
+                .map(|(k, v)| (k.clone(), shown_with(&format!("{key}.{k}"), v, secrets)))
                 .collect(),
         ),
         other => other.clone(),
@@ -153,6 +158,17 @@ fn set(document: &mut Value, key: &str, value: Value) -> Result<(), EditError> {
 /// Sets `key` to `value` in the config file at `path` (a missing file is an empty config), if
 /// the whole config is still valid; returns the new config. Blocking (file I/O).
 pub fn write_key(path: &Path, key: &str, value: Value) -> Result<Config, EditError> {
+    write_key_checked(path, key, value, &|_| Vec::new())
+}
+
+/// [`write_key`], with `extra` checks of the changed document (plugins' settings) that refuse
+/// the change when they find problems.
+pub fn write_key_checked(
+    path: &Path,
+    key: &str,
+    value: Value,
+    extra: &dyn Fn(&Value) -> Vec<String>,
+) -> Result<Config, EditError> {
     let mut document: Value = match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text)
             .map_err(|e| EditError::File(format!("{} does not parse now ({e})", path.display())))?,
@@ -169,6 +185,10 @@ pub fn write_key(path: &Path, key: &str, value: Value) -> Result<Config, EditErr
     let text =
         serde_json::to_string_pretty(&document).map_err(|e| EditError::File(e.to_string()))?;
     let config = Config::parse(path, &text).map_err(|e| EditError::Invalid(e.to_string()))?;
+    let problems = extra(&document);
+    if !problems.is_empty() {
+        return Err(EditError::Invalid(problems.join("; ")));
+    }
     crate::storage::atomic::write_bytes(path, format!("{text}\n").as_bytes())
         .map_err(|e| EditError::File(e.to_string()))?;
     Ok(config)

@@ -446,6 +446,22 @@ impl Shared {
         Ok(())
     }
 
+    /// The settings each loaded plugin described for its config section, by plugin name
+    /// (plugins that described none are left out).
+    pub fn plugin_settings(&self) -> Vec<(String, Vec<zoryx_plugin_api::Setting>)> {
+        self.dispatcher()
+            .map(|dispatcher| {
+                dispatcher
+                    .table()
+                    .plugins
+                    .iter()
+                    .filter(|(_, g)| !g.description.extras.settings.is_empty())
+                    .map(|(name, g)| (name.clone(), g.description.extras.settings.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The config file changes are written to, when there is one.
     pub fn config_file(&self) -> Option<std::path::PathBuf> {
         self.config_file.lock().ok().and_then(|f| f.clone())
@@ -473,9 +489,23 @@ impl Shared {
         };
         let _one_at_a_time = self.config_write.lock().await;
         let (key2, path2) = (key.to_owned(), path.clone());
-        let config = tokio::task::spawn_blocking(move || edit::write_key(&path2, &key2, value))
-            .await
-            .map_err(|e| EditError::File(e.to_string()))??;
+        // A plugin's described settings are checked when its section changes.
+        let settings: Vec<_> = self
+            .plugin_settings()
+            .into_iter()
+            .filter(|(name, _)| {
+                key == "plugins"
+                    || key == format!("plugins.{name}")
+                    || key.starts_with(&format!("plugins.{name}."))
+            })
+            .collect();
+        let config = tokio::task::spawn_blocking(move || {
+            edit::write_key_checked(&path2, &key2, value, &|document| {
+                check_plugin_sections(&settings, document)
+            })
+        })
+        .await
+        .map_err(|e| EditError::File(e.to_string()))??;
         tracing::info!(key, file = %path.display(), "config key written");
         self.config.store(Arc::new(config.raw.clone()));
         let live = edit::is_live(key);
@@ -687,6 +717,25 @@ impl Shared {
         }
         Some(value.clone())
     }
+}
+
+/// The problems of each described plugin's section of `document` (`plugins.<name>`), as
+/// `plugins.<name>: problem`.
+pub fn check_plugin_sections(
+    settings: &[(String, Vec<zoryx_plugin_api::Setting>)],
+    document: &serde_json::Value,
+) -> Vec<String> {
+    settings
+        .iter()
+        .flat_map(|(name, settings)| {
+            let section = crate::config::edit::get(document, &format!("plugins.{name}"))
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            zoryx_plugin_api::settings::check_section(settings, &section)
+                .into_iter()
+                .map(move |problem| format!("plugins.{name}: {problem}"))
+        })
+        .collect()
 }
 
 /// `config.json` with `plugins.<plugin>` replaced, if the result is still a valid config.

@@ -70,6 +70,8 @@ pub struct Extras {
     pub context_menus: Vec<ContextMenu>,
     /// Tasks on cron schedules, by index ([`kind::CRON`]).
     pub cron: Vec<CronTask>,
+    /// The keys of the plugin's own config section (`plugins.<name>`).
+    pub settings: Vec<crate::settings::Setting>,
 }
 
 impl Extras {
@@ -81,6 +83,7 @@ impl Extras {
             && self.modals.is_empty()
             && self.context_menus.is_empty()
             && self.cron.is_empty()
+            && self.settings.is_empty()
     }
 }
 

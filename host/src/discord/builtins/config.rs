@@ -53,6 +53,22 @@ pub(super) fn register(builtins: &mut Builtins) {
         );
 }
 
+/// The loaded plugins' secret settings, as dotted keys.
+fn plugin_secrets(call: &BuiltinCall) -> Vec<String> {
+    call.manager()
+        .dispatcher()
+        .shared()
+        .plugin_settings()
+        .into_iter()
+        .flat_map(|(name, settings)| {
+            settings
+                .into_iter()
+                .filter(|s| s.secret)
+                .map(move |s| format!("plugins.{name}.{}", s.key))
+        })
+        .collect()
+}
+
 fn config_path(call: &BuiltinCall) -> Option<std::path::PathBuf> {
     call.manager().dispatcher().shared().config_file()
 }
@@ -78,6 +94,21 @@ async fn validate(call: BuiltinCall) -> Result<Message, String> {
     Ok(match Config::parse(&path, &text) {
         Ok(config) => {
             let unknown = config.unknown_keys();
+            let settings = call.manager().dispatcher().shared().plugin_settings();
+            let plugin_problems =
+                crate::runtime::services::check_plugin_sections(&settings, &config.raw);
+            if !plugin_problems.is_empty() {
+                let lines: Vec<String> = plugin_problems.iter().map(|p| format!("• {p}")).collect();
+                return Ok(Message::new().embed(
+                    Embed::new()
+                        .title("❌ Plugin settings invalid")
+                        .colour(colour::ERROR)
+                        .description(format!(
+                            "The core keys are valid; sections of plugins break the settings they describe:\n{}",
+                            crate::discord::convert::clip(&lines.join("\n"), 3500)
+                        )),
+                ));
+            }
             let mut out = Embed::new()
                 .title("✅ Config valid")
                 .colour(if unknown.is_empty() {
@@ -144,6 +175,7 @@ async fn schema(call: BuiltinCall) -> Result<Message, String> {
     let defaults = serde_json::to_value(CoreConfig::default()).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
     leaves(&defaults, "", &mut all);
+    let described = call.manager().dispatcher().shared().plugin_settings();
     let wanted: Vec<&(String, serde_json::Value)> = all
         .iter()
         .filter(|(key, _)| {
@@ -152,7 +184,42 @@ async fn schema(call: BuiltinCall) -> Result<Message, String> {
                 .is_none_or(|s| key == s || key.starts_with(&format!("{s}.")))
         })
         .collect();
-    if wanted.is_empty() {
+    let plugin_sections: Vec<(String, Vec<String>)> = described
+        .iter()
+        .map(|(name, settings)| (format!("plugins.{name}"), settings))
+        .filter(|(section_name, _)| {
+            section
+                .as_deref()
+                .is_none_or(|s| s == "plugins" || s == section_name)
+        })
+        .map(|(section_name, settings)| {
+            let lines = settings
+                .iter()
+                .map(|s| {
+                    let mut line = format!("{}: {}", s.key, s.kind.name());
+                    if let Some(default) = &s.default {
+                        line.push_str(&format!(" = {default}"));
+                    }
+                    if let (Some(min), Some(max)) = (s.min, s.max) {
+                        line.push_str(&format!(" ({min}..{max})"));
+                    }
+                    if !s.choices.is_empty() {
+                        line.push_str(&format!(" [{}]", s.choices.join("|")));
+                    }
+                    if s.required {
+                        line.push_str(" required");
+                    }
+                    if s.secret {
+                        line.push_str(" 🔒");
+                    }
+                    line.push_str(" ⚡");
+                    line
+                })
+                .collect();
+            (section_name, lines)
+        })
+        .collect();
+    if wanted.is_empty() && plugin_sections.is_empty() {
         return Ok(embed(
             colour::ERROR,
             "❌ No such section",
@@ -179,8 +246,9 @@ async fn schema(call: BuiltinCall) -> Result<Message, String> {
         .description(
             "Keys of `config.json` with their types and defaults. ⚡ applies at once through \
              `fw_config_set`; the others at the next start. `plugins.NAME` holds each plugin's own \
-             section.",
+             section (🔒: never shown).",
         );
+    sections.extend(plugin_sections);
     for (name, lines) in sections.iter().take(24) {
         out = out.field(
             name,
@@ -212,7 +280,7 @@ async fn get(call: BuiltinCall) -> Result<Message, String> {
             "the default",
         ),
     };
-    let shown = edit::shown(&key, &value);
+    let shown = edit::shown_with(&key, &value, &plugin_secrets(&call));
     let text = serde_json::to_string_pretty(&shown).unwrap_or_default();
     Ok(Message::new()
         .embed(
@@ -241,7 +309,7 @@ async fn set(call: BuiltinCall) -> Result<Message, String> {
     let key: String = call.args.get("key").map_err(|e| e.to_string())?;
     let text: String = call.args.get("value").map_err(|e| e.to_string())?;
     let value = edit::parse_value(&text);
-    let shown = edit::shown(&key, &value);
+    let shown = edit::shown_with(&key, &value, &plugin_secrets(&call));
     tracing::info!(user = call.author.id.0, key, value = %shown, "owner command: fw_config_set");
     let result = call
         .manager()

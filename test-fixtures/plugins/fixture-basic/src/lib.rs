@@ -58,6 +58,14 @@ impl Plugin for Basic {
 
     fn register(plugin: &mut Registrar<Self>) {
         plugin
+            .setting(
+                Setting::integer("limit")
+                    .range(1, 10)
+                    .default(3)
+                    .description("How many of something"),
+            )
+            .setting(Setting::text("passphrase").secret())
+            .setting(Setting::text("mode").choices(["calm", "loud"]))
             .command(
                 CommandSpec::new("version"),
                 |ctx: CommandContext<Basic>| async move {
