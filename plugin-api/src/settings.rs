@@ -82,6 +82,7 @@ pub struct Setting {
     /// Help text.
     pub description: String,
     /// The value the plugin uses when the key is absent.
+    #[serde(with = "json_text")]
     pub default: Option<serde_json::Value>,
     /// The smallest number allowed (numbers), or the fewest characters (text).
     pub min: Option<Number>,
@@ -227,4 +228,29 @@ pub fn check_section(settings: &[Setting], section: &serde_json::Value) -> Vec<S
             .map(|key| format!("`{key}` is not a setting of this plugin")),
     );
     problems
+}
+
+/// A JSON value carried as its text, so that every encoding of the description (the 1.3 JSON,
+/// and the isolation frames' postcard, which has no self-describing values) can carry it.
+mod json_text {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<serde_json::Value>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value
+            .as_ref()
+            .map(serde_json::Value::to_string)
+            .serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<serde_json::Value>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| serde_json::from_str(&text).map_err(D::Error::custom))
+            .transpose()
+    }
 }

@@ -483,4 +483,22 @@ mod tests {
         writer.join().expect("writer");
         assert_eq!(ids, [0, 1, 2, 3]);
     }
+
+    #[test]
+    fn a_plugins_settings_cross_with_their_defaults() {
+        let setting = zoryx_plugin_api::Setting::integer("limit")
+            .range(1, 10)
+            .default(3)
+            .secret();
+        let bytes = postcard::to_allocvec(&setting).expect("postcard");
+        assert_eq!(
+            postcard::from_bytes::<zoryx_plugin_api::Setting>(&bytes).expect("back"),
+            setting
+        );
+        let json = serde_json::to_string(&setting).expect("json");
+        assert_eq!(
+            serde_json::from_str::<zoryx_plugin_api::Setting>(&json).expect("back"),
+            setting
+        );
+    }
 }
