@@ -63,6 +63,21 @@ fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
     samples
 }
 
+/// Serves the health endpoint over the bot's diagnostics and asks it for `/metrics`.
+async fn get_metrics(bot: &TestBot) -> (zoryx_host::health::HealthServer, reqwest::Response) {
+    let server = zoryx_host::health::start(
+        ([127, 0, 0, 1], 0).into(),
+        zoryx_host::discord::GatewayStatus::default(),
+        Some(std::sync::Arc::clone(&bot.diagnostics)),
+    )
+    .await
+    .expect("health endpoint");
+    let response = reqwest::get(format!("http://{}/metrics", server.local_addr()))
+        .await
+        .expect("GET /metrics");
+    (server, response)
+}
+
 fn sample(samples: &[(String, f64)], series: &str) -> f64 {
     samples
         .iter()
@@ -205,16 +220,7 @@ async fn the_health_loop_runs_at_its_interval_and_metrics_parse_as_prometheus_te
     );
     assert!(grade.reasons[0].1.starts_with("memory "), "{grade:?}");
 
-    let server = zoryx_host::health::start(
-        ([127, 0, 0, 1], 0).into(),
-        zoryx_host::discord::GatewayStatus::default(),
-        Some(std::sync::Arc::clone(&bot.diagnostics)),
-    )
-    .await
-    .expect("health endpoint");
-    let response = reqwest::get(format!("http://{}/metrics", server.local_addr()))
-        .await
-        .expect("GET /metrics");
+    let (server, response) = get_metrics(&bot).await;
     assert_eq!(response.status(), 200);
     assert!(
         response
@@ -291,16 +297,7 @@ async fn with_diagnostics_off_nothing_runs_and_the_commands_say_so() {
     let owner = bot.sim.owner().id;
     let off = text_of(&bot.ask(owner, "!fw_health").await);
     assert!(off.contains("enable_framework_diagnostics"), "{off}");
-    let server = zoryx_host::health::start(
-        ([127, 0, 0, 1], 0).into(),
-        zoryx_host::discord::GatewayStatus::default(),
-        Some(std::sync::Arc::clone(&bot.diagnostics)),
-    )
-    .await
-    .expect("health endpoint");
-    let response = reqwest::get(format!("http://{}/metrics", server.local_addr()))
-        .await
-        .expect("GET /metrics");
+    let (server, response) = get_metrics(&bot).await;
     assert_eq!(response.status(), 404);
     server.shutdown().await;
     // The loop never started: no check where the first would have run.

@@ -149,19 +149,7 @@ impl Diagnostics {
     /// One health check now: measure, grade, store, alert on a change of tier. The loop calls
     /// it every `diagnostics.interval_seconds`.
     pub async fn check(&self) -> (Snapshot, Grade) {
-        let snapshot = {
-            let mut collector = self.collector.lock().await;
-            collector
-                .sample(
-                    &self.dispatcher,
-                    &self.lag,
-                    &self.gateway,
-                    self.started,
-                    true,
-                )
-                .await
-        };
-        let grade = grade::grade(&snapshot, &self.config);
+        let (snapshot, grade) = self.sample(true).await;
         if let Some(databases) = &self.databases {
             let keep = Duration::from_secs(self.config.history_days.saturating_mul(86_400));
             if let Err(error) = history::store(databases, &snapshot, &grade, keep).await {
@@ -179,6 +167,11 @@ impl Diagnostics {
     /// The figures now (CPU, rates and error rate since the last check), without storing
     /// anything; the grade they would get.
     pub async fn now(&self) -> (Snapshot, Grade) {
+        self.sample(false).await
+    }
+
+    /// Measures and grades; `advance`: the figures over time start again from here.
+    async fn sample(&self, advance: bool) -> (Snapshot, Grade) {
         let snapshot = {
             let mut collector = self.collector.lock().await;
             collector
@@ -187,7 +180,7 @@ impl Diagnostics {
                     &self.lag,
                     &self.gateway,
                     self.started,
-                    false,
+                    advance,
                 )
                 .await
         };

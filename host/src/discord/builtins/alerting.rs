@@ -1,7 +1,7 @@
 //! The alert channel commands (`eh_alert_channel`, `pr_alert_channel`, `fw_alert_channel`):
 //! one handler, one [`Topic`] each.
 
-use zoryx_plugin_api::{Arg, ChannelId, CommandKind, CommandSpec, Message, Permission};
+use zoryx_plugin_api::{Arg, ChannelId, CommandSpec, Message};
 
 use super::BuiltinCall;
 use crate::alerts::Topic;
@@ -9,18 +9,16 @@ use crate::discord::embeds::{colour, embed};
 
 /// The spec of an alert channel command named `name` for alerts about `what`.
 pub(super) fn spec(name: &str, category: &str, what: &str) -> CommandSpec {
-    CommandSpec::new(name)
-        .description(format!(
-            "Set the channel {what} alerts go to (Bot Owner Only)"
-        ))
-        .category(category)
-        .permission(Permission::Owner)
-        .kind(CommandKind::Hybrid)
-        .arg(
-            Arg::text("channel")
-                .description("#channel or its id (default: this one), or `off`")
-                .optional(),
-        )
+    super::owner_command(
+        name,
+        &format!("Set the channel {what} alerts go to (Bot Owner Only)"),
+        category,
+    )
+    .arg(
+        Arg::text("channel")
+            .description("#channel or its id (default: this one), or `off`")
+            .optional(),
+    )
 }
 
 /// Reads `#channel`, `<#id>`, an id, or `off`/`none` (`Ok(None)`).

@@ -2,7 +2,7 @@
 //! `fw_config_schema`, and reading and changing one key while the bot runs: `fw_config_get`,
 //! `fw_config_set` (bot owners). Secrets are never shown.
 
-use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
+use zoryx_plugin_api::{Arg, Embed, Message};
 
 use super::{BuiltinCall, Builtins};
 use crate::config::edit;
@@ -11,11 +11,7 @@ use crate::discord::embeds::{colour, embed};
 
 pub(super) fn register(builtins: &mut Builtins) {
     let owner = |name: &str, description: &str| {
-        CommandSpec::new(name)
-            .description(description)
-            .category("Framework Diagnostics")
-            .permission(Permission::Owner)
-            .kind(CommandKind::Hybrid)
+        super::owner_command(name, description, "Framework Diagnostics")
     };
     let key = || Arg::text("key").description("A dotted key, e.g. cooldowns.default_rate");
     builtins

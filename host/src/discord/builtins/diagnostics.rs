@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
+use zoryx_plugin_api::{Arg, Embed, Message};
 
 use super::{BuiltinCall, Builtins, alerting};
 use crate::alerts::Topic;
@@ -22,11 +22,7 @@ const PLUGINS_SHOWN: usize = 10;
 
 pub(super) fn register(builtins: &mut Builtins) {
     let owner = |name: &str, description: &str| {
-        CommandSpec::new(name)
-            .description(description)
-            .category("Framework Diagnostics")
-            .permission(Permission::Owner)
-            .kind(CommandKind::Hybrid)
+        super::owner_command(name, description, "Framework Diagnostics")
     };
     builtins
         .add(

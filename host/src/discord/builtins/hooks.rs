@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
+use zoryx_plugin_api::{Arg, Embed, Message};
 
 use super::{BuiltinCall, Builtins, alerting};
 use crate::alerts::Topic;
@@ -20,13 +20,8 @@ const HISTORY_MAX: i64 = 50;
 const MAX_FIELDS: usize = 24;
 
 pub(super) fn register(builtins: &mut Builtins) {
-    let owner = |name: &str, description: &str| {
-        CommandSpec::new(name)
-            .description(description)
-            .category("Event Hooks")
-            .permission(Permission::Owner)
-            .kind(CommandKind::Hybrid)
-    };
+    let owner =
+        |name: &str, description: &str| super::owner_command(name, description, "Event Hooks");
     let hook = || {
         Arg::text("hook")
             .description("The hook, as `eh_list` names it: plugin/event#index")

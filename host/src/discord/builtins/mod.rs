@@ -71,6 +71,15 @@ impl BuiltinCall {
     }
 }
 
+/// A hybrid command for the bot owners in `category` (most of the host's own commands).
+pub(crate) fn owner_command(name: &str, description: &str, category: &str) -> CommandSpec {
+    CommandSpec::new(name)
+        .description(description)
+        .category(category)
+        .permission(zoryx_plugin_api::Permission::Owner)
+        .kind(zoryx_plugin_api::CommandKind::Hybrid)
+}
+
 /// A built-in handler: the reply, or an error shown in a red embed.
 pub type Handler =
     Arc<dyn Fn(BuiltinCall) -> BoxFuture<'static, Result<Message, String>> + Send + Sync>;

@@ -1,19 +1,13 @@
 //! Owner-only plugin management: `load`, `unload`, `reload` (prefix and slash, the slash forms
 //! suggesting plugin names as they are typed), `sync`, `slashlimit`.
 
-use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Embed, Message, Permission};
+use zoryx_plugin_api::{Arg, CommandKind, Embed, Message};
 
 use super::{BuiltinCall, Builtins};
 use crate::discord::embeds::{colour, embed};
 
 pub(super) fn register(builtins: &mut Builtins) {
-    let owner = |name: &str, description: &str| {
-        CommandSpec::new(name)
-            .description(description)
-            .category("Owner")
-            .permission(Permission::Owner)
-            .kind(CommandKind::Hybrid)
-    };
+    let owner = |name: &str, description: &str| super::owner_command(name, description, "Owner");
     let plugin = || {
         Arg::text("name")
             .description("The extension's name")

@@ -4,7 +4,7 @@
 //! and `storage::db::report`; this file gathers their inputs from the running bot.
 
 use zoryx_plugin_api::palette::INFO;
-use zoryx_plugin_api::{CommandKind, CommandSpec, Embed, Message, Permission};
+use zoryx_plugin_api::{CommandSpec, Embed, Message};
 
 use super::{BuiltinCall, Builtins};
 use crate::discord::ShardState;
@@ -13,11 +13,7 @@ use crate::storage::atomic::commands as atomic;
 use crate::storage::db::report;
 
 fn owner(name: &str, description: &str) -> CommandSpec {
-    CommandSpec::new(name)
-        .description(description)
-        .category("Owner")
-        .permission(Permission::Owner)
-        .kind(CommandKind::Hybrid)
+    super::owner_command(name, description, "Owner")
 }
 
 fn unavailable(what: &str) -> String {
