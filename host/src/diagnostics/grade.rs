@@ -63,6 +63,17 @@ pub struct Grade {
     pub reasons: Vec<(Tier, String)>,
 }
 
+impl Grade {
+    /// Each reason on a line of its own: `• memory 1200 MB (degraded)`.
+    pub fn lines(&self) -> String {
+        self.reasons
+            .iter()
+            .map(|(tier, reason)| format!("• {reason} ({})", tier.name()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// Grades `snapshot` against the thresholds of `config`.
 pub fn grade(snapshot: &Snapshot, config: &DiagnosticsConfig) -> Grade {
     let mut reasons = Vec::new();

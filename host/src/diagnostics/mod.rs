@@ -216,14 +216,6 @@ impl Diagnostics {
         let Ok(mut incident) = self.incident.lock() else {
             return;
         };
-        let reasons = || {
-            grade
-                .reasons
-                .iter()
-                .map(|(tier, reason)| format!("• {reason} ({})", tier.name()))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
         let text = match (*incident, grade.tier) {
             (None, Tier::Healthy) => return,
             (None, tier) => {
@@ -234,7 +226,7 @@ impl Diagnostics {
                 format!(
                     "{} — the bot's health changed:\n{}",
                     tier.label(),
-                    reasons()
+                    grade.lines()
                 )
             }
             (Some(open), Tier::Healthy) => {
@@ -250,7 +242,7 @@ impl Diagnostics {
                     tier,
                     since: open.since,
                 });
-                format!("Update: now {}\n{}", tier.label(), reasons())
+                format!("Update: now {}\n{}", tier.label(), grade.lines())
             }
         };
         drop(incident);

@@ -217,12 +217,7 @@ async fn health(call: BuiltinCall) -> Result<Message, String> {
     let reasons = if grade.reasons.is_empty() {
         "Every figure is below its threshold.".to_owned()
     } else {
-        grade
-            .reasons
-            .iter()
-            .map(|(tier, reason)| format!("• {reason} ({})", tier.name()))
-            .collect::<Vec<_>>()
-            .join("\n")
+        grade.lines()
     };
     let last = diagnostics
         .last()

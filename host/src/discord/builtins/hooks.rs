@@ -67,20 +67,13 @@ pub(crate) fn suggest_hooks(
     typed: &str,
     manager: &crate::manager::Manager,
 ) -> Vec<zoryx_plugin_api::Choice> {
-    let typed = typed.to_lowercase();
     let table = manager.table();
-    let mut names: Vec<String> = table
+    let names = table
         .all_hooks()
         .iter()
         .map(|(event, route)| hook_name(&hook_id(event, route)))
-        .filter(|n| n.to_lowercase().contains(&typed))
-        .collect();
-    names.sort_by_key(|n| (!n.to_lowercase().starts_with(&typed), n.clone()));
-    names
-        .into_iter()
-        .take(25)
-        .map(|n| zoryx_plugin_api::Choice::new(n.clone(), n))
-        .collect()
+        .collect::<Vec<_>>();
+    super::suggestions(names, typed)
 }
 
 /// The hook named by the `hook` argument, if a loaded plugin registered it.

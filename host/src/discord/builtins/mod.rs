@@ -80,6 +80,25 @@ pub(crate) fn owner_command(name: &str, description: &str, category: &str) -> Co
         .kind(zoryx_plugin_api::CommandKind::Hybrid)
 }
 
+/// Autocomplete suggestions: the `names` containing `typed` (any case), those starting with it
+/// first, at most 25 (Discord's limit).
+pub(crate) fn suggestions(
+    names: impl IntoIterator<Item = String>,
+    typed: &str,
+) -> Vec<zoryx_plugin_api::Choice> {
+    let typed = typed.to_lowercase();
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter(|n| n.to_lowercase().contains(&typed))
+        .collect();
+    names.sort_by_key(|n| (!n.to_lowercase().starts_with(&typed), n.clone()));
+    names
+        .into_iter()
+        .take(25)
+        .map(|n| zoryx_plugin_api::Choice::new(n.clone(), n))
+        .collect()
+}
+
 /// A built-in handler: the reply, or an error shown in a red embed.
 pub type Handler =
     Arc<dyn Fn(BuiltinCall) -> BoxFuture<'static, Result<Message, String>> + Send + Sync>;

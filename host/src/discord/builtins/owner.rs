@@ -249,7 +249,6 @@ pub(crate) async fn suggest_plugins(
     typed: &str,
     manager: &crate::manager::Manager,
 ) -> Vec<zoryx_plugin_api::Choice> {
-    let typed = typed.to_lowercase();
     // `load` offers what is not loaded, `unload` and `reload` what is, the registry's
     // commands everything it knows.
     let want_loaded = match call_command {
@@ -257,18 +256,11 @@ pub(crate) async fn suggest_plugins(
         "unload" | "reload" => Some(true),
         _ => None,
     };
-    let mut names: Vec<String> = manager
+    let names = manager
         .list()
         .await
         .into_iter()
         .filter(|p| want_loaded.is_none_or(|loaded| p.loaded == loaded))
-        .map(|p| p.name)
-        .filter(|n| n.to_lowercase().contains(&typed))
-        .collect();
-    names.sort_by_key(|n| (!n.to_lowercase().starts_with(&typed), n.clone()));
-    names
-        .into_iter()
-        .take(25)
-        .map(|n| zoryx_plugin_api::Choice::new(n.clone(), n))
-        .collect()
+        .map(|p| p.name);
+    super::suggestions(names, typed)
 }
