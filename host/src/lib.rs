@@ -18,6 +18,7 @@
 
 pub mod alerts;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod diagnostics;

@@ -321,3 +321,56 @@ async fn a_runaway_query_is_interrupted_and_the_connection_serves_on() {
     .expect("next statement");
     assert!(matches!(done, Outcome::Rows(rows) if rows[0]["one"] == json!(1)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unique_columns_get_their_automatic_index_and_upserts_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = pool(&dir).await;
+    let before = snapshot(&pool).await;
+    // UNIQUE and a TEXT PRIMARY KEY make SQLite create `sqlite_autoindex_…` indexes itself.
+    exec(
+        &pool,
+        "demo",
+        "CREATE TABLE p_demo__tasks (key TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, runs INTEGER)",
+        json!(null),
+    )
+    .await
+    .expect("a table with unique columns");
+    let upsert = "INSERT INTO p_demo__tasks (key, name, runs) VALUES (?1, ?2, 0)
+                  ON CONFLICT(name) DO UPDATE SET runs = runs + 1";
+    for _ in 0..3 {
+        exec(&pool, "demo", upsert, json!(["k", "daily"]))
+            .await
+            .expect("upsert");
+    }
+    let rows = query(&pool, "demo", "SELECT runs FROM p_demo__tasks", json!([]))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["runs"], json!(2));
+    // The uniqueness holds, and the index is the table's alone: dropped with it.
+    let twin = exec(
+        &pool,
+        "demo",
+        "INSERT INTO p_demo__tasks (key, name) VALUES ('k2', 'daily')",
+        json!(null),
+    )
+    .await;
+    assert!(
+        matches!(twin, Err(SqlError::Sqlite(ref e)) if e.contains("UNIQUE")),
+        "{twin:?}"
+    );
+    // Another plugin cannot name that index.
+    let foreign = exec(
+        &pool,
+        "other",
+        "DROP INDEX sqlite_autoindex_p_demo__tasks_1",
+        json!(null),
+    )
+    .await;
+    assert!(foreign.is_err(), "{foreign:?}");
+    exec(&pool, "demo", "DROP TABLE p_demo__tasks", json!(null))
+        .await
+        .expect("drop");
+    assert_eq!(snapshot(&pool).await, before);
+}

@@ -103,7 +103,7 @@ pub use model::{
 };
 pub use permissions::Permissions;
 pub use plugin::{Plugin, Registrar};
-pub use schedule::Cron;
+pub use schedule::{Cron, Missed, ScheduledTask, TaskAction};
 pub use settings::{Setting, SettingKind};
 pub use storage::{Files, Row, Sql};
 pub use typed::{CustomId, HookPayload};

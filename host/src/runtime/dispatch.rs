@@ -684,7 +684,7 @@ impl Dispatcher {
                     crate::alerts::Topic::Hooks,
                     &hook,
                     &format!(
-                        "⚠️ Circuit breaker opened for `{hook}`: {FAILURE_THRESHOLD} failures within                          5 minutes, skipped for {}s.\nLast error: {}",
+                        "⚠️ Circuit breaker opened for `{hook}`: {FAILURE_THRESHOLD} failures within 5 minutes, skipped for {}s.\nLast error: {}",
                         OPEN_FOR.as_secs(),
                         failed.as_deref().unwrap_or("unknown")
                     ),
@@ -848,7 +848,7 @@ impl Dispatcher {
                     Some(generation) => generation.name.clone(),
                     None => return,
                 };
-                let now = unix_now();
+                let now = crate::clock::now();
                 // A run missed while the bot was down (or the plugin unloaded) runs once now.
                 let mut missed = false;
                 if task.catch_up {
@@ -857,9 +857,14 @@ impl Dispatcher {
                         None => shared.record_run(&plugin, &task.name, now).await,
                     }
                 }
+                // The moment of the last run (or the start): the next run is the schedule's
+                // next after it, so a run that lasts past the following minute delays that
+                // minute's run instead of skipping it. Several minutes passed in one run (or a
+                // clock moved forward) make one run, not one per minute.
+                let mut last = now;
                 loop {
                     if !missed {
-                        let Some(due) = cron.next_after(unix_now()) else {
+                        let Some(mut due) = cron.next_after(last) else {
                             tracing::warn!(
                                 plugin,
                                 task = task.name,
@@ -868,22 +873,26 @@ impl Dispatcher {
                             );
                             break;
                         };
-                        let wait = Duration::from_secs(due.saturating_sub(unix_now()));
+                        let now = crate::clock::now();
+                        while let Some(later) = cron.next_after(due).filter(|t| *t <= now) {
+                            due = later;
+                        }
                         tokio::select! {
                             () = cancel.cancelled() => break,
-                            () = tokio::time::sleep(wait) => {}
+                            () = crate::clock::sleep_until(due) => {}
                         }
-                        // Woken early by a clock change: wait again.
-                        if unix_now() < due {
-                            continue;
-                        }
+                        last = due;
+                    } else {
+                        last = crate::clock::now();
                     }
                     missed = false;
                     let Some(generation) = weak.upgrade() else {
                         break;
                     };
                     if task.catch_up {
-                        shared.record_run(&plugin, &task.name, unix_now()).await;
+                        shared
+                            .record_run(&plugin, &task.name, crate::clock::now())
+                            .await;
                     }
                     let call = Call::Task { index };
                     let what = format!("task {}", task.name);
@@ -894,11 +903,4 @@ impl Dispatcher {
             });
         }
     }
-}
-
-/// The wall clock in Unix seconds.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

@@ -2,7 +2,7 @@
 //! and storage.
 
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use abi_stable::prefix_type::WithMetadata;
 use abi_stable::std_types::{RErr, ROk, ROption, RResult, RStr, RString};
@@ -800,9 +800,7 @@ extern "C" fn sleep(millis: u64) -> FfiFuture<()> {
 }
 
 extern "C" fn now_unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    crate::clock::now_ms()
 }
 
 extern "C" fn send(

@@ -31,6 +31,9 @@ pub struct TestBot {
     pub db: Option<Arc<SqliteSettings>>,
     /// The bot's framework diagnostics (`fw_*`, `/metrics`).
     pub diagnostics: Arc<Diagnostics>,
+    /// The config text it started with, and whether it has storage, for [`TestBot::restart`].
+    config: String,
+    storage: bool,
 }
 
 /// The environment the bot would read: the simulator's token and base, the owner.
@@ -88,13 +91,40 @@ impl TestBot {
         storage: bool,
     ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
-        let events = sim.subscribe();
         let separator = if config.trim().is_empty() { "" } else { "," };
         let text = format!(
             r#"{{"discord": {{"test_guild_id": {}}}{separator}{config}}}"#,
             sim.default_guild()
         );
         let host = TestHost::with_config(files, &text);
+        Self::connect(sim, host, text, tune, storage).await
+    }
+
+    /// Stops the bot as a restart of its process would — the gateway closed, the plugins
+    /// unloaded, the databases closed —, runs `between` while it is down, and starts it again
+    /// on the same data folder, config and simulator.
+    pub async fn restart_after(mut self, between: impl FnOnce()) -> Self {
+        self.stop().await;
+        between();
+        let TestBot {
+            sim,
+            host,
+            config,
+            storage,
+            ..
+        } = self;
+        let host = TestHost::reopen(host.dir, &config);
+        Self::connect(sim, host, config, |_| {}, storage).await
+    }
+
+    async fn connect(
+        sim: Simulator,
+        host: TestHost,
+        text: String,
+        tune: impl FnOnce(&mut DiscordOptions),
+        storage: bool,
+    ) -> Self {
+        let events = sim.subscribe();
         let report = host.manager.load_all().await;
         assert!(report.refused.is_empty(), "refused: {:?}", report.refused);
         let core = Config::parse(Path::new("config.json"), &text)
@@ -146,6 +176,8 @@ impl TestBot {
             events,
             db,
             diagnostics,
+            config: text,
+            storage,
         }
     }
 
@@ -321,6 +353,12 @@ impl TestBot {
 
     /// Stops everything, checking first that every request body conformed to the spec.
     pub async fn shutdown(mut self) {
+        self.stop().await;
+        self.sim.shutdown().await;
+    }
+
+    /// Stops the bot (not the simulator), checking first that every request body conformed.
+    async fn stop(&mut self) {
         self.diagnostics.stop();
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await;
@@ -330,7 +368,6 @@ impl TestBot {
         if let Some(db) = &self.db {
             zoryx_host::storage::db::shutdown(db).await;
         }
-        self.sim.shutdown().await;
     }
 }
 

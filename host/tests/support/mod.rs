@@ -101,6 +101,12 @@ impl TestHost {
         for (fixture_name, file) in files {
             std::fs::copy(fixture(fixture_name), extensions.join(file)).expect("copy fixture");
         }
+        Self::reopen(dir, config)
+    }
+
+    /// A new host over `dir`'s extensions and data, as a restarted process would be.
+    pub fn reopen(dir: TempDir, config: &str) -> Self {
+        let extensions = dir.path().join("extensions");
         let config = Config::parse(Path::new("config.json"), config).expect("config");
         let manager = Manager::new(
             HostPaths {

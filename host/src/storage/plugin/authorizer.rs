@@ -177,7 +177,21 @@ impl Rules {
                 Err(Refusal::Action("a view".into()))
             }
             ffi::SQLITE_CREATE_INDEX | ffi::SQLITE_DROP_INDEX => {
-                self.own(a, "an unnamed index")?;
+                // The index SQLite makes itself for a UNIQUE or non-integer PRIMARY KEY column
+                // of the plugin's table: `sqlite_autoindex_<table>_<n>` (no table of anyone's
+                // may be named `sqlite_…`, so the name cannot be forged).
+                let automatic = b.is_some_and(|table| {
+                    self.owns(table)
+                        && a.is_some_and(|index| {
+                            index.to_ascii_lowercase().starts_with(&format!(
+                                "sqlite_autoindex_{}_",
+                                table.to_ascii_lowercase()
+                            ))
+                        })
+                });
+                if !automatic {
+                    self.own(a, "an unnamed index")?;
+                }
                 self.own(b, "an index without a table")?;
                 seen.ddl = true;
                 seen.changes_schema |= action == ffi::SQLITE_DROP_INDEX;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use zoryx_plugin_api::CustomId as _;
 use zoryx_plugin_api::prelude::*;
+use zoryx_plugin_api::schedule::{Missed, ScheduledTask, TaskAction};
 
 const VERSION: &str = if cfg!(feature = "v2") { "v2" } else { "v1" };
 
@@ -338,6 +339,55 @@ impl Plugin for Basic {
                 0,
                 |_ctx: PluginContext<Basic>, _event: HookEvent| async {
                     Err(PluginError::internal("hook failed on purpose"))
+                },
+            )
+            .command(
+                CommandSpec::new("plan").arg(Arg::rest("cron")),
+                |ctx: CommandContext<Basic>| async move {
+                    // Asks the task scheduler for a hook task that reports back here.
+                    let guild = ctx
+                        .invocation()
+                        .guild_id
+                        .ok_or_else(|| PluginError::user("in a server"))?;
+                    let cron: String = ctx.arg("cron")?;
+                    let channel = ctx.invocation().channel_id.0;
+                    let action = TaskAction::Hook {
+                        event: "basic_planned".into(),
+                        payload: serde_json::json!({ "channel": channel }),
+                    };
+                    let task = ScheduledTask::new(guild, "basic-planned", cron, action)
+                        .missed(Missed::Skip);
+                    match ctx.host().schedule(&task).await {
+                        Ok(()) => ctx.reply("planned").await?,
+                        Err(error) => ctx.reply(format!("not planned: {error}")).await?,
+                    };
+                    Ok(())
+                },
+            )
+            .command(
+                CommandSpec::new("unplan"),
+                |ctx: CommandContext<Basic>| async move {
+                    let guild = ctx
+                        .invocation()
+                        .guild_id
+                        .ok_or_else(|| PluginError::user("in a server"))?;
+                    ctx.host().unschedule(guild, "basic-planned").await?;
+                    ctx.reply("unplanned").await?;
+                    Ok(())
+                },
+            )
+            .hook(
+                "basic_planned",
+                0,
+                |ctx: PluginContext<Basic>, event: HookEvent| async move {
+                    let channel = event.payload["channel"].as_u64().unwrap_or_default();
+                    let task = event.payload["task"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    ctx.send(ChannelId(channel), format!("planned task {task} ran"))
+                        .await?;
+                    Ok(())
                 },
             )
             .every(
