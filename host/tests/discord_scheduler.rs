@@ -209,7 +209,7 @@ async fn owners_only_mistakes_refused_zones_and_plugins_through_the_api() {
 
     // Mistakes, each with its reason.
     let cases = [
-        ("61 * * * *", None, "minute: `61`"),
+        ("61 * * * *", None, "minute: `61` is outside 0-59"),
         ("0 9 * *", None, "has 4 fields"),
         ("0 0 30 2 *", None, "never runs"),
         ("0 9 * * *", Some("Mars/Olympus"), "not a time zone"),

@@ -70,6 +70,8 @@ impl fmt::Display for Cron {
 
 /// The names of the five fields, in order.
 const FIELDS: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+/// Their ranges (Sunday is 0 or 7).
+const RANGES: [(u8, u8); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
 
 /// Five fields only: no seconds, no years.
 fn parser() -> CronParser {
@@ -109,6 +111,10 @@ impl Cron {
             let error = error.to_string();
             let detail = error.split_once(": ").map_or(error.as_str(), |(_, d)| d);
             match culprit(&fields) {
+                Some(i) if detail.contains("out of bounds") => {
+                    let (low, high) = RANGES[i];
+                    format!("{}: `{}` is outside {low}-{high}", FIELDS[i], fields[i])
+                }
                 Some(i) => format!("{}: `{}`: {detail}", FIELDS[i], fields[i]),
                 None => format!("`{joined}`: {detail}"),
             }
@@ -518,7 +524,7 @@ mod tests {
         assert!(
             Cron::parse("* 24 * * *")
                 .expect_err("refused")
-                .contains("hour: `24`")
+                .contains("hour: `24` is outside 0-23")
         );
         assert!(
             Cron::parse("* * * foo *")

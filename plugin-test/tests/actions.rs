@@ -124,7 +124,7 @@ async fn a_bad_cron_schedule_refuses_the_load() {
         panic!("{error:?}");
     };
     assert!(
-        message.contains("task `nightly`: cron `0 25 * * *`: hour: 25 is outside 0-23"),
+        message.contains("task `nightly`: cron `0 25 * * *`: hour: `25` is outside 0-23"),
         "{message}"
     );
 }
