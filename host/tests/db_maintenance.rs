@@ -34,7 +34,10 @@ async fn backups_are_timestamped_valid_databases_that_never_overwrite() {
 
     let files = dbs.backup(None).await.expect("backup");
     let folder = files[0].parent().expect("folder").to_path_buf();
-    assert_eq!(folder.parent(), Some(dir.path().join("backups").as_path()));
+    assert_eq!(
+        folder.parent(),
+        Some(dir.path().join("db-backups").as_path())
+    );
     let stamp = folder
         .file_name()
         .and_then(|n| n.to_str())
@@ -95,7 +98,7 @@ async fn backups_are_timestamped_valid_databases_that_never_overwrite() {
     for file in second.iter().chain(&third) {
         assert!(file.is_file(), "{}", file.display());
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("db-backups"))
         .expect("backups")
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
@@ -246,4 +249,43 @@ async fn stats_count_files_wal_and_queries() {
     dbs.close().await;
     let closed = dbs.stats().await;
     assert_eq!(closed.open_pools(), 0);
+}
+
+#[tokio::test]
+async fn backups_of_older_versions_move_to_db_backups_and_nothing_else_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A first run writes a backup, as an older version would have into `backups/`.
+    let dbs = Databases::open(DbOptions::new(dir.path()))
+        .await
+        .expect("open");
+    dbs.set_guild_prefix(1, Some("?")).await.expect("guild 1");
+    let files = dbs.backup(None).await.expect("backup");
+    let stamp = files[0]
+        .parent()
+        .and_then(Path::file_name)
+        .expect("stamp")
+        .to_owned();
+    drop(dbs);
+    let old = dir.path().join("backups");
+    std::fs::create_dir_all(&old).expect("old folder");
+    std::fs::rename(dir.path().join("db-backups").join(&stamp), old.join(&stamp))
+        .expect("as an old version left it");
+    // A guild snapshot folder of the original framework, which is not the database's.
+    std::fs::create_dir_all(old.join("123456")).expect("snapshot folder");
+    std::fs::write(old.join("123456/index.json"), "{}").expect("snapshot index");
+
+    let dbs = Databases::open(DbOptions::new(dir.path()))
+        .await
+        .expect("reopen");
+    let kept = dbs.backups();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0], dir.path().join("db-backups").join(&stamp));
+    assert!(kept[0].join("main.db").is_file());
+    assert!(!old.join(&stamp).exists(), "moved, not copied");
+    assert!(
+        old.join("123456/index.json").is_file(),
+        "a folder that is not a database backup stays where it is"
+    );
+    // Nothing left to move the next time.
+    assert_eq!(dbs.migrate_backup_folder(), 0);
 }

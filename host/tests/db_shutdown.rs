@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 fn backup_folders(data: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(data.join("backups")) else {
+    let Ok(entries) = std::fs::read_dir(data.join("db-backups")) else {
         return Vec::new();
     };
     let mut folders: Vec<PathBuf> = entries

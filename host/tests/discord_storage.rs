@@ -87,12 +87,12 @@ async fn storage_reports_are_for_owners_and_settings_persist_in_sqlite() {
     assert!(atomic["embeds"][0]["title"].is_string(), "{atomic}");
 
     // An on-demand backup: a new folder with a copy of main.db that opens and holds the prefix.
-    let refused = bot.ask(guest, "$backup").await;
+    let refused = bot.ask(guest, "$dbbackup").await;
     assert_eq!(
         refused["embeds"][0]["title"], "Permission denied",
         "{refused}"
     );
-    let backup = bot.ask(owner, "$backup").await;
+    let backup = bot.ask(owner, "$dbbackup").await;
     assert_eq!(backup["embeds"][0]["title"], "Backup done", "{backup}");
     let backups = db.databases().backups();
     let newest = backups.last().expect("a backup folder");

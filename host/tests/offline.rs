@@ -225,7 +225,7 @@ fn the_sandbox_guild_keeps_its_prefix_across_restarts() {
     assert!(set.iter().any(|l| l.contains('?')), "{:?}", first.seen);
     first.quit();
     drop(first);
-    let backups = dir.path().join("data/backups");
+    let backups = dir.path().join("data/db-backups");
     assert!(
         std::fs::read_dir(&backups).map(|d| d.count()).unwrap_or(0) > 0,
         "no backup in {}",

@@ -287,9 +287,9 @@ impl Drop for Host {
     }
 }
 
-/// The backup folders written under `data/backups/`, each checked to hold `main.db`.
+/// The backup folders written under `data/db-backups/`, each checked to hold `main.db`.
 fn backups(data: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(data.join("backups")) else {
+    let Ok(entries) = std::fs::read_dir(data.join("db-backups")) else {
         return Vec::new();
     };
     let mut folders: Vec<PathBuf> = entries

@@ -83,7 +83,7 @@ pub(super) fn register(builtins: &mut Builtins) {
             ),
             |call| Box::pin(cleanup(call)),
         )
-        .add(owner("backup", "Back up every database now"), |call| {
+        .add(owner("dbbackup", "Back up every database now"), |call| {
             Box::pin(async move {
                 match call.bot.services.db.clone() {
                     Some(db) => report::run_backup(&db).await,

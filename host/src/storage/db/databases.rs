@@ -99,6 +99,7 @@ impl Databases {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(handle);
         }
+        databases.migrate_backup_folder();
         tracing::debug!(path = %databases.main_path.display(), "main database open");
         Ok(databases)
     }

@@ -12,7 +12,10 @@ use super::connect::{open_existing, queries_of};
 use super::{Databases, DbError};
 
 /// Name of the folder under the base path that holds the backups.
-const BACKUPS_DIR: &str = "backups";
+const BACKUPS_DIR: &str = "db-backups";
+/// Where database backups went before 0.2: `backups/` is the guild snapshots' name in the
+/// original framework (and the `backups` plugin's).
+const OLD_BACKUPS_DIR: &str = "backups";
 
 /// One database file as `!dbstats` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -322,6 +325,49 @@ impl Databases {
             }
         }
         sync_dir(root);
+    }
+
+    /// Moves database backups from their old folder (`backups/<timestamp>/`) to
+    /// `db-backups/`: only the timestamped folders, so anything else in `backups/` stays; the
+    /// old folder is removed once empty. Returns how many moved.
+    pub fn migrate_backup_folder(&self) -> usize {
+        let old = self.options.base_path.join(OLD_BACKUPS_DIR);
+        let folders = backup_folders(&old);
+        if folders.is_empty() {
+            return 0;
+        }
+        let root = self.options.base_path.join(BACKUPS_DIR);
+        if let Err(error) = create_dir(&root) {
+            tracing::warn!(%error, "cannot move the database backups to db-backups/");
+            return 0;
+        }
+        let mut moved = 0;
+        for name in folders {
+            let target = root.join(&name);
+            if target.exists() {
+                continue;
+            }
+            match std::fs::rename(old.join(&name), &target) {
+                Ok(()) => moved += 1,
+                Err(error) => {
+                    tracing::warn!(folder = %name, %error, "cannot move a database backup");
+                }
+            }
+        }
+        sync_dir(&root);
+        // Only if nothing else is in there (`remove_dir` refuses a folder that is not empty).
+        if std::fs::remove_dir(&old).is_ok() {
+            sync_dir(&self.options.base_path);
+        }
+        if moved > 0 {
+            tracing::info!(
+                moved,
+                from = %old.display(),
+                to = %root.display(),
+                "database backups moved to their new folder"
+            );
+        }
+        moved
     }
 
     /// The backup folders under the base path, oldest first.
