@@ -6,9 +6,12 @@
 //! `backupschedule` (automatic backups every 1–168 h with retention) manage them.
 
 mod diff;
+mod restore;
 mod snapshot;
 mod store;
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -25,9 +28,53 @@ const PAGE: usize = 10;
 /// The longest note.
 const NOTE: usize = 500;
 
-/// The plugin; its state is all in its files.
+/// The plugin: its backups are in its files; in memory only which restores are under way.
 #[derive(Default)]
-pub struct Backups;
+pub struct Backups {
+    /// Servers with a restore to continue.
+    pending: Mutex<HashSet<u64>>,
+    /// Servers whose restore runs in a call right now.
+    running: Mutex<HashSet<u64>>,
+    /// Servers whose restore was cancelled.
+    cancelled: Mutex<HashSet<u64>>,
+}
+
+impl Backups {
+    fn set(set: &Mutex<HashSet<u64>>, guild: u64, on: bool) {
+        if let Ok(mut set) = set.lock() {
+            if on {
+                set.insert(guild);
+            } else {
+                set.remove(&guild);
+            }
+        }
+    }
+
+    fn has(set: &Mutex<HashSet<u64>>, guild: u64) -> bool {
+        set.lock().is_ok_and(|s| s.contains(&guild))
+    }
+}
+
+/// The buttons of a restore: go ahead, or stop.
+#[derive(Serialize, Deserialize)]
+struct RestoreButton {
+    /// `confirm` or `cancel`.
+    action: String,
+    id: String,
+    parts: String,
+    user: u64,
+}
+
+impl CustomId for RestoreButton {
+    const PREFIX: &'static str = "backuprestore";
+}
+
+/// How long one call works on a restore before leaving the rest to the next.
+const SLICE: Duration = Duration::from_secs(2);
+/// How long the confirming click works on it (its time limit is 30 s).
+const IN_CLICK: Duration = Duration::from_secs(20);
+/// How long one run of the background task works on it (its limit is 300 s).
+const IN_TASK: Duration = Duration::from_secs(240);
 
 /// `plugins.backups` in `config.json`.
 #[derive(Deserialize, Default)]
@@ -149,12 +196,36 @@ impl Plugin for Backups {
                     ),
                 schedule,
             )
+            .command(
+                admin(
+                    "backuprestore",
+                    "Restore a backup: the plan first, then a button",
+                )
+                .arg(id())
+                .arg(
+                    Arg::rest("parts")
+                        .description("roles, channels, members, or all (the default)")
+                        .optional(),
+                ),
+                restore_plan,
+            )
             .on_click(confirm_delete)
+            .on_click(restore_click)
+            .every("restore", Duration::from_secs(5), continue_restores)
             .cron("automatic", "0 * * * *", true, automatic);
     }
 
-    async fn init(_host: Host) -> PluginResult<Self> {
-        Ok(Self)
+    async fn init(host: Host) -> PluginResult<Self> {
+        // Restores the bot stopped in the middle of go on where they stopped.
+        let plugin = Self::default();
+        for guild in store::guilds(&host).await.unwrap_or_default() {
+            if let Ok(Some(journal)) = restore::journal(&host, guild).await
+                && journal.status == "running"
+            {
+                Self::set(&plugin.pending, guild, true);
+            }
+        }
+        Ok(plugin)
     }
 }
 
@@ -679,6 +750,312 @@ async fn automatic_one(host: &Host, guild: u64, plan: &store::Schedule, now: u64
     }
     let snapshot = Snapshot::take(&host.guild(GuildId(guild)), now).await?;
     store::save(host, snapshot, "automatic".to_owned(), None).await?;
+    Ok(())
+}
+
+async fn restore_plan(ctx: CommandContext<Backups>) -> PluginResult {
+    let guild = guild_of(&ctx)?;
+    let host = ctx.host();
+    let entries = store::index(host, guild).await?;
+    let entry = store::find(&entries, &ctx.arg::<String>("id")?)?.clone();
+    let parts_text = ctx.arg::<String>("parts").unwrap_or_default();
+    let parts = restore::Parts::parse(&parts_text)?;
+    if Backups::has(&ctx.data().running, guild) || Backups::has(&ctx.data().pending, guild) {
+        return Err(PluginError::user(
+            "a restore is under way in this server already",
+        ));
+    }
+    let snapshot = store::load(host, guild, &entry).await?;
+    let plan = restore::plan(&host.guild(GuildId(guild)), &snapshot, parts).await?;
+    let mut embed = Embed::warning(
+        &format!("Restore backup {}?", entry.id),
+        &format!(
+            "{} · <t:{}:f>\nRestoring: {}. Nothing has changed yet.",
+            entry.label,
+            entry.created_at,
+            parts.describe()
+        ),
+    )
+    .field(
+        "Roles",
+        format!(
+            "{} to create, {} to update",
+            plan.create_roles, plan.update_roles
+        ),
+        true,
+    )
+    .field(
+        "Channels",
+        format!(
+            "{} to create, {} to update",
+            plan.create_channels, plan.update_channels
+        ),
+        true,
+    )
+    .field(
+        "Member roles",
+        format!(
+            "{} member(s) to give roles back to; {} no longer here",
+            plan.members, plan.members_gone
+        ),
+        true,
+    );
+    if plan.managed > 0 {
+        embed = embed.field(
+            "Left alone",
+            format!("{} role(s) managed by integrations", plan.managed),
+            false,
+        );
+    }
+    if plan.steps.is_empty() {
+        ctx.reply(Embed::success(
+            &format!("Backup {} matches the server", entry.id),
+            "Nothing to restore.",
+        ))
+        .await?;
+        return Ok(());
+    }
+    let button = |action: &str| RestoreButton {
+        action: action.to_owned(),
+        id: entry.id.clone(),
+        parts: parts_text.clone(),
+        user: ctx.author().id.0,
+    };
+    let message = Message::new()
+        .embed(embed.footer(format!("{} step(s)", plan.steps.len())))
+        .button(
+            button("confirm")
+                .button("Restore")?
+                .style(ButtonStyle::Danger),
+        )
+        .button(
+            button("cancel")
+                .button("Cancel")?
+                .style(ButtonStyle::Secondary),
+        )
+        .expire_components(Duration::from_secs(120));
+    ctx.reply(message).await?;
+    Ok(())
+}
+
+/// The progress embed of a restore.
+fn progress(journal: &restore::Journal, started: u64, now: u64) -> Embed {
+    let total = journal.steps.len().max(1);
+    let done = journal.next.min(total);
+    let title = match journal.status.as_str() {
+        "done" => format!("Backup {} restored", journal.backup),
+        "cancelled" => format!("Restore of backup {} cancelled", journal.backup),
+        _ => format!("Restoring backup {}…", journal.backup),
+    };
+    let elapsed = now.saturating_sub(started);
+    let left = if done == 0 || journal.status != "running" {
+        String::new()
+    } else {
+        let per = elapsed as f64 / done as f64;
+        format!(", about {:.0} s left", per * (total - done) as f64)
+    };
+    let mut embed = Embed::new()
+        .title(title)
+        .colour(match journal.status.as_str() {
+            "done" => palette::SUCCESS,
+            "cancelled" => palette::WARNING,
+            _ => palette::INFO,
+        })
+        .description(format!(
+            "Step {done} of {total}{left}\n{} created, {} updated, {} skipped",
+            journal.created,
+            journal.updated,
+            journal.skipped.len()
+        ));
+    if !journal.skipped.is_empty() {
+        let mut text = String::new();
+        for line in &journal.skipped {
+            if text.len() + line.len() > 900 {
+                text.push('…');
+                break;
+            }
+            text.push_str(line);
+            text.push('\n');
+        }
+        embed = embed.field("Skipped", text, false);
+    }
+    embed
+}
+
+async fn restore_click(ctx: ComponentContext<Backups>, click: RestoreButton) -> PluginResult {
+    let Some(guild) = ctx.interaction().guild_id.map(|g| g.0) else {
+        return Ok(());
+    };
+    if ctx.interaction().user.id.0 != click.user {
+        ctx.reply(Message::text("Only the one who asked can answer this.").ephemeral())
+            .await?;
+        return Ok(());
+    }
+    let plugin = ctx.data();
+    if click.action == "cancel" {
+        if Backups::has(&plugin.running, guild) || Backups::has(&plugin.pending, guild) {
+            Backups::set(&plugin.cancelled, guild, true);
+            ctx.reply(Message::text("Stopping the restore after the current step.").ephemeral())
+                .await?;
+        } else {
+            ctx.update(Message::text("Restore cancelled: nothing was changed."))
+                .await?;
+        }
+        return Ok(());
+    }
+    if Backups::has(&plugin.running, guild) || Backups::has(&plugin.pending, guild) {
+        ctx.reply(Message::text("A restore is under way in this server already.").ephemeral())
+            .await?;
+        return Ok(());
+    }
+    let host: &Host = &ctx;
+    let entries = store::index(host, guild).await?;
+    let entry = store::find(&entries, &click.id)?.clone();
+    let parts = restore::Parts::parse(&click.parts)?;
+    let snapshot = store::load(host, guild, &entry).await?;
+    let plan = restore::plan(&host.guild(GuildId(guild)), &snapshot, parts).await?;
+    let now = unix_now(host);
+    let mut journal = restore::Journal {
+        backup: entry.id.clone(),
+        steps: plan.steps,
+        status: "running".to_owned(),
+        started_at: now,
+        user: click.user,
+        ..restore::Journal::default()
+    };
+    restore::map_existing(&host.guild(GuildId(guild)), &snapshot, &mut journal).await?;
+    restore::save_journal(host, guild, &journal).await?;
+    ctx.info(format!(
+        "restore of backup {} in guild {guild} started by {} ({} steps)",
+        entry.id,
+        click.user,
+        journal.steps.len()
+    ));
+    let cancel = RestoreButton {
+        action: "cancel".to_owned(),
+        ..click
+    }
+    .button("Cancel")?
+    .style(ButtonStyle::Secondary);
+    ctx.update(
+        Message::new()
+            .embed(Embed::info(
+                &format!("Restoring backup {}", entry.id),
+                "Started: the progress is below.",
+            ))
+            .disable_components(),
+    )
+    .await?;
+    // The progress message, edited in place until the end (also by the background task, after
+    // this click's call is over).
+    let channel = ctx.interaction().channel_id;
+    let message = host
+        .send(
+            channel,
+            Message::new()
+                .embed(progress(&journal, now, now))
+                .button(cancel),
+        )
+        .await?;
+    journal.progress = Some((channel.0, message.0));
+    Backups::set(&plugin.pending, guild, true);
+    work_on(plugin, host, guild, &snapshot, journal, IN_CLICK).await
+}
+
+/// Works on `guild`'s restore for up to `budget`, updating its progress message between slices.
+async fn work_on(
+    plugin: &Backups,
+    host: &Host,
+    guild: u64,
+    snapshot: &snapshot::Snapshot,
+    mut journal: restore::Journal,
+    budget: Duration,
+) -> PluginResult {
+    {
+        let Ok(mut running) = plugin.running.lock() else {
+            return Ok(());
+        };
+        if !running.insert(guild) {
+            return Ok(());
+        }
+    }
+    let started = std::time::Instant::now();
+    let result = async {
+        loop {
+            let cancelled = || Backups::has(&plugin.cancelled, guild);
+            restore::run(host, guild, snapshot, &mut journal, SLICE, &cancelled).await?;
+            if let Some((channel, message)) = journal.progress {
+                let embed = progress(&journal, journal.started_at, unix_now(host));
+                let mut edit = Message::new().embed(embed);
+                if journal.status != "running" {
+                    edit = edit.disable_components();
+                }
+                if let Err(error) = host
+                    .edit_message(ChannelId(channel), MessageId(message), edit)
+                    .await
+                {
+                    host.warn(format!("the restore's progress message: {error}"));
+                }
+            }
+            if journal.status != "running" || started.elapsed() >= budget {
+                break;
+            }
+        }
+        Ok::<(), PluginError>(())
+    }
+    .await;
+    if journal.status != "running" {
+        Backups::set(&plugin.pending, guild, false);
+        Backups::set(&plugin.cancelled, guild, false);
+        host.info(format!(
+            "restore of backup {} in guild {guild} {}: {} created, {} updated, {} skipped",
+            journal.backup,
+            journal.status,
+            journal.created,
+            journal.updated,
+            journal.skipped.len()
+        ));
+    }
+    Backups::set(&plugin.running, guild, false);
+    result
+}
+
+/// Every 5 s: the restores still under way (one the bot stopped in the middle of, or one too
+/// long for the click that started it).
+async fn continue_restores(ctx: PluginContext<Backups>) -> PluginResult {
+    let plugin = ctx.data();
+    let pending: Vec<u64> = plugin
+        .pending
+        .lock()
+        .map(|p| p.iter().copied().collect())
+        .unwrap_or_default();
+    for guild in pending {
+        if Backups::has(&plugin.running, guild) {
+            continue;
+        }
+        let host: &Host = &ctx;
+        let Some(journal) = restore::journal(host, guild).await? else {
+            Backups::set(&plugin.pending, guild, false);
+            continue;
+        };
+        if journal.status != "running" {
+            Backups::set(&plugin.pending, guild, false);
+            continue;
+        }
+        let entries = store::index(host, guild).await?;
+        let snapshot = match entries.iter().find(|e| e.id == journal.backup) {
+            Some(entry) => store::load(host, guild, entry).await?,
+            None => {
+                let mut journal = journal;
+                journal.status = "cancelled".to_owned();
+                journal.skipped.push("the backup was deleted".to_owned());
+                restore::save_journal(host, guild, &journal).await?;
+                Backups::set(&plugin.pending, guild, false);
+                continue;
+            }
+        };
+        work_on(plugin, host, guild, &snapshot, journal, IN_TASK).await?;
+    }
     Ok(())
 }
 

@@ -244,7 +244,7 @@ pub(crate) fn role_body(spec: &RoleSpec) -> Value {
         out.insert("name".into(), json!(name));
     }
     if let Some(permissions) = spec.permissions {
-        out.insert("permissions".into(), json!(permissions.0.to_string()));
+        out.insert("permissions".into(), json!(permissions.0));
     }
     if let Some(colour) = spec.colour {
         out.insert("color".into(), json!(colour & 0x00ff_ffff));

@@ -1,0 +1,551 @@
+//! Restoring a snapshot: a plan first (what would be created or updated, shown before anything
+//! changes), then the steps one by one with a journal.
+//!
+//! Every step is "make this item of the snapshot exist as it was": a role, a channel (categories
+//! first), one member's roles. An item is found by its id, then by name (and kind), and only
+//! then created, so a step can run twice without making anything twice. The journal
+//! (`<guild>/restore.json`) records the step about to run before it runs and the ids each created
+//! item got after; a restore interrupted at any point (a crash, a restart, a kill) starts again at
+//! the recorded step, where the lookup by name finds what the interrupted step may have made.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zoryx_plugin_api::{
+    Channel, ChannelId, ChannelSpec, GuildHandle, Host, Overwrite, OverwriteTarget, Permissions,
+    PluginError, PluginResult, Role, RoleId, RoleSpec, UserId,
+};
+
+use crate::snapshot::{ChannelSnap, RoleSnap, Snapshot};
+
+/// What a restore brings back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Parts {
+    pub(crate) roles: bool,
+    pub(crate) channels: bool,
+    pub(crate) members: bool,
+}
+
+impl Parts {
+    /// `all`, or a list of `roles`, `channels`, `members` (commas or spaces).
+    pub(crate) fn parse(text: &str) -> PluginResult<Self> {
+        let text = text.trim().to_ascii_lowercase();
+        if text.is_empty() || text == "all" {
+            return Ok(Self {
+                roles: true,
+                channels: true,
+                members: true,
+            });
+        }
+        let mut parts = Self {
+            roles: false,
+            channels: false,
+            members: false,
+        };
+        for word in text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+        {
+            match word {
+                "roles" | "role" => parts.roles = true,
+                "channels" | "channel" => parts.channels = true,
+                "members" | "member" | "member_roles" => parts.members = true,
+                other => {
+                    return Err(PluginError::user(format!(
+                        "`{other}` is not a part of a backup: roles, channels, members or all"
+                    )));
+                }
+            }
+        }
+        Ok(parts)
+    }
+
+    pub(crate) fn describe(self) -> String {
+        let mut names = Vec::new();
+        if self.roles {
+            names.push("roles");
+        }
+        if self.channels {
+            names.push("channels");
+        }
+        if self.members {
+            names.push("member roles");
+        }
+        names.join(", ")
+    }
+}
+
+/// One step: make an item of the snapshot exist as it was.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "step", content = "id")]
+pub(crate) enum Step {
+    Role(u64),
+    Channel(u64),
+    Member(u64),
+}
+
+/// The plan as shown before a restore: counts of what would change.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) create_roles: usize,
+    pub(crate) update_roles: usize,
+    pub(crate) create_channels: usize,
+    pub(crate) update_channels: usize,
+    pub(crate) members: usize,
+    /// Members of the snapshot no longer in the server.
+    pub(crate) members_gone: usize,
+    /// Roles managed by an integration: never recreated.
+    pub(crate) managed: usize,
+}
+
+/// The journal of a restore in progress or finished.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Journal {
+    pub(crate) backup: String,
+    pub(crate) steps: Vec<Step>,
+    /// The step about to run (or running when the bot stopped).
+    pub(crate) next: usize,
+    /// Snapshot role id → live role id.
+    pub(crate) roles: BTreeMap<u64, u64>,
+    /// Snapshot channel id → live channel id.
+    pub(crate) channels: BTreeMap<u64, u64>,
+    /// `running`, `done` or `cancelled`.
+    pub(crate) status: String,
+    pub(crate) started_at: u64,
+    pub(crate) created: usize,
+    pub(crate) updated: usize,
+    /// Items that could not be restored, with the reason.
+    pub(crate) skipped: Vec<String>,
+    /// The progress message: channel and message ids.
+    pub(crate) progress: Option<(u64, u64)>,
+    /// Who asked.
+    pub(crate) user: u64,
+}
+
+pub(crate) fn journal_path(guild: u64) -> String {
+    format!("{guild}/restore.json")
+}
+
+pub(crate) async fn journal(host: &Host, guild: u64) -> PluginResult<Option<Journal>> {
+    host.files().read(&journal_path(guild)).await
+}
+
+pub(crate) async fn save_journal(host: &Host, guild: u64, journal: &Journal) -> PluginResult {
+    host.files().write(&journal_path(guild), journal).await
+}
+
+fn role_differs(live: &Role, snap: &RoleSnap) -> bool {
+    live.name != snap.name
+        || live.colour != snap.colour
+        || live.permissions.0 != snap.permissions
+        || live.hoist != snap.hoist
+        || live.mentionable != snap.mentionable
+}
+
+fn role_spec(snap: &RoleSnap) -> RoleSpec {
+    RoleSpec {
+        name: Some(snap.name.clone()),
+        permissions: Some(Permissions(snap.permissions)),
+        colour: Some(snap.colour),
+        hoist: Some(snap.hoist),
+        mentionable: Some(snap.mentionable),
+    }
+}
+
+/// The live role that stands for `snap`: the one mapped, the one with its id, or the first one
+/// of its name not standing for another.
+fn find_role<'a>(live: &'a [Role], snap: &RoleSnap, map: &BTreeMap<u64, u64>) -> Option<&'a Role> {
+    let taken = |id: u64| map.iter().any(|(s, l)| *l == id && *s != snap.id);
+    map.get(&snap.id)
+        .and_then(|id| live.iter().find(|r| r.id.0 == *id))
+        .or_else(|| live.iter().find(|r| r.id.0 == snap.id))
+        .or_else(|| {
+            live.iter()
+                .find(|r| r.name == snap.name && !r.managed && !taken(r.id.0))
+        })
+}
+
+fn find_channel<'a>(
+    live: &'a [Channel],
+    snap: &ChannelSnap,
+    map: &BTreeMap<u64, u64>,
+) -> Option<&'a Channel> {
+    let taken = |id: u64| map.iter().any(|(s, l)| *l == id && *s != snap.id);
+    map.get(&snap.id)
+        .and_then(|id| live.iter().find(|c| c.id.0 == *id))
+        .or_else(|| live.iter().find(|c| c.id.0 == snap.id))
+        .or_else(|| {
+            live.iter()
+                .find(|c| c.name == snap.name && c.kind == snap.kind && !taken(c.id.0))
+        })
+}
+
+/// The overwrites of `snap` with roles as they are now (roles not restored are left out).
+fn overwrites(
+    snap: &ChannelSnap,
+    guild: u64,
+    snapshot_guild: u64,
+    roles: &BTreeMap<u64, u64>,
+) -> Vec<Overwrite> {
+    let mut out: Vec<Overwrite> = snap
+        .overwrites
+        .iter()
+        .filter_map(|o| {
+            let target = if o.kind == "member" {
+                OverwriteTarget::Member(UserId(o.id))
+            } else if o.id == snapshot_guild {
+                OverwriteTarget::Role(RoleId(guild))
+            } else {
+                OverwriteTarget::Role(RoleId(*roles.get(&o.id)?))
+            };
+            Some(Overwrite {
+                target,
+                allow: Permissions(o.allow),
+                deny: Permissions(o.deny),
+            })
+        })
+        .collect();
+    out.sort_by_key(|o| match o.target {
+        OverwriteTarget::Role(r) => (0, r.0),
+        OverwriteTarget::Member(u) => (1, u.0),
+    });
+    out
+}
+
+fn sorted(mut list: Vec<Overwrite>) -> Vec<Overwrite> {
+    list.sort_by_key(|o| match o.target {
+        OverwriteTarget::Role(r) => (0, r.0),
+        OverwriteTarget::Member(u) => (1, u.0),
+    });
+    list
+}
+
+fn channel_spec(
+    snap: &ChannelSnap,
+    parent: Option<u64>,
+    overwrites: Vec<Overwrite>,
+) -> ChannelSpec {
+    ChannelSpec {
+        name: Some(snap.name.clone()),
+        kind: Some(snap.kind),
+        parent_id: parent.map(ChannelId),
+        position: Some(snap.position),
+        topic: snap.topic.clone(),
+        nsfw: Some(snap.nsfw),
+        slowmode_seconds: Some(snap.slowmode),
+        overwrites: Some(overwrites),
+    }
+}
+
+fn channel_differs(
+    live: &Channel,
+    snap: &ChannelSnap,
+    parent: Option<u64>,
+    wanted: &[Overwrite],
+) -> bool {
+    live.name != snap.name
+        || live.topic.as_deref().unwrap_or_default() != snap.topic.as_deref().unwrap_or_default()
+        || live.nsfw != snap.nsfw
+        || live.slowmode_seconds != snap.slowmode
+        || live.parent_id.map(|p| p.0) != parent
+        || sorted(live.overwrites.clone()) != wanted
+}
+
+/// Roles of the snapshot a restore handles, highest first (Discord puts a new role just above
+/// @everyone, so making them in this order stacks them as they were); managed ones are left
+/// to their integration.
+fn restorable(snapshot: &Snapshot) -> impl Iterator<Item = &RoleSnap> {
+    snapshot.roles.iter().filter(|r| !r.managed)
+}
+
+/// What a restore of `parts` would do to the server as it is now.
+pub(crate) async fn plan(
+    guild: &GuildHandle,
+    snapshot: &Snapshot,
+    parts: Parts,
+) -> PluginResult<Plan> {
+    let mut plan = Plan::default();
+    let live_roles = guild.roles().await?;
+    let live_channels = guild.channels().await?;
+    let mut role_map = BTreeMap::new();
+    for role in restorable(snapshot) {
+        if role.id == snapshot.guild.id {
+            let everyone = live_roles.iter().find(|r| r.id.0 == guild.id().0);
+            if parts.roles && everyone.is_some_and(|e| e.permissions.0 != role.permissions) {
+                plan.update_roles += 1;
+                plan.steps.push(Step::Role(role.id));
+            }
+            continue;
+        }
+        match find_role(&live_roles, role, &role_map) {
+            Some(live) => {
+                role_map.insert(role.id, live.id.0);
+                if parts.roles && role_differs(live, role) {
+                    plan.update_roles += 1;
+                    plan.steps.push(Step::Role(role.id));
+                }
+            }
+            None if parts.roles => {
+                plan.create_roles += 1;
+                plan.steps.push(Step::Role(role.id));
+            }
+            None => {}
+        }
+    }
+    plan.managed = snapshot.roles.iter().filter(|r| r.managed).count();
+    if parts.channels {
+        let mut channel_map = BTreeMap::new();
+        for channel in &snapshot.channels {
+            match find_channel(&live_channels, channel, &channel_map) {
+                Some(live) => {
+                    channel_map.insert(channel.id, live.id.0);
+                    let parent = channel.parent.and_then(|p| channel_map.get(&p).copied());
+                    let wanted = overwrites(channel, guild.id().0, snapshot.guild.id, &role_map);
+                    // Roles still to be created make the overwrites differ too.
+                    if channel_differs(live, channel, parent, &wanted)
+                        || channel.overwrites.len() != wanted.len()
+                    {
+                        plan.update_channels += 1;
+                        plan.steps.push(Step::Channel(channel.id));
+                    }
+                }
+                None => {
+                    plan.create_channels += 1;
+                    plan.steps.push(Step::Channel(channel.id));
+                }
+            }
+        }
+    }
+    if parts.members {
+        // Integrations hand out their own roles.
+        let managed: std::collections::HashSet<u64> = snapshot
+            .roles
+            .iter()
+            .filter(|r| r.managed)
+            .map(|r| r.id)
+            .collect();
+        let mut present = std::collections::HashSet::new();
+        let mut after = None;
+        loop {
+            let page = guild.members(after, 1000).await?;
+            let full = page.len() == 1000;
+            for member in &page {
+                let wanted = snapshot.members.iter().find(|m| m.user == member.user.id.0);
+                if let Some(wanted) = wanted {
+                    present.insert(member.user.id.0);
+                    let have: Vec<u64> = member.roles.iter().map(|r| r.0).collect();
+                    let missing =
+                        wanted.roles.iter().filter(|r| !managed.contains(r)).any(
+                            |r| match role_map.get(r) {
+                                Some(live) => !have.contains(live),
+                                None => true,
+                            },
+                        );
+                    if missing {
+                        plan.members += 1;
+                        plan.steps.push(Step::Member(member.user.id.0));
+                    }
+                }
+            }
+            match page.last() {
+                Some(last) if full => after = Some(last.user.id),
+                _ => break,
+            }
+        }
+        plan.members_gone = snapshot
+            .members
+            .iter()
+            .filter(|m| !present.contains(&m.user))
+            .count();
+    }
+    Ok(plan)
+}
+
+/// Whether an error is Discord refusing for lack of permission (the role hierarchy, a missing
+/// permission): the item is reported and skipped, the restore goes on.
+fn forbidden(error: &PluginError) -> bool {
+    let text = error.to_string();
+    text.contains("Missing Permissions") || text.contains("50013") || text.contains("403")
+}
+
+/// Runs one step; returns whether it created something.
+async fn run_step(
+    host: &Host,
+    guild: &GuildHandle,
+    snapshot: &Snapshot,
+    journal: &mut Journal,
+    step: &Step,
+) -> PluginResult<Option<bool>> {
+    let id = guild.id().0;
+    match step {
+        Step::Role(sid) => {
+            let Some(snap) = snapshot.roles.iter().find(|r| r.id == *sid) else {
+                return Ok(None);
+            };
+            if *sid == snapshot.guild.id {
+                guild
+                    .edit_role(
+                        RoleId(id),
+                        RoleSpec::default().permissions(Permissions(snap.permissions)),
+                    )
+                    .await?;
+                return Ok(Some(false));
+            }
+            let live = guild.roles().await?;
+            match find_role(&live, snap, &journal.roles) {
+                Some(role) => {
+                    journal.roles.insert(*sid, role.id.0);
+                    if role_differs(role, snap) {
+                        guild.edit_role(role.id, role_spec(snap)).await?;
+                        return Ok(Some(false));
+                    }
+                    Ok(None)
+                }
+                None => {
+                    let role = guild.create_role(role_spec(snap)).await?;
+                    journal.roles.insert(*sid, role.id.0);
+                    Ok(Some(true))
+                }
+            }
+        }
+        Step::Channel(sid) => {
+            let Some(snap) = snapshot.channels.iter().find(|c| c.id == *sid) else {
+                return Ok(None);
+            };
+            let live = guild.channels().await?;
+            let parent = snap.parent.and_then(|p| {
+                journal
+                    .channels
+                    .get(&p)
+                    .copied()
+                    .or_else(|| live.iter().find(|c| c.id.0 == p).map(|c| c.id.0))
+            });
+            let wanted = overwrites(snap, id, snapshot.guild.id, &journal.roles);
+            match find_channel(&live, snap, &journal.channels) {
+                Some(channel) => {
+                    journal.channels.insert(*sid, channel.id.0);
+                    if channel_differs(channel, snap, parent, &wanted) {
+                        host.edit_channel(channel.id, channel_spec(snap, parent, wanted))
+                            .await?;
+                        return Ok(Some(false));
+                    }
+                    Ok(None)
+                }
+                None => {
+                    let channel = guild
+                        .create_channel(channel_spec(snap, parent, wanted))
+                        .await?;
+                    journal.channels.insert(*sid, channel.id.0);
+                    Ok(Some(true))
+                }
+            }
+        }
+        Step::Member(user) => {
+            let Some(snap) = snapshot.members.iter().find(|m| m.user == *user) else {
+                return Ok(None);
+            };
+            let member = guild.member(UserId(*user)).await?;
+            let mut changed = false;
+            for role in &snap.roles {
+                let Some(live) = journal.roles.get(role).copied() else {
+                    continue;
+                };
+                if !member.roles.iter().any(|r| r.0 == live) {
+                    guild
+                        .add_role(UserId(*user), RoleId(live), "restoring a backup")
+                        .await?;
+                    changed = true;
+                }
+            }
+            Ok(changed.then_some(false))
+        }
+    }
+}
+
+/// The name of a step's item, for the skipped list.
+fn name_of(snapshot: &Snapshot, step: &Step) -> String {
+    match step {
+        Step::Role(id) => snapshot
+            .roles
+            .iter()
+            .find(|r| r.id == *id)
+            .map_or_else(|| format!("role {id}"), |r| format!("role @{}", r.name)),
+        Step::Channel(id) => snapshot.channels.iter().find(|c| c.id == *id).map_or_else(
+            || format!("channel {id}"),
+            |c| format!("channel #{}", c.name),
+        ),
+        Step::Member(user) => format!("the roles of <@{user}>"),
+    }
+}
+
+/// Fills the role map from the server as it is (roles the plan did not need to touch).
+pub(crate) async fn map_existing(
+    guild: &GuildHandle,
+    snapshot: &Snapshot,
+    journal: &mut Journal,
+) -> PluginResult {
+    let live = guild.roles().await?;
+    for role in restorable(snapshot) {
+        if role.id == snapshot.guild.id || journal.roles.contains_key(&role.id) {
+            continue;
+        }
+        if let Some(found) = find_role(&live, role, &journal.roles) {
+            journal.roles.insert(role.id, found.id.0);
+        }
+    }
+    let live = guild.channels().await?;
+    for channel in &snapshot.channels {
+        if journal.channels.contains_key(&channel.id) {
+            continue;
+        }
+        if let Some(found) = find_channel(&live, channel, &journal.channels) {
+            journal.channels.insert(channel.id, found.id.0);
+        }
+    }
+    Ok(())
+}
+
+/// Runs the journal's steps from `next` until done, cancelled (`cancel` says so) or `budget`
+/// has passed; the journal is written before every step and at the end.
+pub(crate) async fn run(
+    host: &Host,
+    guild_id: u64,
+    snapshot: &Snapshot,
+    journal: &mut Journal,
+    budget: std::time::Duration,
+    cancel: &(dyn Fn() -> bool + Sync),
+) -> PluginResult {
+    let guild = host.guild(zoryx_plugin_api::GuildId(guild_id));
+    let started = std::time::Instant::now();
+    while journal.next < journal.steps.len() {
+        if cancel() {
+            journal.status = "cancelled".to_owned();
+            break;
+        }
+        if started.elapsed() >= budget {
+            save_journal(host, guild_id, journal).await?;
+            return Ok(());
+        }
+        // Written before the step: after a crash the step runs again, and finds what it made.
+        save_journal(host, guild_id, journal).await?;
+        let step = journal.steps[journal.next].clone();
+        match run_step(host, &guild, snapshot, journal, &step).await {
+            Ok(Some(true)) => journal.created += 1,
+            Ok(Some(false)) => journal.updated += 1,
+            Ok(None) => {}
+            Err(error) if forbidden(&error) => journal.skipped.push(format!(
+                "{}: Discord refused (above the bot's highest role, or a permission the bot lacks)",
+                name_of(snapshot, &step)
+            )),
+            Err(error) => journal
+                .skipped
+                .push(format!("{}: {error}", name_of(snapshot, &step))),
+        }
+        journal.next += 1;
+    }
+    if journal.status == "running" {
+        journal.status = "done".to_owned();
+    }
+    save_journal(host, guild_id, journal).await
+}
