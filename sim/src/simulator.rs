@@ -606,6 +606,23 @@ impl Simulator {
         Ok(())
     }
 
+    /// Deletes a guild channel as a member with Manage Channels would in Discord's client: its
+    /// messages and webhooks go, a category's channels stay without it; sends CHANNEL_DELETE.
+    pub fn remove_channel(&self, channel: u64) -> Result<(), SimError> {
+        let mut world = self.world();
+        let guild = world
+            .channels
+            .get(&channel)
+            .and_then(|c| c.guild_id)
+            .ok_or(SimError::Unknown {
+                kind: "guild channel",
+                id: channel,
+            })?;
+        crate::rest::channels::remove(&self.inner, &mut world, guild, channel)
+            .map(drop)
+            .map_err(|e| SimError::Invalid(format!("{e:?}")))
+    }
+
     /// Sets a role's permission bits (e.g. to take permissions away from the bot's own role,
     /// see [`Simulator::bot_role`]); sends GUILD_ROLE_UPDATE.
     pub fn set_role_permissions(

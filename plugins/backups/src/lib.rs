@@ -211,7 +211,7 @@ impl Plugin for Backups {
             )
             .on_click(confirm_delete)
             .on_click(restore_click)
-            .every("restore", Duration::from_secs(5), continue_restores)
+            .every("restore", Duration::from_secs(1), continue_restores)
             .cron("automatic", "0 * * * *", true, automatic);
     }
 
@@ -983,7 +983,17 @@ async fn work_on(
     let result = async {
         loop {
             let cancelled = || Backups::has(&plugin.cancelled, guild);
-            restore::run(host, guild, snapshot, &mut journal, SLICE, &cancelled).await?;
+            if let Err(error) =
+                restore::run(host, guild, snapshot, &mut journal, SLICE, &cancelled).await
+            {
+                // A passing error (a rate limit past the host's retries): the next run goes on
+                // from the same step.
+                host.warn(format!(
+                    "restore of backup {}: {error}; trying again",
+                    journal.backup
+                ));
+                break;
+            }
             if let Some((channel, message)) = journal.progress {
                 let embed = progress(&journal, journal.started_at, unix_now(host));
                 let mut edit = Message::new().embed(embed);
@@ -1020,7 +1030,7 @@ async fn work_on(
     result
 }
 
-/// Every 5 s: the restores still under way (one the bot stopped in the middle of, or one too
+/// Every second: the restores still under way (one the bot stopped in the middle of, or one too
 /// long for the click that started it).
 async fn continue_restores(ctx: PluginContext<Backups>) -> PluginResult {
     let plugin = ctx.data();

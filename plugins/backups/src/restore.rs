@@ -121,6 +121,9 @@ pub(crate) struct Journal {
     pub(crate) progress: Option<(u64, u64)>,
     /// Who asked.
     pub(crate) user: u64,
+    /// Tries of the step at `next` that met a passing error (a rate limit, a time-out).
+    #[serde(default)]
+    pub(crate) retries: u32,
 }
 
 pub(crate) fn journal_path(guild: u64) -> String {
@@ -362,6 +365,27 @@ pub(crate) async fn plan(
     Ok(plan)
 }
 
+/// Whether an error may pass if the step is tried again later: rate limits the host gave up
+/// waiting out, time-outs, Discord's server errors, a lost connection.
+fn transient(error: &PluginError) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    [
+        "rate limited",
+        "timed out",
+        "timeout",
+        "connection",
+        "500",
+        "502",
+        "503",
+        "504",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
+}
+
+/// Tries of one step that met only passing errors before it is skipped.
+const RETRIES: u32 = 10;
+
 /// Whether an error is Discord refusing for lack of permission (the role hierarchy, a missing
 /// permission): the item is reported and skipped, the restore goes on.
 fn forbidden(error: &PluginError) -> bool {
@@ -534,6 +558,12 @@ pub(crate) async fn run(
             Ok(Some(true)) => journal.created += 1,
             Ok(Some(false)) => journal.updated += 1,
             Ok(None) => {}
+            Err(error) if transient(&error) && journal.retries < RETRIES => {
+                // Tried again at the next run, from the same step.
+                journal.retries += 1;
+                save_journal(host, guild_id, journal).await?;
+                return Err(error);
+            }
             Err(error) if forbidden(&error) => journal.skipped.push(format!(
                 "{}: Discord refused (above the bot's highest role, or a permission the bot lacks)",
                 name_of(snapshot, &step)
@@ -543,6 +573,7 @@ pub(crate) async fn run(
                 .push(format!("{}: {error}", name_of(snapshot, &step))),
         }
         journal.next += 1;
+        journal.retries = 0;
     }
     if journal.status == "running" {
         journal.status = "done".to_owned();

@@ -338,6 +338,17 @@ pub(crate) fn delete(inner: &Inner, world: &mut World, channel: u64) -> Result<R
     if world.channel_permissions(channel, world.bot_id) & permissions::MANAGE_CHANNELS == 0 {
         return Err(ApiError::missing_permissions());
     }
+    remove(inner, world, guild, channel)
+}
+
+/// Removes guild channel `channel` as a deletion does, whoever deletes it (the bot through
+/// `DELETE /channels/{id}`, or a member in Discord's client).
+pub(crate) fn remove(
+    inner: &Inner,
+    world: &mut World,
+    guild: u64,
+    channel: u64,
+) -> Result<Reply, ApiError> {
     // Whoever is in a deleted voice channel is disconnected.
     let in_voice: Vec<u64> = world.guilds[&guild]
         .voice_states
