@@ -186,6 +186,53 @@ async fn snapshots_are_checked_compared_pinned_exported_and_deleted() {
     assert!(!snapshot_file(&bot, &second).exists());
     let list = text_of(&bot.ask(owner, "!backuplist").await);
     assert!(list.contains("1 backup(s), 1 pinned"), "{list}");
+
+    // The dashboard: an overview, and tabs that change the message in place.
+    let (_, dashboard, body) = bot.asked(owner, "!backup").await;
+    let overview = text_of(&body);
+    assert!(overview.contains("1 of at most 25, 1 pinned"), "{overview}");
+    let buttons: Vec<String> = body["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(buttons.len(), 5, "{body}");
+    let audit = buttons
+        .iter()
+        .find(|b| b.contains("audit"))
+        .expect("an Audit tab");
+    let click = bot
+        .sim
+        .inject_component(dashboard, owner, audit, vec![])
+        .await
+        .expect("click");
+    let (kind, page) = bot.callback(click).await;
+    assert_eq!(kind, 7);
+    let log = text_of(&page);
+    for action in [
+        "**create**",
+        "**pin**",
+        "**note**",
+        "**export**",
+        "**delete**",
+    ] {
+        assert!(log.contains(action), "{action}: {log}");
+    }
+    let compare = buttons
+        .iter()
+        .find(|b| b.contains("compare"))
+        .expect("a Compare tab");
+    let click = bot
+        .sim
+        .inject_component(dashboard, owner, compare, vec![])
+        .await
+        .expect("click");
+    let (_, page) = bot.callback(click).await;
+    assert!(
+        text_of(&page).contains(&format!("Since backup {id}")),
+        "{page}"
+    );
     bot.shutdown().await;
 }
 

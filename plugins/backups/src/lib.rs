@@ -69,6 +69,25 @@ impl CustomId for RestoreButton {
     const PREFIX: &'static str = "backuprestore";
 }
 
+/// A tab of the `backup` dashboard, for whom.
+#[derive(Serialize, Deserialize)]
+struct Tab {
+    tab: String,
+    user: u64,
+}
+
+impl CustomId for Tab {
+    const PREFIX: &'static str = "backup";
+}
+
+/// The dashboard's tabs: custom id name and label.
+const TABS: [(&str, &str); 4] = [
+    ("overview", "Overview"),
+    ("backups", "Backups"),
+    ("compare", "Compare"),
+    ("audit", "Audit"),
+];
+
 /// How long one call works on a restore before leaving the rest to the next.
 const SLICE: Duration = Duration::from_secs(2);
 /// How long the confirming click works on it (its time limit is 30 s).
@@ -117,6 +136,13 @@ impl Plugin for Backups {
                     .range(1, 1000)
                     .default(MAX_PER_GUILD)
                     .description("Backups a server may keep"),
+            )
+            .command(
+                admin(
+                    "backup",
+                    "The backups dashboard: overview, backups, compare, audit",
+                ),
+                dashboard,
             )
             .command(
                 admin("backupcreate", "Take a snapshot of this server now")
@@ -210,6 +236,7 @@ impl Plugin for Backups {
                 restore_plan,
             )
             .on_click(confirm_delete)
+            .on_click(switch_tab)
             .on_click(restore_click)
             .every("restore", Duration::from_secs(1), continue_restores)
             .cron("automatic", "0 * * * *", true, automatic);
@@ -286,6 +313,14 @@ async fn create(ctx: CommandContext<Backups>) -> PluginResult {
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "manual".to_owned());
     let entry = store::save(host, snapshot, label, Some(ctx.author().id.0)).await?;
+    store::audit(
+        host,
+        guild,
+        Some(ctx.author().id.0),
+        "create",
+        format!("{} ({})", entry.id, entry.label),
+    )
+    .await;
     ctx.info(format!(
         "backup {} of guild {guild} created by {} in {} ms",
         entry.id,
@@ -505,7 +540,18 @@ async fn update_entry(
         return Err(PluginError::internal("the backup vanished"));
     };
     let answer = change(entry)?;
+    let detail = format!(
+        "{}{}",
+        entry.id,
+        if entry.pinned { " (pinned)" } else { "" }
+    );
     store::write_index(ctx.host(), guild, &entries).await?;
+    let action = ctx
+        .invocation()
+        .command
+        .trim_start_matches("backup")
+        .to_owned();
+    store::audit(ctx.host(), guild, Some(ctx.author().id.0), &action, detail).await;
     ctx.reply(answer).await?;
     Ok(())
 }
@@ -585,6 +631,7 @@ async fn confirm_delete(ctx: ComponentContext<Backups>, confirm: ConfirmDelete) 
         Some(entry) if entry.pinned => format!("Backup `{}` was pinned meanwhile; kept.", entry.id),
         Some(entry) => {
             store::delete(&ctx, guild, &entry.id).await?;
+            store::audit(&ctx, guild, Some(confirm.user), "delete", entry.id.clone()).await;
             ctx.info(format!(
                 "backup {} of guild {guild} deleted by {}",
                 entry.id, confirm.user
@@ -619,6 +666,14 @@ async fn export(ctx: CommandContext<Backups>) -> PluginResult {
         )));
     }
     ctx.reply(message).await?;
+    store::audit(
+        ctx.host(),
+        guild,
+        Some(ctx.author().id.0),
+        "export",
+        entry.id,
+    )
+    .await;
     Ok(())
 }
 
@@ -698,6 +753,16 @@ async fn schedule(ctx: CommandContext<Backups>) -> PluginResult {
             }
         },
     };
+    if action != "status" {
+        store::audit(
+            host,
+            guild,
+            Some(ctx.author().id.0),
+            "schedule",
+            answer.clone(),
+        )
+        .await;
+    }
     ctx.reply(answer).await?;
     Ok(())
 }
@@ -742,6 +807,14 @@ async fn automatic_one(host: &Host, guild: u64, plan: &store::Schedule, now: u64
     excess = excess.max(usize::try_from(full).unwrap_or(0));
     for old in automatic.iter().take(excess) {
         store::delete(host, guild, &old.id).await?;
+        store::audit(
+            host,
+            guild,
+            None,
+            "delete",
+            format!("{} (retention)", old.id),
+        )
+        .await;
     }
     if store::index(host, guild).await?.len() as u64 >= max {
         return Err(PluginError::user(format!(
@@ -749,7 +822,15 @@ async fn automatic_one(host: &Host, guild: u64, plan: &store::Schedule, now: u64
         )));
     }
     let snapshot = Snapshot::take(&host.guild(GuildId(guild)), now).await?;
-    store::save(host, snapshot, "automatic".to_owned(), None).await?;
+    let entry = store::save(host, snapshot, "automatic".to_owned(), None).await?;
+    store::audit(
+        host,
+        guild,
+        None,
+        "create",
+        format!("{} (automatic)", entry.id),
+    )
+    .await;
     Ok(())
 }
 
@@ -925,6 +1006,19 @@ async fn restore_click(ctx: ComponentContext<Backups>, click: RestoreButton) -> 
     };
     restore::map_existing(&host.guild(GuildId(guild)), &snapshot, &mut journal).await?;
     restore::save_journal(host, guild, &journal).await?;
+    store::audit(
+        host,
+        guild,
+        Some(click.user),
+        "restore",
+        format!(
+            "{} started: {}, {} steps",
+            entry.id,
+            parts.describe(),
+            journal.steps.len()
+        ),
+    )
+    .await;
     ctx.info(format!(
         "restore of backup {} in guild {guild} started by {} ({} steps)",
         entry.id,
@@ -994,6 +1088,12 @@ async fn work_on(
                 ));
                 break;
             }
+            if journal.status != "running" {
+                // Over before anyone reads the message that says so: a new restore may start.
+                Backups::set(&plugin.pending, guild, false);
+                Backups::set(&plugin.cancelled, guild, false);
+                Backups::set(&plugin.running, guild, false);
+            }
             if let Some((channel, message)) = journal.progress {
                 let embed = progress(&journal, journal.started_at, unix_now(host));
                 let mut edit = Message::new().embed(embed);
@@ -1015,8 +1115,21 @@ async fn work_on(
     }
     .await;
     if journal.status != "running" {
-        Backups::set(&plugin.pending, guild, false);
-        Backups::set(&plugin.cancelled, guild, false);
+        store::audit(
+            host,
+            guild,
+            Some(journal.user),
+            "restore",
+            format!(
+                "{} {}: {} created, {} updated, {} skipped",
+                journal.backup,
+                journal.status,
+                journal.created,
+                journal.updated,
+                journal.skipped.len()
+            ),
+        )
+        .await;
         host.info(format!(
             "restore of backup {} in guild {guild} {}: {} created, {} updated, {} skipped",
             journal.backup,
@@ -1067,6 +1180,176 @@ async fn continue_restores(ctx: PluginContext<Backups>) -> PluginResult {
         work_on(plugin, host, guild, &snapshot, journal, IN_TASK).await?;
     }
     Ok(())
+}
+
+/// The dashboard on `tab`, with its buttons (the current tab highlighted, Refresh).
+async fn dashboard_page(host: &Host, guild: u64, tab: &str, user: u64) -> PluginResult<Message> {
+    let entries = store::index(host, guild).await?;
+    let mut embed = match tab {
+        "backups" => {
+            let mut embed = Embed::new().title("Backups").colour(palette::INFO);
+            if entries.is_empty() {
+                embed = embed.description("None yet: `backupcreate` takes one.");
+            }
+            for entry in entries.iter().rev().take(PAGE) {
+                embed = embed.field(
+                    format!(
+                        "{}{} · {}",
+                        if entry.pinned { "📌 " } else { "" },
+                        entry.id,
+                        entry.label
+                    ),
+                    format!(
+                        "<t:{}:R> · {} · {}",
+                        entry.created_at,
+                        size(entry.bytes),
+                        counts(entry)
+                    ),
+                    false,
+                );
+            }
+            embed
+        }
+        "compare" => match entries.last() {
+            None => Embed::info("Compare", "No backup to compare with yet."),
+            Some(newest) => {
+                let old = store::load(host, guild, newest).await?;
+                let now = Snapshot::take(&host.guild(GuildId(guild)), unix_now(host)).await?;
+                let changes = diff::diff(&old, &now);
+                let mut lines: Vec<String> = changes
+                    .added
+                    .iter()
+                    .map(|l| format!("➕ {l}"))
+                    .chain(changes.removed.iter().map(|l| format!("➖ {l}")))
+                    .chain(changes.changed.iter().map(|l| format!("✏️ {l}")))
+                    .collect();
+                let more = lines.len().saturating_sub(15);
+                lines.truncate(15);
+                if more > 0 {
+                    lines.push(format!("… and {more} more (`backupdiff {}`)", newest.id));
+                }
+                Embed::info(
+                    &format!("Since backup {} (<t:{}:R>)", newest.id, newest.created_at),
+                    &if changes.is_empty() {
+                        "The server matches it.".to_owned()
+                    } else {
+                        lines.join("\n")
+                    },
+                )
+            }
+        },
+        "audit" => {
+            let log = store::audit_log(host, guild).await?;
+            let lines: Vec<String> = log
+                .iter()
+                .rev()
+                .take(15)
+                .map(|a| {
+                    format!(
+                        "<t:{}:R> {} **{}** {}",
+                        a.at,
+                        a.user
+                            .map_or_else(|| "schedule".to_owned(), |u| format!("<@{u}>")),
+                        a.action,
+                        a.detail
+                    )
+                })
+                .collect();
+            Embed::info(
+                "Audit",
+                &if lines.is_empty() {
+                    "Nothing yet.".to_owned()
+                } else {
+                    lines.join("\n")
+                },
+            )
+        }
+        _ => {
+            let plan = store::schedule(host, guild).await?;
+            let restoring = match restore::journal(host, guild).await? {
+                Some(j) if j.status == "running" => {
+                    format!("backup {}: step {} of {}", j.backup, j.next, j.steps.len())
+                }
+                Some(j) => format!(
+                    "last: backup {} {} <t:{}:R>",
+                    j.backup, j.status, j.started_at
+                ),
+                None => "none yet".to_owned(),
+            };
+            let newest = entries.last().map_or_else(
+                || "none yet".to_owned(),
+                |e| format!("{} · {} · <t:{}:R>", e.id, e.label, e.created_at),
+            );
+            Embed::info("Backups of this server", "")
+                .field(
+                    "Backups",
+                    format!(
+                        "{} of at most {}, {} pinned",
+                        entries.len(),
+                        max_per_guild(host).await,
+                        entries.iter().filter(|e| e.pinned).count()
+                    ),
+                    true,
+                )
+                .field("Size", size(entries.iter().map(|e| e.bytes).sum()), true)
+                .field("Newest", newest, false)
+                .field(
+                    "Automatic",
+                    plan.every_hours.map_or_else(
+                        || "off".to_owned(),
+                        |h| format!("every {h} h, keeping {}", plan.keep),
+                    ),
+                    true,
+                )
+                .field("Restore", restoring, true)
+        }
+    };
+    embed = embed.footer("Backups dashboard · only you can use these buttons");
+    let mut message = Message::new().embed(embed);
+    for (name, label) in TABS {
+        let style = if name == tab {
+            ButtonStyle::Primary
+        } else {
+            ButtonStyle::Secondary
+        };
+        let button = Tab {
+            tab: name.to_owned(),
+            user,
+        }
+        .button(label)?
+        .style(style);
+        message = message.button(button);
+    }
+    let refresh = Tab {
+        tab: format!("{tab}!"),
+        user,
+    }
+    .button("Refresh")?
+    .style(ButtonStyle::Success);
+    Ok(message
+        .button(refresh)
+        .expire_components(Duration::from_secs(180)))
+}
+
+async fn dashboard(ctx: CommandContext<Backups>) -> PluginResult {
+    let guild = guild_of(&ctx)?;
+    let page = dashboard_page(ctx.host(), guild, "overview", ctx.author().id.0).await?;
+    ctx.reply(page).await?;
+    Ok(())
+}
+
+async fn switch_tab(ctx: ComponentContext<Backups>, tab: Tab) -> PluginResult {
+    if ctx.interaction().user.id.0 != tab.user {
+        ctx.reply(Message::text("Only the one who opened this dashboard can use it.").ephemeral())
+            .await?;
+        return Ok(());
+    }
+    let Some(guild) = ctx.interaction().guild_id.map(|g| g.0) else {
+        return Ok(());
+    };
+    let name = tab.tab.trim_end_matches('!');
+    let page = dashboard_page(&ctx, guild, name, tab.user).await?;
+    ctx.update(page).await
 }
 
 zoryx_plugin_api::export_plugin!(Backups);

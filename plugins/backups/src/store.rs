@@ -200,3 +200,59 @@ pub(crate) async fn set_schedule(host: &Host, guild: u64, schedule: &Schedule) -
         .write(&format!("{guild}/schedule.json"), schedule)
         .await
 }
+
+/// One line of a server's backup audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Audit {
+    pub(crate) at: u64,
+    /// Who (`None`: the schedule).
+    pub(crate) user: Option<u64>,
+    /// `create`, `delete`, `pin`, `note`, `restore`, `schedule`, …
+    pub(crate) action: String,
+    pub(crate) detail: String,
+}
+
+/// Audit entries a server keeps (the newest).
+const AUDIT_KEPT: usize = 200;
+
+/// The server's audit log, oldest first.
+pub(crate) async fn audit_log(host: &Host, guild: u64) -> PluginResult<Vec<Audit>> {
+    Ok(host
+        .files()
+        .read::<Vec<Audit>>(&format!("{guild}/audit.json"))
+        .await?
+        .unwrap_or_default())
+}
+
+/// Adds a line to the server's audit log. A log that cannot be written does not undo what it
+/// records: the failure is logged.
+pub(crate) async fn audit(
+    host: &Host,
+    guild: u64,
+    user: Option<u64>,
+    action: &str,
+    detail: String,
+) {
+    let at = host
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let written = async {
+        let mut log = audit_log(host, guild).await?;
+        log.push(Audit {
+            at,
+            user,
+            action: action.to_owned(),
+            detail,
+        });
+        let excess = log.len().saturating_sub(AUDIT_KEPT);
+        log.drain(..excess);
+        host.files()
+            .write(&format!("{guild}/audit.json"), &log)
+            .await
+    }
+    .await;
+    if let Err(error) = written {
+        host.warn(format!("the backup audit log of guild {guild}: {error}"));
+    }
+}
