@@ -18,7 +18,9 @@
 //! Then `!ping` p50/p99 over 1,000 sequential messages while four plugin handlers block their
 //! threads and one spins (the `misbehave` fixture); and `!l0_seen` with the one plugin `l0`
 //! in-process, then isolated in a worker process (`target/release/zoryx worker`): replies per
-//! second over a 5,000-message burst, side by side.
+//! second over a 5,000-message burst, side by side. Last, a report without a target: the
+//! `backups` plugin's snapshot of 250 roles and 500 channels, and the restore of half of them
+//! with Discord's 429s (`ZORYX_BENCH_ONLY=backups` runs only that).
 //!
 //! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
 //! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten, and `RUST_LOG`
@@ -378,6 +380,121 @@ async fn isolated_vs_in_process(sim: &Simulator, dir: &Path) -> [(f64, f64, usiz
 }
 
 /// The median of one figure over the rounds.
+/// Posts `content` as the owner and waits for the bot's reply: its id, body and the time taken.
+async fn ask(sim: &Simulator, content: &str) -> (u64, serde_json::Value, Duration) {
+    let mut events = sim.subscribe();
+    let started = Instant::now();
+    let asked = sim
+        .inject_message(sim.default_channel(), sim.owner().id, content)
+        .await
+        .expect("inject");
+    let answer = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(SimEvent::BotMessage {
+                reply_to: Some(to),
+                message_id,
+                body,
+                ..
+            }) = events.recv().await
+                && to == asked
+            {
+                return (message_id, body);
+            }
+        }
+    })
+    .await
+    .expect("an answer");
+    (answer.0, answer.1, started.elapsed())
+}
+
+/// The `backups` plugin on a server of 250 roles and 500 channels: a snapshot, then half of the
+/// server deleted and restored, with Discord pushing back (16 429s on creation). Returns the
+/// snapshot time, the restore time (confirm → the progress message says restored), the steps
+/// and the items skipped.
+async fn backup_and_restore(sim: &Simulator, dir: &Path) -> (Duration, Duration, usize, String) {
+    let extensions = dir.join("backup-extensions");
+    std::fs::create_dir_all(&extensions).expect("dir");
+    let ext = std::env::consts::DLL_EXTENSION;
+    std::fs::copy(
+        root().join(format!("target/fixtures/plugin-backups.{ext}")),
+        extensions.join(format!("backups.{ext}")),
+    )
+    .expect("the backups plugin (make bench builds the fixtures)");
+    let config = Config::default();
+    let core = config.core.clone();
+    let manager = Manager::new(
+        HostPaths {
+            extensions,
+            data: dir.join("backup-data"),
+            checker: None,
+        },
+        config,
+    )
+    .expect("manager");
+    manager.load_all().await;
+    let guild = sim.default_guild();
+    let mut roles = Vec::new();
+    let mut channels = Vec::new();
+    for i in 0..250 {
+        roles.push(
+            sim.add_role(guild, &format!("R{i}"), 1 << (i % 40))
+                .expect("role"),
+        );
+    }
+    for i in 0..500 {
+        channels.push(sim.add_channel(guild, &format!("c{i}")).expect("channel"));
+    }
+    let bot = connect(sim, &manager, &core).await;
+    let (_, created, snapshot) = ask(sim, "!backupcreate").await;
+    let text = created["embeds"][0]["description"]
+        .as_str()
+        .expect("created");
+    let id = text[1..13].to_owned();
+    for role in roles.iter().step_by(2) {
+        sim.remove_role(guild, *role).expect("remove role");
+    }
+    for channel in channels.iter().step_by(2) {
+        sim.remove_channel(*channel).expect("remove channel");
+    }
+    sim.rate_limit("POST /guilds/*/roles", 12);
+    sim.rate_limit("POST /guilds/*/channels", 4);
+    let (plan_message, plan, _) = ask(sim, &format!("!backuprestore {id}")).await;
+    let steps = plan["embeds"][0]["footer"]["text"]
+        .as_str()
+        .and_then(|f| f.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let confirm = plan["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("the Restore button")
+        .to_owned();
+    let mut events = sim.subscribe();
+    let started = Instant::now();
+    sim.inject_component(plan_message, sim.owner().id, &confirm, vec![])
+        .await
+        .expect("confirm");
+    let title = format!("Backup {id} restored");
+    let done = tokio::time::timeout(Duration::from_secs(300), async {
+        loop {
+            if let Ok(SimEvent::MessageEdited { body, .. }) = events.recv().await
+                && body["embeds"][0]["title"] == title.as_str()
+            {
+                return body;
+            }
+        }
+    })
+    .await
+    .expect("the restore finished");
+    let restore = started.elapsed();
+    let summary = done["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .replace('\n', "; ");
+    bot.shutdown().await;
+    manager.shutdown().await;
+    (snapshot, restore, steps, summary)
+}
+
 fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     let mut values: Vec<f64> = rounds.iter().map(figure).collect();
     values.sort_by(f64::total_cmp);
@@ -403,6 +520,14 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("tmp");
         let only = std::env::var("ZORYX_BENCH_ONLY").unwrap_or_default();
+        if only == "backups" {
+            let sim = Simulator::start(SimConfig::default())
+                .await
+                .expect("simulator");
+            print_backups(backup_and_restore(&sim, dir.path()).await);
+            sim.shutdown().await;
+            return;
+        }
         let listeners = std::env::var("ZORYX_BENCH_LISTENERS")
             .ok()
             .and_then(|n| n.parse::<usize>().ok())
@@ -443,6 +568,16 @@ fn main() {
             None
         };
         sim.shutdown().await;
+        let backups = if only.is_empty() {
+            let sim = Simulator::start(SimConfig::default())
+                .await
+                .expect("simulator");
+            let figures = backup_and_restore(&sim, dir.path()).await;
+            sim.shutdown().await;
+            Some(figures)
+        } else {
+            None
+        };
 
         let lost = |rounds: &[Figures]| -> usize {
             rounds
@@ -509,7 +644,19 @@ fn main() {
                 verdict(share >= 50.0 && local_lost + isolated_lost == 0)
             );
         }
+        if let Some(figures) = backups {
+            print_backups(figures);
+        }
     });
+}
+
+/// The backups row: no target, a report.
+fn print_backups((snapshot, restore, steps, summary): (Duration, Duration, usize, String)) {
+    println!(
+        "| Server backup of 250 roles and 500 channels (`backups` plugin): snapshot, then half of it restored with 16 429s | | snapshot {:.0} ms (command to reply); restore of {steps} steps {:.1} s ({summary}) | report |",
+        snapshot.as_secs_f64() * 1000.0,
+        restore.as_secs_f64()
+    );
 }
 
 fn verdict(met: bool) -> &'static str {
