@@ -393,9 +393,41 @@ fn forbidden(error: &PluginError) -> bool {
     text.contains("Missing Permissions") || text.contains("50013") || text.contains("403")
 }
 
+/// The server's roles and channels as a slice of a restore knows them: read once at its start
+/// and kept up to date with what the slice itself creates and changes (one read per slice,
+/// not one per step, under Discord's rate limits).
+pub(crate) struct Live {
+    roles: Vec<Role>,
+    channels: Vec<Channel>,
+}
+
+impl Live {
+    pub(crate) async fn read(guild: &GuildHandle) -> PluginResult<Self> {
+        Ok(Self {
+            roles: guild.roles().await?,
+            channels: guild.channels().await?,
+        })
+    }
+
+    fn put_role(&mut self, role: Role) {
+        match self.roles.iter_mut().find(|r| r.id == role.id) {
+            Some(old) => *old = role,
+            None => self.roles.push(role),
+        }
+    }
+
+    fn put_channel(&mut self, channel: Channel) {
+        match self.channels.iter_mut().find(|c| c.id == channel.id) {
+            Some(old) => *old = channel,
+            None => self.channels.push(channel),
+        }
+    }
+}
+
 /// Runs one step; returns whether it created something.
 async fn run_step(
     host: &Host,
+    live: &mut Live,
     guild: &GuildHandle,
     snapshot: &Snapshot,
     journal: &mut Journal,
@@ -416,12 +448,13 @@ async fn run_step(
                     .await?;
                 return Ok(Some(false));
             }
-            let live = guild.roles().await?;
-            match find_role(&live, snap, &journal.roles) {
+            match find_role(&live.roles, snap, &journal.roles) {
                 Some(role) => {
+                    let role = role.clone();
                     journal.roles.insert(*sid, role.id.0);
-                    if role_differs(role, snap) {
-                        guild.edit_role(role.id, role_spec(snap)).await?;
+                    if role_differs(&role, snap) {
+                        let edited = guild.edit_role(role.id, role_spec(snap)).await?;
+                        live.put_role(edited);
                         return Ok(Some(false));
                     }
                     Ok(None)
@@ -429,6 +462,7 @@ async fn run_step(
                 None => {
                     let role = guild.create_role(role_spec(snap)).await?;
                     journal.roles.insert(*sid, role.id.0);
+                    live.put_role(role);
                     Ok(Some(true))
                 }
             }
@@ -437,21 +471,23 @@ async fn run_step(
             let Some(snap) = snapshot.channels.iter().find(|c| c.id == *sid) else {
                 return Ok(None);
             };
-            let live = guild.channels().await?;
             let parent = snap.parent.and_then(|p| {
                 journal
                     .channels
                     .get(&p)
                     .copied()
-                    .or_else(|| live.iter().find(|c| c.id.0 == p).map(|c| c.id.0))
+                    .or_else(|| live.channels.iter().find(|c| c.id.0 == p).map(|c| c.id.0))
             });
             let wanted = overwrites(snap, id, snapshot.guild.id, &journal.roles);
-            match find_channel(&live, snap, &journal.channels) {
+            match find_channel(&live.channels, snap, &journal.channels) {
                 Some(channel) => {
+                    let channel = channel.clone();
                     journal.channels.insert(*sid, channel.id.0);
-                    if channel_differs(channel, snap, parent, &wanted) {
-                        host.edit_channel(channel.id, channel_spec(snap, parent, wanted))
+                    if channel_differs(&channel, snap, parent, &wanted) {
+                        let edited = host
+                            .edit_channel(channel.id, channel_spec(snap, parent, wanted))
                             .await?;
+                        live.put_channel(edited);
                         return Ok(Some(false));
                     }
                     Ok(None)
@@ -461,6 +497,7 @@ async fn run_step(
                         .create_channel(channel_spec(snap, parent, wanted))
                         .await?;
                     journal.channels.insert(*sid, channel.id.0);
+                    live.put_channel(channel);
                     Ok(Some(true))
                 }
             }
@@ -542,6 +579,7 @@ pub(crate) async fn run(
 ) -> PluginResult {
     let guild = host.guild(zoryx_plugin_api::GuildId(guild_id));
     let started = std::time::Instant::now();
+    let mut live = Live::read(&guild).await?;
     while journal.next < journal.steps.len() {
         if cancel() {
             journal.status = "cancelled".to_owned();
@@ -554,7 +592,7 @@ pub(crate) async fn run(
         // Written before the step: after a crash the step runs again, and finds what it made.
         save_journal(host, guild_id, journal).await?;
         let step = journal.steps[journal.next].clone();
-        match run_step(host, &guild, snapshot, journal, &step).await {
+        match run_step(host, &mut live, &guild, snapshot, journal, &step).await {
             Ok(Some(true)) => journal.created += 1,
             Ok(Some(false)) => journal.updated += 1,
             Ok(None) => {}
