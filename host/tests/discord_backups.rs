@@ -233,6 +233,22 @@ async fn snapshots_are_checked_compared_pinned_exported_and_deleted() {
         text_of(&page).contains(&format!("Since backup {id}")),
         "{page}"
     );
+    // Another administrator may open their own dashboard, not press the buttons of this one.
+    let admins = bot.sim.add_role(guild, "Admins", 1 << 3).expect("role");
+    bot.sim
+        .add_member_role(guild, guest, admins)
+        .expect("grant");
+    let click = bot
+        .sim
+        .inject_component(dashboard, guest, audit, vec![])
+        .await
+        .expect("click");
+    let (_, refused) = bot.callback(click).await;
+    assert!(
+        text_of(&refused).contains("Only the one who asked can use these buttons"),
+        "{refused}"
+    );
+    assert_eq!(refused["flags"], 64, "privately: {refused}");
     bot.shutdown().await;
 }
 

@@ -616,13 +616,19 @@ async fn delete(ctx: CommandContext<Backups>) -> PluginResult {
     Ok(())
 }
 
-async fn confirm_delete(ctx: ComponentContext<Backups>, confirm: ConfirmDelete) -> PluginResult {
-    if ctx.interaction().user.id.0 != confirm.user {
-        ctx.reply(Message::text("Only the one who asked can confirm this.").ephemeral())
+/// The server of a button press by `asker`, who alone may use the buttons they asked for;
+/// anyone else is told so (privately) and gets `None`.
+async fn asker_only(ctx: &ComponentContext<Backups>, asker: u64) -> PluginResult<Option<u64>> {
+    if ctx.interaction().user.id.0 != asker {
+        ctx.reply(Message::text("Only the one who asked can use these buttons.").ephemeral())
             .await?;
-        return Ok(());
+        return Ok(None);
     }
-    let Some(guild) = ctx.interaction().guild_id.map(|g| g.0) else {
+    Ok(ctx.interaction().guild_id.map(|g| g.0))
+}
+
+async fn confirm_delete(ctx: ComponentContext<Backups>, confirm: ConfirmDelete) -> PluginResult {
+    let Some(guild) = asker_only(&ctx, confirm.user).await? else {
         return Ok(());
     };
     let entries = store::index(&ctx, guild).await?;
@@ -964,14 +970,9 @@ fn progress(journal: &restore::Journal, started: u64, now: u64) -> Embed {
 }
 
 async fn restore_click(ctx: ComponentContext<Backups>, click: RestoreButton) -> PluginResult {
-    let Some(guild) = ctx.interaction().guild_id.map(|g| g.0) else {
+    let Some(guild) = asker_only(&ctx, click.user).await? else {
         return Ok(());
     };
-    if ctx.interaction().user.id.0 != click.user {
-        ctx.reply(Message::text("Only the one who asked can answer this.").ephemeral())
-            .await?;
-        return Ok(());
-    }
     let plugin = ctx.data();
     if click.action == "cancel" {
         if Backups::has(&plugin.running, guild) || Backups::has(&plugin.pending, guild) {
@@ -1339,12 +1340,7 @@ async fn dashboard(ctx: CommandContext<Backups>) -> PluginResult {
 }
 
 async fn switch_tab(ctx: ComponentContext<Backups>, tab: Tab) -> PluginResult {
-    if ctx.interaction().user.id.0 != tab.user {
-        ctx.reply(Message::text("Only the one who opened this dashboard can use it.").ephemeral())
-            .await?;
-        return Ok(());
-    }
-    let Some(guild) = ctx.interaction().guild_id.map(|g| g.0) else {
+    let Some(guild) = asker_only(&ctx, tab.user).await? else {
         return Ok(());
     };
     let name = tab.tab.trim_end_matches('!');
