@@ -13,7 +13,7 @@ use super::{Databases, DbError};
 
 /// Name of the folder under the base path that holds the backups.
 const BACKUPS_DIR: &str = "db-backups";
-/// Where database backups went before 0.2: `backups/` is the guild snapshots' name in the
+/// Where earlier versions put database backups: `backups/` is the guild snapshots' name in the
 /// original framework (and the `backups` plugin's).
 const OLD_BACKUPS_DIR: &str = "backups";
 
