@@ -367,12 +367,7 @@ async fn list(ctx: CommandContext<Backups>) -> PluginResult {
         .footer(format!("Page {page}/{pages} · newest first"));
     for entry in entries.iter().skip((page - 1) * PAGE).take(PAGE) {
         embed = embed.field(
-            format!(
-                "{}{} · {}",
-                if entry.pinned { "📌 " } else { "" },
-                entry.id,
-                entry.label
-            ),
+            entry.title(),
             format!(
                 "<t:{}:f> · {}\n{}",
                 entry.created_at,
@@ -1194,12 +1189,7 @@ async fn dashboard_page(host: &Host, guild: u64, tab: &str, user: u64) -> Plugin
             }
             for entry in entries.iter().rev().take(PAGE) {
                 embed = embed.field(
-                    format!(
-                        "{}{} · {}",
-                        if entry.pinned { "📌 " } else { "" },
-                        entry.id,
-                        entry.label
-                    ),
+                    entry.title(),
                     format!(
                         "<t:{}:R> · {} · {}",
                         entry.created_at,

@@ -28,6 +28,18 @@ pub(crate) struct Entry {
     pub(crate) note: Option<String>,
 }
 
+impl Entry {
+    /// How lists name it: 📌 when pinned, its id and label.
+    pub(crate) fn title(&self) -> String {
+        format!(
+            "{}{} · {}",
+            if self.pinned { "📌 " } else { "" },
+            self.id,
+            self.label
+        )
+    }
+}
+
 /// A guild's automatic backups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Schedule {
