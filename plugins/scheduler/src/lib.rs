@@ -494,12 +494,17 @@ async fn list(ctx: CommandContext<Scheduler>) -> PluginResult {
     Ok(())
 }
 
-async fn delete(ctx: CommandContext<Scheduler>) -> PluginResult {
-    let guild = guild_of(&ctx)?;
-    owner_only(&ctx, guild).await?;
+/// The server and its task the `task` argument names, for a bot or server owner.
+async fn named_task(ctx: &CommandContext<Scheduler>) -> PluginResult<(u64, Task)> {
+    let guild = guild_of(ctx)?;
+    owner_only(ctx, guild).await?;
     let key: String = ctx.arg("task")?;
     let tasks = ctx.data().guild_tasks(ctx.host(), guild).await?;
-    let task = find(&tasks, &key)?;
+    Ok((guild, find(&tasks, &key)?.clone()))
+}
+
+async fn delete(ctx: CommandContext<Scheduler>) -> PluginResult {
+    let (guild, task) = named_task(&ctx).await?;
     store::delete(ctx.host(), guild, task.id).await?;
     ctx.data().remove(guild, task.id)?;
     ctx.info(format!(
@@ -516,11 +521,7 @@ async fn delete(ctx: CommandContext<Scheduler>) -> PluginResult {
 }
 
 async fn toggle(ctx: CommandContext<Scheduler>) -> PluginResult {
-    let guild = guild_of(&ctx)?;
-    owner_only(&ctx, guild).await?;
-    let key: String = ctx.arg("task")?;
-    let tasks = ctx.data().guild_tasks(ctx.host(), guild).await?;
-    let mut task = find(&tasks, &key)?.clone();
+    let (_, mut task) = named_task(&ctx).await?;
     task.enabled = !task.enabled;
     if task.enabled {
         // Back on: from now, not from when it was turned off; a finished task starts over.
@@ -554,12 +555,8 @@ async fn toggle(ctx: CommandContext<Scheduler>) -> PluginResult {
 }
 
 async fn info(ctx: CommandContext<Scheduler>) -> PluginResult {
-    let guild = guild_of(&ctx)?;
-    owner_only(&ctx, guild).await?;
-    let key: String = ctx.arg("task")?;
-    let tasks = ctx.data().guild_tasks(ctx.host(), guild).await?;
-    let task = find(&tasks, &key)?;
-    let embed = details(task)
+    let (_, task) = named_task(&ctx).await?;
+    let embed = details(&task)
         .title(format!("Task #{}: {}", task.id, task.spec.name))
         .colour(if task.enabled {
             palette::SUCCESS
