@@ -107,6 +107,96 @@ pub async fn settings_of(
     }
 }
 
+/// The longest prefix a guild may set.
+pub const PREFIX_MAX: usize = 10;
+
+/// Whether a guild may use `prefix`: 1 to [`PREFIX_MAX`] characters without spaces.
+pub fn valid_prefix(prefix: &str) -> bool {
+    !prefix.is_empty()
+        && prefix.chars().count() <= PREFIX_MAX
+        && !prefix.contains(char::is_whitespace)
+}
+
+/// The guild's settings as plugins see them ([`zoryx_plugin_api::BotGuildSettings`]).
+pub fn to_api(settings: &GuildSettings) -> zoryx_plugin_api::BotGuildSettings {
+    zoryx_plugin_api::BotGuildSettings {
+        prefix: settings.prefix.clone(),
+        mention_prefix: settings.mention_prefix,
+        command_roles: settings
+            .command_roles
+            .iter()
+            .map(|(command, roles)| {
+                (
+                    command.clone(),
+                    roles
+                        .iter()
+                        .copied()
+                        .map(zoryx_plugin_api::RoleId)
+                        .collect(),
+                )
+            })
+            .collect(),
+        auto_delete_errors: settings.auto_delete.errors,
+        auto_delete_commands: settings.auto_delete.commands,
+    }
+}
+
+/// Replaces the guild's settings with a plugin's (`GuildHandle::set_bot_settings`), after
+/// checking them as the commands that set them do: a prefix of 1–5 characters without
+/// spaces, auto-delete delays up to an hour.
+pub async fn apply_api(
+    store: &dyn GuildSettingsStore,
+    guild: GuildId,
+    settings: zoryx_plugin_api::BotGuildSettings,
+) -> Result<(), String> {
+    if let Some(prefix) = &settings.prefix
+        && !valid_prefix(prefix)
+    {
+        return Err(format!(
+            "the prefix `{prefix}` is not 1 to {PREFIX_MAX} characters without spaces"
+        ));
+    }
+    for (what, seconds) in [
+        ("auto_delete_errors", settings.auto_delete_errors),
+        ("auto_delete_commands", settings.auto_delete_commands),
+    ] {
+        if seconds > AutoDelete::MAX_SECONDS {
+            return Err(format!(
+                "{what} is {seconds} s; at most {} s",
+                AutoDelete::MAX_SECONDS
+            ));
+        }
+    }
+    let failed = |e: SettingsError| e.to_string();
+    store
+        .set_prefix(guild, settings.prefix)
+        .await
+        .map_err(failed)?;
+    store
+        .set_mention_prefix(guild, settings.mention_prefix)
+        .await
+        .map_err(failed)?;
+    let roles: CommandRoles = settings
+        .command_roles
+        .into_iter()
+        .map(|(command, roles)| (command, roles.into_iter().map(|r| r.0).collect()))
+        .collect();
+    store
+        .set_command_roles(guild, roles)
+        .await
+        .map_err(failed)?;
+    store
+        .set_auto_delete(
+            guild,
+            AutoDelete {
+                errors: settings.auto_delete_errors,
+                commands: settings.auto_delete_commands,
+            },
+        )
+        .await
+        .map_err(failed)
+}
+
 /// Settings and counters kept in memory only (lost at exit).
 #[derive(Debug, Default)]
 pub struct MemorySettings {

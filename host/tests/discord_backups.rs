@@ -302,3 +302,146 @@ async fn automatic_backups_run_on_their_schedule_and_keep_the_newest() {
     bot.shutdown().await;
     clock::set_system();
 }
+
+/// The exported file of backup `id`: what the bot uploaded with its `backupexport` reply.
+async fn exported(bot: &mut TestBot, id: &str) -> Vec<u8> {
+    let owner = bot.sim.owner().id;
+    let (_, reply, body) = bot.asked(owner, &format!("!backupexport {id}")).await;
+    assert!(text_of(&body).contains(&format!("Backup `{id}`")), "{body}");
+    let files = bot.sim.attachments(reply);
+    let data = files
+        .first()
+        .and_then(|f| f.data.clone())
+        .expect("the export's bytes");
+    data.to_vec()
+}
+
+/// Posts `!backupimport` with `file` attached in `channel` and waits for the answer.
+async fn import(bot: &mut TestBot, channel: u64, name: &str, file: &[u8]) -> String {
+    let owner = bot.sim.owner().id;
+    let asked = bot
+        .sim
+        .inject_file_data(channel, owner, "!backupimport", &[(name, file)])
+        .await
+        .expect("post");
+    text_of(&bot.reply_to(asked).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_is_imported_after_its_checks_even_into_another_server() {
+    let mut bot = TestBot::start(&[BACKUPS], "").await;
+    let owner = bot.sim.owner().id;
+    let guild = bot.guild();
+    bot.sim.add_role(guild, "Mods", 1 << 13).expect("role");
+    bot.sim.add_emoji(guild, "party").expect("emoji");
+    let id = created_id(&bot.ask(owner, "!backupcreate").await);
+    let file = exported(&mut bot, &id).await;
+    let here = bot.channel();
+
+    // The same file again is recognised.
+    let again = import(&mut bot, here, "backup.json", &file).await;
+    assert!(
+        again.contains(&format!("already here, as backup `{id}`")),
+        "{again}"
+    );
+
+    // A changed byte, a file that is not a backup, a file too large: refused, nothing kept.
+    let text = String::from_utf8(file.clone()).expect("utf8");
+    assert!(text.contains("\"Mods\""));
+    let tampered = text.replace("\"Mods\"", "\"Admins\"");
+    let refused = import(&mut bot, here, "backup.json", tampered.as_bytes()).await;
+    assert!(
+        refused.contains("`backup.json` cannot be imported: its checksum does not match"),
+        "{refused}"
+    );
+    let refused = import(&mut bot, here, "notes.txt", b"not a backup").await;
+    assert!(refused.contains("does not read as a snapshot"), "{refused}");
+    let big = vec![b' '; (8 << 20) + 1];
+    let refused = import(&mut bot, here, "huge.json", &big).await;
+    assert!(refused.contains("at most 8192 KiB"), "{refused}");
+    let list = text_of(&bot.ask(owner, "!backuplist").await);
+    assert!(list.contains("1 backup(s)"), "{list}");
+
+    // Into a new server (the old one is gone): kept there, verified, and restored by name.
+    let other = bot.sim.add_guild("Rebuilt");
+    let general = bot.sim.channels(other)[0];
+    let imported = import(&mut bot, general, "backup.json", &file).await;
+    assert!(imported.contains("imported"), "{imported}");
+    let start = imported.find("Backup ").expect("id") + "Backup ".len();
+    let new_id = imported[start..start + 12].to_owned();
+    let index: Vec<Value> = serde_json::from_slice(
+        &std::fs::read(
+            bot.host
+                .dir
+                .path()
+                .join(format!("data/plugins/backups/{other}/index.json")),
+        )
+        .expect("the other server's index"),
+    )
+    .expect("json");
+    assert_eq!(index.len(), 1);
+    assert_eq!(
+        index[0]["label"],
+        format!("imported from {}", bot.sim.guild_name(guild).expect("name"))
+    );
+    let asked = bot
+        .sim
+        .inject_message(general, owner, &format!("!backupverify {new_id}"))
+        .await
+        .expect("post");
+    let verified = text_of(&bot.reply_to(asked).await);
+    assert!(verified.contains("is intact"), "{verified}");
+    let asked = bot
+        .sim
+        .inject_message(
+            general,
+            owner,
+            &format!("!backuprestore {new_id} roles emojis"),
+        )
+        .await
+        .expect("post");
+    let plan = bot.reply_to(asked).await;
+    let text = text_of(&plan);
+    assert!(
+        text.contains("to create") && text.contains("Emojis"),
+        "{text}"
+    );
+    let message = bot
+        .sim
+        .messages(general)
+        .iter()
+        .rev()
+        .find(|m| m.reply_to == Some(asked))
+        .map(|m| m.id)
+        .expect("the plan's message");
+    let confirm = plan["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .expect("the Restore button")
+        .to_owned();
+    let click = bot
+        .sim
+        .inject_component(message, owner, &confirm, vec![])
+        .await
+        .expect("click");
+    bot.callback(click).await;
+    let title = format!("Backup {new_id} restored");
+    bot.wait_event(&title, |e| {
+        matches!(e, zoryx_sim::SimEvent::MessageEdited { body, .. } if body["embeds"][0]["title"] == title.as_str())
+    })
+    .await;
+    let names: Vec<Value> = bot
+        .sim
+        .roles(other)
+        .iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert!(names.contains(&Value::from("Mods")), "{names:?}");
+    let emojis: Vec<Value> = bot
+        .sim
+        .emojis(other)
+        .iter()
+        .map(|e| e["name"].clone())
+        .collect();
+    assert_eq!(emojis, vec![Value::from("party")]);
+    bot.shutdown().await;
+}

@@ -1,12 +1,15 @@
 //! Restoring a guild snapshot (the `backups` plugin) through the simulator: half the server
-//! deleted and overwrites changed, then restored to the same structure (compared by names, not
-//! ids) through 429s; a second restore finds nothing to do; a restore interrupted between a step
+//! deleted, overwrites, role order, settings, the bot's settings and an emoji changed, then
+//! restored to the same structure (compared by names, not ids) through 429s; a second restore finds nothing to do; a restore interrupted between a step
 //! and its record resumes after a restart and makes nothing twice.
 
 mod support;
 
 use serde_json::{Value, json};
-use zoryx_plugin_api::{Action, ChannelId, Overwrite, OverwriteTarget, Permissions, RoleId};
+use zoryx_plugin_api::{
+    Action, BotGuildSettings, ChannelId, GuildId, GuildSpec, Overwrite, OverwriteTarget,
+    Permissions, RoleId,
+};
 use zoryx_sim::SimEvent;
 
 use support::bot::{TestBot, text_of};
@@ -14,9 +17,10 @@ use support::bot::{TestBot, text_of};
 const BACKUPS: (&str, &str) = ("plugin-backups.so", "backups.so");
 const BASIC: (&str, &str) = ("basic-v1.so", "basic.so");
 
-/// The server as names: roles, channels with their overwrites, members' roles; no ids and no
-/// positions (a restore makes new ids; Discord numbers positions itself).
-fn structure(bot: &TestBot) -> Value {
+/// The server as names: roles and their order, channels with their overwrites, members' roles,
+/// the server's settings, emojis and the bot's settings; no ids and no position numbers (a
+/// restore makes new ids; Discord numbers positions itself).
+async fn structure(bot: &mut TestBot) -> Value {
     let guild = bot.guild();
     let roles = bot.sim.roles(guild);
     let role_name = |id: &Value| -> String {
@@ -98,7 +102,54 @@ fn structure(bot: &TestBot) -> Value {
         })
         .collect();
     members.sort();
-    json!({"roles": role_list, "channels": channel_list, "members": members})
+    let mut ordered: Vec<&Value> = roles
+        .iter()
+        .filter(|r| r["managed"] != true && r["id"] != guild.to_string().as_str())
+        .collect();
+    ordered.sort_by_key(|r| r["position"].as_u64());
+    let order: Vec<&Value> = ordered.iter().map(|r| &r["name"]).collect();
+    let info = bot.sim.guild(guild).expect("guild");
+    let settings = json!([
+        info["verification_level"],
+        info["explicit_content_filter"],
+        info["default_message_notifications"],
+        info["afk_timeout"],
+        channel_name(&info["system_channel_id"]),
+        info["preferred_locale"],
+    ]);
+    let mut emojis: Vec<String> = bot
+        .sim
+        .emojis(guild)
+        .iter()
+        .map(|e| e["name"].to_string())
+        .collect();
+    emojis.sort();
+    let owner = bot.sim.owner().id;
+    let line = format!("!act {}", json!({"bot_settings": {"guild": guild}}));
+    let answer = text_of(&bot.ask(owner, &line).await);
+    let outcome: Value = serde_json::from_str(&answer).expect(&answer);
+    let mut bot_settings = outcome["bot_settings"].clone();
+    if let Some(grants) = bot_settings["command_roles"].as_object_mut() {
+        for list in grants.values_mut() {
+            let mut names: Vec<String> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|id| role_name(&Value::from(id.to_string())))
+                .collect();
+            names.sort();
+            *list = json!(names);
+        }
+    }
+    json!({
+        "roles": role_list,
+        "order": order,
+        "channels": channel_list,
+        "members": members,
+        "settings": settings,
+        "emojis": emojis,
+        "bot": bot_settings,
+    })
 }
 
 /// Runs `action` as the fixture plugin (`!act`): Discord as the bot sees it.
@@ -203,10 +254,43 @@ async fn a_damaged_server_is_restored_and_an_interrupted_restore_resumes_without
     for role in &roles[..2] {
         bot.sim.add_member_role(guild, guest, *role).expect("grant");
     }
+    // Two emojis, settings that name a channel, a role grant and an auto-delete delay.
+    bot.sim.add_emoji(guild, "wave").expect("emoji");
+    bot.sim.add_emoji(guild, "party").expect("emoji");
+    let settings = GuildSpec {
+        verification_level: Some(2),
+        explicit_content_filter: Some(1),
+        afk_timeout: Some(900),
+        system_channel: Some(Some(ChannelId(rooms[4]))),
+        preferred_locale: Some("de".into()),
+        ..GuildSpec::default()
+    };
+    act(
+        &mut bot,
+        &Action::EditGuild {
+            guild: GuildId(guild),
+            spec: settings,
+            reason: None,
+        },
+    )
+    .await;
+    let grants = BotGuildSettings {
+        command_roles: [("ping".to_owned(), vec![RoleId(roles[0])])].into(),
+        auto_delete_errors: 30,
+        ..BotGuildSettings::default()
+    };
+    act(
+        &mut bot,
+        &Action::SetBotSettings {
+            guild: GuildId(guild),
+            settings: grants,
+        },
+    )
+    .await;
     let created = text_of(&bot.ask(owner, "!backupcreate").await);
     let start = created.find('`').expect("id") + 1;
     let id = created[start..start + 12].to_owned();
-    let before = structure(&bot);
+    let before = structure(&mut bot).await;
 
     // Half of it goes: three roles (and with them the guest's roles and their overwrites),
     // three channels; and @everyone loses sight of room-0.
@@ -237,13 +321,78 @@ async fn a_damaged_server_is_restored_and_an_interrupted_restore_resumes_without
         },
     )
     .await;
-    assert_ne!(structure(&bot), before);
+    // Team 5 goes to the bottom, an emoji goes, the settings and the bot's are reset.
+    act(
+        &mut bot,
+        &Action::RolePositions {
+            guild: GuildId(guild),
+            positions: vec![(RoleId(roles[5]), 1)],
+            reason: None,
+        },
+    )
+    .await;
+    let wave = bot
+        .sim
+        .emojis(guild)
+        .iter()
+        .find(|e| e["name"] == "wave")
+        .and_then(|e| e["id"].as_str()?.parse().ok())
+        .expect("wave");
+    act(
+        &mut bot,
+        &Action::DeleteEmoji {
+            guild: GuildId(guild),
+            emoji: wave,
+            reason: None,
+        },
+    )
+    .await;
+    let reset = GuildSpec {
+        verification_level: Some(0),
+        explicit_content_filter: Some(0),
+        afk_timeout: Some(300),
+        preferred_locale: Some("en-US".into()),
+        ..GuildSpec::default()
+    };
+    act(
+        &mut bot,
+        &Action::EditGuild {
+            guild: GuildId(guild),
+            spec: reset,
+            reason: None,
+        },
+    )
+    .await;
+    act(
+        &mut bot,
+        &Action::SetBotSettings {
+            guild: GuildId(guild),
+            settings: BotGuildSettings::default(),
+        },
+    )
+    .await;
+    assert_ne!(structure(&mut bot).await, before);
 
     // Discord pushes back on role creation twice; the restore waits and goes on.
     bot.sim.rate_limit("POST /guilds/*/roles", 2);
-    let done = restore(&mut bot, &id, &["3 to create", "1 member(s)"]).await;
+    let done = restore(
+        &mut bot,
+        &id,
+        &[
+            "3 to create",
+            "order restored",
+            "server settings and bot settings to update",
+            "1 member(s)",
+            "Emojis",
+        ],
+    )
+    .await;
     assert!(text_of(&done).contains("0 skipped"), "{done}");
-    assert_eq!(structure(&bot), before, "the server equals the snapshot");
+    assert_eq!(
+        structure(&mut bot).await,
+        before,
+        "the server equals the snapshot"
+    );
     for i in 0..6 {
         assert_eq!(named(&bot, &format!("Team {i}")).len(), 1, "Team {i}");
         assert_eq!(
@@ -310,11 +459,11 @@ async fn a_damaged_server_is_restored_and_an_interrupted_restore_resumes_without
     }
     // Team 1 (deleted while the bot was down) is only back if its step was after the
     // interruption; either way a restore now brings everything back.
-    if named(&bot, "Team 1").is_empty() || structure(&bot) != before {
+    if named(&bot, "Team 1").is_empty() || structure(&mut bot).await != before {
         restore(&mut bot, &id, &[]).await;
     }
     assert_eq!(
-        structure(&bot),
+        structure(&mut bot).await,
         before,
         "the same end state as an uninterrupted restore"
     );

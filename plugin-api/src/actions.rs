@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
 use crate::context::{Host, from_ffi};
 use crate::error::{PluginError, PluginResult};
 use crate::guild::{
-    Ban, Channel, ChannelMessage, ChannelSpec, Emoji, GuildInfo, Overwrite, Role, RoleSpec, Webhook,
+    Attachment, Ban, BotGuildSettings, Channel, ChannelMessage, ChannelSpec, Emoji, GuildInfo,
+    GuildSpec, Overwrite, Role, RoleSpec, Webhook,
 };
 use crate::message::Message;
 use crate::model::{ChannelId, GuildId, Member, MessageId, RoleId, UserId};
@@ -352,6 +353,69 @@ pub enum Action {
         /// The message.
         message: Message,
     },
+    /// Download a file from Discord's CDN (an attachment, an emoji's image): only
+    /// `cdn.discordapp.com` and `media.discordapp.net` URLs, at most `max_bytes`; resolves to
+    /// [`Outcome::Http`] (plugin-api 1.3).
+    Download {
+        /// The file's URL, as Discord gave it.
+        url: String,
+        /// The most bytes accepted (the host caps it at 25 MiB).
+        max_bytes: u64,
+    },
+    /// Change a guild's settings; resolves to the guild as it now is (plugin-api 1.3).
+    EditGuild {
+        /// The guild.
+        guild: GuildId,
+        /// What changes.
+        spec: GuildSpec,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Move roles in the hierarchy; resolves to every role (plugin-api 1.3).
+    RolePositions {
+        /// The guild.
+        guild: GuildId,
+        /// Each role and its new position (1 is just above @everyone).
+        positions: Vec<(RoleId, i32)>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Upload a custom emoji; resolves to it (plugin-api 1.3).
+    CreateEmoji {
+        /// The guild.
+        guild: GuildId,
+        /// Its name (2–32 letters, digits or underscores).
+        name: String,
+        /// Its image: PNG, JPEG, GIF or WebP, at most 256 KiB (base64 in the wire form).
+        #[serde(with = "crate::base64::bytes")]
+        image: Vec<u8>,
+        /// The roles that may use it (empty: everyone).
+        roles: Vec<RoleId>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Delete a custom emoji (plugin-api 1.3).
+    DeleteEmoji {
+        /// The guild.
+        guild: GuildId,
+        /// The emoji.
+        emoji: u64,
+        /// For the audit log.
+        reason: Option<String>,
+    },
+    /// Read the bot's own settings for a guild (prefix, mention prefix, role grants,
+    /// auto-delete); resolves to [`Outcome::BotSettings`] (plugin-api 1.3).
+    BotSettings {
+        /// The guild.
+        guild: GuildId,
+    },
+    /// Replace the bot's own settings for a guild (plugin-api 1.3).
+    SetBotSettings {
+        /// The guild.
+        guild: GuildId,
+        /// The settings.
+        settings: BotGuildSettings,
+    },
 }
 
 impl Action {
@@ -397,6 +461,13 @@ impl Action {
             Self::CatalogueFor { .. } => "list the commands a member may run",
             Self::Stats => "read the bot's statistics",
             Self::Send { .. } => "send a message",
+            Self::Download { .. } => "download a file from Discord",
+            Self::EditGuild { .. } => "change the server's settings",
+            Self::RolePositions { .. } => "move roles",
+            Self::CreateEmoji { .. } => "upload an emoji",
+            Self::DeleteEmoji { .. } => "delete an emoji",
+            Self::BotSettings { .. } => "read the bot's server settings",
+            Self::SetBotSettings { .. } => "change the bot's server settings",
         }
     }
 
@@ -534,6 +605,72 @@ impl Action {
                 }
             }
             Self::CreateWebhook { name, .. } => between("name", name, 1, 80)?,
+            Self::EditGuild { spec, .. } => {
+                if let Some(name) = &spec.name {
+                    between("name", name, 2, 100)?;
+                }
+                if let Some(Some(description)) = &spec.description {
+                    at_most("description", description, 300)?;
+                }
+                if let Some(level) = spec.verification_level
+                    && level > 4
+                {
+                    return Err(format!(
+                        "verification_level is {level}; Discord takes 0 to 4"
+                    ));
+                }
+                if let Some(level) = spec.default_notifications
+                    && level > 1
+                {
+                    return Err(format!(
+                        "default_message_notifications is {level}; Discord takes 0 or 1"
+                    ));
+                }
+                if let Some(level) = spec.explicit_content_filter
+                    && level > 2
+                {
+                    return Err(format!(
+                        "explicit_content_filter is {level}; Discord takes 0 to 2"
+                    ));
+                }
+                if let Some(timeout) = spec.afk_timeout
+                    && ![60, 300, 900, 1800, 3600].contains(&timeout)
+                {
+                    return Err(format!(
+                        "afk_timeout is {timeout}; Discord takes 60, 300, 900, 1800 or 3600"
+                    ));
+                }
+            }
+            Self::CreateEmoji { name, image, .. } => {
+                between("name", name, 2, 32)?;
+                if let Some(bad) = name
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+                {
+                    return Err(format!(
+                        "name has `{bad}`; emoji names take letters, digits and underscores"
+                    ));
+                }
+                if image.len() > 256 * 1024 {
+                    return Err(format!(
+                        "image is {} KiB; Discord takes emoji images up to 256 KiB",
+                        image.len().div_ceil(1024)
+                    ));
+                }
+                if crate::guild::image_type(image).is_none() {
+                    return Err(
+                        "image is not a PNG, JPEG, GIF or WebP file; Discord takes only those"
+                            .to_owned(),
+                    );
+                }
+            }
+            Self::RolePositions { positions, .. } => {
+                if let Some((role, position)) = positions.iter().find(|(_, p)| *p < 0) {
+                    return Err(format!(
+                        "role {role} has position {position}; positions start at 0"
+                    ));
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -567,6 +704,11 @@ impl Action {
                 Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::ATTACH_FILES
             }
             Self::Send { .. } => Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES,
+            Self::EditGuild { .. } => Permissions::MANAGE_GUILD,
+            Self::RolePositions { .. } => Permissions::MANAGE_ROLES,
+            Self::CreateEmoji { .. } | Self::DeleteEmoji { .. } => {
+                Permissions::MANAGE_GUILD_EXPRESSIONS
+            }
             _ => Permissions::NONE,
         }
     }
@@ -617,6 +759,10 @@ pub enum Outcome {
     Catalogue(Catalogue),
     /// The bot's statistics.
     Stats(BotStats),
+    /// One emoji (plugin-api 1.3).
+    Emoji(Emoji),
+    /// The bot's own settings for a guild (plugin-api 1.3).
+    BotSettings(BotGuildSettings),
 }
 
 /// One command of the bot, as help menus list it.
@@ -721,6 +867,9 @@ pub struct BotStats {
     pub channels: u64,
     /// Gateway shards this process runs.
     pub shards: u32,
+    /// The bot's own user id (0 without a Discord connection; plugin-api 1.3): its member in a
+    /// guild, its place in the role hierarchy.
+    pub bot_id: u64,
     /// The gateway heartbeat latency, once measured.
     pub latency_ms: Option<f64>,
     /// Messages seen since start (not counting bots').
@@ -954,6 +1103,50 @@ impl Host {
         expect!(self.act(&action).await?, "execute_webhook", Outcome::Id(id) => MessageId(id))
     }
 
+    /// Downloads a file Discord serves: an attachment's `url` or an emoji's
+    /// [`image_url`](Emoji::image_url) (plugin-api 1.3). Only Discord's CDN is reached this
+    /// way, with no `http.allow` entry needed; a file over `max_bytes` (capped at 25 MiB) or an
+    /// answer other than 200 is an error.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host, file: zoryx_plugin_api::Attachment) -> zoryx_plugin_api::PluginResult {
+    /// let bytes = host.download(&file.url, 1 << 20).await?;
+    /// let text = String::from_utf8_lossy(&bytes);
+    /// # let _ = text; Ok(()) }
+    /// ```
+    pub async fn download(&self, url: &str, max_bytes: u64) -> PluginResult<Vec<u8>> {
+        let action = Action::Download {
+            url: url.to_owned(),
+            max_bytes,
+        };
+        let answer = expect!(self.act(&action).await?, "download", Outcome::Http(h) => h)?;
+        if answer.status != 200 {
+            return Err(PluginError::Host(format!(
+                "Discord's CDN answered {} for `{url}`",
+                answer.status
+            )));
+        }
+        Ok(answer.body)
+    }
+
+    /// Downloads an attachment (see [`Host::download`]), refusing one over `max_bytes` before
+    /// a byte is fetched.
+    pub async fn download_attachment(
+        &self,
+        attachment: &Attachment,
+        max_bytes: u64,
+    ) -> PluginResult<Vec<u8>> {
+        if attachment.size > max_bytes {
+            return Err(PluginError::user(format!(
+                "`{}` is {} KiB; at most {} KiB is taken",
+                attachment.filename,
+                attachment.size.div_ceil(1024),
+                max_bytes / 1024
+            )));
+        }
+        self.download(&attachment.url, max_bytes).await
+    }
+
     /// This plugin's own section of `config.json` (`plugins.<name>`), `None` when absent.
     ///
     /// ```no_run
@@ -1175,6 +1368,90 @@ impl GuildHandle {
             reason: None,
         };
         expect!(self.host.act(&action).await?, "create_channel", Outcome::Channel(c) => c)
+    }
+
+    /// Changes the guild's settings (Manage Server; plugin-api 1.3); answers the guild as it
+    /// now is.
+    ///
+    /// ```no_run
+    /// # async fn demo(guild: zoryx_plugin_api::GuildHandle) -> zoryx_plugin_api::PluginResult {
+    /// use zoryx_plugin_api::GuildSpec;
+    ///
+    /// let spec = GuildSpec { verification_level: Some(1), ..GuildSpec::default() };
+    /// let info = guild.edit(spec, "raise verification").await?;
+    /// assert_eq!(info.verification_level, 1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn edit(&self, spec: GuildSpec, reason: &str) -> PluginResult<GuildInfo> {
+        let action = Action::EditGuild {
+            guild: self.guild,
+            spec,
+            reason: audit_reason(reason),
+        };
+        expect!(self.host.act(&action).await?, "edit_guild", Outcome::Guild(g) => g)
+    }
+
+    /// Moves roles in the hierarchy (Manage Roles; only roles below the bot's highest, to
+    /// positions below it; plugin-api 1.3). Answers every role, lowest first.
+    pub async fn set_role_positions(
+        &self,
+        positions: Vec<(RoleId, i32)>,
+        reason: &str,
+    ) -> PluginResult<Vec<Role>> {
+        let action = Action::RolePositions {
+            guild: self.guild,
+            positions,
+            reason: audit_reason(reason),
+        };
+        expect!(self.host.act(&action).await?, "role_positions", Outcome::Roles(r) => r)
+    }
+
+    /// Uploads a custom emoji (Manage Expressions; plugin-api 1.3): `image` is a PNG, JPEG,
+    /// GIF (animated) or WebP file of at most 256 KiB.
+    pub async fn create_emoji(
+        &self,
+        name: &str,
+        image: Vec<u8>,
+        roles: Vec<RoleId>,
+        reason: &str,
+    ) -> PluginResult<Emoji> {
+        let action = Action::CreateEmoji {
+            guild: self.guild,
+            name: name.to_owned(),
+            image,
+            roles,
+            reason: audit_reason(reason),
+        };
+        expect!(self.host.act(&action).await?, "create_emoji", Outcome::Emoji(e) => e)
+    }
+
+    /// Deletes a custom emoji (Manage Expressions; plugin-api 1.3).
+    pub async fn delete_emoji(&self, emoji: u64, reason: &str) -> PluginResult {
+        self.host
+            .done(Action::DeleteEmoji {
+                guild: self.guild,
+                emoji,
+                reason: audit_reason(reason),
+            })
+            .await
+    }
+
+    /// The bot's own settings here: prefix, mention prefix, role grants, auto-delete
+    /// (plugin-api 1.3).
+    pub async fn bot_settings(&self) -> PluginResult<BotGuildSettings> {
+        let action = Action::BotSettings { guild: self.guild };
+        expect!(self.host.act(&action).await?, "bot_settings", Outcome::BotSettings(s) => s)
+    }
+
+    /// Replaces the bot's own settings here (plugin-api 1.3); the next message already sees
+    /// them.
+    pub async fn set_bot_settings(&self, settings: BotGuildSettings) -> PluginResult {
+        self.host
+            .done(Action::SetBotSettings {
+                guild: self.guild,
+                settings,
+            })
+            .await
     }
 
     /// Gives a member a role (Manage Roles); `reason` goes to the audit log (`""`: none).

@@ -72,6 +72,124 @@ pub struct GuildInfo {
     pub member_count: Option<u64>,
     /// Its description, if any.
     pub description: Option<String>,
+    /// Who may talk before verifying (0 none … 4 a verified phone; plugin-api 1.3).
+    #[serde(default)]
+    pub verification_level: u8,
+    /// Which messages notify members by default (0 all, 1 mentions only; plugin-api 1.3).
+    #[serde(default)]
+    pub default_notifications: u8,
+    /// Whose media Discord scans (0 nobody, 1 members without roles, 2 everyone; plugin-api
+    /// 1.3).
+    #[serde(default)]
+    pub explicit_content_filter: u8,
+    /// The voice channel idle members are moved to (plugin-api 1.3).
+    #[serde(default)]
+    pub afk_channel: Option<ChannelId>,
+    /// Seconds of silence before a member counts as idle (plugin-api 1.3).
+    #[serde(default)]
+    pub afk_timeout: u32,
+    /// Where Discord posts joins and boosts (plugin-api 1.3).
+    #[serde(default)]
+    pub system_channel: Option<ChannelId>,
+    /// Which of those posts are turned off (Discord's bit field; plugin-api 1.3).
+    #[serde(default)]
+    pub system_channel_flags: u64,
+    /// The guild's language, as a Discord locale (`en-US`; plugin-api 1.3).
+    #[serde(default)]
+    pub preferred_locale: String,
+}
+
+/// Changes to a guild's settings ([`GuildHandle::edit`](crate::GuildHandle::edit); Manage
+/// Server). Fields left `None` stay as they are; the channel fields take `Some(None)` to clear.
+///
+/// ```
+/// use zoryx_plugin_api::{ChannelId, GuildSpec};
+///
+/// let spec = GuildSpec {
+///     verification_level: Some(2),
+///     system_channel: Some(Some(ChannelId(10))),
+///     afk_channel: Some(None),
+///     ..GuildSpec::default()
+/// };
+/// let json = serde_json::to_value(&spec).unwrap();
+/// assert_eq!(json["afk_channel"], serde_json::Value::Null);
+/// assert!(json.get("name").is_none());
+/// assert_eq!(serde_json::from_value::<GuildSpec>(json).unwrap(), spec);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GuildSpec {
+    /// Its name (2–100 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its description (at most 300 characters; `Some(None)` clears it).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub description: Option<Option<String>>,
+    /// 0–4 (see [`GuildInfo::verification_level`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_level: Option<u8>,
+    /// 0 or 1 (see [`GuildInfo::default_notifications`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_notifications: Option<u8>,
+    /// 0–2 (see [`GuildInfo::explicit_content_filter`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explicit_content_filter: Option<u8>,
+    /// A voice channel of the guild, or `Some(None)` for none.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub afk_channel: Option<Option<ChannelId>>,
+    /// 60, 300, 900, 1800 or 3600 seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub afk_timeout: Option<u32>,
+    /// A text channel of the guild, or `Some(None)` for none.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    pub system_channel: Option<Option<ChannelId>>,
+    /// Discord's bit field of system messages turned off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_channel_flags: Option<u64>,
+    /// A Discord locale (`en-US`, `de`, `fr`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_locale: Option<String>,
+}
+
+/// A field that is present (even as `null`) reads as `Some`; an absent one stays `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl GuildSpec {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The bot's own settings for one guild (plugin-api 1.3): what `!setprefix`, `!mentionprefix`,
+/// `!config` and `!autodelete` set. `None` means the configured default applies.
+///
+/// ```
+/// use zoryx_plugin_api::BotGuildSettings;
+///
+/// let settings: BotGuildSettings = serde_json::from_str(r#"{"prefix": "?"}"#).unwrap();
+/// assert_eq!(settings.prefix.as_deref(), Some("?"));
+/// assert!(settings.command_roles.is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BotGuildSettings {
+    /// The guild's prefix.
+    pub prefix: Option<String>,
+    /// Whether `@bot command` works there.
+    pub mention_prefix: Option<bool>,
+    /// Role grants: command name → the roles that may run it.
+    pub command_roles: std::collections::BTreeMap<String, Vec<RoleId>>,
+    /// Seconds before the bot deletes its refusals and error embeds (0: never).
+    pub auto_delete_errors: u32,
+    /// Seconds before the bot deletes the message that ran a command (0: never).
+    pub auto_delete_commands: u32,
 }
 
 /// A role.
@@ -349,6 +467,9 @@ pub struct Emoji {
     pub name: String,
     /// Whether it moves.
     pub animated: bool,
+    /// The roles that may use it (empty: everyone; plugin-api 1.3).
+    #[serde(default)]
+    pub roles: Vec<RoleId>,
 }
 
 impl Emoji {
@@ -356,6 +477,56 @@ impl Emoji {
     pub fn reaction(&self) -> String {
         format!("{}:{}", self.name, self.id)
     }
+
+    /// Where Discord's CDN serves its image (a GIF when animated, else a PNG); download it
+    /// with [`Host::download`](crate::Host::download).
+    ///
+    /// ```
+    /// use zoryx_plugin_api::Emoji;
+    ///
+    /// let wave = Emoji { id: 7, name: "wave".into(), animated: true, ..Emoji::default() };
+    /// assert_eq!(wave.image_url(), "https://cdn.discordapp.com/emojis/7.gif");
+    /// ```
+    pub fn image_url(&self) -> String {
+        let ext = if self.animated { "gif" } else { "png" };
+        format!("https://cdn.discordapp.com/emojis/{}.{ext}", self.id)
+    }
+}
+
+/// The media type of an image by its first bytes: PNG, JPEG, GIF or WebP, the formats
+/// Discord takes for emojis and icons.
+///
+/// ```
+/// assert_eq!(zoryx_plugin_api::image_type(b"GIF89a..."), Some("image/gif"));
+/// assert_eq!(zoryx_plugin_api::image_type(b"hello"), None);
+/// ```
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// An image as Discord takes it in JSON (emojis, icons): `data:image/png;base64,…`, or `None`
+/// when it is not a PNG, JPEG, GIF or WebP file.
+///
+/// ```
+/// let uri = zoryx_plugin_api::image_data_uri(b"GIF89a").unwrap();
+/// assert_eq!(uri, "data:image/gif;base64,R0lGODlh");
+/// ```
+pub fn image_data_uri(bytes: &[u8]) -> Option<String> {
+    let kind = image_type(bytes)?;
+    Some(format!(
+        "data:{kind};base64,{}",
+        crate::base64::encode(bytes)
+    ))
 }
 
 /// A channel webhook.

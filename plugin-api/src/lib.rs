@@ -83,8 +83,9 @@ pub use context::{
 pub use error::{PluginError, PluginResult};
 pub use events::{MessageUpdate, UserReaction, VoiceState};
 pub use guild::{
-    Attachment, Ban, Channel, ChannelKind, ChannelMessage, ChannelSpec, Emoji, GuildInfo,
-    Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
+    Attachment, Ban, BotGuildSettings, Channel, ChannelKind, ChannelMessage, ChannelSpec, Emoji,
+    GuildInfo, GuildSpec, Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
+    image_data_uri, image_type,
 };
 pub use http::{HttpRequest, HttpResponse};
 pub use interaction::{

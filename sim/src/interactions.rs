@@ -63,17 +63,23 @@ pub(crate) fn resolved_for_options(world: &World, guild: Option<u64>, options: &
                         "https://cdn.discordapp.com/ephemeral-attachments/{}/{id}/{filename}",
                         world.application_id
                     );
-                    attachments.insert(
-                        id.to_string(),
-                        json!({
-                            "id": id.to_string(),
-                            "filename": filename,
-                            "size": size,
-                            "url": url,
-                            "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
-                            "ephemeral": true,
-                        }),
-                    );
+                    let mut attachment = json!({
+                        "id": id.to_string(),
+                        "filename": filename,
+                        "size": size,
+                        "url": url,
+                        "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                        "ephemeral": true,
+                    });
+                    if let Some(kind) = world
+                        .cdn
+                        .files
+                        .get(&id)
+                        .and_then(|f| f.content_type.as_deref())
+                    {
+                        attachment["content_type"] = json!(kind);
+                    }
+                    attachments.insert(id.to_string(), attachment);
                 }
             }
             _ => {}

@@ -36,8 +36,8 @@
 //!   MESSAGE_CONTENT → empty `content`).
 //! - **World** ([`world`]): guilds, channels (text, voice, categories, DMs) with permission
 //!   overwrites, roles with positions, members (nick, roles, timeout), who is in which voice
-//!   channel, bans, custom emojis, users, messages with reactions and users' attachments
-//!   (names and sizes), channel webhooks, interactions (slash commands, context menus,
+//!   channel, bans, custom emojis (with their images), guild settings, users, messages with
+//!   reactions and users' attachments (names and sizes, or with contents), channel webhooks, interactions (slash commands, context menus,
 //!   components, autocomplete, modal submissions) and application commands;
 //!   by default the guild "Zoryx Sandbox" with #general and #bot-commands, roles @everyone,
 //!   Moderator (1), Admin (2) and the bot's own role (3, ADMINISTRATOR, on top), and the users
@@ -62,7 +62,18 @@
 //!     10026 Unknown Ban), `GET /guilds/{g}/bans` (`limit`, `before`, `after`);
 //!   - channels: `PATCH|DELETE /channels/{c}`, categories (`type` 4) and `parent_id` on
 //!     `POST /guilds/{g}/channels`, `PUT|DELETE /channels/{c}/permissions/{id}`;
-//!   - `GET /guilds/{g}/emojis`; channel webhooks: `POST|GET /channels/{c}/webhooks`,
+//!   - emojis: `GET /guilds/{g}/emojis[/{e}]`, `POST /guilds/{g}/emojis` (201; `name` 2–32 of
+//!     `[A-Za-z0-9_]`, `image` a PNG/GIF/JPEG/WebP data URI of at most 256 KiB, `roles`),
+//!     `PATCH|DELETE /guilds/{g}/emojis/{e}`: CREATE_GUILD_EXPRESSIONS or
+//!     MANAGE_GUILD_EXPRESSIONS (only the latter for emojis the bot did not upload), at most
+//!     50 static and 50 animated (30008, 30018), 10014 Unknown Emoji (see [`rest::emojis`]);
+//!   - guild settings: `PATCH /guilds/{g}` (MANAGE_GUILD; `name`, `description`,
+//!     `verification_level`, `default_message_notifications`, `explicit_content_filter`,
+//!     `afk_channel_id`, `afk_timeout`, `system_channel_id`, `system_channel_flags`,
+//!     `preferred_locale`, each checked as Discord does), GUILD_UPDATE;
+//!   - role deletion takes the role from members, channel overwrites (CHANNEL_UPDATE) and
+//!     emojis, as Discord does;
+//!   - channel webhooks: `POST|GET /channels/{c}/webhooks`,
 //!     `GET|DELETE /webhooks/{id}`, `POST /webhooks/{id}/{token}` (`?wait=true`; no
 //!     Authorization needed), names without "clyde"/"discord";
 //!   - DMs: 50007 "Cannot send messages to this user" to bots and to users who closed their
@@ -100,9 +111,18 @@
 //!   (GUILD_MESSAGE_REACTIONS or DIRECT_MESSAGE_REACTIONS), MESSAGE_DELETE_BULK
 //!   (GUILD_MESSAGES), GUILD_MEMBER_UPDATE / GUILD_MEMBER_REMOVE (GUILD_MEMBERS),
 //!   GUILD_BAN_ADD / GUILD_BAN_REMOVE (GUILD_MODERATION), CHANNEL_CREATE / _UPDATE / _DELETE
-//!   and GUILD_ROLE_UPDATE (GUILDS), GUILD_EMOJIS_UPDATE (GUILD_EXPRESSIONS), WEBHOOKS_UPDATE
+//!   GUILD_UPDATE and GUILD_ROLE_UPDATE (GUILDS), GUILD_EMOJIS_UPDATE (GUILD_EXPRESSIONS), WEBHOOKS_UPDATE
 //!   (GUILD_WEBHOOKS), VOICE_STATE_UPDATE when a member in voice is kicked, banned or their
 //!   channel deleted (GUILD_VOICE_STATES).
+//! - **CDN** on the same listener ([`Simulator::cdn_url`]; a host rewrites
+//!   `https://cdn.discordapp.com` and `https://media.discordapp.net` to it, keeping path and
+//!   query): `GET /attachments/{channel}/{attachment}/{filename}` and
+//!   `GET /ephemeral-attachments/{application}/{attachment}/{filename}` answer a file's bytes
+//!   (`Content-Type` from its `content_type`, else `application/octet-stream`), and
+//!   `GET /emojis/{id}.{png|gif|webp|jpg|jpeg|avif}` an emoji's image (the uploaded one, or a
+//!   placeholder PNG for [`Simulator::add_emoji`]'s); queries are ignored, anything unknown or
+//!   stored without contents is a plain-text 404. Files and images stay served after their
+//!   message or emoji is deleted, as Discord's CDN keeps them a while ([`world::cdn`]).
 //! - **Observation**: [`Simulator::subscribe`] ([`SimEvent`]: what the bot did, each reply tied
 //!   to the message or interaction it answers), [`Simulator::requests`] (every REST request)
 //!   and world reads ([`Simulator::messages`], [`Simulator::registered_commands`]).
@@ -113,7 +133,7 @@
 //! ## Scripting at a glance
 //! | What | Call | What the bot sees |
 //! |---|---|---|
-//! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`], [`Simulator::inject_files`] (with attachments) | MESSAGE_CREATE |
+//! | a user speaks | [`Simulator::inject_message`], [`Simulator::inject_reply`], [`Simulator::inject_dm`], [`Simulator::inject_files`], [`Simulator::inject_file_data`] (with attachments) | MESSAGE_CREATE |
 //! | a user edits or deletes a message | [`Simulator::inject_edit`] (their own), [`Simulator::inject_delete`] (their own, or with MANAGE_MESSAGES) | MESSAGE_UPDATE, MESSAGE_DELETE |
 //! | slash command / click | [`Simulator::inject_slash`] (a subcommand path: `"config set"`), [`Simulator::inject_component`] | INTERACTION_CREATE (types 2, 3) |
 //! | typing into an autocomplete option | [`Simulator::inject_autocomplete`] | INTERACTION_CREATE (type 4) |
@@ -124,7 +144,9 @@
 //! | roles | [`Simulator::add_role`], [`Simulator::remove_role`], [`Simulator::add_member_role`], [`Simulator::remove_member_role`] | GUILD_ROLE_CREATE/DELETE, GUILD_MEMBER_UPDATE |
 //! | taking permissions away | [`Simulator::set_role_permissions`], [`Simulator::set_role_position`], [`Simulator::bot_role`] | GUILD_ROLE_UPDATE |
 //! | a user reacts | [`Simulator::inject_reaction`], [`Simulator::inject_unreaction`] | MESSAGE_REACTION_ADD/REMOVE |
-//! | custom emojis | [`Simulator::add_emoji`] | GUILD_EMOJIS_UPDATE |
+//! | custom emojis | [`Simulator::add_emoji`], [`Simulator::emojis`] | GUILD_EMOJIS_UPDATE |
+//! | a file for a slash command's attachment option | [`Simulator::upload`], [`Simulator::upload_data`] | (`resolved.attachments`) |
+//! | reading guild settings | [`Simulator::guild`], [`Simulator::guild_settings`] | — |
 //! | DMs closed | [`Simulator::close_dms`], [`Simulator::open_dms`] | (50007 on the bot's DMs) |
 //! | reading moderation state | [`Simulator::member`], [`Simulator::bans`], [`Simulator::channel`], [`Simulator::message`] (with `reactions`) | — |
 //! | connection trouble | [`Simulator::drop_session`], [`Simulator::send_reconnect`], [`Simulator::invalidate_session`], [`Simulator::refuse_gateway`] | close code, op 7, op 9, 503 on connect |
@@ -145,14 +167,24 @@
 //!
 //! ## Known limits
 //! - Attachments: the bot's files are stored with their contents ([`Simulator::attachments`]),
-//!   users' ([`Simulator::inject_files`]) only with a name and a size; their URLs have
-//!   Discord's CDN form and lead nowhere. The upload limit is the default 10 MiB per file.
+//!   users' with theirs ([`Simulator::inject_file_data`], [`Simulator::upload_data`]) or only
+//!   with a name and a size ([`Simulator::inject_files`], [`Simulator::upload`]); their URLs
+//!   have Discord's CDN form. The upload limit is the default 10 MiB per file.
 //!   A `files[n]` part that no `attachments` entry names is refused with a 50035 on
 //!   `files[n]` (ATTACHMENT_NOT_FOUND), a shape of the simulator's own.
 //! - Text channels, voice channels (members join, move and leave; no text chat in them, no
 //!   audio, no mute or deafen), categories and DMs; no threads, presences, super reactions
 //!   or member chunking (op 8 is accepted and ignored). Member `mute`/`deaf`/`channel_id`
 //!   are always refused with 40032.
+//! - The CDN answers an emoji's uploaded format whatever extension is asked for (the real one
+//!   converts), and ignores `size`/`quality`; attachments and emoji images are never expired.
+//! - Guild settings: fields of `PATCH /guilds/{g}` other than the ten listed above (icon,
+//!   banner, features, rules channel, ...) are accepted and not stored. `description` takes up
+//!   to 300 characters, as the API (and its spec) does, though Discord's client stops at 120.
+//!   The wording of the refusals of a channel of another guild or of the wrong type
+//!   (`CHANNEL_INVALID`, `CHANNEL_INVALID_TYPE`) is the simulator's own.
+//! - Emojis: the guild has no boosts (50 + 50 emojis); `roles` naming an unknown role is
+//!   refused with 10011, a choice of the simulator's.
 //! - Unicode emojis are recognised by their code points (emoji blocks, joiners, keycaps), not
 //!   against Discord's full emoji list.
 //! - A channel's `position` is stored as sent; the other channels are not renumbered.
@@ -172,6 +204,7 @@
 //! - Real rate limiting is not simulated: headers always report room left, and 429s come
 //!   only from [`Simulator::rate_limit`].
 
+mod cdn;
 pub mod config;
 pub mod error;
 pub mod events;

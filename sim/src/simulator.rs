@@ -15,7 +15,7 @@ use crate::events::{MessageRecord, RecordedRequest, SimEvent, UserInfo};
 use crate::gateway::hub::Outgoing;
 use crate::gateway::{Dispatch, Hub, Target, opcodes};
 use crate::rest::ratelimit::ScriptedLimits;
-use crate::world::{Attachment, Interaction, Message, VoiceState, World};
+use crate::world::{Attachment, GuildSettings, Interaction, Message, VoiceState, World};
 
 /// Shared state of a running simulator.
 #[derive(Debug)]
@@ -223,6 +223,9 @@ impl Inner {
     }
 }
 
+/// A user's file: name, size, and its contents when they are stored.
+type UserFile<'a> = (&'a str, u64, Option<&'a [u8]>);
+
 thread_local! {
     /// Events held back while a REST request is answered on this thread.
     static DEFERRED: std::cell::RefCell<Option<Vec<SimEvent>>> = const { std::cell::RefCell::new(None) };
@@ -275,6 +278,15 @@ impl Simulator {
 
     /// The REST base to give serenity's `HttpBuilder::proxy` (`http://127.0.0.1:PORT`).
     pub fn base_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    /// The simulated CDN's origin (`http://127.0.0.1:PORT`, no trailing slash): what a host's
+    /// CDN base should be set to, so that `https://cdn.discordapp.com/...` and
+    /// `https://media.discordapp.net/...` URLs, rewritten to it with their path and query,
+    /// lead to the files and emoji images the simulator holds (the same listener as the API:
+    /// `/attachments/...`, `/ephemeral-attachments/...`, `/emojis/...`).
+    pub fn cdn_url(&self) -> String {
         format!("http://{}", self.inner.addr)
     }
 
@@ -423,6 +435,25 @@ impl Simulator {
     /// A guild's name.
     pub fn guild_name(&self, id: u64) -> Option<String> {
         self.world().guilds.get(&id).map(|g| g.name.clone())
+    }
+
+    /// A guild as Discord's guild object (`GET /guilds/{id}`), with its settings.
+    pub fn guild(&self, id: u64) -> Option<Value> {
+        self.world().guilds.get(&id).map(|g| g.to_json())
+    }
+
+    /// A guild's settings (what `PATCH /guilds/{id}` changes besides the name).
+    pub fn guild_settings(&self, id: u64) -> Option<GuildSettings> {
+        self.world().guilds.get(&id).map(|g| g.settings.clone())
+    }
+
+    /// A guild's custom emojis as Discord's emoji objects (with `roles`).
+    pub fn emojis(&self, guild: u64) -> Vec<Value> {
+        self.world()
+            .guilds
+            .get(&guild)
+            .map(|g| g.emojis_json())
+            .unwrap_or_default()
     }
 
     /// A channel's name without `#` (for a DM: the other user's name).
@@ -578,10 +609,12 @@ impl Simulator {
         Ok(id)
     }
 
-    /// Deletes a role (and takes it from every member); sends GUILD_ROLE_DELETE.
+    /// Deletes a role as Discord does: it is taken from every member, every channel
+    /// permission overwrite naming it and every emoji restricted to it; sends
+    /// GUILD_ROLE_DELETE, then CHANNEL_UPDATE for each channel whose overwrites changed.
     pub fn remove_role(&self, guild: u64, role: u64) -> Result<(), SimError> {
         let mut world = self.world();
-        let g = world.guilds.get_mut(&guild).ok_or(SimError::Unknown {
+        let g = world.guilds.get(&guild).ok_or(SimError::Unknown {
             kind: "guild",
             id: guild,
         })?;
@@ -590,19 +623,13 @@ impl Simulator {
                 "the @everyone role cannot be deleted".into(),
             ));
         }
-        g.roles.remove(&role).ok_or(SimError::Unknown {
-            kind: "role",
-            id: role,
-        })?;
-        for member in g.members.values_mut() {
-            member.roles.retain(|r| *r != role);
+        if !g.roles.contains_key(&role) {
+            return Err(SimError::Unknown {
+                kind: "role",
+                id: role,
+            });
         }
-        self.inner.dispatch(
-            "GUILD_ROLE_DELETE",
-            json!({"guild_id": guild.to_string(), "role_id": role.to_string()}),
-            Target::Guild(guild),
-            opcodes::INTENT_GUILDS,
-        );
+        crate::rest::guilds::remove_role(&self.inner, &mut world, guild, role);
         Ok(())
     }
 
@@ -704,8 +731,9 @@ impl Simulator {
             .map(|r| r.id)
     }
 
-    /// Adds a custom emoji to a guild (usable in reactions as `name:id`); sends
-    /// GUILD_EMOJIS_UPDATE. Returns its id.
+    /// Adds a custom emoji to a guild (usable in reactions as `name:id`), with a small
+    /// placeholder PNG as its image on the CDN (`/emojis/{id}.png`, the same bytes for the
+    /// same id); sends GUILD_EMOJIS_UPDATE. Returns its id.
     pub fn add_emoji(&self, guild: u64, name: &str) -> Result<u64, SimError> {
         let mut world = self.world();
         if !world.guilds.contains_key(&guild) {
@@ -851,7 +879,8 @@ impl Simulator {
     }
 
     /// Like [`Simulator::inject_message`], with files: `(file name, size in bytes)` each.
-    /// The message carries their attachment objects; the contents are not stored.
+    /// The message carries their attachment objects; the contents are not stored (their CDN
+    /// URLs answer 404; see [`Simulator::inject_file_data`] for files with contents).
     pub async fn inject_files(
         &self,
         channel: u64,
@@ -859,16 +888,71 @@ impl Simulator {
         content: &str,
         files: &[(&str, u64)],
     ) -> Result<u64, SimError> {
-        self.post_user_message(channel, author, content, None, files)
+        let files: Vec<UserFile<'_>> = files
+            .iter()
+            .map(|(name, size)| (*name, *size, None))
+            .collect();
+        self.post_user_message(channel, author, content, None, &files)
+    }
+
+    /// Like [`Simulator::inject_files`], with the files' contents: `(file name, bytes)` each.
+    /// Each attachment's `size` is the length of its bytes and its `content_type` is guessed
+    /// from the extension as Discord does (`application/json; charset=utf-8`, `image/png`,
+    /// `text/plain; charset=utf-8`, ...; none for an unknown one). The bytes are served by
+    /// the CDN at the attachment's URL (see [`Simulator::cdn_url`]), also after the message
+    /// is deleted. More than ten files is refused ([`SimError::Invalid`]), as Discord's client
+    /// refuses them. Returns the message id.
+    pub async fn inject_file_data(
+        &self,
+        channel: u64,
+        author: u64,
+        content: &str,
+        files: &[(&str, &[u8])],
+    ) -> Result<u64, SimError> {
+        if files.len() > crate::rest::messages::MAX_FILES {
+            return Err(SimError::Invalid(format!(
+                "{} files: Discord's client sends at most {} with a message",
+                files.len(),
+                crate::rest::messages::MAX_FILES
+            )));
+        }
+        let files: Vec<UserFile<'_>> = files
+            .iter()
+            .map(|(name, bytes)| (*name, bytes.len() as u64, Some(*bytes)))
+            .collect();
+        self.post_user_message(channel, author, content, None, &files)
     }
 
     /// A user uploads a file for a slash command's attachment option (type 11): returns the
     /// attachment id to give as the option's value; the interaction's `resolved.attachments`
-    /// then describes it, as Discord's client does.
+    /// then describes it, as Discord's client does. Only a name and a size: its CDN URL
+    /// answers 404 (see [`Simulator::upload_data`]).
     pub fn upload(&self, filename: &str, size: u64) -> u64 {
         let mut world = self.world();
         let id = world.ids.next();
         world.uploads.insert(id, (filename.to_owned(), size));
+        id
+    }
+
+    /// Like [`Simulator::upload`], with the file's contents: its size is their length, its
+    /// `content_type` guessed from the extension (as [`Simulator::inject_file_data`]), and
+    /// its `ephemeral-attachments` URL in `resolved.attachments` serves the bytes on the CDN
+    /// ([`Simulator::cdn_url`]). Returns the attachment id.
+    pub fn upload_data(&self, filename: &str, bytes: &[u8]) -> u64 {
+        let mut world = self.world();
+        let id = world.ids.next();
+        world
+            .uploads
+            .insert(id, (filename.to_owned(), bytes.len() as u64));
+        world.cdn.files.insert(
+            id,
+            crate::world::cdn::CdnFile {
+                channel: None,
+                filename: filename.to_owned(),
+                content_type: crate::world::cdn::guess_content_type(filename).map(str::to_owned),
+                data: bytes.into(),
+            },
+        );
         id
     }
 
@@ -927,7 +1011,7 @@ impl Simulator {
         author: u64,
         content: &str,
         reply_to: Option<u64>,
-        files: &[(&str, u64)],
+        files: &[UserFile<'_>],
     ) -> Result<u64, SimError> {
         let mut world = self.world();
         if !world.users.contains_key(&author) {
@@ -959,15 +1043,17 @@ impl Simulator {
         let id = world.ids.next();
         let mut message = Message::new(id, channel, guild, author, content);
         message.reply_to = reply_to;
-        for (filename, size) in files {
+        for (filename, size, data) in files {
             let id = world.ids.next();
             message.attachments.push(Attachment {
                 id,
                 filename: (*filename).to_owned(),
                 size: *size,
-                content_type: None,
+                content_type: data
+                    .and_then(|_| crate::world::cdn::guess_content_type(filename))
+                    .map(str::to_owned),
                 description: None,
-                data: None,
+                data: data.map(Into::into),
             });
         }
         self.inner.dispatch_message_create(&world, &message);
@@ -1650,8 +1736,11 @@ impl Simulator {
     }
 }
 
-/// Stores a message in the world and its channel.
+/// Stores a message in the world and its channel; its files with contents go on the CDN.
 pub(crate) fn store_message(world: &mut World, message: Message) {
+    world
+        .cdn
+        .keep_attachments(message.channel_id, &message.attachments);
     if let Some(c) = world.channels.get_mut(&message.channel_id) {
         c.messages.push(message.id);
         c.last_message_id = Some(message.id);

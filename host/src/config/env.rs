@@ -29,6 +29,8 @@ pub struct BotEnv {
     pub shard_ids: Option<Vec<u32>>,
     /// `DISCORD_API_BASE`: overrides `discord.api_base`.
     pub api_base: Option<String>,
+    /// `DISCORD_CDN_BASE`: overrides `discord.cdn_base`.
+    pub cdn_base: Option<String>,
     /// `ZORYX_HEALTH_BIND`: overrides `health.bind` (the health endpoint's address).
     pub health_bind: Option<std::net::SocketAddr>,
     /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
@@ -44,6 +46,7 @@ impl std::fmt::Debug for BotEnv {
             .field("shard_count", &self.shard_count)
             .field("shard_ids", &self.shard_ids)
             .field("api_base", &self.api_base)
+            .field("cdn_base", &self.cdn_base)
             .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
             .finish()
@@ -150,6 +153,7 @@ impl BotEnv {
             shard_count,
             shard_ids,
             api_base: non_empty(vars, "DISCORD_API_BASE").map(str::to_owned),
+            cdn_base: non_empty(vars, "DISCORD_CDN_BASE").map(str::to_owned),
             health_bind,
             toggles,
         })

@@ -269,6 +269,10 @@ pub struct DiscordConfig {
     /// Base URL of Discord's API (a REST proxy, or a simulator), e.g. `http://127.0.0.1:8080`.
     /// `None` is Discord itself. `DISCORD_API_BASE` overrides it.
     pub api_base: Option<String>,
+    /// Where Discord's CDN is, for attachments and emoji images plugins download
+    /// (`Host::download`), e.g. a simulator's `http://127.0.0.1:8080`. `None` is
+    /// `https://cdn.discordapp.com`. `DISCORD_CDN_BASE` overrides it.
+    pub cdn_base: Option<String>,
     /// Register slash commands to this guild only (instant, for testing) instead of globally.
     pub test_guild_id: Option<u64>,
 }

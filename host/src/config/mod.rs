@@ -223,6 +223,14 @@ impl Config {
                 serde_json::Value::String(base.clone()),
             );
         }
+        if let Some(base) = &env.cdn_base {
+            self.core.discord.cdn_base = Some(base.clone());
+            set(
+                &mut self.raw,
+                &["discord", "cdn_base"],
+                serde_json::Value::String(base.clone()),
+            );
+        }
         if let Some(bind) = env.health_bind {
             self.core.health.bind = Some(bind.to_string());
             set(

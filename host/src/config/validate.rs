@@ -200,6 +200,13 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             format!("an http:// or https:// URL such as http://127.0.0.1:8080, got {base:?}"),
         );
     }
+    if let Some(base) = &core.discord.cdn_base {
+        check(
+            is_http_url(base),
+            "discord.cdn_base",
+            format!("an http:// or https:// URL such as http://127.0.0.1:8080, got {base:?}"),
+        );
+    }
     let a = &core.atomic_files;
     check(
         a.cache_ttl_secs >= 1,

@@ -184,6 +184,7 @@ impl Bot {
         stats.replies_sent = counters.replies_sent;
         stats.replies_failed = counters.replies_failed;
         stats.slash_commands = counters.slash_registered;
+        stats.bot_id = self.bot_id();
         stats
     }
 

@@ -120,7 +120,8 @@ pub(super) async fn start(
         Sharding::Auto => None,
         Sharding::Fixed { count, ids } => Some((*count, shard_range(*count, ids)?)),
     };
-    let rest = Rest::new(options.api_base.as_deref(), &options.token);
+    let rest = Rest::new(options.api_base.as_deref(), &options.token)
+        .with_cdn(options.cdn_base.as_deref());
     // Check the token before anything else: a clear error now beats a silent retry loop.
     let me = rest.get("/users/@me").await.map_err(|e| match e.status() {
         Some(401) => DiscordError::InvalidToken,

@@ -68,6 +68,9 @@ pub struct DiscordOptions {
     pub token: String,
     /// Where Discord is (`http://127.0.0.1:PORT` for the simulator); `None` is discord.com.
     pub api_base: Option<String>,
+    /// Where Discord's CDN is (the simulator's origin in tests); `None` is
+    /// `https://cdn.discordapp.com`.
+    pub cdn_base: Option<String>,
     /// Bot owners (`BOT_OWNER_ID` first, then `owner_ids`).
     pub owners: Vec<u64>,
     /// Sharding.
@@ -119,6 +122,7 @@ impl std::fmt::Debug for DiscordOptions {
         f.debug_struct("DiscordOptions")
             .field("token", &"<redacted>")
             .field("api_base", &self.api_base)
+            .field("cdn_base", &self.cdn_base)
             .field("owners", &self.owners)
             .field("shards", &self.shards)
             .field("test_guild_id", &self.test_guild_id)
@@ -133,6 +137,7 @@ impl DiscordOptions {
         Self {
             token: token.into(),
             api_base: None,
+            cdn_base: None,
             owners: Vec::new(),
             shards: Sharding::Auto,
             test_guild_id: None,
@@ -176,6 +181,11 @@ impl DiscordOptions {
                 .api_base
                 .clone()
                 .or_else(|| config.discord.api_base.clone())
+                .filter(|b| !b.trim().is_empty()),
+            cdn_base: env
+                .cdn_base
+                .clone()
+                .or_else(|| config.discord.cdn_base.clone())
                 .filter(|b| !b.trim().is_empty()),
             owners,
             shards,

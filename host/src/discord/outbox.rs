@@ -68,6 +68,36 @@ impl Outbox for DiscordOutbox {
                 }
             });
         }
+        if let Action::BotSettings { guild } = action {
+            let bot = self.bot.upgrade();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                let settings = crate::guild_settings::settings_of(bot.settings.as_ref(), guild)
+                    .await
+                    .map_err(|e| PluginError::Host(e.to_string()))?;
+                Ok(Outcome::BotSettings(crate::guild_settings::to_api(
+                    &settings,
+                )))
+            });
+        }
+        if let Action::SetBotSettings { guild, settings } = action {
+            let bot = self.bot.upgrade();
+            let plugin = plugin.to_owned();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                crate::guild_settings::apply_api(bot.settings.as_ref(), guild, settings)
+                    .await
+                    .map_err(PluginError::user)?;
+                tracing::info!(
+                    plugin,
+                    guild = guild.0,
+                    "the bot's server settings were replaced"
+                );
+                Ok(Outcome::Done)
+            });
+        }
         let rest = self.rest.clone();
         let counters = Arc::clone(&self.counters);
         let bot_id = self.bot_id;

@@ -25,6 +25,14 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// the process runs out of file descriptors); with it, a few connections are kept and reused.
 const MAX_IN_FLIGHT: usize = 64;
 
+/// Discord's CDN.
+const DISCORD_CDN: &str = "https://cdn.discordapp.com";
+/// The hosts Discord serves files from.
+const CDN_HOSTS: [&str; 2] = ["cdn.discordapp.com", "media.discordapp.net"];
+/// The largest file [`Rest::download`] reads (Discord's upload limit for boosted servers is
+/// larger; bots rarely need more).
+pub const MAX_DOWNLOAD: u64 = 25 << 20;
+
 /// A REST call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -85,6 +93,8 @@ pub struct Rest {
     /// `<base>/api/v10`, built once.
     api: Arc<str>,
     auth: HeaderValue,
+    /// Where Discord's CDN is (`https://cdn.discordapp.com`, or a simulator's origin).
+    cdn: Arc<str>,
     /// One permit per request in flight (see [`MAX_IN_FLIGHT`]).
     in_flight: Arc<tokio::sync::Semaphore>,
 }
@@ -238,8 +248,73 @@ impl Rest {
             api: Arc::from(format!("{base}/api/v10")),
             base: Arc::from(base),
             auth,
+            cdn: Arc::from(DISCORD_CDN),
             in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT)),
         }
+    }
+
+    /// The same client, downloading files from `cdn` (`None`: Discord's own CDN) instead of
+    /// `https://cdn.discordapp.com` (`discord.cdn_base`; a simulator serves both).
+    pub fn with_cdn(mut self, cdn: Option<&str>) -> Self {
+        self.cdn = Arc::from(cdn.unwrap_or(DISCORD_CDN).trim_end_matches('/'));
+        self
+    }
+
+    /// Downloads a file Discord's CDN serves (attachments, emoji images): `url` must be on
+    /// `cdn.discordapp.com` or `media.discordapp.net` over https; it is fetched from the
+    /// configured CDN with the same path, without the bot's token, and at most `max_bytes`
+    /// (capped at [`MAX_DOWNLOAD`]) are read. Any status is an answer.
+    pub async fn download(
+        &self,
+        url: &str,
+        max_bytes: u64,
+    ) -> Result<zoryx_plugin_api::HttpResponse, String> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("`{url}` is not a URL: {e}"))?;
+        let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+        if parsed.scheme() != "https" || !CDN_HOSTS.contains(&host.as_str()) {
+            return Err(format!(
+                "`{url}` is not on Discord's CDN (cdn.discordapp.com, media.discordapp.net); \
+                 other hosts go through `Host::http` and `http.allow`"
+            ));
+        }
+        let mut target = format!("{}{}", self.cdn, parsed.path());
+        if let Some(query) = parsed.query() {
+            target.push('?');
+            target.push_str(query);
+        }
+        let max = max_bytes.min(MAX_DOWNLOAD);
+        let mut response = self
+            .client
+            .get(&target)
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .send()
+            .await
+            .map_err(|e| format!("could not reach Discord's CDN: {}", with_causes(&e)))?;
+        if response.content_length().is_some_and(|n| n > max) {
+            return Err(format!("the file is over {} KiB", max / 1024));
+        }
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("the download broke off: {}", with_causes(&e)))?
+        {
+            if (body.len() + chunk.len()) as u64 > max {
+                return Err(format!("the file is over {} KiB", max / 1024));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(zoryx_plugin_api::HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// The API root, e.g. `http://127.0.0.1:4000/api/v10`.

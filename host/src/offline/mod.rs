@@ -72,12 +72,14 @@ impl Offline {
         let env = BotEnv {
             token: Some(sim.token().to_owned()),
             api_base: Some(sim.base_url()),
+            cdn_base: Some(sim.cdn_url()),
             shard_count: None,
             shard_ids: None,
             ..env.clone()
         };
         let mut options = DiscordOptions::from_config(config, &env)?;
         options.api_base = Some(sim.base_url());
+        options.cdn_base = Some(sim.cdn_url());
         options.owners.push(sim.owner().id);
         options.test_guild_id = Some(sim.default_guild());
         let bot = discord::start_with(Arc::clone(&manager), settings, options, services).await?;

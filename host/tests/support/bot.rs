@@ -42,6 +42,7 @@ pub fn env_for(sim: &Simulator) -> BotEnv {
         ("DISCORD_TOKEN", sim.token().to_owned()),
         ("BOT_OWNER_ID", sim.owner().id.to_string()),
         ("DISCORD_API_BASE", sim.base_url()),
+        ("DISCORD_CDN_BASE", sim.cdn_url()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

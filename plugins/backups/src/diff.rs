@@ -184,6 +184,87 @@ pub(crate) fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
         out.changed
             .push(format!("member roles: {members_changed} member(s) differ"));
     }
+    // Emojis, by id then name.
+    let mut matched_new = HashSet::new();
+    for emoji in &old.emojis {
+        let found = new.emojis.iter().find(|n| n.id == emoji.id).or_else(|| {
+            new.emojis
+                .iter()
+                .find(|n| n.name == emoji.name && !matched_new.contains(&n.id))
+        });
+        match found {
+            Some(other) => {
+                matched_new.insert(other.id);
+                if other.name != emoji.name {
+                    out.changed.push(format!("emoji :{}:: name", emoji.name));
+                }
+            }
+            None => out.removed.push(format!("emoji :{}:", emoji.name)),
+        }
+    }
+    for emoji in new.emojis.iter().filter(|e| !matched_new.contains(&e.id)) {
+        out.added.push(format!("emoji :{}:", emoji.name));
+    }
+    // The server's settings and the bot's (compared only when both snapshots have them).
+    if let (Some(a), Some(b)) = (&old.settings, &new.settings) {
+        let mut what = Vec::new();
+        if a.verification_level != b.verification_level {
+            what.push("verification level");
+        }
+        if a.default_notifications != b.default_notifications {
+            what.push("default notifications");
+        }
+        if a.explicit_content_filter != b.explicit_content_filter {
+            what.push("content filter");
+        }
+        if a.afk_channel.and_then(old_name) != b.afk_channel.and_then(new_name)
+            || a.afk_timeout != b.afk_timeout
+        {
+            what.push("AFK channel");
+        }
+        if a.system_channel.and_then(old_name) != b.system_channel.and_then(new_name)
+            || a.system_channel_flags != b.system_channel_flags
+        {
+            what.push("system messages");
+        }
+        if a.preferred_locale != b.preferred_locale {
+            what.push("language");
+        }
+        if !what.is_empty() {
+            out.changed
+                .push(format!("server settings: {}", what.join(", ")));
+        }
+    }
+    if old.guild.name != new.guild.name || old.guild.description != new.guild.description {
+        out.changed.push("server name or description".to_owned());
+    }
+    if let (Some(a), Some(b)) = (&old.bot, &new.bot) {
+        let mut what = Vec::new();
+        if a.prefix != b.prefix || a.mention_prefix != b.mention_prefix {
+            what.push("prefix");
+        }
+        let grants = |snap: &Snapshot, s: &zoryx_plugin_api::BotGuildSettings| {
+            s.command_roles
+                .iter()
+                .map(|(c, r)| {
+                    let ids: Vec<u64> = r.iter().map(|r| r.0).collect();
+                    (c.clone(), names(snap, &ids))
+                })
+                .collect::<Vec<_>>()
+        };
+        if grants(old, a) != grants(new, b) {
+            what.push("role grants");
+        }
+        if a.auto_delete_errors != b.auto_delete_errors
+            || a.auto_delete_commands != b.auto_delete_commands
+        {
+            what.push("auto-delete");
+        }
+        if !what.is_empty() {
+            out.changed
+                .push(format!("bot settings: {}", what.join(", ")));
+        }
+    }
     out.added.sort();
     out.removed.sort();
     out.changed.sort();

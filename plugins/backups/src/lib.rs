@@ -1,9 +1,11 @@
-//! `backups`: guild snapshots. `backupcreate` takes the server's roles, channels and categories
-//! with their permission overwrites, members' roles and emojis; every snapshot carries a full
-//! SHA-256 over its canonical encoding, checked on every read. `backuplist`, `backupview`,
-//! `backupverify`, `backupdiff` (two snapshots, or one and the live server), `backuppin`,
-//! `backupnote`, `backupdelete`, `backupexport` (a JSON file), `backupstats` and
-//! `backupschedule` (automatic backups every 1–168 h with retention) manage them.
+//! `backups`: guild snapshots. `backupcreate` takes the server's settings, roles, channels and
+//! categories with their permission overwrites, members' roles, emojis and the bot's own
+//! settings for the server; every snapshot carries a full SHA-256 over its canonical encoding,
+//! checked on every read. `backuplist`, `backupview`, `backupverify`, `backupdiff` (two
+//! snapshots, or one and the live server), `backuppin`, `backupnote`, `backupdelete`,
+//! `backupexport` (a JSON file), `backupimport` (one back, verified first), `backupstats` and
+//! `backupschedule` (automatic backups every 1–168 h with retention) manage them;
+//! `backuprestore` brings a backup back, resumably (see [`restore`]).
 
 mod diff;
 mod restore;
@@ -16,7 +18,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use zoryx_plugin_api::prelude::*;
-use zoryx_plugin_api::{Bucket, ButtonStyle, CustomId, Host, palette};
+use zoryx_plugin_api::{Attachment, Bucket, ButtonStyle, CustomId, Host, palette};
 
 use snapshot::{Snapshot, short};
 use store::Entry;
@@ -55,13 +57,16 @@ impl Backups {
     }
 }
 
-/// The buttons of a restore: go ahead, or stop.
+/// The buttons of a restore: go ahead, or stop (short keys: a custom id holds 100 characters).
 #[derive(Serialize, Deserialize)]
 struct RestoreButton {
     /// `confirm` or `cancel`.
     action: String,
     id: String,
+    /// The parts as [`restore::Parts::code`] writes them.
+    #[serde(rename = "p")]
     parts: String,
+    #[serde(rename = "u")]
     user: u64,
 }
 
@@ -202,6 +207,14 @@ impl Plugin for Backups {
                 export,
             )
             .command(
+                admin(
+                    "backupimport",
+                    "Add a backup from an exported JSON file (checked before it is kept)",
+                )
+                .arg(Arg::attachment("file").description("A file `backupexport` made")),
+                import,
+            )
+            .command(
                 admin("backupstats", "Backups across every server").permission(Permission::Owner),
                 stats,
             )
@@ -230,7 +243,9 @@ impl Plugin for Backups {
                 .arg(id())
                 .arg(
                     Arg::rest("parts")
-                        .description("roles, channels, members, or all (the default)")
+                        .description(
+                            "roles, channels, members, settings, emojis, or all (the default)",
+                        )
                         .optional(),
                 ),
                 restore_plan,
@@ -312,7 +327,7 @@ async fn create(ctx: CommandContext<Backups>) -> PluginResult {
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "manual".to_owned());
-    let entry = store::save(host, snapshot, label, Some(ctx.author().id.0)).await?;
+    let entry = store::save(host, guild, snapshot, label, Some(ctx.author().id.0)).await?;
     store::audit(
         host,
         guild,
@@ -678,6 +693,63 @@ async fn export(ctx: CommandContext<Backups>) -> PluginResult {
     Ok(())
 }
 
+/// The largest export `backupimport` reads.
+const MAX_IMPORT_BYTES: u64 = 8 << 20;
+
+async fn import(ctx: CommandContext<Backups>) -> PluginResult {
+    let guild = guild_of(&ctx)?;
+    let host = ctx.host();
+    let file: Attachment = ctx.arg("file")?;
+    let entries = store::index(host, guild).await?;
+    let max = max_per_guild(host).await;
+    if entries.len() as u64 >= max {
+        return Err(PluginError::user(format!(
+            "this server has {} backups, the most it may keep ({max}); delete one first",
+            entries.len()
+        )));
+    }
+    let bytes = host.download_attachment(&file, MAX_IMPORT_BYTES).await?;
+    let snapshot = snapshot::unseal(&bytes).map_err(|why| {
+        PluginError::user(format!("`{}` cannot be imported: {why}", file.filename))
+    })?;
+    let checksum = snapshot.checksum()?;
+    if let Some(same) = entries.iter().find(|e| e.checksum == checksum) {
+        return Err(PluginError::user(format!(
+            "`{}` is already here, as backup `{}`",
+            file.filename, same.id
+        )));
+    }
+    let label = if snapshot.guild.id == guild {
+        "imported".to_owned()
+    } else {
+        let name: String = snapshot.guild.name.chars().take(60).collect();
+        format!("imported from {name}")
+    };
+    let entry = store::save(host, guild, snapshot, label, Some(ctx.author().id.0)).await?;
+    store::audit(
+        host,
+        guild,
+        Some(ctx.author().id.0),
+        "import",
+        format!("{} ({})", entry.id, file.filename),
+    )
+    .await;
+    let embed = Embed::success(
+        &format!("Backup {} imported", entry.id),
+        &format!(
+            "From `{}`, taken <t:{}:f>. Checksum verified: `{}`.\nRestore it with \
+             `backuprestore {}`.",
+            file.filename,
+            entry.created_at,
+            short(&entry.checksum),
+            entry.id
+        ),
+    )
+    .field("Holds", counts(&entry), false);
+    ctx.reply(embed).await?;
+    Ok(())
+}
+
 async fn stats(ctx: CommandContext<Backups>) -> PluginResult {
     let host = ctx.host();
     let (mut count, mut bytes, mut pinned, mut newest, mut servers, mut scheduled) =
@@ -823,7 +895,7 @@ async fn automatic_one(host: &Host, guild: u64, plan: &store::Schedule, now: u64
         )));
     }
     let snapshot = Snapshot::take(&host.guild(GuildId(guild)), now).await?;
-    let entry = store::save(host, snapshot, "automatic".to_owned(), None).await?;
+    let entry = store::save(host, guild, snapshot, "automatic".to_owned(), None).await?;
     store::audit(
         host,
         guild,
@@ -840,8 +912,7 @@ async fn restore_plan(ctx: CommandContext<Backups>) -> PluginResult {
     let host = ctx.host();
     let entries = store::index(host, guild).await?;
     let entry = store::find(&entries, &ctx.arg::<String>("id")?)?.clone();
-    let parts_text = ctx.arg::<String>("parts").unwrap_or_default();
-    let parts = restore::Parts::parse(&parts_text)?;
+    let parts = restore::Parts::parse(&ctx.arg::<String>("parts").unwrap_or_default())?;
     if Backups::has(&ctx.data().running, guild) || Backups::has(&ctx.data().pending, guild) {
         return Err(PluginError::user(
             "a restore is under way in this server already",
@@ -861,8 +932,14 @@ async fn restore_plan(ctx: CommandContext<Backups>) -> PluginResult {
     .field(
         "Roles",
         format!(
-            "{} to create, {} to update",
-            plan.create_roles, plan.update_roles
+            "{} to create, {} to update{}",
+            plan.create_roles,
+            plan.update_roles,
+            if plan.positions {
+                ", order restored"
+            } else {
+                ""
+            }
         ),
         true,
     )
@@ -882,6 +959,20 @@ async fn restore_plan(ctx: CommandContext<Backups>) -> PluginResult {
         ),
         true,
     );
+    if parts.settings {
+        embed = embed.field(
+            "Settings",
+            if plan.settings.is_empty() {
+                "as in the backup".to_owned()
+            } else {
+                format!("{} to update", plan.settings.join(" and "))
+            },
+            true,
+        );
+    }
+    if parts.emojis {
+        embed = embed.field("Emojis", format!("{} to create", plan.emojis), true);
+    }
     if plan.managed > 0 {
         embed = embed.field(
             "Left alone",
@@ -900,7 +991,7 @@ async fn restore_plan(ctx: CommandContext<Backups>) -> PluginResult {
     let button = |action: &str| RestoreButton {
         action: action.to_owned(),
         id: entry.id.clone(),
-        parts: parts_text.clone(),
+        parts: parts.code(),
         user: ctx.author().id.0,
     };
     let message = Message::new()
@@ -988,7 +1079,7 @@ async fn restore_click(ctx: ComponentContext<Backups>, click: RestoreButton) -> 
     let host: &Host = &ctx;
     let entries = store::index(host, guild).await?;
     let entry = store::find(&entries, &click.id)?.clone();
-    let parts = restore::Parts::parse(&click.parts)?;
+    let parts = restore::Parts::from_code(&click.parts);
     let snapshot = store::load(host, guild, &entry).await?;
     let plan = restore::plan(&host.guild(GuildId(guild)), &snapshot, parts).await?;
     let now = unix_now(host);

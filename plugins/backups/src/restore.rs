@@ -1,8 +1,9 @@
 //! Restoring a snapshot: a plan first (what would be created or updated, shown before anything
 //! changes), then the steps one by one with a journal.
 //!
-//! Every step is "make this item of the snapshot exist as it was": a role, a channel (categories
-//! first), one member's roles. An item is found by its id, then by name (and kind), and only
+//! Every step is "make this item of the snapshot exist as it was": a role, the order of the
+//! roles, a channel (categories first), the server's settings, the bot's settings, one member's
+//! roles, an emoji. An item is found by its id, then by name (and kind), and only
 //! then created, so a step can run twice without making anything twice. The journal
 //! (`<guild>/restore.json`) records the step about to run before it runs and the ids each created
 //! item got after; a restore interrupted at any point (a crash, a restart, a kill) starts again at
@@ -12,11 +13,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use zoryx_plugin_api::{
-    Channel, ChannelId, ChannelSpec, GuildHandle, Host, Overwrite, OverwriteTarget, Permissions,
-    PluginError, PluginResult, Role, RoleId, RoleSpec, UserId,
+    BotGuildSettings, Channel, ChannelId, ChannelSpec, Emoji, GuildHandle, GuildInfo, GuildSpec,
+    Host, Overwrite, OverwriteTarget, Permissions, PluginError, PluginResult, Role, RoleId,
+    RoleSpec, UserId,
 };
 
-use crate::snapshot::{ChannelSnap, RoleSnap, Snapshot};
+use crate::snapshot::{ChannelSnap, EmojiSnap, RoleSnap, Snapshot};
 
 /// What a restore brings back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,10 +26,14 @@ pub(crate) struct Parts {
     pub(crate) roles: bool,
     pub(crate) channels: bool,
     pub(crate) members: bool,
+    /// The server's settings and the bot's own.
+    pub(crate) settings: bool,
+    pub(crate) emojis: bool,
 }
 
 impl Parts {
-    /// `all`, or a list of `roles`, `channels`, `members` (commas or spaces).
+    /// `all`, or a list of `roles`, `channels`, `members`, `settings`, `emojis` (commas or
+    /// spaces).
     pub(crate) fn parse(text: &str) -> PluginResult<Self> {
         let text = text.trim().to_ascii_lowercase();
         if text.is_empty() || text == "all" {
@@ -35,12 +41,16 @@ impl Parts {
                 roles: true,
                 channels: true,
                 members: true,
+                settings: true,
+                emojis: true,
             });
         }
         let mut parts = Self {
             roles: false,
             channels: false,
             members: false,
+            settings: false,
+            emojis: false,
         };
         for word in text
             .split(|c: char| c == ',' || c.is_whitespace())
@@ -50,14 +60,42 @@ impl Parts {
                 "roles" | "role" => parts.roles = true,
                 "channels" | "channel" => parts.channels = true,
                 "members" | "member" | "member_roles" => parts.members = true,
+                "settings" | "setting" => parts.settings = true,
+                "emojis" | "emoji" => parts.emojis = true,
                 other => {
                     return Err(PluginError::user(format!(
-                        "`{other}` is not a part of a backup: roles, channels, members or all"
+                        "`{other}` is not a part of a backup: roles, channels, members, \
+                         settings, emojis or all"
                     )));
                 }
             }
         }
         Ok(parts)
+    }
+
+    /// The parts as one letter each (`rcmse`), for a button's custom id.
+    pub(crate) fn code(self) -> String {
+        [
+            (self.roles, 'r'),
+            (self.channels, 'c'),
+            (self.members, 'm'),
+            (self.settings, 's'),
+            (self.emojis, 'e'),
+        ]
+        .into_iter()
+        .filter_map(|(on, letter)| on.then_some(letter))
+        .collect()
+    }
+
+    /// The parts [`Parts::code`] wrote.
+    pub(crate) fn from_code(code: &str) -> Self {
+        Self {
+            roles: code.contains('r'),
+            channels: code.contains('c'),
+            members: code.contains('m'),
+            settings: code.contains('s'),
+            emojis: code.contains('e'),
+        }
     }
 
     pub(crate) fn describe(self) -> String {
@@ -71,6 +109,12 @@ impl Parts {
         if self.members {
             names.push("member roles");
         }
+        if self.settings {
+            names.push("settings");
+        }
+        if self.emojis {
+            names.push("emojis");
+        }
         names.join(", ")
     }
 }
@@ -80,8 +124,15 @@ impl Parts {
 #[serde(rename_all = "snake_case", tag = "step", content = "id")]
 pub(crate) enum Step {
     Role(u64),
+    /// The order of the roles.
+    Positions,
     Channel(u64),
+    /// The server's settings (name, description, safety, AFK and system channels).
+    Settings,
+    /// The bot's own settings for the server.
+    BotSettings,
     Member(u64),
+    Emoji(u64),
 }
 
 /// The plan as shown before a restore: counts of what would change.
@@ -97,6 +148,11 @@ pub(crate) struct Plan {
     pub(crate) members_gone: usize,
     /// Roles managed by an integration: never recreated.
     pub(crate) managed: usize,
+    /// Whether the roles' order changes.
+    pub(crate) positions: bool,
+    /// What of the server's settings and the bot's changes, in words.
+    pub(crate) settings: Vec<&'static str>,
+    pub(crate) emojis: usize,
 }
 
 /// The journal of a restore in progress or finished.
@@ -262,6 +318,183 @@ fn restorable(snapshot: &Snapshot) -> impl Iterator<Item = &RoleSnap> {
     snapshot.roles.iter().filter(|r| !r.managed)
 }
 
+/// Whether the live roles standing for the snapshot's are in another order than the
+/// snapshot's.
+fn out_of_order(snapshot: &Snapshot, live: &[Role], map: &BTreeMap<u64, u64>) -> bool {
+    let mut by_live: Vec<(i32, u64, u64)> = restorable(snapshot)
+        .filter(|r| r.id != snapshot.guild.id)
+        .filter_map(|r| {
+            let id = *map.get(&r.id)?;
+            let role = live.iter().find(|l| l.id.0 == id)?;
+            Some((role.position, role.id.0, r.id))
+        })
+        .collect();
+    by_live.sort_unstable();
+    let mut by_snapshot: Vec<(i32, u64)> = restorable(snapshot)
+        .filter(|r| r.id != snapshot.guild.id && map.contains_key(&r.id))
+        .map(|r| (r.position, r.id))
+        .collect();
+    by_snapshot.sort_unstable();
+    by_live
+        .iter()
+        .map(|x| x.2)
+        .ne(by_snapshot.iter().map(|x| x.1))
+}
+
+/// The order to give the roles the bot may move (those below its highest role, or every role
+/// when it owns the server): the ones standing for the snapshot's in the snapshot's order, in
+/// the places they hold between them now; the others where they are. Positions from 1 (just
+/// above @everyone), every movable role listed lowest first (so the order holds whether Discord
+/// applies the list at once or one move at a time); empty when nothing moves.
+fn reorder(
+    snapshot: &Snapshot,
+    live: &[Role],
+    map: &BTreeMap<u64, u64>,
+    everyone: u64,
+    top: Option<i32>,
+) -> Vec<(RoleId, i32)> {
+    let mut movable: Vec<&Role> = live
+        .iter()
+        .filter(|r| r.id.0 != everyone && top.is_none_or(|t| r.position < t))
+        .collect();
+    movable.sort_by_key(|r| (r.position, r.id.0));
+    let snapshot_position = |live_id: u64| {
+        restorable(snapshot)
+            .filter(|r| r.id != snapshot.guild.id)
+            .find(|r| map.get(&r.id) == Some(&live_id))
+            .map(|r| (r.position, r.id))
+    };
+    let slots: Vec<usize> = movable
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| snapshot_position(r.id.0).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let mut ours: Vec<&Role> = slots.iter().map(|i| movable[*i]).collect();
+    ours.sort_by_key(|r| snapshot_position(r.id.0));
+    let mut order = movable.clone();
+    for (slot, role) in slots.into_iter().zip(ours) {
+        order[slot] = role;
+    }
+    let moves: Vec<(RoleId, i32)> = order
+        .iter()
+        .zip(1..)
+        .map(|(role, position)| (role.id, position))
+        .collect();
+    let unchanged = order
+        .iter()
+        .zip(&moves)
+        .all(|(role, (_, position))| role.position == *position);
+    if unchanged { Vec::new() } else { moves }
+}
+
+/// The changes that make the server's settings the snapshot's (channels as they map now;
+/// ones not restored are left as they are).
+fn settings_spec(
+    snapshot: &Snapshot,
+    live: &GuildInfo,
+    channels: &BTreeMap<u64, u64>,
+) -> GuildSpec {
+    let mut spec = GuildSpec::default();
+    if live.name != snapshot.guild.name {
+        spec.name = Some(snapshot.guild.name.clone());
+    }
+    if live.description != snapshot.guild.description {
+        spec.description = Some(snapshot.guild.description.clone());
+    }
+    let Some(wanted) = &snapshot.settings else {
+        return spec;
+    };
+    if live.verification_level != wanted.verification_level {
+        spec.verification_level = Some(wanted.verification_level);
+    }
+    if live.default_notifications != wanted.default_notifications {
+        spec.default_notifications = Some(wanted.default_notifications);
+    }
+    if live.explicit_content_filter != wanted.explicit_content_filter {
+        spec.explicit_content_filter = Some(wanted.explicit_content_filter);
+    }
+    if live.afk_timeout != wanted.afk_timeout {
+        spec.afk_timeout = Some(wanted.afk_timeout);
+    }
+    if live.system_channel_flags != wanted.system_channel_flags {
+        spec.system_channel_flags = Some(wanted.system_channel_flags);
+    }
+    if !wanted.preferred_locale.is_empty() && live.preferred_locale != wanted.preferred_locale {
+        spec.preferred_locale = Some(wanted.preferred_locale.clone());
+    }
+    let map = |channel: Option<u64>| -> Option<Option<ChannelId>> {
+        match channel {
+            None => Some(None),
+            Some(c) => channels.get(&c).map(|live| Some(ChannelId(*live))),
+        }
+    };
+    if let Some(afk) = map(wanted.afk_channel)
+        && afk != live.afk_channel
+    {
+        spec.afk_channel = Some(afk);
+    }
+    if let Some(system) = map(wanted.system_channel)
+        && system != live.system_channel
+    {
+        spec.system_channel = Some(system);
+    }
+    spec
+}
+
+/// Whether a channel the settings name is not in the server yet.
+fn settings_unmapped(snapshot: &Snapshot, channels: &BTreeMap<u64, u64>) -> bool {
+    snapshot.settings.as_ref().is_some_and(|s| {
+        [s.afk_channel, s.system_channel]
+            .into_iter()
+            .flatten()
+            .any(|c| !channels.contains_key(&c))
+    })
+}
+
+/// The bot's settings of the snapshot with roles as they map now (grants of roles not in the
+/// server are dropped).
+fn bot_settings(wanted: &BotGuildSettings, roles: &BTreeMap<u64, u64>) -> BotGuildSettings {
+    let mut out = wanted.clone();
+    out.command_roles = wanted
+        .command_roles
+        .iter()
+        .filter_map(|(command, list)| {
+            let mut mapped: Vec<RoleId> = list
+                .iter()
+                .filter_map(|r| roles.get(&r.0).map(|l| RoleId(*l)))
+                .collect();
+            mapped.sort_unstable();
+            (!mapped.is_empty()).then(|| (command.clone(), mapped))
+        })
+        .collect();
+    out
+}
+
+/// Whether a role a grant names is not in the server yet.
+fn grants_unmapped(wanted: &BotGuildSettings, roles: &BTreeMap<u64, u64>) -> bool {
+    wanted
+        .command_roles
+        .values()
+        .flatten()
+        .any(|r| !roles.contains_key(&r.0))
+}
+
+/// The live emoji that stands for `snap`: by id, then by name.
+fn find_emoji<'a>(
+    live: &'a [Emoji],
+    snap: &EmojiSnap,
+    map: &BTreeMap<u64, u64>,
+) -> Option<&'a Emoji> {
+    let taken = |id: u64| map.iter().any(|(s, l)| *l == id && *s != snap.id);
+    live.iter()
+        .find(|e| e.id == snap.id)
+        .or_else(|| live.iter().find(|e| e.name == snap.name && !taken(e.id)))
+}
+
+/// The largest emoji image Discord takes.
+const EMOJI_MAX_BYTES: u64 = 256 * 1024;
+
 /// What a restore of `parts` would do to the server as it is now.
 pub(crate) async fn plan(
     guild: &GuildHandle,
@@ -297,6 +530,16 @@ pub(crate) async fn plan(
         }
     }
     plan.managed = snapshot.roles.iter().filter(|r| r.managed).count();
+    if parts.roles && (plan.create_roles > 0 || out_of_order(snapshot, &live_roles, &role_map)) {
+        plan.positions = true;
+        plan.steps.push(Step::Positions);
+    }
+    let mut channel_map = BTreeMap::new();
+    for channel in &snapshot.channels {
+        if let Some(live) = find_channel(&live_channels, channel, &channel_map) {
+            channel_map.insert(channel.id, live.id.0);
+        }
+    }
     if parts.channels {
         let mut channel_map = BTreeMap::new();
         for channel in &snapshot.channels {
@@ -317,6 +560,22 @@ pub(crate) async fn plan(
                     plan.create_channels += 1;
                     plan.steps.push(Step::Channel(channel.id));
                 }
+            }
+        }
+    }
+    if parts.settings {
+        let info = guild.info().await?;
+        // Channels still to be created count as a change.
+        let server = settings_spec(snapshot, &info, &channel_map);
+        if !server.is_empty() || settings_unmapped(snapshot, &channel_map) {
+            plan.settings.push("server settings");
+            plan.steps.push(Step::Settings);
+        }
+        if let Some(wanted) = &snapshot.bot {
+            let have = guild.bot_settings().await?;
+            if bot_settings(wanted, &role_map) != have || grants_unmapped(wanted, &role_map) {
+                plan.settings.push("bot settings");
+                plan.steps.push(Step::BotSettings);
             }
         }
     }
@@ -362,6 +621,21 @@ pub(crate) async fn plan(
             .filter(|m| !present.contains(&m.user))
             .count();
     }
+    if parts.emojis && !snapshot.emojis.is_empty() {
+        let live = guild.emojis().await?;
+        let mut taken = BTreeMap::new();
+        for emoji in &snapshot.emojis {
+            match find_emoji(&live, emoji, &taken) {
+                Some(found) => {
+                    taken.insert(emoji.id, found.id);
+                }
+                None => {
+                    plan.emojis += 1;
+                    plan.steps.push(Step::Emoji(emoji.id));
+                }
+            }
+        }
+    }
     Ok(plan)
 }
 
@@ -399,6 +673,10 @@ fn forbidden(error: &PluginError) -> bool {
 pub(crate) struct Live {
     roles: Vec<Role>,
     channels: Vec<Channel>,
+    /// Read at the first emoji step of the slice.
+    emojis: Option<Vec<Emoji>>,
+    /// Emojis the restore made or found: snapshot id → live id.
+    emoji_map: BTreeMap<u64, u64>,
 }
 
 impl Live {
@@ -406,6 +684,8 @@ impl Live {
         Ok(Self {
             roles: guild.roles().await?,
             channels: guild.channels().await?,
+            emojis: None,
+            emoji_map: BTreeMap::new(),
         })
     }
 
@@ -502,6 +782,80 @@ async fn run_step(
                 }
             }
         }
+        Step::Positions => {
+            let stats = host.stats().await?;
+            let info = guild.info().await?;
+            let top = if info.owner_id.0 == stats.bot_id {
+                None
+            } else {
+                let me = guild.member(UserId(stats.bot_id)).await?;
+                Some(
+                    live.roles
+                        .iter()
+                        .filter(|r| me.roles.contains(&r.id))
+                        .map(|r| r.position)
+                        .max()
+                        .unwrap_or(0),
+                )
+            };
+            let moves = reorder(snapshot, &live.roles, &journal.roles, id, top);
+            if moves.is_empty() {
+                return Ok(None);
+            }
+            live.roles = guild
+                .set_role_positions(moves, "restoring a backup")
+                .await?;
+            Ok(Some(false))
+        }
+        Step::Settings => {
+            let info = guild.info().await?;
+            let spec = settings_spec(snapshot, &info, &journal.channels);
+            if spec.is_empty() {
+                return Ok(None);
+            }
+            guild.edit(spec, "restoring a backup").await?;
+            Ok(Some(false))
+        }
+        Step::BotSettings => {
+            let Some(wanted) = &snapshot.bot else {
+                return Ok(None);
+            };
+            let wanted = bot_settings(wanted, &journal.roles);
+            if guild.bot_settings().await? == wanted {
+                return Ok(None);
+            }
+            guild.set_bot_settings(wanted).await?;
+            Ok(Some(false))
+        }
+        Step::Emoji(sid) => {
+            let Some(snap) = snapshot.emojis.iter().find(|e| e.id == *sid) else {
+                return Ok(None);
+            };
+            let emojis = match live.emojis.take() {
+                Some(list) => list,
+                None => guild.emojis().await?,
+            };
+            let found = find_emoji(&emojis, snap, &live.emoji_map).map(|e| e.id);
+            live.emojis = Some(emojis);
+            if let Some(found) = found {
+                live.emoji_map.insert(*sid, found);
+                return Ok(None);
+            }
+            let image = host.download(&snap.url, EMOJI_MAX_BYTES).await?;
+            let roles = snap
+                .roles
+                .iter()
+                .filter_map(|r| journal.roles.get(r).map(|l| RoleId(*l)))
+                .collect();
+            let emoji = guild
+                .create_emoji(&snap.name, image, roles, "restoring a backup")
+                .await?;
+            live.emoji_map.insert(*sid, emoji.id);
+            if let Some(list) = live.emojis.as_mut() {
+                list.push(emoji);
+            }
+            Ok(Some(true))
+        }
         Step::Member(user) => {
             let Some(snap) = snapshot.members.iter().find(|m| m.user == *user) else {
                 return Ok(None);
@@ -537,6 +891,14 @@ fn name_of(snapshot: &Snapshot, step: &Step) -> String {
             |c| format!("channel #{}", c.name),
         ),
         Step::Member(user) => format!("the roles of <@{user}>"),
+        Step::Positions => "the order of the roles".to_owned(),
+        Step::Settings => "the server's settings".to_owned(),
+        Step::BotSettings => "the bot's settings".to_owned(),
+        Step::Emoji(id) => snapshot
+            .emojis
+            .iter()
+            .find(|e| e.id == *id)
+            .map_or_else(|| format!("emoji {id}"), |e| format!("emoji :{}:", e.name)),
     }
 }
 
@@ -617,4 +979,96 @@ pub(crate) async fn run(
         journal.status = "done".to_owned();
     }
     save_journal(host, guild_id, journal).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{FORMAT, GuildMeta};
+
+    fn role(id: u64, name: &str, position: i32) -> Role {
+        Role {
+            id: RoleId(id),
+            name: name.into(),
+            position,
+            ..Role::default()
+        }
+    }
+
+    fn snap(id: u64, name: &str, position: i32) -> RoleSnap {
+        RoleSnap {
+            id,
+            name: name.into(),
+            colour: 0,
+            permissions: 0,
+            hoist: false,
+            mentionable: false,
+            position,
+            managed: false,
+        }
+    }
+
+    fn snapshot(roles: Vec<RoleSnap>) -> Snapshot {
+        Snapshot {
+            format: FORMAT,
+            guild: GuildMeta {
+                id: 1,
+                name: "Home".into(),
+                description: None,
+            },
+            taken_at: 0,
+            roles,
+            channels: vec![],
+            members: vec![],
+            emojis: vec![],
+            settings: None,
+            bot: None,
+        }
+    }
+
+    #[test]
+    fn roles_take_the_snapshot_order_in_the_places_they_hold_and_others_stay() {
+        // Snapshot: a (1) < b (2) < c (3). Live: c, x (not in the snapshot), b, a from the
+        // bottom, and the bot's role on top.
+        let snapshot = snapshot(vec![snap(13, "c", 3), snap(12, "b", 2), snap(11, "a", 1)]);
+        let live = vec![
+            role(1, "@everyone", 0),
+            role(23, "c", 1),
+            role(50, "x", 2),
+            role(22, "b", 3),
+            role(21, "a", 4),
+            role(99, "bot", 5),
+        ];
+        let map: BTreeMap<u64, u64> = [(11, 21), (12, 22), (13, 23)].into();
+        assert!(out_of_order(&snapshot, &live, &map));
+        let moves = reorder(&snapshot, &live, &map, 1, Some(5));
+        let ids: Vec<(u64, i32)> = moves.iter().map(|(r, p)| (r.0, *p)).collect();
+        assert_eq!(ids, vec![(21, 1), (50, 2), (22, 3), (23, 4)]);
+        // In order already: nothing to send.
+        let sorted = vec![
+            role(1, "@everyone", 0),
+            role(21, "a", 1),
+            role(50, "x", 2),
+            role(22, "b", 3),
+            role(23, "c", 4),
+        ];
+        assert!(!out_of_order(&snapshot, &sorted, &map));
+        assert!(reorder(&snapshot, &sorted, &map, 1, None).is_empty());
+    }
+
+    #[test]
+    fn parts_name_settings_and_emojis() {
+        let parts = Parts::parse("settings, emojis").expect("parts");
+        assert!(parts.settings && parts.emojis && !parts.roles);
+        assert_eq!(parts.describe(), "settings, emojis");
+        assert_eq!(parts.code(), "se");
+        assert_eq!(Parts::from_code(&parts.code()), parts);
+        let all = Parts::parse("all").expect("all");
+        assert!(all.settings && all.emojis && all.members);
+        let error = Parts::parse("stickers").expect_err("unknown");
+        assert!(
+            error.to_string().contains("settings, emojis or all"),
+            "{error}"
+        );
+    }
 }

@@ -5,11 +5,16 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zoryx_plugin_api::{
-    Channel, ChannelKind, GuildHandle, OverwriteTarget, PluginError, PluginResult, Role, UserId,
+    BotGuildSettings, Channel, ChannelKind, GuildHandle, GuildInfo, OverwriteTarget, PluginError,
+    PluginResult, Role, UserId,
 };
 
-/// The snapshot format this plugin writes and reads.
-pub(crate) const FORMAT: u32 = 1;
+/// The snapshot format this plugin writes. Format 1 (no server settings, no bot settings, no
+/// emoji roles) is still read: its new fields are absent, and absent fields are left out of
+/// the canonical encoding, so its checksum still holds.
+pub(crate) const FORMAT: u32 = 2;
+/// The formats this plugin reads.
+const READS: std::ops::RangeInclusive<u32> = 1..=FORMAT;
 
 /// A guild's structure at one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,6 +31,43 @@ pub(crate) struct Snapshot {
     /// Members with at least one role, by user id.
     pub(crate) members: Vec<MemberRoles>,
     pub(crate) emojis: Vec<EmojiSnap>,
+    /// The server's settings the bot can read (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) settings: Option<SettingsSnap>,
+    /// The bot's own settings for the server: prefix, role grants, auto-delete (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) bot: Option<BotGuildSettings>,
+}
+
+/// The server's settings (Server Settings → Overview, Safety, Notifications).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SettingsSnap {
+    pub(crate) verification_level: u8,
+    pub(crate) default_notifications: u8,
+    pub(crate) explicit_content_filter: u8,
+    /// A channel of the snapshot.
+    pub(crate) afk_channel: Option<u64>,
+    pub(crate) afk_timeout: u32,
+    /// A channel of the snapshot.
+    pub(crate) system_channel: Option<u64>,
+    pub(crate) system_channel_flags: u64,
+    pub(crate) preferred_locale: String,
+}
+
+impl SettingsSnap {
+    pub(crate) fn of(info: &GuildInfo) -> Self {
+        Self {
+            verification_level: info.verification_level,
+            default_notifications: info.default_notifications,
+            explicit_content_filter: info.explicit_content_filter,
+            afk_channel: info.afk_channel.map(|c| c.0),
+            afk_timeout: info.afk_timeout,
+            system_channel: info.system_channel.map(|c| c.0),
+            system_channel_flags: info.system_channel_flags,
+            preferred_locale: info.preferred_locale.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +131,9 @@ pub(crate) struct EmojiSnap {
     pub(crate) animated: bool,
     /// Where its image is.
     pub(crate) url: String,
+    /// The roles that may use it (empty: everyone; format 2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) roles: Vec<u64>,
 }
 
 /// A snapshot as stored and exported: the checksum next to what it covers.
@@ -148,8 +193,8 @@ impl ChannelSnap {
 }
 
 impl Snapshot {
-    /// Reads the live guild: its roles, channels, members' roles (a page of 1,000 at a time)
-    /// and emojis.
+    /// Reads the live guild: its settings, roles, channels, members' roles (a page of 1,000
+    /// at a time), emojis, and the bot's own settings for it.
     pub(crate) async fn take(guild: &GuildHandle, now: u64) -> PluginResult<Self> {
         let info = guild.info().await?;
         let mut roles: Vec<RoleSnap> = guild.roles().await?.iter().map(RoleSnap::of).collect();
@@ -192,18 +237,24 @@ impl Snapshot {
             .emojis()
             .await?
             .into_iter()
-            .map(|e| EmojiSnap {
-                url: format!(
-                    "https://cdn.discordapp.com/emojis/{}.{}",
-                    e.id,
-                    if e.animated { "gif" } else { "png" }
-                ),
-                id: e.id,
-                name: e.name,
-                animated: e.animated,
+            .map(|e| {
+                let mut roles: Vec<u64> = e.roles.iter().map(|r| r.0).collect();
+                roles.sort_unstable();
+                EmojiSnap {
+                    url: e.image_url(),
+                    id: e.id,
+                    name: e.name,
+                    animated: e.animated,
+                    roles,
+                }
             })
             .collect();
         emojis.sort_by_key(|e| e.id);
+        let mut bot = guild.bot_settings().await?;
+        for roles in bot.command_roles.values_mut() {
+            roles.sort_unstable();
+        }
+        let settings = SettingsSnap::of(&info);
         Ok(Self {
             format: FORMAT,
             guild: GuildMeta {
@@ -216,6 +267,8 @@ impl Snapshot {
             channels,
             members,
             emojis,
+            settings: Some(settings),
+            bot: Some(bot),
         })
     }
 
@@ -242,10 +295,12 @@ impl Snapshot {
     /// snapshot, overwrites and member roles naming roles it does not have.
     pub(crate) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.format != FORMAT {
+        if !READS.contains(&self.format) {
             problems.push(format!(
-                "format {} (this version reads {FORMAT})",
-                self.format
+                "format {} (this version reads {} to {})",
+                self.format,
+                READS.start(),
+                READS.end()
             ));
         }
         let role_ids: std::collections::HashSet<u64> = self.roles.iter().map(|r| r.id).collect();
@@ -284,6 +339,26 @@ impl Snapshot {
                         channel.name, o.kind
                     ));
                 }
+            }
+        }
+        if let Some(settings) = &self.settings {
+            for (what, channel) in [
+                ("the AFK channel", settings.afk_channel),
+                ("the system channel", settings.system_channel),
+            ] {
+                if let Some(channel) = channel
+                    && !channel_ids.contains(&channel)
+                {
+                    problems.push(format!("settings: {what} {channel} is not in the snapshot"));
+                }
+            }
+        }
+        for emoji in &self.emojis {
+            if let Some(role) = emoji.roles.iter().find(|r| !role_ids.contains(r)) {
+                problems.push(format!(
+                    "emoji `{}`: role {role} is not in the snapshot",
+                    emoji.name
+                ));
             }
         }
         for member in &self.members {
@@ -376,6 +451,8 @@ mod tests {
                 roles: vec![5],
             }],
             emojis: vec![],
+            settings: None,
+            bot: None,
         }
     }
 
@@ -395,6 +472,47 @@ mod tests {
             unseal(extra.as_bytes())
                 .expect_err("unknown field")
                 .contains("does not read")
+        );
+    }
+
+    #[test]
+    fn a_format_1_file_still_reads_and_its_checksum_holds() {
+        // Written by the first version: no settings, no bot settings, emojis without roles.
+        let mut old = sample();
+        old.format = 1;
+        old.emojis = vec![EmojiSnap {
+            id: 3,
+            name: "wave".into(),
+            animated: false,
+            url: "https://cdn.discordapp.com/emojis/3.png".into(),
+            roles: vec![],
+        }];
+        let sealed = old.clone().seal().expect("seal");
+        let text = serde_json::to_string(&sealed).expect("json");
+        assert!(
+            !text.contains("settings") && !text.contains("roles\":[]"),
+            "{text}"
+        );
+        assert_eq!(unseal(text.as_bytes()).expect("format 1 reads"), old);
+    }
+
+    #[test]
+    fn a_settings_channel_outside_the_snapshot_is_a_problem() {
+        let mut snapshot = sample();
+        snapshot.settings = Some(SettingsSnap {
+            verification_level: 1,
+            default_notifications: 1,
+            explicit_content_filter: 2,
+            afk_channel: Some(77),
+            afk_timeout: 300,
+            system_channel: Some(9),
+            system_channel_flags: 0,
+            preferred_locale: "en-US".into(),
+        });
+        let problems = snapshot.problems();
+        assert_eq!(
+            problems,
+            vec!["settings: the AFK channel 77 is not in the snapshot".to_owned()]
         );
     }
 

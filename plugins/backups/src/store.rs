@@ -104,13 +104,15 @@ pub(crate) fn find<'a>(entries: &'a [Entry], key: &str) -> PluginResult<&'a Entr
 }
 
 /// Stores a new snapshot and lists it; returns its entry.
+/// Stores `snapshot` as a backup of `guild` (the server it was taken of, or the one it was
+/// imported into).
 pub(crate) async fn save(
     host: &Host,
+    guild: u64,
     snapshot: Snapshot,
     label: String,
     created_by: Option<u64>,
 ) -> PluginResult<Entry> {
-    let guild = snapshot.guild.id;
     let id = new_id(&snapshot, host)?;
     let counts = (
         snapshot.roles.len(),

@@ -368,6 +368,15 @@ pub(crate) fn remove(
     world.webhooks.retain(|_, w| w.channel_id != channel);
     if let Some(g) = world.guilds.get_mut(&guild) {
         g.channels.retain(|x| *x != channel);
+        // As on Discord, the guild's AFK or system channel is unset when it goes.
+        for setting in [
+            &mut g.settings.afk_channel_id,
+            &mut g.settings.system_channel_id,
+        ] {
+            if *setting == Some(channel) {
+                *setting = None;
+            }
+        }
     }
     let json = c.to_json(None);
     if c.kind == GUILD_CATEGORY {

@@ -1,14 +1,14 @@
-//! Routes under `/guilds/{id}`: the guild, its roles (read, create, edit, delete, reorder),
-//! channels (list, create), members (get, list; edits, kicks and bans in [`super::members`]),
-//! member roles (add, remove) and emojis (list).
+//! Routes under `/guilds/{id}`: the guild (read, edit its settings), its roles (read, create,
+//! edit, delete, reorder), channels (list, create), members (get, list; edits, kicks and bans
+//! in [`super::members`]), member roles (add, remove) and emojis (in [`super::emojis`]).
 
 use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::{ApiError, Reply, Req, channels, id, members, snowflake};
+use super::{ApiError, Reply, Req, channels, emojis, id, members, snowflake};
 use crate::gateway::{Target, opcodes};
 use crate::simulator::Inner;
-use crate::world::channel::{GUILD_CATEGORY, GUILD_TEXT};
+use crate::world::channel::{GUILD_CATEGORY, GUILD_TEXT, GUILD_VOICE};
 use crate::world::{World, permissions};
 
 /// Answers the guild routes.
@@ -31,6 +31,7 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
             }
             Reply::ok(v)
         }
+        (&Method::PATCH, []) => edit_guild(inner, world, guild, req),
         (&Method::GET, ["roles"]) => Reply::ok(Value::Array(
             world.guilds[&guild]
                 .roles
@@ -67,14 +68,11 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
         (&Method::GET, ["bans", uid]) => members::read_bans(world, guild, Some(uid), req),
         (&Method::PUT, ["bans", uid]) => members::ban(inner, world, guild, uid, req),
         (&Method::DELETE, ["bans", uid]) => members::unban(inner, world, guild, uid),
-        (&Method::GET, ["emojis"]) => Reply::ok(Value::Array(world.guilds[&guild].emojis_json())),
-        (&Method::GET, ["emojis", eid]) => match id(eid, "Emoji", 10014)
-            .ok()
-            .and_then(|e| world.guilds[&guild].emojis.get(&e))
-        {
-            Some(e) => Reply::ok(e.to_json(None)),
-            None => Err(ApiError::unknown("Emoji", 10014)),
-        },
+        (&Method::GET, ["emojis"]) => emojis::list(world, guild),
+        (&Method::POST, ["emojis"]) => emojis::create(inner, world, guild, req),
+        (&Method::GET, ["emojis", eid]) => emojis::get(world, guild, eid),
+        (&Method::PATCH, ["emojis", eid]) => emojis::edit(inner, world, guild, eid, req),
+        (&Method::DELETE, ["emojis", eid]) => emojis::delete(inner, world, guild, eid),
         (&Method::PUT, ["members", uid, "roles", rid]) => {
             member_role(inner, world, guild, uid, rid, true)
         }
@@ -243,23 +241,37 @@ fn delete_role(inner: &Inner, world: &mut World, guild: u64, rid: &str) -> Resul
         return Err(ApiError::bad_request("Invalid Role", 50028));
     }
     require_below(world, guild, role)?;
-    let g = world
-        .guilds
-        .get_mut(&guild)
-        .ok_or_else(|| ApiError::unknown("Guild", 10004))?;
-    g.roles
-        .remove(&role)
-        .ok_or_else(|| ApiError::unknown("Role", 10011))?;
-    for member in g.members.values_mut() {
-        member.roles.retain(|r| *r != role);
+    if !world.guilds[&guild].roles.contains_key(&role) {
+        return Err(ApiError::unknown("Role", 10011));
     }
+    remove_role(inner, world, guild, role);
+    Reply::no_content()
+}
+
+/// Deletes a role ([`World::delete_role`]: taken from members, channel overwrites and
+/// emojis) and dispatches GUILD_ROLE_DELETE, then CHANNEL_UPDATE for each channel whose
+/// overwrites named it; returns whether the role existed.
+pub(crate) fn remove_role(inner: &Inner, world: &mut World, guild: u64, role: u64) -> bool {
+    let Some(changed) = world.delete_role(guild, role) else {
+        return false;
+    };
     inner.dispatch(
         "GUILD_ROLE_DELETE",
         json!({"guild_id": guild.to_string(), "role_id": role.to_string()}),
         Target::Guild(guild),
         opcodes::INTENT_GUILDS,
     );
-    Reply::no_content()
+    for channel in changed {
+        if let Some(c) = world.channels.get(&channel) {
+            inner.dispatch(
+                "CHANNEL_UPDATE",
+                c.to_json(None),
+                Target::Guild(guild),
+                opcodes::INTENT_GUILDS,
+            );
+        }
+    }
+    true
 }
 
 fn create_channel(
@@ -452,4 +464,227 @@ fn member_role(
         );
     }
     Reply::no_content()
+}
+
+/// Discord's locales, as `preferred_locale` takes them (the spec's `AvailableLocalesEnum`).
+pub(crate) const LOCALES: &[&str] = &[
+    "ar", "bg", "cs", "da", "de", "el", "en-GB", "en-US", "es-419", "es-ES", "fi", "fr", "he",
+    "hi", "hr", "hu", "id", "it", "ja", "ko", "lt", "nl", "no", "pl", "pt-BR", "ro", "ru", "sv-SE",
+    "th", "tr", "uk", "vi", "zh-CN", "zh-TW",
+];
+
+/// An integer field that must be one of `choices` (`None` when absent or null).
+fn choice(body: &Value, field: &str, choices: &[u64]) -> Result<Option<u64>, ApiError> {
+    let Some(v) = body.get(field).filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let Some(n) = v.as_i64() else {
+        return Err(ApiError::invalid_form(
+            field,
+            "NUMBER_TYPE_COERCE",
+            &format!(
+                "Value \"{}\" is not int.",
+                v.as_str().unwrap_or(&v.to_string())
+            ),
+        ));
+    };
+    match u64::try_from(n) {
+        Ok(n) if choices.contains(&n) => Ok(Some(n)),
+        _ => {
+            let list: Vec<String> = choices.iter().map(u64::to_string).collect();
+            Err(ApiError::invalid_form(
+                field,
+                "BASE_TYPE_CHOICES",
+                &format!("Value must be one of {{{}}}.", list.join(", ")),
+            ))
+        }
+    }
+}
+
+/// A channel field: absent (`None`), null (`Some(None)`), or a channel of `guild` of type
+/// `kind` (50035 on the field otherwise).
+fn channel_field(
+    world: &World,
+    guild: u64,
+    body: &Value,
+    field: &str,
+    kind: u8,
+) -> Result<Option<Option<u64>>, ApiError> {
+    let v = match body.get(field) {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(None)),
+        Some(v) => v,
+    };
+    let Some(channel) = snowflake(v) else {
+        return Err(ApiError::invalid_form(
+            field,
+            "NUMBER_TYPE_COERCE",
+            &format!(
+                "Value \"{}\" is not snowflake.",
+                v.as_str().unwrap_or(&v.to_string())
+            ),
+        ));
+    };
+    let Some(c) = world
+        .channels
+        .get(&channel)
+        .filter(|c| c.guild_id == Some(guild))
+    else {
+        return Err(ApiError::invalid_form(
+            field,
+            "CHANNEL_INVALID",
+            "Unknown channel",
+        ));
+    };
+    if c.kind != kind {
+        let what = if kind == GUILD_VOICE { "voice" } else { "text" };
+        return Err(ApiError::invalid_form(
+            field,
+            "CHANNEL_INVALID_TYPE",
+            &format!("Not a {what} channel"),
+        ));
+    }
+    Ok(Some(Some(channel)))
+}
+
+/// `PATCH /guilds/{g}`: MANAGE_GUILD; `name` (2–100), `description` (≤ 300, nullable),
+/// `verification_level` (0–4), `default_message_notifications` (0–1),
+/// `explicit_content_filter` (0–2), `afk_channel_id` (a voice channel of the guild, nullable),
+/// `afk_timeout` (60, 300, 900, 1800, 3600), `system_channel_id` (a text channel of the guild,
+/// nullable), `system_channel_flags` (an integer bitfield), `preferred_locale` (one of
+/// Discord's locales). Other fields are accepted and not stored. Dispatches GUILD_UPDATE when
+/// something changed; answers the guild.
+fn edit_guild(
+    inner: &Inner,
+    world: &mut World,
+    guild: u64,
+    req: &Req<'_>,
+) -> Result<Reply, ApiError> {
+    require(world, guild, permissions::MANAGE_GUILD)?;
+    let body = req.body();
+    if !body.is_object() {
+        return Err(ApiError::invalid_form(
+            "_root",
+            "DICT_TYPE_CONVERT",
+            "Only dictionaries may be used in a DictType",
+        ));
+    }
+    let g = &world.guilds[&guild];
+    let mut name = g.name.clone();
+    let mut s = g.settings.clone();
+    match body.get("name") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(n)) if (2..=100).contains(&n.chars().count()) => name = n.clone(),
+        Some(Value::String(_)) => {
+            return Err(ApiError::invalid_form(
+                "name",
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 2 and 100 in length.",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                "name",
+                "BASE_TYPE_STRING",
+                "Could not interpret the value as string.",
+            ));
+        }
+    }
+    match body.get("description") {
+        None => {}
+        Some(Value::Null) => s.description = None,
+        Some(Value::String(d)) if d.chars().count() <= 300 => {
+            s.description = Some(d.clone()).filter(|d| !d.is_empty());
+        }
+        Some(Value::String(_)) => {
+            return Err(ApiError::invalid_form(
+                "description",
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 300 or fewer in length.",
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_form(
+                "description",
+                "BASE_TYPE_STRING",
+                "Could not interpret the value as string.",
+            ));
+        }
+    }
+    if let Some(v) = choice(&body, "verification_level", &[0, 1, 2, 3, 4])? {
+        s.verification_level = v as u8;
+    }
+    if let Some(v) = choice(&body, "default_message_notifications", &[0, 1])? {
+        s.default_message_notifications = v as u8;
+    }
+    if let Some(v) = choice(&body, "explicit_content_filter", &[0, 1, 2])? {
+        s.explicit_content_filter = v as u8;
+    }
+    if let Some(v) = choice(&body, "afk_timeout", &[60, 300, 900, 1800, 3600])? {
+        s.afk_timeout = v as u32;
+    }
+    if let Some(c) = channel_field(world, guild, &body, "afk_channel_id", GUILD_VOICE)? {
+        s.afk_channel_id = c;
+    }
+    if let Some(c) = channel_field(world, guild, &body, "system_channel_id", GUILD_TEXT)? {
+        s.system_channel_id = c;
+    }
+    if let Some(v) = body.get("system_channel_flags").filter(|v| !v.is_null()) {
+        match v.as_i64() {
+            Some(n) if (0..=i64::from(i32::MAX)).contains(&n) => s.system_channel_flags = n as u64,
+            Some(n) if n < 0 => {
+                return Err(ApiError::invalid_form(
+                    "system_channel_flags",
+                    "NUMBER_TYPE_MIN",
+                    "int value should be greater than or equal to 0.",
+                ));
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_form(
+                    "system_channel_flags",
+                    "NUMBER_TYPE_MAX",
+                    &format!("int value should be less than or equal to {}.", i32::MAX),
+                ));
+            }
+            None => {
+                return Err(ApiError::invalid_form(
+                    "system_channel_flags",
+                    "NUMBER_TYPE_COERCE",
+                    &format!(
+                        "Value \"{}\" is not int.",
+                        v.as_str().unwrap_or(&v.to_string())
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(v) = body.get("preferred_locale").filter(|v| !v.is_null()) {
+        match v.as_str().filter(|l| LOCALES.contains(l)) {
+            Some(locale) => s.preferred_locale = locale.to_owned(),
+            None => {
+                let list: Vec<String> = LOCALES.iter().map(|l| format!("'{l}'")).collect();
+                return Err(ApiError::invalid_form(
+                    "preferred_locale",
+                    "BASE_TYPE_CHOICES",
+                    &format!("Value must be one of {{{}}}.", list.join(", ")),
+                ));
+            }
+        }
+    }
+    let Some(g) = world.guilds.get_mut(&guild) else {
+        return Err(ApiError::unknown("Guild", 10004));
+    };
+    let changed = g.name != name || g.settings != s;
+    g.name = name;
+    g.settings = s;
+    let json = g.to_json();
+    if changed {
+        inner.dispatch(
+            "GUILD_UPDATE",
+            json.clone(),
+            Target::Guild(guild),
+            opcodes::INTENT_GUILDS,
+        );
+    }
+    Reply::ok(json)
 }

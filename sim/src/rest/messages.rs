@@ -699,6 +699,8 @@ pub(crate) fn apply_edit(
 ) -> Value {
     if let (Some(files), Some(m)) = (attachments, world.messages.get_mut(&mid)) {
         m.attachments = files;
+        let channel = m.channel_id;
+        world.cdn.keep_attachments(channel, &m.attachments);
     }
     let json = edit_stored(inner, world, mid, body);
     if !json.is_null() {

@@ -6,6 +6,7 @@
 
 pub mod channels;
 pub mod commands;
+pub mod emojis;
 pub mod error;
 pub mod gateway;
 pub mod guilds;
@@ -177,10 +178,20 @@ pub fn id(seg: &str, what: &str, code: u32) -> Result<u64, ApiError> {
 /// Discord's 413 (40005).
 const MAX_BODY: usize = 10 * messages::MAX_FILE_BYTES + (1 << 20);
 
-/// The server: the gateway WebSocket at `/ws`, everything else through [`handle`].
+/// The server: the gateway WebSocket at `/ws`, the CDN's paths ([`crate::cdn`]), everything
+/// else through [`handle`].
 pub(crate) fn router(inner: Arc<Inner>) -> Router {
     Router::new()
         .route("/ws", get(crate::gateway::connection::upgrade))
+        .route(
+            "/attachments/{channel}/{id}/{filename}",
+            get(crate::cdn::attachment),
+        )
+        .route(
+            "/ephemeral-attachments/{owner}/{id}/{filename}",
+            get(crate::cdn::ephemeral_attachment),
+        )
+        .route("/emojis/{file}", get(crate::cdn::emoji))
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(inner)

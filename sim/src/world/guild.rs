@@ -31,6 +31,47 @@ pub struct Guild {
     pub emojis: BTreeMap<u64, Emoji>,
     /// Who is in a voice channel, by user id.
     pub voice_states: BTreeMap<u64, VoiceState>,
+    /// The settings `PATCH /guilds/{id}` changes.
+    pub settings: GuildSettings,
+}
+
+/// A guild's settings, as `PATCH /guilds/{id}` sets them and the guild object reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildSettings {
+    /// Description (`None`: none).
+    pub description: Option<String>,
+    /// Verification level, 0–4.
+    pub verification_level: u8,
+    /// Default message notifications: 0 all messages, 1 only mentions.
+    pub default_message_notifications: u8,
+    /// Explicit content filter, 0–2.
+    pub explicit_content_filter: u8,
+    /// The AFK voice channel.
+    pub afk_channel_id: Option<u64>,
+    /// Seconds before a member goes AFK: 60, 300, 900, 1800 or 3600.
+    pub afk_timeout: u32,
+    /// Where system messages go (set to #general when the guild is created).
+    pub system_channel_id: Option<u64>,
+    /// System channel flags (suppress join notifications, ...).
+    pub system_channel_flags: u64,
+    /// The community's preferred locale (`en-US`, `de`, `fr`, ...).
+    pub preferred_locale: String,
+}
+
+impl Default for GuildSettings {
+    fn default() -> Self {
+        Self {
+            description: None,
+            verification_level: 0,
+            default_message_notifications: 0,
+            explicit_content_filter: 0,
+            afk_channel_id: None,
+            afk_timeout: 300,
+            system_channel_id: None,
+            system_channel_flags: 0,
+            preferred_locale: "en-US".to_owned(),
+        }
+    }
 }
 
 /// A custom guild emoji.
@@ -42,6 +83,10 @@ pub struct Emoji {
     pub name: String,
     /// Animated?
     pub animated: bool,
+    /// The roles allowed to use it (empty: everyone).
+    pub roles: Vec<u64>,
+    /// Who uploaded it (`None` for emojis the simulator's scripting created).
+    pub user_id: Option<u64>,
 }
 
 impl Emoji {
@@ -50,7 +95,7 @@ impl Emoji {
         let mut v = json!({
             "id": self.id.to_string(),
             "name": self.name,
-            "roles": [],
+            "roles": self.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
             "require_colons": true,
             "managed": false,
             "animated": self.animated,
@@ -77,6 +122,7 @@ impl Guild {
             bans: BTreeMap::new(),
             emojis: BTreeMap::new(),
             voice_states: BTreeMap::new(),
+            settings: GuildSettings::default(),
         }
     }
 
@@ -103,12 +149,13 @@ impl Guild {
 
     /// The guild object as `GET /guilds/{id}` returns it.
     pub fn to_json(&self) -> Value {
+        let s = &self.settings;
         json!({
             "id": self.id.to_string(),
             "name": self.name,
             "icon": null,
             "icon_hash": null,
-            "description": null,
+            "description": s.description,
             "home_header": null,
             "splash": null,
             "discovery_splash": null,
@@ -117,17 +164,17 @@ impl Guild {
             "owner_id": self.owner_id.to_string(),
             "application_id": null,
             "region": "deprecated",
-            "afk_channel_id": null,
-            "afk_timeout": 300,
-            "system_channel_id": self.channels.first().map(u64::to_string),
-            "system_channel_flags": 0,
+            "afk_channel_id": s.afk_channel_id.map(|c| c.to_string()),
+            "afk_timeout": s.afk_timeout,
+            "system_channel_id": s.system_channel_id.map(|c| c.to_string()),
+            "system_channel_flags": s.system_channel_flags,
             "widget_enabled": false,
             "widget_channel_id": null,
-            "verification_level": 0,
+            "verification_level": s.verification_level,
             "roles": self.roles_json(),
-            "default_message_notifications": 0,
+            "default_message_notifications": s.default_message_notifications,
             "mfa_level": 0,
-            "explicit_content_filter": 0,
+            "explicit_content_filter": s.explicit_content_filter,
             "max_presences": null,
             "max_members": 500000,
             "max_stage_video_channel_users": 50,
@@ -135,7 +182,7 @@ impl Guild {
             "vanity_url_code": null,
             "premium_tier": 0,
             "premium_subscription_count": 0,
-            "preferred_locale": "en-US",
+            "preferred_locale": s.preferred_locale,
             "rules_channel_id": null,
             "safety_alerts_channel_id": null,
             "public_updates_channel_id": null,

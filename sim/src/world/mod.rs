@@ -4,6 +4,7 @@
 //! The world is plain data behind one lock in [`crate::Simulator`]; writers (scripting calls and
 //! REST routes) mutate it and then hand the resulting gateway dispatches to the gateway hub.
 
+pub mod cdn;
 pub mod channel;
 pub mod command;
 pub mod guild;
@@ -18,9 +19,10 @@ pub mod webhook;
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use cdn::Cdn;
 pub use channel::{Channel, Overwrite};
 pub use command::Command;
-pub use guild::{Emoji, Guild};
+pub use guild::{Emoji, Guild, GuildSettings};
 pub use interaction::Interaction;
 pub use member::Member;
 pub use message::{Attachment, Message, Reaction, ReactionEmoji};
@@ -48,8 +50,11 @@ pub struct World {
     pub interactions: HashMap<u64, Interaction>,
     /// Interaction id by token.
     pub interaction_tokens: HashMap<String, u64>,
-    /// Files uploaded for slash commands' attachment options, by attachment id.
+    /// Files uploaded for slash commands' attachment options, by attachment id: name and
+    /// size (their contents, when given, are in [`World::cdn`]).
     pub uploads: HashMap<u64, (String, u64)>,
+    /// What the simulated CDN serves: attachments' contents and emoji images.
+    pub cdn: Cdn,
     /// Global application commands.
     pub global_commands: Vec<Command>,
     /// Guild application commands.
@@ -93,6 +98,7 @@ impl World {
             interactions: HashMap::new(),
             interaction_tokens: HashMap::new(),
             uploads: HashMap::new(),
+            cdn: Cdn::default(),
             global_commands: Vec::new(),
             guild_commands: HashMap::new(),
             dm_channels: HashMap::new(),
@@ -149,7 +155,10 @@ impl World {
         let mut guild = Guild::new(id, name, owner);
         guild.roles.insert(id, Role::everyone(id));
         self.guilds.insert(id, guild);
-        self.create_channel(id, "general");
+        let general = self.create_channel(id, "general");
+        if let Some(g) = self.guilds.get_mut(&id) {
+            g.settings.system_channel_id = Some(general);
+        }
         self.add_member(id, self.bot_id);
         self.add_member(id, owner);
         // The bot's managed role, as Discord creates it when a bot is invited with permissions.
@@ -238,7 +247,8 @@ impl World {
         }
     }
 
-    /// Adds a custom emoji to a guild; returns its id (0 if the guild is unknown).
+    /// Adds a custom emoji to a guild, with a placeholder image on the CDN
+    /// ([`cdn::placeholder_png`]); returns its id (0 if the guild is unknown).
     pub fn create_emoji(&mut self, guild: u64, name: &str) -> u64 {
         let id = self.ids.next();
         let Some(g) = self.guilds.get_mut(&guild) else {
@@ -250,9 +260,47 @@ impl World {
                 id,
                 name: name.to_owned(),
                 animated: false,
+                roles: Vec::new(),
+                user_id: None,
+            },
+        );
+        self.cdn.emojis.insert(
+            id,
+            cdn::EmojiImage {
+                content_type: "image/png",
+                data: cdn::placeholder_png(id).into(),
             },
         );
         id
+    }
+
+    /// Deletes a role of a guild as Discord does: it is taken from every member, every
+    /// channel overwrite naming it and every emoji restricted to it. Returns the channels
+    /// whose overwrites changed (`None` if the guild or the role is unknown, or for
+    /// @everyone).
+    pub fn delete_role(&mut self, guild: u64, role: u64) -> Option<Vec<u64>> {
+        let g = self.guilds.get_mut(&guild)?;
+        if role == guild {
+            return None;
+        }
+        g.roles.remove(&role)?;
+        for member in g.members.values_mut() {
+            member.roles.retain(|r| *r != role);
+        }
+        for emoji in g.emojis.values_mut() {
+            emoji.roles.retain(|r| *r != role);
+        }
+        let mut changed = Vec::new();
+        for cid in &g.channels {
+            if let Some(c) = self.channels.get_mut(cid) {
+                let before = c.overwrites.len();
+                c.overwrites.retain(|o| !(o.kind == 0 && o.id == role));
+                if c.overwrites.len() != before {
+                    changed.push(*cid);
+                }
+            }
+        }
+        Some(changed)
     }
 
     /// A custom emoji of any guild the bot is in.

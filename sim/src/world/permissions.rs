@@ -46,6 +46,9 @@ pub const MANAGE_NICKNAMES: u64 = 1 << 27;
 pub const MANAGE_WEBHOOKS: u64 = 1 << 29;
 /// MANAGE_GUILD_EXPRESSIONS (emojis, stickers, sounds).
 pub const MANAGE_GUILD_EXPRESSIONS: u64 = 1 << 30;
+/// CREATE_GUILD_EXPRESSIONS (create emojis, stickers and sounds, and edit or delete one's
+/// own).
+pub const CREATE_GUILD_EXPRESSIONS: u64 = 1 << 43;
 /// MODERATE_MEMBERS (time members out).
 pub const MODERATE_MEMBERS: u64 = 1 << 40;
 /// USE_APPLICATION_COMMANDS.

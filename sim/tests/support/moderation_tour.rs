@@ -1,6 +1,6 @@
 //! A scripted tour of the moderation routes (reactions, bulk delete, members, bans, roles,
-//! channels, overwrites, emojis, channel webhooks), successes and refusals, for the OpenAPI
-//! conformance test.
+//! channels, overwrites, emojis, guild settings, channel webhooks), successes and refusals,
+//! for the OpenAPI conformance test.
 
 use serde_json::json;
 use zoryx_sim::Simulator;
@@ -52,6 +52,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("POST", "/guilds/{guild_id}/channels"),
     ("GET", "/guilds/{guild_id}/emojis"),
+    ("POST", "/guilds/{guild_id}/emojis"),
+    ("GET", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("PATCH", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("DELETE", "/guilds/{guild_id}/emojis/{emoji_id}"),
+    ("PATCH", "/guilds/{guild_id}"),
     ("POST", "/channels/{channel_id}/webhooks"),
     ("GET", "/channels/{channel_id}/webhooks"),
     ("POST", "/webhooks/{webhook_id}/{webhook_token}"),
@@ -273,6 +278,53 @@ pub async fn run(sim: &Simulator, api: &Api) {
     // Emojis and webhooks.
     api.expect("GET", &format!("/guilds/{guild}/emojis"), None, 200)
         .await;
+    // A 1×1 PNG's signature and header, as a data URI.
+    let image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA=";
+    let emojis = format!("/guilds/{guild}/emojis");
+    let emoji = api
+        .expect(
+            "POST",
+            &emojis,
+            Some(json!({"name": "tour", "image": image, "roles": []})),
+            201,
+        )
+        .await;
+    let emoji = emoji["id"].as_str().expect("id").to_owned();
+    api.expect(
+        "POST",
+        &emojis,
+        Some(json!({"name": "x", "image": image})),
+        400,
+    )
+    .await;
+    api.expect("GET", &format!("{emojis}/{emoji}"), None, 200)
+        .await;
+    api.expect(
+        "PATCH",
+        &format!("{emojis}/{emoji}"),
+        Some(json!({"name": "tour_two"})),
+        200,
+    )
+    .await;
+    api.expect("DELETE", &format!("{emojis}/{emoji}"), None, 204)
+        .await;
+    api.expect("DELETE", &format!("{emojis}/{emoji}"), None, 404)
+        .await;
+    // Guild settings.
+    api.expect(
+        "PATCH",
+        &format!("/guilds/{guild}"),
+        Some(json!({"description": "tour", "afk_timeout": 60, "preferred_locale": "fr"})),
+        200,
+    )
+    .await;
+    api.expect(
+        "PATCH",
+        &format!("/guilds/{guild}"),
+        Some(json!({"afk_timeout": 61})),
+        400,
+    )
+    .await;
     let hooks = format!("/channels/{channel}/webhooks");
     let hook = api
         .expect("POST", &hooks, Some(json!({"name": "relay"})), 200)

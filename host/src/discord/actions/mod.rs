@@ -21,6 +21,13 @@ const MISSING_PERMISSIONS: u64 = 50013;
 
 /// Carries out `action` as the bot (`bot_id`).
 pub(crate) async fn run(rest: &Rest, bot_id: u64, action: Action) -> Result<Outcome, PluginError> {
+    if let Action::Download { url, max_bytes } = &action {
+        return rest
+            .download(url, *max_bytes)
+            .await
+            .map(Outcome::Http)
+            .map_err(|e| PluginError::Host(format!("could not download a file: {e}")));
+    }
     match call(rest, bot_id, &action).await {
         Ok(outcome) => Ok(outcome),
         Err(error) => Err(explain(rest, bot_id, &action, error).await),
@@ -347,6 +354,63 @@ async fn call(rest: &Rest, bot_id: u64, action: &Action) -> Result<Outcome, Rest
             let path = format!("/webhooks/{webhook}/{token}?wait=true");
             Outcome::Id(rest.post_for_id(&path, &body, &message.files).await?)
         }
+        Action::EditGuild {
+            guild,
+            spec,
+            reason,
+        } => {
+            let path = format!("/guilds/{}", guild.0);
+            let body = model::guild_body(spec);
+            Outcome::Guild(model::guild(
+                &write(Method::PATCH, path, Some(body), reason.clone()).await?,
+            ))
+        }
+        Action::RolePositions {
+            guild,
+            positions,
+            reason,
+        } => {
+            let path = format!("/guilds/{}/roles", guild.0);
+            let body: Vec<Value> = positions
+                .iter()
+                .map(|(role, position)| json!({"id": role.0.to_string(), "position": position}))
+                .collect();
+            Outcome::Roles(model::roles(
+                &write(
+                    Method::PATCH,
+                    path,
+                    Some(Value::Array(body)),
+                    reason.clone(),
+                )
+                .await?,
+            ))
+        }
+        Action::CreateEmoji {
+            guild,
+            name,
+            image,
+            roles,
+            reason,
+        } => {
+            let roles: Vec<String> = roles.iter().map(|r| r.0.to_string()).collect();
+            let body = json!({
+                "name": name,
+                "image": zoryx_plugin_api::image_data_uri(image),
+                "roles": roles,
+            });
+            let path = format!("/guilds/{}/emojis", guild.0);
+            Outcome::Emoji(model::emoji(
+                &write(Method::POST, path, Some(body), reason.clone()).await?,
+            ))
+        }
+        Action::DeleteEmoji {
+            guild,
+            emoji,
+            reason,
+        } => {
+            let path = format!("/guilds/{}/emojis/{emoji}", guild.0);
+            done(write(Method::DELETE, path, None, reason.clone()).await?)
+        }
         other => {
             return Err(RestError::Transport {
                 method: String::new(),
@@ -445,7 +509,11 @@ fn place(action: &Action) -> (Option<GuildId>, Option<ChannelId>) {
         | Action::Kick { guild, .. }
         | Action::Ban { guild, .. }
         | Action::Unban { guild, .. }
-        | Action::Timeout { guild, .. } => (Some(*guild), None),
+        | Action::Timeout { guild, .. }
+        | Action::EditGuild { guild, .. }
+        | Action::RolePositions { guild, .. }
+        | Action::CreateEmoji { guild, .. }
+        | Action::DeleteEmoji { guild, .. } => (Some(*guild), None),
         Action::BotPermissions { guild, channel } => (Some(*guild), *channel),
         _ => (None, None),
     }

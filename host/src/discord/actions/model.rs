@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 use zoryx_plugin_api::{
     Attachment, Ban, Channel, ChannelId, ChannelKind, ChannelMessage, ChannelSpec, Emoji, GuildId,
-    GuildInfo, Member, MessageId, Overwrite, OverwriteTarget, Permissions, Reaction, Role, RoleId,
-    RoleSpec, User, UserId, Webhook,
+    GuildInfo, GuildSpec, Member, MessageId, Overwrite, OverwriteTarget, Permissions, Reaction,
+    Role, RoleId, RoleSpec, User, UserId, Webhook,
 };
 
 /// A snowflake field (Discord sends them as strings; numbers are taken too).
@@ -110,7 +110,59 @@ pub(crate) fn guild(value: &Value) -> GuildInfo {
             .get("approximate_member_count")
             .and_then(Value::as_u64),
         description: text(value, "description"),
+        verification_level: small(value, "verification_level"),
+        default_notifications: small(value, "default_message_notifications"),
+        explicit_content_filter: small(value, "explicit_content_filter"),
+        afk_channel: snowflake(value, "afk_channel_id").map(ChannelId),
+        afk_timeout: u32::try_from(number(value, "afk_timeout")).unwrap_or(0),
+        system_channel: snowflake(value, "system_channel_id").map(ChannelId),
+        system_channel_flags: value
+            .get("system_channel_flags")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        preferred_locale: text(value, "preferred_locale").unwrap_or_default(),
     }
+}
+
+fn small(value: &Value, key: &str) -> u8 {
+    u8::try_from(number(value, key)).unwrap_or(0)
+}
+
+/// The body of a guild edit: only the fields the spec sets (`null` for a cleared channel).
+pub(crate) fn guild_body(spec: &GuildSpec) -> Value {
+    let mut out = Map::new();
+    let channel = |c: &Option<ChannelId>| json!(c.map(|c| c.0.to_string()));
+    if let Some(name) = &spec.name {
+        out.insert("name".into(), json!(name));
+    }
+    if let Some(description) = &spec.description {
+        out.insert("description".into(), json!(description));
+    }
+    if let Some(level) = spec.verification_level {
+        out.insert("verification_level".into(), json!(level));
+    }
+    if let Some(level) = spec.default_notifications {
+        out.insert("default_message_notifications".into(), json!(level));
+    }
+    if let Some(level) = spec.explicit_content_filter {
+        out.insert("explicit_content_filter".into(), json!(level));
+    }
+    if let Some(afk) = &spec.afk_channel {
+        out.insert("afk_channel_id".into(), channel(afk));
+    }
+    if let Some(timeout) = spec.afk_timeout {
+        out.insert("afk_timeout".into(), json!(timeout));
+    }
+    if let Some(system) = &spec.system_channel {
+        out.insert("system_channel_id".into(), channel(system));
+    }
+    if let Some(flags) = spec.system_channel_flags {
+        out.insert("system_channel_flags".into(), json!(flags));
+    }
+    if let Some(locale) = &spec.preferred_locale {
+        out.insert("preferred_locale".into(), json!(locale));
+    }
+    Value::Object(out)
 }
 
 pub(crate) fn role(value: &Value) -> Role {
@@ -217,6 +269,17 @@ pub(crate) fn emoji(value: &Value) -> Emoji {
         id: snowflake(value, "id").unwrap_or(0),
         name: text(value, "name").unwrap_or_default(),
         animated: flag(value, "animated"),
+        roles: value
+            .get("roles")
+            .and_then(Value::as_array)
+            .map(|roles| {
+                roles
+                    .iter()
+                    .filter_map(|r| r.as_str().and_then(|s| s.parse().ok()))
+                    .map(RoleId)
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -5,10 +5,7 @@ use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Message, Permission};
 use super::{BuiltinCall, Builtins};
 use crate::discord::embeds::{colour, embed};
 use crate::discord::prefix;
-use crate::guild_settings::AutoDelete;
-
-/// The longest prefix accepted.
-const PREFIX_MAX: usize = 10;
+use crate::guild_settings::{AutoDelete, PREFIX_MAX, valid_prefix};
 
 pub(super) fn register(builtins: &mut Builtins) {
     builtins
@@ -144,10 +141,7 @@ async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
         ));
     };
     let prefix: String = call.args.get("prefix").map_err(|e| e.to_string())?;
-    if prefix.is_empty()
-        || prefix.chars().count() > PREFIX_MAX
-        || prefix.contains(char::is_whitespace)
-    {
+    if !valid_prefix(&prefix) {
         return Ok(embed(
             colour::ERROR,
             "Invalid prefix",
