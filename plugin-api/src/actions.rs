@@ -416,6 +416,18 @@ pub enum Action {
         /// The settings.
         settings: BotGuildSettings,
     },
+    /// Move a member in voice to another voice channel, or disconnect them (`None`;
+    /// plugin-api 1.3).
+    MoveMember {
+        /// The guild.
+        guild: GuildId,
+        /// The member (in a voice channel now).
+        user: UserId,
+        /// Where to.
+        channel: Option<ChannelId>,
+        /// For the audit log.
+        reason: Option<String>,
+    },
 }
 
 impl Action {
@@ -468,6 +480,7 @@ impl Action {
             Self::DeleteEmoji { .. } => "delete an emoji",
             Self::BotSettings { .. } => "read the bot's server settings",
             Self::SetBotSettings { .. } => "change the bot's server settings",
+            Self::MoveMember { .. } => "move a member in voice",
         }
     }
 
@@ -519,7 +532,12 @@ impl Action {
             | Self::Kick { reason, .. }
             | Self::Ban { reason, .. }
             | Self::Unban { reason, .. }
-            | Self::Timeout { reason, .. } => reason.as_deref(),
+            | Self::Timeout { reason, .. }
+            | Self::EditGuild { reason, .. }
+            | Self::RolePositions { reason, .. }
+            | Self::CreateEmoji { reason, .. }
+            | Self::DeleteEmoji { reason, .. }
+            | Self::MoveMember { reason, .. } => reason.as_deref(),
             _ => None,
         };
         if let Some(reason) = reason {
@@ -709,6 +727,7 @@ impl Action {
             Self::CreateEmoji { .. } | Self::DeleteEmoji { .. } => {
                 Permissions::MANAGE_GUILD_EXPRESSIONS
             }
+            Self::MoveMember { .. } => Permissions::MOVE_MEMBERS,
             _ => Permissions::NONE,
         }
     }
@@ -1423,6 +1442,24 @@ impl GuildHandle {
             reason: audit_reason(reason),
         };
         expect!(self.host.act(&action).await?, "create_emoji", Outcome::Emoji(e) => e)
+    }
+
+    /// Moves a member who is in voice to another voice channel, or disconnects them with
+    /// `None` (Move Members, and Connect to the channel; plugin-api 1.3).
+    pub async fn move_member(
+        &self,
+        user: UserId,
+        channel: Option<ChannelId>,
+        reason: &str,
+    ) -> PluginResult {
+        self.host
+            .done(Action::MoveMember {
+                guild: self.guild,
+                user,
+                channel,
+                reason: audit_reason(reason),
+            })
+            .await
     }
 
     /// Deletes a custom emoji (Manage Expressions; plugin-api 1.3).

@@ -403,6 +403,16 @@ async fn call(rest: &Rest, bot_id: u64, action: &Action) -> Result<Outcome, Rest
                 &write(Method::POST, path, Some(body), reason.clone()).await?,
             ))
         }
+        Action::MoveMember {
+            guild,
+            user,
+            channel,
+            reason,
+        } => {
+            let path = format!("/guilds/{}/members/{}", guild.0, user.0);
+            let body = json!({ "channel_id": channel.map(|c| c.0.to_string()) });
+            done(write(Method::PATCH, path, Some(body), reason.clone()).await?)
+        }
         Action::DeleteEmoji {
             guild,
             emoji,
@@ -513,7 +523,8 @@ fn place(action: &Action) -> (Option<GuildId>, Option<ChannelId>) {
         | Action::EditGuild { guild, .. }
         | Action::RolePositions { guild, .. }
         | Action::CreateEmoji { guild, .. }
-        | Action::DeleteEmoji { guild, .. } => (Some(*guild), None),
+        | Action::DeleteEmoji { guild, .. }
+        | Action::MoveMember { guild, .. } => (Some(*guild), None),
         Action::BotPermissions { guild, channel } => (Some(*guild), *channel),
         _ => (None, None),
     }
