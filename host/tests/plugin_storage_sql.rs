@@ -374,3 +374,184 @@ async fn unique_columns_get_their_automatic_index_and_upserts_work() {
         .expect("drop");
     assert_eq!(snapshot(&pool).await, before);
 }
+
+#[tokio::test]
+async fn numbered_parameters_bind_by_their_number_in_any_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = pool(&dir).await;
+    exec(
+        &pool,
+        "demo",
+        "CREATE TABLE p_demo__levels (user INTEGER PRIMARY KEY, xp INTEGER NOT NULL, at INTEGER NOT NULL)",
+        json!(null),
+    )
+    .await
+    .expect("table");
+    exec(
+        &pool,
+        "demo",
+        "INSERT INTO p_demo__levels (user, xp, at) VALUES (?1, ?2, ?3)",
+        json!([1_577_411_242_073_526_363_u64, 20, 100]),
+    )
+    .await
+    .expect("insert");
+    // ?4 and ?5 come first in the text; ?1 and ?6 after.
+    let changed = exec(
+        &pool,
+        "demo",
+        "UPDATE p_demo__levels SET xp = xp + ?4, at = ?5 WHERE user = ?1 AND at <= ?6",
+        json!([1_577_411_242_073_526_363_u64, 0, 0, 17, 101, 100]),
+    )
+    .await
+    .expect("update");
+    assert_eq!(changed, 1);
+    let rows = query(
+        &pool,
+        "demo",
+        "SELECT xp, at FROM p_demo__levels",
+        json!([]),
+    )
+    .await
+    .expect("rows");
+    assert_eq!(rows[0]["xp"], json!(37));
+    assert_eq!(rows[0]["at"], json!(101));
+    exec(
+        &pool,
+        "demo",
+        "CREATE TABLE IF NOT EXISTS p_demo__l2 (automation INTEGER NOT NULL,
+         created INTEGER NOT NULL,
+         user INTEGER NOT NULL,
+         xp INTEGER NOT NULL DEFAULT 0,
+         level INTEGER NOT NULL DEFAULT 0,
+         messages INTEGER NOT NULL DEFAULT 0,
+         last_xp_at INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (automation, created, user))",
+        json!(null),
+    )
+    .await
+    .expect("t2");
+    exec(
+        &pool,
+        "demo",
+        "CREATE INDEX IF NOT EXISTS p_demo__l2_xp ON p_demo__l2 (automation, created, xp)",
+        json!(null),
+    )
+    .await
+    .expect("idx");
+    let user = 1_577_411_242_073_526_363_u64;
+    exec(
+        &pool,
+        "demo",
+        "INSERT OR IGNORE INTO p_demo__l2
+                        (automation, created, user, xp, level, messages, last_xp_at)
+                     VALUES (?1, ?2, ?3, ?4, 0, 1, ?5)",
+        json!([3, 1796154547_u64, user, 20, 1796154547_i64]),
+    )
+    .await
+    .expect("ins");
+    let changed = exec(
+        &pool,
+        "demo",
+        "UPDATE p_demo__l2 SET xp = xp + ?4, messages = messages + 1, last_xp_at = ?5
+                 WHERE automation = ?1 AND created = ?2 AND user = ?3 AND last_xp_at <= ?6",
+        json!([3, 1796154547_u64, user, 17, 1796154547_i64, 1796154547_i64]),
+    )
+    .await
+    .expect("upd");
+    assert_eq!(changed, 1, "the leveling statement");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_statements_see_each_others_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("guild.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .expect("open");
+    exec(
+        &pool,
+        "demo",
+        "CREATE TABLE p_demo__n (user INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
+        json!(null),
+    )
+    .await
+    .expect("table");
+    exec(
+        &pool,
+        "demo",
+        "INSERT INTO p_demo__n (user, n) VALUES (?1, 0)",
+        json!([7]),
+    )
+    .await
+    .expect("row");
+    for round in 0..8 {
+        let changed = exec(
+            &pool,
+            "demo",
+            "UPDATE p_demo__n SET n = n + 1 WHERE user = ?1",
+            json!([7]),
+        )
+        .await
+        .expect("update");
+        assert_eq!(changed, 1, "round {round}");
+    }
+    let mut tasks = Vec::new();
+    for i in 0..400_u64 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = 1_577_411_943_243_714_561_u64 + i % 10;
+            let changed = exec(
+                &pool,
+                "demo",
+                "UPDATE p_demo__n SET n = n + 1 WHERE user = ?1",
+                json!([user]),
+            )
+            .await
+            .expect("update");
+            if changed == 0 {
+                let inserted = exec(
+                    &pool,
+                    "demo",
+                    "INSERT OR IGNORE INTO p_demo__n (user, n) VALUES (?1, 1)",
+                    json!([user]),
+                )
+                .await
+                .expect("insert");
+                if inserted == 0 {
+                    exec(
+                        &pool,
+                        "demo",
+                        "UPDATE p_demo__n SET n = n + 1 WHERE user = ?1",
+                        json!([user]),
+                    )
+                    .await
+                    .expect("update again");
+                }
+            }
+            changed
+        }));
+    }
+    let mut matched = 0;
+    for t in tasks {
+        matched += t.await.expect("task");
+    }
+    let rows = query(
+        &pool,
+        "demo",
+        "SELECT SUM(n) AS total FROM p_demo__n",
+        json!([]),
+    )
+    .await
+    .expect("rows");
+    assert_eq!(rows[0]["total"], json!(400));
+    assert!(
+        matched > 300,
+        "the first UPDATE matched only {matched} times of 400"
+    );
+}

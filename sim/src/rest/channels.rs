@@ -493,6 +493,8 @@ pub(crate) fn create(
 ) -> u64 {
     let cid = if kind == GUILD_CATEGORY {
         world.create_category(guild, name)
+    } else if kind == crate::world::channel::GUILD_VOICE {
+        world.create_voice_channel(guild, name)
     } else {
         world.create_channel(guild, name)
     };

@@ -292,6 +292,7 @@ fn create_channel(
     let kind = match body.get("type").filter(|v| !v.is_null()).map(Value::as_u64) {
         None | Some(Some(0)) => GUILD_TEXT,
         Some(Some(4)) => GUILD_CATEGORY,
+        Some(Some(2)) => GUILD_VOICE,
         Some(_) => {
             return Err(ApiError::invalid_form(
                 "type",

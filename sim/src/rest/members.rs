@@ -215,8 +215,9 @@ fn parse_member_patch(world: &World, guild: u64, body: &Value) -> Result<MemberP
 /// `PATCH /guilds/{g}/members/{user}` (`who` is the path segment; `@me` edits the bot's own
 /// nick). Nick: MANAGE_NICKNAMES (CHANGE_NICKNAME for the bot's own); roles: MANAGE_ROLES,
 /// each role added or removed below the bot's highest; timeout: MODERATE_MEMBERS, never on an
-/// administrator or the owner; the member acted on must rank below the bot. Voice fields are
-/// refused with 40032: voice moderation is not simulated. Dispatches GUILD_MEMBER_UPDATE on a
+/// administrator or the owner; the member acted on must rank below the bot. Voice fields need
+/// the member in voice (else 40032); `channel_id` (MOVE_MEMBERS) moves them to a voice channel
+/// of the guild or, `null`, disconnects them; mute and deafen are not simulated. Dispatches GUILD_MEMBER_UPDATE on a
 /// change.
 pub(crate) fn edit(
     inner: &Inner,
@@ -279,11 +280,43 @@ pub(crate) fn edit(
     if patch.voice.iter().any(|p| !has(*p)) {
         return Err(ApiError::missing_permissions());
     }
-    if !patch.voice.is_empty() {
+    // Voice changes need the member in voice; `channel_id` moves them to a voice channel of
+    // the guild, or disconnects them with `null`. Mute and deafen are not simulated.
+    let in_voice = world.guilds[&guild].voice_states.contains_key(&user);
+    if !patch.voice.is_empty() && !in_voice {
         return Err(ApiError::bad_request(
             "Target user is not connected to voice.",
             40032,
         ));
+    }
+    match body.get("channel_id") {
+        None => {}
+        Some(Value::Null) => {
+            inner.set_voice(world, guild, user, None);
+        }
+        Some(value) => {
+            let target = value
+                .as_str()
+                .and_then(|c| c.parse::<u64>().ok())
+                .filter(|c| {
+                    world
+                        .channels
+                        .get(c)
+                        .is_some_and(|c| c.guild_id == Some(guild) && c.is_voice())
+                });
+            match target {
+                Some(channel) => {
+                    inner.set_voice(world, guild, user, Some(channel));
+                }
+                None => {
+                    return Err(ApiError::invalid_form(
+                        "channel_id",
+                        "CHANNEL_INVALID",
+                        "Unknown channel",
+                    ));
+                }
+            }
+        }
     }
     let Some(m) = world
         .guilds
