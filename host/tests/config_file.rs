@@ -46,6 +46,7 @@ const KEYS: &[&str] = &[
     "framework.enable_shard_monitor",
     "framework.enable_shard_manager",
     "discord.api_base",
+    "discord.cdn_base",
     "discord.test_guild_id",
     "atomic_files.cache_ttl_secs",
     "atomic_files.cache_max_entries",
@@ -272,6 +273,11 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
         (
             r#"{"discord": {"api_base": "localhost:8080"}}"#,
             "discord.api_base",
+            "http://",
+        ),
+        (
+            r#"{"discord": {"cdn_base": "cdn.example"}}"#,
+            "discord.cdn_base",
             "http://",
         ),
         (r#"{"prefix": ""}"#, "prefix", "non-empty"),
