@@ -65,6 +65,9 @@ pub enum Command {
         #[arg(long)]
         addr: Option<std::net::SocketAddr>,
     },
+    /// Run the gateway IDENTIFY queue (twilight's gateway-queue HTTP protocol,
+    /// `GET /?shard=N`) for host processes that share one bot's identify limits.
+    Queue(zoryx_queue::QueueArgs),
 }
 
 /// `zoryx plugins ...`.

@@ -72,7 +72,12 @@ fn console_mode(cli: &Cli) -> Option<ConsoleMode> {
             console,
             no_console,
         }) => Some(ConsoleMode::for_stdin(console, no_console)),
-        Some(Command::Plugins { .. } | Command::Health { .. } | Command::Worker(_)) => None,
+        Some(
+            Command::Plugins { .. }
+            | Command::Health { .. }
+            | Command::Worker(_)
+            | Command::Queue(_),
+        ) => None,
     }
 }
 
@@ -108,6 +113,23 @@ fn main() -> ExitCode {
             Err(line) => {
                 let _ = writeln!(std::io::stderr(), "{line}");
                 ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(Command::Queue(args)) = &cli.command {
+        zoryx_host::logging::init_console();
+        let served = tokio::runtime::Runtime::new()
+            .map_err(|e| e.to_string())
+            .and_then(|runtime| {
+                runtime
+                    .block_on(zoryx_queue::run(args.clone().into()))
+                    .map_err(|e| e.to_string())
+            });
+        return match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!("{error}");
+                ExitCode::FAILURE
             }
         };
     }
@@ -195,7 +217,8 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 Ok(ExitCode::from(1))
             }
         },
-        Command::Health { .. } => Ok(ExitCode::FAILURE), // answered in `main`
+        // Answered in `main`.
+        Command::Health { .. } | Command::Queue(_) => Ok(ExitCode::FAILURE),
         Command::Plugins {
             command: PluginsCommand::List,
         } => {

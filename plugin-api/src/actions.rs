@@ -416,6 +416,15 @@ pub enum Action {
         /// The settings.
         settings: BotGuildSettings,
     },
+    /// Every gateway shard of this process, with its connection and event counts; resolves to
+    /// [`Outcome::Shards`] (plugin-api 1.3).
+    Shards,
+    /// Forget the event and connection counts of one shard, or of every shard (`None`;
+    /// plugin-api 1.3).
+    ResetShardStats {
+        /// The shard.
+        shard: Option<u32>,
+    },
     /// Move a member in voice to another voice channel, or disconnect them (`None`;
     /// plugin-api 1.3).
     MoveMember {
@@ -481,6 +490,8 @@ impl Action {
             Self::BotSettings { .. } => "read the bot's server settings",
             Self::SetBotSettings { .. } => "change the bot's server settings",
             Self::MoveMember { .. } => "move a member in voice",
+            Self::Shards => "read the gateway shards",
+            Self::ResetShardStats { .. } => "reset the shard counters",
         }
     }
 
@@ -782,6 +793,56 @@ pub enum Outcome {
     Emoji(Emoji),
     /// The bot's own settings for a guild (plugin-api 1.3).
     BotSettings(BotGuildSettings),
+    /// The gateway shards (plugin-api 1.3).
+    Shards(Vec<ShardInfo>),
+}
+
+/// One gateway shard of this process, as the shard monitor shows it ([`Host::shards`]).
+///
+/// Counts run from the start or the last [`Host::reset_shard_stats`]. New fields may come in
+/// later minor versions: read them, do not build the struct.
+///
+/// ```
+/// use zoryx_plugin_api::ShardInfo;
+///
+/// let shard: ShardInfo = serde_json::from_str(r#"{"id": 2, "state": "connected", "guilds": 40}"#).unwrap();
+/// assert_eq!(shard.id, 2);
+/// assert_eq!(shard.latency_ms, None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct ShardInfo {
+    /// The shard id.
+    pub id: u32,
+    /// Shards in the whole bot, once known.
+    pub total: Option<u32>,
+    /// `starting`, `connecting`, `handshake`, `identifying`, `resuming`, `connected`,
+    /// `disconnected`, `reconnecting` or `stopped`.
+    pub state: String,
+    /// The last heartbeat round trip, once measured.
+    pub latency_ms: Option<f64>,
+    /// Guilds on this shard.
+    pub guilds: u64,
+    /// Members in those guilds (Discord's counts).
+    pub members: u64,
+    /// Events received, by family: `messages`, `interactions`, `members`, `reactions`,
+    /// `voice`, `guilds`, `other`.
+    pub events: std::collections::BTreeMap<String, u64>,
+    /// When the last event came (milliseconds since the epoch).
+    pub last_event_unix_ms: Option<u64>,
+    /// Since when it has been connected, if it is.
+    pub connected_since_unix_ms: Option<u64>,
+    /// When it last lost its connection.
+    pub last_disconnect_unix_ms: Option<u64>,
+    /// Times it connected.
+    pub connects: u64,
+    /// Times it lost its connection.
+    pub disconnects: u64,
+    /// Sessions resumed.
+    pub resumes: u64,
+    /// Connections lost since it was last connected (consecutive failures).
+    pub failing: u64,
 }
 
 /// One command of the bot, as help menus list it.
@@ -1246,6 +1307,17 @@ impl Host {
     /// ```
     pub async fn stats(&self) -> PluginResult<BotStats> {
         expect!(self.act(&Action::Stats).await?, "stats", Outcome::Stats(s) => s)
+    }
+
+    /// Every gateway shard of this process: state, latency, guilds, members, events by family,
+    /// connects, disconnects, resumes and consecutive failures (plugin-api 1.3).
+    pub async fn shards(&self) -> PluginResult<Vec<ShardInfo>> {
+        expect!(self.act(&Action::Shards).await?, "shards", Outcome::Shards(s) => s)
+    }
+
+    /// Forgets the counts of one shard, or of every shard with `None` (plugin-api 1.3).
+    pub async fn reset_shard_stats(&self, shard: Option<u32>) -> PluginResult {
+        self.done(Action::ResetShardStats { shard }).await
     }
 
     /// One guild's structure and moderation: `host.guild(id).kick(user, "reason")`.

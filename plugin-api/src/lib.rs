@@ -69,7 +69,9 @@ pub mod storage;
 pub mod typed;
 pub mod version;
 
-pub use actions::{Action, BotStats, CallAction, Catalogue, CommandInfo, GuildHandle, Outcome};
+pub use actions::{
+    Action, BotStats, CallAction, Catalogue, CommandInfo, GuildHandle, Outcome, ShardInfo,
+};
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
 pub use command::{
     Arg, ArgKind, Bucket, Choice, ChoiceValue, CommandKind, CommandSpec, Cooldown, Number,

@@ -102,6 +102,8 @@ pub(crate) struct Bot {
     pub(crate) expiry: Arc<super::expiry::Expiry>,
     /// The status rotator (`status` in `config.json`).
     pub(crate) presence: super::presence::Rotator,
+    /// Each shard's event and connection counts (the shard monitor's figures).
+    pub(crate) shard_metrics: super::status::ShardMetrics,
 }
 
 /// Counts one piece of work in flight while alive.
@@ -186,6 +188,43 @@ impl Bot {
         stats.slash_commands = counters.slash_registered;
         stats.bot_id = self.bot_id();
         stats
+    }
+
+    /// Every shard of this process for the shard monitor: the gateway's view (state, latency),
+    /// the cache's (guilds and members per shard) and the counters.
+    pub(crate) async fn shard_infos(&self) -> Vec<zoryx_plugin_api::ShardInfo> {
+        let report = self.services.gateway.report().await;
+        let total = report.shard_total.unwrap_or(1).max(1);
+        let mut per_shard: std::collections::HashMap<u32, (u64, u64)> =
+            std::collections::HashMap::new();
+        if let Some(cache) = self.cache.get() {
+            for id in cache.guilds() {
+                let shard = u32::try_from((id.get() >> 22) % u64::from(total)).unwrap_or(0);
+                let members = cache.guild(id).map_or(0, |g| g.member_count);
+                let entry = per_shard.entry(shard).or_default();
+                entry.0 += 1;
+                entry.1 += members;
+            }
+        }
+        report
+            .shards
+            .iter()
+            .map(|shard| {
+                let mut info = zoryx_plugin_api::ShardInfo::default();
+                info.id = shard.id;
+                info.total = report.shard_total;
+                info.state = serde_json::to_value(shard.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                info.latency_ms = shard.latency_ms;
+                let (guilds, members) = per_shard.get(&shard.id).copied().unwrap_or_default();
+                info.guilds = guilds;
+                info.members = members;
+                self.shard_metrics.fill(&mut info);
+                info
+            })
+            .collect()
     }
 
     /// The guilds the bot is in, from the cache.

@@ -161,6 +161,7 @@ pub(super) async fn start(
         in_flight: tokio::sync::watch::Sender::new(0),
         expiry: Arc::new(super::expiry::Expiry::new(rest.clone())),
         presence: super::presence::Rotator::new(&options_status),
+        shard_metrics: super::status::ShardMetrics::default(),
     });
     bot.services.gateway.attach(&bot);
     // The catalogue plugins read (help menus) lists the host's commands first.

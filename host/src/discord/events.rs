@@ -13,8 +13,8 @@ use serenity::all::{
     ComponentInteractionDataKind, Context, EventHandler, GuildChannel, GuildId as SGuildId,
     GuildMemberUpdateEvent, Interaction as SInteraction, Member as SMember,
     MessageId as SMessageId, MessageUpdateEvent, ModalInteraction, Reaction as SReaction, Ready,
-    ResolvedTarget, ResumedEvent, Role as SRole, RoleId as SRoleId, UnavailableGuild,
-    User as SUser, VoiceState as SVoiceState,
+    ResolvedTarget, ResumedEvent, Role as SRole, RoleId as SRoleId, ShardStageUpdateEvent,
+    UnavailableGuild, User as SUser, VoiceState as SVoiceState,
 };
 use serenity::model::application::CommandInteraction;
 use zoryx_plugin_api::ffi::extra::MenuCall;
@@ -27,6 +27,7 @@ use zoryx_plugin_api::{
 use super::bot::{Bot, CommandInput};
 use super::embeds::{self, colour, embed};
 use super::reply::{ChannelReply, InteractionReply};
+use super::status::EventFamily;
 use super::{bump, convert, prefix};
 use crate::runtime::ReplySink;
 
@@ -36,6 +37,11 @@ pub(crate) struct Handler {
 }
 
 impl Handler {
+    /// Counts an event of `family` on the context's shard (the shard monitor's figures).
+    fn count(&self, ctx: &Context, family: EventFamily) {
+        self.bot.shard_metrics.event(ctx.shard_id.0, family);
+    }
+
     /// Delivers `event` to plugin listeners in the background, if anyone listens.
     fn deliver(&self, make: impl FnOnce() -> Event) {
         let event = make();
@@ -541,7 +547,8 @@ impl Handler {
 
 #[serenity::async_trait]
 impl EventHandler for Handler {
-    async fn message(&self, _ctx: Context, message: serenity::model::channel::Message) {
+    async fn message(&self, ctx: Context, message: serenity::model::channel::Message) {
+        self.count(&ctx, EventFamily::Messages);
         if message.author.bot {
             return;
         }
@@ -620,7 +627,8 @@ impl EventHandler for Handler {
         command.await;
     }
 
-    async fn interaction_create(&self, _ctx: Context, interaction: SInteraction) {
+    async fn interaction_create(&self, ctx: Context, interaction: SInteraction) {
+        self.count(&ctx, EventFamily::Interactions);
         match interaction {
             SInteraction::Command(command) => match command.data.kind {
                 CommandType::User | CommandType::Message => self.context_menu(command).await,
@@ -662,16 +670,24 @@ impl EventHandler for Handler {
         );
     }
 
-    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
-        tracing::info!("gateway session resumed");
+    async fn resume(&self, ctx: Context, _event: ResumedEvent) {
+        self.bot.shard_metrics.resumed(ctx.shard_id.0);
+        tracing::info!(shard = ctx.shard_id.0, "gateway session resumed");
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        self.bot
+            .shard_metrics
+            .stage(event.shard_id.0, event.old, event.new);
     }
 
     async fn guild_create(
         &self,
-        _ctx: Context,
+        ctx: Context,
         guild: serenity::model::guild::Guild,
         is_new: Option<bool>,
     ) {
+        self.count(&ctx, EventFamily::Guilds);
         if is_new == Some(true) {
             let joined = Guild {
                 id: GuildId(guild.id.get()),
@@ -688,10 +704,11 @@ impl EventHandler for Handler {
 
     async fn guild_delete(
         &self,
-        _ctx: Context,
+        ctx: Context,
         incomplete: UnavailableGuild,
         _full: Option<serenity::model::guild::Guild>,
     ) {
+        self.count(&ctx, EventFamily::Guilds);
         if !incomplete.unavailable {
             self.bot
                 .manager
@@ -701,17 +718,19 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn guild_member_addition(&self, _ctx: Context, member: SMember) {
+    async fn guild_member_addition(&self, ctx: Context, member: SMember) {
+        self.count(&ctx, EventFamily::Members);
         self.deliver(|| Event::MemberJoin(convert::member(&member)));
     }
 
     async fn guild_member_removal(
         &self,
-        _ctx: Context,
+        ctx: Context,
         guild_id: SGuildId,
         user: SUser,
         _member: Option<SMember>,
     ) {
+        self.count(&ctx, EventFamily::Members);
         self.deliver(|| Event::MemberLeave {
             guild_id: GuildId(guild_id.get()),
             user: convert::user(&user),
@@ -720,11 +739,12 @@ impl EventHandler for Handler {
 
     async fn message_delete(
         &self,
-        _ctx: Context,
+        ctx: Context,
         channel_id: serenity::model::id::ChannelId,
         message_id: serenity::model::id::MessageId,
         guild_id: Option<SGuildId>,
     ) {
+        self.count(&ctx, EventFamily::Messages);
         self.deliver(|| Event::MessageDelete {
             message_id: MessageId(message_id.get()),
             channel_id: ChannelId(channel_id.get()),
@@ -734,11 +754,12 @@ impl EventHandler for Handler {
 
     async fn message_delete_bulk(
         &self,
-        _ctx: Context,
+        ctx: Context,
         channel_id: SChannelId,
         message_ids: Vec<SMessageId>,
         guild_id: Option<SGuildId>,
     ) {
+        self.count(&ctx, EventFamily::Messages);
         self.deliver(|| Event::MessageBulkDelete {
             message_ids: message_ids.iter().map(|m| MessageId(m.get())).collect(),
             channel_id: ChannelId(channel_id.get()),
@@ -748,11 +769,12 @@ impl EventHandler for Handler {
 
     async fn message_update(
         &self,
-        _ctx: Context,
+        ctx: Context,
         _old: Option<serenity::model::channel::Message>,
         _new: Option<serenity::model::channel::Message>,
         event: MessageUpdateEvent,
     ) {
+        self.count(&ctx, EventFamily::Messages);
         // Bots' messages are left out, as they are from MESSAGE_CREATE.
         if event.author.as_ref().is_some_and(|a| a.bot) {
             return;
@@ -760,13 +782,15 @@ impl EventHandler for Handler {
         self.deliver(|| Event::MessageUpdate(convert::message_update(&event)));
     }
 
-    async fn reaction_add(&self, _ctx: Context, reaction: SReaction) {
+    async fn reaction_add(&self, ctx: Context, reaction: SReaction) {
+        self.count(&ctx, EventFamily::Reactions);
         if let Some(reaction) = self.reaction(EventKind::ReactionAdd, &reaction) {
             self.deliver(|| Event::ReactionAdd(reaction));
         }
     }
 
-    async fn reaction_remove(&self, _ctx: Context, reaction: SReaction) {
+    async fn reaction_remove(&self, ctx: Context, reaction: SReaction) {
+        self.count(&ctx, EventFamily::Reactions);
         if let Some(reaction) = self.reaction(EventKind::ReactionRemove, &reaction) {
             self.deliver(|| Event::ReactionRemove(reaction));
         }
@@ -774,11 +798,12 @@ impl EventHandler for Handler {
 
     async fn guild_member_update(
         &self,
-        _ctx: Context,
+        ctx: Context,
         _old: Option<SMember>,
         _new: Option<SMember>,
         event: GuildMemberUpdateEvent,
     ) {
+        self.count(&ctx, EventFamily::Members);
         // The event itself says what the member is now; the cache may not know the member.
         self.deliver(|| {
             Event::MemberUpdate(Member {
@@ -790,7 +815,8 @@ impl EventHandler for Handler {
         });
     }
 
-    async fn voice_state_update(&self, _ctx: Context, old: Option<SVoiceState>, new: SVoiceState) {
+    async fn voice_state_update(&self, ctx: Context, old: Option<SVoiceState>, new: SVoiceState) {
+        self.count(&ctx, EventFamily::Voice);
         // `old` is the state the cache held (filled from GUILD_CREATE's voice states, then
         // kept up to date by these events).
         if let Some(state) = convert::voice_state(&new, old.as_ref()) {
@@ -798,39 +824,46 @@ impl EventHandler for Handler {
         }
     }
 
-    async fn channel_create(&self, _ctx: Context, channel: GuildChannel) {
+    async fn channel_create(&self, ctx: Context, channel: GuildChannel) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::ChannelCreate(convert::channel(&channel)));
     }
 
-    async fn category_create(&self, _ctx: Context, category: GuildChannel) {
+    async fn category_create(&self, ctx: Context, category: GuildChannel) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::ChannelCreate(convert::channel(&category)));
     }
 
-    async fn channel_update(&self, _ctx: Context, _old: Option<GuildChannel>, new: GuildChannel) {
+    async fn channel_update(&self, ctx: Context, _old: Option<GuildChannel>, new: GuildChannel) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::ChannelUpdate(convert::channel(&new)));
     }
 
     async fn channel_delete(
         &self,
-        _ctx: Context,
+        ctx: Context,
         channel: GuildChannel,
         _messages: Option<Vec<serenity::model::channel::Message>>,
     ) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::ChannelDelete(convert::channel(&channel)));
     }
 
-    async fn category_delete(&self, _ctx: Context, category: GuildChannel) {
+    async fn category_delete(&self, ctx: Context, category: GuildChannel) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::ChannelDelete(convert::channel(&category)));
     }
 
-    async fn guild_role_create(&self, _ctx: Context, new: SRole) {
+    async fn guild_role_create(&self, ctx: Context, new: SRole) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::RoleCreate {
             guild_id: GuildId(new.guild_id.get()),
             role: convert::role(&new),
         });
     }
 
-    async fn guild_role_update(&self, _ctx: Context, _old: Option<SRole>, new: SRole) {
+    async fn guild_role_update(&self, ctx: Context, _old: Option<SRole>, new: SRole) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::RoleUpdate {
             guild_id: GuildId(new.guild_id.get()),
             role: convert::role(&new),
@@ -839,25 +872,28 @@ impl EventHandler for Handler {
 
     async fn guild_role_delete(
         &self,
-        _ctx: Context,
+        ctx: Context,
         guild_id: SGuildId,
         role_id: SRoleId,
         _role: Option<SRole>,
     ) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::RoleDelete {
             guild_id: GuildId(guild_id.get()),
             role_id: RoleId(role_id.get()),
         });
     }
 
-    async fn guild_ban_addition(&self, _ctx: Context, guild_id: SGuildId, user: SUser) {
+    async fn guild_ban_addition(&self, ctx: Context, guild_id: SGuildId, user: SUser) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::BanAdd {
             guild_id: GuildId(guild_id.get()),
             user: convert::user(&user),
         });
     }
 
-    async fn guild_ban_removal(&self, _ctx: Context, guild_id: SGuildId, user: SUser) {
+    async fn guild_ban_removal(&self, ctx: Context, guild_id: SGuildId, user: SUser) {
+        self.count(&ctx, EventFamily::Other);
         self.deliver(|| Event::BanRemove {
             guild_id: GuildId(guild_id.get()),
             user: convert::user(&user),

@@ -68,6 +68,20 @@ impl Outbox for DiscordOutbox {
                 }
             });
         }
+        if matches!(action, Action::Shards | Action::ResetShardStats { .. }) {
+            let bot = self.bot.upgrade();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                match action {
+                    Action::ResetShardStats { shard } => {
+                        bot.shard_metrics.reset(shard);
+                        Ok(Outcome::Done)
+                    }
+                    _ => Ok(Outcome::Shards(bot.shard_infos().await)),
+                }
+            });
+        }
         if let Action::BotSettings { guild } = action {
             let bot = self.bot.upgrade();
             return Box::pin(async move {

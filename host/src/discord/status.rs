@@ -243,3 +243,188 @@ fn stage_state(stage: ConnectionStage, seen: bool) -> ShardState {
         _ => ShardState::Disconnected,
     }
 }
+
+/// What the shard monitor counts of a shard's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventFamily {
+    Messages,
+    Interactions,
+    Members,
+    Reactions,
+    Voice,
+    Guilds,
+    Other,
+}
+
+impl EventFamily {
+    const ALL: [Self; 7] = [
+        Self::Messages,
+        Self::Interactions,
+        Self::Members,
+        Self::Reactions,
+        Self::Voice,
+        Self::Guilds,
+        Self::Other,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::Interactions => "interactions",
+            Self::Members => "members",
+            Self::Reactions => "reactions",
+            Self::Voice => "voice",
+            Self::Guilds => "guilds",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// One shard's counters since the start (or the last reset): atomics, so counting an event
+/// costs an increment.
+#[derive(Debug, Default)]
+struct ShardCounters {
+    events: [std::sync::atomic::AtomicU64; 7],
+    last_event_ms: std::sync::atomic::AtomicU64,
+    connects: std::sync::atomic::AtomicU64,
+    disconnects: std::sync::atomic::AtomicU64,
+    resumes: std::sync::atomic::AtomicU64,
+    /// Disconnections since the last time it was connected.
+    failing: std::sync::atomic::AtomicU64,
+    connected_since_ms: std::sync::atomic::AtomicU64,
+    last_disconnect_ms: std::sync::atomic::AtomicU64,
+    /// Whether it is connected as far as the counts know.
+    up: std::sync::atomic::AtomicBool,
+}
+
+impl ShardCounters {
+    fn lost(&self, now: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.disconnects.fetch_add(1, Relaxed);
+        self.last_disconnect_ms.store(now, Relaxed);
+        self.connected_since_ms.store(0, Relaxed);
+    }
+}
+
+/// Every shard's counters, for the shard monitor (`Host::shards`).
+#[derive(Debug, Default)]
+pub(crate) struct ShardMetrics {
+    shards: std::sync::RwLock<BTreeMap<u32, Arc<ShardCounters>>>,
+}
+
+impl ShardMetrics {
+    fn shard(&self, id: u32) -> Arc<ShardCounters> {
+        if let Some(found) = self
+            .shards
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
+            return Arc::clone(found);
+        }
+        Arc::clone(
+            self.shards
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(id)
+                .or_default(),
+        )
+    }
+
+    /// Counts an event of `family` on `shard`.
+    pub(crate) fn event(&self, shard: u32, family: EventFamily) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counters = self.shard(shard);
+        counters.events[family as usize].fetch_add(1, Relaxed);
+        counters
+            .last_event_ms
+            .store(crate::clock::now_ms(), Relaxed);
+    }
+
+    /// A shard's connection moved from `old` to `new`: leaving Connected is a disconnection;
+    /// falling back to Disconnected before reaching Connected again is a failed attempt.
+    pub(crate) fn stage(&self, shard: u32, old: ConnectionStage, new: ConnectionStage) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counters = self.shard(shard);
+        let now = crate::clock::now_ms();
+        if new == ConnectionStage::Connected {
+            // Connected again without having been seen to leave: a drop serenity reported
+            // only by its reconnection.
+            if counters.up.swap(true, Relaxed) {
+                counters.lost(now);
+            }
+            counters.connects.fetch_add(1, Relaxed);
+            counters.failing.store(0, Relaxed);
+            counters.connected_since_ms.store(now, Relaxed);
+        } else if old == ConnectionStage::Connected || counters.up.load(Relaxed) {
+            if counters.up.swap(false, Relaxed) {
+                counters.lost(now);
+            }
+        } else if new == ConnectionStage::Disconnected {
+            counters.failing.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A shard resumed its session (so it had lost its connection, seen or not).
+    pub(crate) fn resumed(&self, shard: u32) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counters = self.shard(shard);
+        let now = crate::clock::now_ms();
+        // Not yet counted as lost (RESUMED came before the stage update): counted now, and the
+        // coming Connected is then a connection, not a second loss.
+        if counters.up.load(Relaxed)
+            && counters.last_disconnect_ms.load(Relaxed) < counters.connected_since_ms.load(Relaxed)
+        {
+            counters.lost(now);
+            counters.up.store(false, Relaxed);
+        }
+        counters.resumes.fetch_add(1, Relaxed);
+        counters.failing.store(0, Relaxed);
+    }
+
+    /// Forgets the counts of `shard` (every shard with `None`); the connection state stays.
+    pub(crate) fn reset(&self, shard: Option<u32>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let shards = self.shards.read().unwrap_or_else(PoisonError::into_inner);
+        for (id, counters) in shards.iter() {
+            if shard.is_some_and(|s| s != *id) {
+                continue;
+            }
+            for event in &counters.events {
+                event.store(0, Relaxed);
+            }
+            for counter in [
+                &counters.connects,
+                &counters.disconnects,
+                &counters.resumes,
+                &counters.failing,
+                &counters.last_disconnect_ms,
+            ] {
+                counter.store(0, Relaxed);
+            }
+        }
+    }
+
+    /// Fills in the counters of `info`.
+    pub(crate) fn fill(&self, info: &mut zoryx_plugin_api::ShardInfo) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let counters = self.shard(info.id);
+        info.events = EventFamily::ALL
+            .iter()
+            .map(|f| {
+                (
+                    f.name().to_owned(),
+                    counters.events[*f as usize].load(Relaxed),
+                )
+            })
+            .collect();
+        let ms = |c: &std::sync::atomic::AtomicU64| Some(c.load(Relaxed)).filter(|v| *v > 0);
+        info.last_event_unix_ms = ms(&counters.last_event_ms);
+        info.connected_since_unix_ms = ms(&counters.connected_since_ms);
+        info.last_disconnect_unix_ms = ms(&counters.last_disconnect_ms);
+        info.connects = counters.connects.load(Relaxed);
+        info.disconnects = counters.disconnects.load(Relaxed);
+        info.resumes = counters.resumes.load(Relaxed);
+        info.failing = counters.failing.load(Relaxed);
+    }
+}
