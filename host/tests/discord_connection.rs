@@ -329,3 +329,44 @@ async fn the_status_rotates_through_the_configured_statuses_and_owners_steer_it(
     assert!(refused.contains("owner"), "{refused}");
     bot.shutdown().await;
 }
+
+/// A gateway proxy's set-up: REST to one address (`discord.api_base`), the gateway at another
+/// (`discord.gateway_url`), not the one `GET /gateway/bot` names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_url_setting_sends_the_shards_elsewhere_than_rest() {
+    // The REST side: it names its own gateway, which the bot must not use.
+    let rest = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let mut rest_events = rest.subscribe();
+    // The gateway side: a bot connected the usual way; a second one goes to `rest` for REST
+    // and to this one's gateway.
+    let bot = TestBot::start(&[], "").await;
+    let gateway = bot.sim.gateway_url();
+    let identified_before = bot.sim.connected_sessions();
+    let host = TestHost::new(&[]);
+    let mut options =
+        DiscordOptions::from_config(&CoreConfig::default(), &env_for(&bot.sim)).expect("options");
+    options.api_base = Some(rest.base_url());
+    options.gateway_url = Some(gateway.clone());
+    let second = discord::start(
+        Arc::clone(&host.manager),
+        Arc::new(MemorySettings::default()),
+        options,
+    )
+    .await
+    .expect("start");
+    tokio::time::timeout(WAIT, second.ready())
+        .await
+        .expect("ready through the configured gateway");
+    assert_eq!(bot.sim.connected_sessions(), identified_before + 1);
+    // The REST side's own gateway never saw an IDENTIFY.
+    while let Ok(event) = rest_events.try_recv() {
+        assert!(
+            !matches!(event, SimEvent::Identified { .. }),
+            "identified at the REST side's gateway"
+        );
+    }
+    second.shutdown().await;
+    bot.shutdown().await;
+}

@@ -31,6 +31,8 @@ pub struct BotEnv {
     pub api_base: Option<String>,
     /// `DISCORD_CDN_BASE`: overrides `discord.cdn_base`.
     pub cdn_base: Option<String>,
+    /// `DISCORD_GATEWAY_URL`: overrides `discord.gateway_url`.
+    pub gateway_url: Option<String>,
     /// `ZORYX_HEALTH_BIND`: overrides `health.bind` (the health endpoint's address).
     pub health_bind: Option<std::net::SocketAddr>,
     /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
@@ -47,6 +49,7 @@ impl std::fmt::Debug for BotEnv {
             .field("shard_ids", &self.shard_ids)
             .field("api_base", &self.api_base)
             .field("cdn_base", &self.cdn_base)
+            .field("gateway_url", &self.gateway_url)
             .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
             .finish()
@@ -154,6 +157,7 @@ impl BotEnv {
             shard_ids,
             api_base: non_empty(vars, "DISCORD_API_BASE").map(str::to_owned),
             cdn_base: non_empty(vars, "DISCORD_CDN_BASE").map(str::to_owned),
+            gateway_url: non_empty(vars, "DISCORD_GATEWAY_URL").map(str::to_owned),
             health_bind,
             toggles,
         })

@@ -273,6 +273,9 @@ pub struct DiscordConfig {
     /// (`Host::download`), e.g. a simulator's `http://127.0.0.1:8080`. `None` is
     /// `https://cdn.discordapp.com`. `DISCORD_CDN_BASE` overrides it.
     pub cdn_base: Option<String>,
+    /// The gateway to connect to instead of the one Discord names (a gateway proxy such as
+    /// gateway-proxy), e.g. `ws://127.0.0.1:7878`. `DISCORD_GATEWAY_URL` overrides it.
+    pub gateway_url: Option<String>,
     /// Register slash commands to this guild only (instant, for testing) instead of globally.
     pub test_guild_id: Option<u64>,
 }

@@ -231,6 +231,14 @@ impl Config {
                 serde_json::Value::String(base.clone()),
             );
         }
+        if let Some(url) = &env.gateway_url {
+            self.core.discord.gateway_url = Some(url.clone());
+            set(
+                &mut self.raw,
+                &["discord", "gateway_url"],
+                serde_json::Value::String(url.clone()),
+            );
+        }
         if let Some(bind) = env.health_bind {
             self.core.health.bind = Some(bind.to_string());
             set(

@@ -207,6 +207,13 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             format!("an http:// or https:// URL such as http://127.0.0.1:8080, got {base:?}"),
         );
     }
+    if let Some(url) = &core.discord.gateway_url {
+        check(
+            url.starts_with("ws://") || url.starts_with("wss://"),
+            "discord.gateway_url",
+            format!("a ws:// or wss:// URL such as ws://127.0.0.1:7878, got {url:?}"),
+        );
+    }
     let a = &core.atomic_files;
     check(
         a.cache_ttl_secs >= 1,

@@ -179,6 +179,11 @@ pub(super) async fn start(
         })
         .await
         .map_err(explain)?;
+    if let Some(url) = &bot.options.gateway_url {
+        // serenity reads it at every connect (reconnects and resumes too).
+        tracing::info!(%url, "gateway URL set by configuration");
+        *client.ws_url.lock().await = url.trim_end_matches('/').to_owned();
+    }
     let _ = bot.cache.set(Arc::clone(&client.cache));
     let _ = bot.shards.set(Arc::clone(&client.shard_manager));
     let shard_manager = Arc::clone(&client.shard_manager);

@@ -71,6 +71,9 @@ pub struct DiscordOptions {
     /// Where Discord's CDN is (the simulator's origin in tests); `None` is
     /// `https://cdn.discordapp.com`.
     pub cdn_base: Option<String>,
+    /// The gateway to connect to instead of the one `GET /gateway/bot` names (a gateway proxy);
+    /// `None`: Discord's answer.
+    pub gateway_url: Option<String>,
     /// Bot owners (`BOT_OWNER_ID` first, then `owner_ids`).
     pub owners: Vec<u64>,
     /// Sharding.
@@ -123,6 +126,7 @@ impl std::fmt::Debug for DiscordOptions {
             .field("token", &"<redacted>")
             .field("api_base", &self.api_base)
             .field("cdn_base", &self.cdn_base)
+            .field("gateway_url", &self.gateway_url)
             .field("owners", &self.owners)
             .field("shards", &self.shards)
             .field("test_guild_id", &self.test_guild_id)
@@ -138,6 +142,7 @@ impl DiscordOptions {
             token: token.into(),
             api_base: None,
             cdn_base: None,
+            gateway_url: None,
             owners: Vec::new(),
             shards: Sharding::Auto,
             test_guild_id: None,
@@ -186,6 +191,11 @@ impl DiscordOptions {
                 .cdn_base
                 .clone()
                 .or_else(|| config.discord.cdn_base.clone())
+                .filter(|b| !b.trim().is_empty()),
+            gateway_url: env
+                .gateway_url
+                .clone()
+                .or_else(|| config.discord.gateway_url.clone())
                 .filter(|b| !b.trim().is_empty()),
             owners,
             shards,
