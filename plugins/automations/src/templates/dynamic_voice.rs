@@ -5,10 +5,10 @@
 //! updates the automation sees: the guild's `voice_rooms` table holds each room (automation,
 //! channel, owner, created_at) and `voice_room_members` who is in it. A member's rows follow
 //! where they are now (a member is in one voice channel at most), so a missed update is put
-//! right by their next one. A room found empty is looked at again a second later (updates are
-//! handled side by side) and deleted if it still is. What this cannot see is a member who passes none of the
-//! automation's conditions (or an update that falls in its cooldown): keep conditions for who
-//! may create rooms off such automations, and set no cooldown.
+//! right by their next one. A room found empty is looked at again three seconds later (updates
+//! are handled side by side, so someone's join may still be on its way) and deleted if it still
+//! is. What this cannot see is a member who passes none of the automation's conditions: keep
+//! conditions for who may create rooms off such automations (they take no cooldown).
 
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ pub(crate) const EVENTS: &[EventKind] = &[EventKind::VoiceStateUpdate];
 
 const NAME: &str = "{user}'s room";
 /// How long a room stays empty before it is deleted.
-const GRACE: Duration = Duration::from_secs(1);
+const GRACE: Duration = Duration::from_secs(3);
 /// What the owner may do in their room.
 const OWNER: Permissions =
     Permissions(Permissions::MANAGE_CHANNELS.0 | Permissions::MOVE_MEMBERS.0);
