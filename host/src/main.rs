@@ -191,7 +191,10 @@ async fn run_online(
     env: &BotEnv,
     services: Services,
 ) -> anyhow::Result<DiscordHandle> {
-    let options = DiscordOptions::from_config(core, env)?;
+    let mut options = DiscordOptions::from_config(core, env)?;
+    if let Some(data_dir) = &services.data_dir {
+        options.keep_sessions_in(core, data_dir);
+    }
     let store: Arc<dyn GuildSettingsStore> = settings.clone();
     let handle = discord::start_with(Arc::clone(manager), store, options, services).await?;
     Ok(handle)

@@ -21,6 +21,17 @@ pub struct SimConfig {
     /// GUILD_PRESENCES, MESSAGE_CONTENT) is closed with 4014 "Disallowed intent(s)", as Discord
     /// does when the intent is not enabled in the developer portal. Default `true`.
     pub privileged_intents_enabled: bool,
+    /// `session_start_limit.max_concurrency`: identify buckets (`shard_id % max_concurrency`),
+    /// each allowed one IDENTIFY per [`SimConfig::identify_interval`]. Default 1.
+    pub max_concurrency: u16,
+    /// How long a bucket waits between IDENTIFYs (Discord: 5 s). An IDENTIFY sooner is
+    /// answered with op 9 Invalid Session and counted in
+    /// [`crate::Simulator::identify_refusals`], as Discord does. Default 5 s; zero lets a
+    /// bucket identify again at once.
+    pub identify_interval: Duration,
+    /// `session_start_limit.total`: IDENTIFYs allowed per day (Discord: 1000). Past it an
+    /// IDENTIFY is refused with op 9 as well. Default 1000.
+    pub session_start_limit: u32,
     /// `retry_after` answered by scripted rate limits (see [`crate::Simulator::rate_limit`]).
     pub rate_limit_retry_after: Duration,
     /// Capacity of the [`crate::SimEvent`] broadcast channel.
@@ -39,6 +50,9 @@ impl Default for SimConfig {
             heartbeat_interval: Duration::from_millis(41_250),
             recommended_shards: 1,
             privileged_intents_enabled: true,
+            max_concurrency: 1,
+            identify_interval: Duration::from_secs(5),
+            session_start_limit: 1000,
             rate_limit_retry_after: Duration::from_millis(50),
             event_capacity: 65_536,
             request_log_capacity: 200_000,

@@ -262,6 +262,9 @@ pub enum SimEvent {
         session_id: Option<String>,
         /// The close code the simulator sent, if it closed the socket itself.
         code: Option<u16>,
+        /// The close code the bot sent, if it closed the socket itself (1000 and 1001 end
+        /// the session; any other keeps it resumable).
+        client_code: Option<u16>,
     },
     /// A request was answered 429 by a scripted rate limit.
     RateLimited {

@@ -33,12 +33,56 @@ pub(crate) struct Inner {
     session_counter: AtomicU64,
     /// The presence each shard last set (IDENTIFY's `presence`, op 3), by shard id.
     pub(crate) presences: Mutex<std::collections::BTreeMap<u32, Value>>,
+    /// Discord's identify limits: buckets, session starts, and what was refused.
+    pub(crate) identify: Mutex<IdentifyLimits>,
+}
+
+/// The identify limits' state.
+#[derive(Debug, Default)]
+pub(crate) struct IdentifyLimits {
+    /// Bucket (`shard_id % max_concurrency`) → when it last identified.
+    last: std::collections::HashMap<u32, std::time::Instant>,
+    /// IDENTIFYs accepted.
+    pub(crate) accepted: u64,
+    /// IDENTIFYs refused for coming too soon or past the daily limit.
+    pub(crate) refused: u64,
+}
+
+impl IdentifyLimits {
+    /// Takes the bucket's turn for `shard` now, or says why not.
+    pub(crate) fn take(&mut self, config: &SimConfig, shard: u32) -> Result<(), &'static str> {
+        if self.accepted >= u64::from(config.session_start_limit) {
+            self.refused += 1;
+            return Err("session start limit reached");
+        }
+        let bucket = shard % u32::from(config.max_concurrency.max(1));
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last.get(&bucket)
+            && now.duration_since(*last) < config.identify_interval
+        {
+            self.refused += 1;
+            return Err("identified too soon after another shard of the same bucket");
+        }
+        self.last.insert(bucket, now);
+        self.accepted += 1;
+        Ok(())
+    }
+
+    /// Session starts left today.
+    pub(crate) fn remaining(&self, config: &SimConfig) -> u64 {
+        u64::from(config.session_start_limit).saturating_sub(self.accepted)
+    }
 }
 
 impl Inner {
     /// Locks the world.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the identify limits.
+    pub(crate) fn identify_limits(&self) -> MutexGuard<'_, IdentifyLimits> {
+        self.identify.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A new, unique session id.
@@ -263,6 +307,7 @@ impl Simulator {
             gateway_refused: AtomicBool::new(false),
             session_counter: AtomicU64::new(1),
             presences: Mutex::default(),
+            identify: Mutex::default(),
         });
         let app = crate::rest::router(inner.clone());
         let token = inner.shutdown.clone();
@@ -293,6 +338,24 @@ impl Simulator {
     /// The gateway URL (`ws://127.0.0.1:PORT/ws`) that `/gateway` reports.
     pub fn gateway_url(&self) -> String {
         self.inner.gateway_url()
+    }
+
+    /// Forgets every session no connection carries, as Discord does once a closed session's
+    /// resume window has passed: a RESUME of one gets op 9 `false`. Returns how many.
+    pub fn expire_sessions(&self) -> usize {
+        self.inner.hub.expire_detached()
+    }
+
+    /// IDENTIFYs accepted so far (each a session start, as Discord counts them).
+    pub fn identify_count(&self) -> u64 {
+        self.inner.identify_limits().accepted
+    }
+
+    /// IDENTIFYs refused with op 9 because they broke Discord's limits: sooner than
+    /// [`SimConfig::identify_interval`] after another of the same `max_concurrency` bucket, or
+    /// past the daily session starts.
+    pub fn identify_refusals(&self) -> u64 {
+        self.inner.identify_limits().refused
     }
 
     /// The bot token the simulator accepts.

@@ -95,7 +95,7 @@ async fn heartbeat_gets_ack() {
 
 #[tokio::test]
 async fn presence_updates_are_recorded_and_malformed_ones_close_4002() {
-    let sim = start().await;
+    let sim = unspaced().await;
     let mut gw = RawGateway::connect(&sim).await;
     gw.hello().await;
     // Before IDENTIFY, as on Discord: not authenticated.
@@ -499,7 +499,7 @@ async fn resume_replays_missed_dispatches_then_resumed() {
 /// collects dispatches and cannot be resumed. Closing with 4000 keeps it resumable.
 #[tokio::test]
 async fn a_client_close_1000_ends_the_session_and_4000_keeps_it() {
-    let sim = start().await;
+    let sim = unspaced().await;
     let mut events = sim.subscribe();
     let mut sessions = Vec::new();
     for code in [1000u16, 4000] {
@@ -586,6 +586,8 @@ async fn fatal_close_code_ends_the_session() {
 async fn shards_get_the_guilds_that_hash_to_them() {
     let sim = Simulator::start(SimConfig {
         recommended_shards: 2,
+        // Two identify buckets: the shards may identify at once.
+        max_concurrency: 2,
         ..SimConfig::default()
     })
     .await
@@ -826,4 +828,70 @@ async fn a_refused_gateway_answers_503_until_allowed_back_and_keeps_open_connect
     sim.refuse_gateway(false);
     let mut again = RawGateway::connect(&sim).await;
     again.hello().await;
+}
+
+#[tokio::test]
+async fn identifies_keep_discords_limits_or_get_invalid_session() {
+    let sim = Simulator::start(SimConfig {
+        max_concurrency: 2,
+        identify_interval: Duration::from_secs(60),
+        session_start_limit: 3,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start");
+    let api = support::Api::new(&sim);
+    let limit = api.expect("GET", "/gateway/bot", None, 200).await;
+    assert_eq!(limit["session_start_limit"]["max_concurrency"], 2);
+    assert_eq!(limit["session_start_limit"]["remaining"], 3);
+
+    // Shards 0 and 1 are in different buckets (0 % 2, 1 % 2): both may identify now.
+    for shard in 0..2u32 {
+        let mut gw = RawGateway::connect(&sim).await;
+        gw.hello().await;
+        gw.identify(sim.token(), ALL_INTENTS, [shard, 4]).await;
+        gw.dispatch("READY").await;
+    }
+    // Shard 2 shares shard 0's bucket, which identified under a minute ago: op 9, no session.
+    let mut gw = RawGateway::connect(&sim).await;
+    gw.hello().await;
+    gw.identify(sim.token(), ALL_INTENTS, [2, 4]).await;
+    let (frame, _) = gw.json().await;
+    assert_eq!(frame["op"], 9, "{frame}");
+    assert_eq!(frame["d"], false);
+    assert_eq!((sim.identify_count(), sim.identify_refusals()), (2, 1));
+    let limit = api.expect("GET", "/gateway/bot", None, 200).await;
+    assert_eq!(limit["session_start_limit"]["remaining"], 1);
+}
+
+#[tokio::test]
+async fn the_daily_session_starts_run_out() {
+    let sim = Simulator::start(SimConfig {
+        identify_interval: Duration::from_millis(1),
+        session_start_limit: 1,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start");
+    let mut gw = RawGateway::connect(&sim).await;
+    gw.hello().await;
+    gw.identify(sim.token(), ALL_INTENTS, [0, 1]).await;
+    gw.dispatch("READY").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut again = RawGateway::connect(&sim).await;
+    again.hello().await;
+    again.identify(sim.token(), ALL_INTENTS, [0, 1]).await;
+    let (frame, _) = again.json().await;
+    assert_eq!(frame["op"], 9, "{frame}");
+    assert_eq!(sim.identify_refusals(), 1);
+}
+
+/// A simulator that lets one bucket identify again at once (tests that identify twice).
+async fn unspaced() -> Simulator {
+    Simulator::start(SimConfig {
+        identify_interval: Duration::ZERO,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start")
 }

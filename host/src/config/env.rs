@@ -33,6 +33,8 @@ pub struct BotEnv {
     pub cdn_base: Option<String>,
     /// `DISCORD_GATEWAY_URL`: overrides `discord.gateway_url`.
     pub gateway_url: Option<String>,
+    /// `DISCORD_GATEWAY_QUEUE`: overrides `discord.gateway_queue`.
+    pub gateway_queue: Option<String>,
     /// `ZORYX_HEALTH_BIND`: overrides `health.bind` (the health endpoint's address).
     pub health_bind: Option<std::net::SocketAddr>,
     /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
@@ -50,6 +52,7 @@ impl std::fmt::Debug for BotEnv {
             .field("api_base", &self.api_base)
             .field("cdn_base", &self.cdn_base)
             .field("gateway_url", &self.gateway_url)
+            .field("gateway_queue", &self.gateway_queue)
             .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
             .finish()
@@ -158,6 +161,7 @@ impl BotEnv {
             api_base: non_empty(vars, "DISCORD_API_BASE").map(str::to_owned),
             cdn_base: non_empty(vars, "DISCORD_CDN_BASE").map(str::to_owned),
             gateway_url: non_empty(vars, "DISCORD_GATEWAY_URL").map(str::to_owned),
+            gateway_queue: non_empty(vars, "DISCORD_GATEWAY_QUEUE").map(str::to_owned),
             health_bind,
             toggles,
         })

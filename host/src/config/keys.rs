@@ -263,7 +263,7 @@ impl Default for FrameworkConfig {
 }
 
 /// `discord.*`: where Discord is and where slash commands are registered.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct DiscordConfig {
     /// Base URL of Discord's API (a REST proxy, or a simulator), e.g. `http://127.0.0.1:8080`.
@@ -276,8 +276,30 @@ pub struct DiscordConfig {
     /// The gateway to connect to instead of the one Discord names (a gateway proxy such as
     /// gateway-proxy), e.g. `ws://127.0.0.1:7878`. `DISCORD_GATEWAY_URL` overrides it.
     pub gateway_url: Option<String>,
+    /// A gateway queue (twilight's gateway-queue HTTP protocol: `zoryx queue`, or twilight's
+    /// service) every shard asks before it identifies, e.g. `http://127.0.0.1:5000`. All
+    /// processes of a cluster use the same one. `None`: the host keeps Discord's identify limits
+    /// itself (one identify per `max_concurrency` bucket every 5 s). `DISCORD_GATEWAY_QUEUE`
+    /// overrides it.
+    pub gateway_queue: Option<String>,
+    /// Save each shard's gateway session on a graceful stop and resume it on the next start
+    /// instead of identifying (no events missed, no identify spent). Default `true`.
+    pub resume_sessions: bool,
     /// Register slash commands to this guild only (instant, for testing) instead of globally.
     pub test_guild_id: Option<u64>,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        Self {
+            api_base: None,
+            cdn_base: None,
+            gateway_url: None,
+            gateway_queue: None,
+            resume_sessions: true,
+            test_guild_id: None,
+        }
+    }
 }
 
 /// `atomic_files.*`: the atomic JSON file store.

@@ -239,6 +239,14 @@ impl Config {
                 serde_json::Value::String(url.clone()),
             );
         }
+        if let Some(url) = &env.gateway_queue {
+            self.core.discord.gateway_queue = Some(url.clone());
+            set(
+                &mut self.raw,
+                &["discord", "gateway_queue"],
+                serde_json::Value::String(url.clone()),
+            );
+        }
         if let Some(bind) = env.health_bind {
             self.core.health.bind = Some(bind.to_string());
             set(

@@ -214,6 +214,13 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             format!("a ws:// or wss:// URL such as ws://127.0.0.1:7878, got {url:?}"),
         );
     }
+    if let Some(url) = &core.discord.gateway_queue {
+        check(
+            is_http_url(url),
+            "discord.gateway_queue",
+            format!("an http:// or https:// URL such as http://127.0.0.1:5000, got {url:?}"),
+        );
+    }
     let a = &core.atomic_files;
     check(
         a.cache_ttl_secs >= 1,

@@ -104,6 +104,11 @@ pub(crate) struct Bot {
     pub(crate) presence: super::presence::Rotator,
     /// Each shard's event and connection counts (the shard monitor's figures).
     pub(crate) shard_metrics: super::status::ShardMetrics,
+    /// When shards may identify, and the sessions they resume or leave at a stop.
+    pub(crate) start_hook: Arc<super::sessions::StartHook>,
+    /// Each shard's last READY (saved with its session at a graceful stop).
+    pub(crate) readies:
+        std::sync::Mutex<std::collections::HashMap<u32, serenity::model::gateway::Ready>>,
 }
 
 /// Counts one piece of work in flight while alive.

@@ -1,7 +1,7 @@
 //! Building and running the serenity client.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
@@ -85,6 +85,47 @@ fn explain(error: serenity::Error) -> DiscordError {
     }
 }
 
+/// Where shards get their turns to identify: the configured gateway queue, or a queue of this
+/// process with the limits Discord reports (`GET /gateway/bot`).
+async fn identify_turns(
+    options: &DiscordOptions,
+    rest: &Rest,
+) -> Result<super::sessions::StartHook, DiscordError> {
+    use super::sessions::{Restored, StartHook};
+    if let Some(url) = &options.gateway_queue {
+        tracing::info!(%url, "shards identify when the gateway queue allows");
+        return StartHook::remote(url, Restored::default()).map_err(DiscordError::Gateway);
+    }
+    let limits = match rest.get("/gateway/bot").await {
+        Ok(body) => session_start_limit(&body),
+        Err(error) => {
+            tracing::warn!(%error, "GET /gateway/bot failed; identifying one shard per 5 s");
+            None
+        }
+    };
+    let limits = limits.unwrap_or_else(|| zoryx_queue::SessionStartLimit {
+        max_concurrency: 1,
+        remaining: 1000,
+        reset_after: std::time::Duration::from_secs(86_400),
+        total: 1000,
+    });
+    tracing::debug!(?limits, "identify limits");
+    Ok(StartHook::local(&limits, Restored::default()))
+}
+
+/// `session_start_limit` from a `GET /gateway/bot` answer, checked.
+fn session_start_limit(body: &serde_json::Value) -> Option<zoryx_queue::SessionStartLimit> {
+    let limit = body.get("session_start_limit")?;
+    let number = |key: &str| limit.get(key).and_then(serde_json::Value::as_u64);
+    zoryx_queue::SessionStartLimit::new(
+        u16::try_from(number("max_concurrency")?).ok()?,
+        u32::try_from(number("remaining")?).ok()?,
+        std::time::Duration::from_millis(number("reset_after")?),
+        u32::try_from(number("total")?).ok()?,
+    )
+    .ok()
+}
+
 /// The contiguous shard range `ids` (inclusive), or why not.
 fn shard_range(count: u32, ids: &[u32]) -> Result<(u32, u32), DiscordError> {
     if ids.is_empty() {
@@ -141,6 +182,7 @@ pub(super) async fn start(
             .proxy(base.trim_end_matches('/'))
             .ratelimiter_disabled(true);
     }
+    let start_hook = Arc::new(identify_turns(&options, &rest).await?);
     let counters = Arc::new(Counters::default());
     let options_status = options.status.clone();
     let bot = Arc::new(Bot {
@@ -162,6 +204,8 @@ pub(super) async fn start(
         expiry: Arc::new(super::expiry::Expiry::new(rest.clone())),
         presence: super::presence::Rotator::new(&options_status),
         shard_metrics: super::status::ShardMetrics::default(),
+        start_hook: Arc::clone(&start_hook),
+        readies: std::sync::Mutex::default(),
     });
     bot.services.gateway.attach(&bot);
     // The catalogue plugins read (help menus) lists the host's commands first.
@@ -177,8 +221,18 @@ pub(super) async fn start(
         .event_handler(Handler {
             bot: Arc::clone(&bot),
         })
+        .shard_start_hook(start_hook.clone())
         .await
         .map_err(explain)?;
+    if let Some(path) = &bot.options.sessions_file {
+        let restored = super::sessions::restore(path, &bot.options.token, &client.cache);
+        if let Some(application) = restored.application_id() {
+            // READY would have told serenity; a resumed session has no READY.
+            client.http.set_application_id(application.into());
+            bot.application_id.store(application, Ordering::Relaxed);
+        }
+        start_hook.set_restored(restored);
+    }
     if let Some(url) = &bot.options.gateway_url {
         // serenity reads it at every connect (reconnects and resumes too).
         tracing::info!(%url, "gateway URL set by configuration");

@@ -543,6 +543,36 @@ impl Handler {
             }
         }
     }
+    /// What READY means to the host (and, for a session resumed from the last stop, the READY
+    /// saved with it).
+    fn on_ready(&self, ctx: &Context, ready: &Ready) {
+        let bot = &self.bot;
+        bot.services
+            .gateway
+            .shard_ready(ctx.shard_id.0, ready.shard.map(|s| s.total));
+        bot.bot_id.store(ready.user.id.get(), Ordering::Relaxed);
+        bot.application_id
+            .store(ready.application.id.get(), Ordering::Relaxed);
+        bot.counters
+            .guilds
+            .fetch_add(ready.guilds.len() as u64, Ordering::Relaxed);
+        tracing::info!(
+            user = ready.user.name,
+            shard = ?ready.shard,
+            guilds = ready.guilds.len(),
+            "connected to Discord"
+        );
+        bot.state.set_ready();
+        super::presence::on_ready(bot, ctx);
+        bot.slash_wake.notify_one();
+        let user = convert::user(&SUser::from(ready.user.clone()));
+        let guild_count = ready.guilds.len() as u64;
+        self.deliver(|| Event::Ready { user, guild_count });
+        bot.manager.dispatcher().emit_in_background(
+            "bot_ready",
+            json!({"user": ready.user.id.get(), "guilds": guild_count}),
+        );
+    }
 }
 
 #[serenity::async_trait]
@@ -642,37 +672,23 @@ impl EventHandler for Handler {
     }
 
     async fn ready(&self, ctx: Context, ready: Ready) {
-        let bot = &self.bot;
-        bot.services
-            .gateway
-            .shard_ready(ctx.shard_id.0, ready.shard.map(|s| s.total));
-        bot.bot_id.store(ready.user.id.get(), Ordering::Relaxed);
-        bot.application_id
-            .store(ready.application.id.get(), Ordering::Relaxed);
-        bot.counters
-            .guilds
-            .fetch_add(ready.guilds.len() as u64, Ordering::Relaxed);
-        tracing::info!(
-            user = ready.user.name,
-            shard = ?ready.shard,
-            guilds = ready.guilds.len(),
-            "connected to Discord"
-        );
-        bot.state.set_ready();
-        super::presence::on_ready(bot, &ctx);
-        bot.slash_wake.notify_one();
-        let user = convert::user(&SUser::from(ready.user.clone()));
-        let guild_count = ready.guilds.len() as u64;
-        self.deliver(|| Event::Ready { user, guild_count });
-        bot.manager.dispatcher().emit_in_background(
-            "bot_ready",
-            json!({"user": ready.user.id.get(), "guilds": guild_count}),
-        );
+        if let Ok(mut readies) = self.bot.readies.lock() {
+            readies.insert(ctx.shard_id.0, ready.clone());
+        }
+        self.on_ready(&ctx, &ready);
     }
 
     async fn resume(&self, ctx: Context, _event: ResumedEvent) {
         self.bot.shard_metrics.resumed(ctx.shard_id.0);
         tracing::info!(shard = ctx.shard_id.0, "gateway session resumed");
+        // A session saved at the last stop: this process has seen no READY for the shard, so
+        // the one saved with the session stands in for it.
+        if let Some(ready) = self.bot.start_hook.resumed(ctx.shard_id.0) {
+            if let Ok(mut readies) = self.bot.readies.lock() {
+                readies.insert(ctx.shard_id.0, ready.clone());
+            }
+            self.on_ready(&ctx, &ready);
+        }
     }
 
     async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {

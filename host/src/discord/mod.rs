@@ -30,6 +30,7 @@ pub mod prefix;
 mod presence;
 pub mod reply;
 pub mod rest;
+pub mod sessions;
 pub mod slash;
 pub mod status;
 
@@ -74,6 +75,12 @@ pub struct DiscordOptions {
     /// The gateway to connect to instead of the one `GET /gateway/bot` names (a gateway proxy);
     /// `None`: Discord's answer.
     pub gateway_url: Option<String>,
+    /// The gateway queue shards ask before identifying (`discord.gateway_queue`); `None`: the
+    /// host spaces identifies itself by Discord's limits.
+    pub gateway_queue: Option<String>,
+    /// Where shards' sessions are saved on a graceful stop and resumed from on the next start
+    /// (`discord.resume_sessions` with a data folder); `None`: every start identifies.
+    pub sessions_file: Option<std::path::PathBuf>,
     /// Bot owners (`BOT_OWNER_ID` first, then `owner_ids`).
     pub owners: Vec<u64>,
     /// Sharding.
@@ -127,6 +134,8 @@ impl std::fmt::Debug for DiscordOptions {
             .field("api_base", &self.api_base)
             .field("cdn_base", &self.cdn_base)
             .field("gateway_url", &self.gateway_url)
+            .field("gateway_queue", &self.gateway_queue)
+            .field("sessions_file", &self.sessions_file)
             .field("owners", &self.owners)
             .field("shards", &self.shards)
             .field("test_guild_id", &self.test_guild_id)
@@ -143,6 +152,8 @@ impl DiscordOptions {
             api_base: None,
             cdn_base: None,
             gateway_url: None,
+            gateway_queue: None,
+            sessions_file: None,
             owners: Vec::new(),
             shards: Sharding::Auto,
             test_guild_id: None,
@@ -153,6 +164,15 @@ impl DiscordOptions {
             defer_after: DEFER_AFTER,
             status: crate::config::StatusConfig::default(),
         }
+    }
+
+    /// Saves shards' sessions in `data_dir` at a graceful stop and resumes them at the next
+    /// start, unless `discord.resume_sessions` is off.
+    pub fn keep_sessions_in(&mut self, config: &CoreConfig, data_dir: &std::path::Path) {
+        self.sessions_file = config
+            .discord
+            .resume_sessions
+            .then(|| data_dir.join(sessions::FILE_NAME));
     }
 
     /// Options from `config.json` and the environment (the environment wins where both speak).
@@ -197,6 +217,13 @@ impl DiscordOptions {
                 .clone()
                 .or_else(|| config.discord.gateway_url.clone())
                 .filter(|b| !b.trim().is_empty()),
+            gateway_queue: env
+                .gateway_queue
+                .clone()
+                .or_else(|| config.discord.gateway_queue.clone())
+                .filter(|b| !b.trim().is_empty()),
+            // The caller knows the data folder: see `with_data_dir`.
+            sessions_file: None,
             owners,
             shards,
             test_guild_id: config.discord.test_guild_id,
@@ -328,14 +355,73 @@ impl DiscordHandle {
     }
 
     /// Stops taking commands (disconnects every shard), lets commands already running finish
-    /// (up to 10 s), then stops background work.
+    /// (up to 10 s), then stops background work. With a sessions file
+    /// ([`DiscordOptions::sessions_file`]) the shards leave their sessions resumable and the
+    /// sessions are saved for the next start.
     pub async fn shutdown(self) {
-        self.shard_manager.shutdown_all().await;
+        match self.bot.options.sessions_file.clone() {
+            Some(path) => {
+                // 4000 ("unknown error"): Discord keeps the session for a RESUME; 1000 would
+                // end it.
+                let connected: Vec<u32> = self
+                    .shard_manager
+                    .runners
+                    .lock()
+                    .await
+                    .iter()
+                    .filter(|(_, runner)| {
+                        runner.stage == serenity::gateway::ConnectionStage::Connected
+                    })
+                    .map(|(id, _)| id.0)
+                    .collect();
+                self.shard_manager.shutdown_all_with_code(4000).await;
+                // serenity's own wait for each shard's close is not to be relied on after a
+                // shard was restarted; the sessions themselves say when the shards are closed.
+                self.bot
+                    .start_hook
+                    .wait_closed(&connected, Duration::from_secs(5))
+                    .await;
+                self.save_sessions(path).await;
+            }
+            None => self.shard_manager.shutdown_all().await,
+        }
         self.bot.drain(Duration::from_secs(10)).await;
         for task in &self.background {
             task.abort();
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), self.client).await;
+    }
+}
+
+impl DiscordHandle {
+    /// Writes the sessions the shards were closed with, and the cache, for the next start.
+    async fn save_sessions(&self, path: std::path::PathBuf) {
+        let Some(cache) = self.bot.cache.get().cloned() else {
+            return;
+        };
+        let closed = self.bot.start_hook.closed_sessions();
+        let readies = self
+            .bot
+            .readies
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default();
+        let token = self.bot.options.token.clone();
+        let file = path.clone();
+        let saved = tokio::task::spawn_blocking(move || {
+            sessions::save(&file, &token, &closed, &readies, &cache)
+        })
+        .await;
+        match saved {
+            Ok(Ok(0)) => tracing::info!("no gateway session to save"),
+            Ok(Ok(shards)) => tracing::info!(
+                shards,
+                path = %path.display(),
+                "gateway sessions saved: the next start resumes them"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "gateway sessions not saved"),
+            Err(error) => tracing::warn!(%error, "gateway sessions not saved"),
+        }
     }
 }
 

@@ -74,6 +74,11 @@ impl TestBot {
         Self::start_full(SimConfig::default(), files, config, |_| {}, true).await
     }
 
+    /// As [`TestBot::start_stored`], with a simulator configuration.
+    pub async fn start_stored_with(sim_config: SimConfig, config: &str) -> Self {
+        Self::start_full(sim_config, &[], config, |_| {}, true).await
+    }
+
     /// As [`TestBot::start_with`], adjusting the Discord options first.
     pub async fn start_tuned(
         sim_config: SimConfig,
@@ -92,11 +97,10 @@ impl TestBot {
         storage: bool,
     ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
-        let separator = if config.trim().is_empty() { "" } else { "," };
-        let text = format!(
-            r#"{{"discord": {{"test_guild_id": {}}}{separator}{config}}}"#,
-            sim.default_guild()
-        );
+        // `config`'s keys, with slash commands registered to the simulator's guild.
+        let mut text: Value = serde_json::from_str(&format!("{{{config}}}")).expect("config");
+        text["discord"]["test_guild_id"] = sim.default_guild().into();
+        let text = text.to_string();
         let host = TestHost::with_config(files, &text);
         Self::connect(sim, host, text, tune, storage).await
     }
@@ -104,9 +108,14 @@ impl TestBot {
     /// Stops the bot as a restart of its process would — the gateway closed, the plugins
     /// unloaded, the databases closed —, runs `between` while it is down, and starts it again
     /// on the same data folder, config and simulator.
-    pub async fn restart_after(mut self, between: impl FnOnce()) -> Self {
+    pub async fn restart_after(self, between: impl FnOnce()) -> Self {
+        self.restart_while(async |_| between()).await
+    }
+
+    /// As [`TestBot::restart_after`], with `between` given the simulator while the bot is down.
+    pub async fn restart_while(mut self, between: impl AsyncFnOnce(&Simulator)) -> Self {
         self.stop().await;
-        between();
+        between(&self.sim).await;
         let TestBot {
             sim,
             host,
@@ -138,6 +147,8 @@ impl TestBot {
         let gateway = discord::GatewayStatus::default();
         let (store, mut services, db): (Arc<dyn GuildSettingsStore>, Services, _) = if storage {
             let data = host.dir.path().join("data");
+            // As `zoryx run` does: sessions resume across restarts.
+            options.keep_sessions_in(&core, &data);
             let databases = Databases::open(DbOptions::new(data.join("db")))
                 .await
                 .expect("databases");

@@ -110,6 +110,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
     let _ = inner.events.send(SimEvent::Disconnected {
         session_id: conn.session.clone(),
         code: closed_by_us,
+        client_code: client_close,
     });
 }
 
@@ -244,6 +245,14 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         None | Some(Value::Null) => None,
         Some(given) => Some(presence(given)?),
     };
+    if let Err(reason) = inner.identify_limits().take(&inner.config, shard[0]) {
+        // Discord answers an IDENTIFY past its limits with op 9 (not resumable).
+        tracing::warn!(shard = ?shard, reason, "IDENTIFY refused");
+        let _ = conn.tx.send(Outgoing::Text(
+            json!({"op": opcodes::INVALID_SESSION, "d": false}).to_string(),
+        ));
+        return Ok(());
+    }
     let session_id = inner.new_session_id();
     let (ready, guilds) = inner.ready_payload(&session_id, shard);
     let mut session = Session {

@@ -211,6 +211,16 @@ impl Hub {
         });
     }
 
+    /// Forgets every session no connection carries (as Discord does once a closed session's
+    /// resume window has passed); returns how many.
+    pub fn expire_detached(&self) -> usize {
+        self.with(|sessions| {
+            let before = sessions.len();
+            sessions.retain(|_, s| s.conn.is_some());
+            before - sessions.len()
+        })
+    }
+
     /// Drops buffered dispatches up to `seq` (the client confirmed them in a heartbeat).
     pub fn acknowledge(&self, session_id: &str, seq: u64) {
         self.with(|sessions| {

@@ -15,10 +15,10 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
             "url": url,
             "shards": inner.config.recommended_shards.max(1),
             "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
+                "total": inner.config.session_start_limit,
+                "remaining": inner.identify_limits().remaining(&inner.config),
                 "reset_after": 86_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": inner.config.max_concurrency.max(1),
             },
         })),
         (_, ["gateway"] | ["gateway", "bot"]) => Err(ApiError::method_not_allowed()),
