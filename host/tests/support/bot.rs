@@ -31,6 +31,8 @@ pub struct TestBot {
     pub db: Option<Arc<SqliteSettings>>,
     /// The bot's framework diagnostics (`fw_*`, `/metrics`).
     pub diagnostics: Arc<Diagnostics>,
+    /// The shard manager, when the config turns it on.
+    pub cluster: Option<Arc<zoryx_host::cluster::Cluster>>,
     /// The config text it started with, and whether it has storage, for [`TestBot::restart`].
     config: String,
     storage: bool,
@@ -72,6 +74,25 @@ impl TestBot {
     /// As [`TestBot::start_with_storage`], with `config` as [`TestBot::start`] takes it.
     pub async fn start_stored(files: &[(&str, &str)], config: &str) -> Self {
         Self::start_full(SimConfig::default(), files, config, |_| {}, true).await
+    }
+
+    /// As [`TestBot::start`], with the config written once the simulator is up (it may name
+    /// the simulator's channels).
+    pub async fn start_for(
+        files: &[(&str, &str)],
+        config: impl FnOnce(&Simulator) -> String,
+    ) -> Self {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
+        let config = config(&sim);
+        let separator = if config.trim().is_empty() { "" } else { "," };
+        let text = format!(
+            r#"{{"discord": {{"test_guild_id": {}}}{separator}{config}}}"#,
+            sim.default_guild()
+        );
+        let host = TestHost::with_config(files, &text);
+        Self::connect(sim, host, text, |_| {}, false).await
     }
 
     /// As [`TestBot::start_with`], adjusting the Discord options first.
@@ -165,6 +186,11 @@ impl TestBot {
         diagnostics.start();
         services.gateway = gateway;
         services.diagnostics = Some(Arc::clone(&diagnostics));
+        // The shard manager, as the binary starts it.
+        let cluster = zoryx_host::cluster::start(&core, host.manager.dispatcher())
+            .await
+            .expect("shard manager");
+        services.cluster = cluster.clone();
         let handle = discord::start_with(Arc::clone(&host.manager), store, options, services)
             .await
             .expect("discord start");
@@ -177,6 +203,7 @@ impl TestBot {
             events,
             db,
             diagnostics,
+            cluster,
             config: text,
             storage,
         }
@@ -363,6 +390,9 @@ impl TestBot {
         self.diagnostics.stop();
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await;
+        }
+        if let Some(cluster) = self.cluster.take() {
+            cluster.shutdown().await;
         }
         self.assert_requests_conform();
         self.host.manager.shutdown().await;
