@@ -118,7 +118,7 @@ pub(super) fn broadcast(message: &Message) -> Option<ClusterBroadcast> {
     let mut broadcast = ClusterBroadcast::default();
     broadcast.message = cut_broadcast(text);
     broadcast.source = message.source.clone();
-    broadcast.author = message.str_field("author").map(|a| cut_broadcast(a));
+    broadcast.author = message.str_field("author").map(cut_broadcast);
     broadcast.author_id = match message.data.get("author_id") {
         Some(Value::Number(n)) => n.as_u64(),
         Some(Value::String(s)) => s.parse().ok(),

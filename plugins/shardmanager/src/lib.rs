@@ -345,6 +345,6 @@ mod tests {
         .expect("payload");
         let embed = serde_json::to_value(received_embed(&broadcast)).expect("json");
         assert_eq!(embed["title"], "📢 Broadcast from beta");
-        assert_eq!(embed["footer"]["text"], "Sent by owner (7)");
+        assert_eq!(embed["footer"], "Sent by owner (7)");
     }
 }
