@@ -15,10 +15,12 @@
 //! - [`health`]: `GET /healthz` for service managers and container health checks.
 //! - [`alerts`]: alert channels set by the owner, rate-limited alerts to them.
 //! - [`diagnostics`]: figures, the health loop and its history, `/metrics`.
+//! - [`cluster`]: the shard manager: this host among the bot's clusters (the cluster IPC).
 
 pub mod alerts;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod diagnostics;

@@ -303,6 +303,10 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                     Arc::clone(settings.databases()),
                     Arc::clone(&atomic),
                 ));
+            // The shard manager (the cluster IPC), when it is on; refused without a secret.
+            let cluster = zoryx_host::cluster::start(&core, manager.dispatcher())
+                .await
+                .context("cannot start the shard manager")?;
             let logs_dir = LogOptions::from_config(&cli.config, &core.logging).dir;
             let services = || Services {
                 atomic: Some(Arc::clone(&atomic)),
@@ -320,6 +324,7 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                     },
                 ],
                 diagnostics: Some(Arc::clone(&diagnostics)),
+                cluster: cluster.clone(),
             };
             let report = manager.load_all().await;
             tracing::info!(
@@ -346,13 +351,13 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 {
                     stop.request(StopReason::Failed(format!("offline mode: {error}")));
                 }
-                return Ok(finish(&stop, &manager, &settings, None).await);
+                return Ok(finish(&stop, &manager, &settings, None, cluster.as_deref()).await);
             }
             let online = match run_online(&manager, &settings, &core, &env, services()).await {
                 Ok(online) => online,
                 Err(error) => {
                     stop.request(StopReason::Failed(format!("{error:#}")));
-                    return Ok(finish(&stop, &manager, &settings, None).await);
+                    return Ok(finish(&stop, &manager, &settings, None, cluster.as_deref()).await);
                 }
             };
             let console = async {
@@ -385,19 +390,20 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 () = gateway => {}
                 _ = stop.requested() => {}
             }
-            Ok(finish(&stop, &manager, &settings, Some(online)).await)
+            Ok(finish(&stop, &manager, &settings, Some(online), cluster.as_deref()).await)
         }
     }
 }
 
 /// The graceful shutdown, once `stop` is requested: Discord stops taking commands and lets
-/// running ones finish, plugins unload, counters are flushed, the databases backed up and their
+/// running ones finish, the shard manager leaves the other clusters, plugins unload, counters are flushed, the databases backed up and their
 /// pools closed. The exit code: 0 for a requested stop, 1 after a failure.
 async fn finish(
     stop: &Stop,
     manager: &Arc<Manager>,
     settings: &Arc<SqliteSettings>,
     online: Option<DiscordHandle>,
+    cluster: Option<&zoryx_host::cluster::Cluster>,
 ) -> ExitCode {
     let reason = stop.reason();
     match &reason {
@@ -406,6 +412,9 @@ async fn finish(
     }
     if let Some(online) = online {
         online.shutdown().await;
+    }
+    if let Some(cluster) = cluster {
+        cluster.shutdown().await;
     }
     manager.shutdown().await;
     zoryx_host::storage::db::shutdown(settings).await;

@@ -122,6 +122,12 @@ pub enum ClientEvent {
     },
     /// A message from another cluster or the server (broadcasts, `cluster_join`, …).
     Message(Message),
+    /// A connection attempt failed (refused, wrong secret, timed out); the client tries again
+    /// after its backoff.
+    ConnectFailed {
+        /// Why.
+        error: String,
+    },
 }
 
 /// Exponential backoff with "equal jitter": the n-th delay is drawn uniformly from
@@ -324,9 +330,23 @@ async fn run(
                 emit(&events, ClientEvent::Disconnected { reason });
             }
             Ok(Err(e)) => {
-                warn!(cluster = %config.name, error = %e, "ipc client: connection failed")
+                warn!(cluster = %config.name, error = %e, "ipc client: connection failed");
+                emit(
+                    &events,
+                    ClientEvent::ConnectFailed {
+                        error: e.to_string(),
+                    },
+                );
             }
-            Err(_) => warn!(cluster = %config.name, "ipc client: connect/handshake timed out"),
+            Err(_) => {
+                warn!(cluster = %config.name, "ipc client: connect/handshake timed out");
+                emit(
+                    &events,
+                    ClientEvent::ConnectFailed {
+                        error: "connect/handshake timed out".to_owned(),
+                    },
+                );
+            }
         }
         let delay = backoff.next_delay();
         debug!(?delay, "ipc client: reconnecting after delay");

@@ -120,6 +120,13 @@ pub enum ServerEvent {
     },
     /// A message for the owner: a broadcast (`target: "all"`) or one addressed to the server.
     Message(Message),
+    /// A connection was refused before it joined (failed or late handshake, cluster limit).
+    Refused {
+        /// Peer address.
+        addr: SocketAddr,
+        /// Why.
+        reason: String,
+    },
 }
 
 type Frame = Arc<[u8]>;
@@ -373,10 +380,18 @@ async fn authenticate(
         Ok(Ok(name)) => Some((name, stream)),
         Ok(Err(e)) => {
             warn!(%addr, error = %e, "ipc server: handshake failed");
+            shared.emit(ServerEvent::Refused {
+                addr,
+                reason: format!("handshake failed: {e}"),
+            });
             None
         }
         Err(_) => {
             warn!(%addr, "ipc server: handshake deadline exceeded, connection cut");
+            shared.emit(ServerEvent::Refused {
+                addr,
+                reason: "handshake deadline exceeded".to_owned(),
+            });
             None
         }
     }
@@ -390,6 +405,10 @@ async fn serve(shared: Arc<Shared>, name: String, stream: TcpStream, addr: Socke
         let mut clusters = lock(&shared.clusters);
         if !clusters.contains_key(&name) && clusters.len() >= shared.config.max_clusters {
             warn!(cluster = %name, "ipc server: cluster limit reached, connection refused");
+            shared.emit(ServerEvent::Refused {
+                addr,
+                reason: format!("cluster limit reached ({name})"),
+            });
             return;
         }
         let entry = Entry {

@@ -218,7 +218,7 @@ async fn heartbeats_keep_a_cluster_alive_and_their_loss_drops_it() {
 
 #[tokio::test]
 async fn wrong_secret_is_refused_and_the_server_keeps_serving() {
-    let (server, _sev) = server().await;
+    let (server, mut sev) = server().await;
     let mut raw = TcpStream::connect(server.local_addr())
         .await
         .expect("connect");
@@ -232,15 +232,25 @@ async fn wrong_secret_is_refused_and_the_server_keeps_serving() {
     let mut buf = [0u8; 1];
     assert_eq!(raw.read(&mut buf).await.expect("read"), 0);
 
-    // A Client with the wrong secret keeps failing (and backing off) without connecting.
+    // The owner hears of the refusal.
+    let refused = server_event(&mut sev, |e| matches!(e, ServerEvent::Refused { .. })).await;
+    assert!(
+        matches!(&refused, ServerEvent::Refused { reason, .. } if reason.contains("authentication failed")),
+        "{refused:?}"
+    );
+
+    // A Client with the wrong secret keeps failing (and backing off) without connecting, and
+    // says why each time.
     let mut cfg = client_config("intruder", &server);
     cfg.secret = wrong;
     let (intruder, mut iev) = Client::start(cfg).expect("start");
-    assert!(
-        timeout(Duration::from_millis(300), iev.recv())
-            .await
-            .is_err()
-    );
+    for _ in 0..2 {
+        let failed = timeout(WAIT, iev.recv()).await.expect("in time");
+        assert!(
+            matches!(&failed, Some(ClientEvent::ConnectFailed { error }) if error.contains("refused")),
+            "{failed:?}"
+        );
+    }
     assert!(!intruder.is_connected());
     intruder.shutdown().await;
 

@@ -25,6 +25,7 @@ use std::time::Duration;
 use abi_stable::std_types::RStr;
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::{ClusterOverview, IpcStatus};
 use crate::context::{Host, from_ffi};
 use crate::error::{PluginError, PluginResult};
 use crate::guild::{
@@ -425,6 +426,22 @@ pub enum Action {
         /// The shard.
         shard: Option<u32>,
     },
+    /// Every cluster of the bot with its figures and health, and the global totals; resolves
+    /// to [`Outcome::Clusters`] (plugin-api 1.3).
+    Clusters,
+    /// This cluster's IPC link; resolves to [`Outcome::IpcStatus`] (plugin-api 1.3).
+    IpcStatus,
+    /// Sends a text to every other cluster, where it reaches the `cluster_broadcast` hooks;
+    /// resolves to [`Outcome::Broadcast`] (plugin-api 1.3).
+    Broadcast {
+        /// The text (cut to [`BROADCAST_MAX_CHARS`](crate::cluster::BROADCAST_MAX_CHARS)
+        /// characters).
+        message: String,
+        /// Who sends it, by name (shown to receivers).
+        author: Option<String>,
+        /// Who sends it, by id.
+        author_id: Option<u64>,
+    },
     /// Move a member in voice to another voice channel, or disconnect them (`None`;
     /// plugin-api 1.3).
     MoveMember {
@@ -492,6 +509,9 @@ impl Action {
             Self::MoveMember { .. } => "move a member in voice",
             Self::Shards => "read the gateway shards",
             Self::ResetShardStats { .. } => "reset the shard counters",
+            Self::Clusters => "read the clusters",
+            Self::IpcStatus => "read the cluster link",
+            Self::Broadcast { .. } => "broadcast to the clusters",
         }
     }
 
@@ -795,6 +815,15 @@ pub enum Outcome {
     BotSettings(BotGuildSettings),
     /// The gateway shards (plugin-api 1.3).
     Shards(Vec<ShardInfo>),
+    /// Every cluster and the global totals (plugin-api 1.3).
+    Clusters(ClusterOverview),
+    /// This cluster's IPC link (plugin-api 1.3).
+    IpcStatus(IpcStatus),
+    /// A broadcast went out to this many clusters (plugin-api 1.3).
+    Broadcast {
+        /// Clusters it was queued for.
+        delivered: u64,
+    },
 }
 
 /// One gateway shard of this process, as the shard monitor shows it ([`Host::shards`]).
@@ -1318,6 +1347,75 @@ impl Host {
     /// Forgets the counts of one shard, or of every shard with `None` (plugin-api 1.3).
     pub async fn reset_shard_stats(&self, shard: Option<u32>) -> PluginResult {
         self.done(Action::ResetShardStats { shard }).await
+    }
+
+    /// Every cluster of the bot (several host processes linked by the shard manager): each
+    /// one's figures, heartbeat age and health, and the global totals (plugin-api 1.3). Fails
+    /// with [`SHARD_MANAGER_OFF`](crate::cluster::SHARD_MANAGER_OFF) when the shard manager
+    /// is off.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// let overview = host.clusters().await?;
+    /// let mut lines: Vec<String> = overview
+    ///     .clusters
+    ///     .iter()
+    ///     .map(|c| {
+    ///         let guilds = c.stats.as_ref().map_or(0, |s| s.guilds);
+    ///         format!("{} {}: {guilds} guilds", c.health.emoji(), c.name)
+    ///     })
+    ///     .collect();
+    /// lines.push(format!("{} guilds in all", overview.totals.guilds));
+    /// # Ok(()) }
+    /// ```
+    pub async fn clusters(&self) -> PluginResult<ClusterOverview> {
+        expect!(self.act(&Action::Clusters).await?, "clusters", Outcome::Clusters(c) => c)
+    }
+
+    /// This cluster's IPC link: mode, address, connection, the connected clusters and their
+    /// heartbeats, the last error (plugin-api 1.3). Fails with
+    /// [`SHARD_MANAGER_OFF`](crate::cluster::SHARD_MANAGER_OFF) when the shard manager is off.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// let status = host.ipc_status().await?;
+    /// let line = format!("{} on {}:{}, {} peers", status.mode, status.host, status.port, status.peers.len());
+    /// # let _ = line;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ipc_status(&self) -> PluginResult<IpcStatus> {
+        expect!(self.act(&Action::IpcStatus).await?, "ipc_status", Outcome::IpcStatus(s) => s)
+    }
+
+    /// Sends `message` (cut to 500 characters) to every other cluster, where plugins receive
+    /// it as a [`ClusterBroadcast`](crate::ClusterBroadcast) hook; returns how many clusters
+    /// it went to (plugin-api 1.3). Fails with
+    /// [`SHARD_MANAGER_OFF`](crate::cluster::SHARD_MANAGER_OFF) when the shard manager is
+    /// off, and when a client cluster is not connected to the server.
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// let delivered = host.broadcast("restarting cluster-1 in 5 minutes").await?;
+    /// assert!(delivered <= 1_000);
+    /// # Ok(()) }
+    /// ```
+    pub async fn broadcast(&self, message: impl Into<String>) -> PluginResult<u64> {
+        self.broadcast_as(message, None, None).await
+    }
+
+    /// As [`Host::broadcast`], naming who sends it (receivers see `author` and `author_id`).
+    pub async fn broadcast_as(
+        &self,
+        message: impl Into<String>,
+        author: Option<String>,
+        author_id: Option<u64>,
+    ) -> PluginResult<u64> {
+        let action = Action::Broadcast {
+            message: message.into(),
+            author,
+            author_id,
+        };
+        expect!(self.act(&action).await?, "broadcast", Outcome::Broadcast { delivered } => delivered)
     }
 
     /// One guild's structure and moderation: `host.guild(id).kick(user, "reason")`.

@@ -49,6 +49,7 @@ extern crate self as zoryx_plugin_api;
 pub mod actions;
 pub mod args;
 mod base64;
+pub mod cluster;
 pub mod command;
 pub mod context;
 pub mod error;
@@ -73,6 +74,10 @@ pub use actions::{
     Action, BotStats, CallAction, Catalogue, CommandInfo, GuildHandle, Outcome, ShardInfo,
 };
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
+pub use cluster::{
+    ClusterBroadcast, ClusterHealth, ClusterInfo, ClusterOverview, ClusterStats, ClusterTotals,
+    IpcPeer, IpcStatus,
+};
 pub use command::{
     Arg, ArgKind, Bucket, Choice, ChoiceValue, CommandKind, CommandSpec, Cooldown, Number,
     Permission, RegistrationError,

@@ -224,6 +224,7 @@ mod tests {
     #[test]
     fn secrets_are_masked_also_inside_sections() {
         assert!(is_secret("plugins.ai.api_key") && is_secret("discord.token"));
+        assert!(is_secret("cluster.secret") && !is_secret("cluster.port"));
         assert!(!is_secret("prefix") && !is_secret("cooldowns.default_per"));
         let value = serde_json::json!({"model": "m", "api_key": "sk-1"});
         assert_eq!(

@@ -40,6 +40,36 @@ pub struct BotEnv {
     /// `ENABLE_*` toggles that take precedence over `config.json`'s `framework.*` keys, by
     /// variable name (`ENABLE_SHARD_MONITOR`, ...).
     pub toggles: HashMap<String, bool>,
+    /// `SHARD_IPC_MODE`, `SHARD_IPC_HOST`, `SHARD_IPC_PORT`, `SHARD_IPC_SECRET`,
+    /// `SHARD_CLUSTER_NAME`: override `cluster.*`.
+    pub cluster: ClusterEnv,
+}
+
+/// The shard manager's variables (each overrides its `cluster.*` key).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ClusterEnv {
+    /// `SHARD_IPC_MODE`: `server` or `client`.
+    pub mode: Option<String>,
+    /// `SHARD_IPC_HOST`.
+    pub host: Option<String>,
+    /// `SHARD_IPC_PORT`.
+    pub port: Option<u16>,
+    /// `SHARD_IPC_SECRET`; never shown.
+    pub secret: Option<String>,
+    /// `SHARD_CLUSTER_NAME`.
+    pub name: Option<String>,
+}
+
+impl std::fmt::Debug for ClusterEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterEnv")
+            .field("mode", &self.mode)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("name", &self.name)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for BotEnv {
@@ -55,6 +85,7 @@ impl std::fmt::Debug for BotEnv {
             .field("gateway_queue", &self.gateway_queue)
             .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -147,6 +178,36 @@ impl BotEnv {
                 })
             })
             .transpose()?;
+        let mode = non_empty(vars, "SHARD_IPC_MODE")
+            .map(|v| match v.to_ascii_lowercase().as_str() {
+                m @ ("server" | "client") => Ok(m.to_owned()),
+                _ => Err(EnvError {
+                    name: "SHARD_IPC_MODE",
+                    value: v.to_owned(),
+                    expected: "server or client",
+                }),
+            })
+            .transpose()?;
+        let port = non_empty(vars, "SHARD_IPC_PORT")
+            .map(|v| {
+                v.parse::<u16>().map_err(|_| EnvError {
+                    name: "SHARD_IPC_PORT",
+                    value: v.to_owned(),
+                    expected: "a port number (0-65535)",
+                })
+            })
+            .transpose()?;
+        let cluster = ClusterEnv {
+            mode,
+            host: non_empty(vars, "SHARD_IPC_HOST").map(str::to_owned),
+            port,
+            // Taken as it is (not trimmed): it is a secret.
+            secret: vars
+                .get("SHARD_IPC_SECRET")
+                .filter(|v| !v.is_empty())
+                .cloned(),
+            name: non_empty(vars, "SHARD_CLUSTER_NAME").map(str::to_owned),
+        };
         let mut toggles = HashMap::new();
         for name in TOGGLES {
             if let Some(value) = non_empty(vars, name) {
@@ -164,6 +225,7 @@ impl BotEnv {
             gateway_queue: non_empty(vars, "DISCORD_GATEWAY_QUEUE").map(str::to_owned),
             health_bind,
             toggles,
+            cluster,
         })
     }
 }
@@ -199,6 +261,29 @@ mod tests {
     }
 
     #[test]
+    fn the_cluster_variables_parse_and_the_secret_is_never_shown() {
+        let parsed = env(&[
+            ("SHARD_IPC_MODE", "Client"),
+            ("SHARD_IPC_HOST", "10.0.0.2"),
+            ("SHARD_IPC_PORT", "20001"),
+            ("SHARD_IPC_SECRET", "a-very-long-shared-secret"),
+            ("SHARD_CLUSTER_NAME", "cluster-1"),
+        ])
+        .expect("valid");
+        assert_eq!(parsed.cluster.mode.as_deref(), Some("client"));
+        assert_eq!(parsed.cluster.port, Some(20001));
+        assert_eq!(
+            parsed.cluster.secret.as_deref(),
+            Some("a-very-long-shared-secret")
+        );
+        let shown = format!("{parsed:?}");
+        assert!(
+            shown.contains("cluster-1") && !shown.contains("a-very-long"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let error = env(&[("BOT_OWNER_ID", "me")]).expect_err("not a number");
         assert_eq!(error.name, "BOT_OWNER_ID");
@@ -208,6 +293,10 @@ mod tests {
         assert_eq!(error.name, "SHARD_IDS");
         let error = env(&[("ZORYX_HEALTH_BIND", "localhost")]).expect_err("no port");
         assert_eq!(error.name, "ZORYX_HEALTH_BIND");
+        let error = env(&[("SHARD_IPC_MODE", "primary")]).expect_err("no such mode");
+        assert_eq!(error.name, "SHARD_IPC_MODE");
+        let error = env(&[("SHARD_IPC_PORT", "70000")]).expect_err("not a port");
+        assert_eq!(error.name, "SHARD_IPC_PORT");
         let error = env(&[("ENABLE_SHARD_MONITOR", "maybe")]).expect_err("not a bool");
         assert!(error.to_string().contains("true or false"), "{error}");
     }

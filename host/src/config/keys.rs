@@ -218,7 +218,8 @@ pub struct FrameworkConfig {
     pub enable_slash_command_limiter: bool,
     /// Shard monitor (`ENABLE_SHARD_MONITOR` takes precedence).
     pub enable_shard_monitor: bool,
-    /// Shard manager (`ENABLE_SHARD_MANAGER` takes precedence).
+    /// Shard manager: the cluster IPC of `cluster.*`, for a bot run as several host processes
+    /// (`ENABLE_SHARD_MANAGER` takes precedence; off by default).
     pub enable_shard_manager: bool,
 }
 
@@ -257,7 +258,7 @@ impl Default for FrameworkConfig {
             enable_framework_diagnostics: true,
             enable_slash_command_limiter: true,
             enable_shard_monitor: true,
-            enable_shard_manager: true,
+            enable_shard_manager: false,
         }
     }
 }
@@ -298,6 +299,54 @@ impl Default for DiscordConfig {
             gateway_queue: None,
             resume_sessions: true,
             test_guild_id: None,
+        }
+    }
+}
+
+/// `cluster.*`: the shard manager's IPC between the host processes of one bot (used when
+/// `framework.enable_shard_manager` is on). One process runs the server, the others connect to
+/// it as clients; each `SHARD_IPC_*` / `SHARD_CLUSTER_NAME` variable overrides its key.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ClusterConfig {
+    /// `server` (listens on `host`:`port`) or `client` (connects there). `SHARD_IPC_MODE`.
+    pub mode: String,
+    /// The address the server listens on, or the client connects to. `SHARD_IPC_HOST`.
+    pub host: String,
+    /// Its port; a server given 0 takes any free port. `SHARD_IPC_PORT`.
+    pub port: u16,
+    /// The shared secret, at least 16 bytes, the same in every cluster; it never crosses the
+    /// wire (HMAC challenge-response). `SHARD_IPC_SECRET` (better kept in `.env`).
+    pub secret: Option<String>,
+    /// This cluster's name, unique in the bot: ASCII letters, digits, `-`, `_`, `.`.
+    /// `SHARD_CLUSTER_NAME`.
+    pub name: String,
+    /// Seconds between two publications of this cluster's figures (at least 1).
+    pub stats_interval_seconds: u64,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("mode", &self.mode)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("name", &self.name)
+            .field("stats_interval_seconds", &self.stats_interval_seconds)
+            .finish()
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            mode: "server".to_owned(),
+            host: "127.0.0.1".to_owned(),
+            port: 20000,
+            secret: None,
+            name: "cluster-0".to_owned(),
+            stats_interval_seconds: 60,
         }
     }
 }
@@ -509,6 +558,8 @@ pub struct CoreConfig {
     pub framework: FrameworkConfig,
     /// Discord endpoint and slash registration.
     pub discord: DiscordConfig,
+    /// The shard manager's cluster IPC.
+    pub cluster: ClusterConfig,
     /// The atomic file store.
     pub atomic_files: AtomicFilesConfig,
     /// Time limits and threads of plugin calls.
@@ -542,6 +593,7 @@ impl Default for CoreConfig {
             slash_limiter: SlashLimiterConfig::default(),
             framework: FrameworkConfig::default(),
             discord: DiscordConfig::default(),
+            cluster: ClusterConfig::default(),
             atomic_files: AtomicFilesConfig::default(),
             limits: LimitsConfig::default(),
             health: HealthConfig::default(),

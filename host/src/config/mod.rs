@@ -15,7 +15,7 @@ pub mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use env::{BotEnv, EnvError};
+pub use env::{BotEnv, ClusterEnv, EnvError};
 pub use keys::*;
 pub use validate::{Problem, UnknownKey};
 
@@ -190,7 +190,8 @@ impl Config {
 
     /// The effective configuration: the environment variables that take precedence over the
     /// file (`ENABLE_SHARD_MONITOR`, `ENABLE_SHARD_MANAGER`, `DISCORD_API_BASE`,
-    /// `ZORYX_HEALTH_BIND`) applied to both the typed keys and the document plugins read.
+    /// `ZORYX_HEALTH_BIND`, `SHARD_IPC_*`, `SHARD_CLUSTER_NAME`) applied to both the typed keys
+    /// and the document plugins read (`SHARD_IPC_SECRET` to the typed keys only).
     pub fn with_env(mut self, env: &BotEnv) -> Self {
         let framework = &mut self.core.framework;
         let toggles = [
@@ -246,6 +247,34 @@ impl Config {
                 &["discord", "gateway_queue"],
                 serde_json::Value::String(url.clone()),
             );
+        }
+        let cluster = &env.cluster;
+        let strings = [
+            ("mode", &cluster.mode, &mut self.core.cluster.mode),
+            ("host", &cluster.host, &mut self.core.cluster.host),
+            ("name", &cluster.name, &mut self.core.cluster.name),
+        ];
+        for (key, value, field) in strings {
+            if let Some(value) = value {
+                field.clone_from(value);
+                set(
+                    &mut self.raw,
+                    &["cluster", key],
+                    serde_json::Value::String(value.clone()),
+                );
+            }
+        }
+        if let Some(port) = cluster.port {
+            self.core.cluster.port = port;
+            set(
+                &mut self.raw,
+                &["cluster", "port"],
+                serde_json::Value::from(port),
+            );
+        }
+        // The secret goes to the typed keys only, not to the document others read.
+        if let Some(secret) = &cluster.secret {
+            self.core.cluster.secret = Some(secret.clone());
         }
         if let Some(bind) = env.health_bind {
             self.core.health.bind = Some(bind.to_string());

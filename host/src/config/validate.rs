@@ -221,6 +221,45 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             format!("an http:// or https:// URL such as http://127.0.0.1:5000, got {url:?}"),
         );
     }
+    let c = &core.cluster;
+    check(
+        matches!(c.mode.as_str(), "server" | "client"),
+        "cluster.mode",
+        format!("server or client, got {:?}", c.mode),
+    );
+    check(
+        !c.host.trim().is_empty(),
+        "cluster.host",
+        "an address such as 127.0.0.1".to_owned(),
+    );
+    check(
+        c.port != 0 || c.mode == "server",
+        "cluster.port",
+        "the server's port (1-65535) for a client".to_owned(),
+    );
+    check(
+        zoryx_ipc::handshake::is_valid_cluster_name(&c.name),
+        "cluster.name",
+        format!(
+            "1-64 ASCII letters, digits, `-`, `_` or `.` (not `all`), got {:?}",
+            c.name
+        ),
+    );
+    check(
+        (1..=86_400).contains(&c.stats_interval_seconds),
+        "cluster.stats_interval_seconds",
+        format!("1 to 86400 seconds, got {}", c.stats_interval_seconds),
+    );
+    if let Some(secret) = &c.secret {
+        check(
+            secret.len() >= zoryx_ipc::Secret::MIN_LEN,
+            "cluster.secret",
+            format!(
+                "at least {} bytes (the value is not shown)",
+                zoryx_ipc::Secret::MIN_LEN
+            ),
+        );
+    }
     let a = &core.atomic_files;
     check(
         a.cache_ttl_secs >= 1,

@@ -232,6 +232,14 @@ impl Bot {
             .collect()
     }
 
+    /// This cluster's figures for the shard manager, from its shards.
+    pub(crate) async fn cluster_stats(
+        &self,
+        cluster: &crate::cluster::Cluster,
+    ) -> zoryx_ipc::ClusterStats {
+        crate::cluster::stats_from_shards(&self.shard_infos().await, cluster.uptime())
+    }
+
     /// The guilds the bot is in, from the cache.
     pub(crate) fn guild_ids(&self) -> std::collections::HashSet<u64> {
         self.cache

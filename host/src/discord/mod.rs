@@ -443,6 +443,9 @@ pub struct Services {
     pub paths: Vec<crate::storage::db::report::PathCheck>,
     /// Framework diagnostics (`fw_*` commands).
     pub diagnostics: Option<Arc<crate::diagnostics::Diagnostics>>,
+    /// The shard manager (`Host::clusters`, `ipc_status`, `broadcast`); `None` when it is off.
+    /// The connection publishes this cluster's figures to it.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -454,6 +457,7 @@ impl std::fmt::Debug for Services {
             .field("gateway", &self.gateway)
             .field("paths", &self.paths)
             .field("diagnostics", &self.diagnostics.is_some())
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -477,7 +481,37 @@ pub async fn start_with(
     options: DiscordOptions,
     services: Services,
 ) -> Result<DiscordHandle, DiscordError> {
-    connect::start(manager, settings, options, services).await
+    let cluster = services.cluster.clone();
+    let mut handle = connect::start(manager, settings, options, services).await?;
+    if let Some(cluster) = cluster {
+        let bot = Arc::downgrade(&handle.bot);
+        handle
+            .background
+            .push(tokio::spawn(publish_cluster_stats(bot, cluster)));
+    }
+    Ok(handle)
+}
+
+/// Publishes this cluster's figures to the shard manager once the bot is ready, then every
+/// `cluster.stats_interval_seconds`, as the seed's `sync_stats` loop does.
+async fn publish_cluster_stats(
+    bot: std::sync::Weak<bot::Bot>,
+    cluster: Arc<crate::cluster::Cluster>,
+) {
+    if let Some(ready) = bot.upgrade() {
+        ready.state.wait_ready().await;
+    }
+    let mut tick = tokio::time::interval(cluster.stats_interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(bot) = bot.upgrade() else {
+            return;
+        };
+        let stats = bot.cluster_stats(&cluster).await;
+        drop(bot);
+        cluster.publish(stats).await;
+    }
 }
 
 pub(crate) fn load(counter: &AtomicU64) -> u64 {

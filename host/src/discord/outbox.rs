@@ -82,6 +82,46 @@ impl Outbox for DiscordOutbox {
                 }
             });
         }
+        if matches!(
+            action,
+            Action::Clusters | Action::IpcStatus | Action::Broadcast { .. }
+        ) {
+            let bot = self.bot.upgrade();
+            let plugin = plugin.to_owned();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                let cluster = bot
+                    .services
+                    .cluster
+                    .clone()
+                    .ok_or_else(crate::cluster::off)?;
+                let failed = |e: crate::cluster::ClusterError| PluginError::Host(e.to_string());
+                match action {
+                    Action::Clusters => {
+                        let local = bot.cluster_stats(&cluster).await;
+                        cluster
+                            .overview(local)
+                            .await
+                            .map(Outcome::Clusters)
+                            .map_err(failed)
+                    }
+                    Action::Broadcast {
+                        message,
+                        author,
+                        author_id,
+                    } => {
+                        let delivered = cluster
+                            .broadcast(&message, author.as_deref(), author_id)
+                            .await
+                            .map_err(failed)?;
+                        tracing::info!(plugin, delivered, "cluster broadcast sent");
+                        Ok(Outcome::Broadcast { delivered })
+                    }
+                    _ => Ok(Outcome::IpcStatus(cluster.status().await)),
+                }
+            });
+        }
         if let Action::BotSettings { guild } = action {
             let bot = self.bot.upgrade();
             return Box::pin(async move {

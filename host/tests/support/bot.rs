@@ -31,9 +31,19 @@ pub struct TestBot {
     pub db: Option<Arc<SqliteSettings>>,
     /// The bot's framework diagnostics (`fw_*`, `/metrics`).
     pub diagnostics: Arc<Diagnostics>,
+    /// The shard manager, when the config turns it on.
+    pub cluster: Option<Arc<zoryx_host::cluster::Cluster>>,
     /// The config text it started with, and whether it has storage, for [`TestBot::restart`].
     config: String,
     storage: bool,
+}
+
+/// `config.json` of `config`'s keys (a JSON object's inner text), with slash commands
+/// registered to the simulator's guild.
+fn config_for(sim: &Simulator, config: &str) -> String {
+    let mut text: Value = serde_json::from_str(&format!("{{{config}}}")).expect("config");
+    text["discord"]["test_guild_id"] = sim.default_guild().into();
+    text.to_string()
 }
 
 /// The environment the bot would read: the simulator's token and base, the owner.
@@ -79,6 +89,20 @@ impl TestBot {
         Self::start_full(sim_config, &[], config, |_| {}, true).await
     }
 
+    /// As [`TestBot::start`], with the config written once the simulator is up (it may name
+    /// the simulator's channels).
+    pub async fn start_for(
+        files: &[(&str, &str)],
+        config: impl FnOnce(&Simulator) -> String,
+    ) -> Self {
+        let sim = Simulator::start(SimConfig::default())
+            .await
+            .expect("simulator");
+        let text = config_for(&sim, &config(&sim));
+        let host = TestHost::with_config(files, &text);
+        Self::connect(sim, host, text, |_| {}, false).await
+    }
+
     /// As [`TestBot::start_with`], adjusting the Discord options first.
     pub async fn start_tuned(
         sim_config: SimConfig,
@@ -97,10 +121,7 @@ impl TestBot {
         storage: bool,
     ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
-        // `config`'s keys, with slash commands registered to the simulator's guild.
-        let mut text: Value = serde_json::from_str(&format!("{{{config}}}")).expect("config");
-        text["discord"]["test_guild_id"] = sim.default_guild().into();
-        let text = text.to_string();
+        let text = config_for(&sim, config);
         let host = TestHost::with_config(files, &text);
         Self::connect(sim, host, text, tune, storage).await
     }
@@ -176,6 +197,11 @@ impl TestBot {
         diagnostics.start();
         services.gateway = gateway;
         services.diagnostics = Some(Arc::clone(&diagnostics));
+        // The shard manager, as the binary starts it.
+        let cluster = zoryx_host::cluster::start(&core, host.manager.dispatcher())
+            .await
+            .expect("shard manager");
+        services.cluster = cluster.clone();
         let handle = discord::start_with(Arc::clone(&host.manager), store, options, services)
             .await
             .expect("discord start");
@@ -188,6 +214,7 @@ impl TestBot {
             events,
             db,
             diagnostics,
+            cluster,
             config: text,
             storage,
         }
@@ -374,6 +401,9 @@ impl TestBot {
         self.diagnostics.stop();
         if let Some(handle) = self.handle.take() {
             handle.shutdown().await;
+        }
+        if let Some(cluster) = self.cluster.take() {
+            cluster.shutdown().await;
         }
         self.assert_requests_conform();
         self.host.manager.shutdown().await;
