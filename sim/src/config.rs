@@ -24,7 +24,8 @@ pub struct SimConfig {
     /// `session_start_limit.max_concurrency`: identify buckets (`shard_id % max_concurrency`),
     /// each allowed one IDENTIFY per [`SimConfig::identify_interval`]. Default 1.
     pub max_concurrency: u16,
-    /// How long a bucket waits between IDENTIFYs (Discord: 5 s). An IDENTIFY sooner is
+    /// How long a bucket waits between IDENTIFYs (Discord: 5 s; a twentieth of it early is
+    /// let through, the jitter of a queue's release). An IDENTIFY sooner is
     /// answered with op 9 Invalid Session and counted in
     /// [`crate::Simulator::identify_refusals`], as Discord does. Default 5 s; zero lets a
     /// bucket identify again at once.

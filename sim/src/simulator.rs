@@ -57,8 +57,12 @@ impl IdentifyLimits {
         }
         let bucket = shard % u32::from(config.max_concurrency.max(1));
         let now = std::time::Instant::now();
+        // A twentieth of the interval (250 ms of Discord's 5 s) is let through early: the
+        // jitter between a queue's release and the IDENTIFY reaching the gateway, which Discord
+        // does not punish either.
+        let early = config.identify_interval / 20;
         if let Some(last) = self.last.get(&bucket)
-            && now.duration_since(*last) < config.identify_interval
+            && now.duration_since(*last) + early < config.identify_interval
         {
             self.refused += 1;
             return Err("identified too soon after another shard of the same bucket");

@@ -107,7 +107,13 @@ async fn users_edit_and_delete_messages_and_post_files() {
 
 #[tokio::test]
 async fn members_join_move_and_leave_voice() {
-    let sim = start().await;
+    // Two sessions of shard 0 identify one after the other: no 5 s between them here.
+    let sim = Simulator::start(zoryx_sim::SimConfig {
+        identify_interval: Duration::ZERO,
+        ..zoryx_sim::SimConfig::default()
+    })
+    .await
+    .expect("simulator");
     let guild = sim.default_guild();
     let guest = sim.guest().id;
     let lounge = sim.add_voice_channel(guild, "Lounge").expect("voice");
