@@ -46,6 +46,7 @@ bench: plugins
 	$(CARGO) bench -p zoryx-host --bench database
 	$(CARGO) bench -p zoryx-host --bench discord
 	$(CARGO) bench -p zoryx-host --bench isolation
+	$(CARGO) bench -p zoryx-host --bench scale
 
 lint:
 	$(CARGO) fmt --all --check

@@ -445,6 +445,29 @@ impl Simulator {
         Self::user_info(&world, id)
     }
 
+    /// Creates `guilds` guilds of `members` members each (the bot, the operator and
+    /// `members - 2` new users), spread evenly over the shards (each guild's id is made on its
+    /// own millisecond, and a guild's shard is `(id >> 22) % shards`). Nothing is dispatched:
+    /// call it before the bot connects (a big bot's world, for scale benchmarks). Returns the
+    /// guild ids in order.
+    pub fn populate(&self, guilds: u32, members: u32) -> Vec<u64> {
+        let mut world = self.world();
+        let owner = world.owner_id;
+        let base = crate::snowflake::now_ms() + 1;
+        let mut ids = Vec::with_capacity(guilds as usize);
+        for g in 0..guilds {
+            world.ids.pin(base + u64::from(g));
+            let guild = world.create_guild(&format!("Guild {g}"), owner);
+            for m in 2..members {
+                let user = world.create_user(&format!("member{g}-{m}"), false);
+                world.add_member(guild, user);
+            }
+            ids.push(guild);
+        }
+        world.ids.unpin();
+        ids
+    }
+
     /// Creates a bot user other than ours (its messages carry `bot: true`).
     pub fn add_bot_user(&self, name: &str) -> UserInfo {
         let mut world = self.world();

@@ -27,7 +27,7 @@ use serenity::gateway::{ResumableSession, ShardStartHook};
 use serenity::model::event::{GuildCreateEvent, ReadyEvent};
 use serenity::model::gateway::{Ready, ShardInfo};
 use sha2::{Digest, Sha256};
-use zoryx_queue::{InMemoryQueue, Queue, QueueClient, SessionStartLimit};
+use zoryx_queue::{IDENTIFY_DELAY, QueueClient, SessionStartLimit};
 
 /// The file in the data folder.
 pub const FILE_NAME: &str = "gateway-sessions.json";
@@ -244,8 +244,69 @@ pub(crate) fn save(
 enum Turns {
     /// A gateway-queue service shared by the cluster.
     Remote(QueueClient),
-    /// A queue of this process, with Discord's limits.
-    Local(InMemoryQueue),
+    /// Discord's limits, kept by this process.
+    Local(LocalTurns),
+}
+
+/// Discord's identify limits for one process: each `max_concurrency` bucket
+/// (`shard % max_concurrency`) identifies at most once every 5 s, and no more than the daily
+/// session starts. A turn is reserved when asked for, so shards of different buckets go
+/// together and those of one bucket 5 s apart, whatever order they ask in.
+struct LocalTurns {
+    max_concurrency: u32,
+    state: Mutex<LocalState>,
+}
+
+struct LocalState {
+    /// Bucket → the earliest its next IDENTIFY may go.
+    next: HashMap<u32, tokio::time::Instant>,
+    remaining: u32,
+    total: u32,
+    reset_after: Duration,
+    /// When `remaining` goes back to `total`.
+    reset_at: tokio::time::Instant,
+}
+
+impl LocalTurns {
+    fn new(limits: &SessionStartLimit) -> Self {
+        let now = tokio::time::Instant::now();
+        Self {
+            max_concurrency: u32::from(limits.max_concurrency.max(1)),
+            state: Mutex::new(LocalState {
+                next: HashMap::new(),
+                remaining: limits.remaining,
+                total: limits.total.max(1),
+                reset_after: limits.reset_after,
+                reset_at: now + limits.reset_after,
+            }),
+        }
+    }
+
+    /// Reserves `shard`'s turn; when it is.
+    fn reserve(&self, shard: u32) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        let Ok(mut state) = self.state.lock() else {
+            return now + IDENTIFY_DELAY;
+        };
+        if now >= state.reset_at {
+            state.remaining = state.total;
+            state.reset_at = now + state.reset_after;
+        }
+        let bucket = shard % self.max_concurrency;
+        let mut at = state.next.get(&bucket).copied().unwrap_or(now).max(now);
+        if state.remaining == 0 {
+            tracing::warn!(
+                wait_secs = state.reset_at.saturating_duration_since(now).as_secs(),
+                "the daily session starts are used up: shards wait for the reset"
+            );
+            at = at.max(state.reset_at);
+            state.remaining = state.total;
+            state.reset_at = at + state.reset_after;
+        }
+        state.remaining -= 1;
+        state.next.insert(bucket, at + IDENTIFY_DELAY);
+        at
+    }
 }
 
 /// serenity's start hook: identify turns, sessions to resume, sessions closed at a stop.
@@ -282,15 +343,9 @@ impl StartHook {
         Ok(Self::with(Turns::Remote(client), restored))
     }
 
-    /// Turns from a queue of this process with `limits`.
+    /// Turns kept by this process with `limits`.
     pub(crate) fn local(limits: &SessionStartLimit, restored: Restored) -> Self {
-        let queue = InMemoryQueue::new(
-            limits.max_concurrency.max(1),
-            limits.remaining,
-            limits.reset_after,
-            limits.total.max(1),
-        );
-        Self::with(Turns::Local(queue), restored)
+        Self::with(Turns::Local(LocalTurns::new(limits)), restored)
     }
 
     fn with(turns: Turns, restored: Restored) -> Self {
@@ -369,15 +424,10 @@ impl ShardStartHook for StartHook {
                     // The queue is the cluster's only guard against identifying too fast:
                     // without it, keep Discord's slowest pace rather than guess.
                     tracing::warn!(shard = id, %error, "gateway queue unavailable; identifying after 5 s");
-                    tokio::time::sleep(zoryx_queue::IDENTIFY_DELAY).await;
+                    tokio::time::sleep(IDENTIFY_DELAY).await;
                 }
             }
-            Turns::Local(queue) => {
-                if queue.enqueue(id).await.is_err() {
-                    tracing::warn!(shard = id, "identify queue stopped; identifying after 5 s");
-                    tokio::time::sleep(zoryx_queue::IDENTIFY_DELAY).await;
-                }
-            }
+            Turns::Local(turns) => tokio::time::sleep_until(turns.reserve(id)).await,
         }
         tracing::debug!(shard = id, "shard may identify");
     }
@@ -414,6 +464,19 @@ impl ShardStartHook for StartHook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn local_turns_space_each_bucket_5_s_and_let_buckets_go_together() {
+        let limits = SessionStartLimit::new(2, 3, Duration::from_secs(3600), 1000).expect("limits");
+        let turns = LocalTurns::new(&limits);
+        let start = tokio::time::Instant::now();
+        let at = |shard| turns.reserve(shard) - start;
+        assert_eq!(at(0), Duration::ZERO);
+        assert_eq!(at(1), Duration::ZERO, "another bucket goes at once");
+        assert_eq!(at(2), IDENTIFY_DELAY, "shard 2 shares shard 0's bucket");
+        // Three starts were left: the fourth waits for the reset, an hour on.
+        assert_eq!(at(3), Duration::from_secs(3600));
+    }
 
     #[test]
     fn the_token_digest_is_stable_and_hides_the_token() {

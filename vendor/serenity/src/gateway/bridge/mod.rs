@@ -77,6 +77,8 @@ pub enum ShardQueuerMessage {
     Shutdown,
     /// Message to dequeue/shutdown a shard.
     ShutdownShard(ShardId, u16),
+    /// Zoryx patch: the start hook gave the shard its turn to identify; start it now.
+    Identify(ShardId, ShardId),
 }
 
 /// Information about a [`ShardRunner`].

@@ -110,7 +110,7 @@ pub struct ShardManager {
     shard_init: AtomicU32,
     /// The total shards in use, 1-indexed.
     shard_total: AtomicU32,
-    shard_queuer: Sender<ShardQueuerMessage>,
+    pub(crate) shard_queuer: Sender<ShardQueuerMessage>,
     // We can safely use a Mutex for this field, as it is only ever used in one single place
     // and only is ever used to receive a single message
     shard_shutdown: Mutex<Receiver<ShardId>>,

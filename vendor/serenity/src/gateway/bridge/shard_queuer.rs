@@ -120,6 +120,10 @@ impl ShardQueuer {
                     debug!("[Shard Queuer] Received to start shard {} of {}.", id.0, total.0);
                     self.checked_start(id, total.0).await;
                 },
+                Ok(Some(ShardQueuerMessage::Identify(id, total))) => {
+                    debug!("[Shard Queuer] Shard {} of {} may identify.", id.0, total.0);
+                    self.start_now(id, total.0, None).await;
+                },
                 Ok(None) => break,
                 Err(_) => {
                     if let Some(shard) = self.queue.pop_front() {
@@ -146,24 +150,26 @@ impl ShardQueuer {
     #[instrument(skip(self))]
     async fn checked_start(&mut self, id: ShardId, total: u32) {
         debug!("[Shard Queuer] Checked start for shard {} out of {}", id, total);
-        // Zoryx patch: with a start hook, the application decides when a shard may identify,
-        // and a saved session resumes without identifying at all.
-        let hook = self.manager.start_hook.clone();
-        let session = match &hook {
-            Some(hook) => {
-                let session = hook.take_session(ShardInfo::new(id, total));
-                if session.is_none() {
-                    hook.before_identify(ShardInfo::new(id, total)).await;
-                }
-                session
-            },
-            None => {
-                self.check_last_start().await;
-                None
-            },
-        };
+        // Zoryx patch: with a start hook, the application decides when a shard may identify
+        // (each shard waits for its turn in a task of its own, so that shards of different
+        // buckets start together, then comes back as `Identify`), and a saved session resumes
+        // at once without identifying at all.
+        if let Some(hook) = self.manager.start_hook.clone() {
+            let info = ShardInfo::new(id, total);
+            if let Some(session) = hook.take_session(info) {
+                self.start_now(id, total, Some(session)).await;
+            } else {
+                let queuer = self.manager.shard_queuer.clone();
+                spawn_named("shard_queuer::identify_turn", async move {
+                    hook.before_identify(info).await;
+                    drop(queuer.unbounded_send(ShardQueuerMessage::Identify(id, ShardId(total))));
+                });
+            }
+            return;
+        }
+        self.check_last_start().await;
 
-        if let Err(why) = self.start(id, total, session).await {
+        if let Err(why) = self.start(id, total, None).await {
             warn!("[Shard Queuer] Err starting shard {}: {:?}", id, why);
             info!("[Shard Queuer] Re-queueing start of shard {}", id);
 
@@ -171,6 +177,25 @@ impl ShardQueuer {
         }
 
         self.last_start = Some(Instant::now());
+    }
+
+    /// Zoryx patch: starts a shard whose turn the start hook gave (or that resumes a saved
+    /// session); a shard that fails to connect asks for a turn again.
+    #[instrument(skip(self))]
+    async fn start_now(
+        &mut self,
+        id: ShardId,
+        total: u32,
+        session: Option<super::ResumableSession>,
+    ) {
+        if let Err(why) = self.start(id, total, session).await {
+            warn!("[Shard Queuer] Err starting shard {}: {:?}", id, why);
+            drop(
+                self.manager
+                    .shard_queuer
+                    .unbounded_send(ShardQueuerMessage::Start(id, ShardId(total))),
+            );
+        }
     }
 
     #[instrument(skip(self))]
