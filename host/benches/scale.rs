@@ -6,6 +6,8 @@
 //! there. Beside it, the same world served to a bare serenity bot with its default cache (this
 //! binary run again as a child, `ZORYX_SCALE_ROLE=bare`): the RSS the issue measures against.
 
+#![allow(clippy::print_stdout)] // a bench reports on stdout
+
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
