@@ -6,6 +6,8 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,6 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 use zoryx_queue::InMemoryQueue;
 use zoryx_sim::{SimConfig, SimEvent, Simulator};
+
+use support::bot::text_of;
 
 const SHARDS: u32 = 16;
 const PROCESSES: u32 = 4;
@@ -143,23 +147,6 @@ async fn ask(sim: &Simulator, channel: u64, content: &str) -> Value {
     })
     .await
     .unwrap_or_else(|_| panic!("no reply to {content:?} in {channel}"))
-}
-
-fn text_of(body: &Value) -> String {
-    let mut text = body["content"].as_str().unwrap_or_default().to_owned();
-    for embed in body["embeds"].as_array().into_iter().flatten() {
-        for key in ["title", "description"] {
-            text.push_str(embed[key].as_str().unwrap_or_default());
-            text.push('\n');
-        }
-        for field in embed["fields"].as_array().into_iter().flatten() {
-            text.push_str(field["name"].as_str().unwrap_or_default());
-            text.push('\n');
-            text.push_str(field["value"].as_str().unwrap_or_default());
-            text.push('\n');
-        }
-    }
-    text
 }
 
 /// Asks `!clusters` until the totals read `want` (clusters publish on connect, so the first
