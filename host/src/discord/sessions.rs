@@ -115,6 +115,20 @@ pub(crate) fn restore(path: &Path, token: &str, cache: &Cache) -> Restored {
     let saved = match read(path) {
         Ok(Some(saved)) => saved,
         Ok(None) => return Restored::default(),
+        Err(error @ SessionsError::Parse { .. }) => {
+            // Kept for a look, out of the way of the next start.
+            match crate::storage::atomic::quarantine(path) {
+                Ok(moved) => tracing::warn!(
+                    %error,
+                    moved_to = %moved.display(),
+                    "saved gateway sessions not used: identifying"
+                ),
+                Err(move_error) => {
+                    tracing::warn!(%error, %move_error, "saved gateway sessions not used");
+                }
+            }
+            return Restored::default();
+        }
         Err(error) => {
             tracing::warn!(%error, "saved gateway sessions not used");
             return Restored::default();
@@ -501,5 +515,17 @@ mod tests {
         let cache = Cache::new();
         let restored = restore(&path, "token", &cache);
         assert!(restored.sessions.is_empty());
+        assert!(!path.exists(), "the corrupt file is moved aside");
+        let moved: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            moved
+                .iter()
+                .any(|n| n.starts_with("gateway-sessions.json.corrupt-")),
+            "{moved:?}"
+        );
     }
 }
