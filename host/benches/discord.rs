@@ -27,15 +27,15 @@
 //! shows the host's log on stderr.
 #![allow(clippy::print_stdout, unreachable_pub)]
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serenity::all::{
-    ClientBuilder, Context, CreateMessage, EventHandler, GatewayIntents, HttpBuilder, Message,
-    Ready,
-};
+use common::Bare;
+use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
 use tokio::sync::broadcast::error::RecvError;
 use zoryx_host::config::{BotEnv, Config, CoreConfig};
 use zoryx_host::discord::{self, DiscordHandle, DiscordOptions};
@@ -70,23 +70,6 @@ fn listener(i: usize) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// The baseline: answers `!ping` straight from serenity's handler.
-struct Bare;
-
-#[serenity::async_trait]
-impl EventHandler for Bare {
-    async fn message(&self, ctx: Context, msg: Message) {
-        if msg.content == "!ping" {
-            let reply = CreateMessage::new().content("pong").reference_message(&msg);
-            if let Err(error) = msg.channel_id.send_message(&ctx.http, reply).await {
-                eprintln!("bare handler: {error}");
-            }
-        }
-    }
-
-    async fn ready(&self, _ctx: Context, _ready: Ready) {}
 }
 
 /// Latency and throughput figures for one bot.

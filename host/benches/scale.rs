@@ -8,31 +8,20 @@
 
 #![allow(clippy::print_stdout)] // a bench reports on stdout
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serenity::all::{
-    ClientBuilder, Context, CreateMessage, EventHandler, GatewayIntents, HttpBuilder, Message,
-};
+use common::Bare;
+use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder};
 use zoryx_sim::{SimConfig, SimEvent, Simulator};
 
 const SHARDS: u32 = 16;
 const MEMBERS: u32 = 50;
 const WAIT: Duration = Duration::from_secs(300);
-
-struct Bare;
-
-#[serenity::async_trait]
-impl EventHandler for Bare {
-    async fn message(&self, ctx: Context, msg: Message) {
-        if msg.content == "!ping" {
-            let reply = CreateMessage::new().content("pong").reference_message(&msg);
-            let _ = msg.channel_id.send_message(&ctx.http, reply).await;
-        }
-    }
-}
 
 /// The child role: a bare serenity bot (default cache) on the simulator the parent names.
 fn bare_child() {
