@@ -211,3 +211,24 @@ async fn role_grants_hold_for_the_menus_components_too() {
     assert!(text_of(&page).contains("Core"), "{page}");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_member_may_run_follows_their_roles_though_members_are_not_cached() {
+    // The host keeps no members in its cache (only guilds, roles and channels): the help
+    // catalogue learns the member's roles from Discord.
+    let mut bot = TestBot::start(&[HELP, BASIC], r#""cooldowns": {"default_rate": 0}"#).await;
+    let (guest, guild) = (bot.sim.guest().id, bot.guild());
+    let before = text_of(&bot.ask(guest, "!help setprefix").await);
+    assert!(before.contains("You need Administrator"), "{before}");
+    const ADMINISTRATOR: u64 = 1 << 3;
+    let admins = bot
+        .sim
+        .add_role(guild, "Admins", ADMINISTRATOR)
+        .expect("role");
+    bot.sim
+        .add_member_role(guild, guest, admins)
+        .expect("give the role");
+    let after = text_of(&bot.ask(guest, "!help setprefix").await);
+    assert!(after.contains("You can run it here"), "{after}");
+    bot.shutdown().await;
+}

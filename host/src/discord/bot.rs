@@ -321,23 +321,61 @@ impl Bot {
             .unwrap_or_default()
     }
 
-    /// `user`'s role ids in `guild`, from the cache.
-    pub(crate) fn member_roles(&self, guild: GuildId, user: u64) -> Vec<u64> {
-        self.cache
-            .get()
-            .and_then(|cache| {
-                let guild = cache.guild(serenity::all::GuildId::new(guild.0))?;
-                let member = guild.members.get(&serenity::all::UserId::new(user))?;
-                Some(member.roles.iter().map(|r| r.get()).collect())
-            })
-            .unwrap_or_default()
+    /// `user`'s role ids in `guild` and their name: from the cache for the bot itself, else
+    /// from Discord (the cache keeps no other members or users, see [`super::connect`]).
+    /// Unknown (a failed request, a user who is not a member) reads as no roles and no name.
+    pub(crate) async fn member_roles_and_name(
+        &self,
+        guild: Option<GuildId>,
+        user: u64,
+    ) -> (Vec<u64>, String) {
+        let Some(guild) = guild else {
+            let mut name = self.user_name(user);
+            if name.is_empty()
+                && let Ok(found) = self.rest.get(&format!("/users/{user}")).await
+            {
+                name = super::actions::model::user(&found).name;
+            }
+            return (Vec::new(), name);
+        };
+        let cached = self.cache.get().and_then(|cache| {
+            let guild = cache.guild(serenity::all::GuildId::new(guild.0))?;
+            let member = guild.members.get(&serenity::all::UserId::new(user))?;
+            Some((
+                member.roles.iter().map(|r| r.get()).collect(),
+                member.user.name.clone(),
+            ))
+        });
+        if let Some(found) = cached {
+            return found;
+        }
+        match self
+            .rest
+            .get(&format!("/guilds/{}/members/{user}", guild.0))
+            .await
+        {
+            Ok(member) => {
+                let member = super::actions::model::member(&member, guild);
+                (member.roles.iter().map(|r| r.0).collect(), member.user.name)
+            }
+            Err(error) => {
+                tracing::debug!(%error, guild = guild.0, user, "member not fetched");
+                (Vec::new(), String::new())
+            }
+        }
     }
 
-    /// `user`'s name, from the cache (empty when unknown).
+    /// `user`'s name, from the cache: the bot's own, or a user the cache holds (empty when
+    /// unknown).
     pub(crate) fn user_name(&self, user: u64) -> String {
         self.cache
             .get()
             .and_then(|cache| {
+                let me = cache.current_user();
+                if me.id.get() == user {
+                    return Some(me.name.clone());
+                }
+                drop(me);
                 cache
                     .user(serenity::all::UserId::new(user))
                     .map(|u| u.name.clone())

@@ -29,7 +29,7 @@ impl Bot {
         )
         .await;
         let settings = self.guild_settings(guild).await;
-        let roles = guild.map_or_else(Vec::new, |g| self.member_roles(g, user));
+        let (roles, name) = self.member_roles_and_name(guild, user).await;
         let standing = self.standing(guild, user, &roles, None);
         let slash_names: HashSet<String> = slash::command_set(self)
             .iter()
@@ -38,7 +38,7 @@ impl Bot {
             .collect();
         let author = User {
             id: UserId(user),
-            name: self.user_name(user),
+            name,
             bot: false,
         };
         let is_owner = self.is_owner(user);

@@ -37,6 +37,21 @@ pub fn intents() -> GatewayIntents {
         | GatewayIntents::GUILD_VOICE_STATES
 }
 
+/// What the host keeps of the gateway's data: guilds with their roles, channels, voice states
+/// and the bot's own member, which is what the command gate (the bot's and an author's
+/// permissions from roles), the shard monitor (guilds and member counts per shard), voice events
+/// and the saved sessions read. Not other members nor users: they are most of a guild's data
+/// (50 members weigh twenty times a guild's roles and channels) and the host has them where it
+/// needs them, in the message or interaction that names them (author roles, resolved members),
+/// or asks Discord (`Host::member`, a help menu for someone's roles). Messages are not cached.
+pub fn cache_settings() -> serenity::cache::Settings {
+    let mut settings = serenity::cache::Settings::default();
+    settings.max_messages = 0;
+    settings.cache_users = false;
+    settings.cache_members = false;
+    settings
+}
+
 /// The privileged intents: the flag, its name, and the switch's label in the Developer
 /// Portal (Bot → Privileged Gateway Intents).
 pub const PRIVILEGED: [(GatewayIntents, &str, &str); 3] = [
@@ -218,6 +233,7 @@ pub(super) async fn start(
         .shared()
         .set_stats_source(Box::new(super::bot::ConnectionStats(Arc::downgrade(&bot))));
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
+        .cache_settings(cache_settings())
         .event_handler(Handler {
             bot: Arc::clone(&bot),
         })

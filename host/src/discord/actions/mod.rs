@@ -4,7 +4,7 @@
 //! the permission, or the role hierarchy when the bot has it; a 400 lists the fields Discord
 //! named.
 
-mod model;
+pub(crate) mod model;
 mod permissions;
 
 use reqwest::Method;

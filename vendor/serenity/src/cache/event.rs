@@ -97,6 +97,12 @@ impl CacheUpdate for GuildCreateEvent {
     fn update(&mut self, cache: &Cache) -> Option<()> {
         cache.unavailable_guilds.remove(&self.guild.id);
         let mut guild = self.guild.clone();
+        // Zoryx patch: without member caching, only the current user's member is kept.
+        if !cache.settings().cache_members {
+            let me = cache.current_user().id;
+            guild.members.retain(|id, _| *id == me);
+            guild.members.shrink_to_fit();
+        }
 
         for (user_id, member) in &mut guild.members {
             cache.update_user_entry(&member.user);
@@ -166,7 +172,10 @@ impl CacheUpdate for GuildMemberAddEvent {
 
         if let Some(mut guild) = cache.guilds.get_mut(&self.member.guild_id) {
             guild.member_count += 1;
-            guild.members.insert(user_id, self.member.clone());
+            // Zoryx patch: without member caching, only the current user's member is kept.
+            if cache.keeps_member(user_id) {
+                guild.members.insert(user_id, self.member.clone());
+            }
         }
 
         None
@@ -214,7 +223,8 @@ impl CacheUpdate for GuildMemberUpdateEvent {
                 None
             };
 
-            if item.is_none() {
+            // Zoryx patch: without member caching, only the current user's member is kept.
+            if item.is_none() && cache.keeps_member(self.user.id) {
                 guild.members.insert(self.user.id, Member {
                     deaf: false,
                     guild_id: self.guild_id,
@@ -251,7 +261,10 @@ impl CacheUpdate for GuildMembersChunkEvent {
         }
 
         if let Some(mut g) = cache.guilds.get_mut(&self.guild_id) {
-            g.members.extend(self.members.clone());
+            // Zoryx patch: without member caching, only the current user's member is kept.
+            g.members.extend(
+                self.members.iter().filter(|(id, _)| cache.keeps_member(**id)).map(|(id, m)| (*id, m.clone())),
+            );
         }
 
         None
@@ -450,7 +463,10 @@ impl CacheUpdate for PresenceUpdateEvent {
                 }
 
                 // Create a partial member instance out of the presence update data.
-                if let Some(user) = self.presence.user.to_user() {
+                // Zoryx patch: without member caching, only the current user's member is kept.
+                if let Some(user) =
+                    self.presence.user.to_user().filter(|user| cache.keeps_member(user.id))
+                {
                     guild.members.entry(self.presence.user.id).or_insert_with(|| Member {
                         deaf: false,
                         guild_id,
@@ -562,7 +578,10 @@ impl CacheUpdate for VoiceStateUpdateEvent {
     fn update(&mut self, cache: &Cache) -> Option<VoiceState> {
         if let Some(guild_id) = self.voice_state.guild_id {
             if let Some(mut guild) = cache.guilds.get_mut(&guild_id) {
-                if let Some(member) = &self.voice_state.member {
+                // Zoryx patch: without member caching, only the current user's member is kept.
+                if let Some(member) =
+                    self.voice_state.member.as_ref().filter(|m| cache.keeps_member(m.user.id))
+                {
                     guild.members.insert(member.user.id, member.clone());
                 }
 

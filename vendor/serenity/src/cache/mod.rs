@@ -750,6 +750,12 @@ impl Cache {
         e.update(self)
     }
 
+    /// Whether a guild member of `user` is cached: always with `cache_members`, else only the
+    /// current user's own (Zoryx patch).
+    pub(crate) fn keeps_member(&self, user: UserId) -> bool {
+        self.settings().cache_members || self.current_user().id == user
+    }
+
     pub(crate) fn update_user_entry(&self, user: &User) {
         if let Some(users) = &self.users.0 {
             match users.entry(user.id) {

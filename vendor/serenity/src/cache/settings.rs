@@ -36,6 +36,12 @@ pub struct Settings {
     ///
     /// Defaults to true.
     pub cache_users: bool,
+    /// Whether to cache guild members other than the current user's own member (Zoryx patch).
+    ///
+    /// When false, a guild's `members` holds the current user only: members from
+    /// `GUILD_CREATE`, member events, chunks, presences and voice states are not kept (member
+    /// counts still follow the events). Defaults to true.
+    pub cache_members: bool,
 }
 
 impl Default for Settings {
@@ -46,6 +52,7 @@ impl Default for Settings {
             cache_guilds: true,
             cache_channels: true,
             cache_users: true,
+            cache_members: true,
         }
     }
 }
