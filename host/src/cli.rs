@@ -68,6 +68,12 @@ pub enum Command {
     /// Run the gateway IDENTIFY queue (twilight's gateway-queue HTTP protocol,
     /// `GET /?shard=N`) for host processes that share one bot's identify limits.
     Queue(zoryx_queue::QueueArgs),
+    /// Publish plugins in a marketplace: keys, index, signature, verification.
+    Market {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::market::MarketCommand,
+    },
 }
 
 /// `zoryx plugins ...`.

@@ -33,6 +33,7 @@ pub mod isolation;
 pub mod loader;
 pub mod logging;
 pub mod manager;
+pub mod market;
 pub mod offline;
 pub mod registry;
 pub mod runtime;

@@ -76,7 +76,8 @@ fn console_mode(cli: &Cli) -> Option<ConsoleMode> {
             Command::Plugins { .. }
             | Command::Health { .. }
             | Command::Worker(_)
-            | Command::Queue(_),
+            | Command::Queue(_)
+            | Command::Market { .. },
         ) => None,
     }
 }
@@ -134,6 +135,18 @@ fn main() -> ExitCode {
             }
             Err(line) => {
                 let _ = writeln!(std::io::stderr(), "{line}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(Command::Market { command }) = &cli.command {
+        return match zoryx_host::market::run(command) {
+            Ok(report) => {
+                out(&report);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                let _ = writeln!(std::io::stderr(), "zoryx market: {error}");
                 ExitCode::from(1)
             }
         };
@@ -243,7 +256,9 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
             }
         },
         // Answered in `main`.
-        Command::Health { .. } | Command::Queue(_) => Ok(ExitCode::FAILURE),
+        Command::Health { .. } | Command::Queue(_) | Command::Market { .. } => {
+            Ok(ExitCode::FAILURE)
+        }
         Command::Plugins {
             command: PluginsCommand::List,
         } => {
