@@ -107,7 +107,7 @@ fn check(inner: &Inner, request: &Authorize) -> Result<(), String> {
         return Err("Invalid scope: this application asks for \"identify\".".to_owned());
     }
     let state = inner.oauth();
-    if !state.redirects.iter().any(|r| *r == request.redirect_uri) {
+    if !state.redirects.contains(&request.redirect_uri) {
         return Err("Invalid OAuth2 redirect_uri.".to_owned());
     }
     Ok(())
