@@ -208,7 +208,7 @@ impl Sessions {
             .lock()
             .map(|s| s.values().filter(|s| s.expires > now).cloned().collect())
             .unwrap_or_default();
-        all.sort_by(|a, b| b.created.cmp(&a.created));
+        all.sort_by_key(|s| std::cmp::Reverse(s.created));
         all
     }
 

@@ -177,7 +177,7 @@ impl GatewayStatus {
                 })
             })
             .collect();
-        guilds.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        guilds.sort_by_key(|g| g.name.to_lowercase());
         guilds
     }
 
