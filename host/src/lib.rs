@@ -11,6 +11,8 @@
 //! - [`manager`]: the operations (load, unload, reload, list, info) everyone calls;
 //! - [`watcher`]: file changes in `extensions/` → operations;
 //! - [`console`], [`cli`]: the operator's front ends;
+//! - [`dashboard`]: the web dashboard the host serves (pages, live figures, actions through the
+//!   same operations as the console, logins, roles, the audit log);
 //! - [`stop`]: stop requests (signals, `quit`) and the forced exit on a second signal.
 //! - [`health`]: `GET /healthz` for service managers and container health checks.
 //! - [`alerts`]: alert channels set by the owner, rate-limited alerts to them.
@@ -23,6 +25,7 @@ pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod console;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod discord;
 pub mod gate;

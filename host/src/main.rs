@@ -13,7 +13,7 @@ use zoryx_host::config::{BotEnv, Config, CoreConfig, Loaded};
 use zoryx_host::console::{ConsoleMode, Ended};
 use zoryx_host::discord::{self, DiscordHandle, DiscordOptions, Services};
 use zoryx_host::guild_settings::GuildSettingsStore;
-use zoryx_host::logging::{LogGuard, LogOptions};
+use zoryx_host::logging::{LogGuard, LogOptions, LogTail};
 use zoryx_host::manager::{HostPaths, Manager};
 use zoryx_host::stop::{Signal, Stop, StopReason};
 use zoryx_host::storage::atomic::{AtomicOptions, AtomicStore};
@@ -33,7 +33,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// log, and removes temp files left in the data folder by interrupted writes.
 /// In offline mode with its chat on the terminal, the console log shows warnings and errors only
 /// (the files keep the full level).
-fn start(cli: &Cli, mode: ConsoleMode) -> anyhow::Result<(Loaded, LogGuard)> {
+fn start(cli: &Cli, mode: ConsoleMode) -> anyhow::Result<(Loaded, LogGuard, Option<LogTail>)> {
     let env_file = cli
         .config
         .parent()
@@ -48,6 +48,10 @@ fn start(cli: &Cli, mode: ConsoleMode) -> anyhow::Result<(Loaded, LogGuard)> {
     let env = BotEnv::from_process()?;
     loaded.config = loaded.config.with_env(&env);
     let mut options = LogOptions::from_config(&cli.config, &loaded.config.core.logging);
+    // The dashboard's live log.
+    if loaded.config.core.dashboard.enabled {
+        options.tail = Some(zoryx_host::logging::LogTail::new(1000));
+    }
     if env.token.is_none() && mode != ConsoleMode::Off {
         options.console_level = Some(LevelFilter::WARN);
     }
@@ -61,7 +65,7 @@ fn start(cli: &Cli, mode: ConsoleMode) -> anyhow::Result<(Loaded, LogGuard)> {
     if let Err(error) = zoryx_host::storage::atomic::remove_stale_temp_files(&cli.data) {
         tracing::warn!(%error, "could not clean up temp files in the data folder");
     }
-    Ok((loaded, guard))
+    Ok((loaded, guard, options.tail))
 }
 
 /// The console mode of a `run` (also the default command), `None` for the other commands.
@@ -169,9 +173,9 @@ fn main() -> ExitCode {
         };
     }
     let mode = console_mode(&cli);
-    let (loaded, log_guard) = if let Some(mode) = mode {
+    let (loaded, log_guard, log_tail) = if let Some(mode) = mode {
         match start(&cli, mode) {
-            Ok((loaded, guard)) => (Some(loaded), Some(guard)),
+            Ok((loaded, guard, tail)) => (Some(loaded), Some(guard), tail),
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "{error:#}");
                 return ExitCode::FAILURE;
@@ -179,7 +183,7 @@ fn main() -> ExitCode {
         }
     } else {
         zoryx_host::logging::init_console();
-        (None, None)
+        (None, None, None)
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -203,7 +207,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let result = runtime.block_on(run(cli, loaded, stop));
+    let result = runtime.block_on(run(cli, loaded, stop, log_tail));
     // After a graceful stop nothing is left to wait for; whatever is (the console's input
     // thread is not the runtime's) must not hold up the exit.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -235,7 +239,12 @@ async fn run_online(
     Ok(handle)
 }
 
-async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<ExitCode> {
+async fn run(
+    cli: Cli,
+    loaded: Option<Loaded>,
+    stop: Stop,
+    log_tail: Option<LogTail>,
+) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the zoryx binary for trial loads")?;
     let command = cli.command.unwrap_or(Command::Run {
         console: false,
@@ -363,6 +372,29 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 diagnostics: Some(Arc::clone(&diagnostics)),
                 cluster: cluster.clone(),
             };
+            // The web dashboard, when it is on: its address, and a one-time login link for
+            // the owner at this console (the code is in the link's fragment, never logged).
+            let dashboard = zoryx_host::dashboard::start(
+                &core.dashboard,
+                zoryx_host::dashboard::Sources {
+                    manager: Arc::clone(&manager),
+                    gateway: gateway.clone(),
+                    diagnostics: Some(Arc::clone(&diagnostics)),
+                    databases: Some(Arc::clone(&settings)),
+                    logs: log_tail,
+                    owners: DiscordOptions::owners_of(&core, &env),
+                    api_base: core.discord.api_base.clone(),
+                    data_dir: Some(cli.data.clone()),
+                },
+            )
+            .await?;
+            if let Some(dashboard) = &dashboard {
+                out(&format!("dashboard: {}", dashboard.url()));
+                match dashboard.login_link() {
+                    Ok(link) => out(&format!("dashboard login link (once, 15 min): {link}")),
+                    Err(error) => tracing::warn!(%error, "no dashboard login link"),
+                }
+            }
             let report = manager.load_all().await;
             tracing::info!(
                 loaded = report.loaded.len(),
@@ -388,13 +420,29 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 {
                     stop.request(StopReason::Failed(format!("offline mode: {error}")));
                 }
-                return Ok(finish(&stop, &manager, &settings, None, cluster.as_deref()).await);
+                return Ok(finish(
+                    &stop,
+                    &manager,
+                    &settings,
+                    None,
+                    cluster.as_deref(),
+                    dashboard,
+                )
+                .await);
             }
             let online = match run_online(&manager, &settings, &core, &env, services()).await {
                 Ok(online) => online,
                 Err(error) => {
                     stop.request(StopReason::Failed(format!("{error:#}")));
-                    return Ok(finish(&stop, &manager, &settings, None, cluster.as_deref()).await);
+                    return Ok(finish(
+                        &stop,
+                        &manager,
+                        &settings,
+                        None,
+                        cluster.as_deref(),
+                        dashboard,
+                    )
+                    .await);
                 }
             };
             let console = async {
@@ -427,13 +475,21 @@ async fn run(cli: Cli, loaded: Option<Loaded>, stop: Stop) -> anyhow::Result<Exi
                 () = gateway => {}
                 _ = stop.requested() => {}
             }
-            Ok(finish(&stop, &manager, &settings, Some(online), cluster.as_deref()).await)
+            Ok(finish(
+                &stop,
+                &manager,
+                &settings,
+                Some(online),
+                cluster.as_deref(),
+                dashboard,
+            )
+            .await)
         }
     }
 }
 
 /// The graceful shutdown, once `stop` is requested: Discord stops taking commands and lets
-/// running ones finish, the shard manager leaves the other clusters, plugins unload, counters are flushed, the databases backed up and their
+/// running ones finish (the dashboard stops first), the shard manager leaves the other clusters, plugins unload, counters are flushed, the databases backed up and their
 /// pools closed. The exit code: 0 for a requested stop, 1 after a failure.
 async fn finish(
     stop: &Stop,
@@ -441,11 +497,15 @@ async fn finish(
     settings: &Arc<SqliteSettings>,
     online: Option<DiscordHandle>,
     cluster: Option<&zoryx_host::cluster::Cluster>,
+    dashboard: Option<zoryx_host::dashboard::Dashboard>,
 ) -> ExitCode {
     let reason = stop.reason();
     match &reason {
         Some(reason) => tracing::info!(%reason, "shutting down"),
         None => tracing::info!("shutting down"),
+    }
+    if let Some(dashboard) = dashboard {
+        dashboard.shutdown().await;
     }
     if let Some(online) = online {
         online.shutdown().await;

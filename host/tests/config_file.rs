@@ -341,6 +341,36 @@ fn out_of_range_values_name_the_key_and_the_expected_form() {
             "extension names",
         ),
         (
+            r#"{"dashboard": {"bind": "8750"}}"#,
+            "dashboard.bind",
+            "an IP address and port",
+        ),
+        (
+            r#"{"dashboard": {"public_url": "bot.example.com"}}"#,
+            "dashboard.public_url",
+            "https://bot.example.com",
+        ),
+        (
+            r#"{"dashboard": {"oauth_client_id": "42"}}"#,
+            "dashboard.oauth_client_secret",
+            "client secret",
+        ),
+        (
+            r#"{"dashboard": {"session_hours": 0}}"#,
+            "dashboard.session_hours",
+            "1 to 720",
+        ),
+        (
+            r#"{"dashboard": {"users": {"42": "owner"}}}"#,
+            "dashboard.users.42",
+            "owners are the bot owners",
+        ),
+        (
+            r#"{"dashboard": {"roles": {"helper": ["plugins.delete"]}}}"#,
+            "dashboard.roles.helper",
+            "permissions among",
+        ),
+        (
             r#"{"diagnostics": {"interval_seconds": 0}}"#,
             "diagnostics.interval_seconds",
             "1 to 86400",

@@ -17,6 +17,7 @@ fn options(dir: &Path) -> LogOptions {
         retention: logging::RETENTION,
         console: false,
         console_level: None,
+        tail: None,
     }
 }
 

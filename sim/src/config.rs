@@ -40,6 +40,9 @@ pub struct SimConfig {
     /// How many REST requests [`crate::Simulator::requests`] keeps; past it the oldest half
     /// is dropped (a long offline session must not grow without bound).
     pub request_log_capacity: usize,
+    /// The application's OAuth2 client secret (`POST /oauth2/token`; the client id is the
+    /// application id).
+    pub oauth_client_secret: String,
 }
 
 impl Default for SimConfig {
@@ -57,6 +60,7 @@ impl Default for SimConfig {
             rate_limit_retry_after: Duration::from_millis(50),
             event_capacity: 65_536,
             request_log_capacity: 200_000,
+            oauth_client_secret: "sim-oauth-client-secret".to_owned(),
         }
     }
 }

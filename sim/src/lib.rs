@@ -210,6 +210,7 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 mod interactions;
+mod oauth;
 pub mod rest;
 mod simulator;
 pub mod snowflake;

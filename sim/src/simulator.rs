@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) presences: Mutex<std::collections::BTreeMap<u32, Value>>,
     /// Discord's identify limits: buckets, session starts, and what was refused.
     pub(crate) identify: Mutex<IdentifyLimits>,
+    /// OAuth2: redirect URIs, codes and access tokens ([`crate::oauth`]).
+    pub(crate) oauth: Mutex<crate::oauth::OAuthState>,
 }
 
 /// The identify limits' state.
@@ -82,6 +84,11 @@ impl Inner {
     /// Locks the world.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the OAuth2 state.
+    pub(crate) fn oauth(&self) -> MutexGuard<'_, crate::oauth::OAuthState> {
+        self.oauth.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Locks the identify limits.
@@ -312,6 +319,7 @@ impl Simulator {
             session_counter: AtomicU64::new(1),
             presences: Mutex::default(),
             identify: Mutex::default(),
+            oauth: Mutex::default(),
         });
         let app = crate::rest::router(inner.clone());
         let token = inner.shutdown.clone();
@@ -390,6 +398,20 @@ impl Simulator {
     pub fn bot_user(&self) -> UserInfo {
         let world = self.world();
         Self::user_info(&world, world.bot_id)
+    }
+
+    /// Registers an OAuth2 redirect URI for the application, as the Developer Portal's
+    /// OAuth2 page does; `/oauth2/authorize` refuses any other.
+    pub fn add_oauth_redirect(&self, uri: &str) {
+        let mut oauth = self.inner.oauth();
+        if !oauth.redirects.iter().any(|r| r == uri) {
+            oauth.redirects.push(uri.to_owned());
+        }
+    }
+
+    /// The application's OAuth2 client secret.
+    pub fn oauth_client_secret(&self) -> &str {
+        &self.inner.config.oauth_client_secret
     }
 
     /// The application id (equal to the bot user id, as for current Discord applications).

@@ -31,11 +31,13 @@ pub enum EditError {
 }
 
 /// Maps whose keys are data (command names, host patterns, plugin names), not settings.
-const FREE_MAPS: [&str; 4] = [
+const FREE_MAPS: [&str; 6] = [
     "command_permissions",
     "limits.commands",
     "http.allow",
     "plugins",
+    "dashboard.users",
+    "dashboard.roles",
 ];
 
 /// The keys that take effect at once when changed; the others apply at the next start.

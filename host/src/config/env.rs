@@ -43,6 +43,8 @@ pub struct BotEnv {
     /// `SHARD_IPC_MODE`, `SHARD_IPC_HOST`, `SHARD_IPC_PORT`, `SHARD_IPC_SECRET`,
     /// `SHARD_CLUSTER_NAME`: override `cluster.*`.
     pub cluster: ClusterEnv,
+    /// `DASHBOARD_OAUTH_CLIENT_SECRET`: overrides `dashboard.oauth_client_secret`; never shown.
+    pub dashboard_oauth_secret: Option<String>,
 }
 
 /// The shard manager's variables (each overrides its `cluster.*` key).
@@ -86,6 +88,10 @@ impl std::fmt::Debug for BotEnv {
             .field("health_bind", &self.health_bind)
             .field("toggles", &self.toggles)
             .field("cluster", &self.cluster)
+            .field(
+                "dashboard_oauth_secret",
+                &self.dashboard_oauth_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -226,6 +232,11 @@ impl BotEnv {
             health_bind,
             toggles,
             cluster,
+            // Taken as it is (not trimmed): it is a secret.
+            dashboard_oauth_secret: vars
+                .get("DASHBOARD_OAUTH_CLIENT_SECRET")
+                .filter(|v| !v.is_empty())
+                .cloned(),
         })
     }
 }

@@ -528,6 +528,105 @@ impl Default for HttpConfig {
     }
 }
 
+/// What the dashboard lets a role do, by name: `view.*` opens a page, the others are actions.
+/// `dashboard.roles` gives custom roles a list of these; anything not listed is refused.
+pub const DASHBOARD_PERMISSIONS: [&str; 16] = [
+    "view.overview",
+    "view.plugins",
+    "view.commands",
+    "view.shards",
+    "view.system",
+    "view.logs",
+    "view.config",
+    "view.databases",
+    "view.security",
+    "view.guilds",
+    "plugins.load",
+    "plugins.unload",
+    "plugins.reload",
+    "config.edit",
+    "sessions.revoke",
+    "chat.send",
+];
+
+/// The dashboard's built-in roles (bot owners are always `owner`).
+pub const DASHBOARD_ROLES: [&str; 3] = ["owner", "admin", "viewer"];
+
+/// `dashboard.*`: the web dashboard the host serves itself (off by default).
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DashboardConfig {
+    /// Serve it.
+    pub enabled: bool,
+    /// Address and port, e.g. `127.0.0.1:8750` (loopback: put a TLS reverse proxy in front
+    /// to reach it from elsewhere).
+    pub bind: String,
+    /// The address people open, when it is not `http://BIND` (behind a reverse proxy), e.g.
+    /// `https://bot.example.com`; an `https://` one makes the session cookie `Secure`. Discord
+    /// login's redirect URI is `PUBLIC_URL/login/callback`.
+    pub public_url: Option<String>,
+    /// The Discord application's client id, for Discord login (`None`: only one-time links).
+    pub oauth_client_id: Option<String>,
+    /// The application's client secret (better in `.env` as `DASHBOARD_OAUTH_CLIENT_SECRET`).
+    pub oauth_client_secret: Option<String>,
+    /// How long a login lasts, in hours.
+    pub session_hours: u64,
+    /// Login attempts one address may make per minute; past it, 429.
+    pub login_attempts_per_minute: u32,
+    /// Take the client's address from the reverse proxy's `X-Forwarded-For` (for the login
+    /// limit and the audit log); only behind a proxy that sets it.
+    pub trust_forwarded_for: bool,
+    /// Discord user id → role: `admin`, `viewer` or a custom role of `roles`. Bot owners are
+    /// owners; anybody else is refused.
+    pub users: BTreeMap<String, String>,
+    /// Custom role name → the permissions it has (see the README's list).
+    pub roles: BTreeMap<String, Vec<String>>,
+}
+
+impl std::fmt::Debug for DashboardConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DashboardConfig")
+            .field("enabled", &self.enabled)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("oauth_client_id", &self.oauth_client_id)
+            .field(
+                "oauth_client_secret",
+                &self.oauth_client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("session_hours", &self.session_hours)
+            .field("login_attempts_per_minute", &self.login_attempts_per_minute)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("users", &self.users)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            bind: "127.0.0.1:8750".to_owned(),
+            public_url: None,
+            oauth_client_id: None,
+            oauth_client_secret: None,
+            session_hours: 12,
+            login_attempts_per_minute: 10,
+            trust_forwarded_for: false,
+            users: BTreeMap::new(),
+            roles: BTreeMap::new(),
+        }
+    }
+}
+
+impl DashboardConfig {
+    /// The address to serve on (validation refuses one that does not parse first).
+    pub fn address(&self) -> Option<std::net::SocketAddr> {
+        self.bind.trim().parse().ok()
+    }
+}
+
 /// Every key of `config.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -572,6 +671,8 @@ pub struct CoreConfig {
     pub isolation: IsolationConfig,
     /// Outbound HTTP of plugins.
     pub http: HttpConfig,
+    /// The web dashboard.
+    pub dashboard: DashboardConfig,
     /// Plugin name → the plugin's own settings (any JSON), read with `Host::plugin_config` and
     /// written with `Host::set_plugin_config`.
     pub plugins: BTreeMap<String, serde_json::Value>,
@@ -600,6 +701,7 @@ impl Default for CoreConfig {
             diagnostics: DiagnosticsConfig::default(),
             isolation: IsolationConfig::default(),
             http: HttpConfig::default(),
+            dashboard: DashboardConfig::default(),
             plugins: BTreeMap::new(),
         }
     }

@@ -191,7 +191,8 @@ impl Config {
     /// The effective configuration: the environment variables that take precedence over the
     /// file (`ENABLE_SHARD_MONITOR`, `ENABLE_SHARD_MANAGER`, `DISCORD_API_BASE`,
     /// `ZORYX_HEALTH_BIND`, `SHARD_IPC_*`, `SHARD_CLUSTER_NAME`) applied to both the typed keys
-    /// and the document plugins read (`SHARD_IPC_SECRET` to the typed keys only).
+    /// and the document plugins read (`SHARD_IPC_SECRET` and `DASHBOARD_OAUTH_CLIENT_SECRET` to
+    /// the typed keys only).
     pub fn with_env(mut self, env: &BotEnv) -> Self {
         let framework = &mut self.core.framework;
         let toggles = [
@@ -275,6 +276,10 @@ impl Config {
         // The secret goes to the typed keys only, not to the document others read.
         if let Some(secret) = &cluster.secret {
             self.core.cluster.secret = Some(secret.clone());
+        }
+        // A secret too: the typed keys only.
+        if let Some(secret) = &env.dashboard_oauth_secret {
+            self.core.dashboard.oauth_client_secret = Some(secret.clone());
         }
         if let Some(bind) = env.health_bind {
             self.core.health.bind = Some(bind.to_string());

@@ -418,7 +418,95 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
             );
         }
     }
+    dashboard(&core.dashboard, &mut check);
     found
+}
+
+/// The `dashboard.*` keys.
+fn dashboard(d: &crate::config::DashboardConfig, check: &mut impl FnMut(bool, &str, String)) {
+    use crate::config::{DASHBOARD_PERMISSIONS, DASHBOARD_ROLES};
+    check(
+        d.bind.trim().parse::<std::net::SocketAddr>().is_ok(),
+        "dashboard.bind",
+        format!(
+            "an IP address and port such as 127.0.0.1:8750, got {:?}",
+            d.bind
+        ),
+    );
+    if let Some(url) = &d.public_url {
+        check(
+            is_http_url(url) && !url.contains(['?', '#']),
+            "dashboard.public_url",
+            format!("an http:// or https:// URL such as https://bot.example.com, got {url:?}"),
+        );
+    }
+    if let Some(id) = &d.oauth_client_id {
+        check(
+            is_snowflake(id),
+            "dashboard.oauth_client_id",
+            format!("the application's id (digits), got {id:?}"),
+        );
+    }
+    check(
+        d.oauth_client_id.is_none()
+            || d.oauth_client_secret
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty()),
+        "dashboard.oauth_client_secret",
+        "the application's client secret, with oauth_client_id set (the value is not shown)"
+            .to_owned(),
+    );
+    check(
+        (1..=720).contains(&d.session_hours),
+        "dashboard.session_hours",
+        format!("1 to 720 hours, got {}", d.session_hours),
+    );
+    check(
+        (1..=1000).contains(&d.login_attempts_per_minute),
+        "dashboard.login_attempts_per_minute",
+        format!("1 to 1000 attempts, got {}", d.login_attempts_per_minute),
+    );
+    for (user, role) in &d.users {
+        check(
+            is_snowflake(user),
+            &format!("dashboard.users.{user}"),
+            "Discord user ids (digits) as keys".to_owned(),
+        );
+        check(
+            (DASHBOARD_ROLES.contains(&role.as_str()) && role != "owner")
+                || d.roles.contains_key(role),
+            &format!("dashboard.users.{user}"),
+            format!(
+                "admin, viewer or a role of dashboard.roles (owners are the bot owners), got {role:?}"
+            ),
+        );
+    }
+    for (role, permissions) in &d.roles {
+        check(
+            !DASHBOARD_ROLES.contains(&role.as_str())
+                && !role.is_empty()
+                && role
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            &format!("dashboard.roles.{role}"),
+            "a new role name (letters, digits, `-`, `_`; not owner, admin or viewer)".to_owned(),
+        );
+        for permission in permissions {
+            check(
+                DASHBOARD_PERMISSIONS.contains(&permission.as_str()),
+                &format!("dashboard.roles.{role}"),
+                format!(
+                    "permissions among {}, got {permission:?}",
+                    DASHBOARD_PERMISSIONS.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Whether `text` is a Discord id (a snowflake's digits).
+fn is_snowflake(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 20 && text.parse::<u64>().is_ok()
 }
 
 /// Whether `text` is an `http.allow` host pattern.
@@ -465,11 +553,13 @@ pub fn unknown_keys(raw: &Value) -> Vec<UnknownKey> {
 }
 
 /// Maps whose keys are data, not settings.
-const FREE_MAPS: [&str; 4] = [
+const FREE_MAPS: [&str; 6] = [
     "command_permissions",
     "limits.commands",
     "http.allow",
     "plugins",
+    "dashboard.users",
+    "dashboard.roles",
 ];
 
 fn walk(raw: &Value, known: &Value, prefix: &str, found: &mut Vec<UnknownKey>) {

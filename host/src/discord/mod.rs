@@ -42,7 +42,9 @@ use crate::config::{BotEnv, CoreConfig};
 use crate::guild_settings::GuildSettingsStore;
 use crate::manager::Manager;
 
-pub use status::{GatewayReport, GatewayState, GatewayStatus, ShardReport, ShardState};
+pub use status::{
+    GatewayReport, GatewayState, GatewayStatus, GuildSummary, ShardReport, ShardState,
+};
 
 /// The default [`DiscordOptions::defer_after`].
 pub const DEFER_AFTER: Duration = Duration::from_millis(2500);
@@ -175,6 +177,17 @@ impl DiscordOptions {
             .then(|| data_dir.join(sessions::FILE_NAME));
     }
 
+    /// The bot owners: `BOT_OWNER_ID` first, then `owner_ids`.
+    pub fn owners_of(config: &CoreConfig, env: &BotEnv) -> Vec<u64> {
+        let mut owners: Vec<u64> = env.owner_id.into_iter().collect();
+        for id in &config.owner_ids {
+            if !owners.contains(id) {
+                owners.push(*id);
+            }
+        }
+        owners
+    }
+
     /// Options from `config.json` and the environment (the environment wins where both speak).
     pub fn from_config(config: &CoreConfig, env: &BotEnv) -> Result<Self, DiscordError> {
         let token = env
@@ -182,12 +195,7 @@ impl DiscordOptions {
             .clone()
             .filter(|t| !t.trim().is_empty())
             .ok_or(DiscordError::NoToken)?;
-        let mut owners: Vec<u64> = env.owner_id.into_iter().collect();
-        for id in &config.owner_ids {
-            if !owners.contains(id) {
-                owners.push(*id);
-            }
-        }
+        let owners = Self::owners_of(config, env);
         let shards = match (env.shard_count, &env.shard_ids) {
             (Some(count), Some(ids)) => Sharding::Fixed {
                 count,

@@ -66,6 +66,21 @@ pub struct ShardReport {
     pub latency_ms: Option<f64>,
 }
 
+/// One guild in [`GatewayStatus::guilds`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GuildSummary {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its member count.
+    pub members: u64,
+    /// Its channels the cache holds.
+    pub channels: usize,
+    /// Its owner.
+    pub owner_id: u64,
+}
+
 /// What [`GatewayStatus::report`] answers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GatewayReport {
@@ -132,6 +147,38 @@ impl GatewayStatus {
                 t.total = total;
             }
         });
+    }
+
+    /// The connection's counters, while one is attached and running.
+    pub fn stats(&self) -> Option<super::BotStats> {
+        let bot = self.with(|t| t.bot.upgrade())?;
+        Some(bot.stats())
+    }
+
+    /// The guilds the bot is in, from the gateway cache, by name.
+    pub fn guilds(&self) -> Vec<GuildSummary> {
+        let Some(cache) = self
+            .with(|t| t.bot.upgrade())
+            .and_then(|b| b.cache.get().cloned())
+        else {
+            return Vec::new();
+        };
+        let mut guilds: Vec<GuildSummary> = cache
+            .guilds()
+            .into_iter()
+            .filter_map(|id| {
+                let guild = cache.guild(id)?;
+                Some(GuildSummary {
+                    id: id.get(),
+                    name: guild.name.clone(),
+                    members: guild.member_count,
+                    channels: guild.channels.len(),
+                    owner_id: guild.owner_id.get(),
+                })
+            })
+            .collect();
+        guilds.sort_by_key(|g| g.name.to_lowercase());
+        guilds
     }
 
     /// The state of every shard of this process now.

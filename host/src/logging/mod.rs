@@ -3,6 +3,8 @@
 //! - `botlogs/permanent.log`: appended across runs, rotated at `logging.max_bytes` keeping
 //!   `logging.backup_count` backups (`permanent.log.1` is the newest);
 //! - `botlogs/current_run.log`: this run only (emptied at start);
+//! - the recent lines in memory when [`LogOptions::tail`] asks for them (the dashboard's live
+//!   log, [`tail`]);
 //! - the console on stderr: coloured when it is a terminal, compact plain text otherwise;
 //!   [`LogOptions::console_level`] caps it (offline mode's chat shows warnings and errors only)
 //!   while the files keep the full level.
@@ -14,6 +16,7 @@
 //! warn, `CRITICAL` → error); `RUST_LOG`, when set, overrides it.
 
 pub mod rotate;
+pub mod tail;
 pub mod writer;
 
 use std::io::IsTerminal as _;
@@ -27,6 +30,7 @@ use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::LoggingConfig;
 pub use rotate::{CURRENT_RUN, PERMANENT, RotatingFile, remove_expired_backups};
+pub use tail::{LogLine, LogTail};
 pub use writer::{LogFlusher, LogGuard, NonBlocking};
 
 /// The log folder's name, next to `config.json`.
@@ -81,6 +85,8 @@ pub struct LogOptions {
     /// The most detailed level shown on stderr, on top of `level` (`None`: as the files). The
     /// offline chat uses `WARN`, so its terminal shows warnings and errors only.
     pub console_level: Option<LevelFilter>,
+    /// Also keep the recent lines in memory (the dashboard's live log), at the files' level.
+    pub tail: Option<LogTail>,
 }
 
 impl LogOptions {
@@ -102,6 +108,7 @@ impl LogOptions {
             retention: RETENTION,
             console: true,
             console_level: None,
+            tail: None,
         }
     }
 }
@@ -169,6 +176,9 @@ pub fn subscriber(
         .with_ansi(false)
         .boxed();
     let mut layers = vec![files];
+    if let Some(tail) = &options.tail {
+        layers.push(tail.layer().boxed());
+    }
     if options.console {
         layers.push(match options.console_level {
             Some(level) => console_layer().with_filter(level).boxed(),

@@ -292,6 +292,22 @@ impl Manager {
         &self.paths
     }
 
+    /// The extension names of the libraries in `extensions/` now, sorted (what `load NAME`
+    /// takes without a path).
+    pub fn extension_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.paths.extensions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| crate::loader::is_library(path))
+            .map(|path| names::extension_name(&path))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Open and closed libraries, and pinned ones.
     pub fn library_stats(&self) -> LibraryStats {
         self.tracker.stats()

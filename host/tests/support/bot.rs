@@ -33,6 +33,8 @@ pub struct TestBot {
     pub diagnostics: Arc<Diagnostics>,
     /// The shard manager, when the config turns it on.
     pub cluster: Option<Arc<zoryx_host::cluster::Cluster>>,
+    /// Where the connection reports its shards (the health endpoint's and dashboard's view).
+    pub gateway: discord::GatewayStatus,
     /// The config text it started with, and whether it has storage, for [`TestBot::restart`].
     config: String,
     storage: bool,
@@ -195,7 +197,7 @@ impl TestBot {
                 .map(|db: &Arc<SqliteSettings>| Arc::clone(db.databases())),
         );
         diagnostics.start();
-        services.gateway = gateway;
+        services.gateway = gateway.clone();
         services.diagnostics = Some(Arc::clone(&diagnostics));
         // The shard manager, as the binary starts it.
         let cluster = zoryx_host::cluster::start(&core, host.manager.dispatcher())
@@ -215,6 +217,7 @@ impl TestBot {
             db,
             diagnostics,
             cluster,
+            gateway,
             config: text,
             storage,
         }

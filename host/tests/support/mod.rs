@@ -237,4 +237,6 @@ pub async fn drain(
     seen
 }
 pub mod bot;
+pub mod dash;
 pub mod db;
+pub mod webdriver;

@@ -28,7 +28,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 pub use error::ApiError;
@@ -192,6 +192,11 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
             get(crate::cdn::ephemeral_attachment),
         )
         .route("/emojis/{file}", get(crate::cdn::emoji))
+        .route(
+            "/oauth2/authorize",
+            get(crate::oauth::authorize_page).post(crate::oauth::authorize),
+        )
+        .route("/api/v10/oauth2/token", post(crate::oauth::token))
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(inner)
@@ -249,6 +254,11 @@ async fn handle(
         .as_deref()
         .is_some_and(|s| matches!(s, ["webhooks", _, _, ..]));
     let auth_ok = auth_ok || (token_route && auth_header.is_none());
+    // An OAuth2 access token (`Bearer`) reads `GET /users/@me` only: the user who authorized.
+    let bearer_user = auth_header
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| inner.oauth().user_of(t));
     let reason = headers
         .get("x-audit-log-reason")
         .and_then(|v| v.to_str().ok())
@@ -268,6 +278,17 @@ async fn handle(
                     "global": false,
                 }),
             })
+        }
+        (Some(segs), _)
+            if method == Method::GET
+                && segs.as_slice() == ["users", "@me"]
+                && bearer_user.is_some() =>
+        {
+            let world = inner.world();
+            match bearer_user.and_then(|u| world.users.get(&u)) {
+                Some(user) => Reply::ok(user.to_me_json()),
+                None => Err(ApiError::unknown("User", 10013)),
+            }
         }
         (Some(_), _) if !auth_ok => Err(ApiError::unauthorized()),
         (Some(_), Err(e)) => Err(e),
@@ -301,7 +322,7 @@ async fn handle(
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .chain(std::iter::once((
             "authorization".to_owned(),
-            match (auth_ok, auth_header.is_some()) {
+            match (auth_ok || bearer_user.is_some(), auth_header.is_some()) {
                 (true, true) => "valid",
                 (true, false) => "none (webhook token)",
                 _ => "invalid",
