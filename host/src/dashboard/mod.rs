@@ -6,7 +6,7 @@
 //! the binary ([`assets`]), nothing comes from a CDN.
 //!
 //! Every route is in one table ([`routes::ROUTES`]) with what it needs: nothing (the login
-//! pages, assets), a login, or a [`Permission`]. One guard ([`routes::guard`]) applies it before
+//! pages, assets), a login, or a [`Permission`]. One guard (`routes::guard`) applies it before
 //! any handler runs: no session → the login page (pages) or 401; a role without the permission
 //! → 403; a state change without the session's CSRF token, or from another site → 403. A route
 //! missing from the table is refused for everybody. Actions go through the same operations as

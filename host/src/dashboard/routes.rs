@@ -77,7 +77,7 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ),
 ];
 
-/// Who is asking, put in the request by [`guard`] for the handlers.
+/// Who is asking, put in the request by `guard` for the handlers.
 #[derive(Clone, Debug)]
 pub struct Current {
     /// The session (`None` on public routes).
