@@ -2,7 +2,7 @@
 //! real secret), each against its own simulator, with the first-party `shardmanager` plugin:
 //! `clusters` lists every cluster and the totals, a broadcast reaches the other cluster's
 //! plugin, a client with the wrong secret is refused while the server keeps serving, and a
-//! client whose host stops leaves the server's list.
+//! client whose host stops leaves the server's list; the same link over TLS.
 
 mod support;
 
@@ -150,4 +150,62 @@ async fn with_the_shard_manager_off_the_commands_say_how_to_turn_it_on() {
         );
     }
     bot.shutdown().await;
+}
+
+/// A CA's certificate, and a certificate it signed for 127.0.0.1 with its key, as PEM files in
+/// `dir`: (ca, cert, key).
+fn certificates(dir: &std::path::Path) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .expect("params")
+        .signed_by(&key, &ca)
+        .expect("certificate");
+    let files = [
+        ("ca.pem", ca.pem()),
+        ("cert.pem", cert.pem()),
+        ("key.pem", key.serialize_pem()),
+    ];
+    let mut paths = Vec::new();
+    for (name, pem) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).expect("write a PEM file");
+        paths.push(path.display().to_string());
+    }
+    (paths[0].clone(), paths[1].clone(), paths[2].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clusters_link_over_tls_with_the_certificate_files_of_the_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ca, cert, key) = certificates(dir.path());
+    let with = |config: String, tls: String| {
+        // The cluster object's closing brace: the TLS keys go inside it.
+        let cut = config.rfind('}').expect("the cluster object");
+        format!("{}, {tls}{}", &config[..cut], &config[cut..])
+    };
+    let server = with(
+        cluster("server", "alpha", 0, SECRET),
+        format!(r#""tls_cert": {cert:?}, "tls_key": {key:?}"#),
+    );
+    let mut alpha = TestBot::start_for(&[MANAGER], move |_| server).await;
+    let port = alpha.cluster.as_ref().expect("shard manager on").port();
+    // The client expects the name in the certificate: cluster.host, 127.0.0.1.
+    let client = with(
+        cluster("client", "beta", port, SECRET),
+        format!(r#""tls_ca": {ca:?}"#),
+    );
+    let mut beta = TestBot::start_for(&[MANAGER], move |_| client).await;
+    let overview = ask_until(&mut alpha, "!clusters", |t| {
+        t.contains("beta") && t.contains("Clusters: 2")
+    })
+    .await;
+    assert!(overview.contains("🟢 beta"), "{overview}");
+    let seen = ask_until(&mut beta, "!clusters", |t| t.contains("Clusters: 2")).await;
+    assert!(seen.contains("alpha (server)"), "{seen}");
+    beta.shutdown().await;
+    alpha.shutdown().await;
 }

@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep, timeout};
@@ -19,8 +18,10 @@ use crate::crypto::{Secret, random_u64};
 use crate::error::{ConfigError, FrameError, IpcError};
 use crate::frame::{DEFAULT_MAX_FRAME, Message, now_secs, read_frame, write_frame};
 use crate::handshake::{client_handshake, is_valid_cluster_name};
+use crate::io::Stream;
 use crate::ops;
 use crate::stats::{ClusterOverview, ClusterStats};
+use crate::tls::ClientTls;
 
 /// Client settings. [`ClientConfig::new`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -55,6 +56,10 @@ pub struct ClientConfig {
     pub event_queue: usize,
     /// Capacity of the outbound queue (default 1024).
     pub outbound_queue: usize,
+    /// TLS: when set, the client makes a TLS handshake with the server, trusting only these
+    /// certificates, before the HMAC handshake, which then runs inside it; a server without
+    /// TLS, or with a certificate these do not vouch for, is refused. Off by default.
+    pub tls: Option<ClientTls>,
 }
 
 impl ClientConfig {
@@ -74,6 +79,7 @@ impl ClientConfig {
             backoff_max: Duration::from_secs(60),
             event_queue: 1024,
             outbound_queue: 1024,
+            tls: None,
         }
     }
 
@@ -359,15 +365,19 @@ async fn run(
     info!(cluster = %config.name, "ipc client stopped");
 }
 
-async fn connect(config: &ClientConfig) -> Result<(TcpStream, String), IpcError> {
-    let mut stream = TcpStream::connect(&config.server_addr).await?;
+async fn connect(config: &ClientConfig) -> Result<(Stream, String), IpcError> {
+    let stream = TcpStream::connect(&config.server_addr).await?;
     let _ = stream.set_nodelay(true);
+    let mut stream: Stream = match &config.tls {
+        None => Box::new(stream),
+        Some(tls) => tls.connect(stream).await.map_err(IpcError::Tls)?,
+    };
     let server = client_handshake(&mut stream, &config.secret, &config.name).await?;
     Ok((stream, server))
 }
 
-async fn send_frame(
-    writer: &mut OwnedWriteHalf,
+async fn send_frame<W: AsyncWrite + Unpin>(
+    writer: &mut W,
     message: &Message,
     config: &ClientConfig,
 ) -> Result<(), String> {
@@ -397,12 +407,12 @@ fn stats_message(config: &ClientConfig, stats: &ClusterStats) -> Message {
 
 async fn session(
     shared: &Shared,
-    stream: TcpStream,
+    stream: Stream,
     out_rx: &mut mpsc::Receiver<Message>,
     events: &mpsc::Sender<ClientEvent>,
 ) -> String {
     let config = &shared.config;
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let (in_tx, mut in_rx) = mpsc::channel::<Result<Message, FrameError>>(64);
     let max_frame = config.max_frame;
     // A dedicated reader: `read_frame` is not cancel-safe, so it never races in a select.

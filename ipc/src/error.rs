@@ -86,6 +86,12 @@ pub enum IpcError {
     /// A handshake error.
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    /// The client's TLS handshake with the server failed: a server without TLS, or one whose
+    /// certificate the client does not trust (or not for this server name).
+    #[error(
+        "TLS handshake failed: {0} (does the server use TLS, with a certificate the CA file vouches for and the server name?)"
+    )]
+    Tls(io::Error),
     /// The outbound queue is full; try again later.
     #[error("outbound queue full")]
     QueueFull,

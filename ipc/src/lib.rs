@@ -11,6 +11,9 @@
 //!   number of connections still in it is limited.
 //! * Clients send heartbeats and stats on intervals and reconnect with capped, jittered
 //!   exponential backoff; the server drops clusters whose heartbeats stop.
+//! * Optionally, TLS (rustls) around every connection ([`tls`]): the server presents a
+//!   certificate, clients trust a CA (or that certificate) and check the server's name; the
+//!   HMAC handshake runs inside the encrypted channel all the same.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,8 +22,10 @@ mod crypto;
 mod error;
 pub mod frame;
 pub mod handshake;
+mod io;
 mod server;
 mod stats;
+pub mod tls;
 
 pub use client::{Backoff, Client, ClientConfig, ClientEvent};
 pub use crypto::{Secret, hmac_sha256};
@@ -28,6 +33,7 @@ pub use error::{ConfigError, FrameError, HandshakeError, IpcError};
 pub use frame::{DEFAULT_MAX_FRAME, Message, TARGET_ALL};
 pub use server::{LeaveReason, Server, ServerConfig, ServerEvent};
 pub use stats::{ClusterInfo, ClusterOverview, ClusterStats, Totals};
+pub use tls::{ClientTls, ServerTls, TlsError};
 
 /// Operation names used by the protocol itself.
 pub mod ops {

@@ -7,21 +7,23 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedReadHalf;
+use tokio::io::{AsyncRead, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::crypto::Secret;
 use crate::error::{ConfigError, IpcError};
+use crate::error::{FrameError, HandshakeError};
 use crate::frame::{DEFAULT_MAX_FRAME, Message, TARGET_ALL, encode_frame, now_secs, read_frame};
 use crate::handshake::{is_valid_cluster_name, server_handshake};
+use crate::io::Stream;
 use crate::ops;
 use crate::stats::{ClusterInfo, ClusterOverview, ClusterStats};
+use crate::tls::ServerTls;
 
 /// Server settings. [`ServerConfig::new`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -46,6 +48,10 @@ pub struct ServerConfig {
     /// Capacity of the event channel to the owner; events beyond it are dropped with a
     /// warning (default 1024).
     pub event_queue: usize,
+    /// TLS: when set, every connection must complete a TLS handshake with this certificate
+    /// before the HMAC handshake, which then runs inside it; a plaintext client is refused.
+    /// Off by default.
+    pub tls: Option<ServerTls>,
 }
 
 impl ServerConfig {
@@ -61,6 +67,7 @@ impl ServerConfig {
             max_clusters: 256,
             outbound_queue: 1024,
             event_queue: 1024,
+            tls: None,
         }
     }
 
@@ -282,7 +289,12 @@ impl Server {
         });
         let tracker = TaskTracker::new();
         tracker.spawn(accept_loop(shared.clone(), listener, tracker.clone()));
-        info!(addr = %local_addr, name = %shared.config.name, "ipc server listening");
+        info!(
+            addr = %local_addr,
+            name = %shared.config.name,
+            tls = shared.config.tls.is_some(),
+            "ipc server listening"
+        );
         Ok((
             Self {
                 shared,
@@ -366,38 +378,70 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tracker: TaskTr
 
 async fn authenticate(
     shared: &Shared,
-    mut stream: TcpStream,
+    stream: TcpStream,
     addr: SocketAddr,
-) -> Option<(String, TcpStream)> {
+) -> Option<(String, Stream)> {
     let _ = stream.set_nodelay(true);
     let config = &shared.config;
-    match timeout(
-        config.handshake_timeout,
+    // One deadline for the TLS handshake and the HMAC one inside it.
+    let deadline = Instant::now() + config.handshake_timeout;
+    let refuse = |reason: String| {
+        shared.emit(ServerEvent::Refused { addr, reason });
+        None
+    };
+    let mut stream: Stream = match &config.tls {
+        None => Box::new(stream),
+        Some(tls) => match timeout_at(deadline, tls.accept(stream)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                warn!(
+                    %addr,
+                    error = %e,
+                    "ipc server: TLS handshake failed (a client without TLS, or one that does not trust this server's certificate); connection refused"
+                );
+                return refuse(format!("TLS handshake failed: {e}"));
+            }
+            Err(_) => {
+                warn!(
+                    %addr,
+                    "ipc server: no TLS handshake before the deadline (a client without TLS? this server requires TLS); connection cut"
+                );
+                return refuse("no TLS handshake before the deadline".to_owned());
+            }
+        },
+    };
+    match timeout_at(
+        deadline,
         server_handshake(&mut stream, &config.secret, &config.name),
     )
     .await
     {
         Ok(Ok(name)) => Some((name, stream)),
         Ok(Err(e)) => {
+            if config.tls.is_none() && looks_like_tls(&e) {
+                warn!(
+                    %addr,
+                    "ipc server: a TLS client connected, but this server has no TLS (set cluster.tls_cert and cluster.tls_key, or SHARD_IPC_TLS_CERT and SHARD_IPC_TLS_KEY); connection refused"
+                );
+                return refuse("a TLS client, but this server has no TLS".to_owned());
+            }
             warn!(%addr, error = %e, "ipc server: handshake failed");
-            shared.emit(ServerEvent::Refused {
-                addr,
-                reason: format!("handshake failed: {e}"),
-            });
-            None
+            refuse(format!("handshake failed: {e}"))
         }
         Err(_) => {
             warn!(%addr, "ipc server: handshake deadline exceeded, connection cut");
-            shared.emit(ServerEvent::Refused {
-                addr,
-                reason: "handshake deadline exceeded".to_owned(),
-            });
-            None
+            refuse("handshake deadline exceeded".to_owned())
         }
     }
 }
 
-async fn serve(shared: Arc<Shared>, name: String, stream: TcpStream, addr: SocketAddr) {
+/// Whether a plaintext handshake failed on a TLS ClientHello: its first bytes (a handshake
+/// record, 0x16, of TLS 1.x, 0x03) read as a frame length far past the limit.
+fn looks_like_tls(error: &HandshakeError) -> bool {
+    matches!(error, HandshakeError::Frame(FrameError::TooLarge { len, .. }) if len >> 16 == 0x1603)
+}
+
+async fn serve(shared: Arc<Shared>, name: String, stream: Stream, addr: SocketAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = mpsc::channel::<Frame>(shared.config.outbound_queue);
     let (kick, mut kicked) = watch::channel(None);
@@ -435,11 +479,12 @@ async fn serve(shared: Arc<Shared>, name: String, stream: TcpStream, addr: Socke
         addr,
     });
 
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let writer_task = tokio::spawn(async move {
         let mut rx = rx;
         while let Some(frame) = rx.recv().await {
-            if writer.write_all(&frame).await.is_err() {
+            // Flushed: TLS holds written bytes until then.
+            if writer.write_all(&frame).await.is_err() || writer.flush().await.is_err() {
                 break;
             }
         }
@@ -470,10 +515,10 @@ async fn serve(shared: Arc<Shared>, name: String, stream: TcpStream, addr: Socke
     }
 }
 
-async fn read_loop(
+async fn read_loop<R: AsyncRead + Unpin>(
     shared: &Shared,
     name: &str,
-    reader: &mut OwnedReadHalf,
+    reader: &mut R,
     tx: &mpsc::Sender<Frame>,
     kicked: &mut watch::Receiver<Option<LeaveReason>>,
 ) -> LeaveReason {

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::gateway::IdentifyCompress;
+
 /// How a [`crate::Simulator`] is started.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -33,6 +35,12 @@ pub struct SimConfig {
     /// `session_start_limit.total`: IDENTIFYs allowed per day (Discord: 1000). Past it an
     /// IDENTIFY is refused with op 9 as well. Default 1000.
     pub session_start_limit: u32,
+    /// What IDENTIFY's `"compress": true` turns on: [`IdentifyCompress::PerPayload`] as
+    /// Discord does (default), or [`IdentifyCompress::SharedStream`] as Gelbpunkt/gateway-proxy
+    /// does (one zlib stream over the rest of the connection), to test a client behind that
+    /// proxy. `?compress=zlib-stream` on the gateway URL means one stream either way (see
+    /// [`crate::gateway::compression`]).
+    pub identify_compress: IdentifyCompress,
     /// `retry_after` answered by scripted rate limits (see [`crate::Simulator::rate_limit`]).
     pub rate_limit_retry_after: Duration,
     /// Capacity of the [`crate::SimEvent`] broadcast channel.
@@ -57,6 +65,7 @@ impl Default for SimConfig {
             max_concurrency: 1,
             identify_interval: Duration::from_secs(5),
             session_start_limit: 1000,
+            identify_compress: IdentifyCompress::PerPayload,
             rate_limit_retry_after: Duration::from_millis(50),
             event_capacity: 65_536,
             request_log_capacity: 200_000,

@@ -232,6 +232,8 @@ pub enum SimEvent {
         shard: [u32; 2],
         /// Intents asked for.
         intents: u64,
+        /// How the connection compresses from READY on.
+        compression: crate::GatewayCompression,
     },
     /// A session resumed and was sent the dispatches it missed, then RESUMED.
     Resumed {
@@ -239,6 +241,8 @@ pub enum SimEvent {
         session_id: String,
         /// How many dispatches were replayed.
         replayed: usize,
+        /// How the connection compresses the replay and what follows.
+        compression: crate::GatewayCompression,
     },
     /// A shard set the bot's presence (op 3, or IDENTIFY's `presence`); it was valid.
     PresenceUpdated {

@@ -33,7 +33,12 @@
 //!   when [`SimConfig::privileged_intents_enabled`] is off), READY, GUILD_CREATE with the full
 //!   key set, heartbeats, RESUME with a per-session replay buffer, RECONNECT, INVALID_SESSION,
 //!   close codes, sharding by `(guild_id >> 22) % shard_count`, intents filtering (no
-//!   MESSAGE_CONTENT → empty `content`).
+//!   MESSAGE_CONTENT → empty `content`); compression as Discord does it
+//!   ([`gateway::compression`]): transport compression (`?compress=zlib-stream`, one zlib stream
+//!   per connection, HELLO included, long messages over several frames) and payload compression
+//!   (IDENTIFY `compress: true`, each large payload a zlib stream of its own), or, with
+//!   [`SimConfig::identify_compress`] set to [`IdentifyCompress::SharedStream`], as
+//!   Gelbpunkt/gateway-proxy does it (IDENTIFY `compress: true` turns on a shared stream).
 //! - **World** ([`world`]): guilds, channels (text, voice, categories, DMs) with permission
 //!   overwrites, roles with positions, members (nick, roles, timeout), who is in which voice
 //!   channel, bans, custom emojis (with their images), guild settings, users, messages with
@@ -219,5 +224,6 @@ pub mod world;
 pub use config::SimConfig;
 pub use error::SimError;
 pub use events::{MessageRecord, RecordedRequest, SimEvent, UserInfo};
+pub use gateway::{GatewayCompression, IdentifyCompress};
 pub use simulator::Simulator;
 pub use world::permissions;

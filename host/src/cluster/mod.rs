@@ -25,8 +25,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{RwLock, mpsc};
 use tokio::task::JoinHandle;
 use zoryx_ipc::{
-    Client, ClientConfig, ClientEvent, ClusterStats, IpcError, Message, Secret, Server,
-    ServerConfig, ServerEvent,
+    Client, ClientConfig, ClientEvent, ClientTls, ClusterStats, IpcError, Message, Secret, Server,
+    ServerConfig, ServerEvent, ServerTls, TlsError,
 };
 use zoryx_plugin_api::cluster::{SHARD_MANAGER_OFF, cut_broadcast};
 use zoryx_plugin_api::{ClusterBroadcast, ClusterOverview, HookPayload, IpcPeer, IpcStatus};
@@ -69,9 +69,24 @@ pub enum ClusterError {
     /// A client needs the server's port.
     #[error("a client cluster needs the server's port: set SHARD_IPC_PORT (cluster.port)")]
     NoPort,
+    /// TLS is on but this cluster's side of it is not set.
+    #[error(
+        "the cluster link's TLS is on (a cluster.tls_* key or SHARD_IPC_TLS_* variable is set) but {0}"
+    )]
+    TlsIncomplete(&'static str),
+    /// A TLS file cannot be used.
+    #[error("cluster link TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The IPC server or client could not start, or a call over it failed.
     #[error("cluster IPC: {0}")]
     Ipc(#[from] IpcError),
+}
+
+/// TLS for the link, loaded from `cluster.tls_*`.
+#[derive(Clone, Debug)]
+enum Tls {
+    Server(ServerTls),
+    Client(ClientTls),
 }
 
 /// What the link needs, resolved from `cluster.*`.
@@ -83,6 +98,7 @@ struct Settings {
     name: String,
     secret: Secret,
     stats_interval: Duration,
+    tls: Option<Tls>,
 }
 
 impl Settings {
@@ -101,14 +117,58 @@ impl Settings {
         if !server && c.port == 0 {
             return Err(ClusterError::NoPort);
         }
+        let host = c.host.trim().to_owned();
+        let tls = Self::tls(c, server, &host)?;
         Ok(Self {
             server,
-            host: c.host.trim().to_owned(),
+            host,
             port: c.port,
             name: c.name.clone(),
             secret,
             stats_interval: Duration::from_secs(c.stats_interval_seconds.max(1)),
+            tls,
         })
+    }
+
+    /// The link's TLS, its PEM files read and checked now: on as soon as one `tls_*` key is
+    /// set; a server then needs its certificate and key, a client the certificates it trusts
+    /// (and the server's name, `host` unless `tls_server_name` says otherwise).
+    fn tls(
+        c: &crate::config::ClusterConfig,
+        server: bool,
+        host: &str,
+    ) -> Result<Option<Tls>, ClusterError> {
+        let path = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+        };
+        let (cert, key, ca) = (path(&c.tls_cert), path(&c.tls_key), path(&c.tls_ca));
+        let name = c
+            .tls_server_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if cert.is_none() && key.is_none() && ca.is_none() && name.is_none() {
+            return Ok(None);
+        }
+        if server {
+            let (Some(cert), Some(key)) = (cert, key) else {
+                return Err(ClusterError::TlsIncomplete(
+                    "the server needs SHARD_IPC_TLS_CERT and SHARD_IPC_TLS_KEY (cluster.tls_cert, cluster.tls_key): its certificate and private key, PEM files",
+                ));
+            };
+            return Ok(Some(Tls::Server(ServerTls::from_pem_files(&cert, &key)?)));
+        }
+        let Some(ca) = ca else {
+            return Err(ClusterError::TlsIncomplete(
+                "a client needs SHARD_IPC_TLS_CA (cluster.tls_ca): a PEM file of the certificates it trusts",
+            ));
+        };
+        let name = name.unwrap_or(host.trim_start_matches('[').trim_end_matches(']'));
+        Ok(Some(Tls::Client(ClientTls::from_pem_file(&ca, name)?)))
     }
 
     fn mode(&self) -> &'static str {
@@ -177,10 +237,15 @@ pub async fn start(
     } else {
         format!("{}:{}", settings.host, settings.port)
     };
-    let server_config = ServerConfig::new(settings.name.clone(), settings.secret.clone());
+    let mut server_config = ServerConfig::new(settings.name.clone(), settings.secret.clone());
     let mut client_config =
         ClientConfig::new(settings.name.clone(), settings.secret.clone(), address);
     client_config.stats_interval = settings.stats_interval;
+    match &settings.tls {
+        Some(Tls::Server(tls)) => server_config.tls = Some(tls.clone()),
+        Some(Tls::Client(tls)) => client_config.tls = Some(tls.clone()),
+        None => {}
+    }
     let heartbeat_interval = client_config.heartbeat_interval;
     let heartbeat_timeout = server_config.heartbeat_timeout;
     let (link, port, events) = if settings.server {
@@ -198,6 +263,7 @@ pub async fn start(
         mode = settings.mode(),
         host = %settings.host,
         port,
+        tls = settings.tls.is_some(),
         "shard manager started"
     );
     Ok(Some(Arc::new(Cluster {
@@ -518,5 +584,45 @@ mod tests {
         .expect("valid");
         assert!(!ok.server);
         assert!(!format!("{ok:?}").contains("sixteen"), "{ok:?}");
+        assert!(ok.tls.is_none());
+    }
+
+    #[test]
+    fn tls_settings_are_checked_at_start_and_name_what_is_missing() {
+        let secret = r#""secret": "sixteen-bytes-or-more""#;
+        // A server with a CA only, a client with a certificate only (as the variables may
+        // leave them; the config file's own check refuses them too): their side is missing.
+        let mut server = core(&format!(r#""mode": "server", {secret}"#));
+        server.cluster.tls_ca = Some("ca.pem".to_owned());
+        let server = Settings::from_config(&server).expect_err("no certificate");
+        assert!(matches!(server, ClusterError::TlsIncomplete(_)), "{server}");
+        assert!(
+            server.to_string().contains("SHARD_IPC_TLS_CERT"),
+            "{server}"
+        );
+        let mut client = core(&format!(r#""mode": "client", "port": 20001, {secret}"#));
+        client.cluster.tls_cert = Some("cert.pem".to_owned());
+        let client = Settings::from_config(&client).expect_err("no CA");
+        assert!(client.to_string().contains("SHARD_IPC_TLS_CA"), "{client}");
+        // Files that are not there, or hold no PEM, are named.
+        let dir = std::env::temp_dir().join(format!("zoryx-cluster-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let missing = dir.join("missing-ca.pem");
+        let garbage = dir.join("garbage.pem");
+        std::fs::write(&garbage, "not PEM").expect("write");
+        let error = Settings::from_config(&core(&format!(
+            r#""mode": "client", "port": 20001, {secret}, "tls_ca": {:?}"#,
+            missing.display().to_string()
+        )))
+        .expect_err("missing file");
+        assert!(error.to_string().contains("missing-ca.pem"), "{error}");
+        let error = Settings::from_config(&core(&format!(
+            r#""mode": "server", {secret}, "tls_cert": {:?}, "tls_key": {:?}"#,
+            garbage.display().to_string(),
+            garbage.display().to_string()
+        )))
+        .expect_err("no certificate in it");
+        assert!(error.to_string().contains("garbage.pem"), "{error}");
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

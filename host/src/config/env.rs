@@ -41,7 +41,8 @@ pub struct BotEnv {
     /// variable name (`ENABLE_SHARD_MONITOR`, ...).
     pub toggles: HashMap<String, bool>,
     /// `SHARD_IPC_MODE`, `SHARD_IPC_HOST`, `SHARD_IPC_PORT`, `SHARD_IPC_SECRET`,
-    /// `SHARD_CLUSTER_NAME`: override `cluster.*`.
+    /// `SHARD_CLUSTER_NAME`, `SHARD_IPC_TLS_CERT`, `SHARD_IPC_TLS_KEY`, `SHARD_IPC_TLS_CA`,
+    /// `SHARD_IPC_TLS_SERVER_NAME`: override `cluster.*`.
     pub cluster: ClusterEnv,
     /// `DASHBOARD_OAUTH_CLIENT_SECRET`: overrides `dashboard.oauth_client_secret`; never shown.
     pub dashboard_oauth_secret: Option<String>,
@@ -60,6 +61,14 @@ pub struct ClusterEnv {
     pub secret: Option<String>,
     /// `SHARD_CLUSTER_NAME`.
     pub name: Option<String>,
+    /// `SHARD_IPC_TLS_CERT`.
+    pub tls_cert: Option<String>,
+    /// `SHARD_IPC_TLS_KEY`.
+    pub tls_key: Option<String>,
+    /// `SHARD_IPC_TLS_CA`.
+    pub tls_ca: Option<String>,
+    /// `SHARD_IPC_TLS_SERVER_NAME`.
+    pub tls_server_name: Option<String>,
 }
 
 impl std::fmt::Debug for ClusterEnv {
@@ -70,6 +79,10 @@ impl std::fmt::Debug for ClusterEnv {
             .field("port", &self.port)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("name", &self.name)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_server_name", &self.tls_server_name)
             .finish()
     }
 }
@@ -213,6 +226,10 @@ impl BotEnv {
                 .filter(|v| !v.is_empty())
                 .cloned(),
             name: non_empty(vars, "SHARD_CLUSTER_NAME").map(str::to_owned),
+            tls_cert: non_empty(vars, "SHARD_IPC_TLS_CERT").map(str::to_owned),
+            tls_key: non_empty(vars, "SHARD_IPC_TLS_KEY").map(str::to_owned),
+            tls_ca: non_empty(vars, "SHARD_IPC_TLS_CA").map(str::to_owned),
+            tls_server_name: non_empty(vars, "SHARD_IPC_TLS_SERVER_NAME").map(str::to_owned),
         };
         let mut toggles = HashMap::new();
         for name in TOGGLES {
@@ -279,9 +296,17 @@ mod tests {
             ("SHARD_IPC_PORT", "20001"),
             ("SHARD_IPC_SECRET", "a-very-long-shared-secret"),
             ("SHARD_CLUSTER_NAME", "cluster-1"),
+            ("SHARD_IPC_TLS_CA", "/etc/zoryx/ca.pem"),
+            ("SHARD_IPC_TLS_SERVER_NAME", "ipc.internal"),
         ])
         .expect("valid");
         assert_eq!(parsed.cluster.mode.as_deref(), Some("client"));
+        assert_eq!(parsed.cluster.tls_ca.as_deref(), Some("/etc/zoryx/ca.pem"));
+        assert_eq!(
+            parsed.cluster.tls_server_name.as_deref(),
+            Some("ipc.internal")
+        );
+        assert_eq!(parsed.cluster.tls_cert, None);
         assert_eq!(parsed.cluster.port, Some(20001));
         assert_eq!(
             parsed.cluster.secret.as_deref(),

@@ -323,6 +323,17 @@ pub struct ClusterConfig {
     pub name: String,
     /// Seconds between two publications of this cluster's figures (at least 1).
     pub stats_interval_seconds: u64,
+    /// TLS for the link (off while none of the `tls_*` keys is set): the server's certificate
+    /// chain, a PEM file. The server needs it with `tls_key`. `SHARD_IPC_TLS_CERT`.
+    pub tls_cert: Option<String>,
+    /// The server's private key, a PEM file (PKCS#8, PKCS#1 or SEC1). `SHARD_IPC_TLS_KEY`.
+    pub tls_key: Option<String>,
+    /// The certificates a client trusts (a private CA's, or the server's self-signed one), a
+    /// PEM file; a client with TLS needs it. `SHARD_IPC_TLS_CA`.
+    pub tls_ca: Option<String>,
+    /// The name a client expects in the server's certificate (a DNS name or an IP address;
+    /// default `host`). `SHARD_IPC_TLS_SERVER_NAME`.
+    pub tls_server_name: Option<String>,
 }
 
 impl std::fmt::Debug for ClusterConfig {
@@ -334,6 +345,10 @@ impl std::fmt::Debug for ClusterConfig {
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("name", &self.name)
             .field("stats_interval_seconds", &self.stats_interval_seconds)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_ca", &self.tls_ca)
+            .field("tls_server_name", &self.tls_server_name)
             .finish()
     }
 }
@@ -347,6 +362,10 @@ impl Default for ClusterConfig {
             secret: None,
             name: "cluster-0".to_owned(),
             stats_interval_seconds: 60,
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
+            tls_server_name: None,
         }
     }
 }

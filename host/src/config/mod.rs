@@ -190,9 +190,9 @@ impl Config {
 
     /// The effective configuration: the environment variables that take precedence over the
     /// file (`ENABLE_SHARD_MONITOR`, `ENABLE_SHARD_MANAGER`, `DISCORD_API_BASE`,
-    /// `ZORYX_HEALTH_BIND`, `SHARD_IPC_*`, `SHARD_CLUSTER_NAME`) applied to both the typed keys
-    /// and the document plugins read (`SHARD_IPC_SECRET` and `DASHBOARD_OAUTH_CLIENT_SECRET` to
-    /// the typed keys only).
+    /// `ZORYX_HEALTH_BIND`, `SHARD_IPC_*` (`SHARD_IPC_TLS_*` too), `SHARD_CLUSTER_NAME`) applied
+    /// to both the typed keys and the document plugins read (`SHARD_IPC_SECRET` and
+    /// `DASHBOARD_OAUTH_CLIENT_SECRET` to the typed keys only).
     pub fn with_env(mut self, env: &BotEnv) -> Self {
         let framework = &mut self.core.framework;
         let toggles = [
@@ -258,6 +258,30 @@ impl Config {
         for (key, value, field) in strings {
             if let Some(value) = value {
                 field.clone_from(value);
+                set(
+                    &mut self.raw,
+                    &["cluster", key],
+                    serde_json::Value::String(value.clone()),
+                );
+            }
+        }
+        let tls = [
+            (
+                "tls_cert",
+                &cluster.tls_cert,
+                &mut self.core.cluster.tls_cert,
+            ),
+            ("tls_key", &cluster.tls_key, &mut self.core.cluster.tls_key),
+            ("tls_ca", &cluster.tls_ca, &mut self.core.cluster.tls_ca),
+            (
+                "tls_server_name",
+                &cluster.tls_server_name,
+                &mut self.core.cluster.tls_server_name,
+            ),
+        ];
+        for (key, value, field) in tls {
+            if let Some(value) = value {
+                *field = Some(value.clone());
                 set(
                     &mut self.raw,
                     &["cluster", key],

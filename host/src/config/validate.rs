@@ -222,6 +222,25 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         );
     }
     let c = &core.cluster;
+    let tls = [&c.tls_cert, &c.tls_key, &c.tls_ca, &c.tls_server_name]
+        .iter()
+        .any(|key| key.is_some());
+    if tls && c.mode == "server" {
+        check(
+            c.tls_cert.is_some() && c.tls_key.is_some(),
+            "cluster.tls_cert",
+            "with TLS on, a server needs cluster.tls_cert and cluster.tls_key (PEM files)"
+                .to_owned(),
+        );
+    }
+    if tls && c.mode == "client" {
+        check(
+            c.tls_ca.is_some(),
+            "cluster.tls_ca",
+            "with TLS on, a client needs cluster.tls_ca (a PEM file of the certificates it trusts)"
+                .to_owned(),
+        );
+    }
     check(
         matches!(c.mode.as_str(), "server" | "client"),
         "cluster.mode",

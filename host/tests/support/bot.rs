@@ -97,9 +97,16 @@ impl TestBot {
         files: &[(&str, &str)],
         config: impl FnOnce(&Simulator) -> String,
     ) -> Self {
-        let sim = Simulator::start(SimConfig::default())
-            .await
-            .expect("simulator");
+        Self::start_for_with(SimConfig::default(), files, config).await
+    }
+
+    /// As [`TestBot::start_for`], with a simulator configuration.
+    pub async fn start_for_with(
+        sim_config: SimConfig,
+        files: &[(&str, &str)],
+        config: impl FnOnce(&Simulator) -> String,
+    ) -> Self {
+        let sim = Simulator::start(sim_config).await.expect("simulator");
         let text = config_for(&sim, &config(&sim));
         let host = TestHost::with_config(files, &text);
         Self::connect(sim, host, text, |_| {}, false).await

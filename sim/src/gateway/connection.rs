@@ -3,26 +3,37 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::compression::{self, Encoder, GatewayCompression, WireFrame};
 use super::hub::{Outgoing, Session};
 use super::opcodes;
 use crate::SimEvent;
 use crate::simulator::Inner;
 
-/// The axum handler upgrading `GET /ws` to a gateway connection.
+/// The axum handler upgrading `GET /ws` to a gateway connection (`?compress=zlib-stream`
+/// turns on transport compression).
 /// While [`crate::Simulator::refuse_gateway`] is on, it answers 503 instead.
-pub(crate) async fn upgrade(State(inner): State<Arc<Inner>>, ws: WebSocketUpgrade) -> Response {
+pub(crate) async fn upgrade(
+    State(inner): State<Arc<Inner>>,
+    RawQuery(query): RawQuery,
+    ws: WebSocketUpgrade,
+) -> Response {
     if inner.gateway_refused.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "gateway unavailable").into_response();
     }
-    ws.on_upgrade(move |socket| run(inner, socket))
+    let compression = if compression::wants_zlib_stream(query.as_deref()) {
+        GatewayCompression::ZlibStream
+    } else {
+        GatewayCompression::None
+    };
+    ws.on_upgrade(move |socket| run(inner, socket, compression))
 }
 
 struct Conn {
@@ -33,9 +44,11 @@ struct Conn {
     shard: Option<[u32; 2]>,
     /// When the connection last heard a heartbeat.
     last_heartbeat: Option<std::time::Instant>,
+    /// How the connection compresses what it sends now.
+    compression: GatewayCompression,
 }
 
-async fn run(inner: Arc<Inner>, socket: WebSocket) {
+async fn run(inner: Arc<Inner>, socket: WebSocket, compression: GatewayCompression) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let mut conn = Conn {
@@ -44,6 +57,7 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
         session: None,
         shard: None,
         last_heartbeat: None,
+        compression,
     };
     let interval = inner.config.heartbeat_interval.as_millis() as u64;
     let _ = conn.tx.send(Outgoing::Text(
@@ -51,13 +65,35 @@ async fn run(inner: Arc<Inner>, socket: WebSocket) {
     ));
     let shutdown = inner.shutdown.clone();
     let writer = tokio::spawn(async move {
+        // Transport compression starts with HELLO.
+        let mut encoder = Encoder::new(compression);
+        let mut frames = Vec::new();
         while let Some(frame) = rx.recv().await {
             match frame {
                 Outgoing::Text(text) => {
-                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
-                        return None;
+                    frames.clear();
+                    if let Err(error) = encoder.encode(text, &mut frames) {
+                        tracing::warn!(%error, "gateway frame not compressed; closing");
+                        frames.clear();
+                        let _ = sink
+                            .send(WsMessage::Close(Some(CloseFrame {
+                                code: opcodes::CLOSE_UNKNOWN_ERROR,
+                                reason: opcodes::close_reason(opcodes::CLOSE_UNKNOWN_ERROR).into(),
+                            })))
+                            .await;
+                        return Some(opcodes::CLOSE_UNKNOWN_ERROR);
+                    }
+                    for frame in frames.drain(..) {
+                        let message = match frame {
+                            WireFrame::Text(text) => WsMessage::Text(text.into()),
+                            WireFrame::Binary(bytes) => WsMessage::Binary(bytes.into()),
+                        };
+                        if sink.send(message).await.is_err() {
+                            return None;
+                        }
                     }
                 }
+                Outgoing::Compression(mode) => encoder = Encoder::new(mode),
                 Outgoing::Close(code) => {
                     let _ = sink
                         .send(WsMessage::Close(Some(CloseFrame {
@@ -253,12 +289,15 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         ));
         return Ok(());
     }
+    let compress = d.get("compress").and_then(Value::as_bool).unwrap_or(false);
+    compress_from_now(conn, compress, inner.config.identify_compress);
     let session_id = inner.new_session_id();
     let (ready, guilds) = inner.ready_payload(&session_id, shard);
     let mut session = Session {
         id: session_id.clone(),
         shard,
         intents,
+        compress,
         seq: 0,
         buffer: Default::default(),
         overflowed: 0,
@@ -285,8 +324,19 @@ fn identify(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         session_id,
         shard,
         intents,
+        compression: conn.compression,
     });
     Ok(())
+}
+
+/// Applies IDENTIFY's `compress` (the session's, on RESUME) to the frames the connection
+/// sends from now on.
+fn compress_from_now(conn: &mut Conn, compress: bool, flavour: compression::IdentifyCompress) {
+    let mode = conn.compression.after_identify(compress, flavour);
+    if mode != conn.compression {
+        conn.compression = mode;
+        let _ = conn.tx.send(Outgoing::Compression(mode));
+    }
 }
 
 fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
@@ -308,6 +358,7 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
         if let Some((_, old)) = session.conn.take() {
             let _ = old.send(Outgoing::Close(opcodes::CLOSE_UNKNOWN_ERROR));
         }
+        compress_from_now(conn, session.compress, inner.config.identify_compress);
         let mut replayed = 0;
         for (s, frame) in &session.buffer {
             if *s > seq {
@@ -326,6 +377,7 @@ fn resume(inner: &Arc<Inner>, conn: &mut Conn, d: &Value) -> Result<(), u16> {
             let _ = inner.events.send(SimEvent::Resumed {
                 session_id: session_id.to_owned(),
                 replayed,
+                compression: conn.compression,
             });
         }
         None => {

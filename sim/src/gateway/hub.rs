@@ -19,6 +19,8 @@ pub enum Outgoing {
     Text(String),
     /// Close the socket with this code.
     Close(u16),
+    /// Compress the frames after this one as given (a fresh stream for the stream modes).
+    Compression(super::GatewayCompression),
 }
 
 /// Where a dispatch goes.
@@ -54,6 +56,9 @@ pub struct Session {
     pub shard: [u32; 2],
     /// Intents identified with.
     pub intents: u64,
+    /// IDENTIFY's `compress`: a connection resuming the session compresses as one
+    /// identifying with it would.
+    pub compress: bool,
     /// Last sequence number used.
     pub seq: u64,
     /// Recent dispatch frames `(seq, frame)`.

@@ -41,6 +41,9 @@
 
 mod bridge;
 mod error;
+// Zoryx patch: transport compression.
+#[cfg(feature = "client")]
+mod inflater;
 mod shard;
 mod ws;
 

@@ -798,12 +798,17 @@ impl Shard {
 }
 
 async fn connect(base_url: &str) -> Result<WsClient> {
-    let url =
-        Url::parse(&format!("{base_url}?v={}", constants::GATEWAY_VERSION)).map_err(|why| {
-            warn!("Error building gateway URL with base `{}`: {:?}", base_url, why);
+    // Zoryx patch: transport compression, one zlib stream per connection (see
+    // `gateway::inflater`), which Discord and gateway proxies both serve.
+    let url = Url::parse(&format!(
+        "{base_url}?v={}&compress=zlib-stream",
+        constants::GATEWAY_VERSION
+    ))
+    .map_err(|why| {
+        warn!("Error building gateway URL with base `{}`: {:?}", base_url, why);
 
-            Error::Gateway(GatewayError::BuildingUrl)
-        })?;
+        Error::Gateway(GatewayError::BuildingUrl)
+    })?;
 
     WsClient::connect(url).await
 }

@@ -1,10 +1,6 @@
 use std::env::consts;
-#[cfg(feature = "client")]
-use std::io::Read;
 use std::time::SystemTime;
 
-#[cfg(feature = "client")]
-use flate2::read::ZlibDecoder;
 use futures::SinkExt;
 #[cfg(feature = "client")]
 use futures::StreamExt;
@@ -28,7 +24,9 @@ use crate::constants::{self, Opcode};
 #[cfg(feature = "client")]
 use crate::gateway::GatewayError;
 #[cfg(feature = "client")]
-use crate::json::from_str;
+use super::inflater::Inflater;
+#[cfg(feature = "client")]
+use crate::json::{from_slice, from_str};
 use crate::json::to_string;
 #[cfg(feature = "client")]
 use crate::model::event::GatewayEvent;
@@ -96,12 +94,16 @@ struct WebSocketMessage<'a> {
     d: WebSocketMessageData<'a>,
 }
 
-pub struct WsClient(WebSocketStream<MaybeTlsStream<TcpStream>>);
+pub struct WsClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Zoryx patch: the connection's zlib stream (transport compression, `compress=zlib-stream`
+    /// on the URL), new with each connection.
+    #[cfg(feature = "client")]
+    inflater: Inflater,
+}
 
 #[cfg(feature = "client")]
 const TIMEOUT: Duration = Duration::from_millis(500);
-#[cfg(feature = "client")]
-const DECOMPRESSION_MULTIPLIER: usize = 3;
 
 impl WsClient {
     pub(crate) async fn connect(url: Url) -> Result<Self> {
@@ -112,35 +114,40 @@ impl WsClient {
         };
         let (stream, _) = connect_async_with_config(url, Some(config), false).await?;
 
-        Ok(Self(stream))
+        Ok(Self {
+            ws: stream,
+            #[cfg(feature = "client")]
+            inflater: Inflater::new(),
+        })
     }
 
     #[cfg(feature = "client")]
     pub(crate) async fn recv_json(&mut self) -> Result<Option<GatewayEvent>> {
-        let message = match timeout(TIMEOUT, self.0.next()).await {
+        let message = match timeout(TIMEOUT, self.ws.next()).await {
             Ok(Some(Ok(msg))) => msg,
             Ok(Some(Err(e))) => return Err(e.into()),
             Ok(None) | Err(_) => return Ok(None),
         };
 
         let value = match message {
-            Message::Binary(bytes) => {
-                let mut decompressed =
-                    String::with_capacity(bytes.len() * DECOMPRESSION_MULTIPLIER);
-
-                ZlibDecoder::new(&bytes[..]).read_to_string(&mut decompressed).map_err(|why| {
-                    warn!("Err decompressing bytes: {why:?}");
-                    debug!("Failing bytes: {bytes:?}");
-
-                    why
-                })?;
-
-                from_str(&decompressed).map_err(|why| {
+            // Zoryx patch: binary frames are the connection's zlib stream (transport
+            // compression), inflated with the context of every frame before them; a message may
+            // span frames. A stream that does not inflate cannot be read any further: the error
+            // is a connection error, so the shard reconnects (and resumes) on a new stream.
+            Message::Binary(bytes) => match self.inflater.inflate(&bytes) {
+                Ok(None) => return Ok(None),
+                Ok(Some(json)) => from_slice(json).map_err(|why| {
                     warn!("Err deserializing bytes: {why:?}");
-                    debug!("Failing bytes: {bytes:?}");
+                    debug!("Failing bytes: {json:?}");
 
                     why
-                })?
+                })?,
+                Err(why) => {
+                    warn!("Err decompressing the gateway's zlib stream: {why}");
+                    debug!("Failing bytes: {bytes:?}");
+
+                    return Err(Error::Tungstenite(WsError::Io(why)));
+                },
             },
             Message::Text(payload) => from_str(&payload).map_err(|why| {
                 warn!("Err deserializing text: {why:?}; text: {payload}");
@@ -159,27 +166,27 @@ impl WsClient {
     pub(crate) async fn send_json(&mut self, value: &impl serde::Serialize) -> Result<()> {
         let message = to_string(value).map(Message::Text)?;
 
-        self.0.send(message).await?;
+        self.ws.send(message).await?;
         Ok(())
     }
 
     /// Delegate to `StreamExt::next`
     #[cfg(feature = "client")]
     pub(crate) async fn next(&mut self) -> Option<std::result::Result<Message, WsError>> {
-        self.0.next().await
+        self.ws.next().await
     }
 
     /// Delegate to `SinkExt::send`
     #[cfg(feature = "client")]
     pub(crate) async fn send(&mut self, message: Message) -> Result<()> {
-        self.0.send(message).await?;
+        self.ws.send(message).await?;
         Ok(())
     }
 
     /// Delegate to `WebSocketStream::close`
     #[cfg(feature = "client")]
     pub(crate) async fn close(&mut self, msg: Option<CloseFrame<'_>>) -> Result<()> {
-        self.0.close(msg).await?;
+        self.ws.close(msg).await?;
         Ok(())
     }
 
@@ -272,7 +279,9 @@ impl WsClient {
                 token,
                 shard,
                 intents,
-                compress: true,
+                // Zoryx patch: no payload compression; the connection asks for transport
+                // compression instead (`compress=zlib-stream`, see `shard::connect`).
+                compress: false,
                 large_threshold: constants::LARGE_THRESHOLD,
                 properties: IdentifyProperties {
                     browser: "serenity",
