@@ -489,6 +489,8 @@ fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // As the `zoryx` binary does first thing: both bots run in this process under its settings.
+    zoryx_host::no_huge_pages().expect("transparent huge pages off");
     // `RUST_LOG=warn` (or any filter) shows the host's log on stderr, to see why replies fail.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
         tracing_subscriber::fmt()

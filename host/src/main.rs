@@ -90,24 +90,14 @@ fn out(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
-/// No transparent huge pages for this process. mimalloc asks the kernel for them on its arenas,
-/// and then a block touched anywhere in 2 MiB makes all 2 MiB resident: a third of the idle
-/// host's memory, and more with the cache (measured by `make bench`, `scale`). The host's heap
-/// is many small objects spread over time; 4 KiB pages keep RSS at what is used.
+/// No transparent huge pages ([`zoryx_host::no_huge_pages`]); not fatal: only memory use grows.
 fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag on this process
-        // (inherited by children); it reads and writes no memory of ours.
-        let result = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-        if result != 0 {
-            // Not fatal: only memory use grows. Logging is not up yet; the kernel says why.
-            let _ = writeln!(
-                std::io::stderr(),
-                "zoryx: transparent huge pages stay on: {}",
-                std::io::Error::last_os_error()
-            );
-        }
+    if let Err(error) = zoryx_host::no_huge_pages() {
+        // Logging is not up yet.
+        let _ = writeln!(
+            std::io::stderr(),
+            "zoryx: transparent huge pages stay on: {error}"
+        );
     }
 }
 

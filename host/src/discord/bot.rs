@@ -112,18 +112,18 @@ pub(crate) struct Bot {
 }
 
 /// Counts one piece of work in flight while alive.
-pub(crate) struct InFlight<'a>(&'a tokio::sync::watch::Sender<usize>);
+pub(crate) struct InFlight(Arc<Bot>);
 
-impl<'a> InFlight<'a> {
-    pub(crate) fn new(counter: &'a tokio::sync::watch::Sender<usize>) -> Self {
-        counter.send_modify(|n| *n += 1);
-        Self(counter)
+impl InFlight {
+    pub(crate) fn new(bot: &Arc<Bot>) -> Self {
+        bot.in_flight.send_modify(|n| *n += 1);
+        Self(Arc::clone(bot))
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.in_flight.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 

@@ -269,7 +269,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(command.id.get(), &command.token, None);
         sink.suggest_nothing_after(crate::runtime::AUTOCOMPLETE_DEADLINE);
-        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(bot);
         let result = bot
             .manager
             .dispatcher()
@@ -332,7 +332,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(command.id.get(), &command.token, None);
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(bot);
         let call = MenuCall { invocation, target };
         let result = bot
             .manager
@@ -374,7 +374,7 @@ impl Handler {
         };
         let sink = self.interaction_sink(modal.id.get(), &modal.token, on);
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(bot);
         let result = bot
             .manager
             .dispatcher()
@@ -510,7 +510,7 @@ impl Handler {
             return;
         }
         sink.defer_after(bot.options.defer_after);
-        let _in_flight = super::bot::InFlight::new(&bot.in_flight);
+        let _in_flight = super::bot::InFlight::new(bot);
         let result = bot
             .manager
             .dispatcher()
@@ -643,16 +643,22 @@ impl EventHandler for Handler {
             channel: input.channel_id,
             reply_to: input.message_id,
         });
-        let mut command = std::pin::pin!(bot.run_command(input, sink));
+        // A message's command needs nothing once it has finished: it is started, not awaited.
+        let mut command = std::pin::pin!(bot.start_command(input, sink, |_| {}));
         if event.is_some() {
-            // Runs the command up to its first wait (its call queued), then the listeners.
-            let first =
-                std::future::poll_fn(|cx| std::task::Poll::Ready(command.as_mut().poll(cx))).await;
-            if first.is_ready() {
+            // Runs the command up to its first wait (its call queued), then the listeners; their
+            // calls and the command's go to the plugin threads as one job, the command's first.
+            let first = std::future::poll_fn(|cx| {
+                let batch = crate::runtime::Batch::open();
+                let first = command.as_mut().poll(cx);
                 deliver(&mut event);
+                drop(batch);
+                std::task::Poll::Ready(first)
+            })
+            .await;
+            if first.is_ready() {
                 return;
             }
-            deliver(&mut event);
         }
         command.await;
     }

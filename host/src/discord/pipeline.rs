@@ -29,20 +29,40 @@ enum Target<'a> {
 }
 
 impl Bot {
-    /// Runs one command and answers through `sink`. Returns whether a command ran.
+    /// Runs one command and answers through `sink`. Returns whether a command ran, once it
+    /// has finished and its outcome is answered.
     pub(crate) async fn run_command(
+        self: &Arc<Self>,
+        input: CommandInput,
+        sink: Arc<dyn ReplySink>,
+    ) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.start_command(input, sink, move |ran| {
+            let _ = tx.send(ran);
+        })
+        .await;
+        rx.await.unwrap_or(false)
+    }
+
+    /// As [`Bot::run_command`], without waiting for a plugin's command: it returns once the
+    /// command is started on the plugin threads, and `finished` gets whether a command ran
+    /// once it has finished and its outcome is answered (from the thread that finished it).
+    /// A message's command needs nothing after that, so no thread of the host's runtime is
+    /// woken for its end.
+    pub(crate) async fn start_command(
         self: &Arc<Self>,
         mut input: CommandInput,
         sink: Arc<dyn ReplySink>,
-    ) -> bool {
-        let _in_flight = InFlight::new(&self.in_flight);
+        finished: impl FnOnce(bool) + Send + 'static,
+    ) {
+        let in_flight = InFlight::new(self);
         let dispatcher = self.manager.dispatcher();
         let typed = input.slash_args.is_some();
         let target = match self.builtins.get(&input.command) {
             Some(builtin) => Target::Builtin(builtin),
             None => match dispatcher.resolve(&input.command, &input.args, typed) {
                 Ok(Some(resolved)) => Target::Plugin(resolved),
-                Ok(None) => return false,
+                Ok(None) => return finished(false),
                 Err((error, usage)) => {
                     let refusal = Refusal::Arguments {
                         error,
@@ -52,7 +72,7 @@ impl Bot {
                     let after = self.auto_delete(&input, settings.as_deref());
                     self.refuse(&refusal, &input.command, input.guild_id, &sink, after)
                         .await;
-                    return true;
+                    return finished(true);
                 }
             },
         };
@@ -60,7 +80,7 @@ impl Bot {
             Target::Builtin(builtin) => Some(&builtin.spec),
             Target::Plugin(resolved) => resolved.spec(),
         }) else {
-            return false;
+            return finished(false);
         };
         let invocation = Invocation {
             command: spec.name.clone(),
@@ -101,7 +121,7 @@ impl Bot {
                 }
                 self.refuse(&refusal, &spec.name, input.guild_id, &sink, after)
                     .await;
-                return true;
+                return finished(true);
             }
         };
         match &target {
@@ -131,15 +151,26 @@ impl Bot {
                 if red && let Ok(id) = sent {
                     self.delete_later(after.channel, id, after.errors);
                 }
-                true
+                drop(in_flight);
+                finished(true);
             }
             Target::Plugin(resolved) => {
                 let name = spec.name.clone();
                 self.count(input.guild_id, &name);
-                let outcome = dispatcher
-                    .run(resolved, invocation, args, Arc::clone(&sink))
-                    .await;
-                self.answer_outcome(outcome, &name, sink, after).await
+                let bot = Arc::clone(self);
+                let answer = Arc::clone(&sink);
+                dispatcher.start(resolved, invocation, args, sink, move |outcome| {
+                    let ran = !matches!(outcome, CommandOutcome::Unknown);
+                    let Some(reply) = outcome_reply(outcome, &name) else {
+                        drop(in_flight);
+                        return finished(ran);
+                    };
+                    tokio::spawn(async move {
+                        bot.reply_error(&answer, reply, after).await;
+                        drop(in_flight);
+                        finished(ran);
+                    });
+                });
             }
         }
     }
@@ -239,38 +270,28 @@ impl Bot {
             self.delete_later(after.channel, id, after.errors);
         }
     }
+}
 
-    async fn answer_outcome(
-        &self,
-        outcome: CommandOutcome,
-        name: &str,
-        sink: Arc<dyn ReplySink>,
-        after: Cleanup,
-    ) -> bool {
-        let reply = match outcome {
-            CommandOutcome::Unknown => return false,
-            CommandOutcome::Done { .. } => None,
-            CommandOutcome::Refused(refusal) => Some(embeds::refusal(&refusal, name)),
-            CommandOutcome::TimedOut { limit, .. } => Some(
-                embed(
-                    colour::WARNING,
-                    "Took too long",
-                    format!(
-                        "`{name}` did not finish within {}s, so it was stopped.",
-                        limit.as_secs_f64()
-                    ),
-                )
-                .ephemeral(),
-            ),
-            CommandOutcome::Failed { plugin, error, .. } => {
-                tracing::warn!(plugin, command = name, %error, "command failed");
-                Some(embed(colour::ERROR, "Command failed", error.to_string()).ephemeral())
-            }
-        };
-        if let Some(reply) = reply {
-            self.reply_error(&sink, reply, after).await;
+/// The error answer to a plugin command's outcome, if it needs one.
+fn outcome_reply(outcome: CommandOutcome, name: &str) -> Option<Message> {
+    match outcome {
+        CommandOutcome::Unknown | CommandOutcome::Done { .. } => None,
+        CommandOutcome::Refused(refusal) => Some(embeds::refusal(&refusal, name)),
+        CommandOutcome::TimedOut { limit, .. } => Some(
+            embed(
+                colour::WARNING,
+                "Took too long",
+                format!(
+                    "`{name}` did not finish within {}s, so it was stopped.",
+                    limit.as_secs_f64()
+                ),
+            )
+            .ephemeral(),
+        ),
+        CommandOutcome::Failed { plugin, error, .. } => {
+            tracing::warn!(plugin, command = name, %error, "command failed");
+            Some(embed(colour::ERROR, "Command failed", error.to_string()).ephemeral())
         }
-        true
     }
 }
 

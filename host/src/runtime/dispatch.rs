@@ -439,15 +439,63 @@ impl Dispatcher {
         args: Args,
         sink: Arc<dyn ReplySink>,
     ) -> CommandOutcome {
-        let route = &resolved.route;
-        let generation = &route.generation;
         self.commands_run.fetch_add(1, Ordering::Relaxed);
         let limit = self.shared.limits().command(&invocation.command);
-        let result = call_command(route, &invocation, &args, sink, limit).await;
+        let result = call_command(&resolved.route, &invocation, &args, sink, limit).await;
+        self.outcome(&resolved.route.generation, &invocation, result)
+    }
+
+    /// As [`Dispatcher::run`], without waiting: an in-process plugin's command is started on
+    /// the plugin threads and `done` gets its outcome on the thread that finished it, so no
+    /// thread of the host's runtime is woken for its end; an isolated plugin's is awaited on a
+    /// task of its own.
+    pub fn start(
+        self: &Arc<Self>,
+        resolved: &Resolved,
+        invocation: Invocation,
+        args: Args,
+        sink: Arc<dyn ReplySink>,
+        done: impl FnOnce(CommandOutcome) + Send + 'static,
+    ) {
+        let generation = &resolved.route.generation;
+        if generation.is_isolated() {
+            let (dispatcher, resolved) = (Arc::clone(self), resolved.clone());
+            tokio::spawn(async move {
+                done(dispatcher.run(&resolved, invocation, args, sink).await);
+            });
+            return;
+        }
+        self.commands_run.fetch_add(1, Ordering::Relaxed);
+        let limit = self.shared.limits().command(&invocation.command);
+        let call = Call::Command {
+            index: resolved.route.index,
+            invocation: &invocation,
+            args: &args,
+            sink,
+        };
+        let what = format!("command {}", invocation.command);
+        let (dispatcher, finished, ran) =
+            (Arc::clone(self), Arc::clone(generation), invocation.clone());
+        let started = generation.start_call(call, what, limit, move |result| {
+            done(dispatcher.outcome(&finished, &ran, result));
+        });
+        if let Err(error) = started {
+            // Isolated since the check above (a reload): reported like any failed call.
+            tracing::warn!(plugin = generation.name, %error, "command could not start");
+        }
+    }
+
+    /// A finished command call as its outcome, reported to the command hooks.
+    fn outcome(
+        &self,
+        generation: &Generation,
+        invocation: &Invocation,
+        result: Result<(), CallError>,
+    ) -> CommandOutcome {
         let plugin = generation.name.clone();
         let generation_id = generation.id;
         self.command_finished(
-            &invocation,
+            invocation,
             Some(&plugin),
             result.as_ref().err().map(ToString::to_string),
         );

@@ -433,6 +433,45 @@ impl Generation {
         outcome
     }
 
+    /// Starts one in-process call on the plugin threads within `limit` and returns at once:
+    /// `done` gets its result on the thread that finished it (or, past the limit, where it was
+    /// cancelled), so nothing on the host's runtime waits for it. A command's or component's
+    /// replies after the limit are dropped, as with [`Generation::call`]. An isolated plugin's
+    /// calls cannot start this way (`Err(CallError::Stopped)`, `done` not called): await
+    /// [`Generation::call`] for those.
+    pub(crate) fn start_call(
+        self: &Arc<Self>,
+        call: Call<'_>,
+        what: String,
+        limit: Duration,
+        done: impl FnOnce(Result<(), CallError>) + Send + 'static,
+    ) -> Result<(), CallError> {
+        if self.is_isolated() {
+            return Err(CallError::Stopped);
+        }
+        let (future, expiry) = match self.plugin_future(call) {
+            Ok(made) => made,
+            Err(error) => {
+                done(Err(error));
+                return Ok(());
+            }
+        };
+        let generation = Arc::clone(self);
+        self.pool
+            .start_all(vec![(self.label(what), future)], limit, move |results| {
+                let result = results
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Err(PoolError::Stopped));
+                let outcome = Self::outcome(result, expiry.as_deref());
+                if outcome.is_err() {
+                    generation.pool.record_error(&generation.name);
+                }
+                done(outcome);
+            });
+        Ok(())
+    }
+
     /// Runs calls of several plugins together, each with the time limit `limit`, and returns
     /// their results in order: the in-process ones as one job on the plugin threads (see
     /// [`PluginPool::run_all`]), the isolated ones through their workers, all at once.

@@ -16,6 +16,6 @@ pub use dispatch::{
 };
 pub use generation::CallError;
 pub use generation::{Generation, LibraryStats, LibraryTracker, PinnedLibrary};
-pub use pool::{CallStats, PluginPool, PoolOptions};
+pub use pool::{Batch, CallStats, PluginPool, PoolOptions};
 pub use services::{LogOutbox, Outbox, Shared};
 pub use table::{Route, Table};

@@ -252,6 +252,29 @@ impl Wake for Task {
     }
 }
 
+/// The calling thread's id, for [`cpu_wait_nanos`] (0 where there is none to read).
+fn thread_id() -> i32 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid takes no arguments, touches no memory and cannot fail.
+        unsafe { libc::gettid() }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        0
+    }
+}
+
+/// How long thread `tid` of this process has waited for a CPU while runnable, in nanoseconds
+/// (`/proc/self/task/TID/schedstat`, second field); `None` where that cannot be read.
+fn cpu_wait_nanos(tid: i32) -> Option<u64> {
+    if tid <= 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    stat.split_ascii_whitespace().nth(1)?.parse().ok()
+}
+
 /// What the watchdog sees of one worker.
 #[derive(Default)]
 struct WorkerSlot {
@@ -266,6 +289,13 @@ struct WorkerSlot {
     group: Mutex<Option<Arc<Group>>>,
     /// The poll whose group was handed to another thread.
     handed_seq: AtomicU64,
+    /// The thread's id (Linux), to read how long it waited for a CPU.
+    tid: std::sync::atomic::AtomicI32,
+    /// Whether the current poll has stalled its thread (see [`Inner::judge_stalls`]).
+    stalled: AtomicBool,
+    /// The watchdog's first look at a long poll: its number, when, and how long the thread
+    /// had waited for a CPU until then.
+    seen: Mutex<(u64, u64, Option<u64>)>,
 }
 
 /// Calls started together, not yet polled; threads take them one at a time.
@@ -315,8 +345,11 @@ struct Inner {
     next_thread: AtomicUsize,
     /// `queue.tasks.len()`, for workers looking for work without the lock.
     queued: AtomicUsize,
-    /// Groups started without a waiter, with their deadlines (nanoseconds since `epoch`).
-    deadlines: Mutex<Vec<(u64, Weak<dyn Expire>)>>,
+    /// Groups started without a waiter, by deadline (nanoseconds since `epoch`) and a number
+    /// that tells groups with the same deadline apart; a group leaves when it finishes.
+    deadlines: Mutex<std::collections::BTreeMap<(u64, u64), Weak<dyn Expire>>>,
+    /// The next group's number in `deadlines`.
+    next_group: AtomicU64,
     peak_threads: AtomicUsize,
     /// Told of every blocked poll the watchdog reports (an isolated plugin's worker forwards it
     /// to the host).
@@ -334,6 +367,9 @@ impl Inner {
     }
 
     fn push(self: &Arc<Self>, job: Job) {
+        let Some(job) = Batch::take(self, job) else {
+            return;
+        };
         let spawn = {
             let Ok(mut queue) = self.queue.lock() else {
                 return;
@@ -369,19 +405,54 @@ impl Inner {
         }
     }
 
-    /// Workers in a poll that has run past [`STALLED_AFTER`].
+    /// Workers whose poll has stalled them (as the watchdog last judged).
     fn stalled_workers(&self) -> usize {
-        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
-        let now = self.now_nanos();
         self.slots.lock().map_or(0, |slots| {
             slots
                 .iter()
-                .filter(|slot| {
-                    let since = slot.polling_since.load(Ordering::Acquire);
-                    since != 0 && now.saturating_sub(since) >= stalled_after
-                })
+                .filter(|slot| slot.stalled.load(Ordering::Acquire))
                 .count()
         })
+    }
+
+    /// Judges which polls have stalled their threads: held them for [`STALLED_AFTER`], busy or
+    /// blocked, not counting the time the thread waited for a CPU. On a machine with every core
+    /// busy, a thread that was merely preempted in a short poll has not stalled, and another
+    /// thread for its queue would only add to the wait. Where the wait cannot be read (not
+    /// Linux), a poll stalls after [`STALLED_AFTER`] of wall time.
+    fn judge_stalls(&self) {
+        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
+        let now = self.now_nanos();
+        let slots = self.slots.lock().map(|s| s.clone()).unwrap_or_default();
+        for slot in slots {
+            let since = slot.polling_since.load(Ordering::Acquire);
+            if since == 0 || now.saturating_sub(since) < stalled_after {
+                slot.stalled.store(false, Ordering::Release);
+                continue;
+            }
+            let seq = slot.poll_seq.load(Ordering::Acquire);
+            let waited = cpu_wait_nanos(slot.tid.load(Ordering::Relaxed));
+            let Ok(mut seen) = slot.seen.lock() else {
+                continue;
+            };
+            let stalled = match (*seen, waited) {
+                // Seen before, waits known: the time since then that was not spent waiting.
+                ((seen_seq, seen_at, Some(seen_wait)), Some(wait)) if seen_seq == seq => {
+                    let held = now
+                        .saturating_sub(seen_at)
+                        .saturating_sub(wait.saturating_sub(seen_wait));
+                    held >= stalled_after
+                }
+                // Waits unknown: wall time.
+                (_, None) => true,
+                // First look at this poll: the baseline.
+                _ => {
+                    *seen = (seq, now, waited);
+                    false
+                }
+            };
+            slot.stalled.store(stalled, Ordering::Release);
+        }
     }
 
     fn spawn_worker(self: &Arc<Self>) {
@@ -432,6 +503,7 @@ impl Inner {
     /// Runs a worker thread: its jobs until the pool shuts down, then it parks for good (see
     /// the module's notes: ending the thread could call into an unloaded library).
     fn worker_thread(self: Arc<Self>, slot: &Arc<WorkerSlot>) {
+        slot.tid.store(thread_id(), Ordering::Relaxed);
         self.work(slot);
         loop {
             std::thread::park();
@@ -500,6 +572,7 @@ impl Inner {
             let mut cx = Context::from_waker(&waker);
             let ready = inner.as_mut().poll(&mut cx).is_ready();
             slot.polling_since.store(0, Ordering::Release);
+            slot.stalled.store(false, Ordering::Release);
             if let Ok(mut current) = slot.task.lock() {
                 current.take();
             }
@@ -549,22 +622,20 @@ impl Inner {
         }
     }
 
-    /// Expires the groups started without a waiter that are past their deadline, and forgets
-    /// the finished ones.
+    /// Expires the groups started without a waiter that are past their deadline (the finished
+    /// ones have left already).
     fn expire_groups(&self) {
         let now = self.now_nanos();
         let mut expired = Vec::new();
         if let Ok(mut deadlines) = self.deadlines.lock() {
-            deadlines.retain(|(deadline, group)| {
-                let Some(group) = group.upgrade() else {
-                    return false;
-                };
-                if *deadline > now {
-                    return true;
+            while let Some(entry) = deadlines.first_entry() {
+                if entry.key().0 > now {
+                    break;
                 }
-                expired.push(group);
-                false
-            });
+                if let Some(group) = entry.remove().upgrade() {
+                    expired.push(group);
+                }
+            }
         }
         // Outside the lock: cancelling may finish a group, whose `done` runs here.
         for group in expired {
@@ -575,12 +646,9 @@ impl Inner {
     /// Hands the calls left in a group to another thread when the poll of one of them has
     /// stalled the thread running the group (once per poll).
     fn hand_off_groups(self: &Arc<Self>) {
-        let stalled_after = u64::try_from(STALLED_AFTER.as_nanos()).unwrap_or(u64::MAX);
-        let now = self.now_nanos();
         let slots = self.slots.lock().map(|s| s.clone()).unwrap_or_default();
         for slot in slots {
-            let since = slot.polling_since.load(Ordering::Acquire);
-            if since == 0 || now.saturating_sub(since) < stalled_after {
+            if !slot.stalled.load(Ordering::Acquire) {
                 continue;
             }
             let Some(group) = slot.group.lock().ok().and_then(|g| g.clone()) else {
@@ -622,6 +690,90 @@ impl Inner {
                     observer(&task.label, held);
                 }
             }
+        }
+    }
+}
+
+/// Calls started on this thread while a [`Batch`] lives are queued as one job when it ends.
+///
+/// A message that runs a command and is delivered to listeners starts calls twice within one
+/// synchronous step of the host; batched, one pool thread takes them all with one hand-off (the
+/// command's call first), instead of waking a thread for each.
+pub struct Batch {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// The calls of the [`Batch`] open on this thread, and the pool they are for.
+struct Batched {
+    pool: Arc<Inner>,
+    tasks: Vec<Arc<Task>>,
+}
+
+thread_local! {
+    /// `None`: no batch open; `Some(None)`: open and empty.
+    static BATCH: std::cell::RefCell<Option<Option<Batched>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Batch {
+    /// Opens a batch on this thread (one at a time: a nested one joins the outer one).
+    pub fn open() -> Option<Self> {
+        BATCH.with(|batch| {
+            let mut batch = batch.borrow_mut();
+            if batch.is_some() {
+                return None;
+            }
+            *batch = Some(None);
+            Some(Self {
+                _not_send: std::marker::PhantomData,
+            })
+        })
+    }
+
+    /// Keeps `job` for the open batch if it is for the same pool (the first job's); gives it
+    /// back to be queued now otherwise.
+    fn take(pool: &Arc<Inner>, job: Job) -> Option<Job> {
+        BATCH.with(|batch| {
+            let Ok(mut batch) = batch.try_borrow_mut() else {
+                return Some(job);
+            };
+            let Some(open) = batch.as_mut() else {
+                return Some(job);
+            };
+            let batched = open.get_or_insert_with(|| Batched {
+                pool: Arc::clone(pool),
+                tasks: Vec::new(),
+            });
+            if !Arc::ptr_eq(&batched.pool, pool) {
+                return Some(job);
+            }
+            match job {
+                Job::Task(task) => batched.tasks.push(task),
+                Job::Group(group) => {
+                    if let Ok(mut tasks) = group.tasks.lock() {
+                        batched.tasks.extend(tasks.drain(..));
+                    }
+                }
+            }
+            None
+        })
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let batched = BATCH.with(|batch| batch.borrow_mut().take().flatten());
+        if let Some(Batched { pool, mut tasks }) = batched {
+            let job = match tasks.len() {
+                0 => return,
+                1 => match tasks.pop() {
+                    Some(task) => Job::Task(task),
+                    None => return,
+                },
+                _ => Job::Group(Arc::new(Group {
+                    tasks: Mutex::new(tasks.into()),
+                })),
+            };
+            pool.push(job);
         }
     }
 }
@@ -676,7 +828,8 @@ impl PluginPool {
             counters: Mutex::new(HashMap::new()),
             next_thread: AtomicUsize::new(0),
             queued: AtomicUsize::new(0),
-            deadlines: Mutex::new(Vec::new()),
+            deadlines: Mutex::new(std::collections::BTreeMap::new()),
+            next_group: AtomicU64::new(0),
             peak_threads: AtomicUsize::new(0),
             on_blocked: std::sync::OnceLock::new(),
         });
@@ -694,6 +847,7 @@ impl PluginPool {
                 ticker.tick().await;
                 let Some(inner) = weak.upgrade() else { break };
                 inner.expire_groups();
+                inner.judge_stalls();
                 inner.hand_off_groups();
                 inner.grow();
                 inner.watch();
@@ -842,8 +996,8 @@ impl PluginPool {
     }
 
     /// As [`run_all`](Self::run_all), without waiting: `done` gets the results on the pool
-    /// thread that finishes the last call (or that drops it at the limit). Nothing on the host's
-    /// runtime waits for the calls; the watchdog enforces the limit.
+    /// thread that finishes the last call or, at the limit, on the watchdog's (the calls not
+    /// done by then time out). Nothing on the host's runtime waits for the calls.
     pub fn start_all<T, F>(
         &self,
         calls: Vec<(CallLabel, F)>,
@@ -857,18 +1011,11 @@ impl PluginPool {
             done(Vec::new());
             return;
         }
-        let group = self.start_group(calls, limit, Some(Box::new(done)));
-        let deadline = self
-            .inner
-            .now_nanos()
-            .saturating_add(u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX));
-        let expire: Arc<dyn Expire> = group;
-        if let Ok(mut deadlines) = self.inner.deadlines.lock() {
-            deadlines.push((deadline, Arc::downgrade(&expire)));
-        }
+        self.start_group(calls, limit, Some(Box::new(done)));
     }
 
-    /// Queues `calls` as one group job.
+    /// Queues `calls` as one group job; one with `on_done` (nobody waits for it) is given to
+    /// the watchdog with its deadline before it is queued.
     fn start_group<T, F>(
         &self,
         calls: Vec<(CallLabel, F)>,
@@ -886,6 +1033,8 @@ impl PluginPool {
             tasks: std::sync::OnceLock::new(),
             limit,
             timed_out: AtomicBool::new(false),
+            deadline: std::sync::OnceLock::new(),
+            pool: Arc::downgrade(&self.inner),
             on_done: Mutex::new(on_done),
         });
         let tasks: Vec<Arc<Task>> = calls
@@ -905,6 +1054,21 @@ impl PluginPool {
             })
             .collect();
         let _ = group.tasks.set(tasks.clone());
+        if group.on_done.lock().is_ok_and(|d| d.is_some()) {
+            let deadline = self
+                .inner
+                .now_nanos()
+                .saturating_add(u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX));
+            let key = (
+                deadline,
+                self.inner.next_group.fetch_add(1, Ordering::Relaxed),
+            );
+            let expire: Arc<dyn Expire> = Arc::clone(&group) as Arc<dyn Expire>;
+            if let Ok(mut deadlines) = self.inner.deadlines.lock() {
+                deadlines.insert(key, Arc::downgrade(&expire));
+                let _ = group.deadline.set(key);
+            }
+        }
         self.inner.push(Job::Group(Arc::new(Group {
             tasks: Mutex::new(tasks.into()),
         })));
@@ -958,6 +1122,9 @@ struct GroupState<T> {
     tasks: std::sync::OnceLock<Vec<Arc<Task>>>,
     limit: Duration,
     timed_out: AtomicBool,
+    /// Its key in the pool's deadlines, when the watchdog keeps its limit.
+    deadline: std::sync::OnceLock<(u64, u64)>,
+    pool: Weak<Inner>,
     on_done: Mutex<Option<OnDone<T>>>,
 }
 
@@ -1010,6 +1177,12 @@ impl<T: Send> Expire for GroupState<T> {
     fn expire(&self) {
         self.timed_out.store(true, Ordering::Release);
         self.cancel();
+        // A group started without a waiter hears at its limit, not when a poll that holds its
+        // thread past it returns (what that call gives then is dropped).
+        let done = self.on_done.lock().ok().and_then(|mut d| d.take());
+        if let Some(done) = done {
+            done(self.outputs());
+        }
     }
 }
 
@@ -1021,6 +1194,12 @@ impl<T> Drop for Finish<T> {
     fn drop(&mut self) {
         if self.0.remaining.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
+        }
+        if let Some(key) = self.0.deadline.get()
+            && let Some(pool) = self.0.pool.upgrade()
+            && let Ok(mut deadlines) = pool.deadlines.lock()
+        {
+            deadlines.remove(key);
         }
         self.0.done.notify_one();
         let done = self.0.on_done.lock().ok().and_then(|mut d| d.take());
