@@ -90,6 +90,25 @@ fn out(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
+/// `zoryx market install|update|remove|list|...`: the marketplace of `config.json` (with the
+/// environment applied), installing into `--extensions`; progress on the log.
+fn market_request(
+    cli: &Cli,
+    request: zoryx_plugin_api::market::MarketRequest,
+) -> anyhow::Result<String> {
+    let config = Config::load(&cli.config)?;
+    let exe = std::env::current_exe().context("cannot find the zoryx binary for the checks")?;
+    let options = zoryx_host::market::MarketOptions::new(
+        &config.core.marketplace,
+        &cli.data,
+        &cli.extensions,
+        Some(exe),
+    )?;
+    let market = zoryx_host::market::Marketplace::new(options, None)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    Ok(runtime.block_on(zoryx_host::market::run_request(&market, request))?)
+}
+
 /// No transparent huge pages for this process. mimalloc asks the kernel for them on its arenas,
 /// and then a block touched anywhere in 2 MiB makes all 2 MiB resident: a third of the idle
 /// host's memory, and more with the cache (measured by `make bench`, `scale`). The host's heap
@@ -139,6 +158,21 @@ fn main() -> ExitCode {
             }
             Err(line) => {
                 let _ = writeln!(std::io::stderr(), "{line}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(Command::Market { command }) = &cli.command
+        && let Some(request) = command.request()
+    {
+        zoryx_host::logging::init_console();
+        return match market_request(&cli, request) {
+            Ok(report) => {
+                out(&report);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!("zoryx market: {error:#}");
                 ExitCode::from(1)
             }
         };
