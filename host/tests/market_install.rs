@@ -176,7 +176,14 @@ async fn a_plugin_and_its_dependency_install_and_every_bad_case_is_refused() {
     impostor.name = "notplugin".to_owned();
     server.put_file("notplugin-1.0.0.so", impostor_bytes);
     server.publish(&index(12, vec![impostor, b.clone(), c.clone()]));
-    refused(&host, &market, install("notplugin"), "library check", "not a Zoryx plugin").await;
+    refused(
+        &host,
+        &market,
+        install("notplugin"),
+        "library check",
+        "not a Zoryx plugin",
+    )
+    .await;
 
     // A 2 GB Content-Length: refused before any byte.
     let mut huge = a.clone();
