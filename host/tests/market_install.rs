@@ -375,3 +375,89 @@ async fn a_needed_plugin_is_not_removed_and_the_cache_serves_offline() {
         .expect_err("not configured");
     assert_eq!(error.step(), "config");
 }
+
+/// Runs `zoryx market ARGS` over `dir` (its config.json, data/ and extensions/); (success,
+/// stdout, stderr).
+async fn zoryx_market(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let mut command = tokio::process::Command::new(checker());
+    command
+        .arg("--config")
+        .arg(dir.join("config.json"))
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--extensions")
+        .arg(dir.join("extensions"))
+        .arg("market")
+        .args(args)
+        .env("NO_COLOR", "1");
+    let output = command.output().await.expect("run zoryx market");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_installs_lists_and_refuses_with_progress_on_the_log() {
+    let server = MarketServer::start().await;
+    let (b, b_bytes) = entry("b", "1.0.0", "manifest-b.so", &[("c", "^1.0")]);
+    let (c, c_bytes) = entry("c", "1.0.0", "manifest-c.so", &[]);
+    let (a, a_bytes) = entry("a", "1.0.0", "manifest-a.so", &[("b", "^1.0")]);
+    server.put_file("b-1.0.0.so", b_bytes);
+    server.put_file("c-1.0.0.so", c_bytes);
+    let mut tampered = a_bytes;
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0xff;
+    server.put_file("a-1.0.0.so", tampered);
+    server.publish(&index(2, vec![a, b, c]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("extensions")).expect("extensions");
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(
+            r#"{{"marketplace": {{"index_url": "{}", "trusted_keys": ["{}"]}}}}"#,
+            server.index_url(),
+            server.key.public()
+        ),
+    )
+    .expect("config");
+
+    let (ok, out, err) = zoryx_market(dir.path(), &["install", "b"]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("installed c 1.0.0, installed b 1.0.0"),
+        "{out}"
+    );
+    let log = format!("{out}{err}");
+    assert!(
+        log.contains("downloading b 1.0.0") && log.contains("library check passed"),
+        "{log}"
+    );
+    let files: Vec<String> = snapshot(&dir.path().join("extensions"))
+        .into_keys()
+        .collect();
+    assert_eq!(files, vec!["b.so", "c.so"]);
+
+    let (ok, out, err) = zoryx_market(dir.path(), &["list"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("b 1.0.0 [Testing] (installed)")
+            && out.contains("a 1.0.0 [Testing] (available)"),
+        "{out}"
+    );
+
+    let before = snapshot(&dir.path().join("extensions"));
+    let (ok, out, err) = zoryx_market(dir.path(), &["install", "a"]).await;
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("checksum of a 1.0.0") && err.contains("SHA-256 mismatch"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&dir.path().join("extensions")), before);
+
+    let (ok, _, err) = zoryx_market(dir.path(), &["remove", "c"]).await;
+    assert!(!ok && err.contains("needed by b"), "{err}");
+    let (ok, out, err) = zoryx_market(dir.path(), &["remove", "b"]).await;
+    assert!(ok && out.contains("removed b 1.0.0"), "{out}{err}");
+}
