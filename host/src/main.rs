@@ -135,11 +135,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The trial load: nothing but the check, with no runtime or logging to get in the way.
     if let Some(Command::Plugins {
-        command: PluginsCommand::Check { file, quiet: true },
+        command:
+            PluginsCommand::Check {
+                file,
+                quiet: true,
+                manifest,
+            },
     }) = &cli.command
     {
         return match zoryx_host::loader::check_file(file) {
-            Ok(_) => ExitCode::SUCCESS,
+            Ok((api, description)) => {
+                if *manifest {
+                    out(&zoryx_host::loader::trial::checked_line(api, &description));
+                }
+                ExitCode::SUCCESS
+            }
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "{error}");
                 ExitCode::from(1)

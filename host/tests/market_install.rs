@@ -94,6 +94,8 @@ async fn a_plugin_and_its_dependency_install_and_every_bad_case_is_refused() {
     let (_, replies) = call_as(&host.manager, "c_cmd", "", false).await;
     assert_eq!(replies, vec!["c"]);
     assert!(host.extensions().join("b.so").is_file());
+    // Twice: said so, nothing changes.
+    refused(&host, &market, install("b"), "request", "already installed").await;
 
     // A tampered artifact: the bytes differ from the signed hash.
     let (a, a_bytes) = entry("a", "1.0.0", "manifest-a.so", &[("b", "^1.0")]);
@@ -193,8 +195,21 @@ async fn a_plugin_and_its_dependency_install_and_every_bad_case_is_refused() {
     server.publish(&index(13, vec![huge, b.clone(), c.clone()]));
     refused(&host, &market, install("a"), "download", "before any byte").await;
 
+    // A library that is another plugin than the index says (a real plugin, its real hash).
+    let (disguised, disguised_bytes) = entry("d", "1.0.0", "manifest-c.so", &[]);
+    server.put_file("d-1.0.0.so", disguised_bytes);
+    server.publish(&index(14, vec![disguised, b.clone(), c.clone()]));
+    refused(
+        &host,
+        &market,
+        install("d"),
+        "library check",
+        "the library is c 1.0.0, not the index's d 1.0.0",
+    )
+    .await;
+
     // After all that, the good one still installs.
-    server.publish(&index(14, vec![a, b, c]));
+    server.publish(&index(15, vec![a, b, c]));
     let report = ask(&market, install("a")).await.expect("install a");
     assert_eq!(report.changes, vec!["installed a 1.0.0"]);
     let (_, replies) = call_as(&host.manager, "a_cmd", "", false).await;

@@ -170,6 +170,7 @@ impl MarketError {
 fn plan_error(error: PlanError) -> MarketError {
     match error {
         PlanError::Incompatible { .. } => MarketError::Compatibility(error),
+        PlanError::AlreadyInstalled { .. } => MarketError::Request(error.to_string()),
         other => MarketError::Dependencies(other),
     }
 }
@@ -1030,42 +1031,45 @@ impl Marketplace {
         }
     }
 
-    /// The host's own checks: the trial load in a child (a library that crashes whoever opens
-    /// it crashes the child), then the checks for the reason, then the manifest against the
-    /// index.
+    /// The host's own checks, in a child (`zoryx plugins check --quiet --manifest`, the
+    /// loader's trial load): a library that crashes whoever opens it crashes the child, and
+    /// this process never opens the download (an isolated plugin stays out of it). Then the
+    /// manifest must be the index's plugin, version and plugin API. Without a checker binary
+    /// (tests of other things), the checks run here.
     async fn check_library(&self, file: &Path, entry: &Entry) -> Result<(), MarketError> {
+        use crate::loader::trial::{ChildCheck, check_in_child};
         let refused = |reason: String| MarketError::LibraryCheck {
             plugin: label(entry),
             reason,
         };
-        if let Some(checker) = &self.options.checker {
-            crate::loader::trial::trial_load(checker, file)
-                .await
-                .map_err(|e| refused(e.to_string()))?;
-        }
-        let path = file.to_owned();
-        let (api, description) =
-            tokio::task::spawn_blocking(move || crate::loader::check_file(&path))
+        let (name, version, api) = match &self.options.checker {
+            Some(checker) => match check_in_child(checker, file)
                 .await
                 .map_err(|e| refused(e.to_string()))?
-                .map_err(|e| refused(e.to_string()))?;
-        let manifest = &description.manifest;
-        if manifest.name != entry.name || manifest.version != entry.version.to_string() {
+            {
+                ChildCheck::Valid { name, version, api } => (name, version, api),
+                ChildCheck::Refused(reason) => return Err(refused(reason)),
+            },
+            None => {
+                let path = file.to_owned();
+                let (api, description) =
+                    tokio::task::spawn_blocking(move || crate::loader::check_file(&path))
+                        .await
+                        .map_err(|e| refused(e.to_string()))?
+                        .map_err(|e| refused(e.to_string()))?;
+                let manifest = description.manifest;
+                (manifest.name, manifest.version, api.to_string())
+            }
+        };
+        if name != entry.name || version != entry.version.to_string() {
             return Err(refused(format!(
-                "the library is {} {}, not the index's {}",
-                manifest.name,
-                manifest.version,
+                "the library is {name} {version}, not the index's {}",
                 label(entry)
             )));
         }
-        let built = semver::Version::new(
-            u64::from(api.major),
-            u64::from(api.minor),
-            u64::from(api.patch),
-        );
-        if built != entry.api_version {
+        if api != entry.api_version.to_string() {
             return Err(refused(format!(
-                "built against plugin API {built}, the index says {}",
+                "built against plugin API {api}, the index says {}",
                 entry.api_version
             )));
         }
