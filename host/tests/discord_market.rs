@@ -131,6 +131,23 @@ async fn an_owner_browses_confirms_an_install_and_the_plugin_answers_within_two_
         "{all_progress:?}"
     );
 
+    // A member who is not an owner forges a confirm button naming themselves (clients can
+    // send any custom id): the host refuses the click before the plugin sees it.
+    let guest = bot.sim.guest().id;
+    let before = snapshot(&bot.host.extensions());
+    let forged = format!("mkt:{guest}:confirm:c:1.0.0");
+    let interaction = bot
+        .sim
+        .inject_component(card, guest, &forged, Vec::new())
+        .await
+        .expect("forged click");
+    let (_, refusal) = bot.callback(interaction).await;
+    assert!(
+        text_of(&refusal).contains("for the bot owners only"),
+        "{refusal}"
+    );
+    assert_eq!(snapshot(&bot.host.extensions()), before);
+
     // A tampered library: refused at the checksum, shown in place, extensions/ unchanged.
     let (a, a_bytes) = entry("a", "1.0.0", "manifest-a.so", &[("b", "^1.0")]);
     let mut tampered = a_bytes;

@@ -49,9 +49,23 @@ pub(crate) async fn run(
             user = user.0,
             "marketplace request refused: not a bot owner"
         );
-        return Err(PluginError::user(
-            "only a bot owner may use the plugin marketplace",
-        ));
+        let refusal = "only a bot owner may use the plugin marketplace";
+        if let Some((channel, message)) = progress {
+            let edit = embed(
+                "Marketplace: refused",
+                &[format!("❌ refused: {refusal}")],
+                REFUSED,
+            );
+            let action = Action::EditMessage {
+                channel,
+                message,
+                edit,
+            };
+            if let Err(error) = super::actions::run(&rest, bot_id, action).await {
+                tracing::debug!(%error, "marketplace refusal not shown");
+            }
+        }
+        return Err(PluginError::user(refusal));
     }
     let market = bot
         .manager
