@@ -440,6 +440,28 @@ impl Marketplace {
     }
 
     /// Carries out one request, reporting progress to `progress`.
+    ///
+    /// ```no_run
+    /// use std::path::Path;
+    /// use zoryx_host::config::MarketplaceConfig;
+    /// use zoryx_host::market::{MarketOptions, Marketplace, Progress};
+    /// use zoryx_plugin_api::market::MarketRequest;
+    ///
+    /// # async fn demo() -> Result<(), zoryx_host::market::MarketError> {
+    /// let config = MarketplaceConfig {
+    ///     index_url: Some("https://plugins.example.org/index.json".into()),
+    ///     trusted_keys: vec!["zoryx-ed25519:...".into()],
+    ///     ..MarketplaceConfig::default()
+    /// };
+    /// let options = MarketOptions::new(&config, Path::new("data"), Path::new("extensions"), None)?;
+    /// let market = Marketplace::new(options, None)?;
+    /// let request = MarketRequest::Install { name: "polls".into(), version: None };
+    /// match market.handle(request, &|step: Progress| println!("{step}")).await {
+    ///     Ok(report) => println!("{}", report.message),
+    ///     Err(refused) => println!("refused at {}: {refused}", refused.step()),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn handle(
         &self,
         request: MarketRequest,
