@@ -5,6 +5,7 @@
 #   make bench   print the benchmark figures
 #   make lint    rustfmt check, clippy and rustdoc with warnings as errors
 #   make image-test  build the Dockerfile's final stage with podman and run it
+#   make market-index KEY=FILE  the first-party plugins' signed marketplace folder (target/market)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +16,7 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 # Every build names zoryx-host among its packages: the host's feature pins (host/Cargo.toml)
 # then give each crate the same features in every target, so nothing is compiled twice.
 
-.PHONY: all plugins host run test fixtures bench lint fmt clean image-test
+.PHONY: all plugins host run test fixtures bench lint fmt clean image-test market-index
 
 all: host plugins
 
@@ -28,6 +29,13 @@ host:
 plugins:
 	$(CARGO) build --$(PROFILE) -p zoryx-host $(addprefix -p ,$(PLUGINS))
 	bash scripts/publish-plugins.sh target/$(PROFILE) extensions $(EXT) $(PLUGINS)
+
+# The first-party plugins' marketplace folder, signed with the secret key file KEY
+# (`zoryx market keygen --secret FILE` makes one): upload target/market to a static server.
+market-index: host plugins
+	@test -n "$(KEY)" || { echo "usage: make market-index KEY=secret-key-file" >&2; exit 2; }
+	rm -rf target/market
+	bash scripts/market-index.sh "$(KEY)" target/market target/$(PROFILE) $(EXT)
 
 run: host plugins
 	./target/$(PROFILE)/zoryx run

@@ -86,6 +86,10 @@ pub enum PluginsCommand {
         /// Print nothing; exit 0 if valid, 1 if refused (used for trial loads).
         #[arg(long)]
         quiet: bool,
+        /// With `--quiet`: print the valid library's name, version and plugin API as one line
+        /// of JSON (the marketplace's check in a child).
+        #[arg(long, requires = "quiet", hide = true)]
+        manifest: bool,
     },
     /// List the libraries in the extensions folder and whether each is valid.
     List,

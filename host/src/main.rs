@@ -90,6 +90,25 @@ fn out(text: &str) {
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
+/// `zoryx market install|update|remove|list|...`: the marketplace of `config.json` (with the
+/// environment applied), installing into `--extensions`; progress on the log.
+fn market_request(
+    cli: &Cli,
+    request: zoryx_plugin_api::market::MarketRequest,
+) -> anyhow::Result<String> {
+    let config = Config::load(&cli.config)?;
+    let exe = std::env::current_exe().context("cannot find the zoryx binary for the checks")?;
+    let options = zoryx_host::market::MarketOptions::new(
+        &config.core.marketplace,
+        &cli.data,
+        &cli.extensions,
+        Some(exe),
+    )?;
+    let market = zoryx_host::market::Marketplace::new(options, None)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    Ok(runtime.block_on(zoryx_host::market::run_request(&market, request))?)
+}
+
 /// No transparent huge pages ([`zoryx_host::no_huge_pages`]); not fatal: only memory use grows.
 fn no_huge_pages() {
     if let Err(error) = zoryx_host::no_huge_pages() {
@@ -106,11 +125,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The trial load: nothing but the check, with no runtime or logging to get in the way.
     if let Some(Command::Plugins {
-        command: PluginsCommand::Check { file, quiet: true },
+        command:
+            PluginsCommand::Check {
+                file,
+                quiet: true,
+                manifest,
+            },
     }) = &cli.command
     {
         return match zoryx_host::loader::check_file(file) {
-            Ok(_) => ExitCode::SUCCESS,
+            Ok((api, description)) => {
+                if *manifest {
+                    out(&zoryx_host::loader::trial::checked_line(api, &description));
+                }
+                ExitCode::SUCCESS
+            }
             Err(error) => {
                 let _ = writeln!(std::io::stderr(), "{error}");
                 ExitCode::from(1)
@@ -129,6 +158,21 @@ fn main() -> ExitCode {
             }
             Err(line) => {
                 let _ = writeln!(std::io::stderr(), "{line}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if let Some(Command::Market { command }) = &cli.command
+        && let Some(request) = command.request()
+    {
+        zoryx_host::logging::init_console();
+        return match market_request(&cli, request) {
+            Ok(report) => {
+                out(&report);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                tracing::error!("zoryx market: {error:#}");
                 ExitCode::from(1)
             }
         };

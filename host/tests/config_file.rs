@@ -14,6 +14,9 @@ const KEYS: &[&str] = &[
     "http.allow",
     "http.timeout_seconds",
     "http.max_response_kb",
+    "marketplace.index_url",
+    "marketplace.trusted_keys",
+    "marketplace.cache_ttl_seconds",
     "plugins",
     "prefix",
     "allow_mention_prefix",
@@ -164,6 +167,9 @@ fn first_run_writes_every_key_with_its_default_and_later_runs_only_read() {
         ("atomic_files.lock_cleanup_threshold", json!(500)),
         ("atomic_files.retries", json!(3)),
         ("health.bind", Value::Null),
+        ("marketplace.index_url", Value::Null),
+        ("marketplace.trusted_keys", json!([])),
+        ("marketplace.cache_ttl_seconds", json!(300)),
     ] {
         assert_eq!(lookup(&written, key), Some(&value), "{key}");
     }
@@ -181,6 +187,30 @@ fn first_run_writes_every_key_with_its_default_and_later_runs_only_read() {
     assert_eq!(std::fs::read_to_string(&path).expect("read"), edited);
     // No temp files beside it.
     assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
+}
+
+#[test]
+fn marketplace_keys_are_checked() {
+    let error = parse(
+        r#"{"marketplace": {"index_url": "ftp://x/index.json", "trusted_keys": ["abc"],
+            "cache_ttl_seconds": 0}}"#,
+    )
+    .expect_err("invalid");
+    let text = error.to_string();
+    for key in [
+        "marketplace.index_url",
+        "marketplace.trusted_keys",
+        "marketplace.cache_ttl_seconds",
+    ] {
+        assert!(text.contains(key), "{key} not named: {text}");
+    }
+    let key = zoryx_market::KeyPair::generate().expect("key").public();
+    let config = parse(&format!(
+        r#"{{"marketplace": {{"index_url": "https://plugins.example.org/index.json",
+            "trusted_keys": ["{key}"], "cache_ttl_seconds": 60}}}}"#
+    ))
+    .expect("valid");
+    assert_eq!(config.core.marketplace.cache_ttl_seconds, 60);
 }
 
 #[test]

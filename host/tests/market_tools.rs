@@ -147,3 +147,40 @@ fn a_folder_is_indexed_signed_and_verified_and_any_change_is_caught() {
     let (ok, _, err) = market(&["verify", "--key", &key, path(&index_file)]);
     assert!(!ok && err.contains("does not match its contents"), "{err}");
 }
+
+/// The example index in `market/index/`: signed by the documented key, valid, and listing
+/// every first-party plugin of `plugins/`.
+#[test]
+fn the_first_party_example_index_is_signed_and_lists_every_first_party_plugin() {
+    let folder = support::root().join("market/index");
+    let key = std::fs::read_to_string(folder.join("example-key.pub")).expect("example key");
+    let trusted = [zoryx_market::PublicKey::parse(&key).expect("a public key")];
+    let index = std::fs::read(folder.join("index.json")).expect("index");
+    let signature = zoryx_market::SignatureFile::parse(
+        &std::fs::read(folder.join("index.json.sig")).expect("signature"),
+    )
+    .expect("signature file");
+    let verified =
+        zoryx_market::signing::verify(&index, &signature, &trusted, None).expect("verified");
+    let mut listed: Vec<String> = verified
+        .index
+        .latest()
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    listed.sort();
+    let mut crates: Vec<String> = std::fs::read_dir(support::root().join("plugins"))
+        .expect("plugins/")
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+    assert_eq!(listed, crates, "market/index/index.json is out of date");
+    for entry in verified.index.latest() {
+        assert!(
+            !entry.category.is_empty() && !entry.license.is_empty(),
+            "{entry:?}"
+        );
+    }
+}

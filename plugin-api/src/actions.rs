@@ -454,6 +454,18 @@ pub enum Action {
         /// For the audit log.
         reason: Option<String>,
     },
+    /// A marketplace request on behalf of `user`, refused unless they are a bot owner;
+    /// resolves to [`Outcome::Market`] (plugin-api 1.3). With `progress`, the host edits that
+    /// message (the bot's own) with the install's progress as it goes.
+    Market {
+        /// Who asked.
+        user: UserId,
+        /// What.
+        request: crate::market::MarketRequest,
+        /// A message to edit with progress embeds.
+        #[serde(default)]
+        progress: Option<(ChannelId, MessageId)>,
+    },
 }
 
 impl Action {
@@ -512,6 +524,7 @@ impl Action {
             Self::Clusters => "read the clusters",
             Self::IpcStatus => "read the cluster link",
             Self::Broadcast { .. } => "broadcast to the clusters",
+            Self::Market { .. } => "use the plugin marketplace",
         }
     }
 
@@ -824,6 +837,8 @@ pub enum Outcome {
         /// Clusters it was queued for.
         delivered: u64,
     },
+    /// The marketplace's answer (plugin-api 1.3).
+    Market(crate::market::MarketReport),
 }
 
 /// One gateway shard of this process, as the shard monitor shows it ([`Host::shards`]).
@@ -1342,6 +1357,39 @@ impl Host {
     /// connects, disconnects, resumes and consecutive failures (plugin-api 1.3).
     pub async fn shards(&self) -> PluginResult<Vec<ShardInfo>> {
         expect!(self.act(&Action::Shards).await?, "shards", Outcome::Shards(s) => s)
+    }
+
+    /// Asks the plugin marketplace on behalf of `user` (see [`crate::market`]): list, search,
+    /// info, install, update, pin, remove, refresh. The host refuses unless `user` is a bot
+    /// owner. With `progress` (a message the bot sent), the host edits that message with an
+    /// embed of the install's progress (download, checks, load) as it goes (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// use zoryx_plugin_api::market::MarketRequest;
+    ///
+    /// # async fn demo(ctx: CommandContext<()>) -> PluginResult {
+    /// let me = ctx.invocation();
+    /// let status = ctx.host().send(me.channel_id, "Installing polls…").await?;
+    /// let request = MarketRequest::Install { name: "polls".into(), version: None };
+    /// match ctx.host().market(me.author.id, request, Some((me.channel_id, status))).await {
+    ///     Ok(report) => ctx.reply(report.message).await?,
+    ///     Err(refused) => ctx.reply(format!("Not installed: {refused}")).await?,
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub async fn market(
+        &self,
+        user: UserId,
+        request: crate::market::MarketRequest,
+        progress: Option<(ChannelId, MessageId)>,
+    ) -> PluginResult<crate::market::MarketReport> {
+        let action = Action::Market {
+            user,
+            request,
+            progress,
+        };
+        expect!(self.act(&action).await?, "market", Outcome::Market(r) => r)
     }
 
     /// Forgets the counts of one shard, or of every shard with `None` (plugin-api 1.3).

@@ -60,6 +60,7 @@ pub mod http;
 pub mod interaction;
 pub mod limits;
 pub mod manifest;
+pub mod market;
 pub mod message;
 pub mod model;
 pub mod permissions;

@@ -547,6 +547,30 @@ impl Default for HttpConfig {
     }
 }
 
+/// `marketplace.*`: where plugins are installed from (`marketplace` commands, `zoryx market
+/// install`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct MarketplaceConfig {
+    /// The signed index, an http(s) URL of `index.json` (its signature is `index.json.sig`
+    /// beside it); `None`: no marketplace.
+    pub index_url: Option<String>,
+    /// The publishers' public keys (`zoryx-ed25519:...`) an index must be signed by.
+    pub trusted_keys: Vec<String>,
+    /// How long the cached index is used before it is fetched again, in seconds.
+    pub cache_ttl_seconds: u64,
+}
+
+impl Default for MarketplaceConfig {
+    fn default() -> Self {
+        Self {
+            index_url: None,
+            trusted_keys: Vec::new(),
+            cache_ttl_seconds: 300,
+        }
+    }
+}
+
 /// What the dashboard lets a role do, by name: `view.*` opens a page, the others are actions.
 /// `dashboard.roles` gives custom roles a list of these; anything not listed is refused.
 pub const DASHBOARD_PERMISSIONS: [&str; 16] = [
@@ -692,6 +716,8 @@ pub struct CoreConfig {
     pub http: HttpConfig,
     /// The web dashboard.
     pub dashboard: DashboardConfig,
+    /// The plugin marketplace.
+    pub marketplace: MarketplaceConfig,
     /// Plugin name → the plugin's own settings (any JSON), read with `Host::plugin_config` and
     /// written with `Host::set_plugin_config`.
     pub plugins: BTreeMap<String, serde_json::Value>,
@@ -721,6 +747,7 @@ impl Default for CoreConfig {
             isolation: IsolationConfig::default(),
             http: HttpConfig::default(),
             dashboard: DashboardConfig::default(),
+            marketplace: MarketplaceConfig::default(),
             plugins: BTreeMap::new(),
         }
     }

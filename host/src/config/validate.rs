@@ -438,7 +438,40 @@ pub fn problems(core: &CoreConfig) -> Vec<Problem> {
         }
     }
     dashboard(&core.dashboard, &mut check);
+    marketplace(&core.marketplace, &mut check);
     found
+}
+
+/// The `marketplace.*` keys.
+fn marketplace(m: &crate::config::MarketplaceConfig, check: &mut impl FnMut(bool, &str, String)) {
+    if let Some(url) = &m.index_url {
+        check(
+            is_http_url(url) && !url.contains(['?', '#']),
+            "marketplace.index_url",
+            format!(
+                "an http:// or https:// URL of an index.json such as \
+                 https://plugins.example.org/index.json, got {url:?}"
+            ),
+        );
+    }
+    for key in &m.trusted_keys {
+        check(
+            zoryx_market::PublicKey::parse(key).is_ok(),
+            "marketplace.trusted_keys",
+            format!(
+                "public keys such as zoryx-ed25519:BASE64 (printed by `zoryx market keygen`), \
+                 got {key:?}"
+            ),
+        );
+    }
+    check(
+        (1..=604_800).contains(&m.cache_ttl_seconds),
+        "marketplace.cache_ttl_seconds",
+        format!(
+            "a number of seconds from 1 to 604800, got {}",
+            m.cache_ttl_seconds
+        ),
+    );
 }
 
 /// The `dashboard.*` keys.

@@ -122,6 +122,22 @@ impl Outbox for DiscordOutbox {
                 }
             });
         }
+        if let Action::Market {
+            user,
+            request,
+            progress,
+        } = action
+        {
+            let bot = self.bot.upgrade();
+            let (rest, bot_id, plugin) = (self.rest.clone(), self.bot_id, plugin.to_owned());
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                super::market::run(bot, rest, bot_id, plugin, user, request, progress)
+                    .await
+                    .map(Outcome::Market)
+            });
+        }
         if let Action::BotSettings { guild } = action {
             let bot = self.bot.upgrade();
             return Box::pin(async move {

@@ -112,6 +112,8 @@ pub struct Manager {
     tracker: Arc<LibraryTracker>,
     events: tokio::sync::broadcast::Sender<ManagerEvent>,
     state: tokio::sync::Mutex<State>,
+    /// The plugin marketplace (`marketplace.*`), made on first use.
+    market: std::sync::OnceLock<Arc<crate::market::Marketplace>>,
 }
 
 impl std::fmt::Debug for Manager {
@@ -270,7 +272,29 @@ impl Manager {
                 plugins: BTreeMap::new(),
                 registry,
             }),
+            market: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The plugin marketplace of `marketplace.*`, installing into this host's `extensions/`
+    /// and loading through this manager.
+    pub fn marketplace(
+        self: &Arc<Self>,
+    ) -> Result<Arc<crate::market::Marketplace>, crate::market::MarketError> {
+        if let Some(market) = self.market.get() {
+            return Ok(Arc::clone(market));
+        }
+        let options = crate::market::MarketOptions::new(
+            &self.config.core.marketplace,
+            &self.paths.data,
+            &self.paths.extensions,
+            self.paths.checker.clone(),
+        )?;
+        let market = Arc::new(crate::market::Marketplace::new(
+            options,
+            Some(Arc::downgrade(self)),
+        )?);
+        Ok(Arc::clone(self.market.get_or_init(|| market)))
     }
 
     /// Subscribes to what the manager does from now on.

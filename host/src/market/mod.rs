@@ -1,7 +1,15 @@
-//! The plugin marketplace, host side. For now the publisher's tools behind `zoryx market`:
-//! a key pair, an index built from plugin libraries (their manifests read by the host's own
-//! loader checks), its signature, and a verification of a published folder as a host would do
-//! it. The index format and the trust chain live in the `zoryx-market` crate.
+//! The plugin marketplace, host side.
+//!
+//! - [`client`]: the owner's side, one entry point ([`Marketplace::handle`]) for list, search,
+//!   info, install, update, pin, remove and refresh, used by the `marketplace` plugin (through
+//!   the plugin API's `Action::Market`, owner-only) and by `zoryx market install|update|...`;
+//! - the publisher's tools behind `zoryx market keygen|index|sign|verify`: a key pair, an
+//!   index built from plugin libraries (their manifests read by the host's own loader
+//!   checks), its signature, and a verification of a published folder as a host would do it.
+//!
+//! The index format and the trust chain live in the `zoryx-market` crate.
+
+pub mod client;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +17,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use zoryx_market::artifact::sha256_hex;
 use zoryx_market::{Artifact, Entry, Index, KeyPair, PublicKey, SignatureFile};
+
+pub use client::{MarketError, MarketOptions, Marketplace, Progress};
 
 /// `zoryx market ...`.
 #[derive(Debug, Subcommand)]
@@ -41,6 +51,151 @@ pub enum MarketCommand {
         /// The index file.
         index: PathBuf,
     },
+    /// Install a plugin from `marketplace.index_url` with the dependencies it lacks, every
+    /// check passed first, into the extensions folder (a running host's watcher loads it).
+    Install {
+        /// The plugin.
+        name: String,
+        /// A version or requirement (`1.2.0`, `^1.2`); the newest by default.
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Update a plugin the marketplace installed to the newest version within its pin.
+    Update {
+        /// The plugin.
+        name: String,
+    },
+    /// Remove a plugin the marketplace installed (refused while others need it).
+    Remove {
+        /// The plugin.
+        name: String,
+    },
+    /// The index's plugins, installed or not.
+    List,
+    /// Plugins whose name, description or category contains a text.
+    Search {
+        /// The text.
+        query: String,
+    },
+    /// Every version of one plugin, with its dependencies and licence.
+    Info {
+        /// The plugin.
+        name: String,
+    },
+    /// Pin a plugin to a version or requirement (`update` stays within it).
+    Pin {
+        /// The plugin.
+        name: String,
+        /// The version (`1.2.0` means exactly it) or requirement (`~1.2`).
+        version: String,
+    },
+    /// Remove a plugin's pin.
+    Unpin {
+        /// The plugin.
+        name: String,
+    },
+    /// Fetch the index now, whatever the cache's age.
+    Refresh,
+}
+
+impl MarketCommand {
+    /// The owner's request this command makes, if it is one (not a publisher's tool).
+    pub fn request(&self) -> Option<zoryx_plugin_api::market::MarketRequest> {
+        use zoryx_plugin_api::market::MarketRequest as R;
+        Some(match self {
+            Self::Keygen { .. } | Self::Index(_) | Self::Sign { .. } | Self::Verify { .. } => {
+                return None;
+            }
+            Self::Install { name, version } => R::Install {
+                name: name.clone(),
+                version: version.clone(),
+            },
+            Self::Update { name } => R::Update { name: name.clone() },
+            Self::Remove { name } => R::Remove { name: name.clone() },
+            Self::List => R::List,
+            Self::Search { query } => R::Search {
+                query: query.clone(),
+            },
+            Self::Info { name } => R::Info { name: name.clone() },
+            Self::Pin { name, version } => R::Pin {
+                name: name.clone(),
+                version: Some(version.clone()),
+            },
+            Self::Unpin { name } => R::Pin {
+                name: name.clone(),
+                version: None,
+            },
+            Self::Refresh => R::Refresh,
+        })
+    }
+}
+
+/// Runs an owner's request from the command line, progress on the log; what to print.
+pub async fn run_request(
+    market: &Marketplace,
+    request: zoryx_plugin_api::market::MarketRequest,
+) -> Result<String, MarketError> {
+    let progress = |step: Progress| tracing::info!("{step}");
+    let report = market.handle(request, &progress).await?;
+    Ok(render(&report))
+}
+
+/// A report as text for the console.
+pub fn render(report: &zoryx_plugin_api::market::MarketReport) -> String {
+    let mut lines = Vec::new();
+    if !report.index_name.is_empty() || report.index_version > 0 {
+        lines.push(format!(
+            "index `{}` version {}{}",
+            report.index_name,
+            report.index_version,
+            if report.offline {
+                " (offline: from the cache)"
+            } else {
+                ""
+            }
+        ));
+    }
+    for plugin in &report.plugins {
+        let state = match (&plugin.installed, plugin.compatible) {
+            (Some(have), _) if *have == plugin.version => "installed".to_owned(),
+            (Some(have), _) => format!("{have} installed"),
+            (None, true) => "available".to_owned(),
+            (None, false) => "not for this host".to_owned(),
+        };
+        let pin = plugin
+            .pinned
+            .as_ref()
+            .map(|p| format!(", pinned {p}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{} {} [{}] ({state}{pin}): {}",
+            plugin.name, plugin.version, plugin.category, plugin.description
+        ));
+        let deps: Vec<String> = plugin
+            .dependencies
+            .iter()
+            .map(|(n, r)| format!("{n} {r}"))
+            .collect();
+        if !deps.is_empty() || !plugin.license.is_empty() {
+            lines.push(format!(
+                "  licence: {}; needs: {}",
+                if plugin.license.is_empty() {
+                    "-"
+                } else {
+                    &plugin.license
+                },
+                if deps.is_empty() {
+                    "-".to_owned()
+                } else {
+                    deps.join(", ")
+                }
+            ));
+        }
+    }
+    if !report.message.is_empty() {
+        lines.push(report.message.clone());
+    }
+    lines.join("\n")
 }
 
 /// `zoryx market index`.
@@ -115,6 +270,10 @@ pub fn run(command: &MarketCommand) -> Result<String, MarketToolError> {
         MarketCommand::Index(args) => index(args),
         MarketCommand::Sign { secret, index } => sign(secret, index),
         MarketCommand::Verify { keys, index } => verify(keys, index),
+        _ => Err(MarketToolError::Artifact {
+            entry: "zoryx market".to_owned(),
+            problem: "an owner's request runs with `run_request`".to_owned(),
+        }),
     }
 }
 

@@ -239,4 +239,5 @@ pub async fn drain(
 pub mod bot;
 pub mod dash;
 pub mod db;
+pub mod market;
 pub mod webdriver;
