@@ -58,6 +58,7 @@ pub mod ffi;
 pub mod guild;
 pub mod http;
 pub mod interaction;
+pub mod introspect;
 pub mod limits;
 pub mod manifest;
 pub mod message;
@@ -94,7 +95,8 @@ pub use guild::{
     GuildInfo, GuildSpec, Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
     image_data_uri, image_type,
 };
-pub use http::{HttpRequest, HttpResponse};
+pub use http::{HttpRequest, HttpResponse, HttpStream};
+pub use introspect::Report;
 pub use interaction::{
     AutocompleteRequest, ContextMenu, ContextMenuKind, MenuTarget, Modal, ModalSubmit, TargetUser,
     TextInput, TextInputStyle,

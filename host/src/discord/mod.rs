@@ -24,6 +24,7 @@ pub mod convert;
 pub mod embeds;
 pub mod events;
 mod expiry;
+mod introspect;
 pub mod outbox;
 pub mod pipeline;
 pub mod prefix;
