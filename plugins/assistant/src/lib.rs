@@ -152,12 +152,19 @@ impl Plugin for Assistant {
                 Setting::text("provider")
                     .choices(["openai", "gemini"])
                     .default("openai")
-                    .description("openai (any OpenAI-compatible endpoint: llama.cpp, Ollama...) or gemini"),
+                    .description(
+                        "openai (any OpenAI-compatible endpoint: llama.cpp, Ollama...) or gemini",
+                    ),
             )
-            .setting(Setting::text("base_url").description(
-                "The API's base URL (default http://127.0.0.1:8080/v1, or Gemini's)",
-            ))
-            .setting(Setting::text("model").description("The model (default local-model, or gemini-2.0-flash)"))
+            .setting(
+                Setting::text("base_url").description(
+                    "The API's base URL (default http://127.0.0.1:8080/v1, or Gemini's)",
+                ),
+            )
+            .setting(
+                Setting::text("model")
+                    .description("The model (default local-model, or gemini-2.0-flash)"),
+            )
             .setting(
                 Setting::text("api_key")
                     .secret()
@@ -242,11 +249,15 @@ impl Plugin for Assistant {
             )
             .command(
                 CommandSpec::new("zai")
-                    .description("Find the plugin that does what you want; ask, find, list, status, refresh")
+                    .description(
+                        "Find the plugin that does what you want; ask, find, list, status, refresh",
+                    )
                     .category("Assistant")
                     .arg(
                         Arg::rest("request")
-                            .description("A question, or find/list/status/refresh/provider/model/usage")
+                            .description(
+                                "A question, or find/list/status/refresh/provider/model/usage",
+                            )
                             .optional()
                             .max_length(1000),
                     )
@@ -266,7 +277,9 @@ async fn settings(host: &Host) -> Settings {
         Ok(Some(settings)) => settings,
         Ok(None) => Settings::default(),
         Err(error) => {
-            host.warn(format!("plugins.assistant is not valid, defaults used: {error}"));
+            host.warn(format!(
+                "plugins.assistant is not valid, defaults used: {error}"
+            ));
             Settings::default()
         }
     }
@@ -343,7 +356,8 @@ fn redact(text: &str, key: Option<&str>) -> String {
 }
 
 fn day(now: SystemTime) -> u64 {
-    now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400)
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400)
 }
 
 /// A reply that grows as the answer streams: edited in place at most once per interval,
@@ -452,7 +466,11 @@ async fn exchange(
 }
 
 /// Asks `question` and streams the answer into a reply; records the usage.
-async fn ask(ctx: &CommandContext<Assistant>, mut question: Question, tool_calls: bool) -> PluginResult {
+async fn ask(
+    ctx: &CommandContext<Assistant>,
+    mut question: Question,
+    tool_calls: bool,
+) -> PluginResult {
     let host = *ctx.host();
     let settings = settings(&host).await;
     let invocation = ctx.invocation();
@@ -478,18 +496,21 @@ async fn ask(ctx: &CommandContext<Assistant>, mut question: Question, tool_calls
             .asked
             .get(&invocation.author.id.0)
             .map(Instant::elapsed);
-        let used = state.usage.get(&(guild, today)).copied().unwrap_or_default();
-        if let Some(waited) = waited.filter(|w| *w < cooldown) {
-            Some(format!(
-                "⏳ You can ask again in {} s.",
-                (cooldown - waited).as_secs().max(1)
-            ))
-        } else if used.requests >= settings.daily_requests || used.tokens >= settings.daily_tokens
-        {
+        let used = state
+            .usage
+            .get(&(guild, today))
+            .copied()
+            .unwrap_or_default();
+        if used.requests >= settings.daily_requests || used.tokens >= settings.daily_tokens {
             Some(format!(
                 "This server has used its assistant budget for today ({} of {} questions, {} of \
                  {} tokens); it resets at midnight UTC.",
                 used.requests, settings.daily_requests, used.tokens, settings.daily_tokens
+            ))
+        } else if let Some(waited) = waited.filter(|w| *w < cooldown) {
+            Some(format!(
+                "⏳ You can ask again in {} s.",
+                (cooldown - waited).as_secs().max(1)
             ))
         } else {
             state.asked.insert(invocation.author.id.0, Instant::now());
@@ -561,7 +582,7 @@ async fn ask(ctx: &CommandContext<Assistant>, mut question: Question, tool_calls
         Ok(()) => answer,
         Err(error) => {
             host.warn(format!("assistant: {error}"));
-            let error = format!("⚠️ {}{}.", capitalise(&error.to_string()), "");
+            let error = format!("⚠️ {}.", capitalise(&error.to_string()));
             if answer.trim().is_empty() {
                 error
             } else {
@@ -718,7 +739,11 @@ async fn zai_ask(ctx: &CommandContext<Assistant>, question: &str) -> PluginResul
 }
 
 /// The index, built on first use.
-async fn ensure_index(ctx: &CommandContext<Assistant>, settings: &Settings, asker: Asker) -> Arc<Index> {
+async fn ensure_index(
+    ctx: &CommandContext<Assistant>,
+    settings: &Settings,
+    asker: Asker,
+) -> Arc<Index> {
     let index = Arc::clone(&ctx.data().state().index);
     if !index.is_empty() {
         return index;
@@ -819,7 +844,11 @@ async fn build_index(
                             entry.category,
                             entry.version,
                             entry.author,
-                            if is_installed { " Already installed." } else { "" }
+                            if is_installed {
+                                " Already installed."
+                            } else {
+                                ""
+                            }
                         ),
                         install: (!is_installed)
                             .then(|| format!("zoryx market install {}", entry.name)),
@@ -897,7 +926,11 @@ async fn find(ctx: &CommandContext<Assistant>, query: &str) -> PluginResult {
         if let Some(install) = &doc.install {
             text.push_str(&format!("\nInstall: `{install}`"));
         }
-        embed = embed.field(format!("{} ({})", clip(&doc.title, 200), doc.source.label()), text, false);
+        embed = embed.field(
+            format!("{} ({})", clip(&doc.title, 200), doc.source.label()),
+            text,
+            false,
+        );
     }
     ctx.reply(embed).await?;
     Ok(())
@@ -970,7 +1003,9 @@ async fn status(ctx: &CommandContext<Assistant>) -> PluginResult {
     } else {
         format!("not set (`{}`)", settings.api_key_env)
     };
-    let mut embed = Embed::new().title("🤖 Assistant status").colour(palette::INFO);
+    let mut embed = Embed::new()
+        .title("🤖 Assistant status")
+        .colour(palette::INFO);
     embed = match &provider {
         Ok(p) => embed
             .field("Provider", p.kind.name(), true)
@@ -1005,7 +1040,11 @@ async fn status(ctx: &CommandContext<Assistant>) -> PluginResult {
             ),
             false,
         )
-        .field("Cooldown", format!("{} s per member", settings.cooldown_seconds), true);
+        .field(
+            "Cooldown",
+            format!("{} s per member", settings.cooldown_seconds),
+            true,
+        );
     ctx.reply(embed).await?;
     Ok(())
 }
@@ -1044,8 +1083,10 @@ async fn persist(host: &Host, key: &str, value: Value) -> bool {
 async fn choose_provider(ctx: &CommandContext<Assistant>, rest: &str) -> PluginResult {
     let mut words = rest.split_whitespace();
     let Some(kind) = words.next().and_then(Kind::parse) else {
-        ctx.reply("Name a provider: `zai provider openai [model]` or `zai provider gemini [model]`.")
-            .await?;
+        ctx.reply(
+            "Name a provider: `zai provider openai [model]` or `zai provider gemini [model]`.",
+        )
+        .await?;
         return Ok(());
     };
     let model = words.next().map(str::to_owned);
@@ -1064,7 +1105,11 @@ async fn choose_provider(ctx: &CommandContext<Assistant>, rest: &str) -> PluginR
             "Now `{}`{}{}",
             kind.name(),
             model.map(|m| format!(" with `{m}`")).unwrap_or_default(),
-            if saved { " (saved in config.json)." } else { " (until restart: config.json could not be written)." }
+            if saved {
+                " (saved in config.json)."
+            } else {
+                " (until restart: config.json could not be written)."
+            }
         ),
     ))
     .await?;
@@ -1073,7 +1118,8 @@ async fn choose_provider(ctx: &CommandContext<Assistant>, rest: &str) -> PluginR
 
 async fn choose_model(ctx: &CommandContext<Assistant>, rest: &str) -> PluginResult {
     let Some(model) = rest.split_whitespace().next() else {
-        ctx.reply("Name a model: `zai model gemini-2.0-flash`.").await?;
+        ctx.reply("Name a model: `zai model gemini-2.0-flash`.")
+            .await?;
         return Ok(());
     };
     ctx.data().state().model = Some(model.to_owned());
@@ -1083,7 +1129,11 @@ async fn choose_model(ctx: &CommandContext<Assistant>, rest: &str) -> PluginResu
         &format!(
             "Now `{}`{}",
             clip(model, 100),
-            if saved { " (saved in config.json)." } else { " (until restart: config.json could not be written)." }
+            if saved {
+                " (saved in config.json)."
+            } else {
+                " (until restart: config.json could not be written)."
+            }
         ),
     ))
     .await?;
@@ -1106,7 +1156,11 @@ async fn usage(ctx: &CommandContext<Assistant>) -> PluginResult {
             .iter()
             .filter(|((_, d), _)| *d == today)
             .map(|((g, _), u)| {
-                let place = if *g == 0 { "DMs".to_owned() } else { format!("server {g}") };
+                let place = if *g == 0 {
+                    "DMs".to_owned()
+                } else {
+                    format!("server {g}")
+                };
                 format!("{place}: {} questions, {} tokens", u.requests, u.tokens)
             })
             .collect();
@@ -1126,7 +1180,10 @@ async fn usage(ctx: &CommandContext<Assistant>) -> PluginResult {
         .field("Today (UTC), by server", or_none(servers), false)
         .field(
             "Daily budget per server",
-            format!("{} questions, {} tokens", settings.daily_requests, settings.daily_tokens),
+            format!(
+                "{} questions, {} tokens",
+                settings.daily_requests, settings.daily_tokens
+            ),
             false,
         );
     ctx.reply(embed).await?;
@@ -1157,12 +1214,18 @@ mod tests {
             api_key: Some("k-123".into()),
             ..remote
         };
-        assert_eq!(provider_of(&keyed, &state).expect("key").key.as_deref(), Some("k-123"));
+        assert_eq!(
+            provider_of(&keyed, &state).expect("key").key.as_deref(),
+            Some("k-123")
+        );
     }
 
     #[test]
     fn keys_are_masked_in_anything_shown() {
-        assert_eq!(redact("the key is sk-abcdef", Some("sk-abcdef")), "the key is ••••••••");
+        assert_eq!(
+            redact("the key is sk-abcdef", Some("sk-abcdef")),
+            "the key is ••••••••"
+        );
         assert!(is_local("http://127.0.0.1:8080/v1") && is_local("http://localhost:11434/v1"));
         assert!(!is_local("https://api.openai.com/v1"));
     }

@@ -286,29 +286,30 @@ impl Provider {
     }
 
     fn gemini_body(&self, system: &str, turns: &[Turn], tools: &[ToolSpec]) -> Value {
-        let contents: Vec<Value> = turns
-            .iter()
-            .map(|turn| match turn {
-                Turn::User(text) => json!({"role": "user", "parts": [{"text": text}]}),
-                Turn::Assistant { text, calls } => {
-                    let mut parts: Vec<Value> = Vec::new();
-                    if !text.is_empty() {
-                        parts.push(json!({"text": text}));
+        let contents: Vec<Value> =
+            turns
+                .iter()
+                .map(|turn| match turn {
+                    Turn::User(text) => json!({"role": "user", "parts": [{"text": text}]}),
+                    Turn::Assistant { text, calls } => {
+                        let mut parts: Vec<Value> = Vec::new();
+                        if !text.is_empty() {
+                            parts.push(json!({"text": text}));
+                        }
+                        parts.extend(calls.iter().map(
+                            |c| json!({"functionCall": {"name": c.name, "args": c.arguments}}),
+                        ));
+                        json!({"role": "model", "parts": parts})
                     }
-                    parts.extend(calls.iter().map(|c| {
-                        json!({"functionCall": {"name": c.name, "args": c.arguments}})
-                    }));
-                    json!({"role": "model", "parts": parts})
-                }
-                Turn::Tool { call, result } => json!({
-                    "role": "user",
-                    "parts": [{"functionResponse": {
-                        "name": call.name,
-                        "response": {"result": result},
-                    }}],
-                }),
-            })
-            .collect();
+                    Turn::Tool { call, result } => json!({
+                        "role": "user",
+                        "parts": [{"functionResponse": {
+                            "name": call.name,
+                            "response": {"result": result},
+                        }}],
+                    }),
+                })
+                .collect();
         let mut body = json!({
             "systemInstruction": {"parts": [{"text": system}]},
             "contents": contents,
@@ -496,7 +497,11 @@ impl StreamParser {
                 continue;
             }
             calls.push(ToolCall {
-                id: if id.is_empty() { format!("call_{i}") } else { id },
+                id: if id.is_empty() {
+                    format!("call_{i}")
+                } else {
+                    id
+                },
                 name,
                 arguments: arguments_of(Some(&Value::String(arguments))),
             });
@@ -575,7 +580,10 @@ mod tests {
 
     #[test]
     fn statuses_become_clear_errors() {
-        assert_eq!(ProviderError::from_status(429, b""), ProviderError::RateLimited);
+        assert_eq!(
+            ProviderError::from_status(429, b""),
+            ProviderError::RateLimited
+        );
         assert_eq!(
             ProviderError::from_status(503, b""),
             ProviderError::Unavailable(503)

@@ -206,7 +206,10 @@ mod tests {
             doc("music", "Plays music in voice channels"),
         ]);
         let found = index.search("is there a plugin for ticket transcripts?", 3);
-        assert_eq!(found.first().map(|(d, _)| d.title.as_str()), Some("tickets"));
+        assert_eq!(
+            found.first().map(|(d, _)| d.title.as_str()),
+            Some("tickets")
+        );
         assert_eq!(found.len(), 1, "only documents sharing a word: {found:?}");
         assert!(index.search("zzz", 3).is_empty());
     }

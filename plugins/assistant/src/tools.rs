@@ -118,7 +118,10 @@ pub fn calls_for(action: &str, query: &str, file: Option<&str>) -> Vec<ToolCall>
         arguments,
     };
     match action {
-        "framework" => vec![call("bot_stats", json!({})), call("list_plugins", json!({}))],
+        "framework" => vec![
+            call("bot_stats", json!({})),
+            call("list_plugins", json!({})),
+        ],
         "plugins" => vec![call("list_plugins", json!({}))],
         "diagnose" => vec![call("diagnose", json!({}))],
         "database" => vec![call("database_stats", json!({}))],
@@ -205,7 +208,9 @@ pub async fn run(host: &Host, asker: Asker, index: &Index, call: &ToolCall) -> S
         "slash_status" => slash(host, asker).await,
         "hooks" => report(host, Report::Hooks).await,
         "automations" => automations(host, asker).await,
-        "explain_permission" => permission(host, asker, &text_arg("user"), &text_arg("command")).await,
+        "explain_permission" => {
+            permission(host, asker, &text_arg("user"), &text_arg("command")).await
+        }
         "search_plugins" => Ok(search(index, &text_arg("query"))),
         other => Err(format!("there is no tool `{other}`")),
     };
@@ -230,7 +235,8 @@ async fn commands(host: &Host, asker: Asker, query: &str) -> Result<Value, Strin
         .iter()
         .filter(|c| {
             words.is_empty() || {
-                let text = crate::search::tokens(&format!("{} {}", c.spec.name, c.spec.description));
+                let text =
+                    crate::search::tokens(&format!("{} {}", c.spec.name, c.spec.description));
                 words.iter().any(|w| text.contains(w))
             }
         })
