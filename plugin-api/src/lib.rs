@@ -96,11 +96,11 @@ pub use guild::{
     image_data_uri, image_type,
 };
 pub use http::{HttpRequest, HttpResponse, HttpStream};
-pub use introspect::Report;
 pub use interaction::{
     AutocompleteRequest, ContextMenu, ContextMenuKind, MenuTarget, Modal, ModalSubmit, TargetUser,
     TextInput, TextInputStyle,
 };
+pub use introspect::Report;
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{

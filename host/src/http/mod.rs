@@ -284,10 +284,16 @@ impl HttpService {
     /// its end and on any error.
     pub async fn next_chunk(&self, plugin: &str, id: u64) -> Result<(Vec<u8>, bool), PluginError> {
         let found = self.streams.lock().ok().and_then(|streams| {
-            streams
-                .get(&id)
-                .filter(|s| s.plugin == plugin)
-                .map(|s| (Arc::clone(&s.response), s.url.clone(), s.asked.clone(), s.timeout, s.deadline, s.received))
+            streams.get(&id).filter(|s| s.plugin == plugin).map(|s| {
+                (
+                    Arc::clone(&s.response),
+                    s.url.clone(),
+                    s.asked.clone(),
+                    s.timeout,
+                    s.deadline,
+                    s.received,
+                )
+            })
         });
         let Some((response, url, asked, timeout, deadline, received)) = found else {
             return Err(refused(format!(

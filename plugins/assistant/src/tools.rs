@@ -361,7 +361,7 @@ async fn permission(host: &Host, asker: Asker, user: &str, command: &str) -> Res
     let info = catalogue
         .commands
         .iter()
-        .find(|c| c.spec.name == wanted || c.spec.aliases.iter().any(|a| *a == wanted))
+        .find(|c| c.spec.name == wanted || c.spec.aliases.contains(&wanted))
         .ok_or_else(|| format!("there is no command `{wanted}`"))?;
     Ok(json!({
         "user": user.to_string(),
