@@ -11,6 +11,7 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Uri};
@@ -199,6 +200,9 @@ async fn provider(
         "never" => std::future::pending::<()>().await,
         _ => {}
     }
+    if last_turns(&json).0 == "SLOW" && json["stream"] == true {
+        return slow_stream();
+    }
     let said = model_says(&json);
     let gemini = path.contains(":generateContent") || path.contains(":streamGenerateContent");
     let streamed = json["stream"] == true || path.contains(":streamGenerateContent");
@@ -244,6 +248,27 @@ async fn provider(
         ),
         (true, true, said) => sse(vec![gemini_chunk(said)], false),
     }
+}
+
+/// An answer in four pieces 1.1 s apart, as a slow model writes it.
+fn slow_stream() -> Response {
+    const PIECES: [&str; 4] = ["Slow ", "and ", "steady ", END];
+    let events = futures::stream::unfold(0_usize, |i| async move {
+        let piece = PIECES.get(i)?;
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        let event = json!({"choices": [{"delta": {"content": piece}}]});
+        Some((
+            Ok::<_, std::io::Error>(Bytes::from(format!("data: {event}\n\n"))),
+            i + 1,
+        ))
+    });
+    (
+        [("content-type", "text/event-stream")],
+        axum::body::Body::from_stream(events),
+    )
+        .into_response()
 }
 
 fn gemini_chunk(said: Said) -> Value {
@@ -589,6 +614,43 @@ async fn long_answers_continue_past_two_thousand_characters_and_edit_in_place() 
     );
     let joined = all.join(" ");
     assert!(joined.contains("w0 ") && joined.contains("w899") && joined.contains(END));
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_grows_in_place_at_most_once_a_second() {
+    let (port, _fake) = fake_provider().await;
+    let mut bot = TestBot::start(&[ASSISTANT], &config(port, json!({}))).await;
+    let owner = bot.sim.owner().id;
+    let (_, id, _) = bot.asked(owner, "!zai SLOW").await;
+    let mut edits: Vec<(Instant, String)> = Vec::new();
+    loop {
+        let event = bot
+            .wait_event(
+                "an edit of the answer",
+                |e| matches!(e, SimEvent::MessageEdited { message_id, .. } if *message_id == id),
+            )
+            .await;
+        if let SimEvent::MessageEdited { body, .. } = event {
+            let text = text_of(&body);
+            let done = text.contains(END);
+            edits.push((Instant::now(), text));
+            if done {
+                break;
+            }
+        }
+    }
+    let last = edits.last().map(|(_, t)| t.clone()).unwrap_or_default();
+    assert_eq!(last, format!("Slow and steady {END}"));
+    assert!(edits.len() >= 3, "the answer grew in place: {edits:?}");
+    for pair in edits.windows(2) {
+        assert!(last.starts_with(pair[0].1.trim_end()), "{edits:?}");
+        let apart = pair[1].0 - pair[0].0;
+        assert!(
+            apart >= Duration::from_millis(900),
+            "edits {apart:?} apart: {edits:?}"
+        );
+    }
     bot.shutdown().await;
 }
 

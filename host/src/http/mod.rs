@@ -160,10 +160,13 @@ impl HttpService {
                 if let Some(body) = &body {
                     builder = builder.body(body.clone());
                 }
-                let response = builder
-                    .send()
-                    .await
-                    .map_err(|e| refused(format!("{method} {url}: {}", with_causes(&e))))?;
+                let response = builder.send().await.map_err(|e| {
+                    if e.is_timeout() {
+                        timed_out(&request.url, timeout)
+                    } else {
+                        refused(format!("{method} {url}: {}", with_causes(&e)))
+                    }
+                })?;
                 let status = response.status();
                 if status.is_redirection()
                     && let Some(next) = response
@@ -218,11 +221,13 @@ impl HttpService {
         let limit = self.options.max_response_bytes;
         let read = async {
             let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| refused(format!("{url}: {}", with_causes(&e))))?
-            {
+            while let Some(chunk) = response.chunk().await.map_err(|e| {
+                if e.is_timeout() {
+                    timed_out(&asked, deadline - started)
+                } else {
+                    refused(format!("{url}: {}", with_causes(&e)))
+                }
+            })? {
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(&url, limit));
                 }
@@ -304,6 +309,8 @@ impl HttpService {
         let read = async { response.lock().await.chunk().await };
         let result = match tokio::time::timeout_at(deadline, read).await {
             Err(_) => Err(timed_out(&asked, timeout)),
+            // The client's own time limit is the same one, reached first by a hair.
+            Ok(Err(error)) if error.is_timeout() => Err(timed_out(&asked, timeout)),
             Ok(Err(error)) => Err(refused(format!("{url}: {}", with_causes(&error)))),
             Ok(Ok(None)) => Ok((Vec::new(), true)),
             Ok(Ok(Some(chunk))) if received + chunk.len() > limit => Err(too_large(&url, limit)),
@@ -384,6 +391,131 @@ fn too_large(url: &Url, limit: usize) -> PluginError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use axum::body::{Body, Bytes};
+    use futures::StreamExt;
+
+    /// A server with `/sse` (three pieces), `/big` (three pieces of 600 bytes) and `/stall`
+    /// (one piece, then nothing).
+    async fn server() -> u16 {
+        let piece = |text: &'static str| Ok::<_, std::io::Error>(Bytes::from(text));
+        let app = axum::Router::new()
+            .route(
+                "/sse",
+                axum::routing::get(move || async move {
+                    Body::from_stream(futures::stream::iter([
+                        piece("data: one\n\n"),
+                        piece("data: two\n\n"),
+                        piece("data: [DONE]\n\n"),
+                    ]))
+                }),
+            )
+            .route(
+                "/big",
+                axum::routing::get(|| async {
+                    let block = Bytes::from(vec![b'x'; 600]);
+                    Body::from_stream(futures::stream::iter(
+                        (0..3).map(move |_| Ok::<_, std::io::Error>(block.clone())),
+                    ))
+                }),
+            )
+            .route(
+                "/stall",
+                axum::routing::get(move || async move {
+                    Body::from_stream(
+                        futures::stream::iter([piece("first")]).chain(futures::stream::pending()),
+                    )
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        port
+    }
+
+    fn service(port: u16) -> HttpService {
+        HttpService::new(HttpOptions {
+            allow: [("p".to_owned(), vec![format!("127.0.0.1:{port}")])].into(),
+            timeout: Duration::from_millis(500),
+            max_response_bytes: 1000,
+        })
+    }
+
+    async fn read_all(http: &HttpService, plugin: &str, id: u64) -> Result<Vec<u8>, PluginError> {
+        let mut body = Vec::new();
+        loop {
+            let (chunk, done) = http.next_chunk(plugin, id).await?;
+            body.extend_from_slice(&chunk);
+            if done {
+                return Ok(body);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn streamed_answers_keep_the_allow_list_and_the_limits_over_the_whole_body() {
+        let port = server().await;
+        let http = service(port);
+        let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+
+        let (id, status, _) = http
+            .open_stream("p", HttpRequest::get(url("/sse")))
+            .await
+            .expect("open");
+        assert_eq!(status, 200);
+        // Another plugin cannot read it.
+        assert!(http.next_chunk("q", id).await.is_err());
+        let body = read_all(&http, "p", id).await.expect("body");
+        assert_eq!(body, b"data: one\n\ndata: two\n\ndata: [DONE]\n\n");
+        // Read to its end, it is gone.
+        assert!(http.next_chunk("p", id).await.is_err());
+
+        // Not allowed for this plugin: refused before any connection.
+        let refused = http
+            .open_stream("q", HttpRequest::get(url("/sse")))
+            .await
+            .expect_err("not allowed");
+        assert!(refused.to_string().contains("http.allow.q"), "{refused}");
+
+        // 1,800 bytes in pieces of 600 against a limit of 1,000: refused once past it.
+        let (id, _, _) = http
+            .open_stream("p", HttpRequest::get(url("/big")))
+            .await
+            .expect("open");
+        let error = read_all(&http, "p", id).await.expect_err("too large");
+        assert!(error.to_string().contains("max_response_kb"), "{error}");
+
+        // A body that stops coming: the time limit ends it.
+        let (id, _, _) = http
+            .open_stream("p", HttpRequest::get(url("/stall")))
+            .await
+            .expect("open");
+        let error = read_all(&http, "p", id).await.expect_err("stalled");
+        assert!(error.to_string().contains("took longer than"), "{error}");
+
+        // At most eight open at once; closing one makes room.
+        let mut open = Vec::new();
+        for _ in 0..MAX_STREAMS_PER_PLUGIN {
+            let (id, _, _) = http
+                .open_stream("p", HttpRequest::get(url("/sse")))
+                .await
+                .expect("open");
+            open.push(id);
+        }
+        assert!(
+            http.open_stream("p", HttpRequest::get(url("/sse")))
+                .await
+                .is_err()
+        );
+        http.close_stream("p", open[0]);
+        assert!(
+            http.open_stream("p", HttpRequest::get(url("/sse")))
+                .await
+                .is_ok()
+        );
+    }
 
     #[test]
     fn patterns_match_hosts_ports_and_subdomains() {
