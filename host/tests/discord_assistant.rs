@@ -742,3 +742,85 @@ async fn cooldown_budget_and_a_missing_key_are_explained() {
     );
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_databases_hooks_and_the_slash_limit_are_read_live() {
+    let (port, _fake) = fake_provider().await;
+    let mut bot =
+        TestBot::start_stored(&[ASSISTANT], &config(port, json!({"stream": false}))).await;
+    let owner = bot.sim.owner().id;
+    for (tool, arguments, wanted) in [
+        (
+            "diagnose",
+            json!({}),
+            vec![r#""health":{"#, r#""tier":"#, r#""available":true"#],
+        ),
+        (
+            "database_stats",
+            json!({}),
+            vec![r#""name":"main.db""#, r#""available":true"#],
+        ),
+        ("hooks", json!({}), vec![r#""enabled":"#, r#""hooks":["#]),
+        (
+            "slash_status",
+            json!({}),
+            vec![r#""limit":100"#, "ask_zdbf"],
+        ),
+        (
+            "list_commands",
+            json!({"query": "assistant"}),
+            vec![r#""name":"ask_zdbf""#],
+        ),
+    ] {
+        let answer = ask(&mut bot, owner, &call(tool, arguments)).await;
+        for piece in wanted {
+            assert!(answer.contains(piece), "{tool}: {piece} not in {answer}");
+        }
+    }
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_function_calling_the_action_s_data_is_the_context() {
+    let (port, fake) = fake_provider().await;
+    let mut bot = TestBot::start(&[ASSISTANT], &config(port, json!({"tools": false}))).await;
+    let owner = bot.sim.owner().id;
+    bot.wait_registered("ask_zdbf").await;
+    let interaction = bot
+        .sim
+        .inject_slash(
+            bot.guild(),
+            bot.channel(),
+            owner,
+            "ask_zdbf",
+            json!([{"name": "action", "type": 3, "value": "plugins"}]),
+        )
+        .await
+        .expect("slash");
+    let (_, first) = bot.callback(interaction).await;
+    assert!(text_of(&first).contains("Thinking"), "{first}");
+    let answer = loop {
+        let event = bot
+            .wait_event("the slash answer", |e| {
+                matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == interaction)
+            })
+            .await;
+        if let SimEvent::OriginalEdited { body, .. } = event
+            && text_of(&body).contains(END)
+        {
+            break text_of(&body);
+        }
+    };
+    assert!(
+        answer.contains("You asked: Tell me about this bot's plugins."),
+        "{answer}"
+    );
+    let asked = fake.seen().last().expect("asked").body.clone();
+    assert!(asked.get("tools").is_none(), "{asked}");
+    let system = last_turns(&asked).2;
+    assert!(
+        system.contains("Data from `list_plugins`") && system.contains(r#""name":"assistant""#),
+        "{system}"
+    );
+    bot.shutdown().await;
+}
