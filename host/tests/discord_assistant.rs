@@ -824,3 +824,20 @@ async fn without_function_calling_the_action_s_data_is_the_context() {
     );
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_budget_survives_a_restart() {
+    let (port, _fake) = fake_provider().await;
+    let mut bot =
+        TestBot::start_stored(&[ASSISTANT], &config(port, json!({"daily_requests": 1}))).await;
+    let owner = bot.sim.owner().id;
+    let answer = ask(&mut bot, owner, "!zai once").await;
+    assert!(answer.contains("You asked: once"), "{answer}");
+    let mut bot = bot.restart_after(|| {}).await;
+    let spent = text_of(&bot.ask(owner, "!zai twice").await);
+    assert!(
+        spent.contains("budget for today") && spent.contains("1 of 1 questions"),
+        "{spent}"
+    );
+    bot.shutdown().await;
+}

@@ -100,7 +100,7 @@ impl Default for Settings {
 }
 
 /// Requests and tokens.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Usage {
     /// Questions asked.
     pub requests: u64,
@@ -360,6 +360,33 @@ fn day(now: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs() / 86_400)
 }
 
+/// Where a day's usage is kept: the guild's storage (DMs: the global one).
+fn usage_place(guild: Option<GuildId>, day: u64) -> (Scope, String) {
+    match guild {
+        Some(guild) => (Scope::Guild(guild), format!("usage:{day}")),
+        None => (Scope::Global, format!("usage:dm:{day}")),
+    }
+}
+
+async fn load_usage(host: &Host, guild: Option<GuildId>, day: u64) -> Option<Usage> {
+    let (scope, key) = usage_place(guild, day);
+    host.storage()
+        .get::<Usage>(scope, &key)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Keeps a day's usage (best effort: without storage it lives in memory only) and forgets
+/// the day before.
+async fn save_usage(host: &Host, guild: Option<GuildId>, day: u64, usage: Usage) {
+    let (scope, key) = usage_place(guild, day);
+    if host.storage().set(scope, &key, &usage).await.is_ok() {
+        let (scope, old) = usage_place(guild, day.saturating_sub(1));
+        let _ = host.storage().delete(scope, &old).await;
+    }
+}
+
 /// A reply that grows as the answer streams: edited in place at most once per interval,
 /// continued in further messages past [`MESSAGE_MAX_CHARS`].
 struct Live<'a> {
@@ -488,6 +515,15 @@ async fn ask(
     };
     let guild = invocation.guild_id.map_or(0, |g| g.0);
     let today = day(host.now());
+    // Today's usage survives restarts where the host has storage.
+    let known = ctx.data().state().usage.contains_key(&(guild, today));
+    if !known && let Some(stored) = load_usage(&host, invocation.guild_id, today).await {
+        ctx.data()
+            .state()
+            .usage
+            .entry((guild, today))
+            .or_insert(stored);
+    }
     // The cooldown and the budget, checked and counted at once.
     let refusal = {
         let mut state = ctx.data().state();
@@ -571,12 +607,15 @@ async fn ask(
             question.turns.push(Turn::Tool { call, result });
         }
     }
-    {
+    let used = {
         let mut state = ctx.data().state();
-        state.usage.entry((guild, today)).or_default().tokens += tokens;
         let total = format!("{} {}", provider.kind.name(), provider.model);
         state.totals.entry(total).or_default().tokens += tokens;
-    }
+        let used = state.usage.entry((guild, today)).or_default();
+        used.tokens += tokens;
+        *used
+    };
+    save_usage(&host, invocation.guild_id, today, used).await;
     let shown = match outcome {
         Ok(()) if answer.trim().is_empty() => "The model gave no answer.".to_owned(),
         Ok(()) => answer,
