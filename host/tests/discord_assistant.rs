@@ -841,3 +841,23 @@ async fn the_daily_budget_survives_a_restart() {
     );
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_isolated_assistant_streams_and_calls_tools_through_its_worker() {
+    let (port, fake) = fake_provider().await;
+    let config = format!(
+        r#"{}, "isolation": {{"plugins": ["*"]}}"#,
+        config(port, json!({}))
+    );
+    let mut bot = TestBot::start(&[ASSISTANT], &config).await;
+    let owner = bot.sim.owner().id;
+    let answer = ask(&mut bot, owner, &call("hooks", json!({}))).await;
+    assert!(answer.contains(r#""enabled":"#), "{answer}");
+    let answer = ask(&mut bot, owner, "!zai streamed through a worker").await;
+    assert!(
+        answer.contains("You asked: streamed through a worker"),
+        "{answer}"
+    );
+    assert_key_kept(&bot, &fake, "authorization");
+    bot.shutdown().await;
+}
