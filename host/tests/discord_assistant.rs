@@ -10,7 +10,7 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -24,6 +24,37 @@ const ASSISTANT: (&str, &str) = ("plugin-assistant.so", "assistant.so");
 const KEY: &str = "sk-fake-SECRET-4242";
 /// Every answer of the fake provider ends with it: the answer is complete.
 const END: &str = "∎";
+
+/// Everything the host logs in this test binary, at every level.
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("logs").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts capturing the logs (once per binary); what was logged so far.
+fn logs() -> String {
+    let buffer = LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buffer);
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogBuffer(Arc::clone(&sink)))
+            .try_init();
+        buffer
+    });
+    String::from_utf8_lossy(&buffer.lock().expect("logs")).into_owned()
+}
 
 /// One request the fake provider got.
 #[derive(Clone, Debug)]
@@ -283,6 +314,7 @@ fn gemini_chunk(said: Said) -> Value {
 }
 
 async fn fake_provider() -> (u16, Fake) {
+    logs();
     let fake = Fake::default();
     let state = fake.clone();
     let app = axum::Router::new().fallback(move |method, uri, headers, body| {
@@ -355,9 +387,12 @@ fn call(name: &str, arguments: Value) -> String {
     )
 }
 
-/// Nothing the bot sent to Discord holds the key, and every request to the provider carried it
-/// in its auth header only.
+/// Nothing the bot sent to Discord or logged (at any level) holds the key, and every request to
+/// the provider carried it in its auth header only.
 fn assert_key_kept(bot: &TestBot, fake: &Fake, header: &str) {
+    let logged = logs();
+    assert!(logged.contains("assistant"), "the logs are captured");
+    assert!(!logged.contains(KEY), "the key was logged");
     for request in bot.sim.requests() {
         let sent = format!("{} {:?}", request.path, request.body);
         assert!(!sent.contains(KEY), "the key reached Discord: {sent}");
