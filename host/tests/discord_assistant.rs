@@ -896,3 +896,18 @@ async fn an_isolated_assistant_streams_and_calls_tools_through_its_worker() {
     assert_key_kept(&bot, &fake, "authorization");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_comes_before_the_host_s_time_limit_on_the_command() {
+    let (port, _fake) = fake_provider().await;
+    // The provider never answers; the plugin's own limit (60 s) is past the host's (5 s).
+    let config = format!(
+        r#"{}, "limits": {{"commands": {{"zai": 5}}}}"#,
+        config(port, json!({"model": "never"}))
+    );
+    let mut bot = TestBot::start(&[ASSISTANT], &config).await;
+    let owner = bot.sim.owner().id;
+    let answer = ask(&mut bot, owner, "!zai hello").await;
+    assert!(answer.contains("did not answer in time"), "{answer}");
+    bot.shutdown().await;
+}

@@ -347,6 +347,21 @@ fn provider_of(settings: &Settings, state: &State) -> Result<Provider, String> {
     })
 }
 
+/// How long this command may still take: the host's limit on it (`limits.commands.NAME`, else
+/// `limits.command_seconds`, 30 s by default) less a margin for the last edit.
+fn time_left(host: &Host, command: &str) -> Duration {
+    let root = command.split_whitespace().next().unwrap_or(command);
+    let seconds = host
+        .config_value(&format!("limits.commands.{root}"))
+        .and_then(|v| v.as_f64())
+        .or_else(|| {
+            host.config_value("limits.command_seconds")
+                .and_then(|v| v.as_f64())
+        })
+        .unwrap_or(30.0);
+    Duration::from_secs_f64((seconds - 3.0).clamp(1.0, 86_400.0))
+}
+
 /// `text` with the key masked (defence in depth: a provider echoing it back).
 fn redact(text: &str, key: Option<&str>) -> String {
     match key {
@@ -499,6 +514,7 @@ async fn ask(
     tool_calls: bool,
 ) -> PluginResult {
     let host = *ctx.host();
+    let deadline = Instant::now() + time_left(&host, &ctx.invocation().command);
     let settings = settings(&host).await;
     let invocation = ctx.invocation();
     let provider = {
@@ -574,7 +590,21 @@ async fn ask(
     let mut tokens = 0_u64;
     let mut answer = String::new();
     let mut outcome: Result<(), ProviderError> = Ok(());
+    let mut provider = provider;
     for round in 0..=MAX_TOOL_ROUNDS {
+        // Every request ends before the host's time limit on this command would cut the
+        // reply short: the member gets an answer, never a "Thinking…" left hanging.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < Duration::from_secs(1) {
+            outcome = Err(ProviderError::Timeout(format!(
+                "the command's time limit, `limits.command_seconds` or `limits.commands.{}`",
+                invocation.command
+            )));
+            break;
+        }
+        provider.timeout_ms = provider
+            .timeout_ms
+            .min(u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
         let before = answer.clone();
         let reply = match exchange(&host, &provider, &question, &mut live, &before).await {
             Ok(reply) => reply,
