@@ -64,8 +64,8 @@ for name in old-api mid-api last-api newer-api broken-api; do
 done
 
 # The first-party plugins too, for the tests that exercise them.
-build -p hello -p activity -p polls -p help -p scheduler -p backups -p automations -p shardmonitor -p shardmanager -p marketplace
-for p in hello activity polls help scheduler backups automations shardmonitor shardmanager marketplace; do put "$(lib "$p")" "plugin-$p.$ext"; done
+build -p hello -p activity -p polls -p help -p scheduler -p backups -p automations -p shardmonitor -p shardmanager -p marketplace -p assistant
+for p in hello activity polls help scheduler backups automations shardmonitor shardmanager marketplace assistant; do put "$(lib "$p")" "plugin-$p.$ext"; done
 
 # `build.sh bench`: 50 plugins from the template's shape, t00..t49, each depending on the one
 # before (a 50-deep chain for the resolver).

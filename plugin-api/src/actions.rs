@@ -308,6 +308,36 @@ pub enum Action {
     },
     /// Send an HTTP request through the host (to hosts allowed for the plugin).
     Http(crate::http::HttpRequest),
+    /// Send an HTTP request through the host and read its answer in pieces as they arrive
+    /// (server-sent events, say): resolves to [`Outcome::HttpStream`] with the status and
+    /// headers; [`Action::HttpStreamNext`] reads on. The same allow-list, time and size limits as
+    /// [`Action::Http`], over the whole answer (plugin-api 1.3).
+    HttpStream(crate::http::HttpRequest),
+    /// The next piece of an answer opened with [`Action::HttpStream`]; resolves to
+    /// [`Outcome::HttpChunk`] (`done` once the answer is complete, and the stream is closed).
+    HttpStreamNext {
+        /// The stream.
+        id: u64,
+    },
+    /// Close a stream opened with [`Action::HttpStream`] before its end.
+    HttpStreamClose {
+        /// The stream.
+        id: u64,
+    },
+    /// A report on the running bot as JSON ([`Outcome::Json`]): its plugins, health, databases
+    /// or hooks ([`crate::introspect::Report`]; plugin-api 1.3).
+    Report {
+        /// Which.
+        topic: crate::introspect::Report,
+    },
+    /// Read a text file of the bot's project: `README.md`, or a Markdown or text file under
+    /// `docs/` or `data/`, relative to the project folder; never a hidden file (`.env`), a
+    /// name that looks like a secret, a path that leaves those folders, or more than 64 KiB.
+    /// Resolves to [`Outcome::Json`] holding the text as a JSON string (plugin-api 1.3).
+    ProjectFile {
+        /// The path, as `docs/ARCHITECTURE.md`.
+        path: String,
+    },
     /// Read the plugin's own section of `config.json` (`plugins.<name>`), as JSON text.
     PluginConfig,
     /// Replace the plugin's own section of `config.json`, written atomically.
@@ -505,6 +535,11 @@ impl Action {
             Self::CreateWebhook { .. } => "create a webhook",
             Self::ExecuteWebhook { .. } => "send through a webhook",
             Self::Http(_) => "send an HTTP request",
+            Self::HttpStream(_) => "stream an HTTP answer",
+            Self::HttpStreamNext { .. } => "read a streamed HTTP answer",
+            Self::HttpStreamClose { .. } => "close a streamed HTTP answer",
+            Self::Report { .. } => "read a report on the bot",
+            Self::ProjectFile { .. } => "read a project file",
             Self::PluginConfig => "read the plugin's config",
             Self::SetPluginConfig { .. } => "write the plugin's config",
             Self::Commands => "list the commands",
@@ -814,6 +849,23 @@ pub enum Outcome {
     Webhook(Webhook),
     /// An HTTP answer.
     Http(crate::http::HttpResponse),
+    /// A streamed HTTP answer's status and headers (plugin-api 1.3).
+    HttpStream {
+        /// The stream, for [`Action::HttpStreamNext`].
+        id: u64,
+        /// The status code.
+        status: u16,
+        /// Response headers (names in lower case), in order.
+        headers: Vec<(String, String)>,
+    },
+    /// The next piece of a streamed HTTP answer (plugin-api 1.3).
+    HttpChunk {
+        /// The bytes (empty at the end).
+        #[serde(with = "crate::base64::bytes")]
+        data: Vec<u8>,
+        /// Whether the answer is complete (the stream is closed).
+        done: bool,
+    },
     /// A JSON value, as text (`null` when absent).
     Json(String),
     /// The command catalogue.

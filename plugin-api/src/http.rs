@@ -133,7 +133,121 @@ impl HttpResponse {
     }
 }
 
+/// An HTTP answer read in pieces as they arrive ([`Host::http_stream`]): the status and
+/// headers at once, the body chunk by chunk. Read it to the end or [`HttpStream::close`] it;
+/// the host closes a stream left alone when its time limit passes.
+#[derive(Debug)]
+pub struct HttpStream {
+    host: Host,
+    id: u64,
+    done: bool,
+    /// The status code.
+    pub status: u16,
+    /// Response headers (names in lower case), in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpStream {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// A header by name (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The next piece of the body, `None` at its end. An error (the time or size limit
+    /// passed, the connection broke) ends the stream.
+    pub async fn next_chunk(&mut self) -> PluginResult<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let outcome = self.host.act(&Action::HttpStreamNext { id: self.id }).await;
+        match outcome {
+            Ok(Outcome::HttpChunk { data, done }) => {
+                self.done = done;
+                if done && data.is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(data))
+                }
+            }
+            Ok(other) => {
+                self.done = true;
+                Err(PluginError::Host(format!(
+                    "the host answered a stream read with {other:?}"
+                )))
+            }
+            Err(error) => {
+                self.done = true;
+                Err(error)
+            }
+        }
+    }
+
+    /// The rest of the body, as one piece.
+    pub async fn read_to_end(&mut self) -> PluginResult<Vec<u8>> {
+        let mut body = Vec::new();
+        while let Some(chunk) = self.next_chunk().await? {
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Closes the stream before its end (nothing happens at or past the end).
+    pub async fn close(mut self) -> PluginResult {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        self.host
+            .act(&Action::HttpStreamClose { id: self.id })
+            .await
+            .map(|_| ())
+    }
+}
+
 impl Host {
+    /// Sends an HTTP request through the host and returns as soon as the status and headers
+    /// are in; the body is read with [`HttpStream::next_chunk`] as it arrives (server-sent
+    /// events from a model's API, say). The allow-list, time limit (over the whole answer) and
+    /// size limit (over every chunk together) of [`Host::http`] apply (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # async fn demo(host: zoryx_plugin_api::Host) -> zoryx_plugin_api::PluginResult {
+    /// use zoryx_plugin_api::HttpRequest;
+    ///
+    /// let mut stream = host.http_stream(HttpRequest::get("https://api.example.com/events")).await?;
+    /// assert!(stream.is_success());
+    /// while let Some(chunk) = stream.next_chunk().await? {
+    ///     host.info(String::from_utf8_lossy(&chunk));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn http_stream(&self, request: HttpRequest) -> PluginResult<HttpStream> {
+        match self.act(&Action::HttpStream(request)).await? {
+            Outcome::HttpStream {
+                id,
+                status,
+                headers,
+            } => Ok(HttpStream {
+                host: *self,
+                id,
+                done: false,
+                status,
+                headers,
+            }),
+            other => Err(PluginError::Host(format!(
+                "the host answered an HTTP stream with {other:?}"
+            ))),
+        }
+    }
+
     /// Sends an HTTP request through the host; any status is an answer (check
     /// [`HttpResponse::is_success`]); a host not allowed for this plugin, a time-out or an
     /// answer past the size limit is an error.

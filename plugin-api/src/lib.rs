@@ -58,6 +58,7 @@ pub mod ffi;
 pub mod guild;
 pub mod http;
 pub mod interaction;
+pub mod introspect;
 pub mod limits;
 pub mod manifest;
 pub mod market;
@@ -95,11 +96,12 @@ pub use guild::{
     GuildInfo, GuildSpec, Overwrite, OverwriteTarget, Reaction, Role, RoleSpec, Webhook,
     image_data_uri, image_type,
 };
-pub use http::{HttpRequest, HttpResponse};
+pub use http::{HttpRequest, HttpResponse, HttpStream};
 pub use interaction::{
     AutocompleteRequest, ContextMenu, ContextMenuKind, MenuTarget, Modal, ModalSubmit, TargetUser,
     TextInput, TextInputStyle,
 };
+pub use introspect::Report;
 pub use limits::{LimitError, split_text};
 pub use manifest::Manifest;
 pub use message::{

@@ -24,6 +24,7 @@ pub mod convert;
 pub mod embeds;
 pub mod events;
 mod expiry;
+mod introspect;
 mod market;
 pub mod outbox;
 pub mod pipeline;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use serde_json::Value;
 use zoryx_plugin_api::{Action, ChannelId, Message, MessageId, Outcome, PluginError};
 
 use super::actions;
@@ -136,6 +137,35 @@ impl Outbox for DiscordOutbox {
                 super::market::run(bot, rest, bot_id, plugin, user, request, progress)
                     .await
                     .map(Outcome::Market)
+            });
+        }
+        if matches!(action, Action::Report { .. } | Action::ProjectFile { .. }) {
+            let bot = self.bot.upgrade();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                match action {
+                    Action::Report { topic } => super::introspect::report(&bot, topic)
+                        .await
+                        .map(|v| Outcome::Json(v.to_string())),
+                    Action::ProjectFile { path } => {
+                        let root = bot
+                            .manager
+                            .paths()
+                            .data
+                            .parent()
+                            .map(std::path::Path::to_path_buf)
+                            .unwrap_or_default();
+                        let root = if root.as_os_str().is_empty() {
+                            std::path::PathBuf::from(".")
+                        } else {
+                            root
+                        };
+                        let text = super::introspect::project_file(&root, &path).await?;
+                        Ok(Outcome::Json(Value::String(text).to_string()))
+                    }
+                    _ => Err(PluginError::NotAvailable("this report".into())),
+                }
             });
         }
         if let Action::BotSettings { guild } = action {

@@ -527,6 +527,9 @@ impl Shared {
             && matches!(
                 action,
                 Action::Http(_)
+                    | Action::HttpStream(_)
+                    | Action::HttpStreamNext { .. }
+                    | Action::HttpStreamClose { .. }
                     | Action::PluginConfig
                     | Action::SetPluginConfig { .. }
                     | Action::Commands
@@ -550,6 +553,34 @@ impl Shared {
                         None => Err(PluginError::NotAvailable("outbound HTTP".to_owned())),
                     }
                 })
+            }
+            Action::HttpStream(request) => {
+                let http = self.http.load_full();
+                Box::pin(async move {
+                    let http =
+                        http.ok_or_else(|| PluginError::NotAvailable("outbound HTTP".to_owned()))?;
+                    let (id, status, headers) = http.open_stream(&plugin, request).await?;
+                    Ok(Outcome::HttpStream {
+                        id,
+                        status,
+                        headers,
+                    })
+                })
+            }
+            Action::HttpStreamNext { id } => {
+                let http = self.http.load_full();
+                Box::pin(async move {
+                    let http =
+                        http.ok_or_else(|| PluginError::NotAvailable("outbound HTTP".to_owned()))?;
+                    let (data, done) = http.next_chunk(&plugin, id).await?;
+                    Ok(Outcome::HttpChunk { data, done })
+                })
+            }
+            Action::HttpStreamClose { id } => {
+                if let Some(http) = self.http.load_full() {
+                    http.close_stream(&plugin, id);
+                }
+                Box::pin(async move { Ok(Outcome::Done) })
             }
             Action::PluginConfig => {
                 let value = self
