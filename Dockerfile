@@ -22,10 +22,10 @@ COPY . .
 # are copied out of the cached target folder in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p zoryx-host -p hello -p activity -p polls -p help -p scheduler -p backups -p automations -p shardmonitor -p shardmanager -p marketplace \
+    cargo build --release --locked -p zoryx-host -p hello -p activity -p polls -p help -p scheduler -p backups -p automations -p shardmonitor -p shardmanager -p marketplace -p assistant \
  && mkdir -p /out/extensions \
  && cp target/release/zoryx /out/zoryx \
- && for plugin in hello activity polls help scheduler backups automations shardmonitor shardmanager marketplace; do \
+ && for plugin in hello activity polls help scheduler backups automations shardmonitor shardmanager marketplace assistant; do \
       cp "target/release/lib${plugin}.so" "/out/extensions/${plugin}.so"; \
     done
 
