@@ -17,7 +17,7 @@ license="MIT OR Apache-2.0"
 homepage="https://github.com/zoryx-rs/zoryx"
 # category: plugins
 groups=(
-  "Core:help marketplace"
+  "Core:help marketplace assistant"
   "Examples:hello"
   "Community:activity polls"
   "Utility:scheduler"

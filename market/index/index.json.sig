@@ -1,4 +1,4 @@
 {
-  "key": "zoryx-ed25519:80juoiKuQ8/gXQI9N00pOHozZbFk3kcPW8jQfGwTfG8=",
-  "signature": "euHjZavUHV7199BphRJ9fIMZULKkCOgOqPLz/DFMnfs9SVHnjfawWJcYNnzoygPc1BhtLLtbHm9Aagpupy09Aw=="
+  "key": "zoryx-ed25519:WlFOZ4d/K5QosMZrreCzftiLwNyLI+LjjwlPvU4cX74=",
+  "signature": "s3uXKvoA3UOMlR/ArElZGPRekSvrgHOYxxksYNwTndeSHSwAThLVvLCuiGYFJI4QTPbn/7TxE8QCmd9V+J/wAQ=="
 }
