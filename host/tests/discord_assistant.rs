@@ -373,6 +373,25 @@ async fn finished(bot: &mut TestBot, id: u64) -> String {
     }
 }
 
+/// The answer to slash interaction `interaction`: "Thinking" first, then the original response
+/// edited until it is complete (the fake's end mark).
+async fn slash_answer(bot: &mut TestBot, interaction: u64) -> String {
+    let (_, first) = bot.callback(interaction).await;
+    assert!(text_of(&first).contains("Thinking"), "{first}");
+    loop {
+        let event = bot
+            .wait_event("the slash answer", |e| {
+                matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == interaction)
+            })
+            .await;
+        if let SimEvent::OriginalEdited { body, .. } = event
+            && text_of(&body).contains(END)
+        {
+            return text_of(&body);
+        }
+    }
+}
+
 /// Asks `question` with the prefix form as `user`; the finished answer.
 async fn ask(bot: &mut TestBot, user: u64, question: &str) -> String {
     let (_, id, first) = bot.asked(user, question).await;
@@ -464,20 +483,7 @@ async fn the_tool_the_model_calls_runs_and_its_live_data_reaches_the_answer() {
         )
         .await
         .expect("slash");
-    let (_, first) = bot.callback(interaction).await;
-    assert!(text_of(&first).contains("Thinking"), "{first}");
-    let answer = loop {
-        let event = bot
-            .wait_event("the slash answer", |e| {
-                matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == interaction)
-            })
-            .await;
-        if let SimEvent::OriginalEdited { body, .. } = event
-            && text_of(&body).contains(END)
-        {
-            break text_of(&body);
-        }
-    };
+    let answer = slash_answer(&mut bot, interaction).await;
     assert!(
         answer.contains(r#""command":"reload""#) && answer.contains(r#""may_run_here":false"#),
         "{answer}"
@@ -832,20 +838,7 @@ async fn without_function_calling_the_action_s_data_is_the_context() {
         )
         .await
         .expect("slash");
-    let (_, first) = bot.callback(interaction).await;
-    assert!(text_of(&first).contains("Thinking"), "{first}");
-    let answer = loop {
-        let event = bot
-            .wait_event("the slash answer", |e| {
-                matches!(e, SimEvent::OriginalEdited { interaction_id, .. } if *interaction_id == interaction)
-            })
-            .await;
-        if let SimEvent::OriginalEdited { body, .. } = event
-            && text_of(&body).contains(END)
-        {
-            break text_of(&body);
-        }
-    };
+    let answer = slash_answer(&mut bot, interaction).await;
     assert!(
         answer.contains("You asked: Tell me about this bot's plugins."),
         "{answer}"
