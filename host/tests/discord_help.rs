@@ -5,20 +5,10 @@
 mod support;
 
 use serde_json::Value;
-use support::bot::{TestBot, text_of};
+use support::bot::{TestBot, components, text_of};
 
 const HELP: (&str, &str) = ("plugin-help.so", "help.so");
 const BASIC: (&str, &str) = ("basic-v1.so", "basic.so");
-
-/// The components of a message body, rows flattened.
-fn components(body: &Value) -> Vec<Value> {
-    body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
 
 fn custom_id(body: &Value, label_or_type: &str) -> String {
     components(body)

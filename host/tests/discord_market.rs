@@ -9,20 +9,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::bot::{TestBot, text_of};
+use support::bot::{TestBot, components, text_of};
 use support::market::{MarketServer, entry, index, snapshot};
 use zoryx_sim::SimEvent;
 
 const MARKET: (&str, &str) = ("plugin-marketplace.so", "marketplace.so");
-
-fn components(body: &Value) -> Vec<Value> {
-    body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .collect()
-}
 
 fn custom_id(body: &Value, label: &str) -> String {
     components(body)

@@ -423,6 +423,16 @@ impl TestBot {
     }
 }
 
+/// The components of a message body, rows flattened.
+pub fn components(body: &Value) -> Vec<Value> {
+    body["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
 /// The text of a reply: its content, or its embeds' titles, descriptions and fields.
 pub fn text_of(body: &Value) -> String {
     let mut out = body["content"].as_str().unwrap_or_default().to_owned();
