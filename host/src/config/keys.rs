@@ -573,7 +573,7 @@ impl Default for MarketplaceConfig {
 
 /// What the dashboard lets a role do, by name: `view.*` opens a page, the others are actions.
 /// `dashboard.roles` gives custom roles a list of these; anything not listed is refused.
-pub const DASHBOARD_PERMISSIONS: [&str; 16] = [
+pub const DASHBOARD_PERMISSIONS: [&str; 24] = [
     "view.overview",
     "view.plugins",
     "view.commands",
@@ -590,6 +590,14 @@ pub const DASHBOARD_PERMISSIONS: [&str; 16] = [
     "config.edit",
     "sessions.revoke",
     "chat.send",
+    "view.hooks",
+    "view.panels",
+    "hooks.manage",
+    "guilds.manage",
+    "guilds.leave",
+    "commands.permissions",
+    "databases.check",
+    "panels.act",
 ];
 
 /// The dashboard's built-in roles (bot owners are always `owner`).

@@ -45,11 +45,27 @@ pub enum Permission {
     SessionsRevoke,
     /// Send a message as the bot.
     ChatSend,
+    /// The hooks and circuit breakers page.
+    ViewHooks,
+    /// The plugins' own pages (read).
+    ViewPanels,
+    /// Disable or enable a hook, close a circuit breaker by hand.
+    HooksManage,
+    /// Change a guild's settings (prefix, language...).
+    GuildsManage,
+    /// Make the bot leave a guild.
+    GuildsLeave,
+    /// Change who may run a command (`command_permissions`).
+    CommandsPermissions,
+    /// Run a database integrity check.
+    DatabasesCheck,
+    /// Take the actions of the plugins' own pages.
+    PanelsAct,
 }
 
 impl Permission {
     /// Every permission, in [`DASHBOARD_PERMISSIONS`] order.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 24] = [
         Self::ViewOverview,
         Self::ViewPlugins,
         Self::ViewCommands,
@@ -66,6 +82,14 @@ impl Permission {
         Self::ConfigEdit,
         Self::SessionsRevoke,
         Self::ChatSend,
+        Self::ViewHooks,
+        Self::ViewPanels,
+        Self::HooksManage,
+        Self::GuildsManage,
+        Self::GuildsLeave,
+        Self::CommandsPermissions,
+        Self::DatabasesCheck,
+        Self::PanelsAct,
     ];
 
     /// Its name in `dashboard.roles`.
@@ -93,8 +117,9 @@ impl Permission {
 pub enum Role {
     /// A bot owner: everything.
     Owner,
-    /// Every page but the security page, and the plugin operations and chat; not the config
-    /// editor, not ending sessions.
+    /// Every page but the security page; the plugin operations, chat, hooks, guild settings,
+    /// integrity checks and the plugins' page actions; not the config editor nor command
+    /// permissions, not leaving guilds, not ending sessions.
     Admin,
     /// Every page but the security page, read only.
     Viewer,
@@ -134,10 +159,16 @@ impl Role {
                     | ViewConfig
                     | ViewDatabases
                     | ViewGuilds
+                    | ViewHooks
+                    | ViewPanels
                     | PluginsLoad
                     | PluginsUnload
                     | PluginsReload
                     | ChatSend
+                    | HooksManage
+                    | GuildsManage
+                    | DatabasesCheck
+                    | PanelsAct
             ),
             Self::Viewer => matches!(
                 permission,
@@ -150,6 +181,8 @@ impl Role {
                     | ViewConfig
                     | ViewDatabases
                     | ViewGuilds
+                    | ViewHooks
+                    | ViewPanels
             ),
             Self::Custom { permissions, .. } => permissions.contains(&permission),
         }
