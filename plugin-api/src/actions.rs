@@ -450,6 +450,9 @@ pub enum Action {
     /// Every gateway shard of this process, with its connection and event counts; resolves to
     /// [`Outcome::Shards`] (plugin-api 1.3).
     Shards,
+    /// The guilds the bot is in (those this process serves); resolves to [`Outcome::Guilds`]
+    /// (plugin-api 1.3).
+    Guilds,
     /// Forget the event and connection counts of one shard, or of every shard (`None`;
     /// plugin-api 1.3).
     ResetShardStats {
@@ -555,6 +558,7 @@ impl Action {
             Self::SetBotSettings { .. } => "change the bot's server settings",
             Self::MoveMember { .. } => "move a member in voice",
             Self::Shards => "read the gateway shards",
+            Self::Guilds => "list the bot's guilds",
             Self::ResetShardStats { .. } => "reset the shard counters",
             Self::Clusters => "read the clusters",
             Self::IpcStatus => "read the cluster link",
@@ -880,6 +884,8 @@ pub enum Outcome {
     BotSettings(BotGuildSettings),
     /// The gateway shards (plugin-api 1.3).
     Shards(Vec<ShardInfo>),
+    /// The bot's guilds, by name (plugin-api 1.3).
+    Guilds(Vec<BotGuild>),
     /// Every cluster and the global totals (plugin-api 1.3).
     Clusters(ClusterOverview),
     /// This cluster's IPC link (plugin-api 1.3).
@@ -891,6 +897,18 @@ pub enum Outcome {
     },
     /// The marketplace's answer (plugin-api 1.3).
     Market(crate::market::MarketReport),
+}
+
+/// A guild the bot is in ([`Host::guilds`]; plugin-api 1.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BotGuild {
+    /// Its id.
+    pub id: GuildId,
+    /// Its name.
+    pub name: String,
+    /// How many members it has.
+    pub members: u64,
 }
 
 /// One gateway shard of this process, as the shard monitor shows it ([`Host::shards`]).
@@ -1411,6 +1429,22 @@ impl Host {
         expect!(self.act(&Action::Shards).await?, "shards", Outcome::Shards(s) => s)
     }
 
+    /// The guilds the bot is in (those this process serves, in a cluster), by name
+    /// (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # async fn f(host: &Host) -> PluginResult {
+    /// for guild in host.guilds().await? {
+    ///     host.info(format!("{} ({} members)", guild.name, guild.members));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn guilds(&self) -> PluginResult<Vec<BotGuild>> {
+        expect!(self.act(&Action::Guilds).await?, "guilds", Outcome::Guilds(g) => g)
+    }
+
     /// Asks the plugin marketplace on behalf of `user` (see [`crate::market`]): list, search,
     /// info, install, update, pin, remove, refresh. The host refuses unless `user` is a bot
     /// owner. With `progress` (a message the bot sent), the host edits that message with an
@@ -1914,6 +1948,12 @@ pub enum CallAction {
         /// The suggestions.
         choices: Vec<crate::command::Choice>,
     },
+    /// Show a dashboard panel: a panel handler's page (plugin-api 1.3). Sent by the host with
+    /// what the handler returned.
+    Panel {
+        /// The page.
+        panel: crate::panel::Panel,
+    },
     /// Reply where the call was invoked, as `reply` does; resolves to the reply's id
     /// ([`Outcome::Id`]). The context's `reply` uses it for a message the 1.0 layout cannot
     /// carry (files, a disabled select menu: see [`Message::needs_json`]).
@@ -1934,6 +1974,7 @@ impl CallAction {
             Self::Defer { .. } => "defer the answer",
             Self::Modal { .. } => "show a modal",
             Self::Autocomplete { .. } => "answer with suggestions",
+            Self::Panel { .. } => "show a dashboard panel",
             Self::Reply { .. } => "reply",
         }
     }

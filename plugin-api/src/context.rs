@@ -412,6 +412,10 @@ impl CallHandle {
             .await
             .map(drop)
     }
+
+    pub(crate) async fn show_panel(&self, panel: crate::panel::Panel) -> PluginResult {
+        self.act(&CallAction::Panel { panel }).await.map(drop)
+    }
 }
 
 impl Clone for CallHandle {

@@ -64,6 +64,7 @@ pub mod manifest;
 pub mod market;
 pub mod message;
 pub mod model;
+pub mod panel;
 pub mod permissions;
 pub mod plugin;
 pub mod schedule;
@@ -73,7 +74,7 @@ pub mod typed;
 pub mod version;
 
 pub use actions::{
-    Action, BotStats, CallAction, Catalogue, CommandInfo, GuildHandle, Outcome, ShardInfo,
+    Action, BotGuild, BotStats, CallAction, Catalogue, CommandInfo, GuildHandle, Outcome, ShardInfo,
 };
 pub use args::{ArgType, ArgValue, Args, CommandArgs, FromArg};
 pub use cluster::{

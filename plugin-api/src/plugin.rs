@@ -115,6 +115,10 @@ pub(crate) type ChoicesFuture = Pin<Box<dyn Future<Output = PluginResult<Vec<Cho
 pub(crate) type AutocompleteHandler<P> =
     Box<dyn Fn(AutocompleteContext<P>) -> ChoicesFuture + Send + Sync>;
 pub(crate) type ModalHandler<P> = Box<dyn Fn(ModalContext<P>) -> HandlerFuture + Send + Sync>;
+pub(crate) type PanelFuture =
+    Pin<Box<dyn Future<Output = PluginResult<crate::panel::Panel>> + Send>>;
+pub(crate) type PanelHandler<P> =
+    Box<dyn Fn(crate::panel::PanelContext<P>) -> PanelFuture + Send + Sync>;
 pub(crate) type MenuHandler<P> =
     Box<dyn Fn(ContextMenuContext<P, MenuTarget>) -> HandlerFuture + Send + Sync>;
 
@@ -140,6 +144,8 @@ pub struct Registrar<P> {
     pub(crate) modals: Vec<(String, ModalHandler<P>)>,
     /// Context menu commands (called through `call_extra`).
     pub(crate) context_menus: Vec<(ContextMenu, MenuHandler<P>)>,
+    /// Dashboard panels (called through `call_extra`).
+    pub(crate) panels: Vec<(crate::panel::PanelSpec, PanelHandler<P>)>,
     /// What does not fit together (a subcommand without a handler...): `describe` fails with
     /// it.
     pub(crate) problems: Vec<String>,
@@ -159,6 +165,7 @@ impl<P: Plugin> Registrar<P> {
             autocompletes: Vec::new(),
             modals: Vec::new(),
             context_menus: Vec::new(),
+            panels: Vec::new(),
             problems: Vec::new(),
         };
         P::register(&mut registrar);
@@ -756,6 +763,62 @@ impl<P: Plugin> Registrar<P> {
         self
     }
 
+    /// Adds a page to the host's web dashboard (plugin-api 1.3): `id` is its address
+    /// (`/panels/PLUGIN/ID`: 1–32 letters, digits, `-` or `_`), `title` its menu label. The
+    /// handler is called each time the page is opened or one of its actions taken, and returns
+    /// the page; see [`crate::panel`].
+    ///
+    /// ```
+    /// use zoryx_plugin_api::prelude::*;
+    /// use zoryx_plugin_api::panel::{Block, Panel, PanelContext};
+    ///
+    /// struct Counter;
+    ///
+    /// impl Plugin for Counter {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("counter", "0.1.0")
+    ///     }
+    ///
+    ///     fn register(plugin: &mut Registrar<Self>) {
+    ///         plugin.panel("counts", "Counts", |ctx: PanelContext<Counter>| async move {
+    ///             let seen = ctx.request().user.clone();
+    ///             Ok(Panel::new("Counts").block(Block::text(format!("Hello, {seen}."))))
+    ///         });
+    ///     }
+    ///
+    ///     async fn init(_host: Host) -> PluginResult<Self> {
+    ///         Ok(Counter)
+    ///     }
+    /// }
+    /// ```
+    pub fn panel<F, Fut>(
+        &mut self,
+        id: impl Into<String>,
+        title: impl Into<String>,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Fn(crate::panel::PanelContext<P>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = PluginResult<crate::panel::Panel>> + Send + 'static,
+    {
+        let spec = crate::panel::PanelSpec {
+            id: id.into(),
+            title: title.into(),
+        };
+        if !crate::panel::PanelSpec::valid_id(&spec.id) {
+            self.problems.push(format!(
+                "panel id `{}`: use 1-32 letters, digits, `-` or `_`",
+                spec.id
+            ));
+        } else if self.panels.iter().any(|(other, _)| other.id == spec.id) {
+            self.problems
+                .push(format!("panel `{}` is registered twice", spec.id));
+        }
+        self.panels
+            .push((spec, Box::new(move |ctx| Box::pin(handler(ctx)))));
+        self
+    }
+
     /// Registers a context menu command on users ("Apps" → `menu`; plugin-api 1.3). The
     /// handler gets the user (and their membership in a guild).
     ///
@@ -859,6 +922,7 @@ impl<P: Plugin> Registrar<P> {
                 .map(|(task, _)| task.clone())
                 .collect(),
             settings: self.settings.clone(),
+            panels: self.panels.iter().map(|(spec, _)| spec.clone()).collect(),
         }
     }
 

@@ -560,6 +560,52 @@ impl PluginTest {
         }
     }
 
+    /// Opens the plugin's dashboard panel `id` as an owner (the [`tester`], who may act) with
+    /// the page's navigation `view`, taking `action` (its name and values) first if given;
+    /// returns the page as the dashboard would render it.
+    ///
+    /// ```ignore
+    /// let page = bot.panel("notes", &[], Some(("clear", &[]))).await?;
+    /// assert!(matches!(&page.blocks[0], Block::Notice { ok: true, .. }));
+    /// ```
+    pub async fn panel(
+        &self,
+        id: &str,
+        view: &[(&str, &str)],
+        action: Option<(&str, &[(&str, &str)])>,
+    ) -> Result<zoryx_plugin_api::panel::Panel, TestError> {
+        let pairs = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let request = zoryx_plugin_api::panel::PanelRequest {
+            panel: id.to_owned(),
+            user_id: tester().id.0,
+            user: tester().name,
+            role: "owner".to_owned(),
+            can_act: true,
+            view: pairs(view),
+            action: action.map(|(name, values)| zoryx_plugin_api::panel::PanelAction {
+                name: name.to_owned(),
+                values: pairs(values),
+            }),
+        };
+        let dispatcher = self.manager.dispatcher();
+        let what = format!("panel `{id}`");
+        let Some((plugin, _)) = dispatcher.panels().into_iter().find(|(_, s)| s.id == id) else {
+            return Err(TestError::NoHandler(what));
+        };
+        let mut page = None;
+        let result = dispatcher.panel(&plugin, &request).await.map(|r| {
+            r.map(|p| {
+                page = Some(p);
+            })
+        });
+        self.finished(result, &what)?;
+        page.ok_or(TestError::NoHandler(what))
+    }
+
     /// Submits modal `custom_id` with `values` (`(input custom_id, text)`) as `user`, as if
     /// the modal had been shown by a command (no message); returns the replies. The modals a
     /// plugin shows are in [`PluginTest::call_actions`] as [`CallAction::Modal`].

@@ -25,7 +25,14 @@ pub(crate) fn library_names(manager: &Manager) -> Vec<String> {
     manager.extension_names()
 }
 
-async fn record(app: &App, current: &Current, action: &str, target: &str, outcome: &str) {
+/// Writes one action of `current` to the audit log.
+pub(crate) async fn record(
+    app: &App,
+    current: &Current,
+    action: &str,
+    target: &str,
+    outcome: &str,
+) {
     let (user_id, user) = current
         .session()
         .map(|s| (s.user_id, s.user_name.clone()))

@@ -31,7 +31,7 @@ const FILES: [(&str, &str, &[u8]); 4] = [
 ];
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 20] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("overview.html", include_str!("templates/overview.html")),
@@ -55,6 +55,12 @@ const TEMPLATES: [(&str, &str); 17] = [
     ("security.html", include_str!("templates/security.html")),
     ("invite.html", include_str!("templates/invite.html")),
     ("credits.html", include_str!("templates/credits.html")),
+    ("panel.html", include_str!("templates/panel.html")),
+    ("panel_body.html", include_str!("templates/panel_body.html")),
+    (
+        "panel_button.html",
+        include_str!("templates/panel_button.html"),
+    ),
 ];
 
 /// The template environment (HTML-escaped by default).
@@ -65,6 +71,18 @@ pub fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> 
     }
     env.add_filter("bytes", |n: u64| size(n));
     env.add_filter("unixtime", |secs: u64| unix_time(secs));
+    env.add_filter("query", |view: minijinja::Value| {
+        let pairs: std::collections::BTreeMap<String, String> = view
+            .try_iter()
+            .into_iter()
+            .flatten()
+            .filter_map(|key| {
+                let value = view.get_item(&key).ok()?;
+                Some((key.to_string(), value.to_string()))
+            })
+            .collect();
+        super::panels::query_of(&pairs)
+    });
     Ok(env)
 }
 

@@ -26,6 +26,7 @@ pub mod auth;
 pub mod live;
 pub mod oauth;
 pub mod pages;
+pub mod panels;
 pub mod routes;
 
 use std::net::SocketAddr;

@@ -34,9 +34,11 @@ const MENU: [(&str, &str, Option<Permission>); 13] = [
 
 #[derive(Serialize)]
 struct MenuItem {
-    href: &'static str,
-    label: &'static str,
+    href: String,
+    label: String,
     active: bool,
+    /// A heading in the menu, not a link.
+    section: bool,
 }
 
 /// Renders template `name` with `ctx` and the page frame's values (menu, user, CSRF token).
@@ -47,16 +49,35 @@ pub(crate) fn render(
     page: &str,
     ctx: minijinja::Value,
 ) -> Response {
-    let menu: Vec<MenuItem> = MENU
+    let mut menu: Vec<MenuItem> = MENU
         .iter()
         .filter(|(href, _, _)| !href.is_empty())
         .filter(|(_, _, need)| need.is_none_or(|p| current.can(p)))
         .map(|(href, label, _)| MenuItem {
-            href,
-            label,
+            href: (*href).to_owned(),
+            label: (*label).to_owned(),
             active: *href == page,
+            section: false,
         })
         .collect();
+    // The plugins' own pages, under their heading.
+    if current.can(Permission::ViewPanels) {
+        let panels = super::panels::menu(app);
+        if !panels.is_empty() {
+            menu.push(MenuItem {
+                href: String::new(),
+                label: "From plugins".to_owned(),
+                active: false,
+                section: true,
+            });
+        }
+        menu.extend(panels.into_iter().map(|(href, label)| MenuItem {
+            active: href == page,
+            href,
+            label,
+            section: false,
+        }));
+    }
     let frame = context! {
         menu => Serde(menu),
         user => current.session().map(|s| s.user_name.clone()),

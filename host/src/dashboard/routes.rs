@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::access::{Permission, Role};
 use super::auth::{self, Session};
-use super::{App, actions, assets, live, pages};
+use super::{App, actions, assets, live, pages, panels};
 
 /// What a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +75,16 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         "/sessions/{id}/revoke",
         Need::Can(Permission::SessionsRevoke),
     ),
+    (
+        "GET",
+        "/panels/{plugin}/{panel}",
+        Need::Can(Permission::ViewPanels),
+    ),
+    (
+        "POST",
+        "/panels/{plugin}/{panel}",
+        Need::Can(Permission::PanelsAct),
+    ),
 ];
 
 /// Who is asking, put in the request by `guard` for the handlers.
@@ -129,6 +139,10 @@ pub(crate) fn router(app: Arc<App>, stop: CancellationToken) -> Router {
         .route("/guilds", get(pages::guilds))
         .route("/security", get(pages::security))
         .route("/sessions/{id}/revoke", post(actions::session_revoke))
+        .route(
+            "/panels/{plugin}/{panel}",
+            get(panels::show).post(panels::act),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             guard,

@@ -240,6 +240,34 @@ impl Bot {
         crate::cluster::stats_from_shards(&self.shard_infos().await, cluster.uptime())
     }
 
+    /// The guilds the bot is in, by name, from the cache ([`Action::Guilds`]).
+    ///
+    /// [`Action::Guilds`]: zoryx_plugin_api::Action::Guilds
+    pub(crate) fn guild_list(&self) -> Vec<zoryx_plugin_api::BotGuild> {
+        let Some(cache) = self.cache.get() else {
+            return Vec::new();
+        };
+        let mut guilds: Vec<zoryx_plugin_api::BotGuild> = cache
+            .guilds()
+            .into_iter()
+            .filter_map(|id| {
+                let guild = cache.guild(id)?;
+                Some(zoryx_plugin_api::BotGuild {
+                    id: zoryx_plugin_api::GuildId(id.get()),
+                    name: guild.name.clone(),
+                    members: guild.member_count,
+                })
+            })
+            .collect();
+        guilds.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
+        guilds
+    }
+
     /// The guilds the bot is in, from the cache.
     pub(crate) fn guild_ids(&self) -> std::collections::HashSet<u64> {
         self.cache

@@ -69,6 +69,14 @@ impl Outbox for DiscordOutbox {
                 }
             });
         }
+        if matches!(action, Action::Guilds) {
+            let bot = self.bot.upgrade();
+            return Box::pin(async move {
+                let bot =
+                    bot.ok_or_else(|| PluginError::NotAvailable("the Discord connection".into()))?;
+                Ok(Outcome::Guilds(bot.guild_list()))
+            });
+        }
         if matches!(action, Action::Shards | Action::ResetShardStats { .. }) {
             let bot = self.bot.upgrade();
             return Box::pin(async move {

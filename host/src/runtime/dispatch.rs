@@ -24,6 +24,44 @@ use super::table::{Route, Table};
 use crate::gate::args::ArgError;
 use crate::gate::{Caller, Gate, Input, Refusal};
 
+/// Where a panel handler's page arrives ([`CallAction::Panel`]); anything else a panel
+/// handler tries through its call (a reply) is not available.
+///
+/// [`CallAction::Panel`]: zoryx_plugin_api::CallAction::Panel
+#[derive(Default)]
+struct PanelSink {
+    page: std::sync::Mutex<Option<zoryx_plugin_api::panel::Panel>>,
+}
+
+impl ReplySink for PanelSink {
+    fn reply(
+        &self,
+        _message: zoryx_plugin_api::Message,
+    ) -> futures::future::BoxFuture<'static, Result<MessageId, String>> {
+        Box::pin(async { Err("a dashboard panel cannot reply with a message".to_owned()) })
+    }
+
+    fn act(
+        &self,
+        action: zoryx_plugin_api::CallAction,
+    ) -> futures::future::BoxFuture<'static, Result<zoryx_plugin_api::Outcome, PluginError>> {
+        let result = match action {
+            zoryx_plugin_api::CallAction::Panel { panel } => match self.page.lock() {
+                Ok(mut page) => {
+                    *page = Some(panel);
+                    Ok(zoryx_plugin_api::Outcome::Done)
+                }
+                Err(_) => Err(PluginError::Internal("panel sink poisoned".into())),
+            },
+            other => Err(PluginError::NotAvailable(format!(
+                "{} from a dashboard panel",
+                other.describe()
+            ))),
+        };
+        Box::pin(async move { result })
+    }
+}
+
 /// How long plugin calls may run before they are cancelled (`limits.*` in `config.json`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
@@ -832,6 +870,73 @@ impl Dispatcher {
             )
             .await,
         )
+    }
+
+    /// The dashboard panels of every loaded plugin: `(plugin, spec)`, by plugin name, in
+    /// registration order. Panels whose id is not a panel id are left out.
+    pub fn panels(&self) -> Vec<(String, zoryx_plugin_api::panel::PanelSpec)> {
+        let table = self.table.load();
+        table
+            .plugins
+            .iter()
+            .flat_map(|(name, generation)| {
+                generation
+                    .description
+                    .extras
+                    .panels
+                    .iter()
+                    .filter(|spec| zoryx_plugin_api::panel::PanelSpec::valid_id(&spec.id))
+                    .map(move |spec| (name.clone(), spec.clone()))
+            })
+            .collect()
+    }
+
+    /// Asks `plugin`'s panel `request.panel` for its page (taking `request.action` first, if
+    /// any). `None` when no loaded plugin of that name has that panel. The call has a command's
+    /// time limit.
+    pub async fn panel(
+        &self,
+        plugin: &str,
+        request: &zoryx_plugin_api::panel::PanelRequest,
+    ) -> Option<Result<zoryx_plugin_api::panel::Panel, CallError>> {
+        let route = {
+            let table = self.table.load();
+            let generation = table.plugins.get(plugin)?;
+            let index = generation
+                .description
+                .extras
+                .panels
+                .iter()
+                .position(|spec| spec.id == request.panel)?;
+            Route {
+                generation: Arc::clone(generation),
+                index: u32::try_from(index).ok()?,
+            }
+        };
+        let sink = Arc::new(PanelSink::default());
+        let what = format!("panel {plugin}/{}", request.panel);
+        let limit = self.shared.limits().command;
+        let called = self
+            .call_extra(
+                &route,
+                extra::kind::PANEL,
+                request,
+                Some(Arc::clone(&sink) as Arc<dyn ReplySink>),
+                what,
+                limit,
+            )
+            .await;
+        Some(called.and_then(|()| {
+            sink.page
+                .lock()
+                .ok()
+                .and_then(|mut page| page.take())
+                .ok_or_else(|| {
+                    CallError::Plugin(PluginError::Internal(
+                        "the panel handler returned no page".into(),
+                    ))
+                })
+        }))
     }
 
     async fn call_extra(

@@ -38,22 +38,29 @@ impl TestDash {
     /// Starts the bot and the dashboard on a free port, with Discord login against the
     /// simulator and the simulator's guest as a viewer.
     pub async fn start() -> Self {
+        Self::start_with(&[("basic-v1.so", "basic.so")], "version", "").await
+    }
+
+    /// As [`TestDash::start`] with these plugin files, up once command `ready` is registered;
+    /// `extra` is more of the config's top level (`"key": value, ...`, or empty).
+    pub async fn start_with(files: &[(&str, &str)], ready: &str, extra: &str) -> Self {
         let tail = log_tail();
-        let bot = TestBot::start_for(&[("basic-v1.so", "basic.so")], |sim| {
+        let bot = TestBot::start_for(files, |sim| {
             format!(
                 r#""dashboard": {{"enabled": true, "bind": "127.0.0.1:0",
                     "oauth_client_id": "{}", "oauth_client_secret": "{}",
                     "login_attempts_per_minute": 30,
-                    "users": {{"{}": "viewer"}}}}"#,
+                    "users": {{"{}": "viewer"}}}}{}{extra}"#,
                 sim.application_id(),
                 sim.oauth_client_secret(),
-                sim.guest().id
+                sim.guest().id,
+                if extra.is_empty() { "" } else { ", " },
             )
         })
         .await;
         // Up: the plugin's commands are registered.
         let mut bot = bot;
-        bot.wait_registered("version").await;
+        bot.wait_registered(ready).await;
         // The config file the editor writes: the bot's own config text.
         let config_file = bot.host.dir.path().join("config.json");
         let text = bot.host.manager.dispatcher().shared().config_document();

@@ -38,6 +38,10 @@ pub mod kind {
     pub const CONTEXT_MENU: &str = "context_menu";
     /// A task on a cron schedule; input and output: `null`.
     pub const CRON: &str = "cron";
+    /// A dashboard panel ([`Extras::panels`](super::Extras::panels)); input: a
+    /// [`PanelRequest`](crate::panel::PanelRequest); the page goes to the call's reply route as
+    /// [`CallAction::Panel`](crate::CallAction::Panel); output: `null`.
+    pub const PANEL: &str = "panel";
 }
 
 /// A task run on a cron schedule (UTC).
@@ -72,6 +76,8 @@ pub struct Extras {
     pub cron: Vec<CronTask>,
     /// The keys of the plugin's own config section (`plugins.<name>`).
     pub settings: Vec<crate::settings::Setting>,
+    /// Pages of the host's web dashboard, by index ([`kind::PANEL`]).
+    pub panels: Vec<crate::panel::PanelSpec>,
 }
 
 impl Extras {
@@ -84,6 +90,7 @@ impl Extras {
             && self.context_menus.is_empty()
             && self.cron.is_empty()
             && self.settings.is_empty()
+            && self.panels.is_empty()
     }
 }
 

@@ -332,6 +332,20 @@ pub extern "C" fn call_extra<P: Plugin>(
                     call: call()?,
                 })))
             }
+            super::extra::kind::PANEL => {
+                let (_, run) = handler(&rt.handlers.panels, index, "panel")?;
+                let request: crate::panel::PanelRequest = serde_json::from_str(&input)?;
+                let call = call()?;
+                let future = run(crate::panel::PanelContext {
+                    plugin: Arc::clone(&rt.plugin),
+                    host: rt.host,
+                    request,
+                });
+                Ok(done(Box::pin(async move {
+                    let panel = future.await?;
+                    call.show_panel(panel).await
+                })))
+            }
             super::extra::kind::EVENT => {
                 let (_, run) = handler(&rt.handlers.extra_listeners, index, "listener")?;
                 let event: crate::Event = serde_json::from_str(&input)?;

@@ -19,6 +19,7 @@
 //! read from the environment (or the secret `api_key` setting), sent only to the provider,
 //! and masked in anything shown.
 
+mod panel;
 pub mod provider;
 pub mod search;
 pub mod tools;
@@ -263,7 +264,8 @@ impl Plugin for Assistant {
                     )
                     .kind(CommandKind::Hybrid),
                 zai,
-            );
+            )
+            .panel("assistant", "AI assistant", panel::show);
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
@@ -405,7 +407,8 @@ async fn save_usage(host: &Host, guild: Option<GuildId>, day: u64, usage: Usage)
 /// A reply that grows as the answer streams: edited in place at most once per interval,
 /// continued in further messages past [`MESSAGE_MAX_CHARS`].
 struct Live<'a> {
-    ctx: &'a CommandContext<Assistant>,
+    /// Where it is shown; `None`: kept for a dashboard page, shown once at the end.
+    ctx: Option<&'a CommandContext<Assistant>>,
     ids: Vec<MessageId>,
     shown: Vec<String>,
     last: Instant,
@@ -415,15 +418,18 @@ struct Live<'a> {
 
 impl<'a> Live<'a> {
     async fn start(
-        ctx: &'a CommandContext<Assistant>,
+        ctx: Option<&'a CommandContext<Assistant>>,
         interval: Duration,
         key: Option<String>,
     ) -> PluginResult<Live<'a>> {
         let first = "🤔 Thinking…".to_owned();
-        let id = ctx.reply(first.clone()).await?;
+        let ids = match ctx {
+            Some(ctx) => vec![ctx.reply(first.clone()).await?],
+            None => Vec::new(),
+        };
         Ok(Self {
             ctx,
-            ids: vec![id],
+            ids,
             shown: vec![first],
             last: Instant::now(),
             interval,
@@ -437,15 +443,21 @@ impl<'a> Live<'a> {
             return Ok(());
         }
         let text = redact(text, self.key.as_deref());
+        let Some(ctx) = self.ctx else {
+            if force {
+                self.shown = vec![text];
+            }
+            return Ok(());
+        };
         let parts = split_text(&text, MESSAGE_MAX_CHARS);
         for (i, part) in parts.into_iter().enumerate() {
             if let Some(shown) = self.shown.get(i) {
                 if *shown != part {
-                    self.ctx.edit_reply(self.ids[i], part.clone()).await?;
+                    ctx.edit_reply(self.ids[i], part.clone()).await?;
                     self.shown[i] = part;
                 }
             } else {
-                let id = self.ctx.followup(part.clone()).await?;
+                let id = ctx.followup(part.clone()).await?;
                 self.ids.push(id);
                 self.shown.push(part);
             }
@@ -510,44 +522,76 @@ async fn exchange(
 /// Asks `question` and streams the answer into a reply; records the usage.
 async fn ask(
     ctx: &CommandContext<Assistant>,
-    mut question: Question,
+    question: Question,
     tool_calls: bool,
 ) -> PluginResult {
-    let host = *ctx.host();
-    let deadline = Instant::now() + time_left(&host, &ctx.invocation().command);
+    let command = ctx.invocation().command.clone();
+    answer(
+        ctx.host(),
+        ctx.data(),
+        asker_of(ctx),
+        &command,
+        Some(ctx),
+        question,
+        tool_calls,
+    )
+    .await
+    .map(drop)
+}
+
+/// Refuses a question: in Discord as `message`, on a dashboard page as an error saying `text`.
+async fn refuse(
+    out: Option<&CommandContext<Assistant>>,
+    message: Message,
+    text: String,
+) -> PluginResult<String> {
+    match out {
+        Some(ctx) => {
+            ctx.reply(message).await?;
+            Ok(String::new())
+        }
+        None => Err(PluginError::user(text)),
+    }
+}
+
+/// Asks `question` for `asker` within `command`'s time limit, the answer streamed into a reply
+/// (`out`) or, without one, returned; records the usage. Refusals (not set up, the cooldown,
+/// the budget) are replies, or errors without a reply.
+async fn answer(
+    host: &Host,
+    plugin: &Assistant,
+    asker: Asker,
+    command: &str,
+    out: Option<&CommandContext<Assistant>>,
+    mut question: Question,
+    tool_calls: bool,
+) -> PluginResult<String> {
+    let host = *host;
+    let deadline = Instant::now() + time_left(&host, command);
     let settings = settings(&host).await;
-    let invocation = ctx.invocation();
     let provider = {
-        let state = ctx.data().state();
+        let state = plugin.state();
         provider_of(&settings, &state)
     };
     let provider = match provider {
         Ok(p) => p,
         Err(how) => {
-            ctx.reply(Embed::warning("The assistant is not set up", &how))
-                .await?;
-            return Ok(());
+            let message = Message::new().embed(Embed::warning("The assistant is not set up", &how));
+            return refuse(out, message, how).await;
         }
     };
-    let guild = invocation.guild_id.map_or(0, |g| g.0);
+    let guild = asker.guild.map_or(0, |g| g.0);
     let today = day(host.now());
     // Today's usage survives restarts where the host has storage.
-    let known = ctx.data().state().usage.contains_key(&(guild, today));
-    if !known && let Some(stored) = load_usage(&host, invocation.guild_id, today).await {
-        ctx.data()
-            .state()
-            .usage
-            .entry((guild, today))
-            .or_insert(stored);
+    let known = plugin.state().usage.contains_key(&(guild, today));
+    if !known && let Some(stored) = load_usage(&host, asker.guild, today).await {
+        plugin.state().usage.entry((guild, today)).or_insert(stored);
     }
     // The cooldown and the budget, checked and counted at once.
     let refusal = {
-        let mut state = ctx.data().state();
+        let mut state = plugin.state();
         let cooldown = Duration::from_secs(settings.cooldown_seconds);
-        let waited = state
-            .asked
-            .get(&invocation.author.id.0)
-            .map(Instant::elapsed);
+        let waited = state.asked.get(&asker.user.0).map(Instant::elapsed);
         let used = state
             .usage
             .get(&(guild, today))
@@ -565,7 +609,7 @@ async fn ask(
                 (cooldown - waited).as_secs().max(1)
             ))
         } else {
-            state.asked.insert(invocation.author.id.0, Instant::now());
+            state.asked.insert(asker.user.0, Instant::now());
             state.usage.entry((guild, today)).or_default().requests += 1;
             let total = format!("{} {}", provider.kind.name(), provider.model);
             state.totals.entry(total).or_default().requests += 1;
@@ -573,17 +617,11 @@ async fn ask(
         }
     };
     if let Some(refusal) = refusal {
-        ctx.reply(Message::text(refusal).ephemeral()).await?;
-        return Ok(());
+        return refuse(out, Message::text(refusal.clone()).ephemeral(), refusal).await;
     }
     let interval = Duration::from_millis(settings.edit_interval_ms.max(1000));
-    let mut live = Live::start(ctx, interval, provider.key.clone()).await?;
-    let asker = Asker {
-        user: invocation.author.id,
-        guild: invocation.guild_id,
-        channel: invocation.channel_id,
-    };
-    let index = ensure_index(ctx, &settings, asker).await;
+    let mut live = Live::start(out, interval, provider.key.clone()).await?;
+    let index = ensure_index(&host, plugin, &settings, asker).await;
     if !(provider.tools && tool_calls) {
         question.tools.clear();
     }
@@ -597,8 +635,7 @@ async fn ask(
         let left = deadline.saturating_duration_since(Instant::now());
         if left < Duration::from_secs(1) {
             outcome = Err(ProviderError::Timeout(format!(
-                "the command's time limit, `limits.command_seconds` or `limits.commands.{}`",
-                invocation.command
+                "the command's time limit, `limits.command_seconds` or `limits.commands.{command}`"
             )));
             break;
         }
@@ -638,14 +675,14 @@ async fn ask(
         }
     }
     let used = {
-        let mut state = ctx.data().state();
+        let mut state = plugin.state();
         let total = format!("{} {}", provider.kind.name(), provider.model);
         state.totals.entry(total).or_default().tokens += tokens;
         let used = state.usage.entry((guild, today)).or_default();
         used.tokens += tokens;
         *used
     };
-    save_usage(&host, invocation.guild_id, today, used).await;
+    save_usage(&host, asker.guild, today, used).await;
     let shown = match outcome {
         Ok(()) if answer.trim().is_empty() => "The model gave no answer.".to_owned(),
         Ok(()) => answer,
@@ -659,7 +696,8 @@ async fn ask(
             }
         }
     };
-    live.show(&shown, true).await
+    live.show(&shown, true).await?;
+    Ok(live.shown.concat())
 }
 
 fn capitalise(text: &str) -> String {
@@ -711,38 +749,51 @@ async fn ask_zdbf(ctx: CommandContext<Assistant>) -> PluginResult {
         ctx.reply(help_embed()).await?;
         return Ok(());
     }
-    let settings = settings(ctx.host()).await;
+    let question = zdbf_question(
+        ctx.host(),
+        ctx.data(),
+        asker_of(&ctx),
+        &action,
+        &query,
+        file.as_deref(),
+    )
+    .await;
+    ask(&ctx, question, true).await
+}
+
+/// The question `/ask_zdbf ACTION QUERY [FILE]` asks (also the dashboard page's).
+async fn zdbf_question(
+    host: &Host,
+    plugin: &Assistant,
+    asker: Asker,
+    action: &str,
+    query: &str,
+    file: Option<&str>,
+) -> Question {
+    let settings = settings(host).await;
     let mut system = format!(
         "{ASK_SYSTEM}\n\nThe member chose the topic `{action}`{}.",
-        file.as_deref()
-            .map(|f| format!(" and named `{f}`"))
+        file.map(|f| format!(" and named `{f}`"))
             .unwrap_or_default()
     );
     let question = if query.trim().is_empty() {
         format!("Tell me about this bot's {action}.")
     } else {
-        query.clone()
+        query.to_owned()
     };
     // Without function calling, the action's data is the context.
     if !settings.tools {
-        let invocation = ctx.invocation();
-        let asker = Asker {
-            user: invocation.author.id,
-            guild: invocation.guild_id,
-            channel: invocation.channel_id,
-        };
-        let index = ensure_index(&ctx, &settings, asker).await;
-        for call in tools::calls_for(&action, &query, file.as_deref()) {
-            let result = tools::run(ctx.host(), asker, &index, &call).await;
+        let index = ensure_index(host, plugin, &settings, asker).await;
+        for call in tools::calls_for(action, query, file) {
+            let result = tools::run(host, asker, &index, &call).await;
             system.push_str(&format!("\n\nData from `{}`:\n{result}", call.name));
         }
     }
-    let question = Question {
+    Question {
         system,
         turns: vec![Turn::User(question)],
         tools: tools::specs(),
-    };
-    ask(&ctx, question, true).await
+    }
 }
 
 async fn zai(ctx: CommandContext<Assistant>) -> PluginResult {
@@ -791,7 +842,7 @@ async fn zai_ask(ctx: &CommandContext<Assistant>, question: &str) -> PluginResul
         return Ok(());
     }
     let settings = settings(ctx.host()).await;
-    let index = ensure_index(ctx, &settings, asker_of(ctx)).await;
+    let index = ensure_index(ctx.host(), ctx.data(), &settings, asker_of(ctx)).await;
     let found = tools::search(&index, question);
     let system = format!(
         "You help members of a Discord bot find plugins. Answer only from the search results \
@@ -809,24 +860,25 @@ async fn zai_ask(ctx: &CommandContext<Assistant>, question: &str) -> PluginResul
 
 /// The index, built on first use.
 async fn ensure_index(
-    ctx: &CommandContext<Assistant>,
+    host: &Host,
+    plugin: &Assistant,
     settings: &Settings,
     asker: Asker,
 ) -> Arc<Index> {
-    let index = Arc::clone(&ctx.data().state().index);
+    let index = Arc::clone(&plugin.state().index);
     if !index.is_empty() {
         return index;
     }
-    build_index(ctx, settings, asker).await.0
+    build_index(host, plugin, settings, asker).await.0
 }
 
 /// Builds the index and keeps it; also what could not be read.
 async fn build_index(
-    ctx: &CommandContext<Assistant>,
+    host: &Host,
+    plugin: &Assistant,
     settings: &Settings,
     asker: Asker,
 ) -> (Arc<Index>, Vec<String>) {
-    let host = ctx.host();
     let mut docs = Vec::new();
     let mut problems = Vec::new();
     let mut installed = Vec::new();
@@ -928,7 +980,7 @@ async fn build_index(
         }
     }
     let index = Arc::new(Index::new(docs));
-    let mut state = ctx.data().state();
+    let mut state = plugin.state();
     state.index = Arc::clone(&index);
     state.refreshed = Some(host.now());
     state.market = market;
@@ -982,7 +1034,7 @@ async fn find(ctx: &CommandContext<Assistant>, query: &str) -> PluginResult {
         return Ok(());
     }
     let settings = settings(ctx.host()).await;
-    let index = ensure_index(ctx, &settings, asker_of(ctx)).await;
+    let index = ensure_index(ctx.host(), ctx.data(), &settings, asker_of(ctx)).await;
     let found = index.search(query, 5);
     let mut embed = Embed::new()
         .title(format!("🔎 {}", clip(query, 200)))
@@ -1016,7 +1068,7 @@ fn clip(text: &str, max: usize) -> String {
 
 async fn list(ctx: &CommandContext<Assistant>) -> PluginResult {
     let settings = settings(ctx.host()).await;
-    let index = ensure_index(ctx, &settings, asker_of(ctx)).await;
+    let index = ensure_index(ctx.host(), ctx.data(), &settings, asker_of(ctx)).await;
     let names = |source: Source| {
         let list: Vec<String> = index
             .docs()
@@ -1120,7 +1172,7 @@ async fn status(ctx: &CommandContext<Assistant>) -> PluginResult {
 
 async fn refresh(ctx: &CommandContext<Assistant>) -> PluginResult {
     let settings = settings(ctx.host()).await;
-    let (index, problems) = build_index(ctx, &settings, asker_of(ctx)).await;
+    let (index, problems) = build_index(ctx.host(), ctx.data(), &settings, asker_of(ctx)).await;
     let market = ctx.data().state().market;
     let mut embed = Embed::success(
         "Index rebuilt",

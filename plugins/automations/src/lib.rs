@@ -7,6 +7,7 @@
 //! off and says so in the server's alert channel.
 
 mod conditions;
+mod panel;
 mod settings;
 mod store;
 mod templates;
@@ -223,7 +224,8 @@ impl Plugin for Automations {
             .autocomplete("hooks info", "automation", suggest)
             .autocomplete("hooks toggle", "automation", suggest)
             .autocomplete("hooks delete", "automation", suggest)
-            .modal(CREATE_MODAL, create_from_modal);
+            .modal(CREATE_MODAL, create_from_modal)
+            .panel("automations", "Automations", panel::show);
         for kind in [
             EventKind::MemberJoin,
             EventKind::MemberLeave,
@@ -856,8 +858,28 @@ async fn info(ctx: CommandContext<Automations>) -> PluginResult {
 }
 
 async fn toggle(ctx: CommandContext<Automations>) -> PluginResult {
-    let (guild, mut automation) = named(&ctx).await?;
-    let host = ctx.host();
+    let (guild, automation) = named(&ctx).await?;
+    let automation = switch(ctx.host(), ctx.data(), guild, automation).await?;
+    ctx.reply(
+        Message::text(format!(
+            "Automation `{}` is {}.",
+            automation.name,
+            if automation.enabled { "on" } else { "off" }
+        ))
+        .ephemeral(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Turns `automation` of `guild` on or off (setting it up, or undoing what it set up); the
+/// command and the dashboard panel both switch them here.
+async fn switch(
+    host: &Host,
+    plugin: &Automations,
+    guild: u64,
+    mut automation: Automation,
+) -> PluginResult<Automation> {
     automation.enabled = !automation.enabled;
     let run = Run {
         host,
@@ -875,37 +897,20 @@ async fn toggle(ctx: CommandContext<Automations>) -> PluginResult {
         automation.template.stopped(&run).await?;
     }
     store::save(host, &automation).await?;
-    ctx.data().forget(guild);
-    ctx.reply(
-        Message::text(format!(
-            "Automation `{}` is {}.",
-            automation.name,
-            if automation.enabled { "on" } else { "off" }
-        ))
-        .ephemeral(),
-    )
-    .await?;
-    Ok(())
+    plugin.forget(guild);
+    Ok(automation)
 }
 
 async fn delete(ctx: CommandContext<Automations>) -> PluginResult {
     let (guild, automation) = named(&ctx).await?;
-    let host = ctx.host();
-    let run = Run {
-        host,
-        automation: &automation,
-        guild: host.guild(GuildId(guild)),
-        now: unix_now(host),
-    };
-    automation.template.stopped(&run).await?;
-    store::delete(host, guild, automation.id).await?;
-    ctx.data().forget(guild);
-    host.info(format!(
-        "automation `{}` (#{}) deleted in guild {guild} by {}",
-        automation.name,
-        automation.id,
-        ctx.author().id.0
-    ));
+    remove(
+        ctx.host(),
+        ctx.data(),
+        guild,
+        &automation,
+        ctx.author().id.0,
+    )
+    .await?;
     ctx.reply(
         Message::text(format!(
             "Automation `{}` (#{}) deleted.",
@@ -914,6 +919,30 @@ async fn delete(ctx: CommandContext<Automations>) -> PluginResult {
         .ephemeral(),
     )
     .await?;
+    Ok(())
+}
+
+/// Deletes `automation` of `guild` for `by`, undoing what it set up.
+async fn remove(
+    host: &Host,
+    plugin: &Automations,
+    guild: u64,
+    automation: &Automation,
+    by: u64,
+) -> PluginResult {
+    let run = Run {
+        host,
+        automation,
+        guild: host.guild(GuildId(guild)),
+        now: unix_now(host),
+    };
+    automation.template.stopped(&run).await?;
+    store::delete(host, guild, automation.id).await?;
+    plugin.forget(guild);
+    host.info(format!(
+        "automation `{}` (#{}) deleted in guild {guild} by {by}",
+        automation.name, automation.id
+    ));
     Ok(())
 }
 

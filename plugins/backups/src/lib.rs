@@ -8,6 +8,7 @@
 //! `backuprestore` brings a backup back, resumably (see [`restore`]).
 
 mod diff;
+mod panel;
 mod restore;
 mod snapshot;
 mod store;
@@ -250,6 +251,7 @@ impl Plugin for Backups {
                 ),
                 restore_plan,
             )
+            .panel("backups", "Backups", panel::show)
             .on_click(confirm_delete)
             .on_click(switch_tab)
             .on_click(restore_click)
@@ -308,9 +310,14 @@ fn counts(entry: &Entry) -> String {
     )
 }
 
-async fn create(ctx: CommandContext<Backups>) -> PluginResult {
-    let guild = guild_of(&ctx)?;
-    let host = ctx.host();
+/// Takes a backup of `guild` now for `by`, labelled `label` ("manual" when empty), within the
+/// server's most; audited. The command and the dashboard panel both take them here.
+async fn take_backup(
+    host: &Host,
+    guild: u64,
+    label: Option<String>,
+    by: u64,
+) -> PluginResult<Entry> {
     let entries = store::index(host, guild).await?;
     let max = max_per_guild(host).await;
     if entries.len() as u64 >= max {
@@ -321,27 +328,51 @@ async fn create(ctx: CommandContext<Backups>) -> PluginResult {
     }
     let started = std::time::Instant::now();
     let snapshot = Snapshot::take(&host.guild(GuildId(guild)), unix_now(host)).await?;
-    let label: String = ctx
-        .arg::<String>("label")
-        .ok()
+    let label = label
         .map(|l| l.trim().to_owned())
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "manual".to_owned());
-    let entry = store::save(host, guild, snapshot, label, Some(ctx.author().id.0)).await?;
+    let entry = store::save(host, guild, snapshot, label, Some(by)).await?;
     store::audit(
         host,
         guild,
-        Some(ctx.author().id.0),
+        Some(by),
         "create",
         format!("{} ({})", entry.id, entry.label),
     )
     .await;
-    ctx.info(format!(
-        "backup {} of guild {guild} created by {} in {} ms",
+    host.info(format!(
+        "backup {} of guild {guild} created by {by} in {} ms",
         entry.id,
-        ctx.author().id.0,
         started.elapsed().as_millis()
     ));
+    Ok(entry)
+}
+
+/// Deletes backup `id` of `guild` for `by`, unless it is pinned; what happened, in words.
+async fn delete_backup(host: &Host, guild: u64, id: &str, by: u64) -> PluginResult<String> {
+    let entries = store::index(host, guild).await?;
+    Ok(match entries.iter().find(|e| e.id == id) {
+        None => format!("Backup `{id}` is already gone."),
+        Some(entry) if entry.pinned => format!("Backup `{}` is pinned; kept.", entry.id),
+        Some(entry) => {
+            store::delete(host, guild, &entry.id).await?;
+            store::audit(host, guild, Some(by), "delete", entry.id.clone()).await;
+            host.info(format!(
+                "backup {} of guild {guild} deleted by {by}",
+                entry.id
+            ));
+            format!("🗑️ Backup `{}` deleted.", entry.id)
+        }
+    })
+}
+
+async fn create(ctx: CommandContext<Backups>) -> PluginResult {
+    let guild = guild_of(&ctx)?;
+    let host = ctx.host();
+    let started = std::time::Instant::now();
+    let label = ctx.arg::<String>("label").ok();
+    let entry = take_backup(host, guild, label, ctx.author().id.0).await?;
     let embed = Embed::success(
         "Backup created",
         &format!("`{}` · {}\n{}", entry.id, entry.label, counts(&entry)),
@@ -641,20 +672,7 @@ async fn confirm_delete(ctx: ComponentContext<Backups>, confirm: ConfirmDelete) 
     let Some(guild) = asker_only(&ctx, confirm.user).await? else {
         return Ok(());
     };
-    let entries = store::index(&ctx, guild).await?;
-    let answer = match entries.iter().find(|e| e.id == confirm.id) {
-        None => format!("Backup `{}` is already gone.", confirm.id),
-        Some(entry) if entry.pinned => format!("Backup `{}` was pinned meanwhile; kept.", entry.id),
-        Some(entry) => {
-            store::delete(&ctx, guild, &entry.id).await?;
-            store::audit(&ctx, guild, Some(confirm.user), "delete", entry.id.clone()).await;
-            ctx.info(format!(
-                "backup {} of guild {guild} deleted by {}",
-                entry.id, confirm.user
-            ));
-            format!("🗑️ Backup `{}` deleted.", entry.id)
-        }
-    };
+    let answer = delete_backup(&ctx, guild, &confirm.id, confirm.user).await?;
     ctx.update(Message::text(answer)).await
 }
 

@@ -13,6 +13,8 @@
 //! bot owner, and which runs every check (signature, SHA-256, target, plugin API, library
 //! checks, dependencies) before a library reaches `extensions/`.
 
+mod panel;
+
 use std::time::Duration;
 
 use zoryx_plugin_api::market::{MarketPlugin, MarketReport, MarketRequest};
@@ -168,7 +170,8 @@ impl Plugin for Marketplace {
                     Ok(())
                 },
             )
-            .component("mkt:", navigate);
+            .component("mkt:", navigate)
+            .panel("marketplace", "Marketplace", panel::show);
     }
 
     async fn init(_host: Host) -> PluginResult<Self> {
