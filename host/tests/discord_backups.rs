@@ -245,7 +245,7 @@ async fn snapshots_are_checked_compared_pinned_exported_and_deleted() {
         .expect("click");
     let (_, refused) = bot.callback(click).await;
     assert!(
-        text_of(&refused).contains("Only the one who asked can use these buttons"),
+        text_of(&refused).contains("Only the requester can use this menu"),
         "{refused}"
     );
     assert_eq!(refused["flags"], 64, "privately: {refused}");

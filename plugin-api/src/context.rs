@@ -632,6 +632,28 @@ impl<P> ComponentContext<P> {
         self.call.reply(message.into()).await
     }
 
+    /// Whether the click or choice is `user`'s, for a menu only the one who opened it may use
+    /// (its custom id carries their id). Anyone else is told so, privately, and `false` comes
+    /// back: return then (plugin-api 1.3).
+    ///
+    /// ```no_run
+    /// # use zoryx_plugin_api::prelude::*;
+    /// # async fn f(ctx: ComponentContext<()>, opener: u64) -> PluginResult {
+    /// if !ctx.only_for(opener).await? {
+    ///     return Ok(());
+    /// }
+    /// ctx.update(Message::text("Next page")).await
+    /// # }
+    /// ```
+    pub async fn only_for(&self, user: u64) -> PluginResult<bool> {
+        if self.interaction.user.id.0 == user {
+            return Ok(true);
+        }
+        self.reply(Message::text("❌ Only the requester can use this menu!").ephemeral())
+            .await?;
+        Ok(false)
+    }
+
     /// Replaces the message the component is on, in place: a counter that counts up, a page
     /// that turns, buttons that disable themselves (plugin-api 1.3). Works once as the
     /// interaction's answer, and again after it (it then edits that message).

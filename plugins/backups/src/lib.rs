@@ -660,9 +660,7 @@ async fn delete(ctx: CommandContext<Backups>) -> PluginResult {
 /// The server of a button press by `asker`, who alone may use the buttons they asked for;
 /// anyone else is told so (privately) and gets `None`.
 async fn asker_only(ctx: &ComponentContext<Backups>, asker: u64) -> PluginResult<Option<u64>> {
-    if ctx.interaction().user.id.0 != asker {
-        ctx.reply(Message::text("Only the one who asked can use these buttons.").ephemeral())
-            .await?;
+    if !ctx.only_for(asker).await? {
         return Ok(None);
     }
     Ok(ctx.interaction().guild_id.map(|g| g.0))

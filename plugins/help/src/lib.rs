@@ -438,9 +438,7 @@ async fn navigate(ctx: ComponentContext<Help>) -> PluginResult {
             "this button does not belong to a help menu",
         ));
     };
-    if owner.parse::<u64>().ok() != Some(interaction.user.id.0) {
-        ctx.reply(Message::text("❌ Only the requester can use this menu!").ephemeral())
-            .await?;
+    if !ctx.only_for(owner.parse().unwrap_or_default()).await? {
         return Ok(());
     }
     let catalogue = catalogue(

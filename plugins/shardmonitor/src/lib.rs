@@ -483,9 +483,7 @@ async fn dashboard(ctx: CommandContext<ShardMonitor>) -> PluginResult {
 }
 
 async fn switch_tab(ctx: ComponentContext<ShardMonitor>, tab: Tab) -> PluginResult {
-    if ctx.interaction().user.id.0 != tab.user {
-        ctx.reply(Message::text("Only the one who opened this dashboard can use it.").ephemeral())
-            .await?;
+    if !ctx.only_for(tab.user).await? {
         return Ok(());
     }
     let name = tab
