@@ -217,6 +217,8 @@ pub struct Dispatcher {
     commands_failed: AtomicU64,
     /// The last command errors, newest last (`fw_errors`).
     recent_errors: std::sync::Mutex<std::collections::VecDeque<CommandErrorRecord>>,
+    /// Failures since start by command name (counted only when one fails).
+    errors_by_command: std::sync::Mutex<std::collections::HashMap<String, u64>>,
     hook_health: HookHealth,
     alerts: Arc<crate::alerts::Alerts>,
     /// `framework.enable_event_hooks`: with it off, emitted events reach no hook.
@@ -300,6 +302,7 @@ impl Dispatcher {
             commands_finished: AtomicU64::new(0),
             commands_failed: AtomicU64::new(0),
             recent_errors: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            errors_by_command: std::sync::Mutex::new(std::collections::HashMap::new()),
             hook_health: HookHealth::default(),
             alerts: Arc::new(crate::alerts::Alerts::new(Arc::clone(&shared))),
             hooks_enabled: AtomicBool::new(true),
@@ -356,6 +359,15 @@ impl Dispatcher {
             self.commands_finished.load(Ordering::Relaxed),
             self.commands_failed.load(Ordering::Relaxed),
         )
+    }
+
+    /// How often each command failed since start, by name (commands that never failed are
+    /// absent).
+    pub fn errors_by_command(&self) -> std::collections::HashMap<String, u64> {
+        self.errors_by_command
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default()
     }
 
     /// The last command errors, oldest first (at most [`RECENT_ERRORS`]).
@@ -570,6 +582,9 @@ impl Dispatcher {
         self.commands_finished.fetch_add(1, Ordering::Relaxed);
         if let Some(error) = &error {
             self.commands_failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut counts) = self.errors_by_command.lock() {
+                *counts.entry(invocation.command.clone()).or_default() += 1;
+            }
             if let Ok(mut recent) = self.recent_errors.lock() {
                 if recent.len() == RECENT_ERRORS {
                     recent.pop_front();
