@@ -111,33 +111,22 @@ async fn backups_and_automations_pages_show_and_act_through_the_guard() {
     // Automations: a bad form is refused with the plugin's own check, a good one made, turned
     // off, deleted.
     let page = format!("/panels/automations/automations?guild={guild}");
-    let (_, body) = owner
-        .post(
-            &page,
-            &[
-                ("_action", "create"),
-                ("template", "goodbye"),
-                ("name", "bye"),
-                ("settings", "channel=#nowhere"),
-            ],
-        )
-        .await;
+    let create = async |settings: &str| {
+        let form = [
+            ("_action", "create"),
+            ("template", "goodbye"),
+            ("name", "bye"),
+            ("settings", settings),
+        ];
+        owner.post(&page, &form).await.1
+    };
+    let body = create("channel=#nowhere").await;
     assert!(
         body.contains("notice error") && body.contains("nowhere"),
         "{body}"
     );
     assert!(body.contains("No automations in this server yet"), "{body}");
-    let (_, body) = owner
-        .post(
-            &page,
-            &[
-                ("_action", "create"),
-                ("template", "goodbye"),
-                ("name", "bye"),
-                ("settings", "channel=#general message=\"{user} left\""),
-            ],
-        )
-        .await;
+    let body = create("channel=#general message=\"{user} left\"").await;
     assert!(
         body.contains("notice ok") && body.contains("created"),
         "{body}"

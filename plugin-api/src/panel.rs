@@ -569,6 +569,54 @@ impl Link {
     }
 }
 
+/// The bot's servers as a page's tabs (view key `guild`), and servers of `kept` the bot has
+/// left (a plugin's data outlives its membership: "123 (left)"): the chosen server (the
+/// view's, else the first) and the tabs. `None` when there is no server at all.
+///
+/// ```no_run
+/// # use zoryx_plugin_api::prelude::*;
+/// # use zoryx_plugin_api::panel::{Block, Panel, PanelContext, server_tabs};
+/// # async fn page(ctx: PanelContext<()>) -> PluginResult<Panel> {
+/// let mut page = Panel::new("Per server");
+/// let Some((guild, tabs)) = server_tabs(&ctx, ctx.request(), &[]).await? else {
+///     return Ok(page.block(Block::text("The bot is in no server yet.")));
+/// };
+/// page.push(tabs);
+/// # Ok(page)
+/// # }
+/// ```
+pub async fn server_tabs(
+    host: &Host,
+    request: &PanelRequest,
+    kept: &[u64],
+) -> crate::PluginResult<Option<(u64, Block)>> {
+    let mut servers: Vec<(u64, String)> = host
+        .guilds()
+        .await?
+        .into_iter()
+        .map(|g| (g.id.0, g.name))
+        .collect();
+    for guild in kept {
+        if !servers.iter().any(|(id, _)| id == guild) {
+            servers.push((*guild, format!("{guild} (left)")));
+        }
+    }
+    let Some(first) = servers.first().map(|(id, _)| *id) else {
+        return Ok(None);
+    };
+    let chosen = request
+        .view("guild")
+        .and_then(|g| g.parse::<u64>().ok())
+        .filter(|g| servers.iter().any(|(id, _)| id == g))
+        .unwrap_or(first);
+    let tabs = Block::links(servers.iter().map(|(id, name)| {
+        Link::new(name.clone())
+            .view("guild", id)
+            .active(*id == chosen)
+    }));
+    Ok(Some((chosen, tabs)))
+}
+
 /// A Unix time (seconds) as a panel shows it: `2024-02-29 12:34 UTC`.
 ///
 /// ```

@@ -3,7 +3,7 @@
 //! template — as `/hooks` does, with the same checks.
 
 use zoryx_plugin_api::panel::{
-    Block, Field, Form, Link, Panel, PanelAction, PanelButton, PanelContext, TableRow, time,
+    Block, Field, Form, Panel, PanelAction, PanelButton, PanelContext, TableRow, server_tabs, time,
 };
 use zoryx_plugin_api::{Host, PluginError, PluginResult};
 
@@ -16,32 +16,12 @@ use crate::{Automations, PER_GUILD, find, make, remove, switch};
 pub(crate) async fn show(ctx: PanelContext<Automations>) -> PluginResult<Panel> {
     let host: &Host = &ctx;
     let mut panel = Panel::new("Automations");
-    let mut servers: Vec<(u64, String)> = host
-        .guilds()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|g| (g.id.0, g.name))
-        .collect();
-    for guild in store::guilds(host).await.unwrap_or_default() {
-        if !servers.iter().any(|(id, _)| *id == guild) {
-            servers.push((guild, format!("{guild} (left)")));
-        }
-    }
-    if servers.is_empty() {
+    let kept = store::guilds(host).await.unwrap_or_default();
+    let Some((chosen, tabs)) = server_tabs(host, ctx.request(), &kept).await? else {
         panel.push(Block::text("The bot is in no server yet."));
         return Ok(panel);
-    }
-    let chosen = ctx
-        .view("guild")
-        .and_then(|g| g.parse::<u64>().ok())
-        .filter(|g| servers.iter().any(|(id, _)| id == g))
-        .unwrap_or(servers[0].0);
-    panel.push(Block::links(servers.iter().map(|(id, name)| {
-        Link::new(name.clone())
-            .view("guild", id)
-            .active(*id == chosen)
-    })));
+    };
+    panel.push(tabs);
     if let Some(action) = ctx.action() {
         let (ok, text) = match act(host, ctx.data(), chosen, ctx.request().user_id, action).await {
             Ok(text) => (true, text),
