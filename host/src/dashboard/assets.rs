@@ -31,7 +31,7 @@ const FILES: [(&str, &str, &[u8]); 4] = [
 ];
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 17] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("overview.html", include_str!("templates/overview.html")),
@@ -55,6 +55,17 @@ const TEMPLATES: [(&str, &str); 17] = [
     ("security.html", include_str!("templates/security.html")),
     ("invite.html", include_str!("templates/invite.html")),
     ("credits.html", include_str!("templates/credits.html")),
+    ("hooks.html", include_str!("templates/hooks.html")),
+    (
+        "hooks_table.html",
+        include_str!("templates/hooks_table.html"),
+    ),
+    ("chat.html", include_str!("templates/chat.html")),
+    ("chat_panel.html", include_str!("templates/chat_panel.html")),
+    (
+        "database_browse.html",
+        include_str!("templates/database_browse.html"),
+    ),
 ];
 
 /// The template environment (HTML-escaped by default).
@@ -65,6 +76,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> 
     }
     env.add_filter("bytes", |n: u64| size(n));
     env.add_filter("unixtime", |secs: u64| unix_time(secs));
+    env.add_filter("urlencode", |text: String| super::oauth::encode(&text));
     Ok(env)
 }
 
