@@ -878,7 +878,7 @@ pub(crate) async fn database_browse(
             known,
             db,
             tables,
-            page => page.map(Serde),
+            rows => Serde(page),
             page_rows => crate::storage::db::browse::PAGE_ROWS,
         },
     )

@@ -35,11 +35,12 @@ pub struct TestDash {
 }
 
 impl TestDash {
-    /// Starts the bot and the dashboard on a free port, with Discord login against the
-    /// simulator and the simulator's guest as a viewer.
+    /// Starts the bot (with its SQLite databases in its temp folder) and the dashboard on a
+    /// free port, with Discord login against the simulator and the simulator's guest as a
+    /// viewer.
     pub async fn start() -> Self {
         let tail = log_tail();
-        let bot = TestBot::start_for(&[("basic-v1.so", "basic.so")], |sim| {
+        let bot = TestBot::start_for_stored(&[("basic-v1.so", "basic.so")], |sim| {
             format!(
                 r#""dashboard": {{"enabled": true, "bind": "127.0.0.1:0",
                     "oauth_client_id": "{}", "oauth_client_secret": "{}",
