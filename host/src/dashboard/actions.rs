@@ -440,7 +440,7 @@ pub(crate) async fn chat_send(
     };
     let guild = form.guild.trim().parse::<u64>().ok();
     let (ok, message) = match app.sources.gateway.send_text(channel, &form.content).await {
-        Ok(id) => (true, format!("Sent to <#{channel}> (message {id}).")),
+        Ok(id) => (true, format!("Sent to channel {channel} (message {id}).")),
         Err(error) => (false, format!("Not sent: {error}.")),
     };
     let chars = form.content.chars().count();
