@@ -13,6 +13,7 @@ fn concrete(path: &str) -> String {
     path.replace("{name}", "basic")
         .replace("{id}", "000000000000")
         .replace("{file}", "dashboard.css")
+        .replace("{action}", "disable")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -114,8 +115,7 @@ async fn a_viewer_from_discord_login_reads_every_page_but_changes_nothing() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(stranger.cookie.is_none());
     // The owner sees both in the audit log.
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let (status, security) = owner.get("/security").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -215,21 +215,14 @@ async fn the_owner_reloads_unloads_loads_and_edits_the_config_through_the_consol
     assert!(body.contains("ended the session"), "{body}");
     assert_eq!(other.get("/").await.0, StatusCode::SEE_OTHER, "logged out");
     // Everything is in the audit log, on disk.
-    let audit = std::fs::read_to_string(t.bot.host.dir.path().join("data/dashboard_audit.json"))
-        .expect("audit file");
-    for action in [
+    t.assert_audited(&[
         "login",
         "plugins.reload",
         "plugins.unload",
         "plugins.load",
         "config.edit",
         "sessions.revoke",
-    ] {
-        assert!(
-            audit.contains(&format!("\"action\":\"{action}\"")),
-            "{action}: {audit}"
-        );
-    }
+    ]);
     // Logging out ends the session.
     let (status, _) = owner.post("/logout", &[]).await;
     assert_eq!(status, StatusCode::OK);
@@ -240,8 +233,7 @@ async fn the_owner_reloads_unloads_loads_and_edits_the_config_through_the_consol
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_requests_are_refused_and_change_nothing() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let before = t.generation("basic").await;
     let config_before = std::fs::read_to_string(&t.config_file).expect("config");
     // Path traversal: assets are served by exact name only.
@@ -343,8 +335,7 @@ async fn hostile_requests_are_refused_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_tail_and_the_overview_stream_live() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let open = |path: &str| {
         owner
             .http
@@ -403,8 +394,7 @@ async fn eventually(client: &Client, path: &str, check: impl Fn(&str) -> bool) -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chat_page_sends_as_the_bot_within_discords_limits() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let (guild, channel) = (t.bot.guild(), t.bot.channel());
     let (status, page) = owner
         .get(&format!("/chat?guild={guild}&channel={channel}"))
@@ -479,9 +469,7 @@ async fn the_chat_page_sends_as_the_bot_within_discords_limits() {
         "{body}"
     );
     assert!(body.contains(">keep me</textarea>"), "nothing lost: {body}");
-    let audit = std::fs::read_to_string(t.bot.host.dir.path().join("data/dashboard_audit.json"))
-        .expect("audit");
-    assert!(audit.contains("\"action\":\"chat.send\""), "{audit}");
+    let audit = t.assert_audited(&["chat.send"]);
     assert!(audit.contains("Unknown Channel"), "{audit}");
     t.shutdown().await;
 }
@@ -489,8 +477,7 @@ async fn the_chat_page_sends_as_the_bot_within_discords_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guild_settings_are_edited_with_the_commands_checks_and_the_bot_leaves_a_guild() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let guild = t.bot.guild();
     let second = t.bot.sim.add_guild("Second Guild");
     eventually(&owner, "/guilds", |b| b.contains("Second Guild")).await;
@@ -559,22 +546,14 @@ async fn guild_settings_are_edited_with_the_commands_checks_and_the_bot_leaves_a
     let (status, body) = owner.post(&format!("/guilds/{second}/leave"), &[]).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(body.contains("Unknown Guild"), "{body}");
-    let audit = std::fs::read_to_string(t.bot.host.dir.path().join("data/dashboard_audit.json"))
-        .expect("audit");
-    for action in ["guilds.settings", "guilds.leave"] {
-        assert!(
-            audit.contains(&format!("\"action\":\"{action}\"")),
-            "{audit}"
-        );
-    }
+    t.assert_audited(&["guilds.settings", "guilds.leave"]);
     t.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hooks_page_disables_enables_and_resets_as_the_eh_commands_do() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let dispatcher = std::sync::Arc::clone(t.bot.host.manager.dispatcher());
     let failing = ("basic".to_owned(), "fixture_fail".to_owned(), 2);
     let event = ("basic".to_owned(), "fixture_event".to_owned(), 1);
@@ -633,14 +612,14 @@ async fn the_hooks_page_disables_enables_and_resets_as_the_eh_commands_do() {
         .post("/hooks/reset", &[("hook", "basic/nothing#9")])
         .await;
     assert!(body.contains("No loaded plugin registered"), "{body}");
+    t.assert_audited(&["hooks.disable", "hooks.enable", "hooks.reset"]);
     t.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_permissions_are_edited_through_the_checked_config_write() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let (_, page) = owner.get("/commands").await;
     assert!(page.contains("id=\"permissions-form\""), "{page}");
     let (_, body) = owner
@@ -708,20 +687,14 @@ async fn command_permissions_are_edited_through_the_checked_config_write() {
             .get("version")
             .is_none()
     );
-    let audit = std::fs::read_to_string(t.bot.host.dir.path().join("data/dashboard_audit.json"))
-        .expect("audit");
-    assert!(
-        audit.contains("\"action\":\"commands.permissions\""),
-        "{audit}"
-    );
+    t.assert_audited(&["commands.permissions"]);
     t.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn databases_are_checked_and_browsed_read_only_by_name() {
     let t = TestDash::start().await;
-    let mut owner = Client::new(&t.url);
-    owner.login_code(&t.code()).await;
+    let owner = t.owner().await;
     let guild = t.bot.guild();
     // A guild database with a real row, through the guild settings.
     let (_, body) = owner
@@ -813,8 +786,6 @@ async fn databases_are_checked_and_browsed_read_only_by_name() {
         .expect("count");
     assert_eq!(rows, 60, "nothing dropped");
     assert!(std::fs::read(databases.main_path()).expect("main.db").len() >= main_file.len());
-    let audit = std::fs::read_to_string(t.bot.host.dir.path().join("data/dashboard_audit.json"))
-        .expect("audit");
-    assert!(audit.contains("\"action\":\"databases.check\""), "{audit}");
+    t.assert_audited(&["databases.check"]);
     t.shutdown().await;
 }

@@ -333,7 +333,7 @@ fn hooks_table(app: &App, current: &Current) -> Option<String> {
         .ok()
 }
 
-/// What a hook action does.
+/// What a hook action does: `disable`, `enable`, `reset` (the circuit).
 #[derive(Clone, Copy)]
 enum HookAction {
     Disable,
@@ -341,10 +341,30 @@ enum HookAction {
     Reset,
 }
 
-/// A hook action, as `eh_disable`, `eh_enable` and `eh_reset_circuit` do it: the same lookup
-/// of a registered hook, the same [`crate::runtime::hooks::HookHealth`] operations.
-async fn hook_action(app: &App, current: &Current, form: HookForm, action: HookAction) -> Response {
+impl HookAction {
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "disable" => Some(Self::Disable),
+            "enable" => Some(Self::Enable),
+            "reset" => Some(Self::Reset),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /hooks/{action}` (`disable`, `enable`, `reset`), as `eh_disable`, `eh_enable` and
+/// `eh_reset_circuit` do it: the same lookup of a registered hook, the same
+/// [`crate::runtime::hooks::HookHealth`] operations.
+pub(crate) async fn hook_action(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Path(action): Path<String>,
+    Form(form): Form<HookForm>,
+) -> Response {
     use crate::runtime::hooks::hook_name;
+    let Some(action) = HookAction::named(&action) else {
+        return refusal(StatusCode::NOT_FOUND, "No such hook action.", true);
+    };
     let manager = &app.sources.manager;
     let health = manager.dispatcher().hook_health();
     let (ok, message) = match crate::discord::builtins::hooks::find_hook(manager, &form.hook) {
@@ -387,35 +407,8 @@ async fn hook_action(app: &App, current: &Current, form: HookForm, action: HookA
         HookAction::Enable => "hooks.enable",
         HookAction::Reset => "hooks.reset",
     };
-    record(app, current, what, &form.hook, &outcome(ok, &message)).await;
-    answer(ok, &message, hooks_table(app, current))
-}
-
-/// `POST /hooks/disable` (`eh_disable`).
-pub(crate) async fn hook_disable(
-    State(app): State<Arc<App>>,
-    Extension(current): Extension<Current>,
-    Form(form): Form<HookForm>,
-) -> Response {
-    hook_action(&app, &current, form, HookAction::Disable).await
-}
-
-/// `POST /hooks/enable` (`eh_enable`).
-pub(crate) async fn hook_enable(
-    State(app): State<Arc<App>>,
-    Extension(current): Extension<Current>,
-    Form(form): Form<HookForm>,
-) -> Response {
-    hook_action(&app, &current, form, HookAction::Enable).await
-}
-
-/// `POST /hooks/reset` (`eh_reset_circuit`).
-pub(crate) async fn hook_reset(
-    State(app): State<Arc<App>>,
-    Extension(current): Extension<Current>,
-    Form(form): Form<HookForm>,
-) -> Response {
-    hook_action(&app, &current, form, HookAction::Reset).await
+    record(&app, &current, what, &form.hook, &outcome(ok, &message)).await;
+    answer(ok, &message, hooks_table(&app, &current))
 }
 
 /// The chat form: where, and what.

@@ -62,9 +62,11 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         Need::Can(Permission::CommandsPermissions),
     ),
     ("GET", "/hooks", Need::Can(Permission::ViewHooks)),
-    ("POST", "/hooks/disable", Need::Can(Permission::HooksManage)),
-    ("POST", "/hooks/enable", Need::Can(Permission::HooksManage)),
-    ("POST", "/hooks/reset", Need::Can(Permission::HooksManage)),
+    (
+        "POST",
+        "/hooks/{action}",
+        Need::Can(Permission::HooksManage),
+    ),
     ("GET", "/chat", Need::Can(Permission::ChatSend)),
     ("POST", "/chat", Need::Can(Permission::ChatSend)),
     ("GET", "/shards", Need::Can(Permission::ViewShards)),
@@ -152,9 +154,7 @@ pub(crate) fn router(app: Arc<App>, stop: CancellationToken) -> Router {
         .route("/commands", get(pages::commands))
         .route("/commands/permissions", post(actions::command_permissions))
         .route("/hooks", get(pages::hooks))
-        .route("/hooks/disable", post(actions::hook_disable))
-        .route("/hooks/enable", post(actions::hook_enable))
-        .route("/hooks/reset", post(actions::hook_reset))
+        .route("/hooks/{action}", post(actions::hook_action))
         .route("/chat", get(pages::chat).post(actions::chat_send))
         .route("/shards", get(pages::shards))
         .route("/system", get(pages::system))

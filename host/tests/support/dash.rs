@@ -100,6 +100,27 @@ impl TestDash {
         }
     }
 
+    /// A client logged in as the owner, with a console code.
+    pub async fn owner(&self) -> Client {
+        let mut owner = Client::new(&self.url);
+        owner.login_code(&self.code()).await;
+        owner
+    }
+
+    /// Asserts that the audit log on disk has an entry of each of `actions`; the log's text.
+    pub fn assert_audited(&self, actions: &[&str]) -> String {
+        let audit =
+            std::fs::read_to_string(self.bot.host.dir.path().join("data/dashboard_audit.json"))
+                .expect("audit file");
+        for action in actions {
+            assert!(
+                audit.contains(&format!("\"action\":\"{action}\"")),
+                "{action}: {audit}"
+            );
+        }
+        audit
+    }
+
     pub fn dashboard(&self) -> &Dashboard {
         self.dash.as_ref().expect("running")
     }
