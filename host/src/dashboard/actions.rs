@@ -43,6 +43,19 @@ async fn record(app: &App, current: &Current, action: &str, target: &str, outcom
         .await;
 }
 
+/// Records an action's outcome in the audit log and answers with its notice (and `fragment`).
+async fn finish(
+    app: &App,
+    current: &Current,
+    action: &str,
+    target: &str,
+    (ok, message): (bool, String),
+    fragment: Option<String>,
+) -> Response {
+    record(app, current, action, target, &outcome(ok, &message)).await;
+    answer(ok, &message, fragment)
+}
+
 /// A notice for the page's notice area plus, when given, a fragment for the action's target.
 fn answer(ok: bool, message: &str, fragment: Option<String>) -> Response {
     let notice = format!(
@@ -58,13 +71,18 @@ fn answer(ok: bool, message: &str, fragment: Option<String>) -> Response {
         .into_response()
 }
 
+/// Template `name` rendered alone (a part of a page an action replaces).
+fn fragment(app: &App, name: &str, ctx: minijinja::Value) -> Option<String> {
+    app.templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .ok()
+}
+
 /// The plugins table after an action.
 async fn plugins_table(app: &App, current: &Current) -> Option<String> {
     let ctx = super::pages::plugins_context(app, current).await;
-    app.templates
-        .get_template("plugins_table.html")
-        .and_then(|t| t.render(ctx))
-        .ok()
+    fragment(app, "plugins_table.html", ctx)
 }
 
 /// A plugin name as the console takes it, refused when it could be a path.
@@ -102,15 +120,15 @@ pub(crate) async fn plugin_reload(
         ),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.reload",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 /// `POST /plugins/{name}/unload` (`force=true` also unloads dependents, as `unload --force`).
@@ -127,15 +145,15 @@ pub(crate) async fn plugin_unload(
         Ok(names) => (true, format!("unloaded {}", names.join(", "))),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.unload",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 /// `?force=true`.
@@ -171,15 +189,15 @@ pub(crate) async fn plugin_load(
         Ok(loaded) => (true, format!("loaded {loaded}")),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.load",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 fn outcome(ok: bool, message: &str) -> String {
@@ -226,15 +244,15 @@ pub(crate) async fn config_set(
             format!("Not changed: {error}. config.json was left as it was."),
         ),
     };
-    record(
+    finish(
         &app,
         &current,
         "config.edit",
         &format!("{key} = {shown}"),
-        &outcome(ok, &message),
+        (ok, message),
+        None,
     )
-    .await;
-    answer(ok, &message, None)
+    .await
 }
 
 /// The command permissions editor's form: a command and the role ids that may run it
@@ -307,15 +325,15 @@ pub(crate) async fn command_permissions(
             }
         }
     };
-    record(
+    finish(
         &app,
         &current,
         "commands.permissions",
         &format!("{command} = [{}]", form.roles.trim()),
-        &outcome(ok, &message),
+        (ok, message),
+        None,
     )
-    .await;
-    answer(ok, &message, None)
+    .await
 }
 
 /// The hook actions' form: the hook's name (`plugin/event#index`).
@@ -326,11 +344,11 @@ pub(crate) struct HookForm {
 
 /// The hooks table after an action.
 fn hooks_table(app: &App, current: &Current) -> Option<String> {
-    let ctx = super::pages::hooks_context(app, current);
-    app.templates
-        .get_template("hooks_table.html")
-        .and_then(|t| t.render(ctx))
-        .ok()
+    fragment(
+        app,
+        "hooks_table.html",
+        super::pages::hooks_context(app, current),
+    )
 }
 
 /// What a hook action does: `disable`, `enable`, `reset` (the circuit).
@@ -407,8 +425,8 @@ pub(crate) async fn hook_action(
         HookAction::Enable => "hooks.enable",
         HookAction::Reset => "hooks.reset",
     };
-    record(&app, &current, what, &form.hook, &outcome(ok, &message)).await;
-    answer(ok, &message, hooks_table(&app, &current))
+    let table = hooks_table(&app, &current);
+    finish(&app, &current, what, &form.hook, (ok, message), table).await
 }
 
 /// The chat form: where, and what.
@@ -436,23 +454,14 @@ pub(crate) async fn chat_send(
         Ok(id) => (true, format!("Sent to channel {channel} (message {id}).")),
         Err(error) => (false, format!("Not sent: {error}.")),
     };
-    let chars = form.content.chars().count();
-    record(
-        &app,
-        &current,
-        "chat.send",
-        &format!("channel {channel} ({chars} characters)"),
-        &outcome(ok, &message),
-    )
-    .await;
     let kept = if ok { "" } else { form.content.as_str() };
     let ctx = super::pages::chat_context(&app, guild, Some(channel), kept).await;
-    let panel = app
-        .templates
-        .get_template("chat_panel.html")
-        .and_then(|t| t.render(ctx))
-        .ok();
-    answer(ok, &message, panel)
+    let target = format!(
+        "channel {channel} ({} characters)",
+        form.content.chars().count()
+    );
+    let panel = fragment(&app, "chat_panel.html", ctx);
+    finish(&app, &current, "chat.send", &target, (ok, message), panel).await
 }
 
 /// The guild settings form, as the settings commands take them.
@@ -522,7 +531,7 @@ pub(crate) async fn guild_settings(
         Ok(()) => (true, format!("Settings of guild {guild} saved.")),
         Err(why) => (false, format!("Not changed: {why}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "guilds.settings",
@@ -530,10 +539,10 @@ pub(crate) async fn guild_settings(
             "{guild}: prefix={:?} mention={:?} errors={:?} commands={:?}",
             form.prefix, form.mention, form.errors, form.commands
         ),
-        &outcome(ok, &message),
+        (ok, message),
+        None,
     )
-    .await;
-    answer(ok, &message, None)
+    .await
 }
 
 /// `POST /guilds/{id}/leave`: the bot leaves the guild (Discord's answer decides; GUILD_DELETE
@@ -600,15 +609,7 @@ pub(crate) async fn database_check(
         Ok(Err(findings)) => (false, format!("{name}: integrity check found: {findings}")),
         Err(error) => (false, format!("{name}: not checked: {error}")),
     };
-    record(
-        &app,
-        &current,
-        "databases.check",
-        name,
-        &outcome(ok, &message),
-    )
-    .await;
-    answer(ok, &message, None)
+    finish(&app, &current, "databases.check", name, (ok, message), None).await
 }
 
 /// `POST /sessions/{id}/revoke`.
@@ -628,15 +629,7 @@ pub(crate) async fn session_revoke(
         ),
         None => (false, "no such session".to_owned()),
     };
-    record(
-        &app,
-        &current,
-        "sessions.revoke",
-        &id,
-        &outcome(ok, &message),
-    )
-    .await;
-    answer(ok, &message, None)
+    finish(&app, &current, "sessions.revoke", &id, (ok, message), None).await
 }
 
 /// `POST /logout`.

@@ -844,7 +844,7 @@ pub(crate) async fn database_browse(
     let refused = |error: BrowseError| {
         let status = match error {
             BrowseError::UnknownDatabase(_) | BrowseError::UnknownTable(_) => StatusCode::NOT_FOUND,
-            BrowseError::Sqlite { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            BrowseError::Open(_) | BrowseError::Sqlite { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         refusal(status, &error.to_string(), false)
     };

@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
-use sqlx::{ConnectOptions as _, Connection as _, Row as _, TypeInfo as _, ValueRef as _};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Connection as _, Row as _, TypeInfo as _, ValueRef as _};
 
 use super::Databases;
 
@@ -29,6 +29,9 @@ pub enum BrowseError {
     /// Not a table of that database.
     #[error("no table named `{0}` in this database")]
     UnknownTable(String),
+    /// The file could not be opened.
+    #[error(transparent)]
+    Open(#[from] super::DbError),
     /// SQLite failed.
     #[error("{path}: {source}")]
     Sqlite {
@@ -136,17 +139,7 @@ impl Databases {
             .find(|(known, _)| known == name)
             .map(|(_, path)| path)
             .ok_or_else(|| BrowseError::UnknownDatabase(name.to_owned()))?;
-        let conn = SqliteConnectOptions::new()
-            .filename(&path)
-            .read_only(true)
-            .create_if_missing(false)
-            .busy_timeout(self.options.busy_timeout)
-            .connect()
-            .await
-            .map_err(|source| BrowseError::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
+        let conn = super::connect::open_read_only(&path, &self.options).await?;
         Ok((path, conn))
     }
 
