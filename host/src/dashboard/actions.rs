@@ -845,6 +845,37 @@ pub(crate) async fn login_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guild_settings::Change;
+
+    #[test]
+    fn role_ids_and_guild_settings_forms_are_checked() {
+        assert_eq!(role_ids("1, 2 3,,"), Ok(vec![1, 2, 3]));
+        assert_eq!(role_ids(""), Ok(vec![]));
+        assert!(role_ids("admins").is_err() && role_ids("0").is_err() && role_ids("-1").is_err());
+        let form = |prefix: &str, mention: &str, errors: &str| GuildSettingsForm {
+            prefix: prefix.to_owned(),
+            mention: mention.to_owned(),
+            errors: errors.to_owned(),
+            commands: "off".to_owned(),
+        };
+        let changes = guild_changes(&form(" ? ", "off", "30s")).expect("valid");
+        assert_eq!(
+            changes,
+            vec![
+                Change::Prefix(Some("?".to_owned())),
+                Change::MentionPrefix(Some(false)),
+                Change::AutoDeleteErrors(30),
+                Change::AutoDeleteCommands(0),
+            ]
+        );
+        assert_eq!(
+            guild_changes(&form("", "", "0")).expect("valid")[0],
+            Change::Prefix(None)
+        );
+        assert!(guild_changes(&form("a b", "", "0")).is_err());
+        assert!(guild_changes(&form("!", "maybe", "0")).is_err());
+        assert!(guild_changes(&form("!", "", "3601")).is_err());
+    }
 
     #[test]
     fn plugin_names_are_never_paths() {
