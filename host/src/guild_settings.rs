@@ -221,30 +221,19 @@ pub fn to_api(settings: &GuildSettings) -> zoryx_plugin_api::BotGuildSettings {
 }
 
 /// Replaces the guild's settings with a plugin's (`GuildHandle::set_bot_settings`), after
-/// checking them as the commands that set them do: a prefix of 1–5 characters without
-/// spaces, auto-delete delays up to an hour.
+/// checking them as the commands that set them do ([`Change::check`]): a prefix of 1 to
+/// [`PREFIX_MAX`] characters without spaces, auto-delete delays up to an hour.
 pub async fn apply_api(
     store: &dyn GuildSettingsStore,
     guild: GuildId,
     settings: zoryx_plugin_api::BotGuildSettings,
 ) -> Result<(), String> {
-    if let Some(prefix) = &settings.prefix
-        && !valid_prefix(prefix)
-    {
-        return Err(format!(
-            "the prefix `{prefix}` is not 1 to {PREFIX_MAX} characters without spaces"
-        ));
-    }
-    for (what, seconds) in [
-        ("auto_delete_errors", settings.auto_delete_errors),
-        ("auto_delete_commands", settings.auto_delete_commands),
+    for change in [
+        Change::Prefix(settings.prefix.clone()),
+        Change::AutoDeleteErrors(settings.auto_delete_errors),
+        Change::AutoDeleteCommands(settings.auto_delete_commands),
     ] {
-        if seconds > AutoDelete::MAX_SECONDS {
-            return Err(format!(
-                "{what} is {seconds} s; at most {} s",
-                AutoDelete::MAX_SECONDS
-            ));
-        }
+        change.check().map_err(|e| e.to_string())?;
     }
     let failed = |e: SettingsError| e.to_string();
     store
