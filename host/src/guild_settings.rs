@@ -117,6 +117,85 @@ pub fn valid_prefix(prefix: &str) -> bool {
         && !prefix.contains(char::is_whitespace)
 }
 
+/// One change of a guild's settings, as `setprefix`, `mentionprefix` and `autodelete` make it
+/// (and the dashboard's Guilds page): checked by [`Change::check`], made by [`change`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The prefix; `None` goes back to the configured default.
+    Prefix(Option<String>),
+    /// The @mention-prefix toggle; `None` goes back to the configured default.
+    MentionPrefix(Option<bool>),
+    /// Seconds before the bot's refusals and error replies are deleted (0: never).
+    AutoDeleteErrors(u32),
+    /// Seconds before a member's command message is deleted (0: never).
+    AutoDeleteCommands(u32),
+}
+
+/// Why a [`Change`] was refused or not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The prefix is empty, too long or has spaces.
+    #[error("A prefix is 1 to {PREFIX_MAX} characters without spaces.")]
+    Prefix,
+    /// An auto-delete delay past [`AutoDelete::MAX_SECONDS`].
+    #[error("`{0}`: give a number of seconds from 1 to {max}, or `off`.", max = AutoDelete::MAX_SECONDS)]
+    Seconds(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] SettingsError),
+}
+
+impl Change {
+    /// Whether the change may be made (the commands' checks).
+    pub fn check(&self) -> Result<(), ChangeError> {
+        match self {
+            Self::Prefix(Some(prefix)) if !valid_prefix(prefix) => Err(ChangeError::Prefix),
+            Self::AutoDeleteErrors(s) | Self::AutoDeleteCommands(s)
+                if *s > AutoDelete::MAX_SECONDS =>
+            {
+                Err(ChangeError::Seconds(s.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An auto-delete delay as people type it: `off`, `never` or `0` (never), or 1 to
+/// [`AutoDelete::MAX_SECONDS`] seconds (a trailing `s` allowed).
+pub fn parse_seconds(text: &str) -> Result<u32, ChangeError> {
+    match text.trim().to_lowercase().trim_end_matches('s') {
+        "off" | "never" | "0" => Ok(0),
+        number => match number.parse::<u32>() {
+            Ok(n) if (1..=AutoDelete::MAX_SECONDS).contains(&n) => Ok(n),
+            _ => Err(ChangeError::Seconds(text.trim().to_owned())),
+        },
+    }
+}
+
+/// Checks `change` and makes it in `guild`'s settings: the one path of the settings commands
+/// and the dashboard.
+pub async fn change(
+    store: &dyn GuildSettingsStore,
+    guild: GuildId,
+    change: Change,
+) -> Result<(), ChangeError> {
+    change.check()?;
+    match change {
+        Change::Prefix(prefix) => store.set_prefix(guild, prefix).await?,
+        Change::MentionPrefix(enabled) => store.set_mention_prefix(guild, enabled).await?,
+        Change::AutoDeleteErrors(seconds) | Change::AutoDeleteCommands(seconds) => {
+            let mut auto_delete = settings_of(store, guild).await?.auto_delete;
+            if matches!(change, Change::AutoDeleteErrors(_)) {
+                auto_delete.errors = seconds;
+            } else {
+                auto_delete.commands = seconds;
+            }
+            store.set_auto_delete(guild, auto_delete).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The guild's settings as plugins see them ([`zoryx_plugin_api::BotGuildSettings`]).
 pub fn to_api(settings: &GuildSettings) -> zoryx_plugin_api::BotGuildSettings {
     zoryx_plugin_api::BotGuildSettings {
@@ -142,30 +221,19 @@ pub fn to_api(settings: &GuildSettings) -> zoryx_plugin_api::BotGuildSettings {
 }
 
 /// Replaces the guild's settings with a plugin's (`GuildHandle::set_bot_settings`), after
-/// checking them as the commands that set them do: a prefix of 1–5 characters without
-/// spaces, auto-delete delays up to an hour.
+/// checking them as the commands that set them do ([`Change::check`]): a prefix of 1 to
+/// [`PREFIX_MAX`] characters without spaces, auto-delete delays up to an hour.
 pub async fn apply_api(
     store: &dyn GuildSettingsStore,
     guild: GuildId,
     settings: zoryx_plugin_api::BotGuildSettings,
 ) -> Result<(), String> {
-    if let Some(prefix) = &settings.prefix
-        && !valid_prefix(prefix)
-    {
-        return Err(format!(
-            "the prefix `{prefix}` is not 1 to {PREFIX_MAX} characters without spaces"
-        ));
-    }
-    for (what, seconds) in [
-        ("auto_delete_errors", settings.auto_delete_errors),
-        ("auto_delete_commands", settings.auto_delete_commands),
+    for change in [
+        Change::Prefix(settings.prefix.clone()),
+        Change::AutoDeleteErrors(settings.auto_delete_errors),
+        Change::AutoDeleteCommands(settings.auto_delete_commands),
     ] {
-        if seconds > AutoDelete::MAX_SECONDS {
-            return Err(format!(
-                "{what} is {seconds} s; at most {} s",
-                AutoDelete::MAX_SECONDS
-            ));
-        }
+        change.check().map_err(|e| e.to_string())?;
     }
     let failed = |e: SettingsError| e.to_string();
     store

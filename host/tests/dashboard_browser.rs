@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium through chromedriver logs in with a
 //! console link and with Discord (the simulator's consent page), reloads a plugin from the
-//! Plugins page and sees its generation change, and watches the live log. Screenshots of each
-//! page go to `target/dashboard-screenshots/` for review.
+//! Plugins page and sees its generation change, watches the live log, disables a hook from the
+//! Hooks page and sends a message from the Chat page. Screenshots of each page go to
+//! `target/dashboard-screenshots/` for review.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); where they are
 //! missing the test says so and passes, as the OpenAPI checks do without the spec.
@@ -87,6 +88,50 @@ async fn a_browser_logs_in_reloads_a_plugin_and_follows_the_live_log() {
             .contains("a line the browser waits for")
     );
     browser.screenshot(&shots().join("logs.png")).await;
+
+    // The Hooks page: disable a hook, and its row says so.
+    browser.goto(&format!("{}/hooks", t.url)).await;
+    let row = "tr[data-hook=\"basic/fixture_event#1\"]";
+    let switch = browser.find(&format!("{row} button.switch")).await;
+    browser.click(&switch).await;
+    browser.find("#flash .notice.ok").await;
+    let state = browser.find(&format!("{row} td.state")).await;
+    assert_eq!(browser.text(&state).await, "disabled");
+    assert!(t.bot.host.manager.dispatcher().hook_health().is_disabled(&(
+        "basic".into(),
+        "fixture_event".into(),
+        1
+    )));
+    browser.screenshot(&shots().join("hooks.png")).await;
+
+    // The Chat page: a message typed and sent reaches the channel.
+    browser.goto(&format!("{}/chat", t.url)).await;
+    let text = browser.find("#chat-content").await;
+    browser.type_text(&text, "Hello from a browser").await;
+    let send = browser.find("#chat-form button[type=\"submit\"]").await;
+    browser.click(&send).await;
+    browser.find("#flash .notice.ok").await;
+    assert!(
+        t.bot
+            .sim
+            .messages(t.bot.channel())
+            .iter()
+            .any(|m| m.content == "Hello from a browser")
+    );
+    browser.find("ul.messages .message").await;
+    browser.screenshot(&shots().join("chat.png")).await;
+
+    // The table browser, on main.db's migrations.
+    browser
+        .goto(&format!(
+            "{}/databases/browse?db=main&table=_sqlx_migrations",
+            t.url
+        ))
+        .await;
+    browser.find("table.rows td").await;
+    browser
+        .screenshot(&shots().join("database_browse.png"))
+        .await;
 
     // Every other page renders, for the record.
     for page in [

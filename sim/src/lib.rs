@@ -47,7 +47,8 @@
 //!   by default the guild "Zoryx Sandbox" with #general and #bot-commands, roles @everyone,
 //!   Moderator (1), Admin (2) and the bot's own role (3, ADMINISTRATOR, on top), and the users
 //!   bot, operator (owner) and guest. New roles go to position 1, as on Discord.
-//! - **REST** ([`rest`]): gateway discovery, users and application, channel messages,
+//! - **REST** ([`rest`]): gateway discovery, users and application, leaving a guild (`DELETE
+//!   /users/@me/guilds/{g}`: GUILD_DELETE, 10004 for one the bot is not in), channel messages,
 //!   interaction callbacks and webhooks (followups, `@original`), application command bulk
 //!   overwrite, guild/role/channel/member reads; auth check, Discord's error shapes,
 //!   rate-limit headers and scripted 429s ([`Simulator::rate_limit`]). Moderation,

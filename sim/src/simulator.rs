@@ -192,6 +192,31 @@ impl Inner {
         log.push(request);
     }
 
+    /// Takes the bot out of guild `id` (kicked, or it left with `DELETE
+    /// /users/@me/guilds/{id}`): the guild, its channels and messages, commands and webhooks
+    /// go, and GUILD_DELETE is sent. `false`: the bot is not in it.
+    pub(crate) fn remove_guild(&self, world: &mut World, id: u64) -> bool {
+        let Some(guild) = world.guilds.remove(&id) else {
+            return false;
+        };
+        for channel in guild.channels {
+            if let Some(c) = world.channels.remove(&channel) {
+                for m in c.messages {
+                    world.messages.remove(&m);
+                }
+            }
+        }
+        world.guild_commands.remove(&id);
+        world.webhooks.retain(|_, w| w.guild_id != id);
+        self.dispatch(
+            "GUILD_DELETE",
+            json!({"id": id.to_string(), "unavailable": false}),
+            Target::Guild(id),
+            opcodes::INTENT_GUILDS,
+        );
+        true
+    }
+
     /// Sends a dispatch to the sessions it concerns.
     pub(crate) fn dispatch(&self, event: &'static str, data: Value, target: Target, intent: u64) {
         self.hub.dispatch(&Dispatch {
@@ -517,26 +542,11 @@ impl Simulator {
     /// Removes a guild (the bot was removed from it); sends GUILD_DELETE.
     pub fn remove_guild(&self, id: u64) -> Result<(), SimError> {
         let mut world = self.world();
-        let guild = world
-            .guilds
-            .remove(&id)
-            .ok_or(SimError::Unknown { kind: "guild", id })?;
-        for channel in guild.channels {
-            if let Some(c) = world.channels.remove(&channel) {
-                for m in c.messages {
-                    world.messages.remove(&m);
-                }
-            }
+        if self.inner.remove_guild(&mut world, id) {
+            Ok(())
+        } else {
+            Err(SimError::Unknown { kind: "guild", id })
         }
-        world.guild_commands.remove(&id);
-        world.webhooks.retain(|_, w| w.guild_id != id);
-        self.inner.dispatch(
-            "GUILD_DELETE",
-            json!({"id": id.to_string(), "unavailable": false}),
-            Target::Guild(id),
-            opcodes::INTENT_GUILDS,
-        );
-        Ok(())
     }
 
     /// Ids of the guilds the bot is in.

@@ -324,6 +324,21 @@ async fn guild_member_role_and_guild_lifecycle_events_parse() {
     };
     assert_eq!(gd.guild.id.get(), second);
     assert!(!sim.guilds().contains(&second));
+
+    // The bot leaves a guild itself: gone, GUILD_DELETE; leaving it again is Unknown Guild.
+    let api = support::Api::new(&sim);
+    let third = sim.add_guild("Third");
+    gw.dispatch("GUILD_CREATE").await;
+    let path = format!("/users/@me/guilds/{third}");
+    api.expect("DELETE", &path, None, 204).await;
+    let (_, _, event) = gw.dispatch("GUILD_DELETE").await;
+    let Event::GuildDelete(gd) = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(gd.guild.id.get(), third);
+    assert!(!sim.guilds().contains(&third));
+    let refused = api.expect("DELETE", &path, None, 404).await;
+    assert_eq!(refused["code"], 10004, "{refused}");
 }
 
 #[tokio::test]

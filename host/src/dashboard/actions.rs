@@ -50,6 +50,19 @@ pub(crate) async fn record(
         .await;
 }
 
+/// Records an action's outcome in the audit log and answers with its notice (and `fragment`).
+async fn finish(
+    app: &App,
+    current: &Current,
+    action: &str,
+    target: &str,
+    (ok, message): (bool, String),
+    fragment: Option<String>,
+) -> Response {
+    record(app, current, action, target, &outcome(ok, &message)).await;
+    answer(ok, &message, fragment)
+}
+
 /// A notice for the page's notice area plus, when given, a fragment for the action's target.
 fn answer(ok: bool, message: &str, fragment: Option<String>) -> Response {
     let notice = format!(
@@ -65,13 +78,18 @@ fn answer(ok: bool, message: &str, fragment: Option<String>) -> Response {
         .into_response()
 }
 
+/// Template `name` rendered alone (a part of a page an action replaces).
+fn fragment(app: &App, name: &str, ctx: minijinja::Value) -> Option<String> {
+    app.templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .ok()
+}
+
 /// The plugins table after an action.
 async fn plugins_table(app: &App, current: &Current) -> Option<String> {
     let ctx = super::pages::plugins_context(app, current).await;
-    app.templates
-        .get_template("plugins_table.html")
-        .and_then(|t| t.render(ctx))
-        .ok()
+    fragment(app, "plugins_table.html", ctx)
 }
 
 /// A plugin name as the console takes it, refused when it could be a path.
@@ -109,15 +127,15 @@ pub(crate) async fn plugin_reload(
         ),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.reload",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 /// `POST /plugins/{name}/unload` (`force=true` also unloads dependents, as `unload --force`).
@@ -134,15 +152,15 @@ pub(crate) async fn plugin_unload(
         Ok(names) => (true, format!("unloaded {}", names.join(", "))),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.unload",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 /// `?force=true`.
@@ -178,15 +196,15 @@ pub(crate) async fn plugin_load(
         Ok(loaded) => (true, format!("loaded {loaded}")),
         Err(error) => (false, format!("error: {error}")),
     };
-    record(
+    finish(
         &app,
         &current,
         "plugins.load",
         &name,
-        &outcome(ok, &message),
+        (ok, message),
+        plugins_table(&app, &current).await,
     )
-    .await;
-    answer(ok, &message, plugins_table(&app, &current).await)
+    .await
 }
 
 fn outcome(ok: bool, message: &str) -> String {
@@ -233,15 +251,372 @@ pub(crate) async fn config_set(
             format!("Not changed: {error}. config.json was left as it was."),
         ),
     };
-    record(
+    finish(
         &app,
         &current,
         "config.edit",
         &format!("{key} = {shown}"),
+        (ok, message),
+        None,
+    )
+    .await
+}
+
+/// The command permissions editor's form: a command and the role ids that may run it
+/// (separated by commas or spaces; none clears the grant).
+#[derive(Debug, Deserialize)]
+pub(crate) struct PermissionsForm {
+    command: String,
+    #[serde(default)]
+    roles: String,
+}
+
+/// Role ids typed by a person: numbers separated by commas or spaces.
+fn role_ids(text: &str) -> Result<Vec<u64>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<u64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| format!("`{part}` is not a role id (a number)"))
+        })
+        .collect()
+}
+
+/// `POST /commands/permissions`: sets (or with no roles clears) `command_permissions.COMMAND`
+/// through the config editor's checked, atomic write.
+pub(crate) async fn command_permissions(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Form(form): Form<PermissionsForm>,
+) -> Response {
+    let shared = app.sources.manager.dispatcher().shared();
+    let command = form.command.trim().to_owned();
+    let known = shared
+        .catalogue()
+        .iter()
+        .any(|info| info.spec.name == command);
+    let checked = if !known || command.contains('.') {
+        Err(format!("no command named `{command}`"))
+    } else {
+        role_ids(&form.roles)
+    };
+    let (ok, message) = match checked {
+        Err(why) => (
+            false,
+            format!("Not changed: {why}. config.json was left as it was."),
+        ),
+        Ok(roles) => {
+            let key = format!("command_permissions.{command}");
+            match shared.set_config_key(&key, serde_json::json!(roles)).await {
+                Ok(_) if roles.is_empty() => (
+                    true,
+                    format!("{command}: no role grant now (saved and applied)."),
+                ),
+                Ok(_) => (
+                    true,
+                    format!(
+                        "{command}: for members with role {} (saved and applied).",
+                        roles
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Err(error) => (
+                    false,
+                    format!("Not changed: {error}. config.json was left as it was."),
+                ),
+            }
+        }
+    };
+    finish(
+        &app,
+        &current,
+        "commands.permissions",
+        &format!("{command} = [{}]", form.roles.trim()),
+        (ok, message),
+        None,
+    )
+    .await
+}
+
+/// The hook actions' form: the hook's name (`plugin/event#index`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct HookForm {
+    hook: String,
+}
+
+/// The hooks table after an action.
+fn hooks_table(app: &App, current: &Current) -> Option<String> {
+    fragment(
+        app,
+        "hooks_table.html",
+        super::pages::hooks_context(app, current),
+    )
+}
+
+/// What a hook action does: `disable`, `enable`, `reset` (the circuit).
+#[derive(Clone, Copy)]
+enum HookAction {
+    Disable,
+    Enable,
+    Reset,
+}
+
+impl HookAction {
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "disable" => Some(Self::Disable),
+            "enable" => Some(Self::Enable),
+            "reset" => Some(Self::Reset),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /hooks/{action}` (`disable`, `enable`, `reset`), as `eh_disable`, `eh_enable` and
+/// `eh_reset_circuit` do it: the same lookup of a registered hook, the same
+/// [`crate::runtime::hooks::HookHealth`] operations.
+pub(crate) async fn hook_action(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Path(action): Path<String>,
+    Form(form): Form<HookForm>,
+) -> Response {
+    use crate::runtime::hooks::hook_name;
+    let Some(action) = HookAction::named(&action) else {
+        return refusal(StatusCode::NOT_FOUND, "No such hook action.", true);
+    };
+    let manager = &app.sources.manager;
+    let health = manager.dispatcher().hook_health();
+    let (ok, message) = match crate::discord::builtins::hooks::find_hook(manager, &form.hook) {
+        Err(error) => (false, error.to_string()),
+        Ok(id) => {
+            let name = hook_name(&id);
+            match action {
+                HookAction::Disable | HookAction::Enable => {
+                    let disable = matches!(action, HookAction::Disable);
+                    match (health.set_disabled(&id, disable), disable) {
+                        (Ok(true), true) => {
+                            (true, format!("{name} is disabled: skipped until enabled."))
+                        }
+                        (Ok(false), true) => (true, format!("{name} was disabled already.")),
+                        (Ok(true), false) => (true, format!("{name} is enabled: it runs again.")),
+                        (Ok(false), false) => (true, format!("{name} was not disabled.")),
+                        (Err(error), _) => (false, error.to_string()),
+                    }
+                }
+                HookAction::Reset => {
+                    if health.reset(&id) {
+                        (
+                            true,
+                            format!("{name}: circuit closed; it runs again from its next event."),
+                        )
+                    } else {
+                        (
+                            true,
+                            format!(
+                                "{name}: the circuit was closed; its failure count is cleared."
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+    };
+    let what = match action {
+        HookAction::Disable => "hooks.disable",
+        HookAction::Enable => "hooks.enable",
+        HookAction::Reset => "hooks.reset",
+    };
+    let table = hooks_table(&app, &current);
+    finish(&app, &current, what, &form.hook, (ok, message), table).await
+}
+
+/// The chat form: where, and what.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChatForm {
+    #[serde(default)]
+    guild: String,
+    channel: String,
+    #[serde(default)]
+    content: String,
+}
+
+/// `POST /chat`: sends the message as the bot through the Discord layer (Discord's limits
+/// checked first; Discord's refusal shown). On failure the message stays in the form.
+pub(crate) async fn chat_send(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Form(form): Form<ChatForm>,
+) -> Response {
+    let Ok(channel) = form.channel.trim().parse::<u64>() else {
+        return refusal(StatusCode::BAD_REQUEST, "Choose a channel.", true);
+    };
+    let guild = form.guild.trim().parse::<u64>().ok();
+    let (ok, message) = match app.sources.gateway.send_text(channel, &form.content).await {
+        Ok(id) => (true, format!("Sent to channel {channel} (message {id}).")),
+        Err(error) => (false, format!("Not sent: {error}.")),
+    };
+    let kept = if ok { "" } else { form.content.as_str() };
+    let ctx = super::pages::chat_context(&app, guild, Some(channel), kept).await;
+    let target = format!(
+        "channel {channel} ({} characters)",
+        form.content.chars().count()
+    );
+    let panel = fragment(&app, "chat_panel.html", ctx);
+    finish(&app, &current, "chat.send", &target, (ok, message), panel).await
+}
+
+/// The guild settings form, as the settings commands take them.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GuildSettingsForm {
+    #[serde(default)]
+    prefix: String,
+    #[serde(default)]
+    mention: String,
+    #[serde(default)]
+    errors: String,
+    #[serde(default)]
+    commands: String,
+}
+
+/// The changes a guild settings form asks for, checked as the settings commands check them.
+fn guild_changes(form: &GuildSettingsForm) -> Result<Vec<crate::guild_settings::Change>, String> {
+    use crate::guild_settings::{Change, parse_seconds};
+    let prefix = form.prefix.trim();
+    let mention = match form.mention.as_str() {
+        "" => None,
+        "on" => Some(true),
+        "off" => Some(false),
+        other => {
+            return Err(format!(
+                "`{other}`: the @mention prefix is on, off or default"
+            ));
+        }
+    };
+    let changes = vec![
+        Change::Prefix((!prefix.is_empty()).then(|| prefix.to_owned())),
+        Change::MentionPrefix(mention),
+        Change::AutoDeleteErrors(parse_seconds(&form.errors).map_err(|e| e.to_string())?),
+        Change::AutoDeleteCommands(parse_seconds(&form.commands).map_err(|e| e.to_string())?),
+    ];
+    for change in &changes {
+        change.check().map_err(|e| e.to_string())?;
+    }
+    Ok(changes)
+}
+
+/// A guild id from the path.
+fn guild_id(text: &str) -> Option<u64> {
+    text.parse::<u64>().ok().filter(|id| *id > 0)
+}
+
+/// `POST /guilds/{id}/settings`: the guild's prefix, @mention prefix and auto-delete delays,
+/// through the settings commands' checks and store. Only for a guild the bot is in.
+pub(crate) async fn guild_settings(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Path(id): Path<String>,
+    Form(form): Form<GuildSettingsForm>,
+) -> Response {
+    let gateway = &app.sources.gateway;
+    let Some(guild) = guild_id(&id).filter(|g| gateway.guilds().iter().any(|k| k.id == *g)) else {
+        return refusal(StatusCode::NOT_FOUND, "The bot is in no such guild.", true);
+    };
+    let result = match guild_changes(&form) {
+        Err(why) => Err(why),
+        Ok(changes) => gateway
+            .change_guild_settings(guild, changes)
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    let (ok, message) = match result {
+        Ok(()) => (true, format!("Settings of guild {guild} saved.")),
+        Err(why) => (false, format!("Not changed: {why}")),
+    };
+    finish(
+        &app,
+        &current,
+        "guilds.settings",
+        &format!(
+            "{guild}: prefix={:?} mention={:?} errors={:?} commands={:?}",
+            form.prefix, form.mention, form.errors, form.commands
+        ),
+        (ok, message),
+        None,
+    )
+    .await
+}
+
+/// `POST /guilds/{id}/leave`: the bot leaves the guild (Discord's answer decides; GUILD_DELETE
+/// then takes it out of the cache).
+pub(crate) async fn guild_leave(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(guild) = guild_id(&id) else {
+        return refusal(StatusCode::BAD_REQUEST, "Not a guild id.", true);
+    };
+    let name = app
+        .sources
+        .gateway
+        .guilds()
+        .into_iter()
+        .find(|g| g.id == guild)
+        .map_or_else(|| guild.to_string(), |g| format!("{} ({guild})", g.name));
+    let result = app.sources.gateway.leave_guild(guild).await;
+    let (ok, message) = match &result {
+        Ok(()) => (true, format!("Left {name}.")),
+        Err(error) => (false, format!("Did not leave {name}: {error}.")),
+    };
+    record(
+        &app,
+        &current,
+        "guilds.leave",
+        &name,
         &outcome(ok, &message),
     )
     .await;
-    answer(ok, &message, None)
+    if ok {
+        // The guild's card goes.
+        answer(true, &message, None)
+    } else {
+        refusal(StatusCode::BAD_GATEWAY, &message, true)
+    }
+}
+
+/// The integrity check's form: a database by name (`main` or a guild id).
+#[derive(Debug, Deserialize)]
+pub(crate) struct DatabaseForm {
+    database: String,
+}
+
+/// `POST /databases/check`: `PRAGMA integrity_check` of one database the host knows, on a
+/// read-only connection.
+pub(crate) async fn database_check(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Form(form): Form<DatabaseForm>,
+) -> Response {
+    let Some(settings) = &app.sources.databases else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "This host runs without its databases.",
+            true,
+        );
+    };
+    let name = form.database.trim();
+    let (ok, message) = match settings.databases().check_read_only(name).await {
+        Ok(Ok(())) => (true, format!("{name}: integrity check ok.")),
+        Ok(Err(findings)) => (false, format!("{name}: integrity check found: {findings}")),
+        Err(error) => (false, format!("{name}: not checked: {error}")),
+    };
+    finish(&app, &current, "databases.check", name, (ok, message), None).await
 }
 
 /// `POST /sessions/{id}/revoke`.
@@ -261,15 +636,7 @@ pub(crate) async fn session_revoke(
         ),
         None => (false, "no such session".to_owned()),
     };
-    record(
-        &app,
-        &current,
-        "sessions.revoke",
-        &id,
-        &outcome(ok, &message),
-    )
-    .await;
-    answer(ok, &message, None)
+    finish(&app, &current, "sessions.revoke", &id, (ok, message), None).await
 }
 
 /// `POST /logout`.
@@ -485,6 +852,37 @@ pub(crate) async fn login_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guild_settings::Change;
+
+    #[test]
+    fn role_ids_and_guild_settings_forms_are_checked() {
+        assert_eq!(role_ids("1, 2 3,,"), Ok(vec![1, 2, 3]));
+        assert_eq!(role_ids(""), Ok(vec![]));
+        assert!(role_ids("admins").is_err() && role_ids("0").is_err() && role_ids("-1").is_err());
+        let form = |prefix: &str, mention: &str, errors: &str| GuildSettingsForm {
+            prefix: prefix.to_owned(),
+            mention: mention.to_owned(),
+            errors: errors.to_owned(),
+            commands: "off".to_owned(),
+        };
+        let changes = guild_changes(&form(" ? ", "off", "30s")).expect("valid");
+        assert_eq!(
+            changes,
+            vec![
+                Change::Prefix(Some("?".to_owned())),
+                Change::MentionPrefix(Some(false)),
+                Change::AutoDeleteErrors(30),
+                Change::AutoDeleteCommands(0),
+            ]
+        );
+        assert_eq!(
+            guild_changes(&form("", "", "0")).expect("valid")[0],
+            Change::Prefix(None)
+        );
+        assert!(guild_changes(&form("a b", "", "0")).is_err());
+        assert!(guild_changes(&form("!", "maybe", "0")).is_err());
+        assert!(guild_changes(&form("!", "", "3601")).is_err());
+    }
 
     #[test]
     fn plugin_names_are_never_paths() {

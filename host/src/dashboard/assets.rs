@@ -31,7 +31,7 @@ const FILES: [(&str, &str, &[u8]); 4] = [
 ];
 
 /// The templates, by name.
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 25] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("overview.html", include_str!("templates/overview.html")),
@@ -61,6 +61,17 @@ const TEMPLATES: [(&str, &str); 20] = [
         "panel_button.html",
         include_str!("templates/panel_button.html"),
     ),
+    ("hooks.html", include_str!("templates/hooks.html")),
+    (
+        "hooks_table.html",
+        include_str!("templates/hooks_table.html"),
+    ),
+    ("chat.html", include_str!("templates/chat.html")),
+    ("chat_panel.html", include_str!("templates/chat_panel.html")),
+    (
+        "database_browse.html",
+        include_str!("templates/database_browse.html"),
+    ),
 ];
 
 /// The template environment (HTML-escaped by default).
@@ -83,6 +94,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, minijinja::Error> 
             .collect();
         super::panels::query_of(&pairs)
     });
+    env.add_filter("urlencode", |text: String| super::oauth::encode(&text));
     Ok(env)
 }
 

@@ -16,15 +16,17 @@ use super::access::Permission;
 use super::routes::{Current, refusal};
 
 /// The menu: path, label, what it needs (`None`: any login).
-const MENU: [(&str, &str, Option<Permission>); 13] = [
+const MENU: [(&str, &str, Option<Permission>); 15] = [
     ("/", "Overview", Some(Permission::ViewOverview)),
     ("/plugins", "Plugins", Some(Permission::ViewPlugins)),
     ("/commands", "Commands", Some(Permission::ViewCommands)),
+    ("/hooks", "Hooks", Some(Permission::ViewHooks)),
     ("/logs", "Logs", Some(Permission::ViewLogs)),
     ("/config", "Config", Some(Permission::ViewConfig)),
     ("/shards", "Shards", Some(Permission::ViewShards)),
     ("/system", "System", Some(Permission::ViewSystem)),
     ("/guilds", "Guilds", Some(Permission::ViewGuilds)),
+    ("/chat", "Chat", Some(Permission::ChatSend)),
     ("/databases", "Databases", Some(Permission::ViewDatabases)),
     ("/security", "Security", Some(Permission::ViewSecurity)),
     ("/invite", "Invite", None),
@@ -351,7 +353,10 @@ pub(crate) async fn commands(
         &current,
         "commands.html",
         "/commands",
-        context! { commands => Serde(rows) },
+        context! {
+            commands => Serde(rows),
+            can_permissions => current.can(Permission::CommandsPermissions),
+        },
     )
 }
 
@@ -623,6 +628,7 @@ pub(crate) async fn databases(
         .map(|d| {
             context! {
                 name => d.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                key => d.guild.map_or_else(|| "main".to_owned(), |g| g.to_string()),
                 guild => d.guild.map(|g| g.to_string()),
                 open => d.open,
                 connections => d.connections,
@@ -638,22 +644,264 @@ pub(crate) async fn databases(
         &current,
         "databases.html",
         "/databases",
-        context! { on => stats.is_some(), databases => rows },
+        context! {
+            on => stats.is_some(),
+            databases => rows,
+            can_check => current.can(Permission::DatabasesCheck),
+        },
     )
 }
 
-/// `GET /guilds`: the guilds in the gateway cache.
+/// `GET /guilds`: the guilds in the gateway cache, each with its own settings (editable with
+/// `guilds.manage`) and a leave button (`guilds.leave`).
 pub(crate) async fn guilds(
     State(app): State<Arc<App>>,
     Extension(current): Extension<Current>,
 ) -> Response {
-    let guilds = app.sources.gateway.guilds();
+    let gateway = &app.sources.gateway;
+    let mut rows = Vec::new();
+    for guild in gateway.guilds() {
+        let settings = match gateway.guild_settings(guild.id).await {
+            Ok((settings, prefix, mention)) => context! {
+                prefix => settings.prefix.clone().unwrap_or_default(),
+                default_prefix => prefix,
+                mention => match settings.mention_prefix {
+                    Some(true) => "on",
+                    Some(false) => "off",
+                    None => "",
+                },
+                default_mention => if mention { "on" } else { "off" },
+                errors => settings.auto_delete.errors,
+                commands => settings.auto_delete.commands,
+                roles => settings.command_roles.len(),
+            },
+            Err(error) => context! { error => error.to_string() },
+        };
+        rows.push(context! { guild => Serde(guild), settings });
+    }
     render(
         &app,
         &current,
         "guilds.html",
         "/guilds",
-        context! { guilds => Serde(guilds) },
+        context! {
+            guilds => rows,
+            can_manage => current.can(Permission::GuildsManage),
+            can_leave => current.can(Permission::GuildsLeave),
+        },
+    )
+}
+
+/// The hooks table and the recent runs (also the answer of each hook action).
+pub(crate) fn hooks_context(app: &App, current: &Current) -> minijinja::Value {
+    use crate::runtime::hooks::hook_name;
+    let manager = &app.sources.manager;
+    let dispatcher = manager.dispatcher();
+    let health = dispatcher.hook_health();
+    let hooks: Vec<minijinja::Value> = crate::discord::builtins::hooks::registered(manager)
+        .into_iter()
+        .map(|(id, priority)| {
+            let stats = health.stats_of(&id);
+            context! {
+                name => hook_name(&id),
+                plugin => id.0.clone(),
+                event => id.1.clone(),
+                priority,
+                runs => stats.successes + stats.failures,
+                failures => stats.failures,
+                skipped => stats.skipped,
+                mean => format!("{:.1}", stats.mean_ms),
+                open => stats.circuit_open,
+                disabled => health.is_disabled(&id),
+            }
+        })
+        .collect();
+    let now = std::time::SystemTime::now();
+    let history: Vec<minijinja::Value> = health
+        .history()
+        .iter()
+        .rev()
+        .take(HOOK_RUNS_SHOWN)
+        .map(|run| {
+            context! {
+                hook => hook_name(&run.hook),
+                ago => now.duration_since(run.at).map_or(0, |d| d.as_secs()),
+                millis => format!("{:.1}", run.millis),
+                error => run.error.clone(),
+            }
+        })
+        .collect();
+    context! {
+        hooks,
+        history,
+        on => dispatcher.hooks_enabled(),
+        can_manage => current.can(Permission::HooksManage),
+    }
+}
+
+/// Hook runs shown on the Hooks page, newest first.
+const HOOK_RUNS_SHOWN: usize = 30;
+
+/// `GET /hooks`: every registered hook with its counters, manual switch and circuit breaker,
+/// and the last runs.
+pub(crate) async fn hooks(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+) -> Response {
+    let ctx = hooks_context(&app, &current);
+    render(&app, &current, "hooks.html", "/hooks", ctx)
+}
+
+/// The chat page's choice: a guild and one of its text channels.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ChatQuery {
+    #[serde(default)]
+    guild: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+/// Messages of the chosen channel shown on the chat page.
+const CHAT_RECENT: u8 = 5;
+
+/// The chat page's values: the guilds, the chosen guild's text channels (through the Discord
+/// layer), the chosen channel's last messages, and the message being written.
+pub(crate) async fn chat_context(
+    app: &App,
+    guild: Option<u64>,
+    channel: Option<u64>,
+    content: &str,
+) -> minijinja::Value {
+    let gateway = &app.sources.gateway;
+    let guilds = gateway.guilds();
+    let guild = guild
+        .filter(|g| guilds.iter().any(|known| known.id == *g))
+        .or_else(|| guilds.first().map(|g| g.id));
+    let (channels, mut error) = match guild {
+        Some(g) => match gateway.text_channels(g).await {
+            Ok(channels) => (channels, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        },
+        None => (Vec::new(), None),
+    };
+    // A channel of the guild, or (after a send) the one written to.
+    let channel = channel
+        .filter(|c| channels.iter().any(|known| known.id == *c))
+        .or_else(|| channels.first().map(|c| c.id));
+    let recent = match channel {
+        Some(c) => match gateway.recent_messages(c, CHAT_RECENT).await {
+            Ok(recent) => recent,
+            Err(e) => {
+                error.get_or_insert(e.to_string());
+                Vec::new()
+            }
+        },
+        None => Vec::new(),
+    };
+    let guilds: Vec<minijinja::Value> = guilds
+        .iter()
+        .map(|g| context! { id => g.id.to_string(), name => g.name.clone(), selected => Some(g.id) == guild })
+        .collect();
+    let channels: Vec<minijinja::Value> = channels
+        .iter()
+        .map(|c| context! { id => c.id.to_string(), name => c.name.clone(), selected => Some(c.id) == channel })
+        .collect();
+    context! {
+        guilds,
+        guild => guild.map(|g| g.to_string()),
+        channels,
+        channel => channel.map(|c| c.to_string()),
+        recent => Serde(recent),
+        error,
+        content,
+        limit => crate::discord::operate::MESSAGE_MAX,
+    }
+}
+
+/// `GET /chat?guild=&channel=`: choose a guild and a channel, write as the bot.
+pub(crate) async fn chat(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Query(query): Query<ChatQuery>,
+) -> Response {
+    let id = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<u64>().ok());
+    let ctx = chat_context(&app, id(&query.guild), id(&query.channel), "").await;
+    render(&app, &current, "chat.html", "/chat", ctx)
+}
+
+/// The table browser's choice.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct BrowseQuery {
+    #[serde(default)]
+    db: Option<String>,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// `GET /databases/browse?db=&table=&page=`: a database the host knows (by name, never a
+/// path), its tables, and a table's rows a page at a time, read only.
+pub(crate) async fn database_browse(
+    State(app): State<Arc<App>>,
+    Extension(current): Extension<Current>,
+    Query(query): Query<BrowseQuery>,
+) -> Response {
+    use crate::storage::db::browse::BrowseError;
+    let Some(databases) = app.sources.databases.as_ref().map(|d| d.databases()) else {
+        return render(
+            &app,
+            &current,
+            "database_browse.html",
+            "/databases",
+            context! { on => false },
+        );
+    };
+    let known: Vec<String> = databases
+        .known()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let refused = |error: BrowseError| {
+        let status = match error {
+            BrowseError::UnknownDatabase(_) | BrowseError::UnknownTable(_) => StatusCode::NOT_FOUND,
+            BrowseError::Open(_) | BrowseError::Sqlite { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        refusal(status, &error.to_string(), false)
+    };
+    let db = query.db.filter(|d| !d.is_empty());
+    let tables = match &db {
+        Some(name) => match databases.tables(name).await {
+            Ok(tables) => tables,
+            Err(error) => return refused(error),
+        },
+        None => Vec::new(),
+    };
+    let page = match (&db, query.table.as_deref().filter(|t| !t.is_empty())) {
+        (Some(name), Some(table)) => {
+            match databases
+                .table_page(name, table, query.page.unwrap_or(1))
+                .await
+            {
+                Ok(page) => Some(page),
+                Err(error) => return refused(error),
+            }
+        }
+        _ => None,
+    };
+    render(
+        &app,
+        &current,
+        "database_browse.html",
+        "/databases",
+        context! {
+            on => true,
+            known,
+            db,
+            tables,
+            rows => Serde(page),
+            page_rows => crate::storage::db::browse::PAGE_ROWS,
+        },
     )
 }
 

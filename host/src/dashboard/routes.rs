@@ -56,6 +56,19 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
         Need::Can(Permission::PluginsLoad),
     ),
     ("GET", "/commands", Need::Can(Permission::ViewCommands)),
+    (
+        "POST",
+        "/commands/permissions",
+        Need::Can(Permission::CommandsPermissions),
+    ),
+    ("GET", "/hooks", Need::Can(Permission::ViewHooks)),
+    (
+        "POST",
+        "/hooks/{action}",
+        Need::Can(Permission::HooksManage),
+    ),
+    ("GET", "/chat", Need::Can(Permission::ChatSend)),
+    ("POST", "/chat", Need::Can(Permission::ChatSend)),
     ("GET", "/shards", Need::Can(Permission::ViewShards)),
     ("GET", "/system", Need::Can(Permission::ViewSystem)),
     (
@@ -68,7 +81,27 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/config", Need::Can(Permission::ViewConfig)),
     ("POST", "/config", Need::Can(Permission::ConfigEdit)),
     ("GET", "/databases", Need::Can(Permission::ViewDatabases)),
+    (
+        "GET",
+        "/databases/browse",
+        Need::Can(Permission::ViewDatabases),
+    ),
+    (
+        "POST",
+        "/databases/check",
+        Need::Can(Permission::DatabasesCheck),
+    ),
     ("GET", "/guilds", Need::Can(Permission::ViewGuilds)),
+    (
+        "POST",
+        "/guilds/{id}/settings",
+        Need::Can(Permission::GuildsManage),
+    ),
+    (
+        "POST",
+        "/guilds/{id}/leave",
+        Need::Can(Permission::GuildsLeave),
+    ),
     ("GET", "/security", Need::Can(Permission::ViewSecurity)),
     (
         "POST",
@@ -129,6 +162,10 @@ pub(crate) fn router(app: Arc<App>, stop: CancellationToken) -> Router {
         .route("/plugins/{name}/unload", post(actions::plugin_unload))
         .route("/plugins/{name}/load", post(actions::plugin_load))
         .route("/commands", get(pages::commands))
+        .route("/commands/permissions", post(actions::command_permissions))
+        .route("/hooks", get(pages::hooks))
+        .route("/hooks/{action}", post(actions::hook_action))
+        .route("/chat", get(pages::chat).post(actions::chat_send))
         .route("/shards", get(pages::shards))
         .route("/system", get(pages::system))
         .route("/system/chart.png", get(pages::system_chart))
@@ -136,7 +173,11 @@ pub(crate) fn router(app: Arc<App>, stop: CancellationToken) -> Router {
         .route("/live/logs", get(live::logs))
         .route("/config", get(pages::config).post(actions::config_set))
         .route("/databases", get(pages::databases))
+        .route("/databases/browse", get(pages::database_browse))
+        .route("/databases/check", post(actions::database_check))
         .route("/guilds", get(pages::guilds))
+        .route("/guilds/{id}/settings", post(actions::guild_settings))
+        .route("/guilds/{id}/leave", post(actions::guild_leave))
         .route("/security", get(pages::security))
         .route("/sessions/{id}/revoke", post(actions::session_revoke))
         .route(

@@ -26,6 +26,7 @@ pub mod events;
 mod expiry;
 mod introspect;
 mod market;
+pub mod operate;
 pub mod outbox;
 pub mod pipeline;
 pub mod prefix;

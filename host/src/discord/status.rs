@@ -155,6 +155,11 @@ impl GatewayStatus {
         Some(bot.stats())
     }
 
+    /// The running connection, if one is attached and not dropped.
+    pub(crate) fn running(&self) -> Option<Arc<Bot>> {
+        self.with(|t| t.bot.upgrade())
+    }
+
     /// The guilds the bot is in, from the gateway cache, by name.
     pub fn guilds(&self) -> Vec<GuildSummary> {
         let Some(cache) = self

@@ -106,10 +106,27 @@ impl TestBot {
         files: &[(&str, &str)],
         config: impl FnOnce(&Simulator) -> String,
     ) -> Self {
+        Self::start_for_full(sim_config, files, config, false).await
+    }
+
+    /// As [`TestBot::start_for`], with storage as [`TestBot::start_stored`] has it.
+    pub async fn start_for_stored(
+        files: &[(&str, &str)],
+        config: impl FnOnce(&Simulator) -> String,
+    ) -> Self {
+        Self::start_for_full(SimConfig::default(), files, config, true).await
+    }
+
+    async fn start_for_full(
+        sim_config: SimConfig,
+        files: &[(&str, &str)],
+        config: impl FnOnce(&Simulator) -> String,
+        storage: bool,
+    ) -> Self {
         let sim = Simulator::start(sim_config).await.expect("simulator");
         let text = config_for(&sim, &config(&sim));
         let host = TestHost::with_config(files, &text);
-        Self::connect(sim, host, text, |_| {}, false).await
+        Self::connect(sim, host, text, |_| {}, storage).await
     }
 
     /// As [`TestBot::start_with`], adjusting the Discord options first.

@@ -35,8 +35,9 @@ pub struct TestDash {
 }
 
 impl TestDash {
-    /// Starts the bot and the dashboard on a free port, with Discord login against the
-    /// simulator and the simulator's guest as a viewer.
+    /// Starts the bot (with its SQLite databases in its temp folder) and the dashboard on a
+    /// free port, with Discord login against the simulator and the simulator's guest as a
+    /// viewer.
     pub async fn start() -> Self {
         Self::start_with(&[("basic-v1.so", "basic.so")], "version", "").await
     }
@@ -45,7 +46,7 @@ impl TestDash {
     /// `extra` is more of the config's top level (`"key": value, ...`, or empty).
     pub async fn start_with(files: &[(&str, &str)], ready: &str, extra: &str) -> Self {
         let tail = log_tail();
-        let bot = TestBot::start_for(files, |sim| {
+        let bot = TestBot::start_for_stored(files, |sim| {
             format!(
                 r#""dashboard": {{"enabled": true, "bind": "127.0.0.1:0",
                     "oauth_client_id": "{}", "oauth_client_secret": "{}",
@@ -104,6 +105,27 @@ impl TestDash {
             url,
             config_file,
         }
+    }
+
+    /// A client logged in as the owner, with a console code.
+    pub async fn owner(&self) -> Client {
+        let mut owner = Client::new(&self.url);
+        owner.login_code(&self.code()).await;
+        owner
+    }
+
+    /// Asserts that the audit log on disk has an entry of each of `actions`; the log's text.
+    pub fn assert_audited(&self, actions: &[&str]) -> String {
+        let audit =
+            std::fs::read_to_string(self.bot.host.dir.path().join("data/dashboard_audit.json"))
+                .expect("audit file");
+        for action in actions {
+            assert!(
+                audit.contains(&format!("\"action\":\"{action}\"")),
+                "{action}: {audit}"
+            );
+        }
+        audit
     }
 
     pub fn dashboard(&self) -> &Dashboard {

@@ -168,6 +168,16 @@ impl Browser {
             .await;
     }
 
+    /// Types `text` into an element (an input or a textarea).
+    pub async fn type_text(&self, element: &str, text: &str) {
+        self.call(
+            "POST",
+            &format!("element/{element}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
     /// An element's text.
     pub async fn text(&self, element: &str) -> String {
         self.call("GET", &format!("element/{element}/text"), Value::Null)

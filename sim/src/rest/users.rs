@@ -1,4 +1,5 @@
-//! Routes: `/users/@me`, `/users/{id}`, `POST /users/@me/channels`, `/applications/@me`,
+//! Routes: `/users/@me`, `/users/{id}`, `POST /users/@me/channels`, `DELETE
+//! /users/@me/guilds/{id}` (the bot leaves a guild), `/applications/@me`,
 //! `/oauth2/applications/@me`.
 
 use axum::http::Method;
@@ -79,6 +80,13 @@ pub(crate) fn route(inner: &Inner, req: &Req<'_>) -> Option<Result<Reply, ApiErr
                 )),
             }
         }
+        // Leaving a guild: it goes from the bot's world and GUILD_DELETE follows, as on
+        // Discord; one the bot is not in is 404 Unknown Guild (10004).
+        (&Method::DELETE, ["users", "@me", "guilds", guild]) => match id(guild, "Guild", 10004) {
+            Ok(guild) if inner.remove_guild(world, guild) => Reply::no_content(),
+            Ok(_) => Err(ApiError::unknown("Guild", 10004)),
+            Err(e) => Err(e),
+        },
         (&Method::GET, ["applications", "@me"] | ["oauth2", "applications", "@me"]) => {
             Reply::ok(application_json(world))
         }

@@ -522,7 +522,7 @@ fn place(action: &Action) -> (Option<GuildId>, Option<ChannelId>) {
 }
 
 /// The code and message of Discord's error body, with the fields a 400 names.
-fn discord_error(body: &str) -> (u64, String) {
+pub(crate) fn discord_error(body: &str) -> (u64, String) {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
         return (0, body.trim().chars().take(300).collect());
     };

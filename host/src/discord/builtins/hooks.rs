@@ -76,35 +76,51 @@ pub(crate) fn suggest_hooks(
     super::suggestions(names, typed)
 }
 
+/// Why a hook name was not taken.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HookLookupError {
+    /// Not of the form `plugin/event#index`.
+    #[error("`{0}`: hooks are named `plugin/event#index`; `eh_list` shows them.")]
+    NotAName(String),
+    /// No loaded plugin registered it.
+    #[error("No loaded plugin registered `{0}`; `eh_list` shows the hooks.")]
+    NotFound(String),
+}
+
+/// Every hook the loaded plugins registered, with its event and priority, by event.
+pub(crate) fn registered(manager: &crate::manager::Manager) -> Vec<(HookId, i32)> {
+    manager
+        .table()
+        .all_hooks()
+        .iter()
+        .map(|(event, route)| (hook_id(event, route), route.priority))
+        .collect()
+}
+
+/// The registered hook named `text` (`plugin/event#index`): what `eh_disable`, `eh_enable`
+/// and `eh_reset_circuit` (and the dashboard's Hooks page) act on.
+pub(crate) fn find_hook(
+    manager: &crate::manager::Manager,
+    text: &str,
+) -> Result<HookId, HookLookupError> {
+    let id = parse_hook_name(text).ok_or_else(|| HookLookupError::NotAName(text.to_owned()))?;
+    if registered(manager).iter().any(|(hook, _)| *hook == id) {
+        Ok(id)
+    } else {
+        Err(HookLookupError::NotFound(hook_name(&id)))
+    }
+}
+
 /// The hook named by the `hook` argument, if a loaded plugin registered it.
 fn named_hook(call: &BuiltinCall) -> Result<Result<HookId, Message>, String> {
     let text: String = call.args.get("hook").map_err(|e| e.to_string())?;
-    let Some(id) = parse_hook_name(&text) else {
-        return Ok(Err(embed(
-            colour::ERROR,
-            "❌ Not a hook name",
-            format!("`{text}`: hooks are named `plugin/event#index`; `eh_list` shows them."),
-        )
-        .ephemeral()));
-    };
-    let table = call.manager().table();
-    let registered = table
-        .all_hooks()
-        .iter()
-        .any(|(event, route)| hook_id(event, route) == id);
-    if registered {
-        Ok(Ok(id))
-    } else {
-        Ok(Err(embed(
-            colour::ERROR,
-            "❌ Hook not found",
-            format!(
-                "No loaded plugin registered `{}`; `eh_list` shows the hooks.",
-                hook_name(&id)
-            ),
-        )
-        .ephemeral()))
-    }
+    Ok(find_hook(call.manager(), &text).map_err(|error| {
+        let title = match error {
+            HookLookupError::NotAName(_) => "❌ Not a hook name",
+            HookLookupError::NotFound(_) => "❌ Hook not found",
+        };
+        embed(colour::ERROR, title, error.to_string()).ephemeral()
+    }))
 }
 
 fn hook_id(event: &str, route: &crate::runtime::table::HookRoute) -> HookId {

@@ -5,7 +5,7 @@ use zoryx_plugin_api::{Arg, CommandKind, CommandSpec, Message, Permission};
 use super::{BuiltinCall, Builtins};
 use crate::discord::embeds::{colour, embed};
 use crate::discord::prefix;
-use crate::guild_settings::{AutoDelete, PREFIX_MAX, valid_prefix};
+use crate::guild_settings::{AutoDelete, Change, ChangeError, change, parse_seconds};
 
 pub(super) fn register(builtins: &mut Builtins) {
     builtins
@@ -141,17 +141,22 @@ async fn set_prefix(call: BuiltinCall) -> Result<Message, String> {
         ));
     };
     let prefix: String = call.args.get("prefix").map_err(|e| e.to_string())?;
-    if !valid_prefix(&prefix) {
-        return Ok(embed(
-            colour::ERROR,
-            "Invalid prefix",
-            format!("A prefix is 1 to {PREFIX_MAX} characters without spaces."),
-        ));
+    match change(
+        call.settings().as_ref(),
+        guild,
+        Change::Prefix(Some(prefix.clone())),
+    )
+    .await
+    {
+        Err(ChangeError::Prefix) => {
+            return Ok(embed(
+                colour::ERROR,
+                "Invalid prefix",
+                ChangeError::Prefix.to_string(),
+            ));
+        }
+        other => other.map_err(|e| e.to_string())?,
     }
-    call.settings()
-        .set_prefix(guild, Some(prefix.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
     Ok(embed(
         colour::SUCCESS,
         "Prefix changed",
@@ -181,10 +186,13 @@ async fn mention_prefix(call: BuiltinCall) -> Result<Message, String> {
         }
     };
     if let Some(enabled) = enabled {
-        call.settings()
-            .set_mention_prefix(guild, Some(enabled))
-            .await
-            .map_err(|e| e.to_string())?;
+        change(
+            call.settings().as_ref(),
+            guild,
+            Change::MentionPrefix(Some(enabled)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     }
     let bot = &call.bot;
     let effective = prefix::resolve(
@@ -251,34 +259,27 @@ async fn auto_delete(call: BuiltinCall) -> Result<Message, String> {
             ),
         ));
     };
-    let seconds = match value.to_lowercase().trim_end_matches('s') {
-        "off" | "never" | "0" => 0,
-        number => match number.parse::<u32>() {
-            Ok(n) if (1..=AutoDelete::MAX_SECONDS).contains(&n) => n,
-            _ => {
-                return Ok(embed(
-                    colour::ERROR,
-                    "❌ Invalid time",
-                    format!(
-                        "`{value}`: give a number of seconds from 1 to {}, or `off`.",
-                        AutoDelete::MAX_SECONDS
-                    ),
-                ));
-            }
-        },
+    let seconds = match parse_seconds(&value) {
+        Ok(seconds) => seconds,
+        Err(invalid) => {
+            return Ok(embed(colour::ERROR, "❌ Invalid time", invalid.to_string()));
+        }
     };
-    let mut changed = settings.auto_delete;
-    if what == "errors" {
-        changed.errors = seconds;
+    let what = if what == "errors" {
+        Change::AutoDeleteErrors(seconds)
     } else {
-        changed.commands = seconds;
-    }
-    call.settings()
-        .set_auto_delete(guild, changed)
+        Change::AutoDeleteCommands(seconds)
+    };
+    let commands = matches!(what, Change::AutoDeleteCommands(_));
+    change(call.settings().as_ref(), guild, what)
         .await
         .map_err(|e| e.to_string())?;
+    let changed = crate::guild_settings::settings_of(call.settings().as_ref(), guild)
+        .await
+        .map_err(|e| e.to_string())?
+        .auto_delete;
     let mut note = String::new();
-    if what == "commands" && seconds > 0 {
+    if commands && seconds > 0 {
         note = "\nThe bot needs the Manage Messages permission in a channel to delete members' messages there.".to_owned();
     }
     Ok(embed(

@@ -75,6 +75,30 @@ pub(crate) async fn open_pool(
     Ok(pool)
 }
 
+/// Settings for a file that must exist already: never created, a busy timeout.
+fn existing(path: &Path, options: &DbOptions) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(false)
+        .busy_timeout(options.busy_timeout)
+}
+
+/// A read-only connection (`SQLITE_OPEN_READONLY`) to an existing file: nothing run on it can
+/// write.
+pub(crate) async fn open_read_only(
+    path: &Path,
+    options: &DbOptions,
+) -> Result<SqliteConnection, DbError> {
+    existing(path, options)
+        .read_only(true)
+        .connect()
+        .await
+        .map_err(|source| DbError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// One plain connection to an existing file (never created, never migrated), for maintenance
 /// on databases whose pool is not open.
 pub(crate) async fn open_existing(
@@ -82,10 +106,7 @@ pub(crate) async fn open_existing(
     options: &DbOptions,
 ) -> Result<SqliteConnection, DbError> {
     let counter = query_counter(path);
-    let mut conn = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(false)
-        .busy_timeout(options.busy_timeout)
+    let mut conn = existing(path, options)
         .connect()
         .await
         .map_err(|source| DbError::Open {

@@ -397,7 +397,7 @@ fn file_stats(path: &Path, guild: Option<u64>, pool: Option<&sqlx::SqlitePool>) 
 }
 
 /// `PRAGMA integrity_check` through `executor`.
-async fn integrity_of<'e, E: SqliteExecutor<'e>>(executor: E) -> Result<(), String> {
+pub(super) async fn integrity_of<'e, E: SqliteExecutor<'e>>(executor: E) -> Result<(), String> {
     let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_all(executor)
         .await

@@ -11,8 +11,11 @@
 //! - [`SqliteSettings`] is the [`crate::guild_settings::GuildSettingsStore`] the Discord layer
 //!   reads prefixes from: a cache in front of `guild_settings`, command usage batched by a
 //!   background writer.
+//! - [`browse`]: the dashboard's read-only looks: the known databases by name, an integrity
+//!   check and a table's rows a page at a time, each on a read-only connection.
 //! - [`report`] renders the owner commands `dbstats`, `integritycheck` and `cleanup`.
 
+pub mod browse;
 mod connect;
 mod databases;
 mod maintenance;
