@@ -425,7 +425,7 @@ async fn run(
             if let Some(dashboard) = &dashboard {
                 out(&format!("dashboard: {}", dashboard.url()));
                 match dashboard.login_link() {
-                    Ok(link) => out(&format!("dashboard login link (once, 15 min): {link}")),
+                    Ok(link) => out(&zoryx_host::dashboard::link_line(&link)),
                     Err(error) => tracing::warn!(%error, "no dashboard login link"),
                 }
             }
