@@ -540,6 +540,22 @@ fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The median over the rounds of `combine(figure(a), figure(b))`, `a` and `b` of the same round.
+fn paired(
+    a: &[Figures],
+    b: &[Figures],
+    figure: fn(&Figures) -> f64,
+    combine: fn(f64, f64) -> f64,
+) -> f64 {
+    let mut values: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(a, b)| combine(figure(a), figure(b)))
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// The allocator the `zoryx` binary uses, so that the figures are the binary's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -640,17 +656,8 @@ fn main() {
             median(&base, |f| f.per_second),
             median(&zoryx, |f| f.per_second),
         );
-        let paired = |figure: fn(&Figures) -> f64, combine: fn(f64, f64) -> f64| -> f64 {
-            let mut values: Vec<f64> = base
-                .iter()
-                .zip(&zoryx)
-                .map(|(b, z)| combine(figure(b), figure(z)))
-                .collect();
-            values.sort_by(f64::total_cmp);
-            values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-        };
-        let added_ms = paired(|f| f.p50_ms, |b, z| z - b);
-        let share = 100.0 * paired(|f| f.per_second, |b, z| z / b);
+        let added_ms = paired(&base, &zoryx, |f| f.p50_ms, |b, z| z - b);
+        let share = 100.0 * paired(&base, &zoryx, |f| f.per_second, |b, z| z / b);
         let zoryx_lost = lost(&zoryx);
         println!(
             "Discord round trip: message injected in the simulator → reply received by it \
@@ -681,17 +688,8 @@ fn main() {
         );
         if !dashboard.is_empty() {
             // Round by round against the dashboard off, as above against bare.
-            let paired = |figure: fn(&Figures) -> f64, combine: fn(f64, f64) -> f64| -> f64 {
-                let mut values: Vec<f64> = zoryx
-                    .iter()
-                    .zip(&dashboard)
-                    .map(|(off, on)| combine(figure(off), figure(on)))
-                    .collect();
-                values.sort_by(f64::total_cmp);
-                values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-            };
-            let added_ms = paired(|f| f.p50_ms, |off, on| on - off);
-            let share = 100.0 * paired(|f| f.per_second, |off, on| on / off);
+            let added_ms = paired(&zoryx, &dashboard, |f| f.p50_ms, |off, on| on - off);
+            let share = 100.0 * paired(&zoryx, &dashboard, |f| f.per_second, |off, on| on / off);
             let lost_on = lost(&dashboard);
             println!(
                 "| Zoryx with the web dashboard on and one browser open on it (overview and live log streams), `!l0_seen` | off: p50 {zoryx_p50:.3} ms, {zoryx_rate:.0} replies/s | on: p50 {:.3} ms, {:.0} replies/s, {lost_on} lost | unchanged (p50 within 0.1 ms, ≥ 95 % of the replies/s): {added_ms:+.3} ms, {share:.0} % {} |",

@@ -603,19 +603,23 @@ fn chat_console_shows_the_help_menu_and_drives_it() {
     session.quit();
 }
 
-/// A temp folder for `zoryx run` with the dashboard on, on a free loopback port.
-fn with_dashboard() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
-    std::fs::write(
-        dir.path().join("config.json"),
-        r#"{"dashboard": {"enabled": true, "bind": "127.0.0.1:0"}}"#,
-    )
-    .expect("config");
-    dir
-}
-
 impl Session {
+    /// `zoryx run` in a temp folder with the dashboard on, on a free loopback port, once the
+    /// bot is up: the folder, the session, the dashboard's URL and the printed link's code.
+    fn with_dashboard() -> (tempfile::TempDir, Self, String, String) {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"dashboard": {"enabled": true, "bind": "127.0.0.1:0"}}"#,
+        )
+        .expect("config");
+        let mut session = Self::start(dir.path());
+        let (url, code) = session.dashboard();
+        session.until("banner", |l| l.contains("offline mode"));
+        (dir, session, url, code)
+    }
+
     /// The dashboard's URL and the login link's code, as `zoryx run` prints them.
     fn dashboard(&mut self) -> (String, String) {
         let url = self
@@ -647,10 +651,7 @@ const OPERATOR_AS_OWNER: &str = "operator <span class=\"role\">owner</span>";
 /// `:dashboard link` gives a new one.
 #[test]
 fn zoryx_run_prints_the_dashboard_url_and_a_login_link_that_logs_in() {
-    let dir = with_dashboard();
-    let mut session = Session::start(dir.path());
-    let (url, code) = session.dashboard();
-    session.until("banner", |l| l.contains("offline mode"));
+    let (_dir, mut session, url, code) = Session::with_dashboard();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let mut owner = support::dash::Client::new(&url);
@@ -681,10 +682,7 @@ fn zoryx_run_prints_the_dashboard_url_and_a_login_link_that_logs_in() {
 /// in: following the redirects ends logged in as the owner.
 #[test]
 fn discord_login_in_offline_mode_logs_in_as_the_operator() {
-    let dir = with_dashboard();
-    let mut session = Session::start(dir.path());
-    let (url, _) = session.dashboard();
-    session.until("banner", |l| l.contains("offline mode"));
+    let (_dir, mut session, url, _) = Session::with_dashboard();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let http = reqwest::Client::builder()
