@@ -53,6 +53,7 @@ bench: plugins
 	$(CARGO) bench -p zoryx-host --bench atomic
 	$(CARGO) bench -p zoryx-host --bench database
 	$(CARGO) bench -p zoryx-host --bench discord
+	$(CARGO) bench -p zoryx-host --bench dashboard
 	$(CARGO) bench -p zoryx-host --bench isolation
 	$(CARGO) bench -p zoryx-host --bench scale
 

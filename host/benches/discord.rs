@@ -22,11 +22,19 @@
 //! `backups` plugin's snapshot of 250 roles and 500 channels, and the restore of half of them
 //! with Discord's 429s (`ZORYX_BENCH_ONLY=backups` runs only that).
 //!
-//! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only, and
+//! A third bot takes its turn in each round: the same Zoryx host with the web dashboard on and
+//! one browser-like client on it (logged in, the overview page loaded, its figures stream and
+//! the live log held open and read); its row compares it with the dashboard off round by round,
+//! to read off that the dashboard leaves the figures unchanged.
+//!
+//! For profiling, `ZORYX_BENCH_ONLY=bare|zoryx` runs one bot only (`dashboard`: Zoryx with the
+//! dashboard off and on), `ZORYX_BENCH_ROUNDS=N` and `ZORYX_BENCH_BURST=N` make a short run, and
 //! `ZORYX_BENCH_LISTENERS=N` (1..=10) loads N listening plugins instead of ten, and `RUST_LOG`
 //! shows the host's log on stderr.
 #![allow(clippy::print_stdout, unreachable_pub)]
 
+#[path = "common/browser.rs"]
+mod browser;
 mod common;
 
 use std::collections::HashSet;
@@ -79,6 +87,20 @@ struct Figures {
     lost_sequential: usize,
     per_second: f64,
     lost_burst: usize,
+}
+
+/// A count from the environment variable `name`, else `default`.
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// Messages in the burst: [`BURST`], or `ZORYX_BENCH_BURST`.
+fn burst_size() -> usize {
+    env_count("ZORYX_BENCH_BURST", BURST)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -166,7 +188,7 @@ async fn burst(sim: &Simulator, content: &str, count: usize) -> (f64, usize) {
 async fn measure(sim: &Simulator, content: &str) -> Figures {
     let _ = sequential(sim, content, WARM_UP).await;
     let (times, lost_sequential) = sequential(sim, content, SEQUENTIAL).await;
-    let (per_second, lost_burst) = burst(sim, content, BURST).await;
+    let (per_second, lost_burst) = burst(sim, content, burst_size()).await;
     Figures {
         p50_ms: percentile(&times, 0.50),
         p99_ms: percentile(&times, 0.99),
@@ -253,6 +275,40 @@ async fn framework(sim: &Simulator, manager: &Arc<Manager>, core: &CoreConfig) -
     let bot = connect(sim, manager, core).await;
     let figures = measure(sim, "!l0_seen").await;
     bot.shutdown().await;
+    figures
+}
+
+/// As [`framework`], with the web dashboard on and one browser open on it.
+async fn framework_with_dashboard(
+    sim: &Simulator,
+    manager: &Arc<Manager>,
+    core: &CoreConfig,
+) -> Figures {
+    let mut config = core.dashboard.clone();
+    config.enabled = true;
+    config.bind = "127.0.0.1:0".to_owned();
+    let dashboard = zoryx_host::dashboard::start(
+        &config,
+        zoryx_host::dashboard::Sources {
+            manager: Arc::clone(manager),
+            gateway: zoryx_host::discord::GatewayStatus::default(),
+            diagnostics: None,
+            databases: None,
+            logs: Some(zoryx_host::logging::LogTail::new(1000)),
+            owners: vec![sim.owner().id],
+            api_base: None,
+            data_dir: None,
+        },
+    )
+    .await
+    .expect("dashboard")
+    .expect("on");
+    let link = dashboard.login_link().expect("login link");
+    let code = link.split_once("#code=").expect("a code").1;
+    let browser = browser::Browser::open(dashboard.url(), code).await;
+    let figures = framework(sim, manager, core).await;
+    drop(browser);
+    dashboard.shutdown().await;
     figures
 }
 
@@ -484,6 +540,22 @@ fn median(rounds: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The median over the rounds of `combine(figure(a), figure(b))`, `a` and `b` of the same round.
+fn paired(
+    a: &[Figures],
+    b: &[Figures],
+    figure: fn(&Figures) -> f64,
+    combine: fn(f64, f64) -> f64,
+) -> f64 {
+    let mut values: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(a, b)| combine(figure(a), figure(b)))
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// The allocator the `zoryx` binary uses, so that the figures are the binary's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -523,17 +595,26 @@ fn main() {
         // simulator, as its state (every message so far) and the sockets the last bot left
         // would otherwise weigh on whichever bot goes second. Each figure is the median over
         // the rounds.
-        let (mut base, mut zoryx) = (Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let bare_first = round % 2 == 0;
-            for framework_turn in [!bare_first, bare_first] {
+        let (mut base, mut zoryx, mut dashboard) = (Vec::new(), Vec::new(), Vec::new());
+        let rounds = env_count("ZORYX_BENCH_ROUNDS", ROUNDS);
+        for round in 0..rounds {
+            // Bare, Zoryx, Zoryx with the dashboard: each round starts one later.
+            for turn in (0..3).map(|t| (t + round) % 3) {
+                let runs = match turn {
+                    0 => only.is_empty() || only == "bare",
+                    1 => only.is_empty() || only == "zoryx" || only == "dashboard",
+                    _ => only.is_empty() || only == "dashboard",
+                };
+                if !runs {
+                    continue;
+                }
                 let sim = Simulator::start(SimConfig::default())
                     .await
                     .expect("simulator");
-                if framework_turn && only != "bare" {
-                    zoryx.push(framework(&sim, &manager, &core).await);
-                } else if !framework_turn && only != "zoryx" {
-                    base.push(bare(&sim).await);
+                match turn {
+                    0 => base.push(bare(&sim).await),
+                    1 => zoryx.push(framework(&sim, &manager, &core).await),
+                    _ => dashboard.push(framework_with_dashboard(&sim, &manager, &core).await),
                 }
                 sim.shutdown().await;
             }
@@ -575,21 +656,12 @@ fn main() {
             median(&base, |f| f.per_second),
             median(&zoryx, |f| f.per_second),
         );
-        let paired = |figure: fn(&Figures) -> f64, combine: fn(f64, f64) -> f64| -> f64 {
-            let mut values: Vec<f64> = base
-                .iter()
-                .zip(&zoryx)
-                .map(|(b, z)| combine(figure(b), figure(z)))
-                .collect();
-            values.sort_by(f64::total_cmp);
-            values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-        };
-        let added_ms = paired(|f| f.p50_ms, |b, z| z - b);
-        let share = 100.0 * paired(|f| f.per_second, |b, z| z / b);
+        let added_ms = paired(&base, &zoryx, |f| f.p50_ms, |b, z| z - b);
+        let share = 100.0 * paired(&base, &zoryx, |f| f.per_second, |b, z| z / b);
         let zoryx_lost = lost(&zoryx);
         println!(
             "Discord round trip: message injected in the simulator → reply received by it \
-             (medians of {ROUNDS} alternating rounds; the targets compare the two bots round by round)"
+             (medians of {rounds} alternating rounds; the targets compare the bots round by round)"
         );
         println!(
             "| What | Bare serenity (`!ping`) | Zoryx, {listeners} listening plugins (`!l0_seen`) | Target |"
@@ -605,7 +677,8 @@ fn main() {
             median(&zoryx, |f| f.p99_ms)
         );
         println!(
-            "| replies/s over a {BURST}-message burst | {base_rate:.0} | {zoryx_rate:.0} | ≥ 90 % of bare: {share:.0} % {} |",
+            "| replies/s over a {}-message burst | {base_rate:.0} | {zoryx_rate:.0} | ≥ 90 % of bare: {share:.0} % {} |",
+            burst_size(),
             verdict(share >= 90.0)
         );
         println!(
@@ -613,6 +686,18 @@ fn main() {
             lost(&base),
             verdict(zoryx_lost == 0)
         );
+        if !dashboard.is_empty() {
+            // Round by round against the dashboard off, as above against bare.
+            let added_ms = paired(&zoryx, &dashboard, |f| f.p50_ms, |off, on| on - off);
+            let share = 100.0 * paired(&zoryx, &dashboard, |f| f.per_second, |off, on| on / off);
+            let lost_on = lost(&dashboard);
+            println!(
+                "| Zoryx with the web dashboard on and one browser open on it (overview and live log streams), `!l0_seen` | off: p50 {zoryx_p50:.3} ms, {zoryx_rate:.0} replies/s | on: p50 {:.3} ms, {:.0} replies/s, {lost_on} lost | unchanged (p50 within 0.1 ms, ≥ 95 % of the replies/s): {added_ms:+.3} ms, {share:.0} % {} |",
+                median(&dashboard, |f| f.p50_ms),
+                median(&dashboard, |f| f.per_second),
+                verdict(added_ms <= 0.1 && share >= 95.0 && lost_on == 0)
+            );
+        }
         if let Some((p50, p99, lost)) = blocked {
             println!(
                 "| `!ping` while 4 plugin handlers block and 1 spins, {SEQUENTIAL} sequential | | p50 {p50:.3} ms, p99 {p99:.3} ms, {lost} lost | p99 < 100 ms {} |",

@@ -24,6 +24,8 @@ commands:
   call NAME COMMAND [ARGS...]  run a plugin command and print its reply
   hooks                        hook counters and circuit breakers
   enforce deps|conflicts on|off
+  dashboard link               a new one-time login link for the web dashboard
+                               (15 min; also `login`)
   help, quit";
 
 /// Prints a plugin's replies to stdout.
@@ -243,6 +245,8 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
             Err(e) => format!("error: {e}"),
         },
         "call" if !rest.is_empty() => call(manager, rest).await,
+        "dashboard" if rest == "link" => dashboard_link(manager),
+        "login" if rest.is_empty() => dashboard_link(manager),
         "hooks" => {
             let stats = manager.dispatcher().hook_health().stats();
             if stats.is_empty() {
@@ -297,6 +301,17 @@ pub async fn execute(manager: &Arc<Manager>, line: &str) -> Option<String> {
         _ => format!("unknown or incomplete command `{line}`; type `help`"),
     };
     Some(text)
+}
+
+/// `dashboard link`: a new one-time login link, or why there is none.
+fn dashboard_link(manager: &Manager) -> String {
+    match manager.dispatcher().shared().login_link() {
+        Some(Ok(link)) => crate::dashboard::link_line(&link),
+        Some(Err(error)) => format!("error: no login link: {error}"),
+        None => {
+            "the web dashboard is off: set dashboard.enabled in config.json and restart".to_owned()
+        }
+    }
 }
 
 async fn call(manager: &Arc<Manager>, rest: &str) -> String {

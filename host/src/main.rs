@@ -406,26 +406,39 @@ async fn run(
                 diagnostics: Some(Arc::clone(&diagnostics)),
                 cluster: cluster.clone(),
             };
+            // No token: offline mode, the bot talks to an in-process Discord simulator. It
+            // starts first, so the dashboard's Discord login can use it.
+            let sim = if env.token.is_none() {
+                Some(zoryx_host::offline::simulator().await?)
+            } else {
+                None
+            };
             // The web dashboard, when it is on: its address, and a one-time login link for
             // the owner at this console (the code is in the link's fragment, never logged).
-            let dashboard = zoryx_host::dashboard::start(
-                &core.dashboard,
-                zoryx_host::dashboard::Sources {
-                    manager: Arc::clone(&manager),
-                    gateway: gateway.clone(),
-                    diagnostics: Some(Arc::clone(&diagnostics)),
-                    databases: Some(Arc::clone(&settings)),
-                    logs: log_tail,
-                    owners: DiscordOptions::owners_of(&core, &env),
-                    api_base: core.discord.api_base.clone(),
-                    data_dir: Some(cli.data.clone()),
-                },
-            )
-            .await?;
+            let mut sources = zoryx_host::dashboard::Sources {
+                manager: Arc::clone(&manager),
+                gateway: gateway.clone(),
+                diagnostics: Some(Arc::clone(&diagnostics)),
+                databases: Some(Arc::clone(&settings)),
+                logs: log_tail,
+                owners: DiscordOptions::owners_of(&core, &env),
+                api_base: core.discord.api_base.clone(),
+                data_dir: Some(cli.data.clone()),
+            };
+            let dashboard_config = match &sim {
+                Some(sim) if core.dashboard.enabled => {
+                    zoryx_host::offline::dashboard_login(sim, &core.dashboard, &mut sources)
+                }
+                _ => core.dashboard.clone(),
+            };
+            let dashboard = zoryx_host::dashboard::start(&dashboard_config, sources).await?;
             if let Some(dashboard) = &dashboard {
+                if let Some(sim) = &sim {
+                    zoryx_host::offline::dashboard_started(sim, dashboard);
+                }
                 out(&format!("dashboard: {}", dashboard.url()));
                 match dashboard.login_link() {
-                    Ok(link) => out(&format!("dashboard login link (once, 15 min): {link}")),
+                    Ok(link) => out(&zoryx_host::dashboard::link_line(&link)),
                     Err(error) => tracing::warn!(%error, "no dashboard login link"),
                 }
             }
@@ -440,9 +453,9 @@ async fn run(
             } else {
                 None
             };
-            if env.token.is_none() {
-                // No token: the bot talks to an in-process Discord simulator.
+            if let Some(sim) = sim {
                 let options = zoryx_host::offline::RunOptions {
+                    sim,
                     config: &core,
                     env: &env,
                     settings: settings.clone(),

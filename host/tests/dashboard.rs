@@ -789,3 +789,86 @@ async fn databases_are_checked_and_browsed_read_only_by_name() {
     t.assert_audited(&["databases.check"]);
     t.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_survive_a_restart_and_a_revoked_one_does_not() {
+    let mut t = TestDash::start().await;
+    let mut kept = Client::new(&t.url);
+    kept.login_code(&t.code()).await;
+    let mut revoked = Client::new(&t.url);
+    revoked.login_code(&t.code()).await;
+    let mut ended = Client::new(&t.url);
+    ended.login_code(&t.code()).await;
+    // The second session is revoked from the Security page, the third logs out.
+    let (status, page) = revoked.get("/security").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let token = revoked.cookie.clone().expect("cookie");
+    let id = zoryx_host::dashboard::auth::hex(&zoryx_host::dashboard::auth::digest(&token)[..6]);
+    assert!(page.contains(&id), "the session is listed: {page}");
+    let (status, body) = kept.post(&format!("/sessions/{id}/revoke"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = ended.post("/logout", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = t.bot.host.dir.path().join("data/dashboard_sessions.json");
+    let text = std::fs::read_to_string(&file).expect("sessions file");
+    assert!(
+        !text.contains(kept.cookie.as_deref().expect("token")),
+        "no token on disk"
+    );
+
+    t.restart_dashboard().await;
+    for client in [&mut kept, &mut revoked, &mut ended] {
+        client.base = t.url.clone();
+    }
+    let (status, body) = kept.get("/plugins").await;
+    assert_eq!(status, StatusCode::OK, "the same cookie works: {body}");
+    // Its CSRF token was kept with it: an action still goes through.
+    let (status, body) = kept.post("/plugins/basic/reload", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for gone in [&revoked, &ended] {
+        let (status, _) = gone.get("/plugins").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "back to the login page");
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_gives_a_new_login_link_and_says_when_the_dashboard_is_off() {
+    let mut t = TestDash::start().await;
+    let manager = std::sync::Arc::clone(&t.bot.host.manager);
+    let help = zoryx_host::console::execute(&manager, "help")
+        .await
+        .expect("not quit");
+    assert!(help.contains("dashboard link"), "{help}");
+    let line = zoryx_host::console::execute(&manager, "dashboard link")
+        .await
+        .expect("not quit");
+    let link = line
+        .strip_prefix("dashboard login link (once, 15 min): ")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        link.starts_with(&format!("{}/login#code=", t.url)),
+        "{link}"
+    );
+    let code = link.split_once("#code=").expect("code").1;
+    let mut owner = Client::new(&t.url);
+    let response = owner.login_code(code).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (status, body) = owner.get("/").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // `login` is the same command; each link is new and works once.
+    let again = zoryx_host::console::execute(&manager, "login")
+        .await
+        .expect("not quit");
+    assert!(again.contains("#code=") && again != line, "{again}");
+    let spent = Client::new(&t.url).login_code(code).await;
+    assert_ne!(spent.status(), StatusCode::SEE_OTHER, "a code works once");
+    if let Some(dash) = t.dash.take() {
+        dash.shutdown().await;
+    }
+    let off = zoryx_host::console::execute(&manager, "dashboard link")
+        .await
+        .expect("not quit");
+    assert!(off.contains("the web dashboard is off"), "{off}");
+    t.shutdown().await;
+}

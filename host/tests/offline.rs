@@ -602,3 +602,168 @@ fn chat_console_shows_the_help_menu_and_drives_it() {
     session.until("the ping line", |l| l.contains("!ping (Slash & Prefix)"));
     session.quit();
 }
+
+impl Session {
+    /// `zoryx run` in a temp folder with the dashboard on, on a free loopback port, once the
+    /// bot is up: the folder, the session, the dashboard's URL and the printed link's code.
+    fn with_dashboard() -> (tempfile::TempDir, Self, String, String) {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(dir.path().join("extensions")).expect("dir");
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"dashboard": {"enabled": true, "bind": "127.0.0.1:0"}}"#,
+        )
+        .expect("config");
+        let mut session = Self::start(dir.path());
+        let (url, code) = session.dashboard();
+        session.until("banner", |l| l.contains("offline mode"));
+        (dir, session, url, code)
+    }
+
+    /// The dashboard's URL and the login link's code, as `zoryx run` prints them.
+    fn dashboard(&mut self) -> (String, String) {
+        let url = self
+            .until("the dashboard's URL", |l| {
+                l.starts_with("dashboard: http://")
+            })
+            .pop()
+            .unwrap_or_default()
+            .trim_start_matches("dashboard: ")
+            .to_owned();
+        let link = self
+            .until("a login link", |l| l.starts_with("dashboard login link"))
+            .pop()
+            .unwrap_or_default();
+        let code = link
+            .split_once(&format!(" {url}/login#code="))
+            .unwrap_or_else(|| panic!("a link to {url}/login: {link}"))
+            .1
+            .to_owned();
+        (url, code)
+    }
+}
+
+/// The owner's name and role in a page's header.
+const OPERATOR_AS_OWNER: &str = "operator <span class=\"role\">owner</span>";
+
+/// The real binary prints the dashboard's URL and a one-time login link; the link's code logs
+/// in over HTTP (posted as the login page does) and opens the overview. The chat console's
+/// `:dashboard link` gives a new one.
+#[test]
+fn zoryx_run_prints_the_dashboard_url_and_a_login_link_that_logs_in() {
+    let (_dir, mut session, url, code) = Session::with_dashboard();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mut owner = support::dash::Client::new(&url);
+        let response = owner.login_code(&code).await;
+        assert_eq!(response.status(), 303, "logged in");
+        assert_eq!(response.headers()["location"], "/");
+        let (status, page) = owner.get("/").await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            page.contains("Overview") && page.contains("<span class=\"role\">owner</span>"),
+            "{page}"
+        );
+        let spent = support::dash::Client::new(&url).login_code(&code).await;
+        assert_ne!(spent.status(), 303, "the code works once");
+    });
+    session.send(":dashboard link");
+    let line = session
+        .until("a new link", |l| l.contains("dashboard login link"))
+        .pop()
+        .unwrap_or_default();
+    assert!(line.contains(&format!("{url}/login#code=")), "{line}");
+    assert!(!line.contains(&code), "a new code: {line}");
+    session.quit();
+}
+
+/// "Log in with Discord" in offline mode: the dashboard uses the in-process simulator's OAuth2
+/// endpoints with no application configured, and the simulated Discord has the operator logged
+/// in: following the redirects ends logged in as the owner.
+#[test]
+fn discord_login_in_offline_mode_logs_in_as_the_operator() {
+    let (_dir, mut session, url, _) = Session::with_dashboard();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let (status, page) = get(&http, &format!("{url}/login"), &[]).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("/login/discord"), "a Discord button: {page}");
+        // /login/discord → the simulator's /oauth2/authorize → /login/callback → /.
+        let mut cookies: Vec<(String, String)> = Vec::new();
+        let mut next = format!("{url}/login/discord");
+        let mut hops = Vec::new();
+        loop {
+            let jar = cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let response = http
+                .get(&next)
+                .header("cookie", jar)
+                .send()
+                .await
+                .expect("GET");
+            hops.push(format!("{} {next}", response.status()));
+            for (name, value) in response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok()?.split(';').next()?.split_once('='))
+            {
+                cookies.retain(|(k, _)| k != name);
+                cookies.push((name.to_owned(), value.to_owned()));
+            }
+            let Some(location) = response.headers().get("location") else {
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                assert_eq!(status, 200, "{hops:?}: {body}");
+                assert!(body.contains(OPERATOR_AS_OWNER), "{hops:?}: {body}");
+                break;
+            };
+            let location = location.to_str().expect("location").to_owned();
+            next = if location.starts_with('/') {
+                format!("{url}{location}")
+            } else {
+                location
+            };
+            assert!(hops.len() < 6, "too many redirects: {hops:?}");
+        }
+        assert!(
+            hops[1].contains("/oauth2/authorize?") && hops[2].contains("/login/callback?code="),
+            "{hops:?}"
+        );
+        let session_cookie = cookies
+            .iter()
+            .find(|(k, v)| k == "zoryx_session" && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .expect("a session");
+        let (status, page) = get(
+            &http,
+            &format!("{url}/security"),
+            &[("cookie", &format!("zoryx_session={session_cookie}"))],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("discord"),
+            "logged in through Discord: {page}"
+        );
+    });
+    session.quit();
+}
+
+/// GET `url` with `headers`: the status and the body.
+async fn get(http: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("GET");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}

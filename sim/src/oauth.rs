@@ -11,6 +11,11 @@
 //! - `GET /api/v10/users/@me` with `Authorization: Bearer <access token>`: the user who
 //!   authorized (answered in [`crate::rest`]).
 //!
+//! A browser already logged in to the simulated Discord
+//! ([`crate::Simulator::sign_in_oauth_as`], what offline mode does for its operator) skips the
+//! consent page: `GET /oauth2/authorize` redirects straight back with a code for that user, as
+//! Discord does for an account that authorized the application before.
+//!
 //! The client id is the application id; the secret is [`crate::SimConfig::oauth_client_secret`];
 //! redirect URIs must be registered first ([`crate::Simulator::add_oauth_redirect`]), as in the
 //! Developer Portal.
@@ -39,6 +44,8 @@ pub(crate) struct OAuthState {
     codes: HashMap<String, Grant>,
     /// Access token → (user, scope).
     tokens: HashMap<String, (u64, String)>,
+    /// The user the browser is logged in as: the consent page is skipped for them.
+    pub(crate) signed_in: Option<u64>,
     counter: u64,
 }
 
@@ -128,6 +135,10 @@ pub(crate) async fn authorize_page(
         )
             .into_response();
     }
+    let signed_in = inner.oauth().signed_in;
+    if let Some(user) = signed_in {
+        return grant(&inner, &request, user);
+    }
     let world = inner.world();
     let users: String = world
         .users
@@ -165,17 +176,8 @@ pub(crate) async fn authorize(
     if let Err(error) = check(&inner, &request) {
         return (StatusCode::BAD_REQUEST, error).into_response();
     }
-    let state = request
-        .state
-        .as_deref()
-        .map(|s| format!("&state={}", encode(s)))
-        .unwrap_or_default();
-    let separator = if request.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
     if request.decision.as_deref() != Some("authorize") {
+        let (separator, state) = back(&request);
         return Redirect::to(&format!(
             "{}{separator}error=access_denied&error_description=The+resource+owner+or+authorization+server+denied+the+request{state}",
             request.redirect_uri
@@ -189,6 +191,27 @@ pub(crate) async fn authorize(
     let Some(user) = user.filter(|u| inner.world().users.get(u).is_some_and(|u| !u.bot)) else {
         return (StatusCode::BAD_REQUEST, "Unknown user.").into_response();
     };
+    grant(&inner, &request, user)
+}
+
+/// What goes before the answer's parameters in the redirect URI, and its `&state=…`.
+fn back(request: &Authorize) -> (char, String) {
+    let state = request
+        .state
+        .as_deref()
+        .map(|s| format!("&state={}", encode(s)))
+        .unwrap_or_default();
+    let separator = if request.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    (separator, state)
+}
+
+/// A code for `user`, and the redirect back with it.
+fn grant(inner: &Inner, request: &Authorize, user: u64) -> Response {
+    let (separator, state) = back(request);
     let seed = inner.config.seed;
     let mut oauth = inner.oauth();
     let code = oauth.secret(seed, "c");

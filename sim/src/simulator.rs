@@ -434,6 +434,13 @@ impl Simulator {
         }
     }
 
+    /// Logs the browser in to the simulated Discord as `user` (`None`: logged out): its
+    /// `/oauth2/authorize` then skips the consent page and sends `user` straight back with a
+    /// code, as Discord does for an account that authorized the application before.
+    pub fn sign_in_oauth_as(&self, user: Option<u64>) {
+        self.inner.oauth().signed_in = user;
+    }
+
     /// The application's OAuth2 client secret.
     pub fn oauth_client_secret(&self) -> &str {
         &self.inner.config.oauth_client_secret

@@ -625,7 +625,7 @@ pub(crate) async fn session_revoke(
     Extension(current): Extension<Current>,
     Path(id): Path<String>,
 ) -> Response {
-    let ended = app.sessions.revoke(&id);
+    let ended = app.sessions.revoke(&id).await;
     let (ok, message) = match &ended {
         Some(session) => (
             true,
@@ -645,7 +645,7 @@ pub(crate) async fn logout(
     Extension(current): Extension<Current>,
 ) -> Response {
     if let Some(token) = &current.token {
-        app.sessions.end(token);
+        app.sessions.end(token).await;
     }
     record(&app, &current, "logout", "", "ok").await;
     (
@@ -673,7 +673,7 @@ pub(crate) struct CodeForm {
 
 /// Starts a session for `user` and sends the browser to the overview.
 async fn logged_in(app: &App, current: &Current, user_id: u64, name: &str, via: Via) -> Response {
-    let Ok((token, session)) = app.sessions.start(user_id, name, current.ip, via) else {
+    let Ok((token, session)) = app.sessions.start(user_id, name, current.ip, via).await else {
         return refusal(
             StatusCode::INTERNAL_SERVER_ERROR,
             "No random numbers for a session.",

@@ -89,7 +89,7 @@ pub struct Sources {
     pub owners: Vec<u64>,
     /// Discord's API base (`discord.api_base`), for Discord login; `None`: discord.com.
     pub api_base: Option<String>,
-    /// The data folder (the audit log's file); `None`: in memory only.
+    /// The data folder (the audit log's and the sessions' files); `None`: in memory only.
     pub data_dir: Option<PathBuf>,
 }
 
@@ -140,6 +140,39 @@ pub struct Dashboard {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// The console's way to the running dashboard's login links. Weak: the dashboard's state holds
+/// the manager, which holds this.
+struct Links(std::sync::Weak<App>);
+
+impl crate::runtime::LoginLinks for Links {
+    fn login_link(&self) -> Result<String, String> {
+        let app = self
+            .0
+            .upgrade()
+            .ok_or_else(|| "the dashboard has stopped".to_owned())?;
+        login_link(&app).map_err(|e| e.to_string())
+    }
+}
+
+/// A new one-time login link for the first bot owner (offline mode: the operator), valid
+/// [`auth::CODE_LIFETIME`].
+fn login_link(app: &App) -> Result<String, DashboardError> {
+    let owner = app.sources.owners.first().copied().unwrap_or(0);
+    let code = app
+        .sessions
+        .issue_code(owner, "owner (console code)")
+        .map_err(|e| DashboardError::Random(e.to_string()))?;
+    Ok(format!("{}/login#code={code}", app.public_url))
+}
+
+/// How the console shows a login link.
+pub fn link_line(link: &str) -> String {
+    format!(
+        "dashboard login link (once, {} min): {link}",
+        auth::CODE_LIFETIME.as_secs() / 60
+    )
+}
+
 impl std::fmt::Debug for Dashboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dashboard")
@@ -155,6 +188,10 @@ impl Dashboard {
         self.addr
     }
 
+    fn shared(&self) -> &crate::runtime::Shared {
+        self.app.sources.manager.dispatcher().shared()
+    }
+
     /// Where people open it: `dashboard.public_url`, else `http://ADDRESS`.
     pub fn url(&self) -> &str {
         &self.public_url
@@ -163,18 +200,15 @@ impl Dashboard {
     /// A new one-time login link for the first bot owner (offline mode: the operator), valid
     /// [`auth::CODE_LIFETIME`]. The code is in the fragment (`#code=`), which browsers never send
     /// to a server or a proxy: the login page posts it.
+    /// The console's `dashboard link` asks for one too.
     pub fn login_link(&self) -> Result<String, DashboardError> {
-        let owner = self.app.sources.owners.first().copied().unwrap_or(0);
-        let code = self
-            .app
-            .sessions
-            .issue_code(owner, "owner (console code)")
-            .map_err(|e| DashboardError::Random(e.to_string()))?;
-        Ok(format!("{}/login#code={code}", self.public_url))
+        login_link(&self.app)
     }
 
-    /// Stops serving (open live streams end) and waits for the server to end.
+    /// Stops serving (open live streams end) and waits for the server to end; the console's
+    /// `dashboard link` then says it is off.
     pub async fn shutdown(self) {
+        self.shared().set_login_links(None);
         self.stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
     }
@@ -215,9 +249,10 @@ pub async fn start(
     let stop = CancellationToken::new();
     let app = Arc::new(App {
         audit: audit::Audit::open(sources.data_dir.as_deref()),
-        sessions: auth::Sessions::new(
+        sessions: auth::Sessions::open(
             Duration::from_secs(config.session_hours * 3600),
             config.login_attempts_per_minute,
+            sources.data_dir.as_deref(),
         ),
         secure: public_url.starts_with("https://"),
         public_url: public_url.clone(),
@@ -228,6 +263,11 @@ pub async fn start(
         started: Instant::now(),
         states: std::sync::Mutex::new(Vec::new()),
     });
+    app.sources
+        .manager
+        .dispatcher()
+        .shared()
+        .set_login_links(Some(Box::new(Links(Arc::downgrade(&app)))));
     let router = routes::router(Arc::clone(&app), stop.clone());
     let token = stop.clone();
     let task = tokio::spawn(async move {

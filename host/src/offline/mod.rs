@@ -1,6 +1,9 @@
-//! Offline mode: with no Discord token, `zoryx run` starts the Discord simulator in-process,
-//! connects the bot to it through the same [`crate::discord::start`] path as a real token, and
-//! opens a chat console where the operator's lines become messages in the simulated guild.
+//! Offline mode: with no Discord token, `zoryx run` starts the Discord simulator in-process
+//! ([`simulator`]), connects the bot to it through the same [`crate::discord::start`] path as a
+//! real token, and opens a chat console where the operator's lines become messages in the
+//! simulated guild. With the web dashboard on and no Discord application configured for it,
+//! its "Log in with Discord" uses the simulator's OAuth2 endpoints ([`dashboard_login`]), the
+//! browser logged in to the simulated Discord as the operator.
 //!
 //! - [`colour`]: embed colours by name;
 //! - [`render`]: the bot's messages (as sent to the simulator) for a terminal;
@@ -19,7 +22,7 @@ use std::time::Duration;
 
 use zoryx_sim::{SimConfig, SimError, Simulator};
 
-use crate::config::{BotEnv, CoreConfig};
+use crate::config::{BotEnv, CoreConfig, DashboardConfig};
 use crate::console::{ConsoleMode, Ended, Input};
 use crate::discord::{self, DiscordError, DiscordHandle, DiscordOptions, Services};
 use crate::guild_settings::GuildSettingsStore;
@@ -48,6 +51,40 @@ pub enum OfflineError {
     NotReady(Duration),
 }
 
+/// Starts the simulator on a loopback port, its guild given the voice channel
+/// [`VOICE_CHANNEL`].
+pub async fn simulator() -> Result<Simulator, OfflineError> {
+    let sim = Simulator::start(SimConfig::default()).await?;
+    sim.add_voice_channel(sim.default_guild(), VOICE_CHANNEL)?;
+    Ok(sim)
+}
+
+/// Discord login for the dashboard against `sim`, unless `config` names an application of its
+/// own: the simulated application's client id and secret, the simulator as Discord's API base,
+/// and the simulated operator among the owners. Call [`dashboard_started`] once it listens.
+pub fn dashboard_login(
+    sim: &Simulator,
+    config: &DashboardConfig,
+    sources: &mut crate::dashboard::Sources,
+) -> DashboardConfig {
+    let mut config = config.clone();
+    sources.owners.push(sim.owner().id);
+    if config.oauth_client_id.is_none() && config.oauth_client_secret.is_none() {
+        config.oauth_client_id = Some(sim.application_id().to_string());
+        config.oauth_client_secret = Some(sim.oauth_client_secret().to_owned());
+        sources.api_base = Some(sim.base_url());
+    }
+    config
+}
+
+/// Registers the running dashboard's callback with `sim` (as an application's redirect URI is
+/// registered on the Developer Portal), and logs the browser in to the simulated Discord as the
+/// operator, so "Log in with Discord" comes straight back logged in as them.
+pub fn dashboard_started(sim: &Simulator, dashboard: &crate::dashboard::Dashboard) {
+    sim.add_oauth_redirect(&format!("{}/login/callback", dashboard.url()));
+    sim.sign_in_oauth_as(Some(sim.owner().id));
+}
+
 /// A running simulator with the bot connected to it.
 pub struct Offline {
     sim: Simulator,
@@ -56,19 +93,17 @@ pub struct Offline {
 }
 
 impl Offline {
-    /// Starts the simulator on a loopback port, gives its guild the voice channel
-    /// [`VOICE_CHANNEL`], and connects the bot to it, with the simulated operator among the
+    /// Connects the bot to `sim` (see [`simulator`]), with the simulated operator among the
     /// owners, guild settings in `settings` and the owner commands' storage in `services`.
     /// Returns once the bot is READY.
     pub async fn start(
+        sim: Simulator,
         manager: Arc<Manager>,
         config: &CoreConfig,
         env: &BotEnv,
         settings: Arc<dyn GuildSettingsStore>,
         services: Services,
     ) -> Result<Self, OfflineError> {
-        let sim = Simulator::start(SimConfig::default()).await?;
-        sim.add_voice_channel(sim.default_guild(), VOICE_CHANNEL)?;
         let env = BotEnv {
             token: Some(sim.token().to_owned()),
             api_base: Some(sim.base_url()),
@@ -107,8 +142,10 @@ impl Offline {
     }
 }
 
-/// How [`run`] is set up: the bot's config, environment and storage.
+/// How [`run`] is set up: the simulator, the bot's config, environment and storage.
 pub struct RunOptions<'a> {
+    /// The simulator ([`simulator`]); [`run`] stops it at the end.
+    pub sim: Simulator,
     /// `config.json`.
     pub config: &'a CoreConfig,
     /// The environment (its token is ignored: the simulator's is used).
@@ -134,6 +171,7 @@ pub async fn run(
 ) -> Result<(), OfflineError> {
     let mode = options.console;
     let offline = Offline::start(
+        options.sim,
         manager,
         options.config,
         options.env,

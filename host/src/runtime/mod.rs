@@ -17,5 +17,5 @@ pub use dispatch::{
 pub use generation::CallError;
 pub use generation::{Generation, LibraryStats, LibraryTracker, PinnedLibrary};
 pub use pool::{Batch, CallStats, PluginPool, PoolOptions};
-pub use services::{LogOutbox, Outbox, Shared};
+pub use services::{LogOutbox, LoginLinks, Outbox, Shared};
 pub use table::{Route, Table};

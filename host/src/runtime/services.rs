@@ -30,6 +30,13 @@ pub trait StatsSource: Send + Sync {
     fn discord_stats(&self) -> BoxFuture<'static, BotStats>;
 }
 
+/// Makes one-time login links for the web dashboard; the running dashboard registers one
+/// ([`Shared::set_login_links`]), so the console can ask for a new link.
+pub trait LoginLinks: Send + Sync {
+    /// A new one-time login link for the first bot owner.
+    fn login_link(&self) -> Result<String, String>;
+}
+
 /// Where plugin messages to channels, and every other request of a plugin to Discord, go.
 pub trait Outbox: Send + Sync {
     /// Sends `message` to `channel` on behalf of `plugin`.
@@ -248,6 +255,8 @@ pub struct Shared {
     >,
     /// The Discord connection's statistics, once it started.
     stats: arc_swap::ArcSwapOption<Box<dyn StatsSource>>,
+    /// The running web dashboard's login links; `None` while it is off.
+    login_links: arc_swap::ArcSwapOption<Box<dyn LoginLinks>>,
     /// When the services were made: the host's start, for the uptime.
     started: std::time::Instant,
 }
@@ -281,8 +290,20 @@ impl Shared {
             state_dir: std::sync::Mutex::new(None),
             schedules: tokio::sync::Mutex::new(None),
             stats: arc_swap::ArcSwapOption::empty(),
+            login_links: arc_swap::ArcSwapOption::empty(),
             started: std::time::Instant::now(),
         })
+    }
+
+    /// Where the console gets dashboard login links: the running dashboard, or `None` once it
+    /// stopped.
+    pub fn set_login_links(&self, links: Option<Box<dyn LoginLinks>>) {
+        self.login_links.store(links.map(Arc::new));
+    }
+
+    /// A new one-time dashboard login link; `None` when no dashboard runs.
+    pub fn login_link(&self) -> Option<Result<String, String>> {
+        self.login_links.load_full().map(|links| links.login_link())
     }
 
     /// Where [`Action::Stats`] gets the Discord side of the statistics.

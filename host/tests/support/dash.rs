@@ -32,6 +32,8 @@ pub struct TestDash {
     pub dash: Option<Dashboard>,
     pub url: String,
     pub config_file: PathBuf,
+    /// The `dashboard` section it was started with (a restart uses it again).
+    pub config: zoryx_host::config::DashboardConfig,
 }
 
 impl TestDash {
@@ -45,7 +47,7 @@ impl TestDash {
     /// As [`TestDash::start`] with these plugin files, up once command `ready` is registered;
     /// `extra` is more of the config's top level (`"key": value, ...`, or empty).
     pub async fn start_with(files: &[(&str, &str)], ready: &str, extra: &str) -> Self {
-        let tail = log_tail();
+        log_tail();
         let bot = TestBot::start_for_stored(files, |sim| {
             format!(
                 r#""dashboard": {{"enabled": true, "bind": "127.0.0.1:0",
@@ -81,29 +83,28 @@ impl TestDash {
         )
         .expect("config")
         .core;
-        let dash = dashboard::start(
-            &core.dashboard,
-            Sources {
-                manager: Arc::clone(&bot.host.manager),
-                gateway: bot.gateway.clone(),
-                diagnostics: Some(Arc::clone(&bot.diagnostics)),
-                databases: bot.db.clone(),
-                logs: Some(tail),
-                owners: vec![bot.sim.owner().id],
-                api_base: Some(bot.sim.base_url()),
-                data_dir: Some(bot.host.dir.path().join("data")),
-            },
-        )
-        .await
-        .expect("dashboard")
-        .expect("on");
-        let url = dash.url().to_owned();
-        bot.sim.add_oauth_redirect(&format!("{url}/login/callback"));
-        Self {
+        let mut t = Self {
             bot,
-            dash: Some(dash),
-            url,
+            dash: None,
+            url: String::new(),
             config_file,
+            config: core.dashboard,
+        };
+        t.start_dashboard().await;
+        t
+    }
+
+    /// What the dashboard shows: this bot's parts, the data folder in its temp dir.
+    fn sources(&self) -> Sources {
+        Sources {
+            manager: Arc::clone(&self.bot.host.manager),
+            gateway: self.bot.gateway.clone(),
+            diagnostics: Some(Arc::clone(&self.bot.diagnostics)),
+            databases: self.bot.db.clone(),
+            logs: Some(log_tail()),
+            owners: vec![self.bot.sim.owner().id],
+            api_base: Some(self.bot.sim.base_url()),
+            data_dir: Some(self.bot.host.dir.path().join("data")),
         }
     }
 
@@ -126,6 +127,28 @@ impl TestDash {
             );
         }
         audit
+    }
+
+    /// Starts the dashboard (on a new port) and registers its callback with the simulator.
+    async fn start_dashboard(&mut self) {
+        let dash = dashboard::start(&self.config, self.sources())
+            .await
+            .expect("dashboard")
+            .expect("on");
+        self.url = dash.url().to_owned();
+        self.bot
+            .sim
+            .add_oauth_redirect(&format!("{}/login/callback", self.url));
+        self.dash = Some(dash);
+    }
+
+    /// Stops the dashboard and starts a new one on the same data folder, as a host restart
+    /// does; [`TestDash::url`] is its new address.
+    pub async fn restart_dashboard(&mut self) {
+        if let Some(dash) = self.dash.take() {
+            dash.shutdown().await;
+        }
+        self.start_dashboard().await;
     }
 
     pub fn dashboard(&self) -> &Dashboard {
