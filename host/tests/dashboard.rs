@@ -14,6 +14,10 @@ fn concrete(path: &str) -> String {
         .replace("{id}", "000000000000")
         .replace("{file}", "dashboard.css")
         .replace("{action}", "disable")
+        // `basic` has no page of its own: its address is a 404 once past the guard (the
+        // plugins' pages are `dashboard_panels.rs`'s).
+        .replace("{plugin}", "basic")
+        .replace("{panel}", "none")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,6 +79,7 @@ async fn a_viewer_from_discord_login_reads_every_page_but_changes_nothing() {
                 Need::Can(p) if p.name() == "view.security" || !p.is_view() => {
                     StatusCode::FORBIDDEN
                 }
+                _ if path.starts_with("/panels/") => StatusCode::NOT_FOUND,
                 _ => StatusCode::OK,
             };
             // The chart answers 404 until a health check is stored.
@@ -870,5 +875,37 @@ async fn the_console_gives_a_new_login_link_and_says_when_the_dashboard_is_off()
         .await
         .expect("not quit");
     assert!(off.contains("the web dashboard is off"), "{off}");
+    t.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_commands_page_counts_runs_and_failures_and_shows_the_last_errors() {
+    let mut t = TestDash::start().await;
+    let owner = t.owner().await;
+    let author = t.bot.sim.owner().id;
+    t.bot.ask(author, "!version").await;
+    t.bot.ask(author, "!fail").await;
+    t.bot.ask(author, "!fail").await;
+    // Failures count at once; runs reach `main.db` at its next write.
+    let page = eventually(&owner, "/commands", |page| {
+        let row = |name: &str| {
+            let start = page.find(&format!("id=\"command-{name}\"")).unwrap_or(0);
+            page[start..]
+                .split("</tr>")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        row("version").contains("<td class=\"runs\">1</td>")
+            && row("fail").contains("<td class=\"runs\">2</td>")
+            && row("fail").contains("<td class=\"failed\">2</td>")
+            && row("version").contains("<td class=\"failed\">0</td>")
+    })
+    .await;
+    let errors = &page[page.find("Last errors").expect("the errors")..];
+    assert!(
+        errors.contains("<code>fail</code>") && errors.contains("basic"),
+        "{errors}"
+    );
     t.shutdown().await;
 }

@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium through chromedriver logs in with a
 //! console link and with Discord (the simulator's consent page), reloads a plugin from the
 //! Plugins page and sees its generation change, watches the live log, disables a hook from the
-//! Hooks page and sends a message from the Chat page. Screenshots of each page go to
+//! Hooks page, sends a message from the Chat page and takes a backup from the backups plugin's
+//! own page. Screenshots of each page go to
 //! `target/dashboard-screenshots/` for review.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them); where they are
@@ -32,7 +33,16 @@ async fn a_browser_logs_in_reloads_a_plugin_and_follows_the_live_log() {
         );
         return;
     };
-    let t = TestDash::start().await;
+    let t = TestDash::start_with(
+        &[
+            ("basic-v1.so", "basic.so"),
+            ("plugin-backups.so", "backups.so"),
+            ("plugin-assistant.so", "assistant.so"),
+        ],
+        "ask_zdbf",
+        "",
+    )
+    .await;
     let browser = Browser::start(&chromedriver, &chromium, WAIT).await;
 
     // The console's link: its code is in the fragment, the login page posts it.
@@ -131,6 +141,31 @@ async fn a_browser_logs_in_reloads_a_plugin_and_follows_the_live_log() {
     browser.find("table.rows td").await;
     browser
         .screenshot(&shots().join("database_browse.png"))
+        .await;
+
+    // A plugin's own page: a backup taken from the Backups page appears in its table.
+    browser
+        .goto(&format!("{}/panels/backups/backups", t.url))
+        .await;
+    let label = browser
+        .find("#panel form.panel-form input[name=\"label\"]")
+        .await;
+    browser.type_text(&label, "from the browser").await;
+    let take = browser
+        .find("#panel form.panel-form button[type=\"submit\"]")
+        .await;
+    browser.click(&take).await;
+    browser.find("#panel .notice.ok").await;
+    browser
+        .find_xpath("//section[@id='panel']//td[contains(., 'from the browser')]")
+        .await;
+    browser.screenshot(&shots().join("panel-backups.png")).await;
+    browser
+        .goto(&format!("{}/panels/assistant/assistant", t.url))
+        .await;
+    browser.find("#panel h1").await;
+    browser
+        .screenshot(&shots().join("panel-assistant.png"))
         .await;
 
     // Every other page renders, for the record.

@@ -312,16 +312,51 @@ struct CommandRow {
     permission: String,
     cooldown: String,
     roles: Vec<String>,
+    /// Runs counted in `main.db` (`None`: no databases).
+    usage: Option<u64>,
+    /// Failures since start.
+    errors: u64,
 }
 
 /// `GET /commands`: the catalogue (the host's commands, then each plugin's) with the role
-/// grants of `command_permissions`.
+/// grants of `command_permissions`, how often each ran (`main.db`'s counts) and failed (since
+/// start), and the last errors.
 pub(crate) async fn commands(
     State(app): State<Arc<App>>,
     Extension(current): Extension<Current>,
 ) -> Response {
-    let shared = app.sources.manager.dispatcher().shared();
+    let dispatcher = app.sources.manager.dispatcher();
+    let shared = dispatcher.shared();
     let config = shared.config_document();
+    let usage: Option<std::collections::HashMap<String, u64>> = match &app.sources.databases {
+        Some(db) => Some(
+            db.databases()
+                .command_stats(None)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
+    let errors = dispatcher.errors_by_command();
+    let recent: Vec<minijinja::Value> = dispatcher
+        .recent_errors()
+        .into_iter()
+        .rev()
+        .map(|e| {
+            let at =
+                e.at.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+            context! {
+                at,
+                command => e.command,
+                plugin => e.plugin.unwrap_or_else(|| "host".to_owned()),
+                author => e.author.to_string(),
+                error => e.error,
+            }
+        })
+        .collect();
     let rows: Vec<CommandRow> = shared
         .catalogue()
         .into_iter()
@@ -345,6 +380,10 @@ pub(crate) async fn commands(
                     .map(|c| format!("{} per {:.0}s", c.rate, c.per.as_secs_f64()))
                     .unwrap_or_default(),
                 roles,
+                usage: usage
+                    .as_ref()
+                    .map(|u| u.get(&spec.name).copied().unwrap_or(0)),
+                errors: errors.get(&spec.name).copied().unwrap_or(0),
             }
         })
         .collect();
@@ -355,6 +394,7 @@ pub(crate) async fn commands(
         "/commands",
         context! {
             commands => Serde(rows),
+            recent,
             can_permissions => current.can(Permission::CommandsPermissions),
         },
     )
