@@ -84,6 +84,27 @@ async fn wait_counts(bot: &mut TestBot, name: &str, runs: u64, failures: u64) ->
     panic!("`{name}` never counted {runs} run(s) and {failures} failure(s): {body}");
 }
 
+/// Calls of the automations plugin finished so far.
+fn calls_finished(bot: &TestBot) -> u64 {
+    bot.host
+        .manager
+        .table()
+        .plugins
+        .get("automations")
+        .map_or(0, |g| g.call_stats().timed)
+}
+
+/// Waits until the automations plugin has finished `calls` calls.
+async fn wait_calls(bot: &TestBot, calls: u64) {
+    for _ in 0..400 {
+        if calls_finished(bot) >= calls {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the automations plugin never finished {calls} calls");
+}
+
 /// A request to the simulator's REST API as the bot (what a plugin would ask through the
 /// host): the answer's JSON.
 async fn rest(bot: &TestBot, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -402,10 +423,14 @@ async fn voice_time_is_counted_across_moves_and_a_restart_and_not_in_the_afk_cha
         .expect("join");
     wait_counts(&mut bot, "voice", 1, 0).await;
     clock::set_manual(monday(12, 30));
+    let before = calls_finished(&bot);
     bot.sim
         .inject_voice_move(guild, games, guest)
         .await
         .expect("move");
+    // Handled before the clock moves on and the next update comes (listeners of two updates
+    // would otherwise run at once, in either order).
+    wait_calls(&bot, before + 1).await;
     clock::set_manual(monday(13, 0));
     bot.sim
         .inject_voice_move(guild, afk, guest)
