@@ -295,6 +295,16 @@ async fn max_per_guild(host: &Host) -> u64 {
         .unwrap_or(MAX_PER_GUILD)
 }
 
+/// `3 of at most 25, 1 pinned`: a server's backups against its most.
+async fn tally(host: &Host, entries: &[Entry]) -> String {
+    format!(
+        "{} of at most {}, {} pinned",
+        entries.len(),
+        max_per_guild(host).await,
+        entries.iter().filter(|e| e.pinned).count()
+    )
+}
+
 fn size(bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
@@ -1379,16 +1389,7 @@ async fn dashboard_page(host: &Host, guild: u64, tab: &str, user: u64) -> Plugin
                 |e| format!("{} · {} · <t:{}:R>", e.id, e.label, e.created_at),
             );
             Embed::info("Backups of this server", "")
-                .field(
-                    "Backups",
-                    format!(
-                        "{} of at most {}, {} pinned",
-                        entries.len(),
-                        max_per_guild(host).await,
-                        entries.iter().filter(|e| e.pinned).count()
-                    ),
-                    true,
-                )
+                .field("Backups", tally(host, &entries).await, true)
                 .field("Size", size(entries.iter().map(|e| e.bytes).sum()), true)
                 .field("Newest", newest, false)
                 .field(

@@ -7,7 +7,7 @@ use zoryx_plugin_api::panel::{
 use zoryx_plugin_api::{Host, PluginError, PluginResult};
 
 use crate::store::{self, Entry};
-use crate::{Backups, counts, delete_backup, max_per_guild, size, take_backup};
+use crate::{Backups, counts, delete_backup, size, take_backup, tally};
 
 /// The page: the chosen server's backups, after the action taken, if any.
 pub(crate) async fn show(ctx: PanelContext<Backups>) -> PluginResult<Panel> {
@@ -33,15 +33,7 @@ pub(crate) async fn show(ctx: PanelContext<Backups>) -> PluginResult<Panel> {
     entries.reverse();
     let schedule = store::schedule(host, chosen).await.unwrap_or_default();
     panel.push(Block::fields([
-        (
-            "Backups",
-            format!(
-                "{} of at most {}, {} pinned",
-                entries.len(),
-                max_per_guild(host).await,
-                entries.iter().filter(|e| e.pinned).count()
-            ),
-        ),
+        ("Backups", tally(host, &entries).await),
         ("Size", size(entries.iter().map(|e| e.bytes).sum())),
         (
             "Newest",
